@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The measurement document: the expected digest (SNP MEASUREMENT / TDX MRTD), the report fields a
+ * verifier checks beside it, and every input that changes it, so that a mismatch in the field
+ * traces back to exactly these inputs.  Encoded as JSON (default; schema in docs/measurement.md),
+ * hex, CBOR, CoRIM, or a Trustee RVPS registration message.  `cvmkit measure` and `cvmkit launch`
+ * write it; `cvmkit verify --expect` reads it (JSON or CoRIM).
+ *
+ * Ownership: a struct cvm_measurement owns every string and array in it; cvm_measurement_free()
+ * releases one made by cvm_measurement_new() or cvm_measurement_decode().
+ */
+#ifndef CVMKIT_EMIT_H
+#define CVMKIT_EMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cvmkit/error.h>
+#include <cvmkit/policy.h>
+
+enum cvm_emit_format {
+	CVM_FMT_JSON = 0,
+	CVM_FMT_HEX,   /* the digest alone, lower-case hex and a newline */
+	CVM_FMT_CBOR,
+	CVM_FMT_CORIM, /* unsigned CoRIM (tag 501) with one CoMID */
+	CVM_FMT_RVPS,  /* Trustee reference-value provider registration message (JSON) */
+};
+
+/* One input of the digest; value is the JSON literal text when is_number, else a string. */
+struct cvm_mr_input {
+	char *key;
+	char *value;
+	bool is_number;
+};
+
+/* One firmware event extended into an RTMR (TDX), for replay by a verifier. */
+struct cvm_mr_event {
+	uint32_t rtmr;     /* 0..3 */
+	char *type;        /* "EV_EFI_HANDOFF_TABLES2", ... */
+	char *description; /* "TD HOB", "kernel command line", ... */
+	uint8_t digest[48];
+};
+
+struct cvm_measurement {
+	enum cvm_tee tee;
+	char *mode;          /* "snp", "sev", "seves", "tdx", "none" */
+	char *algorithm;     /* "sha384" or "sha256" (legacy SEV modes) */
+	size_t digest_len;   /* 48, or 32 for sha256 */
+	uint8_t digest[48];  /* SNP MEASUREMENT, TDX MRTD */
+
+	/* SNP report fields expected beside MEASUREMENT */
+	bool has_snp_policy;
+	uint64_t snp_policy;
+	bool has_host_data;
+	uint8_t host_data[32];
+	bool has_id_key_digest;
+	uint8_t id_key_digest[48];
+	bool has_author_key_digest;
+	uint8_t author_key_digest[48];
+
+	/* TDX TD report body fields */
+	bool has_td_fields;
+	uint64_t td_attributes, xfam;
+	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
+	bool rtmr_known[4];
+	uint8_t rtmr[4][48];
+	char *rtmr_note[4];  /* why an RTMR is not computed, or which firmware generation it assumes */
+
+	struct cvm_mr_event *events;
+	size_t nevents;
+	struct cvm_mr_input *inputs; /* every input that changes the digest, in a stable order */
+	size_t ninputs;
+	struct cvm_mr_input *launch; /* what `launch` did: regions, pre-fault, timings */
+	size_t nlaunch;
+};
+
+struct cvm_measurement *cvm_measurement_new(enum cvm_tee tee, const char *mode);
+void cvm_measurement_free(struct cvm_measurement *m);
+
+/* Append an input (string value; printf-style) or a numeric one (u64, printed in decimal). */
+int cvm_measurement_add_input(struct cvm_measurement *m, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int cvm_measurement_add_input_u64(struct cvm_measurement *m, const char *key, uint64_t value);
+int cvm_measurement_add_event(struct cvm_measurement *m, uint32_t rtmr, const char *type,
+			      const char *description, const uint8_t digest[48]);
+int cvm_measurement_add_launch(struct cvm_measurement *m, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int cvm_measurement_add_launch_u64(struct cvm_measurement *m, const char *key, uint64_t value);
+int cvm_measurement_set_rtmr_note(struct cvm_measurement *m, unsigned idx, const char *note);
+
+/* "json", "hex", "cbor", "corim", "rvps" */
+int cvm_emit_format_parse(const char *name, enum cvm_emit_format *out);
+const char *cvm_emit_format_name(enum cvm_emit_format fmt);
+
+/* Encode; *out is malloc'd and owned by the caller (text formats end with a newline). */
+int cvm_measurement_encode(const struct cvm_measurement *m, enum cvm_emit_format fmt,
+			   uint8_t **out, size_t *out_len, struct cvm_error *err);
+
+/* Read a document back: JSON, CBOR or CoRIM, detected from the content. */
+int cvm_measurement_decode(const uint8_t *data, size_t len, struct cvm_measurement **out,
+			   struct cvm_error *err);
+
+#endif

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Firmware image reader (OVMF / TDVF).  The image is mapped so that it ends at 4 GiB; its GUIDed
+ * footer table ("OVMF table", just below the 32-byte reset area) carries the SEV-ES reset block,
+ * SEV secret block, SEV hash-table location, SEV metadata offset and TDX metadata offset.
+ * spec/snp-measurement.md section 2 and spec/tdx-measurement.md sections 1-2.
+ *
+ * The SEV metadata ("ASEV") and TDVF descriptor are parsed here too, so that one validated view
+ * serves inspect, the SNP planner and the TDX planner.  A problem in one metadata kind does not
+ * hide the other: each has its own status and reason.
+ *
+ * Ownership: struct cvm_firmware owns its image mapping (or borrows the caller's bytes, see
+ * cvm_firmware_parse) and all arrays; cvm_firmware_free() releases it.
+ */
+#ifndef CVMKIT_FIRMWARE_H
+#define CVMKIT_FIRMWARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cvmkit/error.h>
+#include <cvmkit/util.h>
+
+struct cvm_guid {
+	uint8_t b[16]; /* on-disk (EFI mixed-endian) byte order */
+};
+
+/* GUIDs of the OVMF footer table, in on-disk byte order. */
+extern const struct cvm_guid CVM_GUID_OVMF_TABLE_FOOTER;
+extern const struct cvm_guid CVM_GUID_SEV_ES_RESET_BLOCK;
+extern const struct cvm_guid CVM_GUID_SEV_HASH_TABLE;
+extern const struct cvm_guid CVM_GUID_SEV_SECRET_BLOCK;
+extern const struct cvm_guid CVM_GUID_SEV_METADATA;
+extern const struct cvm_guid CVM_GUID_TDX_METADATA;
+extern const struct cvm_guid CVM_GUID_SVSM_INFO;
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into out[37]. */
+void cvm_guid_format(const struct cvm_guid *g, char out[37]);
+const char *cvm_guid_name(const struct cvm_guid *g); /* "SEV-ES reset block", or NULL */
+
+struct cvm_fw_table_entry {
+	struct cvm_guid guid;
+	uint64_t offset; /* file offset of the entry's data */
+	const uint8_t *data;
+	size_t len;      /* data bytes (entry length minus the 18-byte header) */
+};
+
+enum cvm_sev_section_type {
+	CVM_SEV_SEC_MEM = 1,
+	CVM_SEV_SECRETS = 2,
+	CVM_SEV_CPUID = 3,
+	CVM_SEV_SVSM_CAA = 4,
+	CVM_SEV_KERNEL_HASHES = 0x10,
+};
+
+struct cvm_sev_section {
+	uint32_t gpa;
+	uint32_t size;
+	uint32_t type; /* enum cvm_sev_section_type */
+};
+
+enum cvm_tdvf_section_type {
+	CVM_TDVF_BFV = 0,
+	CVM_TDVF_CFV = 1,
+	CVM_TDVF_TD_HOB = 2,
+	CVM_TDVF_TEMP_MEM = 3,
+	CVM_TDVF_PERM_MEM = 4,
+	CVM_TDVF_PAYLOAD = 5,
+	CVM_TDVF_PAYLOAD_PARAM = 6,
+	CVM_TDVF_TD_INFO = 7,
+	CVM_TDVF_TD_PARAMS = 8,
+};
+
+#define CVM_TDVF_ATTR_MR_EXTEND (1u << 0)
+#define CVM_TDVF_ATTR_PAGE_AUG (1u << 1)
+
+struct cvm_tdvf_section {
+	uint32_t data_offset;
+	uint32_t raw_size;
+	uint64_t gpa;
+	uint64_t mem_size;
+	uint32_t type;       /* enum cvm_tdvf_section_type */
+	uint32_t attributes; /* CVM_TDVF_ATTR_* */
+};
+
+/* Status of one optional part of the image. */
+enum cvm_fw_status {
+	CVM_FW_ABSENT = 0, /* the image does not carry it (not an error by itself) */
+	CVM_FW_OK,
+	CVM_FW_INVALID,    /* present but malformed: see the reason */
+};
+
+struct cvm_firmware {
+	char *path;          /* NULL when parsed from memory */
+	struct cvm_file file; /* the image bytes (owned unless borrowed) */
+	const uint8_t *data;
+	size_t size;
+	uint64_t load_gpa;   /* 4 GiB - size */
+
+	struct cvm_fw_table_entry *table; /* footer table entries, in file order (walk order) */
+	size_t ntable;
+
+	bool has_reset_block;
+	uint32_t ap_reset_eip;      /* SEV-ES reset block: AP start address */
+	bool has_hash_table;
+	uint32_t hash_table_gpa;    /* SEV hash-table location (0/0 = not supported) */
+	uint32_t hash_table_size;
+	bool has_secret_block;
+	uint32_t secret_base, secret_size;
+
+	enum cvm_fw_status sev_status;
+	char sev_reason[256];
+	uint32_t sev_metadata_offset; /* from end of file */
+	struct cvm_sev_section *sev_sections;
+	size_t nsev;
+
+	enum cvm_fw_status tdx_status;
+	char tdx_reason[256];
+	uint32_t tdx_metadata_offset; /* from end of file */
+	struct cvm_tdvf_section *tdx_sections;
+	size_t ntdx;
+};
+
+/*
+ * Map and parse a firmware image.  Only structural errors of the image as a whole (unreadable,
+ * empty, size not a page multiple, malformed footer table) fail; SEV/TDX metadata problems are
+ * reported through sev_status/tdx_status and their reasons.
+ */
+int cvm_firmware_load(const char *path, struct cvm_firmware **out, struct cvm_error *err);
+
+/* Parse bytes the caller keeps alive for the lifetime of the result. */
+int cvm_firmware_parse(const uint8_t *data, size_t size, struct cvm_firmware **out,
+		       struct cvm_error *err);
+
+const struct cvm_fw_table_entry *cvm_firmware_find(const struct cvm_firmware *fw,
+						   const struct cvm_guid *guid);
+
+/* "SNP_SEC_MEM", "BFV", ... */
+const char *cvm_sev_section_type_name(uint32_t type);
+const char *cvm_tdvf_section_type_name(uint32_t type);
+
+void cvm_firmware_free(struct cvm_firmware *fw);
+
+#endif

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VM policy: one structure, read from JSON (for people) or CBOR (for control planes; the same
+ * map with text keys).  docs/policy.md documents every field.
+ *
+ * Ownership: a struct cvm_policy is created by cvm_policy_load()/cvm_policy_parse() and owns all
+ * its strings and arrays; cvm_policy_free() releases it (NULL is fine).  Paths inside it are
+ * already resolved against the policy file's folder.
+ */
+#ifndef CVMKIT_POLICY_H
+#define CVMKIT_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cvmkit/error.h>
+
+enum cvm_tee {
+	CVM_TEE_NONE = 0, /* plain KVM VM (the only kind the development machines offer) */
+	CVM_TEE_SNP,
+	CVM_TEE_TDX,
+};
+
+/* The VMM whose launch behaviour (page types, vCPU reset state) the digest models. */
+enum cvm_vmm {
+	CVM_VMM_QEMU = 0,
+	CVM_VMM_EC2,
+	CVM_VMM_GCE,
+	CVM_VMM_CVMKIT, /* our own launcher; measures exactly like QEMU */
+};
+
+enum cvm_prefault_mode {
+	CVM_PREFAULT_OFF = 0,
+	CVM_PREFAULT_BEST_EFFORT, /* EOPNOTSUPP is reported as a skip */
+	CVM_PREFAULT_REQUIRED,    /* EOPNOTSUPP is an error */
+};
+
+enum cvm_tdx_order {
+	CVM_TDX_ORDER_SINGLE_PASS = 0, /* ADD p, EXTEND p x16, ADD p+1 ... (upstream KVM/QEMU) */
+	CVM_TDX_ORDER_TWO_PASS,        /* all ADDs of a section, then its EXTENDs (QEMU 8.x TDX) */
+};
+
+struct cvm_prefault_range {
+	uint64_t gpa;
+	uint64_t size;
+};
+
+/* SEV-SNP guest policy bits (spec/snp-report.md section 2). */
+struct cvm_snp_guest_policy {
+	uint8_t abi_major;
+	uint8_t abi_minor;
+	bool smt;
+	bool migrate_ma;
+	bool debug;
+	bool single_socket;
+	bool cxl_allow;
+	bool mem_aes_256_xts;
+	bool rapl_dis;
+	bool ciphertext_hiding;
+	bool page_swap_disable;
+};
+
+struct cvm_snp_id_block_input {
+	bool present;
+	uint8_t family_id[16];
+	uint8_t image_id[16];
+	uint32_t guest_svn;
+	char *id_key_path;     /* PEM, ECDSA P-384 private key */
+	char *author_key_path; /* PEM, optional (NULL: no author key) */
+};
+
+struct cvm_policy_snp {
+	struct cvm_snp_guest_policy policy;
+	uint64_t guest_features;       /* VMSA sev_features; default 0x1 */
+	bool has_host_data;
+	uint8_t host_data[32];
+	bool has_firmware_digest;      /* launch digest after the firmware pages (split computation) */
+	uint8_t firmware_digest[48];
+	struct cvm_snp_id_block_input id_block;
+};
+
+struct cvm_policy_tdx {
+	bool debug;                    /* TD attribute bit 0 */
+	bool sept_ve_disable;          /* bit 28; default true */
+	bool pks;                      /* bit 30 */
+	bool perfmon;                  /* bit 63 */
+	uint64_t xfam;                 /* default 0xe7 */
+	uint8_t mrconfigid[48];
+	uint8_t mrowner[48];
+	uint8_t mrownerconfig[48];
+	enum cvm_tdx_order measure_order;
+	bool honour_page_aug;          /* skip PAGE.ADD of PAGE_AUG sections; default false (as QEMU) */
+};
+
+struct cvm_policy {
+	uint32_t version;              /* 1 */
+	char *name;
+	enum cvm_tee tee;
+	enum cvm_vmm vmm;
+
+	struct {
+		uint32_t count;        /* default 1 */
+		char *model;           /* CPU model name (EPYC-Milan, ...) or NULL */
+		bool has_signature;    /* raw CPUID(1).EAX, or derived from family/model/stepping */
+		uint32_t signature;
+	} cpus;
+
+	uint64_t memory_size;          /* bytes, page multiple; default 2 GiB */
+
+	struct {
+		char *path;            /* resolved path of the firmware image (NULL: none) */
+		bool has_sha256;
+		uint8_t sha256[32];    /* pin: the image must hash to this */
+	} firmware;
+
+	struct {
+		char *kernel;          /* NULL: no direct boot */
+		char *initrd;          /* NULL: none */
+		char *cmdline;         /* NULL: none ("" is an empty command line) */
+	} boot;
+
+	struct cvm_policy_snp snp;
+	struct cvm_policy_tdx tdx;
+
+	struct {
+		enum cvm_prefault_mode mode;
+		struct cvm_prefault_range *ranges;
+		size_t nranges;
+	} prefault;
+
+	bool allow_debug;              /* debug guests are refused unless this is set */
+
+	char *base_dir;                /* folder relative paths were resolved against */
+};
+
+/*
+ * Every problem found in a policy: the key path and what was expected.  Owned by the caller of
+ * cvm_policy_parse(); free with cvm_policy_problems_free().
+ */
+struct cvm_policy_problem {
+	char *path;    /* "snp.policy.abi_major" */
+	char *message; /* "expected 0..255" */
+};
+
+struct cvm_policy_problems {
+	struct cvm_policy_problem *items;
+	size_t count;
+};
+
+enum cvm_policy_format {
+	CVM_POLICY_JSON = 0,
+	CVM_POLICY_CBOR,
+};
+
+/* Defaults of every field; base_dir NULL means the current folder. */
+void cvm_policy_init(struct cvm_policy *p);
+
+/*
+ * Parse a policy from bytes (format detected from the content).  base_dir resolves relative
+ * paths.  On failure returns -EINVAL, fills problems (if non-NULL) with every problem found, and
+ * err with a one-line summary naming the first.  *out is written only on success.
+ */
+int cvm_policy_parse(const uint8_t *data, size_t len, const char *base_dir,
+		     struct cvm_policy **out, struct cvm_policy_problems *problems,
+		     struct cvm_error *err);
+
+/* Read and parse a file; relative paths resolve against the file's folder. */
+int cvm_policy_load(const char *path, struct cvm_policy **out,
+		    struct cvm_policy_problems *problems, struct cvm_error *err);
+
+/* Encode as JSON (pretty) or CBOR.  *out is malloc'd and owned by the caller. */
+int cvm_policy_encode(const struct cvm_policy *p, enum cvm_policy_format fmt, uint8_t **out,
+		      size_t *out_len, struct cvm_error *err);
+
+/* Check the pinned firmware SHA-256 (if any) against the file at firmware.path. */
+int cvm_policy_check_firmware_pin(const struct cvm_policy *p, struct cvm_error *err);
+
+/* The SNP guest policy as the u64 of SNP_LAUNCH_START (reserved bit 17 set). */
+uint64_t cvm_snp_policy_value(const struct cvm_snp_guest_policy *gp);
+
+/* The TD attributes u64 from the policy's tdx block. */
+uint64_t cvm_tdx_attributes_value(const struct cvm_policy_tdx *t);
+
+const char *cvm_tee_name(enum cvm_tee tee);
+const char *cvm_vmm_name(enum cvm_vmm vmm);
+
+void cvm_policy_free(struct cvm_policy *p);
+void cvm_policy_problems_free(struct cvm_policy_problems *problems);
+
+#endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internal helpers shared by every module (not installed): little-endian access, a bounded
+ * cursor for untrusted bytes, hex, whole-file mapping and atomic file writes.
+ */
+#ifndef CVMKIT_UTIL_H
+#define CVMKIT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cvmkit/error.h>
+
+#define CVM_PAGE_SIZE 4096u
+#define CVM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline uint16_t cvm_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t cvm_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t cvm_le64(const uint8_t *p)
+{
+	return (uint64_t)cvm_le32(p) | (uint64_t)cvm_le32(p + 4) << 32;
+}
+
+static inline void cvm_put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void cvm_put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void cvm_put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * A bounded read cursor over untrusted bytes.  Reads never go past len; a failed read leaves the
+ * cursor where it was and returns false.  The cursor borrows buf.
+ */
+struct cvm_cursor {
+	const uint8_t *buf;
+	size_t len;
+	size_t off;
+};
+
+static inline struct cvm_cursor cvm_cursor_make(const void *buf, size_t len)
+{
+	struct cvm_cursor c = {(const uint8_t *)buf, len, 0};
+	return c;
+}
+
+static inline size_t cvm_cursor_left(const struct cvm_cursor *c)
+{
+	return c->len - c->off;
+}
+
+bool cvm_cursor_bytes(struct cvm_cursor *c, size_t n, const uint8_t **out);
+bool cvm_cursor_copy(struct cvm_cursor *c, void *out, size_t n);
+bool cvm_cursor_skip(struct cvm_cursor *c, size_t n);
+bool cvm_cursor_u8(struct cvm_cursor *c, uint8_t *out);
+bool cvm_cursor_u16(struct cvm_cursor *c, uint16_t *out);
+bool cvm_cursor_u32(struct cvm_cursor *c, uint32_t *out);
+bool cvm_cursor_u64(struct cvm_cursor *c, uint64_t *out);
+
+/* True when [off, off + len) lies inside [0, total), without overflow. */
+static inline bool cvm_range_ok(uint64_t off, uint64_t len, uint64_t total)
+{
+	return off <= total && len <= total - off;
+}
+
+/* Lower-case hex of n bytes into out, which must hold 2n + 1 bytes. */
+void cvm_hex_encode(const uint8_t *in, size_t n, char *out);
+
+/*
+ * Decode exactly n bytes of hex ("0x" prefix allowed, either case) into out.  Returns 0, or
+ * -EINVAL if the text is not exactly 2n hex digits.
+ */
+int cvm_hex_decode(const char *hex, uint8_t *out, size_t n);
+
+/* Constant-time equality of two byte strings of the same length. */
+bool cvm_memeq_ct(const void *a, const void *b, size_t n);
+
+/*
+ * A whole file, read-only: mmap'd when it is a regular non-empty file, otherwise read into the
+ * heap (pipes, /dev/null).  data is owned by the struct and freed by cvm_file_close().
+ */
+struct cvm_file {
+	const uint8_t *data;
+	size_t size;
+	bool mapped;
+};
+
+int cvm_file_open(const char *path, struct cvm_file *out, struct cvm_error *err);
+void cvm_file_close(struct cvm_file *f);
+
+/*
+ * Write data to path atomically: a temporary file in the same folder, fsync, rename.  On
+ * failure nothing is left behind and an existing file at path is untouched.  path "-" writes to
+ * standard output.
+ */
+int cvm_file_write_atomic(const char *path, const void *data, size_t len, struct cvm_error *err);
+
+/* "a/b/c.json" -> "a/b"; "c.json" -> ".".  Returns a malloc'd string or NULL. */
+char *cvm_dirname(const char *path);
+
+/* Join dir and rel unless rel is absolute.  Returns a malloc'd string or NULL. */
+char *cvm_path_join(const char *dir, const char *rel);
+
+#endif

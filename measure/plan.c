@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <cvmkit/plan.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cvm_plan_init(struct cvm_plan *plan, enum cvm_tee tee)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->tee = tee;
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	void *p = reallocarray(*arr, ncap, elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+int cvm_plan_add(struct cvm_plan *plan, const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	if (grow((void **)&plan->ops, &plan->ops_cap, plan->nops + 1, sizeof(*op)))
+		return cvm_error_set(err, -ENOMEM, "plan: out of memory");
+	plan->ops[plan->nops++] = *op;
+	return 0;
+}
+
+int cvm_plan_own(struct cvm_plan *plan, void *buf, struct cvm_error *err)
+{
+	if (grow((void **)&plan->owned, &plan->owned_cap, plan->nowned + 1, sizeof(void *))) {
+		free(buf);
+		return cvm_error_set(err, -ENOMEM, "plan: out of memory");
+	}
+	plan->owned[plan->nowned++] = buf;
+	return 0;
+}
+
+void cvm_plan_release(struct cvm_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->nowned; i++)
+		free(plan->owned[i]);
+	free(plan->owned);
+	free(plan->ops);
+	cvm_plan_init(plan, plan->tee);
+}
+
+uint64_t cvm_plan_load_bytes(const struct cvm_plan *plan)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < plan->nops; i++)
+		if (plan->ops[i].kind == CVM_OP_LOAD)
+			total += plan->ops[i].size;
+	return total;
+}
+
+const char *cvm_snp_page_type_name(uint8_t type)
+{
+	switch (type) {
+	case CVM_SNP_PAGE_NORMAL: return "NORMAL";
+	case CVM_SNP_PAGE_VMSA: return "VMSA";
+	case CVM_SNP_PAGE_ZERO: return "ZERO";
+	case CVM_SNP_PAGE_UNMEASURED: return "UNMEASURED";
+	case CVM_SNP_PAGE_SECRETS: return "SECRETS";
+	case CVM_SNP_PAGE_CPUID: return "CPUID";
+	default: return "-";
+	}
+}
+
+static int run_op(const struct cvm_backend *b, const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	int (*fn)(void *, const struct cvm_plan_op *, struct cvm_error *) =
+		op->kind == CVM_OP_LOAD ? b->ops->load : b->ops->vcpu;
+	return fn ? fn(b->ctx, op, err) : 0;
+}
+
+int cvm_plan_execute(const struct cvm_plan *plan, const struct cvm_backend *backends,
+		     size_t nbackends, struct cvm_error *err)
+{
+	int rc;
+	for (size_t b = 0; b < nbackends; b++) {
+		if (backends[b].ops->begin && (rc = backends[b].ops->begin(backends[b].ctx, plan, err)))
+			return cvm_error_wrap(err, "%s: begin", backends[b].ops->name);
+	}
+	for (size_t i = 0; i < plan->nops; i++) {
+		const struct cvm_plan_op *op = &plan->ops[i];
+		for (size_t b = 0; b < nbackends; b++) {
+			if ((rc = run_op(&backends[b], op, err)))
+				return cvm_error_wrap(err, "%s: op %zu (%s gpa 0x%llx)",
+						      backends[b].ops->name, i, op->label,
+						      (unsigned long long)op->gpa);
+		}
+	}
+	for (size_t b = 0; b < nbackends; b++) {
+		if (backends[b].ops->finish && (rc = backends[b].ops->finish(backends[b].ctx, plan, err)))
+			return cvm_error_wrap(err, "%s: finish", backends[b].ops->name);
+	}
+	for (size_t b = 0; b < nbackends; b++) {
+		if (backends[b].ops->prefault &&
+		    (rc = backends[b].ops->prefault(backends[b].ctx, plan, err)))
+			return cvm_error_wrap(err, "%s: pre-fault", backends[b].ops->name);
+	}
+	return 0;
+}

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <cvmkit/util.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool cvm_cursor_bytes(struct cvm_cursor *c, size_t n, const uint8_t **out)
+{
+	if (n > cvm_cursor_left(c))
+		return false;
+	*out = c->buf + c->off;
+	c->off += n;
+	return true;
+}
+
+bool cvm_cursor_copy(struct cvm_cursor *c, void *out, size_t n)
+{
+	const uint8_t *p;
+	if (!cvm_cursor_bytes(c, n, &p))
+		return false;
+	memcpy(out, p, n);
+	return true;
+}
+
+bool cvm_cursor_skip(struct cvm_cursor *c, size_t n)
+{
+	const uint8_t *p;
+	return cvm_cursor_bytes(c, n, &p);
+}
+
+bool cvm_cursor_u8(struct cvm_cursor *c, uint8_t *out)
+{
+	const uint8_t *p;
+	if (!cvm_cursor_bytes(c, 1, &p))
+		return false;
+	*out = p[0];
+	return true;
+}
+
+bool cvm_cursor_u16(struct cvm_cursor *c, uint16_t *out)
+{
+	const uint8_t *p;
+	if (!cvm_cursor_bytes(c, 2, &p))
+		return false;
+	*out = cvm_le16(p);
+	return true;
+}
+
+bool cvm_cursor_u32(struct cvm_cursor *c, uint32_t *out)
+{
+	const uint8_t *p;
+	if (!cvm_cursor_bytes(c, 4, &p))
+		return false;
+	*out = cvm_le32(p);
+	return true;
+}
+
+bool cvm_cursor_u64(struct cvm_cursor *c, uint64_t *out)
+{
+	const uint8_t *p;
+	if (!cvm_cursor_bytes(c, 8, &p))
+		return false;
+	*out = cvm_le64(p);
+	return true;
+}
+
+void cvm_hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hex_nibble(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+int cvm_hex_decode(const char *hex, uint8_t *out, size_t n)
+{
+	if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
+		hex += 2;
+	if (strlen(hex) != 2 * n)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+bool cvm_memeq_ct(const void *a, const void *b, size_t n)
+{
+	const volatile uint8_t *x = a, *y = b;
+	uint8_t diff = 0;
+	for (size_t i = 0; i < n; i++)
+		diff |= x[i] ^ y[i];
+	return diff == 0;
+}
+
+static int read_all(int fd, struct cvm_file *out)
+{
+	size_t cap = 1 << 16, len = 0;
+	uint8_t *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			uint8_t *grown = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+			if (!grown) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = -errno;
+			free(buf);
+			return e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	out->data = buf;
+	out->size = len;
+	out->mapped = false;
+	return 0;
+}
+
+int cvm_file_open(const char *path, struct cvm_file *out, struct cvm_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cvm_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return cvm_error_set(err, -e, "%s: %s", path, strerror(e));
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return cvm_error_set(err, -EISDIR, "%s: is a directory, expected a file", path);
+	}
+	struct cvm_file f = {0};
+	int rc = 0;
+	if (S_ISREG(st.st_mode) && st.st_size > 0) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED)
+			rc = -errno;
+		else {
+			f.data = p;
+			f.size = (size_t)st.st_size;
+			f.mapped = true;
+		}
+	} else {
+		rc = read_all(fd, &f);
+	}
+	close(fd);
+	if (rc < 0)
+		return cvm_error_set(err, rc, "%s: %s", path, strerror(-rc));
+	*out = f;
+	return 0;
+}
+
+void cvm_file_close(struct cvm_file *f)
+{
+	if (!f || !f->data)
+		return;
+	if (f->mapped)
+		munmap((void *)(uintptr_t)f->data, f->size);
+	else
+		free((void *)(uintptr_t)f->data);
+	f->data = NULL;
+	f->size = 0;
+}
+
+static int write_fully(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int cvm_file_write_atomic(const char *path, const void *data, size_t len, struct cvm_error *err)
+{
+	if (strcmp(path, "-") == 0) {
+		int rc = write_fully(STDOUT_FILENO, data, len);
+		return rc ? cvm_error_set(err, rc, "standard output: %s", strerror(-rc)) : 0;
+	}
+	char *dir = cvm_dirname(path);
+	if (!dir)
+		return cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
+	size_t tlen = strlen(path) + 16;
+	char *tmp = malloc(tlen);
+	if (!tmp) {
+		free(dir);
+		return cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
+	}
+	snprintf(tmp, tlen, "%s.XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	int rc = 0;
+	if (fd < 0) {
+		rc = cvm_error_set(err, -errno, "%s: cannot create a file in %s: %s", path, dir,
+				   strerror(errno));
+		goto out;
+	}
+	rc = write_fully(fd, data, len);
+	if (!rc && fchmod(fd, 0644) < 0)
+		rc = -errno;
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		cvm_error_set(err, rc, "%s: write failed: %s", path, strerror(-rc));
+		goto out;
+	}
+	/* Make the rename itself durable. */
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
+char *cvm_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+char *cvm_path_join(const char *dir, const char *rel)
+{
+	if (rel[0] == '/' || !dir || !dir[0] || strcmp(dir, ".") == 0)
+		return strdup(rel);
+	size_t n = strlen(dir) + strlen(rel) + 2;
+	char *out = malloc(n);
+	if (out)
+		snprintf(out, n, "%s/%s", dir, rel);
+	return out;
+}
