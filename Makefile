@@ -65,7 +65,7 @@ STATIC_LIB := $(BUILD)/libcvmkit.a
 SHARED_LIB := $(BUILD)/libcvmkit.so.$(VERSION)
 CLI_BIN    := $(BUILD)/cvmkit
 
-.PHONY: all check demo deps fuzz fuzz-run bench install uninstall clean help unit-tests tools
+.PHONY: all check demo deps fuzz fuzz-run bench install uninstall clean help unit-tests
 .DEFAULT_GOAL := all
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(CLI_BIN)
@@ -150,15 +150,19 @@ fuzz: $(FUZZ_BINS)
 fuzz-run: fuzz
 	@for f in $(FUZZ_BINS); do \
 		name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; work=build/fuzz/work/$$name; \
-		mkdir -p $$work; echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+		mkdir -p $$work $$corpus; echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
 			$$work $$corpus >build/fuzz/$$name.log 2>&1 || { tail -40 build/fuzz/$$name.log; exit 1; }; \
 	done
 
 # --- benchmarks --------------------------------------------------------------------------------
-bench: all
-	@if [ -f tests/bench/run-bench.sh ]; then BUILD=$(BUILD) BENCH_JSON=$(BENCH_JSON) sh tests/bench/run-bench.sh; \
-	else echo "bench: nothing yet"; fi
+BENCH_BIN := $(BUILD)/cvmkit-bench
+
+$(BENCH_BIN): $(BENCH_SRCS) tests/bench/bench.h $(STATIC_LIB)
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-cast-qual -o $@ $(BENCH_SRCS) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS)
+
+bench: all $(BENCH_BIN)
+	@$(BENCH_BIN) --cli $(CLI_BIN) $(if $(BENCH_JSON),--json $(BENCH_JSON))
 
 # --- install -----------------------------------------------------------------------------------
 PUBLIC_HEADERS := $(filter-out include/cvmkit/kvm_uapi.h include/cvmkit/util.h,$(wildcard include/cvmkit/*.h))
@@ -170,7 +174,7 @@ install: all
 	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/libcvmkit.so.$(VERSION)
 	ln -sf libcvmkit.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcvmkit.so.0
 	ln -sf libcvmkit.so.0 $(DESTDIR)$(LIBDIR)/libcvmkit.so
-	install -m 0644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/cvmkit/
+	install -m 0644 $(PUBLIC_HEADERS) include/cvmkit/util.h $(DESTDIR)$(INCLUDEDIR)/cvmkit/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
 		docs/cvmkit.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/cvmkit.pc
 	@if [ -d docs/man ]; then \

@@ -46,7 +46,172 @@ void cvm_snp_model_digest(const struct cvm_snp_model *model, uint8_t out[CVM_SNP
 int cvm_snp_measure(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		    struct cvm_measurement **out, struct cvm_error *err);
 
+/* ---- vCPU signature, reset state and VMSA page (sev/snp_vmsa.c) --------------------------- */
+
+#define CVM_SNP_BSP_RESET_EIP 0xFFFFFFF0u
+#define CVM_SNP_VMSA_SIZE 4096
+
+/* CPUID(1).EAX from family/model/stepping (extended family/model encoding, spec 3.3). */
+uint32_t cvm_snp_cpu_signature(uint32_t family, uint32_t model, uint32_t stepping);
+
+/* Signature of a QEMU CPU model name ("EPYC-Milan-v2", case-insensitive); -ENOENT if unknown. */
+int cvm_snp_cpu_model_signature(const char *name, uint32_t *sig);
+
+/* The i-th known CPU model name, NULL past the end (for listings and error messages). */
+const char *cvm_snp_cpu_model_name(size_t i);
+
+/*
+ * The reset state a VMM gives a vCPU that starts at eip (CVM_SNP_BSP_RESET_EIP for the BSP, the
+ * SEV-ES reset block address for APs), as KVM's VMSA will hold it (EFER.SVME and CR4.MCE
+ * included).  signature goes to RDX where the VMM puts it (QEMU, cvmkit); EC2 and GCE put 0x600.
+ */
+void cvm_snp_vcpu_reset_init(enum cvm_vmm vmm, uint32_t eip, uint32_t signature,
+			     uint64_t sev_features, struct cvm_vcpu_reset *out);
+
+/* Serialise a reset state as the 4096-byte VMSA page (struct sev_es_save_area layout). */
+void cvm_snp_vmsa_build(const struct cvm_vcpu_reset *reset, uint8_t page[CVM_SNP_VMSA_SIZE]);
+
+/* ---- Kernel-hashes table (sev/snp_hashes.c) ----------------------------------------------- */
+
+#define CVM_SNP_HASHES_TABLE_SIZE 0xB0 /* 0xA8 bytes of table, zero-padded to 16 */
+
+/* SHA-256 of the measured direct-boot inputs (initrd "" and cmdline "\0" when absent). */
+struct cvm_snp_boot_hashes {
+	uint8_t kernel[32];
+	uint8_t initrd[32];
+	uint8_t cmdline[32];
+};
+
+/*
+ * Hash the policy's boot.kernel/initrd (files, on separate threads) and cmdline.  Returns 0 with
+ * *present = false when the policy has no kernel; initrd or cmdline without a kernel is -EINVAL.
+ */
+int cvm_snp_boot_hashes_compute(const struct cvm_policy *policy, struct cvm_snp_boot_hashes *out,
+				bool *present, struct cvm_error *err);
+
+/* The same from bytes in memory (initrd may be NULL/0; cmdline NULL means none). */
+int cvm_snp_boot_hashes_from_bytes(const uint8_t *kernel, size_t kernel_len, const uint8_t *initrd,
+				   size_t initrd_len, const char *cmdline,
+				   struct cvm_snp_boot_hashes *out, struct cvm_error *err);
+
+/* The padded SEV hashes table (GUIDed cmdline, initrd, kernel entries). */
+void cvm_snp_hashes_table(const struct cvm_snp_boot_hashes *h,
+			  uint8_t table[CVM_SNP_HASHES_TABLE_SIZE]);
+
+/* ---- Planner and PAGE_INFO details (sev/snp_plan.c, sev/snp_model.c) ---------------------- */
+
+/*
+ * cvm_snp_plan_build() with the boot hashes already computed; hashes NULL means no measured
+ * direct boot (the kernel-hashes section is measured as ZERO pages).
+ */
+int cvm_snp_plan_build_hashed(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			      const struct cvm_snp_boot_hashes *hashes, struct cvm_plan *plan,
+			      struct cvm_error *err);
+
+#define CVM_SNP_PAGE_INFO_SIZE 0x70
+
+/* The 112-byte PAGE_INFO record; contents NULL means 48 zero bytes. */
+void cvm_snp_page_info_encode(const uint8_t cur[CVM_SNP_DIGEST_SIZE],
+			      const uint8_t contents[CVM_SNP_DIGEST_SIZE], uint8_t page_type,
+			      uint64_t gpa, uint8_t out[CVM_SNP_PAGE_INFO_SIZE]);
+
+/* The launch digest after the firmware pages alone (the split computation's seed, spec 4). */
+int cvm_snp_firmware_digest(const struct cvm_firmware *fw, uint8_t out[CVM_SNP_DIGEST_SIZE],
+			    struct cvm_error *err);
+
+/* ---- Modes, full measurement, matrix (sev/snp_measure.c, sev/snp_legacy.c) ---------------- */
+
+enum cvm_sev_mode {
+	CVM_SEV_MODE_SNP = 0, /* SEV-SNP PAGE_INFO chain, SHA-384 */
+	CVM_SEV_MODE_SEV,     /* legacy SEV: SHA-256 of firmware || hashes table */
+	CVM_SEV_MODE_SEVES,   /* legacy SEV-ES: ... || VMSA of every vCPU (sev_features 0) */
+};
+
+/* "snp", "sev", "seves" */
+int cvm_sev_mode_parse(const char *name, enum cvm_sev_mode *out);
+const char *cvm_sev_mode_name(enum cvm_sev_mode mode);
+
+/*
+ * Legacy SEV / SEV-ES launch digest (32 bytes, spec 6).  hashes NULL: no direct boot; with
+ * hashes the firmware must carry a non-zero SEV hash-table location.
+ */
+int cvm_sev_legacy_digest(enum cvm_sev_mode mode, const struct cvm_policy *policy,
+			  const struct cvm_firmware *fw, const struct cvm_snp_boot_hashes *hashes,
+			  uint8_t out[32], struct cvm_error *err);
+
+struct cvm_snp_measure_opts {
+	enum cvm_sev_mode mode;
+};
+
+/* cvm_snp_measure() in a given mode (opts NULL: SNP). */
+int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+		       const struct cvm_snp_measure_opts *opts, struct cvm_measurement **out,
+		       struct cvm_error *err);
+
+/* One digest of a matrix run. */
+struct cvm_snp_matrix_row {
+	uint32_t vcpus;
+	const char *cpu;    /* borrowed from the cpus argument (NULL: the policy's own vCPU type) */
+	uint32_t signature; /* the RDX value of the VMSAs */
+	uint8_t digest[CVM_SNP_DIGEST_SIZE];
+};
+
+/*
+ * The SNP digest for every combination of vCPU count and CPU model (rows CPU-major, counts in
+ * the given order), hashing firmware, kernel and initrd once.  cpus[i] NULL means the policy's
+ * own cpus.model/signature.  *rows is malloc'd and owned by the caller.
+ */
+int cvm_snp_measure_matrix(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			   const uint32_t *vcpu_counts, size_t ncounts, const char *const *cpus,
+			   size_t ncpus, struct cvm_snp_matrix_row **rows, size_t *nrows,
+			   struct cvm_error *err);
+
 /* ---- ID block and ID auth (sev/snp_id.c) ------------------------------------------------- */
-/* (declarations added by the ID-block work) */
+/*
+ * spec/snp-measurement.md section 7.  Keys are ECDSA P-384 PEM files (private keys for signing;
+ * a digest can also be taken of a public-key PEM).  The ID block binds the launch digest, family
+ * and image IDs, guest SVN and guest policy; the ID auth structure carries its signature by the
+ * ID key and, with an author key, the ID key's signature by the author key.  The signatures are
+ * randomized ECDSA, so two builds differ in id_auth but never in id_block or the digests.
+ */
+
+#define CVM_SNP_ID_BLOCK_SIZE 0x60
+#define CVM_SNP_ID_AUTH_SIZE 0x1000
+#define CVM_SNP_PUBKEY_SIZE 0x404 /* u32 curve (2 = P-384), Qx[72] LE, Qy[72] LE, zero */
+
+/* Offsets inside the ID auth structure. */
+#define CVM_SNP_ID_AUTH_ID_BLOCK_SIG 0x040
+#define CVM_SNP_ID_AUTH_ID_KEY 0x240
+#define CVM_SNP_ID_AUTH_ID_KEY_SIG 0x680
+#define CVM_SNP_ID_AUTH_AUTHOR_KEY 0x880
+
+/*
+ * What SNP_LAUNCH_FINISH takes (id_block, id_auth, auth_key_en = has_author_key) and the two
+ * digests an attestation report will show as ID_KEY_DIGEST / AUTHOR_KEY_DIGEST (SHA-384 of the
+ * 0x404-byte public-key structures).  Plain data, no ownership.
+ */
+struct cvm_snp_id_result {
+	uint8_t id_block[CVM_SNP_ID_BLOCK_SIZE];
+	uint8_t id_auth[CVM_SNP_ID_AUTH_SIZE];
+	uint8_t id_key_digest[CVM_SNP_DIGEST_SIZE];
+	bool has_author_key;
+	uint8_t author_key_digest[CVM_SNP_DIGEST_SIZE]; /* zero without an author key */
+};
+
+/*
+ * Build the ID block for launch digest ld and guest policy (the u64 of cvm_snp_policy_value),
+ * and sign it with in->id_key_path (and in->author_key_path when set).  Errors: in->present
+ * false, a key file that is missing or not an EC private key, a curve other than P-384.
+ * *out is written only on success.
+ */
+int cvm_snp_id_build(const uint8_t ld[CVM_SNP_DIGEST_SIZE], const struct cvm_snp_id_block_input *in,
+		     uint64_t policy, struct cvm_snp_id_result *out, struct cvm_error *err);
+
+/*
+ * The 0x404-byte public-key structure and its SHA-384 (ID_KEY_DIGEST / AUTHOR_KEY_DIGEST) of the
+ * P-384 key in a PEM file (private or public key).  Either output may be NULL.
+ */
+int cvm_snp_key_from_pem(const char *path, uint8_t key[CVM_SNP_PUBKEY_SIZE],
+			 uint8_t digest[CVM_SNP_DIGEST_SIZE], struct cvm_error *err);
 
 #endif

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SNP launch digest: the PAGE_INFO chain (spec/snp-measurement.md 1) and the measurement
+ * model that runs it as a plan executor.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include <cvmkit/snp.h>
+#include <cvmkit/util.h>
+
+#include "sev/snp_priv.h"
+
+/* ---- the chain ------------------------------------------------------------------------- */
+
+int snp_chain_init(struct snp_chain *c, struct cvm_error *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
+	c->ctx = EVP_MD_CTX_new();
+	if (!c->sha384 || !c->ctx) {
+		snp_chain_fini(c);
+		return cvm_error_set(err, -ENOMEM, "SHA-384: cannot set up an OpenSSL context");
+	}
+	return 0;
+}
+
+void snp_chain_fini(struct snp_chain *c)
+{
+	EVP_MD_CTX_free(c->ctx);
+	EVP_MD_free(c->sha384);
+	c->ctx = NULL;
+	c->sha384 = NULL;
+}
+
+int snp_chain_sha384(struct snp_chain *c, const void *data, size_t len,
+		     uint8_t out[CVM_SNP_DIGEST_SIZE], struct cvm_error *err)
+{
+	if (!EVP_DigestInit_ex2(c->ctx, c->sha384, NULL) || !EVP_DigestUpdate(c->ctx, data, len) ||
+	    !EVP_DigestFinal_ex(c->ctx, out, NULL))
+		return cvm_error_set(err, -EIO, "SHA-384 failed (OpenSSL)");
+	return 0;
+}
+
+void cvm_snp_page_info_encode(const uint8_t cur[CVM_SNP_DIGEST_SIZE],
+			      const uint8_t contents[CVM_SNP_DIGEST_SIZE], uint8_t page_type,
+			      uint64_t gpa, uint8_t out[CVM_SNP_PAGE_INFO_SIZE])
+{
+	memcpy(out, cur, CVM_SNP_DIGEST_SIZE);
+	if (contents)
+		memcpy(out + 0x30, contents, CVM_SNP_DIGEST_SIZE);
+	else
+		memset(out + 0x30, 0, CVM_SNP_DIGEST_SIZE);
+	cvm_put_le16(out + 0x60, CVM_SNP_PAGE_INFO_SIZE);
+	out[0x62] = page_type;
+	out[0x63] = 0; /* IMI_PAGE */
+	/* VMPL permissions: all zero in a KVM launch, so their byte order does not matter. */
+	cvm_put_le32(out + 0x64, 0);
+	cvm_put_le64(out + 0x68, gpa);
+}
+
+int snp_chain_extend(struct snp_chain *c, const uint8_t contents[CVM_SNP_DIGEST_SIZE],
+		     uint8_t page_type, uint64_t gpa, struct cvm_error *err)
+{
+	uint8_t info[CVM_SNP_PAGE_INFO_SIZE];
+	cvm_snp_page_info_encode(c->digest, contents, page_type, gpa, info);
+	c->records++;
+	return snp_chain_sha384(c, info, sizeof(info), c->digest, err);
+}
+
+static bool page_type_hashes_contents(uint8_t type)
+{
+	return type == CVM_SNP_PAGE_NORMAL || type == CVM_SNP_PAGE_VMSA;
+}
+
+static int zero_page_hash(struct snp_chain *c, const uint8_t **out, struct cvm_error *err)
+{
+	if (!c->have_zero_page_hash) {
+		static const uint8_t zero[CVM_PAGE_SIZE];
+		int rc = snp_chain_sha384(c, zero, sizeof(zero), c->zero_page_hash, err);
+		if (rc)
+			return rc;
+		c->have_zero_page_hash = true;
+	}
+	*out = c->zero_page_hash;
+	return 0;
+}
+
+int snp_chain_extend_range(struct snp_chain *c, const uint8_t *data, size_t data_len,
+			   uint64_t gpa, uint64_t size, uint8_t page_type, struct cvm_error *err)
+{
+	if (size % CVM_PAGE_SIZE || gpa % CVM_PAGE_SIZE || gpa + size < gpa)
+		return cvm_error_set(err, -EINVAL,
+				     "range gpa 0x%llx size 0x%llx is not whole 4 KiB pages",
+				     (unsigned long long)gpa, (unsigned long long)size);
+	if (!data)
+		data_len = 0;
+	bool hashed = page_type_hashes_contents(page_type);
+	uint8_t contents[CVM_SNP_DIGEST_SIZE];
+	int rc;
+	for (uint64_t off = 0; off < size; off += CVM_PAGE_SIZE) {
+		const uint8_t *h = NULL;
+		if (hashed) {
+			if (off + CVM_PAGE_SIZE <= data_len) {
+				rc = snp_chain_sha384(c, data + off, CVM_PAGE_SIZE, contents, err);
+				h = contents;
+			} else if (off < data_len) {
+				uint8_t page[CVM_PAGE_SIZE] = {0};
+				memcpy(page, data + off, data_len - off);
+				rc = snp_chain_sha384(c, page, sizeof(page), contents, err);
+				h = contents;
+			} else {
+				rc = zero_page_hash(c, &h, err);
+			}
+			if (rc)
+				return rc;
+		}
+		if ((rc = snp_chain_extend(c, h, page_type, gpa + off, err)))
+			return rc;
+	}
+	return 0;
+}
+
+int cvm_snp_firmware_digest(const struct cvm_firmware *fw, uint8_t out[CVM_SNP_DIGEST_SIZE],
+			    struct cvm_error *err)
+{
+	if (fw->size == 0 || fw->size % CVM_PAGE_SIZE)
+		return cvm_error_set(err, -EINVAL,
+				     "firmware size %zu is not a non-zero multiple of 4096 bytes",
+				     fw->size);
+	struct snp_chain c;
+	int rc = snp_chain_init(&c, err);
+	if (rc)
+		return rc;
+	rc = snp_chain_extend_range(&c, fw->data, fw->size, fw->load_gpa, fw->size,
+				    CVM_SNP_PAGE_NORMAL, err);
+	if (!rc)
+		memcpy(out, c.digest, CVM_SNP_DIGEST_SIZE);
+	snp_chain_fini(&c);
+	return rc;
+}
+
+/* ---- the model as a plan executor -------------------------------------------------------- */
+
+struct cvm_snp_model {
+	struct snp_chain chain;
+	bool seeded; /* started from plan->snp.initial_digest: firmware ops are already in it */
+	/* All APs share one VMSA image: remember the last one hashed. */
+	bool have_vmsa;
+	uint8_t vmsa[CVM_SNP_VMSA_SIZE];
+	uint8_t vmsa_hash[CVM_SNP_DIGEST_SIZE];
+};
+
+struct cvm_snp_model *cvm_snp_model_new(void)
+{
+	struct cvm_snp_model *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	if (snp_chain_init(&m->chain, NULL)) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void cvm_snp_model_free(struct cvm_snp_model *model)
+{
+	if (!model)
+		return;
+	snp_chain_fini(&model->chain);
+	free(model);
+}
+
+void cvm_snp_model_digest(const struct cvm_snp_model *model, uint8_t out[CVM_SNP_DIGEST_SIZE])
+{
+	memcpy(out, model->chain.digest, CVM_SNP_DIGEST_SIZE);
+}
+
+static int model_begin(void *ctx, const struct cvm_plan *plan, struct cvm_error *err)
+{
+	struct cvm_snp_model *m = ctx;
+	if (plan->tee != CVM_TEE_SNP)
+		return cvm_error_set(err, -EINVAL, "the SNP model measures SNP plans only");
+	m->seeded = plan->snp.has_initial_digest;
+	if (m->seeded)
+		memcpy(m->chain.digest, plan->snp.initial_digest, CVM_SNP_DIGEST_SIZE);
+	else
+		memset(m->chain.digest, 0, CVM_SNP_DIGEST_SIZE);
+	m->chain.records = 0;
+	return 0;
+}
+
+static int check_page_type(const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	if (op->snp_page_type < CVM_SNP_PAGE_NORMAL || op->snp_page_type > CVM_SNP_PAGE_CPUID)
+		return cvm_error_set(err, -EINVAL, "no SNP page type (%u)", op->snp_page_type);
+	if (op->data && op->data_len > op->size)
+		return cvm_error_set(err, -EINVAL, "op data longer than the op");
+	return 0;
+}
+
+static int model_load(void *ctx, const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	struct cvm_snp_model *m = ctx;
+	if (m->seeded && (op->flags & CVM_OP_FIRMWARE))
+		return 0;
+	int rc = check_page_type(op, err);
+	if (rc)
+		return rc;
+	return snp_chain_extend_range(&m->chain, op->data, op->data_len, op->gpa, op->size,
+				      op->snp_page_type, err);
+}
+
+static int model_vcpu(void *ctx, const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	struct cvm_snp_model *m = ctx;
+	if (op->snp_page_type != CVM_SNP_PAGE_VMSA || !op->data ||
+	    op->data_len != CVM_SNP_VMSA_SIZE)
+		return cvm_error_set(err, -EINVAL, "vCPU %u: no 4096-byte VMSA page in the plan",
+				     op->vcpu_index);
+	if (!m->have_vmsa || memcmp(m->vmsa, op->data, CVM_SNP_VMSA_SIZE) != 0) {
+		int rc = snp_chain_sha384(&m->chain, op->data, CVM_SNP_VMSA_SIZE, m->vmsa_hash, err);
+		if (rc)
+			return rc;
+		memcpy(m->vmsa, op->data, CVM_SNP_VMSA_SIZE);
+		m->have_vmsa = true;
+	}
+	return snp_chain_extend(&m->chain, m->vmsa_hash, CVM_SNP_PAGE_VMSA, op->gpa, err);
+}
+
+static const struct cvm_backend_ops snp_model_ops = {
+	.name = "snp-model",
+	.begin = model_begin,
+	.load = model_load,
+	.vcpu = model_vcpu,
+};
+
+const struct cvm_backend_ops *cvm_snp_model_ops(void)
+{
+	return &snp_model_ops;
+}
