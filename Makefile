@@ -93,14 +93,14 @@ $(BUILD)/obj/%.o: %.c
 
 $(STATIC_LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(SHARED_LIB): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libcvmkit.so.0 -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
-	ln -sf libcvmkit.so.$(VERSION) $(BUILD)/libcvmkit.so
+	$(Q)$(CC) -shared -Wl,-soname,libcvmkit.so.0 -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	$(Q)ln -sf libcvmkit.so.$(VERSION) $(BUILD)/libcvmkit.so
 
 $(CLI_BIN): $(CLI_OBJS) $(STATIC_LIB)
-	$(CC) -o $@ $(CLI_OBJS) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS)
+	$(Q)$(CC) -o $@ $(CLI_OBJS) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(STATIC_LIB)
 	@mkdir -p $(dir $@)

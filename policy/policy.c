@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The policy's life cycle: defaults, parse/load (format detection), encode, firmware pin, free. */
+#include "policy/policy_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include <cvmkit/util.h>
+
+void cvm_policy_init(struct cvm_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->version = 1;
+	p->tee = CVM_TEE_NONE;
+	p->vmm = CVM_VMM_QEMU;
+	p->cpus.count = 1;
+	p->memory_size = 2ull << 30;
+	/* QEMU's default SNP policy is 0x30000: SMT allowed, reserved bit 17. */
+	p->snp.policy.smt = true;
+	p->snp.guest_features = 0x1;
+	p->tdx.sept_ve_disable = true;
+	p->tdx.xfam = 0xe7;
+	p->tdx.measure_order = CVM_TDX_ORDER_SINGLE_PASS;
+	p->tdx.honour_page_aug = false;
+	p->prefault.mode = CVM_PREFAULT_BEST_EFFORT;
+}
+
+void cvm_policy_free(struct cvm_policy *p)
+{
+	if (!p)
+		return;
+	free(p->name);
+	free(p->cpus.model);
+	free(p->firmware.path);
+	free(p->boot.kernel);
+	free(p->boot.initrd);
+	free(p->boot.cmdline);
+	free(p->snp.id_block.id_key_path);
+	free(p->snp.id_block.author_key_path);
+	free(p->prefault.ranges);
+	free(p->base_dir);
+	free(p);
+}
+
+void cvm_policy_problems_free(struct cvm_policy_problems *problems)
+{
+	if (!problems)
+		return;
+	for (size_t i = 0; i < problems->count; i++) {
+		free(problems->items[i].path);
+		free(problems->items[i].message);
+	}
+	free(problems->items);
+	problems->items = NULL;
+	problems->count = 0;
+}
+
+int cvm_policy_problem_add(struct cvm_policy_problems *problems, const char *path,
+			   const char *fmt, ...)
+{
+	if (!problems)
+		return 0;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	struct cvm_policy_problem *grown =
+		realloc(problems->items, (problems->count + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	problems->items = grown;
+	char *path_copy = strdup(path), *msg_copy = strdup(msg);
+	if (!path_copy || !msg_copy) {
+		free(path_copy);
+		free(msg_copy);
+		return -ENOMEM;
+	}
+	problems->items[problems->count].path = path_copy;
+	problems->items[problems->count].message = msg_copy;
+	problems->count++;
+	return 0;
+}
+
+const char *cvm_tee_name(enum cvm_tee tee)
+{
+	switch (tee) {
+	case CVM_TEE_NONE:
+		return "none";
+	case CVM_TEE_SNP:
+		return "snp";
+	case CVM_TEE_TDX:
+		return "tdx";
+	}
+	return "unknown";
+}
+
+const char *cvm_vmm_name(enum cvm_vmm vmm)
+{
+	switch (vmm) {
+	case CVM_VMM_QEMU:
+		return "qemu";
+	case CVM_VMM_EC2:
+		return "ec2";
+	case CVM_VMM_GCE:
+		return "gce";
+	case CVM_VMM_CVMKIT:
+		return "cvmkit";
+	}
+	return "unknown";
+}
+
+uint64_t cvm_snp_policy_value(const struct cvm_snp_guest_policy *gp)
+{
+	uint64_t v = (uint64_t)gp->abi_minor | (uint64_t)gp->abi_major << 8;
+	v |= (uint64_t)gp->smt << 16;
+	v |= 1ull << 17; /* reserved, must be one */
+	v |= (uint64_t)gp->migrate_ma << 18;
+	v |= (uint64_t)gp->debug << 19;
+	v |= (uint64_t)gp->single_socket << 20;
+	v |= (uint64_t)gp->cxl_allow << 21;
+	v |= (uint64_t)gp->mem_aes_256_xts << 22;
+	v |= (uint64_t)gp->rapl_dis << 23;
+	v |= (uint64_t)gp->ciphertext_hiding << 24;
+	v |= (uint64_t)gp->page_swap_disable << 25;
+	return v;
+}
+
+uint64_t cvm_tdx_attributes_value(const struct cvm_policy_tdx *t)
+{
+	return (uint64_t)t->debug | (uint64_t)t->sept_ve_disable << 28 | (uint64_t)t->pks << 30 |
+	       (uint64_t)t->perfmon << 63;
+}
+
+void cvm_policy_format_size(uint64_t v, char *buf, size_t n)
+{
+	static const struct {
+		char suffix;
+		unsigned shift;
+	} units[] = {{'T', 40}, {'G', 30}, {'M', 20}, {'K', 10}};
+	for (size_t i = 0; v && i < CVM_ARRAY_SIZE(units); i++) {
+		uint64_t unit = 1ull << units[i].shift;
+		if (v % unit == 0) {
+			snprintf(buf, n, "%" PRIu64 "%c", v / unit, units[i].suffix);
+			return;
+		}
+	}
+	snprintf(buf, n, "0x%" PRIx64, v);
+}
+
+static bool is_json_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Line and column (both from 1) of a byte offset, for JSON syntax errors. */
+static void line_column(const uint8_t *data, size_t off, size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (data[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static int json_to_tree(const uint8_t *data, size_t len, struct json_object **out,
+			struct cvm_policy_problems *problems)
+{
+	struct json_tokener *tok = json_tokener_new_ex(CVM_POLICY_MAX_DEPTH);
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	struct json_object *tree = json_tokener_parse_ex(tok, (const char *)data, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	size_t line, col;
+	int rc = 0;
+	if (jerr == json_tokener_continue) {
+		rc = cvm_policy_problem_add(problems, "", "invalid JSON: the document ends early");
+	} else if (jerr != json_tokener_success || !tree) {
+		line_column(data, end < len ? end : len, &line, &col);
+		rc = cvm_policy_problem_add(problems, "",
+					    "invalid JSON at line %zu, column %zu: %s", line, col,
+					    json_tokener_error_desc(jerr));
+	} else {
+		while (end < len && is_json_space(data[end]))
+			end++;
+		if (end < len) {
+			line_column(data, end, &line, &col);
+			rc = cvm_policy_problem_add(problems, "",
+						    "invalid JSON at line %zu, column %zu: "
+						    "unexpected data after the policy object",
+						    line, col);
+		} else {
+			*out = tree;
+			return 0;
+		}
+	}
+	json_object_put(tree);
+	return rc ? rc : -EINVAL;
+}
+
+/* Bytes -> tree, the format chosen by the first non-space byte. */
+static int bytes_to_tree(const uint8_t *data, size_t len, struct json_object **out,
+			 struct cvm_policy_problems *problems)
+{
+	int rc;
+	if (len > CVM_POLICY_MAX_BYTES) {
+		rc = cvm_policy_problem_add(problems, "", "the document is %zu bytes; at most %u "
+					    "are accepted", len, CVM_POLICY_MAX_BYTES);
+		return rc ? rc : -EINVAL;
+	}
+	size_t i = 0;
+	while (i < len && is_json_space(data[i]))
+		i++;
+	if (i == len) {
+		rc = cvm_policy_problem_add(problems, "", "empty document: expected a JSON object "
+					    "or a CBOR map");
+		return rc ? rc : -EINVAL;
+	}
+	if (data[i] == '{')
+		return json_to_tree(data, len, out, problems);
+	if ((data[0] >> 5) == 5) /* CBOR major type 5: map */
+		return cvm_policy_cbor_to_tree(data, len, out, problems);
+	if (isprint(data[i]))
+		rc = cvm_policy_problem_add(problems, "", "not a policy: expected a JSON object "
+					    "('{') or a CBOR map, got '%c'", data[i]);
+	else
+		rc = cvm_policy_problem_add(problems, "", "not a policy: expected a JSON object "
+					    "('{') or a CBOR map, got byte 0x%02x", data[0]);
+	return rc ? rc : -EINVAL;
+}
+
+static void move_problems(struct cvm_policy_problems *from, struct cvm_policy_problems *to)
+{
+	if (!to) {
+		cvm_policy_problems_free(from);
+		return;
+	}
+	if (to->count == 0) {
+		free(to->items);
+		*to = *from;
+		from->items = NULL;
+		from->count = 0;
+		return;
+	}
+	for (size_t i = 0; i < from->count; i++)
+		if (cvm_policy_problem_add(to, from->items[i].path, "%s", from->items[i].message))
+			break;
+	cvm_policy_problems_free(from);
+}
+
+int cvm_policy_parse(const uint8_t *data, size_t len, const char *base_dir,
+		     struct cvm_policy **out, struct cvm_policy_problems *problems,
+		     struct cvm_error *err)
+{
+	struct cvm_policy_problems found = {0};
+	struct json_object *tree = NULL;
+	struct cvm_policy *p = NULL;
+	int rc = bytes_to_tree(data, len, &tree, &found);
+	if (rc == 0) {
+		p = malloc(sizeof(*p));
+		if (p) {
+			cvm_policy_init(p);
+			p->base_dir = strdup(base_dir && base_dir[0] ? base_dir : ".");
+		}
+		if (!p || !p->base_dir)
+			rc = -ENOMEM;
+		else
+			rc = cvm_policy_read_tree(tree, p, &found);
+	}
+	json_object_put(tree);
+	if (rc == 0 && found.count == 0) {
+		*out = p;
+		return 0;
+	}
+	cvm_policy_free(p);
+	if (rc == -ENOMEM) {
+		cvm_error_set(err, -ENOMEM, "out of memory while reading the policy");
+	} else {
+		rc = -EINVAL;
+		const struct cvm_policy_problem *first = &found.items[0];
+		const char *sep = first->path[0] ? ": " : "";
+		if (found.count == 1)
+			cvm_error_set(err, rc, "%s%s%s", first->path, sep, first->message);
+		else
+			cvm_error_set(err, rc, "%zu problems, the first: %s%s%s", found.count,
+				      first->path, sep, first->message);
+	}
+	move_problems(&found, problems);
+	return rc;
+}
+
+int cvm_policy_load(const char *path, struct cvm_policy **out,
+		    struct cvm_policy_problems *problems, struct cvm_error *err)
+{
+	struct cvm_file f;
+	int rc = cvm_file_open(path, &f, err);
+	if (rc)
+		return cvm_error_wrap(err, "policy");
+	char *dir = cvm_dirname(path);
+	if (!dir) {
+		cvm_file_close(&f);
+		return cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
+	}
+	rc = cvm_policy_parse(f.data, f.size, dir, out, problems, err);
+	free(dir);
+	cvm_file_close(&f);
+	if (rc)
+		cvm_error_wrap(err, "%s", path);
+	return rc;
+}
+
+int cvm_policy_encode(const struct cvm_policy *p, enum cvm_policy_format fmt, uint8_t **out,
+		      size_t *out_len, struct cvm_error *err)
+{
+	struct json_object *tree = cvm_policy_to_tree(p);
+	if (!tree)
+		return cvm_error_set(err, -ENOMEM, "encoding the policy: out of memory");
+	int rc = 0;
+	if (fmt == CVM_POLICY_CBOR) {
+		rc = cvm_policy_tree_to_cbor(tree, out, out_len, err);
+	} else {
+		size_t n = 0;
+		const char *text = json_object_to_json_string_length(
+			tree,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+				JSON_C_TO_STRING_NOSLASHESCAPE,
+			&n);
+		uint8_t *buf = text ? malloc(n + 1) : NULL;
+		if (!buf) {
+			rc = cvm_error_set(err, -ENOMEM, "encoding the policy: out of memory");
+		} else {
+			memcpy(buf, text, n);
+			buf[n] = '\n';
+			*out = buf;
+			*out_len = n + 1;
+		}
+	}
+	json_object_put(tree);
+	return rc;
+}
+
+int cvm_policy_check_firmware_pin(const struct cvm_policy *p, struct cvm_error *err)
+{
+	if (!p->firmware.has_sha256)
+		return 0;
+	if (!p->firmware.path)
+		return cvm_error_set(err, -EINVAL, "firmware.sha256: a pin needs firmware.path");
+	struct cvm_file f;
+	int rc = cvm_file_open(p->firmware.path, &f, err);
+	if (rc)
+		return cvm_error_wrap(err, "firmware.path");
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	int ok = EVP_Digest(f.data, f.size, md, &md_len, EVP_sha256(), NULL);
+	cvm_file_close(&f);
+	if (!ok || md_len != 32)
+		return cvm_error_set(err, -EIO, "firmware.sha256: SHA-256 of %s failed",
+				     p->firmware.path);
+	if (!cvm_memeq_ct(md, p->firmware.sha256, 32)) {
+		char got[65], want[65];
+		cvm_hex_encode(md, 32, got);
+		cvm_hex_encode(p->firmware.sha256, 32, want);
+		return cvm_error_set(err, -EINVAL,
+				     "firmware.sha256: %s has SHA-256 %s, the policy pins %s",
+				     p->firmware.path, got, want);
+	}
+	return 0;
+}

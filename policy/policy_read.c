@@ -1,0 +1,835 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The policy reader: json-c tree (from JSON or CBOR) -> struct cvm_policy, with every rule of
+ * docs/policy.md.  Nothing stops at the first problem: each one is recorded with its key path,
+ * and reading goes on so that one run lists them all.
+ */
+#include "policy/policy_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cvmkit/util.h>
+
+#define PATH_BUF 160
+#define MAX_MEMORY (4ull << 40)      /* 4 TiB */
+#define MAX_GPA_END (1ull << 52)     /* the architectural guest-physical limit */
+#define MAX_PREFAULT_RANGES 256
+#define MAX_NAME_LEN 128
+#define MAX_MODEL_LEN 64
+#define MAX_CMDLINE_LEN 4095
+#define MAX_CPUS 512
+#define MAX_FAMILY (0xf + 0xff)      /* base family 0xf plus an 8-bit extended family */
+
+struct reader {
+	struct cvm_policy_problems *problems;
+	struct cvm_policy *p;
+	int rc; /* -ENOMEM once a problem could not be recorded */
+};
+
+static void problem(struct reader *r, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void problem(struct reader *r, const char *path, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cvm_policy_problem_add(r->problems, path, "%s", msg))
+		r->rc = -ENOMEM;
+}
+
+/* Printable, bounded copy of untrusted text for messages and paths. */
+static void sanitize(const char *in, size_t in_len, char *out, size_t out_size, size_t max_chars)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < in_len && o + 1 < out_size; i++) {
+		if (i == max_chars) {
+			snprintf(out + o, out_size - o, "...");
+			return;
+		}
+		unsigned char c = (unsigned char)in[i];
+		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	out[o] = '\0';
+}
+
+static void path_key(char *out, size_t n, const char *parent, const char *key)
+{
+	/* Paths are short by construction; a too-long one is cut, never overflowed. */
+	if (snprintf(out, n, "%s%s%s", parent, parent[0] ? "." : "", key) >= (int)n)
+		out[n - 1] = '\0';
+}
+
+/* What a value is, for "got ..." in messages. */
+static const char *describe(struct json_object *v, char *buf, size_t n)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return json_object_get_boolean(v) ? "true" : "false";
+	case json_type_int:
+		if (json_object_get_int64(v) < 0)
+			snprintf(buf, n, "%" PRId64, json_object_get_int64(v));
+		else
+			snprintf(buf, n, "%" PRIu64, json_object_get_uint64(v));
+		return buf;
+	case json_type_double:
+		snprintf(buf, n, "%g", json_object_get_double(v));
+		return buf;
+	case json_type_string: {
+		char text[64];
+		sanitize(json_object_get_string(v), (size_t)json_object_get_string_len(v), text,
+			 sizeof(text), 40);
+		snprintf(buf, n, "\"%s\"", text);
+		return buf;
+	}
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	}
+	return "an unknown value";
+}
+
+/* An integer value as unsigned; false for negative or non-integers. */
+static bool as_u64(struct json_object *v, uint64_t *out)
+{
+	if (json_object_get_type(v) != json_type_int || json_object_get_int64(v) < 0)
+		return false;
+	*out = json_object_get_uint64(v);
+	return true;
+}
+
+static bool read_uint(struct reader *r, const char *path, struct json_object *v, uint64_t min,
+		      uint64_t max, uint64_t *out)
+{
+	uint64_t x;
+	if (as_u64(v, &x) && x >= min && x <= max) {
+		*out = x;
+		return true;
+	}
+	char got[96];
+	problem(r, path, "expected an integer %" PRIu64 "..%" PRIu64 ", got %s", min, max,
+		describe(v, got, sizeof(got)));
+	return false;
+}
+
+static bool read_bool(struct reader *r, const char *path, struct json_object *v, bool *out)
+{
+	if (json_object_get_type(v) == json_type_boolean) {
+		*out = json_object_get_boolean(v);
+		return true;
+	}
+	char got[96];
+	problem(r, path, "expected true or false, got %s", describe(v, got, sizeof(got)));
+	return false;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "0x" followed by 1..16 hex digits. */
+static bool parse_hex_u64(const char *s, size_t len, uint64_t *out)
+{
+	if (len < 3 || len > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 2; i < len; i++) {
+		int d = hex_digit(s[i]);
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint64_t)d;
+	}
+	*out = v;
+	return true;
+}
+
+/* Decimal digits with an optional binary unit: "2G", "512M", "64K", "1T", "4096". */
+static bool parse_units(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0)
+		return false;
+	unsigned shift = 0;
+	if (i + 1 == len) {
+		switch (s[i]) {
+		case 'K':
+		case 'k':
+			shift = 10;
+			break;
+		case 'M':
+			shift = 20;
+			break;
+		case 'G':
+			shift = 30;
+			break;
+		case 'T':
+			shift = 40;
+			break;
+		default:
+			return false;
+		}
+	} else if (i != len) {
+		return false;
+	}
+	if (shift && v > UINT64_MAX >> shift)
+		return false;
+	*out = v << shift;
+	return true;
+}
+
+/* An integer, or a "0x..." hex string, at most max. */
+static bool read_u64_hex(struct reader *r, const char *path, struct json_object *v,
+			 uint64_t max, uint64_t *out)
+{
+	uint64_t x;
+	bool ok = as_u64(v, &x);
+	if (!ok && json_object_get_type(v) == json_type_string)
+		ok = parse_hex_u64(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+				   &x);
+	if (ok && x <= max) {
+		*out = x;
+		return true;
+	}
+	char got[96];
+	problem(r, path, "expected an integer or a \"0x...\" hex string, at most 0x%" PRIx64
+		", got %s", max, describe(v, got, sizeof(got)));
+	return false;
+}
+
+/* A byte count: an integer, "0x...", or decimal with K/M/G/T. */
+static bool read_size(struct reader *r, const char *path, struct json_object *v, uint64_t *out)
+{
+	uint64_t x;
+	bool ok = as_u64(v, &x);
+	if (!ok && json_object_get_type(v) == json_type_string) {
+		const char *s = json_object_get_string(v);
+		size_t len = (size_t)json_object_get_string_len(v);
+		ok = parse_hex_u64(s, len, &x) || parse_units(s, len, &x);
+	}
+	if (ok) {
+		*out = x;
+		return true;
+	}
+	char got[96];
+	problem(r, path, "expected a size: an integer, a \"0x...\" hex string, or a number "
+		"with K, M, G or T such as \"2G\", got %s", describe(v, got, sizeof(got)));
+	return false;
+}
+
+/* A string of min_len..max_len bytes without NUL; *out is a fresh copy (old one freed). */
+static bool read_string(struct reader *r, const char *path, struct json_object *v,
+			size_t min_len, size_t max_len, char **out)
+{
+	char got[96];
+	if (json_object_get_type(v) != json_type_string) {
+		problem(r, path, "expected a string, got %s", describe(v, got, sizeof(got)));
+		return false;
+	}
+	const char *s = json_object_get_string(v);
+	size_t len = (size_t)json_object_get_string_len(v);
+	if (strlen(s) != len) {
+		problem(r, path, "expected a string without NUL characters");
+		return false;
+	}
+	if (len < min_len || len > max_len) {
+		if (min_len && !len)
+			problem(r, path, "expected a non-empty string");
+		else
+			problem(r, path, "expected at most %zu characters, got %zu", max_len, len);
+		return false;
+	}
+	char *copy = strdup(s);
+	if (!copy) {
+		r->rc = -ENOMEM;
+		return false;
+	}
+	free(*out);
+	*out = copy;
+	return true;
+}
+
+static bool read_path(struct reader *r, const char *path, struct json_object *v, char **out)
+{
+	char *rel = NULL;
+	if (!read_string(r, path, v, 1, PATH_MAX - 1, &rel))
+		return false;
+	char *full = cvm_path_join(r->p->base_dir, rel);
+	free(rel);
+	if (!full) {
+		r->rc = -ENOMEM;
+		return false;
+	}
+	free(*out);
+	*out = full;
+	return true;
+}
+
+/* One of names[] (NULL-terminated); *out is its index. */
+static bool read_enum(struct reader *r, const char *path, struct json_object *v,
+		      const char *const *names, int *out)
+{
+	if (json_object_get_type(v) == json_type_string) {
+		const char *s = json_object_get_string(v);
+		for (int i = 0; names[i]; i++) {
+			if (strcmp(s, names[i]) == 0 &&
+			    strlen(s) == (size_t)json_object_get_string_len(v)) {
+				*out = i;
+				return true;
+			}
+		}
+	}
+	char expected[160] = "", got[96];
+	for (int i = 0; names[i]; i++) {
+		size_t used = strlen(expected);
+		snprintf(expected + used, sizeof(expected) - used, "%s\"%s\"",
+			 i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+	}
+	problem(r, path, "expected %s, got %s", expected, describe(v, got, sizeof(got)));
+	return false;
+}
+
+/* Exactly n bytes as 2n hex digits ("0x" prefix allowed). */
+static bool read_hex_bytes(struct reader *r, const char *path, struct json_object *v,
+			   uint8_t *out, size_t n)
+{
+	if (json_object_get_type(v) == json_type_string) {
+		const char *s = json_object_get_string(v);
+		uint8_t buf[64];
+		if (n <= sizeof(buf) && strlen(s) == (size_t)json_object_get_string_len(v) &&
+		    cvm_hex_decode(s, buf, n) == 0) {
+			memcpy(out, buf, n);
+			return true;
+		}
+	}
+	char got[96];
+	problem(r, path, "expected %zu hex digits (%zu bytes), got %s", 2 * n, n,
+		describe(v, got, sizeof(got)));
+	return false;
+}
+
+/* Reports every key of obj that is not in allowed (NULL-terminated). */
+static void check_keys(struct reader *r, struct json_object *obj, const char *path,
+		       const char *const *allowed)
+{
+	char expected[300] = "";
+	for (int i = 0; allowed[i]; i++) {
+		size_t used = strlen(expected);
+		snprintf(expected + used, sizeof(expected) - used, "%s%s", i ? ", " : "",
+			 allowed[i]);
+	}
+	json_object_object_foreach(obj, key, val) {
+		(void)val;
+		bool known = false;
+		for (int i = 0; allowed[i] && !known; i++)
+			known = strcmp(key, allowed[i]) == 0;
+		if (known)
+			continue;
+		char shown[64], kp[PATH_BUF];
+		sanitize(key, strlen(key), shown, sizeof(shown), 40);
+		path_key(kp, sizeof(kp), path, shown);
+		problem(r, kp, "unknown key (expected one of: %s)", expected);
+	}
+}
+
+/*
+ * The object at parent_path.key, or NULL when it is absent or not an object (then a problem is
+ * recorded).  path receives its key path.
+ */
+static struct json_object *child_object(struct reader *r, struct json_object *parent,
+					const char *parent_path, const char *key, char *path,
+					size_t path_size)
+{
+	struct json_object *v;
+	path_key(path, path_size, parent_path, key);
+	if (!json_object_object_get_ex(parent, key, &v))
+		return NULL;
+	if (json_object_get_type(v) != json_type_object) {
+		char got[96];
+		problem(r, path, "expected an object, got %s", describe(v, got, sizeof(got)));
+		return NULL;
+	}
+	return v;
+}
+
+/* Looks up key; on presence, path receives parent_path.key. */
+static bool field(struct json_object *obj, const char *parent_path, const char *key,
+		  struct json_object **v, char *path, size_t path_size)
+{
+	if (!obj || !json_object_object_get_ex(obj, key, v))
+		return false;
+	path_key(path, path_size, parent_path, key);
+	return true;
+}
+
+#define FIELD(obj, parent, key, v, path) field(obj, parent, key, &(v), path, sizeof(path))
+
+/* CPUID(1).EAX from family/model/stepping (spec/snp-measurement.md section 3.3). */
+static uint32_t cpu_signature(uint32_t family, uint32_t model, uint32_t stepping)
+{
+	uint32_t base_family = family < 0xf ? family : 0xf;
+	uint32_t ext_family = family > 0xf ? (family - 0xf) & 0xff : 0;
+	return ext_family << 20 | ((model >> 4) & 0xf) << 16 | base_family << 8 |
+	       (model & 0xf) << 4 | (stepping & 0xf);
+}
+
+static void read_cpus(struct reader *r, struct json_object *root)
+{
+	static const char *const keys[] = {"count", "model", "signature", "family", "model_id",
+					   "stepping", NULL};
+	char path[PATH_BUF];
+	struct json_object *obj = child_object(r, root, "", "cpus", path, sizeof(path)), *v;
+	if (!obj)
+		return;
+	check_keys(r, obj, "cpus", keys);
+	struct cvm_policy *p = r->p;
+	uint64_t x;
+	if (FIELD(obj, "cpus", "count", v, path) && read_uint(r, path, v, 1, MAX_CPUS, &x))
+		p->cpus.count = (uint32_t)x;
+	int ways = 0;
+	if (FIELD(obj, "cpus", "model", v, path)) {
+		ways++;
+		read_string(r, path, v, 1, MAX_MODEL_LEN, &p->cpus.model);
+	}
+	if (FIELD(obj, "cpus", "signature", v, path)) {
+		ways++;
+		if (read_u64_hex(r, path, v, UINT32_MAX, &x)) {
+			p->cpus.has_signature = true;
+			p->cpus.signature = (uint32_t)x;
+		}
+	}
+	static const char *const fms_keys[] = {"family", "model_id", "stepping"};
+	static const uint64_t fms_max[] = {MAX_FAMILY, 0xff, 0xf};
+	uint64_t fms[3];
+	int given = 0, valid = 0;
+	for (int i = 0; i < 3; i++) {
+		if (!FIELD(obj, "cpus", fms_keys[i], v, path))
+			continue;
+		given++;
+		valid += read_uint(r, path, v, 0, fms_max[i], &fms[i]);
+	}
+	if (given) {
+		ways++;
+		for (int i = 0; i < 3 && given < 3; i++) {
+			if (json_object_object_get_ex(obj, fms_keys[i], NULL))
+				continue;
+			path_key(path, sizeof(path), "cpus", fms_keys[i]);
+			problem(r, path,
+				"missing: family, model_id and stepping are given together");
+		}
+		if (valid == 3) {
+			p->cpus.has_signature = true;
+			p->cpus.signature = cpu_signature((uint32_t)fms[0], (uint32_t)fms[1],
+							  (uint32_t)fms[2]);
+		}
+	}
+	if (ways > 1)
+		problem(r, "cpus", "give one of model, signature, or family/model_id/stepping, "
+			"not several");
+}
+
+static void read_memory(struct reader *r, struct json_object *root)
+{
+	static const char *const keys[] = {"size", NULL};
+	char path[PATH_BUF];
+	struct json_object *obj = child_object(r, root, "", "memory", path, sizeof(path)), *v;
+	if (!obj)
+		return;
+	check_keys(r, obj, "memory", keys);
+	uint64_t size;
+	if (!FIELD(obj, "memory", "size", v, path) || !read_size(r, path, v, &size))
+		return;
+	if (size == 0 || size > MAX_MEMORY)
+		problem(r, path, "expected a size from 4K to 4T, got %" PRIu64, size);
+	else if (size % CVM_PAGE_SIZE)
+		problem(r, path, "expected a multiple of 4096 (the page size), got %" PRIu64, size);
+	else
+		r->p->memory_size = size;
+}
+
+static void read_firmware(struct reader *r, struct json_object *root)
+{
+	static const char *const keys[] = {"path", "sha256", NULL};
+	char path[PATH_BUF];
+	struct json_object *obj = child_object(r, root, "", "firmware", path, sizeof(path)), *v;
+	if (!obj)
+		return;
+	check_keys(r, obj, "firmware", keys);
+	struct cvm_policy *p = r->p;
+	if (FIELD(obj, "firmware", "path", v, path))
+		read_path(r, path, v, &p->firmware.path);
+	if (FIELD(obj, "firmware", "sha256", v, path)) {
+		p->firmware.has_sha256 = read_hex_bytes(r, path, v, p->firmware.sha256, 32);
+		if (!json_object_object_get_ex(obj, "path", NULL))
+			problem(r, path, "a SHA-256 pin needs firmware.path");
+	}
+}
+
+static void read_boot(struct reader *r, struct json_object *root)
+{
+	static const char *const keys[] = {"kernel", "initrd", "cmdline", NULL};
+	char path[PATH_BUF];
+	struct json_object *obj = child_object(r, root, "", "boot", path, sizeof(path)), *v;
+	if (!obj)
+		return;
+	check_keys(r, obj, "boot", keys);
+	struct cvm_policy *p = r->p;
+	bool has_kernel = json_object_object_get_ex(obj, "kernel", NULL);
+	if (FIELD(obj, "boot", "kernel", v, path))
+		read_path(r, path, v, &p->boot.kernel);
+	if (FIELD(obj, "boot", "initrd", v, path)) {
+		read_path(r, path, v, &p->boot.initrd);
+		if (!has_kernel)
+			problem(r, path, "an initrd needs boot.kernel (direct boot)");
+	}
+	if (FIELD(obj, "boot", "cmdline", v, path)) {
+		read_string(r, path, v, 0, MAX_CMDLINE_LEN, &p->boot.cmdline);
+		if (!has_kernel)
+			problem(r, path, "a command line needs boot.kernel (direct boot)");
+	}
+}
+
+static void read_snp_guest_policy(struct reader *r, struct json_object *snp)
+{
+	static const struct {
+		const char *key;
+		size_t offset;
+	} bits[] = {
+		{"smt", offsetof(struct cvm_snp_guest_policy, smt)},
+		{"migrate_ma", offsetof(struct cvm_snp_guest_policy, migrate_ma)},
+		{"debug", offsetof(struct cvm_snp_guest_policy, debug)},
+		{"single_socket", offsetof(struct cvm_snp_guest_policy, single_socket)},
+		{"cxl_allow", offsetof(struct cvm_snp_guest_policy, cxl_allow)},
+		{"mem_aes_256_xts", offsetof(struct cvm_snp_guest_policy, mem_aes_256_xts)},
+		{"rapl_dis", offsetof(struct cvm_snp_guest_policy, rapl_dis)},
+		{"ciphertext_hiding", offsetof(struct cvm_snp_guest_policy, ciphertext_hiding)},
+		{"page_swap_disable", offsetof(struct cvm_snp_guest_policy, page_swap_disable)},
+	};
+	static const char *const keys[] = {"abi_major", "abi_minor", "smt", "migrate_ma",
+					   "debug", "single_socket", "cxl_allow",
+					   "mem_aes_256_xts", "rapl_dis", "ciphertext_hiding",
+					   "page_swap_disable", NULL};
+	char path[PATH_BUF];
+	struct json_object *obj = child_object(r, snp, "snp", "policy", path, sizeof(path)), *v;
+	if (!obj)
+		return;
+	check_keys(r, obj, "snp.policy", keys);
+	struct cvm_snp_guest_policy *gp = &r->p->snp.policy;
+	uint64_t x;
+	if (FIELD(obj, "snp.policy", "abi_major", v, path) && read_uint(r, path, v, 0, 255, &x))
+		gp->abi_major = (uint8_t)x;
+	if (FIELD(obj, "snp.policy", "abi_minor", v, path) && read_uint(r, path, v, 0, 255, &x))
+		gp->abi_minor = (uint8_t)x;
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(bits); i++)
+		if (FIELD(obj, "snp.policy", bits[i].key, v, path))
+			read_bool(r, path, v, (bool *)((char *)gp + bits[i].offset));
+}
+
+static void read_snp_id_block(struct reader *r, struct json_object *snp)
+{
+	static const char *const keys[] = {"family_id", "image_id", "guest_svn", "id_key",
+					   "author_key", NULL};
+	char path[PATH_BUF];
+	struct json_object *obj = child_object(r, snp, "snp", "id_block", path, sizeof(path)), *v;
+	if (!obj)
+		return;
+	check_keys(r, obj, "snp.id_block", keys);
+	struct cvm_snp_id_block_input *id = &r->p->snp.id_block;
+	id->present = true;
+	uint64_t x;
+	if (FIELD(obj, "snp.id_block", "family_id", v, path))
+		read_hex_bytes(r, path, v, id->family_id, 16);
+	if (FIELD(obj, "snp.id_block", "image_id", v, path))
+		read_hex_bytes(r, path, v, id->image_id, 16);
+	if (FIELD(obj, "snp.id_block", "guest_svn", v, path) &&
+	    read_uint(r, path, v, 0, UINT32_MAX, &x))
+		id->guest_svn = (uint32_t)x;
+	if (FIELD(obj, "snp.id_block", "id_key", v, path))
+		read_path(r, path, v, &id->id_key_path);
+	else
+		problem(r, "snp.id_block.id_key",
+			"missing: the PEM file of the ECDSA P-384 ID key");
+	if (FIELD(obj, "snp.id_block", "author_key", v, path))
+		read_path(r, path, v, &id->author_key_path);
+}
+
+static void read_snp(struct reader *r, struct json_object *root)
+{
+	static const char *const keys[] = {"policy", "guest_features", "host_data",
+					   "firmware_digest", "id_block", NULL};
+	char path[PATH_BUF];
+	struct json_object *obj = child_object(r, root, "", "snp", path, sizeof(path)), *v;
+	if (!obj)
+		return;
+	check_keys(r, obj, "snp", keys);
+	struct cvm_policy_snp *snp = &r->p->snp;
+	read_snp_guest_policy(r, obj);
+	uint64_t x;
+	if (FIELD(obj, "snp", "guest_features", v, path) &&
+	    read_u64_hex(r, path, v, UINT64_MAX, &x)) {
+		if (x & 1)
+			snp->guest_features = x;
+		else
+			problem(r, path, "bit 0 (SNPActive) must be set, got 0x%" PRIx64, x);
+	}
+	if (FIELD(obj, "snp", "host_data", v, path))
+		snp->has_host_data = read_hex_bytes(r, path, v, snp->host_data, 32);
+	if (FIELD(obj, "snp", "firmware_digest", v, path))
+		snp->has_firmware_digest = read_hex_bytes(r, path, v, snp->firmware_digest, 48);
+	read_snp_id_block(r, obj);
+}
+
+static void read_tdx(struct reader *r, struct json_object *root)
+{
+	static const char *const keys[] = {"attributes", "xfam", "mrconfigid", "mrowner",
+					   "mrownerconfig", "measure_order", "page_aug", NULL};
+	static const char *const attr_keys[] = {"debug", "sept_ve_disable", "pks", "perfmon",
+						NULL};
+	static const char *const orders[] = {"single-pass", "two-pass", NULL};
+	static const char *const page_aug[] = {"ignore", "honour", NULL};
+	char path[PATH_BUF];
+	struct json_object *obj = child_object(r, root, "", "tdx", path, sizeof(path)), *v;
+	if (!obj)
+		return;
+	check_keys(r, obj, "tdx", keys);
+	struct cvm_policy_tdx *t = &r->p->tdx;
+	struct json_object *attrs =
+		child_object(r, obj, "tdx", "attributes", path, sizeof(path));
+	if (attrs) {
+		check_keys(r, attrs, "tdx.attributes", attr_keys);
+		bool *const targets[] = {&t->debug, &t->sept_ve_disable, &t->pks, &t->perfmon};
+		for (size_t i = 0; i < CVM_ARRAY_SIZE(targets); i++)
+			if (FIELD(attrs, "tdx.attributes", attr_keys[i], v, path))
+				read_bool(r, path, v, targets[i]);
+	}
+	uint64_t x;
+	if (FIELD(obj, "tdx", "xfam", v, path) && read_u64_hex(r, path, v, UINT64_MAX, &x)) {
+		/* XFAM[1:0] (x87, SSE) are fixed to 1 by the TDX module. */
+		if ((x & 3) == 3)
+			t->xfam = x;
+		else
+			problem(r, path, "bits 0 (x87) and 1 (SSE) must be set, got 0x%" PRIx64, x);
+	}
+	if (FIELD(obj, "tdx", "mrconfigid", v, path))
+		read_hex_bytes(r, path, v, t->mrconfigid, 48);
+	if (FIELD(obj, "tdx", "mrowner", v, path))
+		read_hex_bytes(r, path, v, t->mrowner, 48);
+	if (FIELD(obj, "tdx", "mrownerconfig", v, path))
+		read_hex_bytes(r, path, v, t->mrownerconfig, 48);
+	int e;
+	if (FIELD(obj, "tdx", "measure_order", v, path) && read_enum(r, path, v, orders, &e))
+		t->measure_order = e ? CVM_TDX_ORDER_TWO_PASS : CVM_TDX_ORDER_SINGLE_PASS;
+	if (FIELD(obj, "tdx", "page_aug", v, path) && read_enum(r, path, v, page_aug, &e))
+		t->honour_page_aug = e == 1;
+}
+
+static bool read_prefault_range(struct reader *r, struct json_object *item, const char *ipath,
+				struct cvm_prefault_range *out)
+{
+	static const char *const keys[] = {"gpa", "size", NULL};
+	char path[PATH_BUF];
+	struct json_object *v;
+	if (json_object_get_type(item) != json_type_object) {
+		char got[96];
+		problem(r, ipath, "expected an object {\"gpa\": ..., \"size\": ...}, got %s",
+			describe(item, got, sizeof(got)));
+		return false;
+	}
+	check_keys(r, item, ipath, keys);
+	bool ok = true;
+	if (FIELD(item, ipath, "gpa", v, path)) {
+		if (!read_size(r, path, v, &out->gpa))
+			ok = false;
+		else if (out->gpa % CVM_PAGE_SIZE) {
+			problem(r, path,
+				"expected a multiple of 4096 (page aligned), got 0x%" PRIx64,
+				out->gpa);
+			ok = false;
+		}
+	} else {
+		path_key(path, sizeof(path), ipath, "gpa");
+		problem(r, path, "missing: the guest-physical address where the range starts");
+		ok = false;
+	}
+	if (FIELD(item, ipath, "size", v, path)) {
+		if (!read_size(r, path, v, &out->size)) {
+			ok = false;
+		} else if (out->size == 0 || out->size % CVM_PAGE_SIZE) {
+			problem(r, path, "expected a non-zero multiple of 4096, got 0x%" PRIx64,
+				out->size);
+			ok = false;
+		}
+	} else {
+		path_key(path, sizeof(path), ipath, "size");
+		problem(r, path, "missing: the length of the range");
+		ok = false;
+	}
+	if (ok && !cvm_range_ok(out->gpa, out->size, MAX_GPA_END)) {
+		problem(r, ipath, "the range [0x%" PRIx64 ", +0x%" PRIx64 ") goes beyond the "
+			"52-bit guest-physical address space", out->gpa, out->size);
+		ok = false;
+	}
+	return ok;
+}
+
+static void read_prefault(struct reader *r, struct json_object *root)
+{
+	static const char *const keys[] = {"mode", "ranges", NULL};
+	static const char *const modes[] = {"off", "best-effort", "required", NULL};
+	char path[PATH_BUF];
+	struct json_object *obj = child_object(r, root, "", "prefault", path, sizeof(path)), *v;
+	if (!obj)
+		return;
+	check_keys(r, obj, "prefault", keys);
+	struct cvm_policy *p = r->p;
+	int e;
+	if (FIELD(obj, "prefault", "mode", v, path) && read_enum(r, path, v, modes, &e))
+		p->prefault.mode = (enum cvm_prefault_mode)e;
+	if (!FIELD(obj, "prefault", "ranges", v, path))
+		return;
+	if (json_object_get_type(v) != json_type_array) {
+		char got[96];
+		problem(r, path, "expected an array of {\"gpa\", \"size\"} objects, got %s",
+			describe(v, got, sizeof(got)));
+		return;
+	}
+	size_t n = json_object_array_length(v);
+	if (n > MAX_PREFAULT_RANGES) {
+		problem(r, path, "expected at most %d ranges, got %zu", MAX_PREFAULT_RANGES, n);
+		return;
+	}
+	if (n == 0)
+		return;
+	struct cvm_prefault_range *ranges = calloc(n, sizeof(*ranges));
+	bool *valid = calloc(n, sizeof(*valid));
+	if (!ranges || !valid) {
+		free(ranges);
+		free(valid);
+		r->rc = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char ipath[PATH_BUF];
+		snprintf(ipath, sizeof(ipath), "prefault.ranges[%zu]", i);
+		valid[i] = read_prefault_range(r, json_object_array_get_idx(v, i), ipath,
+					       &ranges[i]);
+		for (size_t j = 0; valid[i] && j < i; j++) {
+			if (!valid[j] || ranges[i].gpa >= ranges[j].gpa + ranges[j].size ||
+			    ranges[j].gpa >= ranges[i].gpa + ranges[i].size)
+				continue;
+			problem(r, ipath,
+				"[0x%" PRIx64 ", 0x%" PRIx64 ") overlaps prefault.ranges[%zu] "
+				"[0x%" PRIx64 ", 0x%" PRIx64 ")", ranges[i].gpa,
+				ranges[i].gpa + ranges[i].size, j, ranges[j].gpa,
+				ranges[j].gpa + ranges[j].size);
+			break;
+		}
+	}
+	free(valid);
+	free(p->prefault.ranges);
+	p->prefault.ranges = ranges;
+	p->prefault.nranges = n;
+}
+
+/* Rules that tie several fields together. */
+static void check_cross_rules(struct reader *r, struct json_object *root, bool tee_valid)
+{
+	struct cvm_policy *p = r->p;
+	if (tee_valid) {
+		static const struct {
+			const char *block;
+			enum cvm_tee tee;
+		} blocks[] = {{"snp", CVM_TEE_SNP}, {"tdx", CVM_TEE_TDX}};
+		for (size_t i = 0; i < CVM_ARRAY_SIZE(blocks); i++) {
+			if (!json_object_object_get_ex(root, blocks[i].block, NULL) ||
+			    p->tee == blocks[i].tee)
+				continue;
+			problem(r, blocks[i].block, "this block needs \"tee\": \"%s\", but tee is "
+				"\"%s\"", blocks[i].block, cvm_tee_name(p->tee));
+		}
+	}
+	if (p->snp.policy.debug && !p->allow_debug)
+		problem(r, "snp.policy.debug", "a debug guest (its memory readable by the host) "
+			"is refused unless the policy also says \"allow_debug\": true");
+	if (p->tdx.debug && !p->allow_debug)
+		problem(r, "tdx.attributes.debug", "a debug TD (its memory readable by the host) "
+			"is refused unless the policy also says \"allow_debug\": true");
+}
+
+int cvm_policy_read_tree(struct json_object *root, struct cvm_policy *p,
+			 struct cvm_policy_problems *problems)
+{
+	static const char *const keys[] = {"version", "name", "tee", "vmm", "cpus", "memory",
+					   "firmware", "boot", "snp", "tdx", "prefault",
+					   "allow_debug", NULL};
+	static const char *const tees[] = {"none", "snp", "tdx", NULL};
+	static const char *const vmms[] = {"qemu", "ec2", "gce", "cvmkit", NULL};
+	static const enum cvm_tee tee_values[] = {CVM_TEE_NONE, CVM_TEE_SNP, CVM_TEE_TDX};
+	static const enum cvm_vmm vmm_values[] = {CVM_VMM_QEMU, CVM_VMM_EC2, CVM_VMM_GCE,
+						  CVM_VMM_CVMKIT};
+	struct reader r = {problems, p, 0};
+	size_t before = problems->count;
+	char path[PATH_BUF], got[96];
+	struct json_object *v;
+	if (json_object_get_type(root) != json_type_object) {
+		problem(&r, "", "expected the policy to be an object (a map)");
+		return r.rc ? r.rc : -EINVAL;
+	}
+	check_keys(&r, root, "", keys);
+
+	uint64_t x;
+	if (!FIELD(root, "", "version", v, path))
+		problem(&r, "version", "missing: expected 1");
+	else if (!as_u64(v, &x) || x != 1)
+		problem(&r, path, "expected 1 (the only version this cvmkit reads), got %s",
+			describe(v, got, sizeof(got)));
+	if (FIELD(root, "", "name", v, path))
+		read_string(&r, path, v, 1, MAX_NAME_LEN, &p->name);
+	int e;
+	bool tee_valid = false;
+	if (!FIELD(root, "", "tee", v, path))
+		problem(&r, "tee", "missing: expected \"snp\", \"tdx\" or \"none\"");
+	else if ((tee_valid = read_enum(&r, path, v, tees, &e)))
+		p->tee = tee_values[e];
+	if (FIELD(root, "", "vmm", v, path) && read_enum(&r, path, v, vmms, &e))
+		p->vmm = vmm_values[e];
+	if (FIELD(root, "", "allow_debug", v, path))
+		read_bool(&r, path, v, &p->allow_debug);
+
+	read_cpus(&r, root);
+	read_memory(&r, root);
+	read_firmware(&r, root);
+	read_boot(&r, root);
+	read_snp(&r, root);
+	read_tdx(&r, root);
+	read_prefault(&r, root);
+	check_cross_rules(&r, root, tee_valid);
+
+	if (r.rc)
+		return r.rc;
+	return problems->count > before ? -EINVAL : 0;
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The policy writer: struct cvm_policy -> json-c tree, which policy.c prints as JSON or
+ * policy_cbor.c encodes as CBOR.  Reading the output back gives the same struct: every field
+ * the reader sets is written (the block of the other TEE, which a valid policy cannot have, is
+ * not).  Paths are written relative to base_dir again when they were resolved against it.
+ */
+#include "policy/policy_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cvmkit/util.h>
+
+struct writer {
+	bool oom;
+};
+
+/* Adds val (owned) under key; a NULL val means allocation failed. */
+static void put(struct writer *w, struct json_object *obj, const char *key,
+		struct json_object *val)
+{
+	if (!obj || !val || json_object_object_add(obj, key, val)) {
+		json_object_put(val);
+		w->oom = true;
+	}
+}
+
+static struct json_object *hex_u64(uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_object_new_string(buf);
+}
+
+static struct json_object *hex_bytes(const uint8_t *b, size_t n)
+{
+	char buf[2 * 64 + 1];
+	if (n > 64)
+		return NULL;
+	cvm_hex_encode(b, n, buf);
+	return json_object_new_string(buf);
+}
+
+static struct json_object *size_string(uint64_t v)
+{
+	char buf[32];
+	cvm_policy_format_size(v, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+static bool all_zero(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* The path as the document should say it: relative again if it was resolved against base. */
+static struct json_object *doc_path(const struct cvm_policy *p, const char *path)
+{
+	const char *base = p->base_dir;
+	if (base && base[0] && strcmp(base, ".") != 0) {
+		size_t n = strlen(base);
+		if (strncmp(path, base, n) == 0 && path[n] == '/' && path[n + 1] &&
+		    path[n + 1] != '/')
+			return json_object_new_string(path + n + 1);
+	}
+	return json_object_new_string(path);
+}
+
+static struct json_object *write_cpus(struct writer *w, const struct cvm_policy *p)
+{
+	struct json_object *o = json_object_new_object();
+	put(w, o, "count", json_object_new_int64(p->cpus.count));
+	if (p->cpus.model)
+		put(w, o, "model", json_object_new_string(p->cpus.model));
+	if (p->cpus.has_signature) {
+		char sig[16];
+		snprintf(sig, sizeof(sig), "0x%08" PRIx32, p->cpus.signature);
+		put(w, o, "signature", json_object_new_string(sig));
+	}
+	return o;
+}
+
+static struct json_object *write_snp(struct writer *w, const struct cvm_policy *p)
+{
+	const struct cvm_policy_snp *snp = &p->snp;
+	const struct cvm_snp_guest_policy *gp = &snp->policy;
+	struct json_object *o = json_object_new_object(), *pol = json_object_new_object();
+	put(w, pol, "abi_major", json_object_new_int64(gp->abi_major));
+	put(w, pol, "abi_minor", json_object_new_int64(gp->abi_minor));
+	put(w, pol, "smt", json_object_new_boolean(gp->smt));
+	put(w, pol, "migrate_ma", json_object_new_boolean(gp->migrate_ma));
+	put(w, pol, "debug", json_object_new_boolean(gp->debug));
+	put(w, pol, "single_socket", json_object_new_boolean(gp->single_socket));
+	put(w, pol, "cxl_allow", json_object_new_boolean(gp->cxl_allow));
+	put(w, pol, "mem_aes_256_xts", json_object_new_boolean(gp->mem_aes_256_xts));
+	put(w, pol, "rapl_dis", json_object_new_boolean(gp->rapl_dis));
+	put(w, pol, "ciphertext_hiding", json_object_new_boolean(gp->ciphertext_hiding));
+	put(w, pol, "page_swap_disable", json_object_new_boolean(gp->page_swap_disable));
+	put(w, o, "policy", pol);
+	put(w, o, "guest_features", hex_u64(snp->guest_features));
+	if (snp->has_host_data)
+		put(w, o, "host_data", hex_bytes(snp->host_data, 32));
+	if (snp->has_firmware_digest)
+		put(w, o, "firmware_digest", hex_bytes(snp->firmware_digest, 48));
+	if (snp->id_block.present) {
+		const struct cvm_snp_id_block_input *id = &snp->id_block;
+		struct json_object *ib = json_object_new_object();
+		put(w, ib, "family_id", hex_bytes(id->family_id, 16));
+		put(w, ib, "image_id", hex_bytes(id->image_id, 16));
+		put(w, ib, "guest_svn", json_object_new_int64(id->guest_svn));
+		if (id->id_key_path)
+			put(w, ib, "id_key", doc_path(p, id->id_key_path));
+		if (id->author_key_path)
+			put(w, ib, "author_key", doc_path(p, id->author_key_path));
+		put(w, o, "id_block", ib);
+	}
+	return o;
+}
+
+static struct json_object *write_tdx(struct writer *w, const struct cvm_policy_tdx *t)
+{
+	struct json_object *o = json_object_new_object(), *attrs = json_object_new_object();
+	put(w, attrs, "debug", json_object_new_boolean(t->debug));
+	put(w, attrs, "sept_ve_disable", json_object_new_boolean(t->sept_ve_disable));
+	put(w, attrs, "pks", json_object_new_boolean(t->pks));
+	put(w, attrs, "perfmon", json_object_new_boolean(t->perfmon));
+	put(w, o, "attributes", attrs);
+	put(w, o, "xfam", hex_u64(t->xfam));
+	if (!all_zero(t->mrconfigid, 48))
+		put(w, o, "mrconfigid", hex_bytes(t->mrconfigid, 48));
+	if (!all_zero(t->mrowner, 48))
+		put(w, o, "mrowner", hex_bytes(t->mrowner, 48));
+	if (!all_zero(t->mrownerconfig, 48))
+		put(w, o, "mrownerconfig", hex_bytes(t->mrownerconfig, 48));
+	put(w, o, "measure_order", json_object_new_string(
+		t->measure_order == CVM_TDX_ORDER_TWO_PASS ? "two-pass" : "single-pass"));
+	put(w, o, "page_aug", json_object_new_string(t->honour_page_aug ? "honour" : "ignore"));
+	return o;
+}
+
+static struct json_object *write_prefault(struct writer *w, const struct cvm_policy *p)
+{
+	static const char *const modes[] = {"off", "best-effort", "required"};
+	struct json_object *o = json_object_new_object();
+	unsigned mode = p->prefault.mode;
+	put(w, o, "mode", json_object_new_string(mode < 3 ? modes[mode] : "best-effort"));
+	if (p->prefault.nranges) {
+		struct json_object *arr = json_object_new_array();
+		for (size_t i = 0; arr && i < p->prefault.nranges; i++) {
+			struct json_object *r = json_object_new_object();
+			put(w, r, "gpa", hex_u64(p->prefault.ranges[i].gpa));
+			put(w, r, "size", size_string(p->prefault.ranges[i].size));
+			if (!r || json_object_array_add(arr, r)) {
+				json_object_put(r);
+				w->oom = true;
+			}
+		}
+		put(w, o, "ranges", arr);
+	}
+	return o;
+}
+
+struct json_object *cvm_policy_to_tree(const struct cvm_policy *p)
+{
+	struct writer w = {false};
+	struct json_object *root = json_object_new_object();
+	put(&w, root, "version", json_object_new_int64(p->version));
+	if (p->name)
+		put(&w, root, "name", json_object_new_string(p->name));
+	put(&w, root, "tee", json_object_new_string(cvm_tee_name(p->tee)));
+	put(&w, root, "vmm", json_object_new_string(cvm_vmm_name(p->vmm)));
+	put(&w, root, "cpus", write_cpus(&w, p));
+	struct json_object *mem = json_object_new_object();
+	put(&w, mem, "size", size_string(p->memory_size));
+	put(&w, root, "memory", mem);
+	if (p->firmware.path || p->firmware.has_sha256) {
+		struct json_object *fw = json_object_new_object();
+		if (p->firmware.path)
+			put(&w, fw, "path", doc_path(p, p->firmware.path));
+		if (p->firmware.has_sha256)
+			put(&w, fw, "sha256", hex_bytes(p->firmware.sha256, 32));
+		put(&w, root, "firmware", fw);
+	}
+	if (p->boot.kernel || p->boot.initrd || p->boot.cmdline) {
+		struct json_object *boot = json_object_new_object();
+		if (p->boot.kernel)
+			put(&w, boot, "kernel", doc_path(p, p->boot.kernel));
+		if (p->boot.initrd)
+			put(&w, boot, "initrd", doc_path(p, p->boot.initrd));
+		if (p->boot.cmdline)
+			put(&w, boot, "cmdline", json_object_new_string(p->boot.cmdline));
+		put(&w, root, "boot", boot);
+	}
+	if (p->tee == CVM_TEE_SNP)
+		put(&w, root, "snp", write_snp(&w, p));
+	if (p->tee == CVM_TEE_TDX)
+		put(&w, root, "tdx", write_tdx(&w, &p->tdx));
+	put(&w, root, "prefault", write_prefault(&w, p));
+	put(&w, root, "allow_debug", json_object_new_boolean(p->allow_debug));
+	if (w.oom) {
+		json_object_put(root);
+		return NULL;
+	}
+	return root;
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Default-VM launch against a minimal hand-written ioctl sequence doing the same work: the same
+ * guest_memfd regions and memslots, the firmware copied in, one vCPU with its reset state, and the
+ * SHA-384 of the loaded image that cvmkit's document carries.
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include <cvmkit/kvm_uapi.h>
+#include <cvmkit/launch.h>
+#include <cvmkit/util.h>
+
+#define GIB (1ull << 30)
+#define LOW_RAM_MAX (3 * GIB)
+
+struct launch_ctx {
+	const struct bench_env *env;
+	uint64_t mem;
+	struct cvm_file fw;
+	struct cvm_launch_timings last;
+};
+
+static int launch_once(void *arg)
+{
+	struct launch_ctx *c = arg;
+	struct cvm_policy p;
+	cvm_policy_init(&p);
+	p.tee = CVM_TEE_NONE;
+	p.memory_size = c->mem;
+	p.cpus.count = 1;
+	p.firmware.path = (char *)c->env->firmware;
+	p.prefault.mode = CVM_PREFAULT_BEST_EFFORT;
+	struct cvm_error err;
+	struct cvm_launch *l = NULL;
+	int rc = cvm_launch(&p, NULL, &l, &err);
+	if (rc)
+		fprintf(stderr, "bench launch: %s\n", cvm_error_message(&err));
+	else
+		c->last = l->timings;
+	cvm_launch_free(l);
+	return rc;
+}
+
+struct bare_region {
+	uint64_t gpa, size;
+	int gmem;
+	void *map;
+};
+
+static int bare_region(int vm, uint32_t slot, struct bare_region *r)
+{
+	struct cvm_kvm_create_guest_memfd g = {.size = r->size,
+					      .flags = CVM_GUEST_MEMFD_FLAG_MMAP |
+						       CVM_GUEST_MEMFD_FLAG_INIT_SHARED};
+	r->gmem = ioctl(vm, CVM_KVM_CREATE_GUEST_MEMFD, &g);
+	if (r->gmem < 0)
+		return -1;
+	r->map = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->gmem, 0);
+	if (r->map == MAP_FAILED)
+		return -1;
+	struct cvm_kvm_userspace_memory_region2 m = {
+		.slot = slot, .flags = CVM_KVM_MEM_GUEST_MEMFD, .guest_phys_addr = r->gpa,
+		.memory_size = r->size, .userspace_addr = (uintptr_t)r->map,
+		.guest_memfd_offset = 0, .guest_memfd = (uint32_t)r->gmem};
+	return ioctl(vm, CVM_KVM_SET_USER_MEMORY_REGION2, &m) < 0 ? -1 : 0;
+}
+
+/* What a VMM author would write by hand for the same VM. */
+static int bare_once(void *arg)
+{
+	struct launch_ctx *c = arg;
+	struct bare_region regs[3] = {0};
+	size_t n = 0;
+	int rc = -1, vcpu = -1;
+	void *run = MAP_FAILED;
+	long run_size = 0;
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		goto out;
+	uint64_t low = c->mem < LOW_RAM_MAX ? c->mem : LOW_RAM_MAX;
+	regs[n++] = (struct bare_region){.gpa = 0, .size = low};
+	if (c->mem > low)
+		regs[n++] = (struct bare_region){.gpa = 4 * GIB, .size = c->mem - low};
+	regs[n++] = (struct bare_region){.gpa = 4 * GIB - c->fw.size, .size = c->fw.size};
+	for (size_t i = 0; i < n; i++)
+		if (bare_region(vm, (uint32_t)i, &regs[i]))
+			goto out;
+	memcpy(regs[n - 1].map, c->fw.data, c->fw.size);
+	uint8_t digest[48];
+	unsigned int dlen;
+	if (EVP_Digest(c->fw.data, c->fw.size, digest, &dlen, EVP_sha384(), NULL) != 1)
+		goto out;
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	run_size = vcpu < 0 ? -1 : ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (run_size <= 0)
+		goto out;
+	run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	struct kvm_sregs sregs;
+	struct kvm_regs regs_ = {.rip = 0xfff0, .rflags = 2};
+	if (run == MAP_FAILED || ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
+		goto out;
+	sregs.cs.selector = 0xf000;
+	sregs.cs.base = 0xffff0000;
+	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(vcpu, KVM_SET_REGS, &regs_) < 0)
+		goto out;
+	struct cvm_kvm_pre_fault_memory pf = {.gpa = 0, .size = low};
+	if (ioctl(vcpu, CVM_KVM_PRE_FAULT_MEMORY, &pf) < 0 && errno != EOPNOTSUPP)
+		goto out;
+	rc = 0;
+out:
+	if (run != MAP_FAILED)
+		munmap(run, (size_t)run_size);
+	if (vcpu >= 0)
+		close(vcpu);
+	for (size_t i = 0; i < n; i++) {
+		if (regs[i].map && regs[i].map != MAP_FAILED)
+			munmap(regs[i].map, regs[i].size);
+		if (regs[i].gmem > 0)
+			close(regs[i].gmem);
+	}
+	if (vm >= 0)
+		close(vm);
+	if (kvm >= 0)
+		close(kvm);
+	return rc;
+}
+
+static void bench_launch(const struct bench_env *env, struct bench_result *r, uint64_t mem)
+{
+	struct launch_ctx c = {.env = env, .mem = mem};
+	struct cvm_error err;
+	if (access("/dev/kvm", R_OK | W_OK) != 0) {
+		r->skipped = true;
+		bench_note(r, "/dev/kvm is not available");
+		return;
+	}
+	if (cvm_file_open(env->firmware, &c.fw, &err)) {
+		r->skipped = true;
+		bench_note(r, "%s", cvm_error_message(&err));
+		return;
+	}
+	r->target = 1.2;
+	r->floor_s = bench_median(bare_once, &c, env->reps);
+	r->cvmkit_s = bench_median(launch_once, &c, env->reps);
+	if (r->cvmkit_s < 0 || r->floor_s < 0) {
+		r->skipped = true;
+		bench_note(r, "%s failed", r->floor_s < 0 ? "the bare ioctl sequence" : "cvm_launch");
+	} else {
+		const struct cvm_launch_timings *t = &c.last;
+		bench_note(r, "last run by phase (ms): plan %.2f, VM+memory+vCPUs %.2f, load %.2f, "
+			      "finish %.2f, pre-fault %.2f, document %.2f, total %.2f",
+			   t->plan_ns / 1e6, t->begin_ns / 1e6, t->load_ns / 1e6, t->finish_ns / 1e6,
+			   t->prefault_ns / 1e6, t->document_ns / 1e6, t->total_ns / 1e6);
+		bench_note(r, "floor: open, CREATE_VM, guest_memfd+mmap+memslot per region, copy, "
+			      "SHA-384 of the image, vCPU, regs, one PRE_FAULT call");
+	}
+	cvm_file_close(&c.fw);
+}
+
+void bench_launch_64m(const struct bench_env *env, struct bench_result *r)
+{
+	bench_launch(env, r, 64ull << 20);
+}
+
+void bench_launch_1g(const struct bench_env *env, struct bench_result *r)
+{
+	bench_launch(env, r, GIB);
+}
+
+void bench_launch_16g(const struct bench_env *env, struct bench_result *r)
+{
+	bench_launch(env, r, 16 * GIB);
+}
