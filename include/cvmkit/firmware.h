@@ -120,6 +120,14 @@ struct cvm_firmware {
 	uint32_t tdx_metadata_offset; /* from end of file */
 	struct cvm_tdvf_section *tdx_sections;
 	size_t ntdx;
+
+	/*
+	 * Non-fatal findings, "; "-separated ("" when none): e.g. no CPUID section, td-shim section
+	 * types.  When a status is CVM_FW_INVALID the section arrays still hold the entries that
+	 * could be read (for display by inspect); planners must require CVM_FW_OK.
+	 */
+	char sev_warnings[256];
+	char tdx_warnings[256];
 };
 
 /*
@@ -141,5 +149,16 @@ const char *cvm_sev_section_type_name(uint32_t type);
 const char *cvm_tdvf_section_type_name(uint32_t type);
 
 void cvm_firmware_free(struct cvm_firmware *fw);
+
+/*
+ * What the image can do (measure/firmware_caps.c).  Each returns true, or false with a one-line
+ * reason in why[n] (why may be NULL).  SNP launch: valid SEV metadata and an SEV-ES reset block.
+ * SNP measured direct boot: additionally one 4 KiB SNP_KERNEL_HASHES section holding the SEV hash
+ * table (non-zero location, room for the 0xB0-byte table in its page).  TDX launch: valid TDVF
+ * metadata.
+ */
+bool cvm_firmware_can_snp(const struct cvm_firmware *fw, char *why, size_t n);
+bool cvm_firmware_can_snp_kernel_hashes(const struct cvm_firmware *fw, char *why, size_t n);
+bool cvm_firmware_can_tdx(const struct cvm_firmware *fw, char *why, size_t n);
 
 #endif
