@@ -189,6 +189,26 @@ static int precheck(const struct cvm_policy *policy, const struct cvm_firmware *
 	return snp_legacy_check(mode, policy, fw, policy->boot.kernel != NULL, err);
 }
 
+/* The report's ID_KEY_DIGEST / AUTHOR_KEY_DIGEST when the launch carries an ID block. */
+static int expect_id_key_digests(const struct cvm_policy *policy, struct cvm_measurement *m,
+				 struct cvm_error *err)
+{
+	const struct cvm_snp_id_block_input *id = &policy->snp.id_block;
+	if (!id->present)
+		return 0;
+	int rc = cvm_snp_key_from_pem(id->id_key_path, NULL, m->id_key_digest, err);
+	if (rc)
+		return cvm_error_wrap(err, "measure: snp.id_block.id_key");
+	m->has_id_key_digest = true;
+	if (id->author_key_path) {
+		rc = cvm_snp_key_from_pem(id->author_key_path, NULL, m->author_key_digest, err);
+		if (rc)
+			return cvm_error_wrap(err, "measure: snp.id_block.author_key");
+		m->has_author_key_digest = true;
+	}
+	return 0;
+}
+
 int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		       const struct cvm_snp_measure_opts *opts, struct cvm_measurement **out,
 		       struct cvm_error *err)
@@ -216,6 +236,8 @@ int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 		m->has_host_data = true; /* zero unless the policy gives it, as in the report */
 		if (policy->snp.has_host_data)
 			memcpy(m->host_data, policy->snp.host_data, sizeof(m->host_data));
+		if (!rc)
+			rc = expect_id_key_digests(policy, m, err);
 	} else {
 		rc = cvm_sev_legacy_digest(mode, policy, fw, in.direct_boot ? &in.hashes : NULL,
 					   m->digest, err);

@@ -253,3 +253,22 @@ if [ -f /usr/share/ovmf/OVMF.fd ]; then
 else
 	skip "TDX through measure" "/usr/share/ovmf/OVMF.fd missing"
 fi
+
+# ---- an ID block puts the key digests the report will carry into the document ------------------
+if command -v openssl >/dev/null && [ -f /usr/share/OVMF/OVMF_CODE.fd ]; then
+	openssl ecparam -name secp384r1 -genkey -noout -out "$T/id.pem" 2>/dev/null
+	cat >"$T/id-policy.json" <<'JSON'
+{"version": 1, "tee": "snp", "cpus": {"count": 2, "model": "EPYC-Milan"},
+ "firmware": {"path": "/usr/share/OVMF/OVMF_CODE.fd"},
+ "snp": {"id_block": {"family_id": "00000000000000000000000000000001",
+                      "image_id": "00000000000000000000000000000002", "guest_svn": 3,
+                      "id_key": "id.pem"}}}
+JSON
+	run id-block "$T/id-policy.json" --json
+	want=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id_key_digest"]["hex"])' <"$T/out")
+	run measure "$T/id-policy.json"
+	got=$(python3 -c 'import json,sys; r=json.load(sys.stdin)["report"]; print(r["id_key_digest"], "author_key_digest" in r)' <"$T/out")
+	check "the document expects the ID key digest that id-block reports" eval '[ "$got" = "$want False" ]'
+else
+	skip "ID key digest in the document" "openssl or OVMF_CODE.fd missing"
+fi
