@@ -29,19 +29,109 @@
 int cvm_tdx_plan_build(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		       struct cvm_plan *plan, struct cvm_error *err);
 
+/*
+ * Check that fw carries usable TDVF metadata: present (Debian's 4 MiB builds have none), every
+ * section of a type QEMU/KVM loads, page aligned, raw data inside the file (the split
+ * OVMF_CODE.fd fails here: use the unified OVMF.fd), no two sections overlapping.
+ */
+int cvm_tdx_firmware_check(const struct cvm_firmware *fw, struct cvm_error *err);
+
 /* The MRTD model as a plan executor (honours plan->tdx.order).  Free with cvm_tdx_model_free(). */
 struct cvm_tdx_model;
 struct cvm_tdx_model *cvm_tdx_model_new(void);
 void cvm_tdx_model_free(struct cvm_tdx_model *model);
 const struct cvm_backend_ops *cvm_tdx_model_ops(void);
-/* MRTD after finish; valid only once the plan's finish has run. */
+/* MRTD after finish; valid only once the plan's finish has run (all zero before). */
 void cvm_tdx_model_digest(const struct cvm_tdx_model *model, uint8_t out[CVM_TDX_DIGEST_SIZE]);
 
 /*
  * Whole offline measurement: MRTD, RTMRs (or why not), and every input, as a measurement
- * document owned by the caller.
+ * document owned by the caller.  Checks the policy's firmware SHA-256 pin against fw, reads the
+ * policy's kernel/initrd files for RTMR1/RTMR2, and assumes the edk2 <= stable202408 event
+ * sequence (Debian 12's OVMF), which the document states.  RTMR0 is not computed (the ACPI
+ * blobs of the VMM are not policy inputs); its known events are listed.
  */
 int cvm_tdx_measure(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		    struct cvm_measurement **out, struct cvm_error *err);
+
+/* ---- TD HOB (tdx/tdx_hob.c, spec section 6) ------------------------------------------------ */
+
+/*
+ * The TD HOB QEMU writes at the TD_HOB section for a guest of mem_size bytes on q35: PHIT, one
+ * resource descriptor per RAM range sorted by address (TD_HOB/TempMem sections carved out as
+ * SYSTEM_MEMORY, all other RAM MEMORY_UNACCEPTED), END_OF_HOB_LIST.  hob_gpa is where it is
+ * placed.  *out (malloc'd, owned by the caller) holds *out_len bytes including the end header.
+ * -EINVAL when a TD_HOB/TempMem section lies outside RAM.
+ */
+int cvm_tdx_hob_build(const struct cvm_tdvf_section *sections, size_t nsections,
+		      uint64_t mem_size, uint64_t hob_gpa, uint8_t **out, size_t *out_len,
+		      struct cvm_error *err);
+
+/* The first RTMR0 event: SHA-384 of the HOB list without its END_OF_HOB_LIST header. */
+void cvm_tdx_hob_digest(const uint8_t *hob, size_t hob_len, uint8_t out[CVM_TDX_DIGEST_SIZE]);
+
+/* ---- RTMR precompute (tdx/tdx_rtmr.c, spec section 7) -------------------------------------- */
+
+/* The edk2 (OVMF) event sequence assumed; the generations differ in where the separators go. */
+enum cvm_tdx_fw_gen {
+	CVM_TDX_FW_EDK2_PRE_202411 = 0, /* <= edk2-stable202408 (Debian 12 ovmf 2022.11) */
+	CVM_TDX_FW_EDK2_202411,         /* edk2-stable202411 .. 202502 */
+};
+
+/* "edk2 <= stable202408 ..." */
+const char *cvm_tdx_fw_gen_name(enum cvm_tdx_fw_gen gen);
+
+/* RTMR_new = SHA-384(RTMR_old || digest). */
+void cvm_tdx_rtmr_extend(uint8_t rtmr[CVM_TDX_DIGEST_SIZE], const uint8_t digest[CVM_TDX_DIGEST_SIZE]);
+
+void cvm_tdx_sha384(const void *data, size_t len, uint8_t out[CVM_TDX_DIGEST_SIZE]);
+
+/*
+ * EV_EFI_VARIABLE_* digest: SHA-384(VendorGuid || u64 name chars || u64 data len ||
+ * UTF-16LE(name) || data).  name is ASCII.
+ */
+void cvm_tdx_efi_variable_digest(const struct cvm_guid *vendor, const char *name,
+				 const uint8_t *data, size_t len, uint8_t out[CVM_TDX_DIGEST_SIZE]);
+
+/*
+ * PE/COFF Authenticode SHA-384 of an image (headers without CheckSum and the certificate-table
+ * directory entry, sections by file offset, trailing bytes without the certificate table).
+ * -ENOEXEC when the bytes are not a PE image, -EINVAL when it is malformed.
+ */
+int cvm_tdx_authenticode_sha384(const uint8_t *pe, size_t len, uint8_t out[CVM_TDX_DIGEST_SIZE],
+				struct cvm_error *err);
+
+/*
+ * The Linux EFI stub's LoadOptions digest: SHA-384(UTF-16LE(cmdline + " initrd=initrd" when an
+ * initrd is passed) || 00 00), as OVMF's QEMU kernel loader builds LoadOptions (each byte
+ * widened to one UTF-16 unit).  NULL is empty.  Returns 0 or -ENOMEM.
+ */
+int cvm_tdx_cmdline_digest(const char *cmdline, bool has_initrd, uint8_t out[CVM_TDX_DIGEST_SIZE],
+			   struct cvm_error *err);
+
+/* What the RTMR precompute knows.  Every pointer is borrowed; NULL means unknown/absent. */
+struct cvm_tdx_rtmr_inputs {
+	enum cvm_tdx_fw_gen fw_gen;
+	const uint8_t *td_hob;          /* the HOB as placed (with its end header) */
+	size_t td_hob_len;
+	const uint8_t *cfv;             /* CFV raw bytes (the var store the image carries) */
+	size_t cfv_len;
+	/* fw_cfg ACPI blobs as QEMU serves them; RTMR0 needs all three */
+	const uint8_t *acpi_table_loader, *acpi_rsdp, *acpi_tables;
+	size_t acpi_table_loader_len, acpi_rsdp_len, acpi_tables_len;
+	const uint8_t *kernel;          /* NULL: no direct boot (RTMR1/RTMR2 not computed) */
+	size_t kernel_len;
+	const char *cmdline;            /* NULL: empty */
+	const uint8_t *initrd;          /* NULL: no initrd */
+	size_t initrd_len;
+};
+
+/*
+ * Append the RTMR0..2 events (with their digests, in extend order) to m and set m->rtmr[i] with
+ * rtmr_known[i] for the RTMRs whose every input is known; the others get a note saying what is
+ * missing.  RTMR3 is 0 at boot.  Returns 0, or -ENOMEM/-EINVAL with err filled.
+ */
+int cvm_tdx_rtmr_compute(const struct cvm_tdx_rtmr_inputs *in, struct cvm_measurement *m,
+			 struct cvm_error *err);
 
 #endif

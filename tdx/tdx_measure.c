@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Offline TDX measurement: plan -> MRTD model, RTMR precompute, and every input that changes the
+ * TD report body, as one measurement document.
+ */
+#include <cvmkit/tdx.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include <cvmkit/util.h>
+
+/* The generation cvm_tdx_measure assumes: the edk2 of Debian 12's ovmf (2022.11). */
+#define TDX_DEFAULT_FW_GEN CVM_TDX_FW_EDK2_PRE_202411
+
+static int run_model(const struct cvm_plan *plan, uint8_t mrtd[CVM_TDX_DIGEST_SIZE],
+		     struct cvm_error *err)
+{
+	struct cvm_tdx_model *model = cvm_tdx_model_new();
+	if (!model)
+		return cvm_error_set(err, -ENOMEM, "MRTD model: out of memory");
+	struct cvm_backend b = {cvm_tdx_model_ops(), model};
+	int rc = cvm_plan_execute(plan, &b, 1, err);
+	if (!rc)
+		cvm_tdx_model_digest(model, mrtd);
+	cvm_tdx_model_free(model);
+	return rc;
+}
+
+static void hex48(const uint8_t d[48], char out[97])
+{
+	cvm_hex_encode(d, 48, out);
+}
+
+static int sha256_hex(const uint8_t *data, size_t len, char out[65], struct cvm_error *err)
+{
+	uint8_t d[32];
+	unsigned int n = 0;
+	if (EVP_Digest(data, len, d, &n, EVP_sha256(), NULL) != 1)
+		return cvm_error_set(err, -EIO, "SHA-256 failed");
+	cvm_hex_encode(d, 32, out);
+	return 0;
+}
+
+static const struct cvm_plan_op *find_op(const struct cvm_plan *plan, uint64_t gpa,
+					 const char *label)
+{
+	for (size_t i = 0; i < plan->nops; i++)
+		if (plan->ops[i].gpa == gpa && strcmp(plan->ops[i].label, label) == 0)
+			return &plan->ops[i];
+	return NULL;
+}
+
+static const struct cvm_plan_op *find_cfv(const struct cvm_plan *plan)
+{
+	for (size_t i = 0; i < plan->nops; i++)
+		if (strcmp(plan->ops[i].label, "CFV") == 0)
+			return &plan->ops[i];
+	return NULL;
+}
+
+static void count_records(const struct cvm_plan *plan, uint64_t *adds, uint64_t *extends,
+			  uint64_t *aug_skipped)
+{
+	*adds = *extends = *aug_skipped = 0;
+	for (size_t i = 0; i < plan->nops; i++) {
+		uint64_t pages = plan->ops[i].size / CVM_PAGE_SIZE;
+		if (plan->ops[i].flags & CVM_OP_NO_PAGE_ADD)
+			*aug_skipped += pages;
+		else
+			*adds += pages;
+		if (plan->ops[i].flags & CVM_OP_MR_EXTEND)
+			*extends += pages * 16;
+	}
+}
+
+static bool has_page_aug(const struct cvm_firmware *fw)
+{
+	for (size_t i = 0; i < fw->ntdx; i++)
+		if (fw->tdx_sections[i].attributes & CVM_TDVF_ATTR_PAGE_AUG)
+			return true;
+	return false;
+}
+
+#define ADD(call)                                                                              \
+	do {                                                                                   \
+		if (call)                                                                      \
+			return cvm_error_set(err, -ENOMEM, "measurement document: out of memory"); \
+	} while (0)
+
+static int add_tdx_inputs(struct cvm_measurement *m, const struct cvm_policy *policy,
+			  const struct cvm_firmware *fw, const struct cvm_plan *plan,
+			  const char *fw_sha256, struct cvm_error *err)
+{
+	char hex[97];
+	uint64_t adds, extends, skipped;
+	count_records(plan, &adds, &extends, &skipped);
+
+	ADD(cvm_measurement_add_input(m, "firmware.path", "%s", fw->path ? fw->path : "-"));
+	ADD(cvm_measurement_add_input(m, "firmware.sha256", "%s", fw_sha256));
+	ADD(cvm_measurement_add_input_u64(m, "firmware.size", fw->size));
+	ADD(cvm_measurement_add_input(m, "vmm", "%s", cvm_vmm_name(policy->vmm)));
+	ADD(cvm_measurement_add_input_u64(m, "memory.size", policy->memory_size));
+	ADD(cvm_measurement_add_input_u64(m, "cpus.count", plan->nvcpus));
+	ADD(cvm_measurement_add_input(m, "tdx.measure_order", "%s",
+				      plan->tdx.order == CVM_TDX_ORDER_TWO_PASS ? "two-pass"
+										: "single-pass"));
+	ADD(cvm_measurement_add_input(
+		m, "tdx.page_aug", "%s",
+		!has_page_aug(fw) ? "no PAGE_AUG sections in the firmware"
+		: policy->tdx.honour_page_aug
+			? "honoured: PAGE_AUG sections are not page-added"
+			: "ignored: every section is page-added (as upstream QEMU)"));
+	ADD(cvm_measurement_add_input_u64(m, "tdx.page_add_count", adds));
+	ADD(cvm_measurement_add_input_u64(m, "tdx.mr_extend_count", extends));
+	ADD(cvm_measurement_add_input(m, "tdx.td_hob_gpa", "0x%llx",
+				      (unsigned long long)plan->tdx.td_hob_gpa));
+	ADD(cvm_measurement_add_input(m, "tdx.attributes", "0x%016llx",
+				      (unsigned long long)plan->tdx.attributes));
+	ADD(cvm_measurement_add_input(m, "tdx.xfam", "0x%016llx",
+				      (unsigned long long)plan->tdx.xfam));
+	hex48(plan->tdx.mrconfigid, hex);
+	ADD(cvm_measurement_add_input(m, "tdx.mrconfigid", "%s", hex));
+	hex48(plan->tdx.mrowner, hex);
+	ADD(cvm_measurement_add_input(m, "tdx.mrowner", "%s", hex));
+	hex48(plan->tdx.mrownerconfig, hex);
+	ADD(cvm_measurement_add_input(m, "tdx.mrownerconfig", "%s", hex));
+	ADD(cvm_measurement_add_input(m, "tdx.firmware_generation", "%s",
+				      cvm_tdx_fw_gen_name(TDX_DEFAULT_FW_GEN)));
+	return 0;
+}
+
+/* A boot file mapped for hashing, with its SHA-256 recorded as an input. */
+static int open_boot_file(struct cvm_measurement *m, const char *what, const char *path,
+			  struct cvm_file *f, struct cvm_error *err)
+{
+	int rc = cvm_file_open(path, f, err);
+	if (rc)
+		return cvm_error_wrap(err, "boot.%s", what);
+	char hex[65], key[32];
+	if ((rc = sha256_hex(f->data, f->size, hex, err))) {
+		cvm_file_close(f);
+		return rc;
+	}
+	snprintf(key, sizeof(key), "boot.%s.path", what);
+	int bad = cvm_measurement_add_input(m, key, "%s", path);
+	snprintf(key, sizeof(key), "boot.%s.sha256", what);
+	bad = bad || cvm_measurement_add_input(m, key, "%s", hex);
+	if (bad) {
+		cvm_file_close(f);
+		return cvm_error_set(err, -ENOMEM, "measurement document: out of memory");
+	}
+	return 0;
+}
+
+static int add_rtmrs(struct cvm_measurement *m, const struct cvm_policy *policy,
+		     const struct cvm_plan *plan, struct cvm_error *err)
+{
+	struct cvm_tdx_rtmr_inputs in = {.fw_gen = TDX_DEFAULT_FW_GEN,
+					 .cmdline = policy->boot.cmdline};
+	const struct cvm_plan_op *hob = find_op(plan, plan->tdx.td_hob_gpa, "TD_HOB");
+	const struct cvm_plan_op *cfv = find_cfv(plan);
+	if (hob) {
+		in.td_hob = hob->data;
+		in.td_hob_len = hob->data_len;
+		uint8_t d[CVM_TDX_DIGEST_SIZE];
+		char hex[97];
+		cvm_tdx_hob_digest(hob->data, hob->data_len, d);
+		hex48(d, hex);
+		ADD(cvm_measurement_add_input(m, "tdx.td_hob_sha384", "%s", hex));
+	}
+	if (cfv) {
+		in.cfv = cfv->data;
+		in.cfv_len = cfv->data_len;
+	}
+
+	struct cvm_file kernel = {0}, initrd = {0};
+	int rc = 0;
+	if (policy->boot.kernel) {
+		if ((rc = open_boot_file(m, "kernel", policy->boot.kernel, &kernel, err)))
+			return rc;
+		in.kernel = kernel.data;
+		in.kernel_len = kernel.size;
+		if (policy->boot.cmdline &&
+		    cvm_measurement_add_input(m, "boot.cmdline", "%s", policy->boot.cmdline))
+			rc = cvm_error_set(err, -ENOMEM, "measurement document: out of memory");
+		if (!rc && policy->boot.initrd) {
+			rc = open_boot_file(m, "initrd", policy->boot.initrd, &initrd, err);
+			if (!rc) {
+				/* an empty initrd still makes OVMF add the initrd token */
+				in.initrd = initrd.size ? initrd.data : (const uint8_t *)"";
+				in.initrd_len = initrd.size;
+			}
+		}
+	}
+	if (!rc)
+		rc = cvm_tdx_rtmr_compute(&in, m, err);
+	if (policy->boot.initrd && in.initrd)
+		cvm_file_close(&initrd);
+	if (policy->boot.kernel && in.kernel)
+		cvm_file_close(&kernel);
+	return rc;
+}
+
+int cvm_tdx_measure(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+		    struct cvm_measurement **out, struct cvm_error *err)
+{
+	char fw_sha256[65];
+	int rc = sha256_hex(fw->data, fw->size, fw_sha256, err);
+	if (rc)
+		return rc;
+	if (policy->firmware.has_sha256) {
+		char pin[65];
+		cvm_hex_encode(policy->firmware.sha256, 32, pin);
+		if (strcmp(pin, fw_sha256) != 0)
+			return cvm_error_set(err, -EINVAL,
+					     "firmware.sha256: %s hashes to %s, the policy pins %s",
+					     fw->path ? fw->path : "the image", fw_sha256, pin);
+	}
+
+	struct cvm_plan plan;
+	if ((rc = cvm_tdx_plan_build(policy, fw, &plan, err)))
+		return cvm_error_wrap(err, "tdx measure");
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, "tdx");
+	if (!m) {
+		cvm_plan_release(&plan);
+		return cvm_error_set(err, -ENOMEM, "tdx measure: out of memory");
+	}
+	m->digest_len = CVM_TDX_DIGEST_SIZE;
+	rc = run_model(&plan, m->digest, err);
+	if (!rc) {
+		m->has_td_fields = true;
+		m->td_attributes = plan.tdx.attributes;
+		m->xfam = plan.tdx.xfam;
+		memcpy(m->mrconfigid, plan.tdx.mrconfigid, 48);
+		memcpy(m->mrowner, plan.tdx.mrowner, 48);
+		memcpy(m->mrownerconfig, plan.tdx.mrownerconfig, 48);
+		rc = add_tdx_inputs(m, policy, fw, &plan, fw_sha256, err);
+	}
+	if (!rc)
+		rc = add_rtmrs(m, policy, &plan, err);
+	cvm_plan_release(&plan);
+	if (rc) {
+		cvm_measurement_free(m);
+		return cvm_error_wrap(err, "tdx measure");
+	}
+	*out = m;
+	return 0;
+}

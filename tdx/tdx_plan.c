@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TDX planner: TDVF sections in metadata order -> one CVM_OP_LOAD op each
+ * (spec/tdx-measurement.md sections 2-4).  The TD_HOB section carries the TD HOB for the
+ * policy's memory size; BFV/CFV ops point into the firmware's mapped image.
+ */
+#include <cvmkit/tdx.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cvmkit/util.h>
+
+#define UNIFIED_HINT "use the unified OVMF.fd (e.g. /usr/share/ovmf/OVMF.fd) with TDX"
+
+static const char *section_label(uint32_t type)
+{
+	switch (type) {
+	case CVM_TDVF_BFV: return "BFV";
+	case CVM_TDVF_CFV: return "CFV";
+	case CVM_TDVF_TD_HOB: return "TD_HOB";
+	case CVM_TDVF_TEMP_MEM: return "TempMem";
+	case CVM_TDVF_PERM_MEM: return "PermMem";
+	case CVM_TDVF_PAYLOAD: return "Payload";
+	case CVM_TDVF_PAYLOAD_PARAM: return "PayloadParam";
+	case CVM_TDVF_TD_INFO: return "TD_INFO";
+	case CVM_TDVF_TD_PARAMS: return "TD_PARAMS";
+	default: return "unknown";
+	}
+}
+
+static int check_section(const struct cvm_firmware *fw, size_t i, struct cvm_error *err)
+{
+	const struct cvm_tdvf_section *s = &fw->tdx_sections[i];
+	const char *name = section_label(s->type);
+
+	if (s->type > CVM_TDVF_TEMP_MEM)
+		return cvm_error_set(err, -EINVAL,
+				     "TDVF section %zu: type %u (%s) is not one QEMU/KVM loads "
+				     "(BFV, CFV, TD_HOB, TempMem)",
+				     i, s->type, name);
+	if (s->gpa % CVM_PAGE_SIZE || s->mem_size % CVM_PAGE_SIZE || s->mem_size == 0)
+		return cvm_error_set(err, -EINVAL,
+				     "TDVF section %zu (%s): GPA 0x%llx size 0x%llx is not whole, "
+				     "4 KiB aligned pages",
+				     i, name, (unsigned long long)s->gpa,
+				     (unsigned long long)s->mem_size);
+	if (s->gpa > UINT64_MAX - s->mem_size)
+		return cvm_error_set(err, -EINVAL, "TDVF section %zu (%s): GPA range overflows", i,
+				     name);
+	if (s->raw_size > s->mem_size)
+		return cvm_error_set(err, -EINVAL,
+				     "TDVF section %zu (%s): raw data 0x%x bytes exceeds its memory "
+				     "size 0x%llx",
+				     i, name, s->raw_size, (unsigned long long)s->mem_size);
+	bool has_raw = s->type == CVM_TDVF_BFV || s->type == CVM_TDVF_CFV;
+	if (has_raw && s->raw_size == 0)
+		return cvm_error_set(err, -EINVAL, "TDVF section %zu (%s): no raw data", i, name);
+	if (!has_raw && s->raw_size != 0)
+		return cvm_error_set(err, -EINVAL,
+				     "TDVF section %zu (%s): raw data size must be 0, is 0x%x", i,
+				     name, s->raw_size);
+	if (!cvm_range_ok(s->data_offset, s->raw_size, fw->size))
+		return cvm_error_set(err, -EINVAL,
+				     "TDVF section %zu (%s): raw data at file offset 0x%x + 0x%x runs "
+				     "past the end of the 0x%zx-byte image: the metadata describes the "
+				     "unified layout (a split OVMF_CODE.fd?); " UNIFIED_HINT,
+				     i, name, s->data_offset, s->raw_size, fw->size);
+	return 0;
+}
+
+static int check_overlaps(const struct cvm_firmware *fw, struct cvm_error *err)
+{
+	for (size_t i = 0; i < fw->ntdx; i++) {
+		const struct cvm_tdvf_section *a = &fw->tdx_sections[i];
+		for (size_t j = i + 1; j < fw->ntdx; j++) {
+			const struct cvm_tdvf_section *b = &fw->tdx_sections[j];
+			if (a->gpa < b->gpa + b->mem_size && b->gpa < a->gpa + a->mem_size)
+				return cvm_error_set(
+					err, -EINVAL,
+					"TDVF sections %zu (%s 0x%llx+0x%llx) and %zu (%s "
+					"0x%llx+0x%llx) overlap",
+					i, section_label(a->type), (unsigned long long)a->gpa,
+					(unsigned long long)a->mem_size, j, section_label(b->type),
+					(unsigned long long)b->gpa, (unsigned long long)b->mem_size);
+		}
+	}
+	return 0;
+}
+
+int cvm_tdx_firmware_check(const struct cvm_firmware *fw, struct cvm_error *err)
+{
+	const char *path = fw->path ? fw->path : "firmware image";
+	if (fw->tdx_status == CVM_FW_ABSENT)
+		return cvm_error_set(err, -ENOTSUP,
+				     "%s: no TDX metadata (TDVF descriptor): this firmware cannot boot "
+				     "a TD (Debian's 4 MiB OVMF builds have none); " UNIFIED_HINT,
+				     path);
+	if (fw->ntdx > 0 && !fw->tdx_sections)
+		return cvm_error_set(err, -EINVAL, "%s: TDVF sections missing", path);
+	/* Our own checks name the exact problem, also when the reader already flagged one. */
+	for (size_t i = 0; i < fw->ntdx; i++) {
+		int rc = check_section(fw, i, err);
+		if (rc)
+			return cvm_error_wrap(err, "%s", path);
+	}
+	if (check_overlaps(fw, err))
+		return cvm_error_wrap(err, "%s", path);
+	if (fw->tdx_status != CVM_FW_OK) {
+		bool past_end = strstr(fw->tdx_reason, "beyond") || strstr(fw->tdx_reason, "past") ||
+				strstr(fw->tdx_reason, "end of");
+		return cvm_error_set(err, -EINVAL, "%s: invalid TDX metadata: %s%s", path,
+				     fw->tdx_reason[0] ? fw->tdx_reason : "(no reason given)",
+				     past_end ? " (a split OVMF_CODE.fd?); " UNIFIED_HINT : "");
+	}
+	if (fw->ntdx == 0)
+		return cvm_error_set(err, -EINVAL, "%s: TDVF descriptor has no sections", path);
+	return 0;
+}
+
+static int find_td_hob(const struct cvm_firmware *fw, size_t *index, struct cvm_error *err)
+{
+	size_t found = SIZE_MAX;
+	for (size_t i = 0; i < fw->ntdx; i++) {
+		if (fw->tdx_sections[i].type != CVM_TDVF_TD_HOB)
+			continue;
+		if (found != SIZE_MAX)
+			return cvm_error_set(err, -EINVAL,
+					     "TDVF sections %zu and %zu are both TD_HOB; the HOB goes "
+					     "in exactly one",
+					     found, i);
+		found = i;
+	}
+	if (found == SIZE_MAX)
+		return cvm_error_set(err, -EINVAL,
+				     "firmware has no TD_HOB section: TDVF needs the TD HOB (its "
+				     "memory map, passed in RCX) and there is nowhere to place it");
+	*index = found;
+	return 0;
+}
+
+static int check_policy(const struct cvm_policy *policy, struct cvm_error *err)
+{
+	if (policy->tee != CVM_TEE_TDX)
+		return cvm_error_set(err, -EINVAL, "tee: the policy is for \"%s\", not \"tdx\"",
+				     cvm_tee_name(policy->tee));
+	if (policy->tdx.debug && !policy->allow_debug)
+		return cvm_error_set(err, -EPERM,
+				     "tdx.attributes.debug: a debug TD exposes its memory and state "
+				     "to the host; refused unless the policy sets allow_debug");
+	if (policy->memory_size == 0 || policy->memory_size % CVM_PAGE_SIZE)
+		return cvm_error_set(err, -EINVAL,
+				     "memory.size: 0x%llx is not a positive multiple of 4 KiB",
+				     (unsigned long long)policy->memory_size);
+	return 0;
+}
+
+static int add_section_ops(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			   size_t hob_index, const uint8_t *hob, size_t hob_len,
+			   struct cvm_plan *plan, struct cvm_error *err)
+{
+	for (size_t i = 0; i < fw->ntdx; i++) {
+		const struct cvm_tdvf_section *s = &fw->tdx_sections[i];
+		struct cvm_plan_op op = {
+			.kind = CVM_OP_LOAD,
+			.label = section_label(s->type),
+			.gpa = s->gpa,
+			.size = s->mem_size,
+			.snp_page_type = CVM_SNP_PAGE_NONE,
+		};
+		if (s->raw_size) {
+			op.data = fw->data + s->data_offset;
+			op.data_len = s->raw_size;
+			op.flags |= CVM_OP_FIRMWARE;
+		} else if (i == hob_index) {
+			op.data = hob;
+			op.data_len = hob_len;
+		}
+		if (s->attributes & CVM_TDVF_ATTR_MR_EXTEND)
+			op.flags |= CVM_OP_MR_EXTEND;
+		if ((s->attributes & CVM_TDVF_ATTR_PAGE_AUG) && policy->tdx.honour_page_aug)
+			op.flags |= CVM_OP_NO_PAGE_ADD;
+		int rc = cvm_plan_add(plan, &op, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int cvm_tdx_plan_build(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+		       struct cvm_plan *plan, struct cvm_error *err)
+{
+	int rc = check_policy(policy, err);
+	if (rc)
+		return rc;
+	if ((rc = cvm_tdx_firmware_check(fw, err)))
+		return rc;
+	size_t hob_index = 0;
+	if ((rc = find_td_hob(fw, &hob_index, err)))
+		return cvm_error_wrap(err, "%s", fw->path ? fw->path : "firmware image");
+	const struct cvm_tdvf_section *hob_sec = &fw->tdx_sections[hob_index];
+
+	uint8_t *hob = NULL;
+	size_t hob_len = 0;
+	rc = cvm_tdx_hob_build(fw->tdx_sections, fw->ntdx, policy->memory_size, hob_sec->gpa, &hob,
+			       &hob_len, err);
+	if (rc)
+		return rc;
+	if (hob_len > hob_sec->mem_size) {
+		free(hob);
+		return cvm_error_set(err, -ENOSPC,
+				     "TD HOB of %zu bytes does not fit the 0x%llx-byte TD_HOB section",
+				     hob_len, (unsigned long long)hob_sec->mem_size);
+	}
+
+	struct cvm_plan p;
+	cvm_plan_init(&p, CVM_TEE_TDX);
+	p.vmm = policy->vmm;
+	p.nvcpus = policy->cpus.count ? policy->cpus.count : 1;
+	p.mem_size = policy->memory_size;
+	p.tdx.attributes = cvm_tdx_attributes_value(&policy->tdx);
+	p.tdx.xfam = policy->tdx.xfam;
+	memcpy(p.tdx.mrconfigid, policy->tdx.mrconfigid, sizeof(p.tdx.mrconfigid));
+	memcpy(p.tdx.mrowner, policy->tdx.mrowner, sizeof(p.tdx.mrowner));
+	memcpy(p.tdx.mrownerconfig, policy->tdx.mrownerconfig, sizeof(p.tdx.mrownerconfig));
+	p.tdx.td_hob_gpa = hob_sec->gpa;
+	p.tdx.order = policy->tdx.measure_order;
+
+	if ((rc = cvm_plan_own(&p, hob, err)) ||
+	    (rc = add_section_ops(policy, fw, hob_index, hob, hob_len, &p, err))) {
+		cvm_plan_release(&p);
+		return cvm_error_wrap(err, "TDX plan");
+	}
+	*plan = p;
+	return 0;
+}

@@ -1,0 +1,936 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests: TDX planner, MRTD model, TD HOB, RTMR precompute and refusals (tdx/).
+ * Expected values: vectors/tdx/VECTORS.md sections A-C.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <cvmkit/tdx.h>
+#include <cvmkit/util.h>
+
+#define DEBIAN_OVMF "/usr/share/ovmf/OVMF.fd"
+#define DEBIAN_OVMF_CODE "/usr/share/OVMF/OVMF_CODE.fd"
+#define DEBIAN_OVMF_CODE_4M "/usr/share/OVMF/OVMF_CODE_4M.fd"
+
+#define GIB (1024ull * 1024 * 1024)
+
+/* ---- vectors (VECTORS.md) ---------------------------------------------------------------- */
+
+#define A_MRTD_SINGLE                                                                          \
+	"4c7206f0f483c524f12c366c711e9049030a8d47c471ee5aa9c4999a08de4057fb887fed0744d5631a212967fb231c47"
+#define A_MRTD_TWO                                                                             \
+	"acccbcc870a381adab0d3919d90a7f268ac3b0364771f202ed4bb4e892d045b33db3b32e6924cba830a724eed443f7e1"
+#define A_CFV                                                                                  \
+	"f87302177b059d54a2cf0c5f13340dbabf5c9dd60dc3f996c68b776fbe4de959769443a3d8ef6538b97d7e151c8298e8"
+#define A_HOB_2G                                                                               \
+	"0b8772e5b0b41b83e6044a68397e02f49fb47066b4fbe4917ea2c45c64f323fdacbb37948f821ebaf8bc9c938ba8a749"
+#define A_HOB_4G                                                                               \
+	"5b684faf8d02a733945f821d9cdd170802e72103977acf66949c9382500283adc90cbec57f8e7653f8bee1cab83689de"
+#define A_HOB_8G                                                                               \
+	"2e070cda358b5aa00f27cca25c47381bb564f4be3a84d059805a73cbbde764ed8341f7e09915b5e7b370f9c08a743fbd"
+
+#define B_SECUREBOOT                                                                           \
+	"9dc3a1f80bcec915391dcda5ffbb15e7419f77eab462bbf72b42166fb70d50325e37b36f93537a863769bcf9bedae6fb"
+#define B_PK                                                                                   \
+	"6f2e3cbc14f9def86980f5f66fd85e99d63e69a73014ed8a5633ce56eca5b64b692108c56110e22acadcef58c3250f1b"
+#define B_KEK                                                                                  \
+	"d607c0efb41c0d757d69bca0615c3a9ac0b1db06c557d992e906c6b7dee40e0e031640c7bfd7bcd35844ef9edeadc6f9"
+#define B_DB                                                                                   \
+	"08a74f8963b337acb6c93682f934496373679dd26af1089cb4eaf0c30cf260a12e814856385ab8843e56a9acea19e127"
+#define B_DBX                                                                                  \
+	"18cc6e01f0c6ea99aa23f8a280423e94ad81d96d0aeb5180504fc0f7a40cb3619dd39bd6a95ec1680a86ed6ab0f9828d"
+#define B_SEPARATOR                                                                            \
+	"394341b7182cd227c5c6b07ef8000cdfd86136c4292b8e576573ad7ed9ae41019f5818b4b971c9effc60e1ad9f1289f0"
+#define B_BOOTORDER                                                                            \
+	"1dd6f7b457ad880d840d41c961283bab688e94e4b59359ea45686581e90feccea3c624b1226113f824f315eb60ae0a7c"
+#define B_BOOT0000                                                                             \
+	"23ada07f5261f12f34a0bd8e46760962d6b4d576a416f1fea1c64bc656b1d28eacf7047ae6e967c58fd2a98bfa74c298"
+#define B_CALLING                                                                              \
+	"77a0dab2312b4e1e57a84d865a21e5b2ee8d677a21012ada819d0a98988078d3d740f6346bfe0abaa938ca20439a8d71"
+#define B_EBS                                                                                  \
+	"214b0bef1379756011344877743fdc2a5382bac6e70362d624ccf3f654407c1b4badf7d8f9295dd3dabdef65b27677e0"
+#define B_EBS_OK                                                                               \
+	"0a2e01c85deae718a530ad8c6d20a84009babe6c8989269e950d8cf440c6e997695e64d455c4174a652cd080f6230b74"
+#define B_RTMR_SEPARATOR_ONLY                                                                  \
+	"518923b0f955d08da077c96aaba522b9decede61c599cea6c41889cfbea4ae4d50529d96fe4d1afdafb65e7f95bf23c4"
+
+#define C_SINGLE                                                                               \
+	"9f6f2b4794af938d8e88008dac7ef1351b96cdb56e081987a8cb5c078182f9db912e13b712456b81d579d00edbebd1c0"
+#define C_TWO                                                                                  \
+	"add128560a6079c0fa63e73c0278289d1b898ea59c3d7e03e3a8651b6956059d68727c3e3643bc292ce2484a1200be9c"
+#define C_HOB_2G                                                                               \
+	"c0a7570a3927672c43bbce53fdd60e5048f5a29fb482d0e017c975ae8726d494295599d3a607e33405cd1e474fbab5de"
+#define C_AUG_HONOUR_SINGLE                                                                    \
+	"e0acc8237781488d8b32ba0a445ffc0330ecec1ff8f6b380b59dfd68a08b391059f0725da762a91a66b638d5c739b078"
+#define C_AUG_HONOUR_TWO                                                                       \
+	"9f1a9c2397994c650555293b862791aba80f79b035188322f1780ac12d95710c3fbb9c5e1f38263abed836512f167189"
+#define C_AUG_IGNORE_SINGLE                                                                    \
+	"81e745249b7a2e2118f4b6f50256200e9929d1e138a8813346fb1ad6fcca61bc1d49fe74032b9c8f3c33321cad91c536"
+#define C_AUG_IGNORE_TWO                                                                       \
+	"6d663892aca7c71283a8affeab676912805357451bb73100d791721f85601f17e508d135d3fc1259c5f8813118d5b1f4"
+#define C_AUG_HOB_2G                                                                           \
+	"de6ec35d134d59e1a047e82587eb3631b86c600f4e6f618bbb836ad5ae0429448223c724e7325cb77ec1529e91b60cf2"
+
+/* Authenticode SHA-384 of the test PE below, as osslsigncode 2.5 computes it. */
+#define PE_AUTHENTICODE                                                                        \
+	"d5c820bcd348a844f229de295e984093510ff5a2638aaa07f609e8b3c9647d53e581f955d3c6168ddecd4bc49af6a7d3"
+
+/* Debian 12 OVMF.fd sections (VECTORS.md A), for the HOB vectors without the file. */
+static const struct cvm_tdvf_section debian_sections[] = {
+	{0x20000, 0x1e0000, 0xffe20000, 0x1e0000, CVM_TDVF_BFV, CVM_TDVF_ATTR_MR_EXTEND},
+	{0x0, 0x20000, 0xffe00000, 0x20000, CVM_TDVF_CFV, 0},
+	{0, 0, 0x810000, 0x10000, CVM_TDVF_TEMP_MEM, 0},
+	{0, 0, 0x80b000, 0x2000, CVM_TDVF_TEMP_MEM, 0},
+	{0, 0, 0x809000, 0x2000, CVM_TDVF_TD_HOB, 0},
+	{0, 0, 0x800000, 0x6000, CVM_TDVF_TEMP_MEM, 0},
+};
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+static const char *shared_dir(void)
+{
+	const char *env = getenv("CVMKIT_SHARED");
+	return env && *env ? env : CVMKIT_SHARED_DIR;
+}
+
+static char *vector_path(const char *name)
+{
+	char *p = NULL;
+	assert_true(asprintf(&p, "%s/vectors/tdx/%s", shared_dir(), name) > 0);
+	return p;
+}
+
+static void assert_hex48(const uint8_t d[48], const char *hex)
+{
+	char got[97];
+	cvm_hex_encode(d, 48, got);
+	assert_string_equal(got, hex);
+}
+
+static void test_policy(struct cvm_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->version = 1;
+	p->tee = CVM_TEE_TDX;
+	p->vmm = CVM_VMM_QEMU;
+	p->cpus.count = 1;
+	p->memory_size = 2 * GIB;
+	p->tdx.sept_ve_disable = true;
+	p->tdx.xfam = 0xe7;
+	p->tdx.measure_order = CVM_TDX_ORDER_SINGLE_PASS;
+}
+
+/* Load a firmware image; NULL (after a SKIP message) when the file is not there. */
+static struct cvm_firmware *load_fw(const char *path)
+{
+	if (access(path, R_OK) != 0)
+		return NULL;
+	struct cvm_firmware *fw = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	int rc = cvm_firmware_load(path, &fw, &err);
+	if (rc)
+		print_message("# %s\n", cvm_error_message(&err));
+	assert_int_equal(rc, 0);
+	return fw;
+}
+
+static struct cvm_firmware *load_vector_fw(const char *name)
+{
+	char *path = vector_path(name);
+	struct cvm_firmware *fw = load_fw(path);
+	free(path);
+	assert_non_null(fw);
+	return fw;
+}
+
+static void mrtd_of(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+		    uint8_t out[48])
+{
+	struct cvm_plan plan;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	int rc = cvm_tdx_plan_build(policy, fw, &plan, &err);
+	if (rc)
+		print_message("# %s\n", cvm_error_message(&err));
+	assert_int_equal(rc, 0);
+	struct cvm_tdx_model *model = cvm_tdx_model_new();
+	assert_non_null(model);
+	struct cvm_backend b = {cvm_tdx_model_ops(), model};
+	assert_int_equal(cvm_plan_execute(&plan, &b, 1, &err), 0);
+	cvm_tdx_model_digest(model, out);
+	cvm_tdx_model_free(model);
+	cvm_plan_release(&plan);
+}
+
+static void assert_mrtd(const char *image, enum cvm_tdx_order order, bool honour_aug,
+			const char *expect)
+{
+	struct cvm_firmware *fw = load_vector_fw(image);
+	struct cvm_policy policy;
+	test_policy(&policy);
+	policy.tdx.measure_order = order;
+	policy.tdx.honour_page_aug = honour_aug;
+	uint8_t d[48];
+	mrtd_of(&policy, fw, d);
+	assert_hex48(d, expect);
+	cvm_firmware_free(fw);
+}
+
+static void assert_hob(const struct cvm_tdvf_section *s, size_t n, uint64_t mem,
+		       size_t expect_len, const char *expect)
+{
+	uint8_t *hob = NULL;
+	size_t len = 0;
+	struct cvm_error err;
+	assert_int_equal(cvm_tdx_hob_build(s, n, mem, 0x809000, &hob, &len, &err), 0);
+	assert_int_equal(len, expect_len);
+	uint8_t d[48];
+	cvm_tdx_hob_digest(hob, len, d);
+	assert_hex48(d, expect);
+	free(hob);
+}
+
+/* A firmware view over caller bytes with hand-written sections (for the refusals). */
+static struct cvm_firmware fake_fw(const uint8_t *data, size_t size, struct cvm_tdvf_section *s,
+				   size_t n)
+{
+	struct cvm_firmware fw;
+	memset(&fw, 0, sizeof(fw));
+	fw.data = data;
+	fw.size = size;
+	fw.load_gpa = 0x100000000ull - size;
+	fw.tdx_status = CVM_FW_OK;
+	fw.tdx_sections = s;
+	fw.ntdx = n;
+	return fw;
+}
+
+static int plan_error(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+		      struct cvm_error *err)
+{
+	struct cvm_plan plan;
+	cvm_error_clear(err);
+	int rc = cvm_tdx_plan_build(policy, fw, &plan, err);
+	if (rc == 0)
+		cvm_plan_release(&plan);
+	return rc;
+}
+
+static const struct cvm_mr_event *find_event(const struct cvm_measurement *m, uint32_t rtmr,
+					     const char *desc_prefix)
+{
+	for (size_t i = 0; i < m->nevents; i++)
+		if (m->events[i].rtmr == rtmr &&
+		    strncmp(m->events[i].description, desc_prefix, strlen(desc_prefix)) == 0)
+			return &m->events[i];
+	return NULL;
+}
+
+static const char *find_input(const struct cvm_measurement *m, const char *key)
+{
+	for (size_t i = 0; i < m->ninputs; i++)
+		if (strcmp(m->inputs[i].key, key) == 0)
+			return m->inputs[i].value;
+	return NULL;
+}
+
+/* ---- A: Debian OVMF.fd --------------------------------------------------------------------- */
+
+static void debian_ovmf_mrtd_both_orders(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_fw(DEBIAN_OVMF);
+	if (!fw) {
+		print_message("# SKIP " DEBIAN_OVMF " not installed (package ovmf)\n");
+		skip();
+	}
+	struct cvm_policy policy;
+	test_policy(&policy);
+	uint8_t d[48];
+	mrtd_of(&policy, fw, d);
+	assert_hex48(d, A_MRTD_SINGLE);
+	policy.tdx.measure_order = CVM_TDX_ORDER_TWO_PASS;
+	mrtd_of(&policy, fw, d);
+	assert_hex48(d, A_MRTD_TWO);
+	cvm_firmware_free(fw);
+}
+
+static void debian_ovmf_plan_has_six_sections_in_metadata_order(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_fw(DEBIAN_OVMF);
+	if (!fw) {
+		print_message("# SKIP " DEBIAN_OVMF " not installed (package ovmf)\n");
+		skip();
+	}
+	struct cvm_policy policy;
+	test_policy(&policy);
+	policy.memory_size = 4 * GIB;
+	policy.tdx.mrowner[0] = 0xaa;
+	struct cvm_plan plan;
+	struct cvm_error err;
+	assert_int_equal(cvm_tdx_plan_build(&policy, fw, &plan, &err), 0);
+	assert_int_equal(plan.nops, 6);
+	for (size_t i = 0; i < 6; i++) {
+		assert_int_equal(plan.ops[i].kind, CVM_OP_LOAD);
+		assert_int_equal(plan.ops[i].gpa, debian_sections[i].gpa);
+		assert_int_equal(plan.ops[i].size, debian_sections[i].mem_size);
+	}
+	assert_int_equal(plan.ops[0].flags & CVM_OP_MR_EXTEND, CVM_OP_MR_EXTEND);
+	assert_int_equal(plan.ops[1].flags & CVM_OP_MR_EXTEND, 0);
+	assert_ptr_equal(plan.ops[0].data, fw->data + 0x20000);
+	assert_int_equal(plan.ops[0].data_len, 0x1e0000);
+	assert_int_equal(plan.ops[4].data_len, 496); /* the 4 GiB HOB */
+	assert_int_equal(plan.tdx.td_hob_gpa, 0x809000);
+	assert_int_equal(plan.tdx.attributes, 1ull << 28);
+	assert_int_equal(plan.tdx.xfam, 0xe7);
+	assert_int_equal(plan.tdx.mrowner[0], 0xaa);
+	assert_int_equal(plan.mem_size, 4 * GIB);
+	uint8_t d[48];
+	cvm_tdx_hob_digest(plan.ops[4].data, plan.ops[4].data_len, d);
+	assert_hex48(d, A_HOB_4G);
+	cvm_plan_release(&plan);
+	cvm_firmware_free(fw);
+}
+
+static void debian_ovmf_measure_document(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_fw(DEBIAN_OVMF);
+	if (!fw) {
+		print_message("# SKIP " DEBIAN_OVMF " not installed (package ovmf)\n");
+		skip();
+	}
+	struct cvm_policy policy;
+	test_policy(&policy);
+	struct cvm_measurement *m = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	int rc = cvm_tdx_measure(&policy, fw, &m, &err);
+	if (rc)
+		print_message("# %s\n", cvm_error_message(&err));
+	assert_int_equal(rc, 0);
+	assert_int_equal(m->tee, CVM_TEE_TDX);
+	assert_int_equal(m->digest_len, 48);
+	assert_hex48(m->digest, A_MRTD_SINGLE);
+	assert_true(m->has_td_fields);
+	assert_int_equal(m->td_attributes, 1ull << 28);
+	assert_int_equal(m->xfam, 0xe7);
+	assert_string_equal(find_input(m, "firmware.sha256"),
+			    "7b456907dd0786d415999e801a1ac4637b8ed4d7cf5378cfc6edbe5e574dd773");
+	assert_string_equal(find_input(m, "tdx.measure_order"), "single-pass");
+	assert_string_equal(find_input(m, "tdx.page_add_count"), "538");
+	assert_string_equal(find_input(m, "tdx.mr_extend_count"), "7680");
+	assert_string_equal(find_input(m, "memory.size"), "2147483648");
+	assert_string_equal(find_input(m, "tdx.td_hob_sha384"), A_HOB_2G);
+	assert_non_null(find_input(m, "tdx.page_aug"));
+	assert_non_null(find_input(m, "tdx.firmware_generation"));
+	assert_non_null(find_input(m, "tdx.mrconfigid"));
+	/* RTMR0 needs ACPI tables; its known events are listed; no kernel: RTMR1/2 notes */
+	assert_false(m->rtmr_known[0]);
+	assert_non_null(strstr(m->rtmr_note[0], "not computed: needs ACPI tables from the VMM"));
+	assert_non_null(strstr(m->rtmr_note[0], "edk2"));
+	const struct cvm_mr_event *cfv = find_event(m, 0, "CFV");
+	assert_non_null(cfv);
+	assert_hex48(cfv->digest, A_CFV);
+	const struct cvm_mr_event *hob = find_event(m, 0, "TD HOB");
+	assert_non_null(hob);
+	assert_hex48(hob->digest, A_HOB_2G);
+	assert_false(m->rtmr_known[1]);
+	assert_false(m->rtmr_known[2]);
+	assert_non_null(strstr(m->rtmr_note[1], "no kernel"));
+	assert_non_null(strstr(m->rtmr_note[2], "no kernel"));
+	assert_true(m->rtmr_known[3]);
+	cvm_measurement_free(m);
+
+	policy.tdx.measure_order = CVM_TDX_ORDER_TWO_PASS;
+	assert_int_equal(cvm_tdx_measure(&policy, fw, &m, &err), 0);
+	assert_hex48(m->digest, A_MRTD_TWO);
+	assert_string_equal(find_input(m, "tdx.measure_order"), "two-pass");
+	cvm_measurement_free(m);
+	cvm_firmware_free(fw);
+}
+
+static void hob_debian_2g_4g_8g_match_vectors(void **state)
+{
+	(void)state;
+	size_t n = CVM_ARRAY_SIZE(debian_sections);
+	assert_hob(debian_sections, n, 2 * GIB, 448, A_HOB_2G);
+	assert_hob(debian_sections, n, 4 * GIB, 496, A_HOB_4G);
+	assert_hob(debian_sections, n, 8 * GIB, 496, A_HOB_8G);
+}
+
+static void hob_layout_is_qemu_q35(void **state)
+{
+	(void)state;
+	uint8_t *hob = NULL;
+	size_t len = 0;
+	assert_int_equal(cvm_tdx_hob_build(debian_sections, CVM_ARRAY_SIZE(debian_sections),
+					   4 * GIB, 0x809000, &hob, &len, NULL),
+			 0);
+	assert_int_equal(cvm_le16(hob), 0x0001);
+	assert_int_equal(cvm_le16(hob + 2), 56);
+	assert_int_equal(cvm_le64(hob + 48), 0x809000 + len); /* EfiEndOfHobList */
+	/* last resource: RAM above 4 GiB, 2 GiB of it, unaccepted */
+	const uint8_t *last = hob + len - 8 - 48;
+	assert_int_equal(cvm_le32(last + 24), 7);
+	assert_int_equal(cvm_le64(last + 32), 0x100000000ull);
+	assert_int_equal(cvm_le64(last + 40), 2 * GIB);
+	assert_int_equal(cvm_le16(hob + len - 8), 0xffff);
+	free(hob);
+}
+
+static void hob_refuses_section_outside_ram(void **state)
+{
+	(void)state;
+	uint8_t *hob = NULL;
+	size_t len = 0;
+	struct cvm_error err;
+	assert_int_equal(cvm_tdx_hob_build(debian_sections, CVM_ARRAY_SIZE(debian_sections),
+					   0x800000, 0x809000, &hob, &len, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "not inside the guest RAM"));
+	assert_null(hob);
+}
+
+/* ---- C: synthetic images ------------------------------------------------------------------- */
+
+static void synth_mrtd_single_and_two_pass(void **state)
+{
+	(void)state;
+	assert_mrtd("synth_tdvf.bin", CVM_TDX_ORDER_SINGLE_PASS, false, C_SINGLE);
+	assert_mrtd("synth_tdvf.bin", CVM_TDX_ORDER_TWO_PASS, false, C_TWO);
+}
+
+static void synth_page_aug_honoured(void **state)
+{
+	(void)state;
+	assert_mrtd("synth_tdvf_pageaug.bin", CVM_TDX_ORDER_SINGLE_PASS, true, C_AUG_HONOUR_SINGLE);
+	assert_mrtd("synth_tdvf_pageaug.bin", CVM_TDX_ORDER_TWO_PASS, true, C_AUG_HONOUR_TWO);
+}
+
+static void synth_page_aug_ignored_as_qemu(void **state)
+{
+	(void)state;
+	assert_mrtd("synth_tdvf_pageaug.bin", CVM_TDX_ORDER_SINGLE_PASS, false,
+		    C_AUG_IGNORE_SINGLE);
+	assert_mrtd("synth_tdvf_pageaug.bin", CVM_TDX_ORDER_TWO_PASS, false, C_AUG_IGNORE_TWO);
+}
+
+static void synth_page_aug_flag_in_plan(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_vector_fw("synth_tdvf_pageaug.bin");
+	struct cvm_policy policy;
+	test_policy(&policy);
+	policy.tdx.honour_page_aug = true;
+	struct cvm_plan plan;
+	assert_int_equal(cvm_tdx_plan_build(&policy, fw, &plan, NULL), 0);
+	assert_int_equal(plan.nops, 5);
+	assert_int_equal(plan.ops[4].flags & CVM_OP_NO_PAGE_ADD, CVM_OP_NO_PAGE_ADD);
+	assert_int_equal(plan.ops[3].flags & CVM_OP_NO_PAGE_ADD, 0);
+	cvm_plan_release(&plan);
+	cvm_firmware_free(fw);
+}
+
+static void synth_hobs_match_vectors(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_vector_fw("synth_tdvf.bin");
+	assert_hob(fw->tdx_sections, fw->ntdx, 2 * GIB, 304, C_HOB_2G);
+	cvm_firmware_free(fw);
+	fw = load_vector_fw("synth_tdvf_pageaug.bin");
+	assert_hob(fw->tdx_sections, fw->ntdx, 2 * GIB, 352, C_AUG_HOB_2G);
+	cvm_firmware_free(fw);
+}
+
+/* The model must give the same MRTD whether a plan is fed as one op or many (batching). */
+static void model_batches_across_ops(void **state)
+{
+	(void)state;
+	static uint8_t image[3 * 4096 + 100];
+	for (size_t i = 0; i < sizeof(image); i++)
+		image[i] = (uint8_t)(i * 31 + 7);
+	struct cvm_plan one, many;
+	cvm_plan_init(&one, CVM_TEE_TDX);
+	cvm_plan_init(&many, CVM_TEE_TDX);
+	struct cvm_plan_op op = {.kind = CVM_OP_LOAD, .label = "BFV", .gpa = 0x10000,
+				 .size = 4 * 4096, .data = image, .data_len = sizeof(image),
+				 .flags = CVM_OP_MR_EXTEND};
+	assert_int_equal(cvm_plan_add(&one, &op, NULL), 0);
+	for (int p = 0; p < 4; p++) {
+		struct cvm_plan_op part = op;
+		part.gpa = op.gpa + 4096u * p;
+		part.size = 4096;
+		part.data = image + 4096 * p;
+		part.data_len = p < 3 ? 4096 : 100;
+		assert_int_equal(cvm_plan_add(&many, &part, NULL), 0);
+	}
+	uint8_t a[48], b[48];
+	struct cvm_tdx_model *model = cvm_tdx_model_new();
+	struct cvm_backend be = {cvm_tdx_model_ops(), model};
+	assert_int_equal(cvm_plan_execute(&one, &be, 1, NULL), 0);
+	cvm_tdx_model_digest(model, a);
+	assert_int_equal(cvm_plan_execute(&many, &be, 1, NULL), 0);
+	cvm_tdx_model_digest(model, b);
+	assert_memory_equal(a, b, 48);
+	cvm_tdx_model_free(model);
+	cvm_plan_release(&one);
+	cvm_plan_release(&many);
+}
+
+/* ---- B: firmware-independent event digests ------------------------------------------------- */
+
+static void event_digests_match_vectors(void **state)
+{
+	(void)state;
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, "tdx");
+	assert_non_null(m);
+	struct cvm_tdx_rtmr_inputs in = {.fw_gen = CVM_TDX_FW_EDK2_PRE_202411};
+	assert_int_equal(cvm_tdx_rtmr_compute(&in, m, NULL), 0);
+	const struct {
+		const char *desc, *hex;
+	} want[] = {
+		{"SecureBoot", B_SECUREBOOT}, {"PK", B_PK},       {"KEK", B_KEK},
+		{"db ", B_DB},                {"dbx", B_DBX},     {"separator", B_SEPARATOR},
+		{"BootOrder", B_BOOTORDER},   {"Boot0000", B_BOOT0000},
+	};
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(want); i++) {
+		const struct cvm_mr_event *e = find_event(m, 0, want[i].desc);
+		assert_non_null(e);
+		assert_hex48(e->digest, want[i].hex);
+	}
+	cvm_measurement_free(m);
+
+	uint8_t d[48];
+	cvm_tdx_sha384("Calling EFI Application from Boot Option", 40, d);
+	assert_hex48(d, B_CALLING);
+	cvm_tdx_sha384("Exit Boot Services Invocation", 29, d);
+	assert_hex48(d, B_EBS);
+	cvm_tdx_sha384("Exit Boot Services Returned with Success", 40, d);
+	assert_hex48(d, B_EBS_OK);
+
+	uint8_t rtmr[48] = {0}, sep[48];
+	cvm_tdx_sha384("\0\0\0\0", 4, sep);
+	cvm_tdx_rtmr_extend(rtmr, sep);
+	assert_hex48(rtmr, B_RTMR_SEPARATOR_ONLY);
+}
+
+static void rtmr0_computed_when_acpi_blobs_given(void **state)
+{
+	(void)state;
+	static const uint8_t loader[4096], rsdp[20] = {'R', 'S', 'D', ' '}, tables[512];
+	uint8_t *hob = NULL;
+	size_t hob_len = 0;
+	assert_int_equal(cvm_tdx_hob_build(debian_sections, CVM_ARRAY_SIZE(debian_sections),
+					   2 * GIB, 0x809000, &hob, &hob_len, NULL),
+			 0);
+	static const uint8_t cfv[64];
+	struct cvm_tdx_rtmr_inputs in = {
+		.fw_gen = CVM_TDX_FW_EDK2_202411, .td_hob = hob, .td_hob_len = hob_len,
+		.cfv = cfv, .cfv_len = sizeof(cfv),
+		.acpi_table_loader = loader, .acpi_table_loader_len = sizeof(loader),
+		.acpi_rsdp = rsdp, .acpi_rsdp_len = sizeof(rsdp),
+		.acpi_tables = tables, .acpi_tables_len = sizeof(tables),
+	};
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, "tdx");
+	assert_int_equal(cvm_tdx_rtmr_compute(&in, m, NULL), 0);
+	assert_true(m->rtmr_known[0]);
+	/* replay the RTMR0 event list */
+	uint8_t replay[48] = {0};
+	size_t n0 = 0;
+	for (size_t i = 0; i < m->nevents; i++)
+		if (m->events[i].rtmr == 0) {
+			cvm_tdx_rtmr_extend(replay, m->events[i].digest);
+			n0++;
+		}
+	assert_int_equal(n0, 13); /* 202411: HOB CFV 5 vars sep 3 ACPI BootOrder Boot0000 */
+	assert_memory_equal(replay, m->rtmr[0], 48);
+	assert_non_null(strstr(m->rtmr_note[0], "202411"));
+	cvm_measurement_free(m);
+	free(hob);
+}
+
+/* ---- PE/COFF Authenticode and direct-boot RTMR1/RTMR2 --------------------------------------- */
+
+/* A small PE32+ EFI application: two sections listed out of file order, trailing data. */
+static uint8_t *make_test_pe(size_t *len, bool with_cert)
+{
+	size_t base = 0x640, total = with_cert ? base + 0x40 : base;
+	uint8_t *b = calloc(1, total);
+	assert_non_null(b);
+	b[0] = 'M';
+	b[1] = 'Z';
+	cvm_put_le32(b + 0x3c, 0x40);
+	memcpy(b + 0x40, "PE\0\0", 4);
+	cvm_put_le16(b + 0x44, 0x8664);
+	cvm_put_le16(b + 0x46, 2);
+	cvm_put_le16(b + 0x54, 0xf0);
+	cvm_put_le16(b + 0x56, 0x22);
+	uint8_t *o = b + 0x58;
+	cvm_put_le16(o, 0x20b);
+	cvm_put_le32(o + 16, 0x1000);
+	cvm_put_le32(o + 32, 0x1000);
+	cvm_put_le32(o + 36, 0x200);
+	cvm_put_le32(o + 56, 0x3000);
+	cvm_put_le32(o + 60, 0x200);
+	cvm_put_le32(o + 64, with_cert ? 0xdeadbeef : 0x12345678); /* CheckSum: not hashed */
+	cvm_put_le16(o + 68, 10);
+	cvm_put_le32(o + 108, 16);
+	if (with_cert) {
+		cvm_put_le32(o + 144, (uint32_t)base);
+		cvm_put_le32(o + 148, 0x40);
+	}
+	const struct {
+		const char *name;
+		uint32_t va, ptr;
+	} secs[] = {{".data", 0x2000, 0x400}, {".text", 0x1000, 0x200}};
+	for (size_t i = 0; i < 2; i++) {
+		uint8_t *s = b + 0x148 + 40 * i;
+		memcpy(s, secs[i].name, strlen(secs[i].name));
+		cvm_put_le32(s + 8, 0x200);
+		cvm_put_le32(s + 12, secs[i].va);
+		cvm_put_le32(s + 16, 0x200);
+		cvm_put_le32(s + 20, secs[i].ptr);
+		cvm_put_le32(s + 36, 0x60000020);
+	}
+	for (size_t i = 0x200; i < base; i++)
+		b[i] = (uint8_t)(i * 7 + 3);
+	for (size_t i = base; i < total; i++)
+		b[i] = 0xc5;
+	*len = total;
+	return b;
+}
+
+static void authenticode_matches_osslsigncode(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t d[48];
+	uint8_t *pe = make_test_pe(&len, false);
+	assert_int_equal(cvm_tdx_authenticode_sha384(pe, len, d, NULL), 0);
+	assert_hex48(d, PE_AUTHENTICODE);
+	free(pe);
+	/* a certificate table (and the CheckSum) do not change the hash */
+	pe = make_test_pe(&len, true);
+	assert_int_equal(cvm_tdx_authenticode_sha384(pe, len, d, NULL), 0);
+	assert_hex48(d, PE_AUTHENTICODE);
+	free(pe);
+}
+
+static void authenticode_refuses_non_pe_and_truncated(void **state)
+{
+	(void)state;
+	static const uint8_t elf[64] = {0x7f, 'E', 'L', 'F'};
+	uint8_t d[48];
+	struct cvm_error err;
+	assert_int_equal(cvm_tdx_authenticode_sha384(elf, sizeof(elf), d, &err), -ENOEXEC);
+	size_t len;
+	uint8_t *pe = make_test_pe(&len, false);
+	assert_int_equal(cvm_tdx_authenticode_sha384(pe, 0x500, d, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "runs past the end"));
+	free(pe);
+}
+
+static void cmdline_digest_widens_and_appends_initrd_token(void **state)
+{
+	(void)state;
+	uint8_t a[48], b[48];
+	assert_int_equal(cvm_tdx_cmdline_digest("console=hvc0", true, a, NULL), 0);
+	const char *text = "console=hvc0 initrd=initrd";
+	size_t n = strlen(text);
+	uint8_t u16[64] = {0};
+	for (size_t i = 0; i < n; i++)
+		u16[2 * i] = (uint8_t)text[i];
+	cvm_tdx_sha384(u16, 2 * n + 2, b);
+	assert_memory_equal(a, b, 48);
+}
+
+static char *write_temp(const void *data, size_t len)
+{
+	char *path = strdup("/tmp/cvmkit-test-tdx-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static void measure_direct_boot_computes_rtmr1_and_rtmr2(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_vector_fw("synth_tdvf.bin");
+	size_t pe_len;
+	uint8_t *pe = make_test_pe(&pe_len, false);
+	char *kernel = write_temp(pe, pe_len);
+	char *initrd = write_temp("initrd bytes", 12);
+	struct cvm_policy policy;
+	test_policy(&policy);
+	policy.boot.kernel = kernel;
+	policy.boot.initrd = initrd;
+	policy.boot.cmdline = (char *)(uintptr_t)"console=hvc0";
+	struct cvm_measurement *m = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	int rc = cvm_tdx_measure(&policy, fw, &m, &err);
+	if (rc)
+		print_message("# %s\n", cvm_error_message(&err));
+	assert_int_equal(rc, 0);
+	assert_hex48(m->digest, C_SINGLE);
+	assert_true(m->rtmr_known[1]);
+	assert_true(m->rtmr_known[2]);
+
+	/* RTMR1: kernel, calling, exit boot services x2 (pre-202411: no separator) */
+	const struct cvm_mr_event *k = find_event(m, 1, "kernel");
+	assert_non_null(k);
+	assert_hex48(k->digest, PE_AUTHENTICODE);
+	uint8_t r1[48] = {0}, r2[48] = {0};
+	size_t n1 = 0, n2 = 0;
+	for (size_t i = 0; i < m->nevents; i++) {
+		if (m->events[i].rtmr == 1) {
+			cvm_tdx_rtmr_extend(r1, m->events[i].digest);
+			n1++;
+		} else if (m->events[i].rtmr == 2) {
+			cvm_tdx_rtmr_extend(r2, m->events[i].digest);
+			n2++;
+		}
+	}
+	assert_int_equal(n1, 4);
+	assert_int_equal(n2, 2);
+	assert_memory_equal(r1, m->rtmr[1], 48);
+	assert_memory_equal(r2, m->rtmr[2], 48);
+	uint8_t d[48];
+	cvm_tdx_sha384("initrd bytes", 12, d);
+	assert_memory_equal(find_event(m, 2, "initrd")->digest, d, 48);
+	assert_non_null(find_input(m, "boot.kernel.sha256"));
+	assert_non_null(find_input(m, "boot.initrd.sha256"));
+	assert_string_equal(find_input(m, "boot.cmdline"), "console=hvc0");
+	cvm_measurement_free(m);
+
+	unlink(kernel);
+	unlink(initrd);
+	free(kernel);
+	free(initrd);
+	free(pe);
+	cvm_firmware_free(fw);
+}
+
+static void measure_non_pe_kernel_says_why(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_vector_fw("synth_tdvf.bin");
+	char *kernel = write_temp("\x7f" "ELF not a PE image at all, padding padding padding....", 56);
+	struct cvm_policy policy;
+	test_policy(&policy);
+	policy.boot.kernel = kernel;
+	struct cvm_measurement *m = NULL;
+	assert_int_equal(cvm_tdx_measure(&policy, fw, &m, NULL), 0);
+	assert_false(m->rtmr_known[1]);
+	assert_non_null(strstr(m->rtmr_note[1], "not a usable PE/COFF"));
+	assert_false(m->rtmr_known[2]);
+	assert_non_null(m->rtmr_note[2]);
+	cvm_measurement_free(m);
+	unlink(kernel);
+	free(kernel);
+	cvm_firmware_free(fw);
+}
+
+/* ---- refusals ------------------------------------------------------------------------------ */
+
+static void refuses_firmware_without_tdx_metadata(void **state)
+{
+	(void)state;
+	static const uint8_t img[4096];
+	struct cvm_firmware fw = fake_fw(img, sizeof(img), NULL, 0);
+	fw.tdx_status = CVM_FW_ABSENT;
+	struct cvm_policy policy;
+	test_policy(&policy);
+	struct cvm_error err;
+	assert_int_equal(plan_error(&policy, &fw, &err), -ENOTSUP);
+	assert_non_null(strstr(err.msg, "no TDX metadata"));
+
+	struct cvm_firmware *real = load_fw(DEBIAN_OVMF_CODE_4M);
+	if (!real) {
+		print_message("# SKIP " DEBIAN_OVMF_CODE_4M " not installed (package ovmf)\n");
+		skip();
+	}
+	assert_int_equal(plan_error(&policy, real, &err), -ENOTSUP);
+	assert_non_null(strstr(err.msg, "no TDX metadata"));
+	assert_non_null(strstr(err.msg, "unified OVMF.fd"));
+	cvm_firmware_free(real);
+}
+
+static void refuses_split_ovmf_code(void **state)
+{
+	(void)state;
+	static const uint8_t img[0x4000];
+	struct cvm_tdvf_section s[] = {
+		{0x2000, 0x4000, 0xffffc000, 0x4000, CVM_TDVF_BFV, CVM_TDVF_ATTR_MR_EXTEND},
+		{0, 0, 0x809000, 0x2000, CVM_TDVF_TD_HOB, 0},
+	};
+	struct cvm_firmware fw = fake_fw(img, sizeof(img), s, 2);
+	struct cvm_policy policy;
+	test_policy(&policy);
+	struct cvm_error err;
+	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "past the end"));
+	assert_non_null(strstr(err.msg, "use the unified OVMF.fd"));
+
+	struct cvm_firmware *real = load_fw(DEBIAN_OVMF_CODE);
+	if (!real) {
+		print_message("# SKIP " DEBIAN_OVMF_CODE " not installed (package ovmf)\n");
+		skip();
+	}
+	assert_int_equal(plan_error(&policy, real, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "use the unified OVMF.fd"));
+	cvm_firmware_free(real);
+}
+
+static void refuses_overlapping_sections(void **state)
+{
+	(void)state;
+	static const uint8_t img[0x4000];
+	struct cvm_tdvf_section s[] = {
+		{0, 0x2000, 0xffffc000, 0x4000, CVM_TDVF_BFV, CVM_TDVF_ATTR_MR_EXTEND},
+		{0, 0, 0x809000, 0x2000, CVM_TDVF_TD_HOB, 0},
+		{0, 0, 0x808000, 0x2000, CVM_TDVF_TEMP_MEM, 0},
+	};
+	struct cvm_firmware fw = fake_fw(img, sizeof(img), s, 3);
+	struct cvm_policy policy;
+	test_policy(&policy);
+	struct cvm_error err;
+	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "overlap"));
+}
+
+static void refuses_unaligned_sections(void **state)
+{
+	(void)state;
+	static const uint8_t img[0x4000];
+	struct cvm_tdvf_section s[] = {
+		{0, 0x2000, 0xffffc000, 0x4000, CVM_TDVF_BFV, CVM_TDVF_ATTR_MR_EXTEND},
+		{0, 0, 0x809800, 0x2000, CVM_TDVF_TD_HOB, 0},
+	};
+	struct cvm_firmware fw = fake_fw(img, sizeof(img), s, 2);
+	struct cvm_policy policy;
+	test_policy(&policy);
+	struct cvm_error err;
+	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "4 KiB aligned"));
+	s[1].gpa = 0x809000;
+	s[1].mem_size = 0x1800;
+	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "4 KiB aligned"));
+}
+
+static void refuses_missing_td_hob(void **state)
+{
+	(void)state;
+	static const uint8_t img[0x4000];
+	struct cvm_tdvf_section s[] = {
+		{0, 0x2000, 0xffffc000, 0x4000, CVM_TDVF_BFV, CVM_TDVF_ATTR_MR_EXTEND},
+		{0, 0, 0x800000, 0x2000, CVM_TDVF_TEMP_MEM, 0},
+	};
+	struct cvm_firmware fw = fake_fw(img, sizeof(img), s, 2);
+	struct cvm_policy policy;
+	test_policy(&policy);
+	struct cvm_error err;
+	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "no TD_HOB section"));
+}
+
+static void refuses_debug_without_allow(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_vector_fw("synth_tdvf.bin");
+	struct cvm_policy policy;
+	test_policy(&policy);
+	policy.tdx.debug = true;
+	struct cvm_error err;
+	assert_int_equal(plan_error(&policy, fw, &err), -EPERM);
+	assert_non_null(strstr(err.msg, "allow_debug"));
+	policy.allow_debug = true;
+	struct cvm_plan plan;
+	assert_int_equal(cvm_tdx_plan_build(&policy, fw, &plan, &err), 0);
+	assert_int_equal(plan.tdx.attributes & 1, 1);
+	cvm_plan_release(&plan);
+	cvm_firmware_free(fw);
+}
+
+static void refuses_policy_for_another_tee(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_vector_fw("synth_tdvf.bin");
+	struct cvm_policy policy;
+	test_policy(&policy);
+	policy.tee = CVM_TEE_SNP;
+	struct cvm_error err;
+	assert_int_equal(plan_error(&policy, fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not \"tdx\""));
+	cvm_firmware_free(fw);
+}
+
+static void refuses_firmware_pin_mismatch(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_vector_fw("synth_tdvf.bin");
+	struct cvm_policy policy;
+	test_policy(&policy);
+	policy.firmware.has_sha256 = true;
+	struct cvm_measurement *m = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_tdx_measure(&policy, fw, &m, &err), -EINVAL);
+	assert_null(m);
+	assert_non_null(strstr(err.msg, "firmware.sha256"));
+	assert_int_equal(cvm_hex_decode("6a51beb27320c7eb2686bc52e6a11084d933ae25a02001bb497f85d73a2b1f1c",
+					policy.firmware.sha256, 32),
+			 0);
+	assert_int_equal(cvm_tdx_measure(&policy, fw, &m, &err), 0);
+	cvm_measurement_free(m);
+	cvm_firmware_free(fw);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(debian_ovmf_mrtd_both_orders),
+		cmocka_unit_test(debian_ovmf_plan_has_six_sections_in_metadata_order),
+		cmocka_unit_test(debian_ovmf_measure_document),
+		cmocka_unit_test(hob_debian_2g_4g_8g_match_vectors),
+		cmocka_unit_test(hob_layout_is_qemu_q35),
+		cmocka_unit_test(hob_refuses_section_outside_ram),
+		cmocka_unit_test(synth_mrtd_single_and_two_pass),
+		cmocka_unit_test(synth_page_aug_honoured),
+		cmocka_unit_test(synth_page_aug_ignored_as_qemu),
+		cmocka_unit_test(synth_page_aug_flag_in_plan),
+		cmocka_unit_test(synth_hobs_match_vectors),
+		cmocka_unit_test(model_batches_across_ops),
+		cmocka_unit_test(event_digests_match_vectors),
+		cmocka_unit_test(rtmr0_computed_when_acpi_blobs_given),
+		cmocka_unit_test(authenticode_matches_osslsigncode),
+		cmocka_unit_test(authenticode_refuses_non_pe_and_truncated),
+		cmocka_unit_test(cmdline_digest_widens_and_appends_initrd_token),
+		cmocka_unit_test(measure_direct_boot_computes_rtmr1_and_rtmr2),
+		cmocka_unit_test(measure_non_pe_kernel_says_why),
+		cmocka_unit_test(refuses_firmware_without_tdx_metadata),
+		cmocka_unit_test(refuses_split_ovmf_code),
+		cmocka_unit_test(refuses_overlapping_sections),
+		cmocka_unit_test(refuses_unaligned_sections),
+		cmocka_unit_test(refuses_missing_td_hob),
+		cmocka_unit_test(refuses_debug_without_allow),
+		cmocka_unit_test(refuses_policy_for_another_tee),
+		cmocka_unit_test(refuses_firmware_pin_mismatch),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
