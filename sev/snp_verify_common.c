@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The parts of verification that SNP and TDX share: the check list, the verifier's certificate
+ * pool (bundled roots, added certificates, cached issuer links), a bounded DER reader, time
+ * helpers, evidence detection and the detect-parse-verify entry point.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "sev/verify_internal.h"
+
+/* ---- check list -------------------------------------------------------------------------- */
+
+void cvm_verify_result_init(struct cvm_verify_result *res)
+{
+	memset(res, 0, sizeof(*res));
+}
+
+bool cvm_verify_result_ok(const struct cvm_verify_result *res)
+{
+	bool any_pass = false;
+	for (size_t i = 0; i < res->nchecks; i++) {
+		if (res->checks[i].status == CVM_CHECK_FAIL)
+			return false;
+		if (res->checks[i].status == CVM_CHECK_PASS)
+			any_pass = true;
+	}
+	return any_pass;
+}
+
+const struct cvm_check *cvm_verify_result_find(const struct cvm_verify_result *res,
+					       const char *name)
+{
+	for (size_t i = 0; i < res->nchecks; i++)
+		if (strcmp(res->checks[i].name, name) == 0)
+			return &res->checks[i];
+	return NULL;
+}
+
+const char *cvm_check_status_name(enum cvm_check_status st)
+{
+	switch (st) {
+	case CVM_CHECK_PASS:
+		return "pass";
+	case CVM_CHECK_FAIL:
+		return "fail";
+	default:
+		return "skip";
+	}
+}
+
+void cvm_check_add(struct cvm_verify_result *res, const char *name, enum cvm_check_status st,
+		   const char *fmt, ...)
+{
+	if (res->nchecks >= CVM_VERIFY_MAX_CHECKS)
+		return;
+	struct cvm_check *c = &res->checks[res->nchecks++];
+	c->name = name;
+	c->status = st;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
+	va_end(ap);
+}
+
+void cvm_verify_result_add(struct cvm_verify_result *res, const char *name,
+			   enum cvm_check_status st, const char *reason)
+{
+	cvm_check_add(res, name, st, "%s", reason);
+}
+
+/* ---- DER ---------------------------------------------------------------------------------- */
+
+bool cvm_der_next(struct cvm_cursor *c, struct cvm_der *out)
+{
+	struct cvm_cursor t = *c;
+	uint8_t tag, l0;
+	if (!cvm_cursor_u8(&t, &tag) || !cvm_cursor_u8(&t, &l0))
+		return false;
+	if ((tag & 0x1f) == 0x1f)
+		return false; /* high tag numbers: not used by the structures we read */
+	size_t len = l0;
+	if (l0 & 0x80) {
+		unsigned nbytes = l0 & 0x7fu;
+		if (nbytes == 0 || nbytes > 4)
+			return false;
+		len = 0;
+		for (unsigned i = 0; i < nbytes; i++) {
+			uint8_t b;
+			if (!cvm_cursor_u8(&t, &b))
+				return false;
+			len = (len << 8) | b;
+		}
+	}
+	const uint8_t *val;
+	if (!cvm_cursor_bytes(&t, len, &val))
+		return false;
+	out->tag = tag;
+	out->val = val;
+	out->len = len;
+	*c = t;
+	return true;
+}
+
+bool cvm_der_uint(const struct cvm_der *d, uint64_t *out)
+{
+	if (d->tag != 0x02 || d->len == 0 || (d->val[0] & 0x80))
+		return false;
+	size_t i = 0;
+	while (i < d->len - 1 && d->val[i] == 0)
+		i++;
+	if (d->len - i > 8)
+		return false;
+	uint64_t v = 0;
+	for (; i < d->len; i++)
+		v = (v << 8) | d->val[i];
+	*out = v;
+	return true;
+}
+
+bool cvm_der_oid_is(const struct cvm_der *d, const char *dotted)
+{
+	if (d->tag != 0x06)
+		return false;
+	uint8_t enc[64];
+	size_t n = 0;
+	unsigned long arcs[32];
+	size_t narcs = 0;
+	const char *s = dotted;
+	while (*s && narcs < CVM_ARRAY_SIZE(arcs)) {
+		char *end;
+		arcs[narcs++] = strtoul(s, &end, 10);
+		s = *end == '.' ? end + 1 : end;
+		if (*end != '.' && *end != '\0')
+			return false;
+	}
+	if (narcs < 2)
+		return false;
+	unsigned long first = arcs[0] * 40 + arcs[1];
+	for (size_t i = 1; i < narcs; i++) {
+		unsigned long a = i == 1 ? first : arcs[i];
+		uint8_t tmp[10];
+		size_t k = 0;
+		do {
+			tmp[k++] = (uint8_t)(a & 0x7f);
+			a >>= 7;
+		} while (a && k < sizeof(tmp));
+		if (n + k > sizeof(enc))
+			return false;
+		while (k > 0) {
+			k--;
+			enc[n++] = (uint8_t)(tmp[k] | (k ? 0x80 : 0));
+		}
+	}
+	return d->len == n && memcmp(d->val, enc, n) == 0;
+}
+
+/* ---- time --------------------------------------------------------------------------------- */
+
+static bool read_digits(const char **s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*s)[i]))
+			return false;
+		v = v * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	*out = v;
+	return true;
+}
+
+int cvm_time_parse_rfc3339(const char *text, time_t *out)
+{
+	const char *s = text;
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	if (!read_digits(&s, 4, &y) || *s++ != '-' || !read_digits(&s, 2, &mo) || *s++ != '-' ||
+	    !read_digits(&s, 2, &d))
+		return -EINVAL;
+	long offset = 0;
+	if (*s == 'T' || *s == 't' || *s == ' ') {
+		s++;
+		if (!read_digits(&s, 2, &h) || *s++ != ':' || !read_digits(&s, 2, &mi) ||
+		    *s++ != ':' || !read_digits(&s, 2, &sec))
+			return -EINVAL;
+		if (*s == '.')
+			for (s++; isdigit((unsigned char)*s); s++)
+				;
+		if (*s == 'Z' || *s == 'z') {
+			s++;
+		} else if (*s == '+' || *s == '-') {
+			int sign = *s++ == '-' ? -1 : 1, oh, om;
+			if (!read_digits(&s, 2, &oh) || *s++ != ':' || !read_digits(&s, 2, &om))
+				return -EINVAL;
+			offset = sign * (oh * 3600L + om * 60L);
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	struct tm tm = {0};
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = timegm(&tm) - offset;
+	return 0;
+}
+
+void cvm_time_format(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, n, "@%lld", (long long)t);
+}
+
+bool cvm_asn1_time_to_time(const ASN1_TIME *at, time_t *out)
+{
+	struct tm tm;
+	if (!at || ASN1_TIME_to_tm(at, &tm) != 1)
+		return false;
+	*out = timegm(&tm);
+	return true;
+}
+
+/* ---- certificates ------------------------------------------------------------------------- */
+
+void cvm_x509_cn(const X509_NAME *name, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	if (!name)
+		return;
+	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	if (i < 0)
+		return;
+	const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+	int len = ASN1_STRING_length(s);
+	if (len < 0)
+		return;
+	size_t m = (size_t)len < n - 1 ? (size_t)len : n - 1;
+	memcpy(buf, ASN1_STRING_get0_data(s), m);
+	buf[m] = '\0';
+	for (size_t k = 0; k < m; k++)
+		if (!isprint((unsigned char)buf[k]))
+			buf[k] = '?';
+}
+
+static enum cvm_amd_product product_from_suffix(const char *s)
+{
+	enum cvm_amd_product p;
+	return cvm_amd_product_parse(s, &p) == 0 ? p : CVM_AMD_UNKNOWN;
+}
+
+static void classify_cert(struct cvm_cert *c)
+{
+	char cn[96], icn[96];
+	cvm_x509_cn(X509_get_subject_name(c->x509), cn, sizeof(cn));
+	cvm_x509_cn(X509_get_issuer_name(c->x509), icn, sizeof(icn));
+	c->role = CVM_CERT_OTHER;
+	c->product = CVM_AMD_UNKNOWN;
+	if (strcmp(cn, "SEV-VCEK") == 0) {
+		c->role = CVM_CERT_AMD_VCEK;
+		if (strncmp(icn, "SEV-", 4) == 0)
+			c->product = product_from_suffix(icn + 4);
+	} else if (strcmp(cn, "SEV-VLEK") == 0) {
+		c->role = CVM_CERT_AMD_VLEK;
+		if (strncmp(icn, "SEV-VLEK-", 9) == 0)
+			c->product = product_from_suffix(icn + 9);
+	} else if (strncmp(cn, "ARK-", 4) == 0) {
+		c->role = CVM_CERT_AMD_ARK;
+		c->product = product_from_suffix(cn + 4);
+	} else if (strncmp(cn, "SEV-VLEK-", 9) == 0) {
+		c->role = CVM_CERT_AMD_ASVK;
+		c->product = product_from_suffix(cn + 9);
+	} else if (strncmp(cn, "SEV-", 4) == 0) {
+		c->role = CVM_CERT_AMD_ASK;
+		c->product = product_from_suffix(cn + 4);
+	} else if (strcmp(cn, "Intel SGX Root CA") == 0) {
+		c->role = CVM_CERT_INTEL_ROOT;
+	} else if (strcmp(cn, "Intel SGX PCK Platform CA") == 0 ||
+		   strcmp(cn, "Intel SGX PCK Processor CA") == 0) {
+		c->role = CVM_CERT_INTEL_PCK_CA;
+	} else if (strcmp(cn, "Intel SGX PCK Certificate") == 0) {
+		c->role = CVM_CERT_INTEL_PCK;
+	} else if (strcmp(cn, "Intel SGX TCB Signing") == 0) {
+		c->role = CVM_CERT_INTEL_TCB_SIGNING;
+	}
+}
+
+static void cert_free(struct cvm_cert *c)
+{
+	if (!c)
+		return;
+	X509_free(c->x509);
+	free(c);
+}
+
+struct cvm_cert *cvm_verifier_find_cert(const struct cvm_verifier *v, const unsigned char sha[32])
+{
+	for (size_t i = 0; i < v->ncerts; i++)
+		if (memcmp(v->certs[i]->sha256, sha, 32) == 0)
+			return v->certs[i];
+	return NULL;
+}
+
+struct cvm_cert *cvm_verifier_adopt(struct cvm_verifier *v, X509 *x509, const char *origin,
+				    bool trusted)
+{
+	unsigned char sha[32];
+	unsigned int shalen = 0;
+	if (X509_digest(x509, EVP_sha256(), sha, &shalen) != 1 || shalen != 32) {
+		X509_free(x509);
+		return NULL;
+	}
+	struct cvm_cert *have = cvm_verifier_find_cert(v, sha);
+	if (have) {
+		X509_free(x509);
+		return have;
+	}
+	if (v->ncerts == v->cap) {
+		size_t ncap = v->cap ? v->cap * 2 : 16;
+		struct cvm_cert **n = realloc(v->certs, ncap * sizeof(*n));
+		if (!n) {
+			X509_free(x509);
+			return NULL;
+		}
+		v->certs = n;
+		v->cap = ncap;
+	}
+	struct cvm_cert *c = calloc(1, sizeof(*c));
+	if (!c) {
+		X509_free(x509);
+		return NULL;
+	}
+	c->x509 = x509;
+	c->trusted = trusted;
+	memcpy(c->sha256, sha, 32);
+	snprintf(c->origin, sizeof(c->origin), "%s", origin ? origin : "");
+	classify_cert(c);
+	v->certs[v->ncerts++] = c;
+	return c;
+}
+
+void cvm_verifier_trim(struct cvm_verifier *v)
+{
+	size_t from_evidence = 0;
+	for (size_t i = 0; i < v->ncerts; i++)
+		from_evidence += v->certs[i]->from_evidence;
+	if (from_evidence < CVM_VERIFIER_EVIDENCE_CERTS_MAX)
+		return;
+	size_t kept = 0;
+	for (size_t i = 0; i < v->ncerts; i++) {
+		if (v->certs[i]->from_evidence) {
+			cert_free(v->certs[i]);
+			continue;
+		}
+		v->certs[i]->verified_issuer = NULL;
+		v->certs[kept++] = v->certs[i];
+	}
+	v->ncerts = kept;
+	v->npck_cache = v->pck_cache_next = 0; /* entries may point at dropped certificates */
+}
+
+static int adopt_der(struct cvm_verifier *v, const uint8_t *der, size_t len, const char *origin,
+		     bool trusted, struct cvm_error *err)
+{
+	const unsigned char *p = der;
+	if (len > LONG_MAX)
+		return cvm_error_set(err, -EINVAL, "%s: certificate too large", origin);
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	if (!x || (size_t)(p - der) != len) {
+		X509_free(x);
+		ERR_clear_error();
+		return cvm_error_set(err, -EINVAL, "%s: not a DER X.509 certificate", origin);
+	}
+	if (!cvm_verifier_adopt(v, x, origin, trusted))
+		return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
+	return 1;
+}
+
+int cvm_verifier_new(struct cvm_verifier **out, struct cvm_error *err)
+{
+	struct cvm_verifier *v = calloc(1, sizeof(*v));
+	if (!v)
+		return cvm_error_set(err, -ENOMEM, "verifier: out of memory");
+	const struct cvm_bundled_cert *amd;
+	size_t n = cvm_amd_bundled_certs(&amd);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc >= 0; i++)
+		rc = adopt_der(v, amd[i].der, amd[i].len, "bundled AMD", true, err);
+	struct cvm_bundled_cert intel;
+	cvm_intel_bundled_root(&intel);
+	if (rc >= 0)
+		rc = adopt_der(v, intel.der, intel.len, "bundled Intel", true, err);
+	if (rc < 0) {
+		cvm_verifier_free(v);
+		return cvm_error_wrap(err, "verifier: bundled roots");
+	}
+	*out = v;
+	return 0;
+}
+
+void cvm_verifier_free(struct cvm_verifier *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->ncerts; i++)
+		cert_free(v->certs[i]);
+	free(v->certs);
+	for (size_t i = 0; i < v->nak_cache; i++)
+		EVP_PKEY_free(v->ak_cache[i].key);
+	cvm_tdx_collateral_free(v->tdx);
+	free(v);
+}
+
+static bool looks_like_pem(const uint8_t *data, size_t len)
+{
+	static const char mark[] = "-----BEGIN ";
+	return memmem(data, len, mark, sizeof(mark) - 1) != NULL;
+}
+
+int cvm_verifier_add_certs(struct cvm_verifier *v, const uint8_t *data, size_t len,
+			   const char *origin, struct cvm_error *err)
+{
+	if (!origin)
+		origin = "certificates";
+	if (!looks_like_pem(data, len))
+		return adopt_der(v, data, len, origin, false, err);
+	if (len > INT_MAX)
+		return cvm_error_set(err, -EINVAL, "%s: too large", origin);
+	BIO *bio = BIO_new_mem_buf(data, (int)len);
+	if (!bio)
+		return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
+	int added = 0;
+	X509 *x;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (!cvm_verifier_adopt(v, x, origin, false)) {
+			BIO_free(bio);
+			return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
+		}
+		added++;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	if (added == 0)
+		return cvm_error_set(err, -EINVAL, "%s: no PEM certificate in it", origin);
+	return added;
+}
+
+int cvm_verifier_add_collateral(struct cvm_verifier *v, const uint8_t *data, size_t len,
+				const char *origin, struct cvm_error *err)
+{
+	return cvm_tdx_collateral_add(v, data, len, origin ? origin : "collateral", err);
+}
+
+bool cvm_cert_time_ok(const struct cvm_cert *c, time_t t, const char *label, char *why, size_t n)
+{
+	time_t nb, na;
+	char when[32], at[32];
+	if (!cvm_asn1_time_to_time(X509_get0_notBefore(c->x509), &nb) ||
+	    !cvm_asn1_time_to_time(X509_get0_notAfter(c->x509), &na)) {
+		snprintf(why, n, "%s has an unreadable validity period", label);
+		return false;
+	}
+	cvm_time_format(t, at, sizeof(at));
+	if (t < nb) {
+		cvm_time_format(nb, when, sizeof(when));
+		snprintf(why, n, "%s is not valid before %s (verification time %s)", label, when, at);
+		return false;
+	}
+	if (t > na) {
+		cvm_time_format(na, when, sizeof(when));
+		snprintf(why, n, "%s expired at %s (verification time %s)", label, when, at);
+		return false;
+	}
+	return true;
+}
+
+bool cvm_cert_link_ok(struct cvm_cert *child, const struct cvm_cert *issuer, time_t t,
+		      const char *label, char *why, size_t n)
+{
+	if (X509_NAME_cmp(X509_get_issuer_name(child->x509), X509_get_subject_name(issuer->x509)) !=
+	    0) {
+		char icn[96], scn[96];
+		cvm_x509_cn(X509_get_issuer_name(child->x509), icn, sizeof(icn));
+		cvm_x509_cn(X509_get_subject_name(issuer->x509), scn, sizeof(scn));
+		snprintf(why, n, "%s is issued by CN=%s, not by CN=%s", label, icn, scn);
+		return false;
+	}
+	if (child->verified_issuer != issuer) {
+		EVP_PKEY *key = X509_get0_pubkey(issuer->x509);
+		char scn[96];
+		if (!key || X509_verify(child->x509, key) != 1) {
+			ERR_clear_error();
+			cvm_x509_cn(X509_get_subject_name(issuer->x509), scn, sizeof(scn));
+			snprintf(why, n, "%s signature does not verify with the key of CN=%s", label, scn);
+			return false;
+		}
+		child->verified_issuer = issuer;
+	}
+	return cvm_cert_time_ok(child, t, label, why, n);
+}
+
+/* ---- evidence ----------------------------------------------------------------------------- */
+
+enum cvm_evidence_kind cvm_evidence_detect(const uint8_t *data, size_t len)
+{
+	if (len >= 4) {
+		uint16_t v16 = cvm_le16(data), akt = cvm_le16(data + 2);
+		if (v16 >= 3 && v16 <= 5 && (akt == 2 || akt == 3))
+			return CVM_EVIDENCE_TDX_QUOTE;
+		uint32_t v32 = cvm_le32(data);
+		if (v32 >= 1 && v32 <= 0xff)
+			return CVM_EVIDENCE_SNP_REPORT;
+	}
+	return CVM_EVIDENCE_UNKNOWN;
+}
+
+const char *cvm_evidence_kind_name(enum cvm_evidence_kind kind)
+{
+	switch (kind) {
+	case CVM_EVIDENCE_SNP_REPORT:
+		return "snp";
+	case CVM_EVIDENCE_TDX_QUOTE:
+		return "tdx";
+	default:
+		return "unknown";
+	}
+}
+
+int cvm_evidence_unhex(const uint8_t *data, size_t len, uint8_t **out_buf, size_t *out_len)
+{
+	size_t digits = 0;
+	size_t i = 0;
+	while (i < len && isspace(data[i]))
+		i++;
+	if (i + 1 < len && data[i] == '0' && (data[i + 1] == 'x' || data[i + 1] == 'X'))
+		i += 2;
+	size_t start = i;
+	for (size_t k = start; k < len; k++) {
+		if (isxdigit(data[k]))
+			digits++;
+		else if (!isspace(data[k]))
+			return -EINVAL;
+	}
+	if (digits == 0 || digits % 2 != 0)
+		return -EINVAL;
+	uint8_t *out = malloc(digits / 2);
+	if (!out)
+		return -ENOMEM;
+	size_t n = 0;
+	int hi = -1;
+	for (size_t k = start; k < len; k++) {
+		if (!isxdigit(data[k]))
+			continue;
+		int nib = isdigit(data[k]) ? data[k] - '0' : (tolower(data[k]) - 'a' + 10);
+		if (hi < 0) {
+			hi = nib;
+		} else {
+			out[n++] = (uint8_t)(hi << 4 | nib);
+			hi = -1;
+		}
+	}
+	*out_buf = out;
+	*out_len = n;
+	return 0;
+}
+
+int cvm_verify_evidence(struct cvm_verifier *v, const uint8_t *data, size_t len,
+			const struct cvm_verify_options *opt, struct cvm_verify_result *res,
+			struct cvm_error *err)
+{
+	struct cvm_error perr;
+	cvm_error_clear(&perr);
+	enum cvm_evidence_kind kind = cvm_evidence_detect(data, len);
+	if (kind == CVM_EVIDENCE_SNP_REPORT) {
+		struct cvm_snp_report *rep = malloc(sizeof(*rep));
+		if (!rep)
+			return cvm_error_set(err, -ENOMEM, "verify: out of memory");
+		int rc;
+		if (cvm_snp_report_parse(data, len, rep, &perr) == 0) {
+			rc = cvm_verify_snp(v, rep, opt, res, err);
+		} else {
+			cvm_verify_result_init(res);
+			res->kind = kind;
+			cvm_check_add(res, "parse", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
+			rc = 0;
+		}
+		free(rep);
+		return rc;
+	}
+	if (kind == CVM_EVIDENCE_TDX_QUOTE) {
+		struct cvm_tdx_quote q;
+		if (cvm_tdx_quote_parse(data, len, &q, &perr) == 0)
+			return cvm_verify_tdx(v, &q, opt, res, err);
+		cvm_verify_result_init(res);
+		res->kind = kind;
+		cvm_check_add(res, "parse", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
+		return 0;
+	}
+	size_t blen = 0;
+	uint8_t *bin = NULL;
+	if (cvm_evidence_unhex(data, len, &bin, &blen) == 0 &&
+	    cvm_evidence_detect(bin, blen) != CVM_EVIDENCE_UNKNOWN) {
+		int rc = cvm_verify_evidence(v, bin, blen, opt, res, err);
+		free(bin);
+		return rc;
+	}
+	free(bin);
+	cvm_verify_result_init(res);
+	cvm_check_add(res, "parse", CVM_CHECK_FAIL,
+		      "not an SNP attestation report or a TDX quote (%zu bytes, first word 0x%08x)", len,
+		      len >= 4 ? cvm_le32(data) : 0u);
+	return 0;
+}

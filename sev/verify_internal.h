@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private to the verification modules (sev/snp_verify*.c, tdx/tdx_verify*.c): the certificate
+ * pool inside struct cvm_verifier, the check list helpers, a bounded DER reader and the readers of
+ * the vendor certificate extensions.
+ */
+#ifndef CVMKIT_VERIFY_INTERNAL_H
+#define CVMKIT_VERIFY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <cvmkit/util.h>
+#include <cvmkit/verify.h>
+
+/* ---- check list ---- */
+
+/* Append a check (silently dropped beyond CVM_VERIFY_MAX_CHECKS; the list is sized for all). */
+void cvm_check_add(struct cvm_verify_result *res, const char *name, enum cvm_check_status st,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- DER ---- */
+
+struct cvm_der {
+	uint8_t tag;
+	const uint8_t *val;
+	size_t len;
+};
+
+/* Read one TLV (definite lengths only, at most 4 length bytes).  False on malformed input. */
+bool cvm_der_next(struct cvm_cursor *c, struct cvm_der *out);
+/* A non-negative INTEGER that fits 64 bits. */
+bool cvm_der_uint(const struct cvm_der *d, uint64_t *out);
+/* Compare an OBJECT IDENTIFIER's content bytes with a dotted string ("1.2.840.113741.1.13.1"). */
+bool cvm_der_oid_is(const struct cvm_der *d, const char *dotted);
+
+/* ---- certificates ---- */
+
+enum cvm_cert_role {
+	CVM_CERT_OTHER = 0,
+	CVM_CERT_AMD_ARK,
+	CVM_CERT_AMD_ASK,
+	CVM_CERT_AMD_ASVK,
+	CVM_CERT_AMD_VCEK,
+	CVM_CERT_AMD_VLEK,
+	CVM_CERT_INTEL_ROOT,
+	CVM_CERT_INTEL_PCK_CA,
+	CVM_CERT_INTEL_PCK,
+	CVM_CERT_INTEL_TCB_SIGNING,
+};
+
+struct cvm_cert {
+	X509 *x509;
+	enum cvm_cert_role role;
+	enum cvm_amd_product product; /* AMD: from the CN (ARK/ASK/ASVK) or the issuer CN (leaves) */
+	bool trusted;                 /* a bundled root: a trust anchor */
+	bool from_evidence;           /* came inside a quote: evictable (see cvm_verifier_trim) */
+	unsigned char sha256[32];
+	const struct cvm_cert *verified_issuer; /* cache: signature checked against this issuer */
+	char origin[64];
+};
+
+/* AMD VCEK/VLEK extensions (spec §4). */
+struct cvm_amd_cert_ext {
+	bool has_struct_version;
+	uint64_t struct_version;
+	char product_name[32];
+	bool has_bl, has_tee, has_snp, has_ucode, has_fmc;
+	uint64_t bl, tee, snp, ucode, fmc;
+	size_t hwid_len; /* 0 when absent; 64 (Milan/Genoa) or 8 (Turin) */
+	uint8_t hwid[64];
+	char csp_id[128];
+};
+
+/* Read the AMD extensions of a VCEK/VLEK. -EINVAL with the reason when one is malformed. */
+int cvm_amd_cert_ext_read(X509 *cert, struct cvm_amd_cert_ext *out, struct cvm_error *err);
+
+/* Intel PCK certificate SGX extension (1.2.840.113741.1.13.1). */
+struct cvm_sgx_pck_ext {
+	uint8_t tcb_comp[16];
+	uint16_t pcesvn;
+	uint8_t cpusvn[16];
+	uint8_t pceid[2];
+	uint8_t fmspc[6];
+};
+
+/* Parse the SGX extension value (the content of extnValue). */
+int cvm_sgx_pck_ext_parse(const uint8_t *der, size_t len, struct cvm_sgx_pck_ext *out,
+			  struct cvm_error *err);
+int cvm_sgx_pck_ext_read(X509 *cert, struct cvm_sgx_pck_ext *out, struct cvm_error *err);
+
+/* The bundled roots and intermediates. */
+struct cvm_bundled_cert {
+	const uint8_t *der;
+	size_t len;
+};
+size_t cvm_amd_bundled_certs(const struct cvm_bundled_cert **out);
+void cvm_intel_bundled_root(struct cvm_bundled_cert *out);
+
+/* The CN of a name into buf ("" when none). */
+void cvm_x509_cn(const X509_NAME *name, char *buf, size_t n);
+
+/*
+ * Check one link: issuer name, signature (cached in child), validity of child at t.  Writes the
+ * reason into why and returns false on failure.  label names the child in the reason.
+ */
+bool cvm_cert_link_ok(struct cvm_cert *child, const struct cvm_cert *issuer, time_t t,
+		      const char *label, char *why, size_t n);
+/* Validity of c at t. */
+bool cvm_cert_time_ok(const struct cvm_cert *c, time_t t, const char *label, char *why,
+		      size_t n);
+
+/* ---- verifier ---- */
+
+/* At most this many certificates that came inside evidence are cached. */
+#define CVM_VERIFIER_EVIDENCE_CERTS_MAX 256u
+
+struct cvm_tdx_collateral; /* tdx/tdx_verify_collateral.c */
+
+/*
+ * Parsing a quote's PEM chain costs far more than its signatures (OpenSSL's PEM decoders), so
+ * chains are remembered by the SHA-256 of their PEM bytes, and attestation keys by their bytes.
+ */
+#define CVM_PCK_CACHE_SIZE 16u
+#define CVM_AK_CACHE_SIZE 16u
+
+struct cvm_pck_cache_entry {
+	unsigned char pem_sha256[32];
+	struct cvm_cert *leaf, *ca, *root;
+};
+
+struct cvm_ak_cache_entry {
+	uint8_t xy[64];
+	EVP_PKEY *key;
+};
+
+struct cvm_verifier {
+	struct cvm_cert **certs;
+	size_t ncerts, cap;
+	struct cvm_tdx_collateral *tdx;
+	struct cvm_pck_cache_entry pck_cache[CVM_PCK_CACHE_SIZE];
+	size_t npck_cache, pck_cache_next;
+	struct cvm_ak_cache_entry ak_cache[CVM_AK_CACHE_SIZE];
+	size_t nak_cache, ak_cache_next;
+};
+
+/* Find a certificate by content (SHA-256 of the DER), or NULL. */
+struct cvm_cert *cvm_verifier_find_cert(const struct cvm_verifier *v, const unsigned char sha[32]);
+/*
+ * Take ownership of x509 and add it to the pool (or return the pooled copy of the same
+ * certificate, freeing x509).  NULL on allocation failure (x509 freed).
+ */
+struct cvm_cert *cvm_verifier_adopt(struct cvm_verifier *v, X509 *x509, const char *origin,
+				    bool trusted);
+
+/*
+ * Keep the pool bounded in long batches: when more than CVM_VERIFIER_EVIDENCE_CERTS_MAX
+ * certificates came from evidence, drop those and forget every cached issuer link.
+ */
+void cvm_verifier_trim(struct cvm_verifier *v);
+
+void cvm_tdx_collateral_free(struct cvm_tdx_collateral *c);
+int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t len,
+			   const char *origin, struct cvm_error *err);
+/* Collateral checks for a quote whose PCK chain (leaf, ca, root) verified. */
+void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
+			      struct cvm_cert *leaf, struct cvm_cert *ca, struct cvm_cert *root,
+			      time_t t, bool require_uptodate, struct cvm_verify_result *res);
+
+/* Format t as RFC 3339 UTC into buf (at least 21 bytes). */
+void cvm_time_format(time_t t, char *buf, size_t n);
+/* An ASN1_TIME as time_t; false when unreadable. */
+bool cvm_asn1_time_to_time(const ASN1_TIME *at, time_t *out);
+
+#endif

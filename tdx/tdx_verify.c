@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * TDX quote verification: the PCK chain carried in the quote up to the bundled Intel SGX Root CA,
+ * the QE report signature by the PCK key, the binding of the attestation key to the QE report,
+ * the quote signature by the attestation key, optional collateral, the verifier policy and the
+ * expected measurement document.  Each step is one named check (spec/tdx-quote.md §3-§5).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+
+#include <cvmkit/emit.h>
+
+#include "sev/verify_internal.h"
+
+/* ECDSA r‖s (two 32-byte big-endian values) to DER; OPENSSL_free the result. */
+static unsigned char *p256_sig_der(const uint8_t rs[64], int *der_len)
+{
+	BIGNUM *r = BN_bin2bn(rs, 32, NULL), *s = BN_bin2bn(rs + 32, 32, NULL);
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	unsigned char *der = NULL;
+	if (r && s && sig && ECDSA_SIG_set0(sig, r, s) == 1) {
+		r = s = NULL;
+		*der_len = i2d_ECDSA_SIG(sig, &der);
+		if (*der_len <= 0)
+			der = NULL;
+	}
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(sig);
+	return der;
+}
+
+/* 1 when the signature verifies, 0 when not, -1 when it could not be checked. */
+static int p256_verify(EVP_PKEY *key, const uint8_t rs[64], const uint8_t *msg, size_t len)
+{
+	int der_len = 0;
+	unsigned char *der = p256_sig_der(rs, &der_len);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = -1;
+	if (key && der && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1)
+		rc = EVP_DigestVerify(md, der, (size_t)der_len, msg, len) == 1 ? 1 : 0;
+	ERR_clear_error();
+	EVP_MD_CTX_free(md);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* The attestation key X‖Y as a P-256 public key; NULL when it is not a point on the curve. */
+static EVP_PKEY *p256_key_from_xy(const uint8_t xy[64])
+{
+	uint8_t pub[65];
+	pub[0] = 0x04;
+	memcpy(pub + 1, xy, 64);
+	EVP_PKEY *key = NULL;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	if (bld && ctx &&
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub)) == 1 &&
+	    (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
+	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		key = NULL;
+	ERR_clear_error();
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	return key;
+}
+
+struct pck_chain {
+	struct cvm_cert *leaf, *ca, *root;
+};
+
+/* The attestation key of a quote, from the verifier's cache or made and cached (borrowed). */
+static EVP_PKEY *attestation_key(struct cvm_verifier *v, const uint8_t xy[64])
+{
+	for (size_t i = 0; i < v->nak_cache; i++)
+		if (memcmp(v->ak_cache[i].xy, xy, 64) == 0)
+			return v->ak_cache[i].key;
+	EVP_PKEY *key = p256_key_from_xy(xy);
+	if (!key)
+		return NULL;
+	struct cvm_ak_cache_entry *e;
+	if (v->nak_cache < CVM_AK_CACHE_SIZE) {
+		e = &v->ak_cache[v->nak_cache++];
+	} else {
+		e = &v->ak_cache[v->ak_cache_next];
+		v->ak_cache_next = (v->ak_cache_next + 1) % CVM_AK_CACHE_SIZE;
+		EVP_PKEY_free(e->key);
+	}
+	memcpy(e->xy, xy, 64);
+	e->key = key;
+	return key;
+}
+
+static bool pem_sha256(const struct cvm_tdx_quote *q, unsigned char out[32])
+{
+	unsigned int len = 0;
+	return EVP_Digest(q->pck_chain, q->pck_chain_len, out, &len, EVP_sha256(), NULL) == 1 &&
+	       len == 32;
+}
+
+static void pck_cache_put(struct cvm_verifier *v, const unsigned char sha[32],
+			  const struct pck_chain *ch)
+{
+	struct cvm_pck_cache_entry *e;
+	if (v->npck_cache < CVM_PCK_CACHE_SIZE) {
+		e = &v->pck_cache[v->npck_cache++];
+	} else {
+		e = &v->pck_cache[v->pck_cache_next];
+		v->pck_cache_next = (v->pck_cache_next + 1) % CVM_PCK_CACHE_SIZE;
+	}
+	memcpy(e->pem_sha256, sha, 32);
+	e->leaf = ch->leaf;
+	e->ca = ch->ca;
+	e->root = ch->root;
+}
+
+/* Load the quote's PEM chain into the verifier's pool (deduplicated, so links stay cached). */
+static bool load_pck_chain(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
+			   struct pck_chain *out, char *why, size_t n)
+{
+	memset(out, 0, sizeof(*out));
+	if (q->pck_chain_len > INT_MAX) {
+		snprintf(why, n, "PCK chain too large");
+		return false;
+	}
+	unsigned char sha[32];
+	bool have_sha = pem_sha256(q, sha);
+	for (size_t i = 0; have_sha && i < v->npck_cache; i++) {
+		if (memcmp(v->pck_cache[i].pem_sha256, sha, 32) == 0) {
+			out->leaf = v->pck_cache[i].leaf;
+			out->ca = v->pck_cache[i].ca;
+			out->root = v->pck_cache[i].root;
+			return true;
+		}
+	}
+	BIO *bio = BIO_new_mem_buf(q->pck_chain, (int)q->pck_chain_len);
+	if (!bio) {
+		snprintf(why, n, "out of memory");
+		return false;
+	}
+	cvm_verifier_trim(v);
+	struct cvm_cert *certs[3] = {NULL, NULL, NULL};
+	size_t count = 0;
+	X509 *x;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (count == 3) {
+			X509_free(x);
+			count++;
+			break;
+		}
+		certs[count] = cvm_verifier_adopt(v, x, "quote", false);
+		if (!certs[count]) {
+			BIO_free(bio);
+			snprintf(why, n, "out of memory");
+			return false;
+		}
+		/* A copy of a certificate the caller gave stays; a new one is evictable. */
+		if (!certs[count]->trusted && strcmp(certs[count]->origin, "quote") == 0)
+			certs[count]->from_evidence = true;
+		count++;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	if (count != 3) {
+		snprintf(why, n, "the quote's PCK chain holds %s%zu PEM certificates, expected 3 (PCK, CA, root)",
+			 count > 3 ? "more than " : "", count > 3 ? (size_t)3 : count);
+		return false;
+	}
+	out->leaf = certs[0];
+	out->ca = certs[1];
+	out->root = certs[2];
+	if (have_sha)
+		pck_cache_put(v, sha, out);
+	return true;
+}
+
+static bool p256_cert_key(const struct cvm_cert *c)
+{
+	EVP_PKEY *key = X509_get0_pubkey(c->x509);
+	char group[32] = "";
+	size_t glen = 0;
+	bool ok = key && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
+		  EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof(group), &glen) == 1 &&
+		  strcmp(group, "prime256v1") == 0;
+	ERR_clear_error();
+	return ok;
+}
+
+static bool check_pck_chain(const struct pck_chain *ch, time_t t, char *why, size_t n)
+{
+	if (ch->leaf->role != CVM_CERT_INTEL_PCK) {
+		snprintf(why, n, "first certificate of the chain is not an Intel SGX PCK Certificate");
+		return false;
+	}
+	if (ch->ca->role != CVM_CERT_INTEL_PCK_CA) {
+		snprintf(why, n, "second certificate is not an Intel SGX PCK Platform/Processor CA");
+		return false;
+	}
+	if (ch->root->role != CVM_CERT_INTEL_ROOT || !ch->root->trusted) {
+		snprintf(why, n, "the chain's root is not the bundled Intel SGX Root CA");
+		return false;
+	}
+	if (!p256_cert_key(ch->leaf)) {
+		snprintf(why, n, "PCK certificate key is not ECDSA P-256");
+		return false;
+	}
+	return cvm_cert_link_ok(ch->leaf, ch->ca, t, "PCK certificate", why, n) &&
+	       cvm_cert_link_ok(ch->ca, ch->root, t, "PCK CA", why, n) &&
+	       cvm_cert_time_ok(ch->root, t, "Intel SGX Root CA", why, n);
+}
+
+static void check_qe_binding(const struct cvm_tdx_quote *q, struct cvm_verify_result *res)
+{
+	unsigned char digest[32];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int dlen = 0;
+	bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+		  EVP_DigestUpdate(md, q->attestation_key, 64) == 1 &&
+		  EVP_DigestUpdate(md, q->qe_auth, q->qe_auth_len) == 1 &&
+		  EVP_DigestFinal_ex(md, digest, &dlen) == 1;
+	EVP_MD_CTX_free(md);
+	static const uint8_t zero[32];
+	if (!ok)
+		cvm_check_add(res, "qe-binding", CVM_CHECK_FAIL, "SHA-256 failed");
+	else if (!cvm_memeq_ct(q->qe_report.report_data, digest, 32))
+		cvm_check_add(res, "qe-binding", CVM_CHECK_FAIL,
+			      "QE REPORTDATA[0:32] is not SHA-256(attestation key || QE auth data)");
+	else if (!cvm_memeq_ct(q->qe_report.report_data + 32, zero, 32))
+		cvm_check_add(res, "qe-binding", CVM_CHECK_FAIL, "QE REPORTDATA[32:64] is not zero");
+	else
+		cvm_check_add(res, "qe-binding", CVM_CHECK_PASS,
+			      "QE REPORTDATA binds the attestation key and %u bytes of QE auth data",
+			      q->qe_auth_len);
+}
+
+static void check_policy(const struct cvm_tdx_quote *q, const struct cvm_verify_options *opt,
+			 struct cvm_verify_result *res)
+{
+	const struct cvm_tdx_td_body *b = &q->body;
+	bool debug = (b->td_attributes & CVM_TDX_ATTR_DEBUG) != 0;
+	if (!debug)
+		cvm_check_add(res, "debug", CVM_CHECK_PASS, "TD is not debuggable (TDATTRIBUTES 0x%llx)",
+			      (unsigned long long)b->td_attributes);
+	else if (opt->allow_debug)
+		cvm_check_add(res, "debug", CVM_CHECK_PASS,
+			      "TD is debuggable (TDATTRIBUTES 0x%llx; accepted: debug allowed)",
+			      (unsigned long long)b->td_attributes);
+	else
+		cvm_check_add(res, "debug", CVM_CHECK_FAIL,
+			      "TD is debuggable (TDATTRIBUTES 0x%llx has DEBUG); the verifier forbids it",
+			      (unsigned long long)b->td_attributes);
+	if (opt->has_min_tee_tcb_svn) {
+		size_t i;
+		for (i = 0; i < 16; i++)
+			if (b->tee_tcb_svn[i] < opt->min_tee_tcb_svn[i])
+				break;
+		char have[33], want[33];
+		cvm_hex_encode(b->tee_tcb_svn, 16, have);
+		cvm_hex_encode(opt->min_tee_tcb_svn, 16, want);
+		if (i == 16)
+			cvm_check_add(res, "min-tee-tcb-svn", CVM_CHECK_PASS, "TEE_TCB_SVN %s >= %s", have,
+				      want);
+		else
+			cvm_check_add(res, "min-tee-tcb-svn", CVM_CHECK_FAIL,
+				      "TEE_TCB_SVN %s is below %s at byte %zu", have, want, i);
+	}
+	if (opt->has_report_data) {
+		if (cvm_memeq_ct(b->report_data, opt->report_data, 64))
+			cvm_check_add(res, "report-data", CVM_CHECK_PASS, "REPORTDATA equals the expected value");
+		else
+			cvm_check_add(res, "report-data", CVM_CHECK_FAIL,
+				      "REPORTDATA differs from the expected value");
+	}
+}
+
+static void match48(struct cvm_verify_result *res, const char *name, const char *field,
+		    const uint8_t *have, const uint8_t *want)
+{
+	if (cvm_memeq_ct(have, want, 48)) {
+		cvm_check_add(res, name, CVM_CHECK_PASS, "%s equals the expected value", field);
+	} else {
+		char hx[97];
+		cvm_hex_encode(have, 48, hx);
+		cvm_check_add(res, name, CVM_CHECK_FAIL, "%s %s differs from the expected value", field, hx);
+	}
+}
+
+static void match_u64(struct cvm_verify_result *res, const char *name, const char *field,
+		      uint64_t have, uint64_t want)
+{
+	if (have == want)
+		cvm_check_add(res, name, CVM_CHECK_PASS, "%s 0x%llx as expected", field,
+			      (unsigned long long)have);
+	else
+		cvm_check_add(res, name, CVM_CHECK_FAIL, "%s 0x%llx, expected 0x%llx", field,
+			      (unsigned long long)have, (unsigned long long)want);
+}
+
+static void match_expectations(const struct cvm_tdx_quote *q, const struct cvm_measurement *m,
+			       struct cvm_verify_result *res)
+{
+	static const char *const rtmr_names[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+	static const char *const rtmr_fields[4] = {"RTMR0", "RTMR1", "RTMR2", "RTMR3"};
+	const struct cvm_tdx_td_body *b = &q->body;
+	if (m->tee != CVM_TEE_TDX) {
+		cvm_check_add(res, "mrtd", CVM_CHECK_FAIL, "the expected measurement document is not for TDX");
+		return;
+	}
+	if (m->digest_len != 48)
+		cvm_check_add(res, "mrtd", CVM_CHECK_FAIL, "the expected digest is %zu bytes, MRTD is 48",
+			      m->digest_len);
+	else
+		match48(res, "mrtd", "MRTD", b->mrtd, m->digest);
+	if (m->has_td_fields) {
+		match_u64(res, "td-attributes", "TDATTRIBUTES", b->td_attributes, m->td_attributes);
+		match_u64(res, "xfam", "XFAM", b->xfam, m->xfam);
+		match48(res, "mrconfigid", "MRCONFIGID", b->mrconfigid, m->mrconfigid);
+		match48(res, "mrowner", "MROWNER", b->mrowner, m->mrowner);
+		match48(res, "mrownerconfig", "MROWNERCONFIG", b->mrownerconfig, m->mrownerconfig);
+	}
+	for (int i = 0; i < 4; i++)
+		if (m->rtmr_known[i])
+			match48(res, rtmr_names[i], rtmr_fields[i], b->rtmr[i], m->rtmr[i]);
+}
+
+int cvm_verify_tdx(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
+		   const struct cvm_verify_options *opt, struct cvm_verify_result *res,
+		   struct cvm_error *err)
+{
+	cvm_verify_result_init(res);
+	res->kind = CVM_EVIDENCE_TDX_QUOTE;
+	time_t t = opt->has_time ? opt->time : time(NULL);
+	cvm_check_add(res, "parse", CVM_CHECK_PASS, "TDX quote v%u, TD report body type %u (TDX %s)",
+		      q->version, q->body_type, q->body_type == CVM_TDX_BODY_TDX15 ? "1.5" : "1.0");
+	if (q->trailing_nonzero)
+		cvm_check_add(res, "trailing-data", CVM_CHECK_FAIL,
+			      "%zu bytes after the signature data are not zero", q->trailing);
+	else if (q->trailing)
+		cvm_check_add(res, "trailing-data", CVM_CHECK_PASS,
+			      "%zu zero bytes of padding after the signature data", q->trailing);
+
+	char why[CVM_CHECK_REASON_MAX];
+	struct pck_chain ch;
+	bool chain_loaded = load_pck_chain(v, q, &ch, why, sizeof(why));
+	bool chain_ok = chain_loaded && check_pck_chain(&ch, t, why, sizeof(why));
+	if (chain_ok)
+		cvm_check_add(res, "pck-chain", CVM_CHECK_PASS,
+			      "PCK certificate -> PCK CA -> Intel SGX Root CA (bundled)");
+	else
+		cvm_check_add(res, "pck-chain", CVM_CHECK_FAIL, "%s", why);
+
+	if (chain_loaded) {
+		int ok = p256_verify(X509_get0_pubkey(ch.leaf->x509), q->qe_report_signature,
+				     q->qe_report_raw, 384);
+		if (ok == 1)
+			cvm_check_add(res, "qe-report-signature", CVM_CHECK_PASS,
+				      "QE report signature verifies with the PCK key");
+		else
+			cvm_check_add(res, "qe-report-signature", CVM_CHECK_FAIL,
+				      "QE report signature does not verify with the PCK key");
+	} else {
+		cvm_check_add(res, "qe-report-signature", CVM_CHECK_FAIL, "no PCK certificate to verify it with");
+	}
+	check_qe_binding(q, res);
+
+	EVP_PKEY *ak = attestation_key(v, q->attestation_key);
+	if (!ak) {
+		cvm_check_add(res, "quote-signature", CVM_CHECK_FAIL,
+			      "the attestation key is not a P-256 point");
+	} else if (p256_verify(ak, q->quote_signature, q->signed_data, q->signed_len) == 1) {
+		cvm_check_add(res, "quote-signature", CVM_CHECK_PASS,
+			      "ECDSA P-256/SHA-256 over header and body (%zu bytes) verifies with the attestation key",
+			      q->signed_len);
+	} else {
+		cvm_check_add(res, "quote-signature", CVM_CHECK_FAIL,
+			      "ECDSA P-256/SHA-256 signature over header and body does not verify with the attestation key");
+	}
+
+	if (v->tdx && chain_ok)
+		cvm_tdx_collateral_check(v, q, ch.leaf, ch.ca, ch.root, t, opt->require_uptodate, res);
+	else if (v->tdx)
+		cvm_check_add(res, "collateral", CVM_CHECK_FAIL, "not evaluated: the PCK chain did not verify");
+
+	check_policy(q, opt, res);
+	if (opt->expect)
+		match_expectations(q, opt->expect, res);
+	(void)err;
+	return 0;
+}

@@ -1,0 +1,643 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Optional TDX collateral (spec/tdx-quote.md §4): Intel TCB info and QE identity (JSON signed by
+ * the Intel SGX TCB Signing key over the exact bytes of the "tcbInfo"/"enclaveIdentity" value),
+ * and CRLs (root CRL, PCK CRL).  Each is checked for signature, validity at the verification time
+ * and, for CRLs, revocation of the quote's PCK CA and PCK certificate; the TCB status of the
+ * platform and of the QE is evaluated and reported.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "sev/verify_internal.h"
+
+#define MAX_CRLS 8
+
+/* A signed JSON document kept verbatim: the signature covers the raw bytes of one value. */
+struct signed_json {
+	char *raw;
+	size_t len;
+	size_t body_off, body_len; /* the "tcbInfo"/"enclaveIdentity" value inside raw */
+	uint8_t signature[64];
+	bool signature_ok_shape;
+	json_object *root;
+	json_object *body; /* borrowed from root */
+	char origin[64];
+};
+
+struct cvm_tdx_collateral {
+	struct signed_json *tcb_info;
+	struct signed_json *qe_identity;
+	X509_CRL *crls[MAX_CRLS];
+	size_t ncrls;
+};
+
+static void signed_json_free(struct signed_json *s)
+{
+	if (!s)
+		return;
+	json_object_put(s->root);
+	free(s->raw);
+	free(s);
+}
+
+void cvm_tdx_collateral_free(struct cvm_tdx_collateral *c)
+{
+	if (!c)
+		return;
+	signed_json_free(c->tcb_info);
+	signed_json_free(c->qe_identity);
+	for (size_t i = 0; i < c->ncrls; i++)
+		X509_CRL_free(c->crls[i]);
+	free(c);
+}
+
+/* ---- raw JSON scanning (to find the exact signed bytes) ---------------------------------- */
+
+static size_t skip_ws(const char *s, size_t i, size_t n)
+{
+	while (i < n && isspace((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+/* i at an opening quote; returns the index after the closing quote, or n on error. */
+static size_t skip_string(const char *s, size_t i, size_t n)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return n;
+}
+
+/* i at a value; returns the index after it, or n on error. */
+static size_t skip_value(const char *s, size_t i, size_t n)
+{
+	if (i >= n)
+		return n;
+	if (s[i] == '"')
+		return skip_string(s, i, n);
+	if (s[i] == '{' || s[i] == '[') {
+		int depth = 0;
+		while (i < n) {
+			if (s[i] == '"') {
+				i = skip_string(s, i, n);
+				continue;
+			}
+			if (s[i] == '{' || s[i] == '[')
+				depth++;
+			else if (s[i] == '}' || s[i] == ']')
+				if (--depth == 0)
+					return i + 1;
+			i++;
+		}
+		return n;
+	}
+	while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && !isspace((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+/* The raw span of a top-level key's value. */
+static bool find_top_value(const char *s, size_t n, const char *key, size_t *off, size_t *len)
+{
+	size_t klen = strlen(key);
+	size_t i = skip_ws(s, 0, n);
+	if (i >= n || s[i] != '{')
+		return false;
+	i++;
+	for (;;) {
+		i = skip_ws(s, i, n);
+		if (i >= n || s[i] != '"')
+			return false;
+		size_t kstart = i + 1, kend = skip_string(s, i, n);
+		if (kend >= n)
+			return false;
+		i = skip_ws(s, kend, n);
+		if (i >= n || s[i] != ':')
+			return false;
+		i = skip_ws(s, i + 1, n);
+		size_t vend = skip_value(s, i, n);
+		if (vend >= n)
+			return false;
+		if (kend - 1 - kstart == klen && memcmp(s + kstart, key, klen) == 0) {
+			*off = i;
+			*len = vend - i;
+			return true;
+		}
+		i = skip_ws(s, vend, n);
+		if (i >= n || s[i] != ',')
+			return false;
+		i++;
+	}
+}
+
+static int signed_json_load(const uint8_t *data, size_t len, const char *key, const char *origin,
+			    struct signed_json **out, struct cvm_error *err)
+{
+	struct signed_json *s = calloc(1, sizeof(*s));
+	if (!s || !(s->raw = malloc(len + 1))) {
+		free(s);
+		return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
+	}
+	memcpy(s->raw, data, len);
+	s->raw[len] = '\0';
+	s->len = len;
+	snprintf(s->origin, sizeof(s->origin), "%s", origin);
+	json_tokener *tok = json_tokener_new();
+	if (tok && len <= INT_MAX)
+		s->root = json_tokener_parse_ex(tok, s->raw, (int)len);
+	json_tokener_free(tok);
+	const char *sig_hex = NULL;
+	json_object *sig = NULL;
+	if (!s->root || !json_object_is_type(s->root, json_type_object) ||
+	    !json_object_object_get_ex(s->root, key, &s->body) ||
+	    !json_object_is_type(s->body, json_type_object) ||
+	    !find_top_value(s->raw, len, key, &s->body_off, &s->body_len)) {
+		signed_json_free(s);
+		return cvm_error_set(err, -EINVAL, "%s: not a JSON object with \"%s\"", origin, key);
+	}
+	if (json_object_object_get_ex(s->root, "signature", &sig) &&
+	    (sig_hex = json_object_get_string(sig)) != NULL &&
+	    cvm_hex_decode(sig_hex, s->signature, 64) == 0)
+		s->signature_ok_shape = true;
+	*out = s;
+	return 0;
+}
+
+/* ---- adding collateral ------------------------------------------------------------------- */
+
+static int add_crl(struct cvm_tdx_collateral *c, X509_CRL *crl, const char *origin,
+		   struct cvm_error *err)
+{
+	if (c->ncrls == MAX_CRLS) {
+		X509_CRL_free(crl);
+		return cvm_error_set(err, -E2BIG, "%s: more than %d CRLs", origin, MAX_CRLS);
+	}
+	c->crls[c->ncrls++] = crl;
+	return 1;
+}
+
+int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t len,
+			   const char *origin, struct cvm_error *err)
+{
+	if (!v->tdx && !(v->tdx = calloc(1, sizeof(*v->tdx))))
+		return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
+	struct cvm_tdx_collateral *c = v->tdx;
+	size_t i = skip_ws((const char *)data, 0, len);
+	if (i < len && data[i] == '{') {
+		const char *key = memmem(data, len, "\"tcbInfo\"", 9) ? "tcbInfo" : "enclaveIdentity";
+		struct signed_json *s = NULL;
+		int rc = signed_json_load(data, len, key, origin, &s, err);
+		if (rc)
+			return rc;
+		struct signed_json **slot = strcmp(key, "tcbInfo") == 0 ? &c->tcb_info : &c->qe_identity;
+		signed_json_free(*slot);
+		*slot = s;
+		return 1;
+	}
+	if (memmem(data, len, "-----BEGIN X509 CRL", 19)) {
+		if (len > INT_MAX)
+			return cvm_error_set(err, -EINVAL, "%s: too large", origin);
+		BIO *bio = BIO_new_mem_buf(data, (int)len);
+		X509_CRL *crl = bio ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+		ERR_clear_error();
+		if (!crl)
+			return cvm_error_set(err, -EINVAL, "%s: unreadable PEM CRL", origin);
+		return add_crl(c, crl, origin, err);
+	}
+	if (memmem(data, len, "-----BEGIN CERTIFICATE", 22))
+		return cvm_verifier_add_certs(v, data, len, origin, err);
+	if (len <= LONG_MAX) {
+		const unsigned char *p = data;
+		X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+		if (crl && (size_t)(p - data) == len) {
+			ERR_clear_error();
+			return add_crl(c, crl, origin, err);
+		}
+		X509_CRL_free(crl);
+		ERR_clear_error();
+		p = data;
+		X509 *x = d2i_X509(NULL, &p, (long)len);
+		if (x && (size_t)(p - data) == len) {
+			X509_free(x);
+			return cvm_verifier_add_certs(v, data, len, origin, err);
+		}
+		X509_free(x);
+		ERR_clear_error();
+	}
+	return cvm_error_set(err, -EINVAL,
+			     "%s: not TCB info, QE identity, a CRL or a certificate", origin);
+}
+
+/* ---- checks -------------------------------------------------------------------------------- */
+
+static bool signed_json_verify(const struct signed_json *s, EVP_PKEY *key)
+{
+	if (!s->signature_ok_shape || !key)
+		return false;
+	BIGNUM *r = BN_bin2bn(s->signature, 32, NULL), *sv = BN_bin2bn(s->signature + 32, 32, NULL);
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	unsigned char *der = NULL;
+	int der_len = 0;
+	bool ok = false;
+	if (r && sv && sig && ECDSA_SIG_set0(sig, r, sv) == 1) {
+		r = sv = NULL;
+		der_len = i2d_ECDSA_SIG(sig, &der);
+	}
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (der && der_len > 0 && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1)
+		ok = EVP_DigestVerify(md, der, (size_t)der_len, (const unsigned char *)s->raw + s->body_off,
+				      s->body_len) == 1;
+	ERR_clear_error();
+	EVP_MD_CTX_free(md);
+	OPENSSL_free(der);
+	BN_free(r);
+	BN_free(sv);
+	ECDSA_SIG_free(sig);
+	return ok;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static bool jint(json_object *o, const char *key, int64_t *out)
+{
+	json_object *v;
+	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	*out = json_object_get_int64(v);
+	return true;
+}
+
+static json_object *jget(json_object *o, const char *key)
+{
+	json_object *v;
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* Signature of the document and the issue/next-update window; reasons into why. */
+static bool document_ok(const struct signed_json *s, const char *name, const char *want_id,
+			int64_t want_version, struct cvm_cert *signer, time_t t,
+			struct cvm_verify_result *res, const char *sig_check, const char *doc_check)
+{
+	if (!signer)
+		cvm_check_add(res, sig_check, CVM_CHECK_FAIL,
+			      "no Intel SGX TCB Signing certificate given (--certs or --collateral)");
+	else if (signed_json_verify(s, X509_get0_pubkey(signer->x509)))
+		cvm_check_add(res, sig_check, CVM_CHECK_PASS,
+			      "%s signature verifies with the TCB Signing key", name);
+	else
+		cvm_check_add(res, sig_check, CVM_CHECK_FAIL,
+			      "%s signature does not verify with the TCB Signing key", name);
+
+	const char *id = jstr(s->body, "id");
+	int64_t version = 0;
+	time_t issued, next;
+	const char *is = jstr(s->body, "issueDate"), *nu = jstr(s->body, "nextUpdate");
+	char at[32];
+	cvm_time_format(t, at, sizeof(at));
+	if (!id || strcmp(id, want_id) != 0 || !jint(s->body, "version", &version) ||
+	    version != want_version) {
+		cvm_check_add(res, doc_check, CVM_CHECK_FAIL, "%s is not id \"%s\" version %lld", name,
+			      want_id, (long long)want_version);
+		return false;
+	}
+	if (!is || !nu || cvm_time_parse_rfc3339(is, &issued) || cvm_time_parse_rfc3339(nu, &next)) {
+		cvm_check_add(res, doc_check, CVM_CHECK_FAIL, "%s has no readable issueDate/nextUpdate", name);
+		return false;
+	}
+	if (t < issued || t > next) {
+		cvm_check_add(res, doc_check, CVM_CHECK_FAIL,
+			      "%s is valid %s..%s, not at the verification time %s", name, is, nu, at);
+		return false;
+	}
+	return true;
+}
+
+static struct cvm_cert *find_tcb_signer(struct cvm_verifier *v, struct cvm_cert *root, time_t t,
+					struct cvm_verify_result *res)
+{
+	struct cvm_cert *first = NULL;
+	char why[CVM_CHECK_REASON_MAX] = "";
+	for (size_t i = 0; i < v->ncerts; i++) {
+		struct cvm_cert *c = v->certs[i];
+		if (c->role != CVM_CERT_INTEL_TCB_SIGNING)
+			continue;
+		if (!first)
+			first = c;
+		char w[CVM_CHECK_REASON_MAX];
+		if (cvm_cert_link_ok(c, root, t, "TCB Signing certificate", w, sizeof(w))) {
+			cvm_check_add(res, "collateral-signer", CVM_CHECK_PASS,
+				      "Intel SGX TCB Signing -> Intel SGX Root CA (bundled)");
+			return c;
+		}
+		if (!why[0])
+			memcpy(why, w, sizeof(why));
+	}
+	if (!first)
+		cvm_check_add(res, "collateral-signer", CVM_CHECK_FAIL,
+			      "no Intel SGX TCB Signing certificate given (--certs or --collateral)");
+	else
+		cvm_check_add(res, "collateral-signer", CVM_CHECK_FAIL, "%s", why);
+	return first;
+}
+
+static bool svn_array_ge(json_object *arr, const uint8_t *have, size_t start, size_t n)
+{
+	if (!arr || !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) < n)
+		return false;
+	for (size_t i = start; i < n; i++) {
+		int64_t svn;
+		if (!jint(json_object_array_get_idx(arr, i), "svn", &svn) || have[i] < svn)
+			return false;
+	}
+	return true;
+}
+
+/* Known, not revoked: reported and accepted unless UpToDate is required. */
+static bool status_acceptable(const char *st, bool require_uptodate)
+{
+	if (strcmp(st, "UpToDate") == 0)
+		return true;
+	if (require_uptodate)
+		return false;
+	static const char *const known[] = {"SWHardeningNeeded", "ConfigurationNeeded",
+					    "ConfigurationAndSWHardeningNeeded", "OutOfDate",
+					    "OutOfDateConfigurationNeeded"};
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(known); i++)
+		if (strcmp(st, known[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The worse of two statuses, for combining the platform level and the TDX module level. */
+static const char *worse_status(const char *a, const char *b)
+{
+	if (!b)
+		return a;
+	if (strcmp(a, "UpToDate") == 0)
+		return b;
+	if (strcmp(b, "UpToDate") == 0)
+		return a;
+	if (!status_acceptable(b, false))
+		return b;
+	return strncmp(b, "OutOfDate", 9) == 0 ? b : a;
+}
+
+static void check_tcb_info(const struct signed_json *s, const struct cvm_tdx_quote *q,
+			   const struct cvm_sgx_pck_ext *pck, bool require_uptodate,
+			   struct cvm_verify_result *res)
+{
+	char fmspc[13], pceid[5];
+	cvm_hex_encode(pck->fmspc, 6, fmspc);
+	cvm_hex_encode(pck->pceid, 2, pceid);
+	const char *tf = jstr(s->body, "fmspc"), *tp = jstr(s->body, "pceId");
+	if (!tf || strcasecmp(tf, fmspc) != 0 || !tp || strcasecmp(tp, pceid) != 0) {
+		cvm_check_add(res, "tcb-info", CVM_CHECK_FAIL,
+			      "TCB info is for FMSPC %s PCEID %s, the PCK certificate has %s %s",
+			      tf ? tf : "?", tp ? tp : "?", fmspc, pceid);
+		return;
+	}
+	cvm_check_add(res, "tcb-info", CVM_CHECK_PASS, "TCB info for FMSPC %s is current", fmspc);
+
+	json_object *mod = jget(s->body, "tdxModule");
+	uint8_t mrsigner[48], attr[8], mask[8];
+	const char *ms = jstr(mod, "mrsigner"), *at = jstr(mod, "attributes"),
+		   *am = jstr(mod, "attributesMask");
+	if (!ms || !at || !am || cvm_hex_decode(ms, mrsigner, 48) || cvm_hex_decode(at, attr, 8) ||
+	    cvm_hex_decode(am, mask, 8)) {
+		cvm_check_add(res, "tdx-module", CVM_CHECK_FAIL, "TCB info has no readable tdxModule");
+	} else {
+		uint8_t seam[8];
+		cvm_put_le64(seam, q->body.seam_attributes);
+		bool attr_ok = true;
+		for (int i = 0; i < 8; i++)
+			if ((seam[i] & mask[i]) != attr[i])
+				attr_ok = false;
+		if (!cvm_memeq_ct(q->body.mrsignerseam, mrsigner, 48))
+			cvm_check_add(res, "tdx-module", CVM_CHECK_FAIL,
+				      "MRSIGNERSEAM differs from tcbInfo.tdxModule.mrsigner");
+		else if (!attr_ok)
+			cvm_check_add(res, "tdx-module", CVM_CHECK_FAIL,
+				      "SEAMATTRIBUTES 0x%llx do not match tcbInfo.tdxModule attributes",
+				      (unsigned long long)q->body.seam_attributes);
+		else
+			cvm_check_add(res, "tdx-module", CVM_CHECK_PASS,
+				      "MRSIGNERSEAM and SEAMATTRIBUTES match tcbInfo.tdxModule");
+	}
+
+	/* Platform TCB level: the first whose SGX components, PCESVN and TDX components are met. */
+	const uint8_t *svn = q->body.tee_tcb_svn;
+	size_t tdx_start = svn[1] > 0 ? 2 : 0;
+	json_object *levels = jget(s->body, "tcbLevels");
+	const char *status = NULL, *date = NULL;
+	size_t nlevels = levels && json_object_is_type(levels, json_type_array)
+				 ? json_object_array_length(levels)
+				 : 0;
+	for (size_t i = 0; i < nlevels && !status; i++) {
+		json_object *lv = json_object_array_get_idx(levels, i), *tcb = jget(lv, "tcb");
+		int64_t pcesvn;
+		if (!jint(tcb, "pcesvn", &pcesvn) || pck->pcesvn < pcesvn ||
+		    !svn_array_ge(jget(tcb, "sgxtcbcomponents"), pck->tcb_comp, 0, 16) ||
+		    !svn_array_ge(jget(tcb, "tdxtcbcomponents"), svn, tdx_start, 16))
+			continue;
+		status = jstr(lv, "tcbStatus");
+		date = jstr(lv, "tcbDate");
+	}
+	if (!status) {
+		snprintf(res->tcb_status, sizeof(res->tcb_status), "Unsupported");
+		cvm_check_add(res, "tcb-status", CVM_CHECK_FAIL, "no TCB level of the TCB info matches this platform");
+		return;
+	}
+	const char *mod_status = NULL;
+	if (svn[1] > 0) {
+		char want[16];
+		snprintf(want, sizeof(want), "TDX_%02X", svn[1]);
+		json_object *ids = jget(s->body, "tdxModuleIdentities");
+		size_t nids = ids && json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
+		for (size_t i = 0; i < nids && !mod_status; i++) {
+			json_object *id = json_object_array_get_idx(ids, i);
+			const char *name = jstr(id, "id");
+			if (!name || strcasecmp(name, want) != 0)
+				continue;
+			json_object *ml = jget(id, "tcbLevels");
+			size_t nml = ml && json_object_is_type(ml, json_type_array) ? json_object_array_length(ml) : 0;
+			for (size_t k = 0; k < nml && !mod_status; k++) {
+				int64_t isvsvn;
+				json_object *l = json_object_array_get_idx(ml, k);
+				if (jint(jget(l, "tcb"), "isvsvn", &isvsvn) && isvsvn <= svn[0])
+					mod_status = jstr(l, "tcbStatus");
+			}
+		}
+		if (!mod_status)
+			mod_status = "Unsupported";
+	}
+	const char *final = worse_status(status, mod_status);
+	snprintf(res->tcb_status, sizeof(res->tcb_status), "%s", final);
+	cvm_check_add(res, "tcb-status",
+		      status_acceptable(final, require_uptodate) ? CVM_CHECK_PASS : CVM_CHECK_FAIL,
+		      "TDX TCB status %s (platform level %s, tcbDate %s%s%s)%s", final, status,
+		      date ? date : "?", mod_status ? ", TDX module " : "", mod_status ? mod_status : "",
+		      strcmp(final, "UpToDate") != 0 && status_acceptable(final, require_uptodate)
+			      ? "; reported, not required to be UpToDate"
+			      : "");
+}
+
+static void check_qe_identity(const struct signed_json *s, const struct cvm_tdx_quote *q,
+			      bool require_uptodate, struct cvm_verify_result *res)
+{
+	uint8_t mrsigner[32], misc[4], misc_mask[4], attr[16], attr_mask[16];
+	int64_t prodid;
+	const char *ms = jstr(s->body, "mrsigner"), *mi = jstr(s->body, "miscselect"),
+		   *mim = jstr(s->body, "miscselectMask"), *at = jstr(s->body, "attributes"),
+		   *atm = jstr(s->body, "attributesMask");
+	if (!ms || !mi || !mim || !at || !atm || cvm_hex_decode(ms, mrsigner, 32) ||
+	    cvm_hex_decode(mi, misc, 4) || cvm_hex_decode(mim, misc_mask, 4) ||
+	    cvm_hex_decode(at, attr, 16) || cvm_hex_decode(atm, attr_mask, 16) ||
+	    !jint(s->body, "isvprodid", &prodid)) {
+		cvm_check_add(res, "qe-identity", CVM_CHECK_FAIL, "QE identity fields are unreadable");
+		return;
+	}
+	const uint8_t *raw = q->qe_report_raw;
+	bool misc_ok = true, attr_ok = true;
+	for (int i = 0; i < 4; i++)
+		if ((raw[16 + i] & misc_mask[i]) != misc[i])
+			misc_ok = false;
+	for (int i = 0; i < 16; i++)
+		if ((raw[48 + i] & attr_mask[i]) != attr[i])
+			attr_ok = false;
+	if (!cvm_memeq_ct(q->qe_report.mrsigner, mrsigner, 32) || prodid != q->qe_report.isvprodid) {
+		cvm_check_add(res, "qe-identity", CVM_CHECK_FAIL,
+			      "QE MRSIGNER/ISVPRODID %u differ from the QE identity", q->qe_report.isvprodid);
+		return;
+	}
+	if (!misc_ok || !attr_ok) {
+		cvm_check_add(res, "qe-identity", CVM_CHECK_FAIL,
+			      "QE %s do not match the QE identity under its mask",
+			      misc_ok ? "ATTRIBUTES" : "MISCSELECT");
+		return;
+	}
+	json_object *levels = jget(s->body, "tcbLevels");
+	size_t n = levels && json_object_is_type(levels, json_type_array) ? json_object_array_length(levels) : 0;
+	const char *status = NULL;
+	for (size_t i = 0; i < n && !status; i++) {
+		json_object *l = json_object_array_get_idx(levels, i);
+		int64_t isvsvn;
+		if (jint(jget(l, "tcb"), "isvsvn", &isvsvn) && isvsvn <= q->qe_report.isvsvn)
+			status = jstr(l, "tcbStatus");
+	}
+	if (!status)
+		status = "Unsupported";
+	cvm_check_add(res, "qe-identity",
+		      status_acceptable(status, require_uptodate) ? CVM_CHECK_PASS : CVM_CHECK_FAIL,
+		      "QE matches the TD_QE identity; QE ISVSVN %u has TCB status %s",
+		      q->qe_report.isvsvn, status);
+}
+
+static void check_crls(struct cvm_tdx_collateral *c, struct cvm_cert *leaf, struct cvm_cert *ca,
+		       struct cvm_cert *root, time_t t, struct cvm_verify_result *res)
+{
+	if (c->ncrls == 0)
+		return;
+	char at[32];
+	cvm_time_format(t, at, sizeof(at));
+	size_t used = 0;
+	for (size_t i = 0; i < c->ncrls; i++) {
+		X509_CRL *crl = c->crls[i];
+		struct cvm_cert *issuer = NULL, *subject = NULL;
+		const char *what;
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(root->x509)) == 0) {
+			issuer = root;
+			subject = ca;
+			what = "root CA CRL";
+		} else if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca->x509)) == 0) {
+			issuer = ca;
+			subject = leaf;
+			what = "PCK CRL";
+		} else {
+			continue; /* a CRL of another CA (say the Processor CA): not this chain's */
+		}
+		used++;
+		if (X509_CRL_verify(crl, X509_get0_pubkey(issuer->x509)) != 1) {
+			ERR_clear_error();
+			cvm_check_add(res, "crl", CVM_CHECK_FAIL, "%s signature does not verify", what);
+			return;
+		}
+		time_t last = 0, next = 0;
+		if (!cvm_asn1_time_to_time(X509_CRL_get0_lastUpdate(crl), &last) ||
+		    !cvm_asn1_time_to_time(X509_CRL_get0_nextUpdate(crl), &next)) {
+			cvm_check_add(res, "crl", CVM_CHECK_FAIL, "%s has no readable lastUpdate/nextUpdate",
+				      what);
+			return;
+		}
+		if (t < last || t > next) {
+			char a[32], b[32];
+			cvm_time_format(last, a, sizeof(a));
+			cvm_time_format(next, b, sizeof(b));
+			cvm_check_add(res, "crl", CVM_CHECK_FAIL, "%s is valid %s..%s, not at %s", what, a, b, at);
+			return;
+		}
+		X509_REVOKED *rev = NULL;
+		if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(subject->x509)) == 1) {
+			cvm_check_add(res, "crl", CVM_CHECK_FAIL, "the %s is revoked by the %s",
+				      subject == leaf ? "PCK certificate" : "PCK CA", what);
+			return;
+		}
+	}
+	if (used == 0)
+		cvm_check_add(res, "crl", CVM_CHECK_FAIL, "none of the %zu CRLs is issued by this chain's CAs",
+			      c->ncrls);
+	else
+		cvm_check_add(res, "crl", CVM_CHECK_PASS, "%zu CRL%s checked: not revoked", used,
+			      used == 1 ? "" : "s");
+}
+
+void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
+			      struct cvm_cert *leaf, struct cvm_cert *ca, struct cvm_cert *root,
+			      time_t t, bool require_uptodate, struct cvm_verify_result *res)
+{
+	struct cvm_tdx_collateral *c = v->tdx;
+	check_crls(c, leaf, ca, root, t, res);
+	if (!c->tcb_info && !c->qe_identity)
+		return;
+	struct cvm_cert *signer = find_tcb_signer(v, root, t, res);
+	if (c->tcb_info) {
+		struct cvm_sgx_pck_ext pck;
+		struct cvm_error perr;
+		cvm_error_clear(&perr);
+		bool doc = document_ok(c->tcb_info, "TCB info", "TDX", 3, signer, t, res,
+				       "tcb-info-signature", "tcb-info");
+		if (cvm_sgx_pck_ext_read(leaf->x509, &pck, &perr) != 0)
+			cvm_check_add(res, "tcb-status", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
+		else if (doc)
+			check_tcb_info(c->tcb_info, q, &pck, require_uptodate, res);
+	}
+	if (c->qe_identity) {
+		if (document_ok(c->qe_identity, "QE identity", "TD_QE", 2, signer, t, res,
+				"qe-identity-signature", "qe-identity"))
+			check_qe_identity(c->qe_identity, q, require_uptodate, res);
+	}
+}

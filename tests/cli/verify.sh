@@ -1,0 +1,86 @@
+# cvmkit verify: the public evidence with the outcomes of vectors/attest/README.md.
+. tests/cli/lib.sh
+
+A=$SHARED/vectors/attest
+TR=$A/confidential-containers-trustee
+JUNE=2025-06-01T00:00:00Z
+
+if [ ! -d "$A" ]; then
+	skip "verify vectors" "$A is missing"
+	exit 0
+fi
+
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE
+check "trustee SNP report verifies at a pinned time" eval 'rc_is 0 && out_has "pass  cert-chain" && out_has "measurement "'
+
+run verify "$A/google-go-sev-guest/attestation.bin" --certs "$A/google-go-sev-guest/vcek.testcer" --at $JUNE
+check "debug SNP guest refused by default" eval 'rc_is 1 && out_has "fail  debug" && out_has "pass  signature"'
+run verify "$A/google-go-sev-guest/attestation.bin" --certs "$A/google-go-sev-guest/vcek.testcer" --at $JUNE --allow-debug \
+	--report-data 0102030405
+check "debug SNP guest accepted with --allow-debug and its REPORT_DATA" eval 'rc_is 0 && out_has "pass  report-data"'
+
+printf '\001\002\003\004\006' >"$T/nonce"
+run verify "$A/google-go-sev-guest/attestation.bin" --certs "$A/google-go-sev-guest/vcek.testcer" --at $JUNE --allow-debug \
+	--report-data-file "$T/nonce"
+check "a wrong --report-data-file fails the report-data check" eval 'rc_is 1 && out_has "fail  report-data"'
+
+run verify "$A/virtee-sev/report_milan.hex" --certs "$A/virtee-sev" --at $JUNE
+check "hex-text report with a certificate folder verifies" eval 'rc_is 0'
+
+run verify "$TR/snp/test-vlek-report.bin" --certs "$TR/snp/test-vlek.der" --at $JUNE
+check "VLEK report valid at 2025-06-01" eval 'rc_is 0 && out_has "VLEK -> ASVK"'
+run verify "$TR/snp/test-vlek-report.bin" --certs "$TR/snp/test-vlek.der"
+check "VLEK report fails now: the VLEK expired" eval 'rc_is 1 && out_has "VLEK expired at 2025-12-10"'
+
+for f in legacy new; do
+	run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek-invalid-$f.der" --at $JUNE
+	check "edited VCEK ($f) fails the chain" eval 'rc_is 1 && out_has "fail  cert-chain"'
+done
+
+run verify "$A/virtee-sev/report_milan.bin" --certs "$A/virtee-sev/vcek_milan.der" --product genoa --at $JUNE
+check "a Milan VCEK does not chain to the Genoa ARK" eval 'rc_is 1 && out_has "fail  cert-chain.*SEV-Genoa"'
+
+run verify "$TR/tdx/tdx_quote_4.dat" --at $JUNE
+check "debug TD quote refused by default" eval 'rc_is 1 && out_has "fail  debug" && out_has "pass  quote-signature"'
+run verify "$TR/tdx/tdx_quote_4.dat" --at $JUNE --allow-debug
+check "debug TD quote accepted with --allow-debug" eval 'rc_is 0'
+
+run verify "$TR/tdx/tdx_quote_5.dat" "$TR/tdx/tdx_quote_6.dat" --at $JUNE --json
+check "batch of TDX quotes: one JSON verdict per line" eval 'rc_is 0 && [ $(grep -c "\"verdict\":\"pass\"" "$T/out") -eq 2 ]'
+
+run verify "$TR/tdx/tdx_quote_4.dat" --collateral "$A/google-go-tdx-guest" --allow-debug --at 2023-06-20T00:00:00Z
+check "TDX collateral: signatures, CRLs and TCB status" eval 'rc_is 0 && out_has "tcb status: UpToDate" && out_has "pass  crl"'
+
+run verify "$TR/tdx/tdx_quote_6.dat" --collateral "$TR/tdx" --certs "$A/google-go-tdx-guest/tcbInfoIssuerChain.pem" \
+	--at 2025-11-01T00:00:00Z
+check "trustee collateral signatures verify (signer certificate expired)" \
+	eval 'out_has "pass  tcb-info-signature" && out_has "pass  qe-identity-signature" && out_has "fail  collateral-signer.*expired"'
+
+run verify "$A/google-go-tdx-guest/report.dat"
+check "random report.dat rejected without a crash" eval 'rc_is 1 && out_has "fail  parse"'
+
+head -c 1000 "$TR/snp/test-report.bin" >"$T/trunc.bin"
+run verify "$T/trunc.bin" --json
+check "truncated report: a failed parse check in JSON" eval 'rc_is 1 && out_has "\"name\":\"parse\",\"status\":\"fail\"" && out_has truncated'
+
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at yesterday
+check "--at with a bad time is a usage error" eval 'rc_is 2'
+run verify
+check "no evidence is a usage error" eval 'rc_is 2'
+run verify "$TR/snp/test-report.bin" --certs /nonexistent
+check "unreadable --certs fails the job" eval 'rc_is 1 && err_has "nonexistent"'
+
+# --expect: a measurement document (docs/measurement.md) made from the report's own MEASUREMENT.
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE
+meas=$(sed -n 's/^    measurement  *\([0-9a-f]*\)$/\1/p' "$T/out")
+doc() { # digest policy
+	printf '{"schema":"cvmkit-measurement/1","tee":"snp","mode":"snp","algorithm":"sha384","digest":"%s","report":{"policy":"%s"},"inputs":{},"launch":{}}\n' "$1" "$2" >"$T/expect.json"
+}
+doc "$meas" 0x3001f
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE --expect "$T/expect.json"
+check "--expect: MEASUREMENT and POLICY match the document" eval 'rc_is 0 && out_has "pass  measurement" && out_has "pass  guest-policy"'
+doc "$(printf '%s' "$meas" | sed 's/^./0/;s/^00/11/')" 0x30000
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE --expect "$T/expect.json" --json
+check "--expect: a different digest and policy fail by name" eval 'rc_is 1 && out_has "\"name\":\"measurement\",\"status\":\"fail\"" && out_has "\"name\":\"guest-policy\",\"status\":\"fail\""'
+run verify "$TR/tdx/tdx_quote_5.dat" --at $JUNE --expect "$T/expect.json"
+check "--expect: an SNP document does not match a TDX quote" eval 'rc_is 1 && out_has "fail  mrtd"'

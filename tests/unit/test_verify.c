@@ -1,0 +1,822 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests: attestation verification (sev/snp_verify*.c, tdx/tdx_verify*.c) against every file
+ * of vectors/attest with the outcome its README gives, at pinned times.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <openssl/x509.h>
+
+#include <cvmkit/emit.h>
+#include <cvmkit/util.h>
+#include <cvmkit/verify.h>
+
+#include "sev/verify_internal.h"
+
+#define BUF_MAX 16384
+#define TRUSTEE "confidential-containers-trustee/"
+#define GOSEV "google-go-sev-guest/"
+#define GOTDX "google-go-tdx-guest/"
+#define VIRTEE "virtee-sev/"
+
+struct blob {
+	uint8_t data[BUF_MAX];
+	size_t len;
+};
+
+static const char *shared_dir(void)
+{
+	const char *env = getenv("CVMKIT_SHARED");
+	return env && *env ? env : CVMKIT_SHARED_DIR;
+}
+
+static void load(const char *rel, struct blob *b)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/vectors/attest/%s", shared_dir(), rel);
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		print_message("# SKIP %s is missing\n", path);
+		skip();
+	}
+	b->len = fread(b->data, 1, sizeof(b->data), f);
+	fclose(f);
+}
+
+static time_t at(const char *rfc3339)
+{
+	time_t t;
+	assert_int_equal(cvm_time_parse_rfc3339(rfc3339, &t), 0);
+	return t;
+}
+
+static struct cvm_verifier *verifier_with(const char *const *rels)
+{
+	struct cvm_verifier *v = NULL;
+	assert_int_equal(cvm_verifier_new(&v, NULL), 0);
+	struct blob *b = malloc(sizeof(*b));
+	for (; rels && *rels; rels++) {
+		load(*rels, b);
+		assert_true(cvm_verifier_add_certs(v, b->data, b->len, *rels, NULL) > 0);
+	}
+	free(b);
+	return v;
+}
+
+static struct cvm_verify_options pinned(const char *when)
+{
+	struct cvm_verify_options o;
+	memset(&o, 0, sizeof(o));
+	o.has_time = true;
+	o.time = at(when);
+	return o;
+}
+
+static enum cvm_check_status status_of(const struct cvm_verify_result *r, const char *name)
+{
+	const struct cvm_check *c = cvm_verify_result_find(r, name);
+	if (!c) {
+		print_message("# check %s not found\n", name);
+		fail();
+	}
+	return c->status;
+}
+
+static void assert_check(const struct cvm_verify_result *r, const char *name,
+			 enum cvm_check_status want)
+{
+	enum cvm_check_status got = status_of(r, name);
+	if (got != want) {
+		for (size_t i = 0; i < r->nchecks; i++)
+			print_message("#   %s %s: %s\n", cvm_check_status_name(r->checks[i].status),
+				      r->checks[i].name, r->checks[i].reason);
+	}
+	assert_int_equal(got, want);
+}
+
+static void assert_reason_has(const struct cvm_verify_result *r, const char *name, const char *text)
+{
+	const struct cvm_check *c = cvm_verify_result_find(r, name);
+	assert_non_null(c);
+	if (!strstr(c->reason, text))
+		print_message("# reason of %s: %s\n", name, c->reason);
+	assert_non_null(strstr(c->reason, text));
+}
+
+static void verify_blob(struct cvm_verifier *v, const struct blob *b,
+			const struct cvm_verify_options *o, struct cvm_verify_result *r)
+{
+	assert_int_equal(cvm_verify_evidence(v, b->data, b->len, o, r, NULL), 0);
+}
+
+/* ---- SNP ---------------------------------------------------------------------------------- */
+
+static void go_sev_guest_report_is_genuine_but_debug_is_refused(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {GOSEV "vcek.testcer", GOSEV "ask_ark_milan.pem", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(GOSEV "attestation.bin", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "cert-chain", CVM_CHECK_PASS);
+	assert_check(&r, "signature", CVM_CHECK_PASS);
+	assert_check(&r, "reported-tcb", CVM_CHECK_PASS);
+	assert_check(&r, "chip-id", CVM_CHECK_PASS);
+	assert_check(&r, "debug", CVM_CHECK_FAIL);
+	assert_int_equal(r.product, CVM_AMD_MILAN);
+	assert_false(cvm_verify_result_ok(&r));
+	o.allow_debug = true;
+	verify_blob(v, &b, &o, &r);
+	assert_true(cvm_verify_result_ok(&r));
+	/* REPORT_DATA = 01 02 03 04 05 00... */
+	o.has_report_data = true;
+	memset(o.report_data, 0, 64);
+	memcpy(o.report_data, "\x01\x02\x03\x04\x05", 5);
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "report-data", CVM_CHECK_PASS);
+	o.report_data[5] = 6;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "report-data", CVM_CHECK_FAIL);
+	cvm_verifier_free(v);
+}
+
+static void virtee_milan_report_is_valid_from_hex_text(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {VIRTEE "vcek_milan.der", VIRTEE "cert_chain_milan", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(VIRTEE "report_milan.hex", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_true(cvm_verify_result_ok(&r));
+	assert_check(&r, "debug", CVM_CHECK_PASS);
+	cvm_verifier_free(v);
+}
+
+static void virtee_flipped_vcek_byte40_fails_the_chain(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob vcek, rep;
+	load(VIRTEE "vcek_milan.der", &vcek);
+	vcek.data[40] ^= 0xff;
+	assert_int_equal(cvm_verifier_add_certs(v, vcek.data, vcek.len, "flipped", NULL), 1);
+	load(VIRTEE "report_milan.bin", &rep);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &rep, &o, &r);
+	assert_check(&r, "cert-chain", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "cert-chain", "signature does not verify");
+	assert_false(cvm_verify_result_ok(&r));
+	cvm_verifier_free(v);
+}
+
+static void virtee_report_byte21_bit7_fails_the_signature(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {VIRTEE "vcek_milan.der", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(VIRTEE "report_milan.bin", &b);
+	b.data[21] ^= 0x80;
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "cert-chain", CVM_CHECK_PASS);
+	assert_check(&r, "signature", CVM_CHECK_FAIL);
+	cvm_verifier_free(v);
+}
+
+static void trustee_report_valid_and_its_bit_flips_fail_the_right_check(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {TRUSTEE "snp/test-vcek.der",
+					    TRUSTEE "vendor-certs/milan_ask_ark_asvk.pem", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(TRUSTEE "snp/test-report.bin", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_true(cvm_verify_result_ok(&r));
+
+	b.data[42]++;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "signature", CVM_CHECK_FAIL);
+	assert_check(&r, "cert-chain", CVM_CHECK_PASS);
+	b.data[42]--;
+
+	b.data[0x180]++;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "reported-tcb", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "reported-tcb", "blSPL");
+	cvm_verifier_free(v);
+}
+
+static void trustee_vlek_expired_now_valid_in_june_2025(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {TRUSTEE "snp/test-vlek.der", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(TRUSTEE "snp/test-vlek-report.bin", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "cert-chain", CVM_CHECK_PASS);
+	assert_check(&r, "signature", CVM_CHECK_PASS);
+	assert_check(&r, "chip-id", CVM_CHECK_SKIP);
+	assert_true(cvm_verify_result_ok(&r));
+
+	o.has_time = false; /* the clock: after 2025-12-10 */
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "cert-chain", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "cert-chain", "VLEK expired at 2025-12-10");
+	assert_check(&r, "signature", CVM_CHECK_PASS);
+
+	/* VMPL 1: refused when only VMPL 0 is allowed. */
+	o = pinned("2025-06-01T00:00:00Z");
+	o.vmpl_mask = 1u;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "vmpl", CVM_CHECK_FAIL);
+	o.vmpl_mask = 3u;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "vmpl", CVM_CHECK_PASS);
+	cvm_verifier_free(v);
+}
+
+static void edited_vceks_parse_but_fail_the_chain(void **state)
+{
+	(void)state;
+	static const char *const names[] = {TRUSTEE "snp/test-vcek-invalid-legacy.der",
+					    TRUSTEE "snp/test-vcek-invalid-new.der"};
+	static struct blob b;
+	load(TRUSTEE "snp/test-report.bin", &b);
+	for (size_t i = 0; i < 2; i++) {
+		const char *const certs[] = {names[i], NULL};
+		struct cvm_verifier *v = verifier_with(certs);
+		struct cvm_verify_result r;
+		struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+		verify_blob(v, &b, &o, &r);
+		assert_check(&r, "cert-chain", CVM_CHECK_FAIL);
+		assert_false(cvm_verify_result_ok(&r));
+		cvm_verifier_free(v);
+	}
+}
+
+static void milan_vcek_does_not_chain_to_genoa(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {VIRTEE "vcek_milan.der", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(VIRTEE "report_milan.bin", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	o.product = CVM_AMD_GENOA;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "cert-chain", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "cert-chain", "SEV-Genoa");
+	cvm_verifier_free(v);
+}
+
+static void turin_vcek_chains_to_the_turin_ark(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {VIRTEE "vcek_turin.der", VIRTEE "cert_chain_turin", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	/* No Turin report in the vectors: a v3 report claiming Turin CPUID exercises the chain. */
+	static struct blob b;
+	load(VIRTEE "report_milan.bin", &b);
+	cvm_put_le32(b.data, 3);
+	b.data[0x188] = 0x1a;
+	b.data[0x189] = 0x02;
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_int_equal(r.product, CVM_AMD_TURIN);
+	assert_check(&r, "cert-chain", CVM_CHECK_PASS);
+	assert_reason_has(&r, "cert-chain", "ARK-Turin");
+	assert_check(&r, "signature", CVM_CHECK_FAIL);
+	cvm_verifier_free(v);
+}
+
+static void bundled_roots_are_self_signed_pss(void **state)
+{
+	(void)state;
+	const struct cvm_bundled_cert *certs;
+	size_t n = cvm_amd_bundled_certs(&certs);
+	assert_int_equal(n, 9);
+	for (size_t i = 0; i < n; i += 3) {
+		const unsigned char *p = certs[i].der;
+		X509 *ark = d2i_X509(NULL, &p, (long)certs[i].len);
+		assert_non_null(ark);
+		assert_int_equal(X509_get_signature_nid(ark), NID_rsassaPss);
+		assert_int_equal(X509_verify(ark, X509_get0_pubkey(ark)), 1);
+		for (size_t k = 1; k <= 2; k++) {
+			p = certs[i + k].der;
+			X509 *mid = d2i_X509(NULL, &p, (long)certs[i + k].len);
+			assert_non_null(mid);
+			assert_int_equal(X509_verify(mid, X509_get0_pubkey(ark)), 1);
+			X509_free(mid);
+		}
+		X509_free(ark);
+	}
+}
+
+static void user_copies_of_roots_are_deduplicated(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {GOSEV "ask_ark_genoa.pem", GOSEV "ask_ark_turin_vlek.pem",
+					    TRUSTEE "vendor-certs/genoa_ask_ark_asvk.pem",
+					    VIRTEE "builtin/milan_ark.pem", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	assert_int_equal(v->ncerts, 10); /* 9 AMD + the Intel root, nothing new */
+	for (size_t i = 0; i < v->ncerts; i++)
+		assert_true(v->certs[i]->trusted);
+	cvm_verifier_free(v);
+}
+
+static void policy_checks_smt_and_min_tcb(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {VIRTEE "vcek_milan.der", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(VIRTEE "report_milan.bin", &b); /* policy 0x30000: SMT allowed */
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	o.forbid_smt = true;
+	o.has_min_tcb = true;
+	o.min_tcb = 0x7308000000000003ull;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "smt", CVM_CHECK_FAIL);
+	assert_check(&r, "min-tcb", CVM_CHECK_PASS);
+	o.min_tcb = 0x7309000000000003ull; /* snp 9 > 8 */
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "min-tcb", CVM_CHECK_FAIL);
+	cvm_verifier_free(v);
+}
+
+static void snp_expectations_match_field_by_field(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {TRUSTEE "snp/test-vcek.der", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(TRUSTEE "snp/test-report.bin", &b);
+	struct cvm_snp_report rep;
+	assert_int_equal(cvm_snp_report_parse(b.data, b.len, &rep, NULL), 0);
+
+	struct cvm_measurement m;
+	memset(&m, 0, sizeof(m));
+	m.tee = CVM_TEE_SNP;
+	m.digest_len = 48;
+	memcpy(m.digest, rep.measurement, 48);
+	m.has_host_data = true;
+	memcpy(m.host_data, rep.host_data, 32);
+	m.has_id_key_digest = true;
+	memcpy(m.id_key_digest, rep.id_key_digest, 48);
+	m.has_snp_policy = true;
+	m.snp_policy = 0x3001f;
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	o.expect = &m;
+	assert_int_equal(cvm_verify_snp(v, &rep, &o, &r, NULL), 0);
+	assert_check(&r, "measurement", CVM_CHECK_PASS);
+	assert_check(&r, "host-data", CVM_CHECK_PASS);
+	assert_check(&r, "id-key-digest", CVM_CHECK_PASS);
+	assert_check(&r, "guest-policy", CVM_CHECK_PASS);
+	assert_true(cvm_verify_result_ok(&r));
+
+	m.digest[47] ^= 1;
+	m.snp_policy = 0x30000;
+	assert_int_equal(cvm_verify_snp(v, &rep, &o, &r, NULL), 0);
+	assert_check(&r, "measurement", CVM_CHECK_FAIL);
+	assert_check(&r, "guest-policy", CVM_CHECK_FAIL);
+
+	m.tee = CVM_TEE_TDX;
+	assert_int_equal(cvm_verify_snp(v, &rep, &o, &r, NULL), 0);
+	assert_check(&r, "measurement", CVM_CHECK_FAIL);
+	cvm_verifier_free(v);
+}
+
+static void nonzero_unsigned_trailer_fails(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {VIRTEE "vcek_milan.der", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(VIRTEE "report_milan.bin", &b);
+	b.data[0x49f] = 0xee;
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "signature", CVM_CHECK_PASS); /* not covered by the signature */
+	assert_check(&r, "reserved-zero", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "reserved-zero", "unsigned trailer");
+	assert_false(cvm_verify_result_ok(&r));
+	cvm_verifier_free(v);
+}
+
+static void missing_certificate_is_a_failed_check(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob b;
+	load(GOSEV "attestation.bin", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "cert-chain", CVM_CHECK_FAIL);
+	assert_check(&r, "product", CVM_CHECK_FAIL); /* v2 without certificate or --product */
+	assert_check(&r, "signature", CVM_CHECK_FAIL);
+	cvm_verifier_free(v);
+}
+
+static void truncated_padded_and_flipped_reports_never_pass(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {VIRTEE "vcek_milan.der", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(VIRTEE "report_milan.bin", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	assert_int_equal(cvm_verify_evidence(v, b.data, b.len - 1, &o, &r, NULL), 0);
+	assert_check(&r, "parse", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "parse", "truncated");
+	b.data[b.len] = 0;
+	assert_int_equal(cvm_verify_evidence(v, b.data, b.len + 1, &o, &r, NULL), 0);
+	assert_reason_has(&r, "parse", "padded");
+	/* One flipped bit in every 37th byte of the whole report. */
+	for (size_t i = 0; i < b.len; i += 37) {
+		b.data[i] ^= 0x04;
+		verify_blob(v, &b, &o, &r);
+		assert_false(cvm_verify_result_ok(&r));
+		b.data[i] ^= 0x04;
+	}
+	/* Random bytes of report size. */
+	srand(7);
+	for (int k = 0; k < 20; k++) {
+		for (size_t i = 0; i < b.len; i++)
+			b.data[i] = (uint8_t)rand();
+		verify_blob(v, &b, &o, &r);
+		assert_false(cvm_verify_result_ok(&r));
+	}
+	cvm_verifier_free(v);
+}
+
+static void batch_reuses_cached_issuer_links(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {VIRTEE "vcek_milan.der", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(VIRTEE "report_milan.bin", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	for (int i = 0; i < 5; i++) {
+		verify_blob(v, &b, &o, &r);
+		assert_true(cvm_verify_result_ok(&r));
+	}
+	size_t linked = 0;
+	for (size_t i = 0; i < v->ncerts; i++)
+		if (v->certs[i]->verified_issuer)
+			linked++;
+	assert_int_equal(linked, 2); /* VCEK -> ASK, ASK -> ARK */
+	cvm_verifier_free(v);
+}
+
+/* ---- TDX ---------------------------------------------------------------------------------- */
+
+static void tdx_v4_debug_quote_genuine_but_debug_refused(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob b;
+	load(TRUSTEE "tdx/tdx_quote_4.dat", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "pck-chain", CVM_CHECK_PASS);
+	assert_check(&r, "quote-signature", CVM_CHECK_PASS);
+	assert_check(&r, "qe-report-signature", CVM_CHECK_PASS);
+	assert_check(&r, "qe-binding", CVM_CHECK_PASS);
+	assert_check(&r, "debug", CVM_CHECK_FAIL);
+	assert_false(cvm_verify_result_ok(&r));
+	o.allow_debug = true;
+	verify_blob(v, &b, &o, &r);
+	assert_true(cvm_verify_result_ok(&r));
+	cvm_verifier_free(v);
+}
+
+static void tdx_v5_and_quote6_are_valid(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob b;
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	load(TRUSTEE "tdx/tdx_quote_5.dat", &b);
+	verify_blob(v, &b, &o, &r);
+	assert_true(cvm_verify_result_ok(&r));
+	load(TRUSTEE "tdx/tdx_quote_6.dat", &b);
+	verify_blob(v, &b, &o, &r);
+	assert_true(cvm_verify_result_ok(&r));
+	assert_check(&r, "trailing-data", CVM_CHECK_PASS);
+	cvm_verifier_free(v);
+}
+
+static void tdx_bit_flips_fail_the_right_check(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob b;
+	load(TRUSTEE "tdx/tdx_quote_5.dat", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	size_t sig = 0x36 + 648 + 4;
+
+	b.data[0xbe] ^= 1; /* MRTD */
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "quote-signature", CVM_CHECK_FAIL);
+	assert_check(&r, "qe-report-signature", CVM_CHECK_PASS);
+	b.data[0xbe] ^= 1;
+
+	b.data[sig + 0x86 + 320] ^= 1; /* QE REPORTDATA */
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "qe-report-signature", CVM_CHECK_FAIL);
+	assert_check(&r, "qe-binding", CVM_CHECK_FAIL);
+	assert_check(&r, "quote-signature", CVM_CHECK_PASS);
+	b.data[sig + 0x86 + 320] ^= 1;
+
+	b.data[sig + 0x40 + 10] ^= 1; /* attestation key */
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "quote-signature", CVM_CHECK_FAIL);
+	assert_check(&r, "qe-binding", CVM_CHECK_FAIL);
+	b.data[sig + 0x40 + 10] ^= 1;
+
+	b.data[sig + 0x86 + 384 + 5] ^= 1; /* QE report signature */
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "qe-report-signature", CVM_CHECK_FAIL);
+	b.data[sig + 0x86 + 384 + 5] ^= 1;
+
+	verify_blob(v, &b, &o, &r);
+	assert_true(cvm_verify_result_ok(&r));
+	cvm_verifier_free(v);
+}
+
+static void tdx_pck_chain_time_is_enforced(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob b;
+	load(TRUSTEE "tdx/tdx_quote_5.dat", &b); /* PCK from 2024-03-18 */
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2023-06-20T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "pck-chain", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "pck-chain", "not valid before 2024-03-18");
+	cvm_verifier_free(v);
+}
+
+static void tdx_random_report_dat_is_rejected(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob b;
+	load(GOTDX "report.dat", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "parse", CVM_CHECK_FAIL);
+	assert_false(cvm_verify_result_ok(&r));
+	cvm_verifier_free(v);
+}
+
+static void add_collateral_file(struct cvm_verifier *v, const char *rel)
+{
+	static struct blob b;
+	load(rel, &b);
+	struct cvm_error err;
+	int rc = cvm_verifier_add_collateral(v, b.data, b.len, rel, &err);
+	if (rc < 0)
+		print_message("# %s\n", err.msg);
+	assert_true(rc > 0);
+}
+
+static void tdx_go_tdx_guest_collateral_verifies_for_quote4(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	add_collateral_file(v, GOTDX "sample_tcbInfo_response");
+	add_collateral_file(v, GOTDX "sample_qeIdentity_response");
+	add_collateral_file(v, GOTDX "tcbInfoIssuerChain.pem");
+	add_collateral_file(v, GOTDX "rootcrl.der");
+	add_collateral_file(v, GOTDX "pckcrl");
+	static struct blob b;
+	load(TRUSTEE "tdx/tdx_quote_4.dat", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2023-06-20T00:00:00Z");
+	o.allow_debug = true;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "crl", CVM_CHECK_PASS);
+	assert_check(&r, "collateral-signer", CVM_CHECK_PASS);
+	assert_check(&r, "tcb-info-signature", CVM_CHECK_PASS);
+	assert_check(&r, "tcb-info", CVM_CHECK_PASS);
+	assert_check(&r, "tcb-status", CVM_CHECK_PASS);
+	assert_string_equal(r.tcb_status, "UpToDate");
+	assert_check(&r, "qe-identity-signature", CVM_CHECK_PASS);
+	assert_check(&r, "qe-identity", CVM_CHECK_PASS);
+	assert_true(cvm_verify_result_ok(&r));
+
+	/* Two years later: the collateral and the CRLs are stale, the TCB signer expired. */
+	o.time = at("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "crl", CVM_CHECK_FAIL);
+	assert_check(&r, "collateral-signer", CVM_CHECK_FAIL);
+	assert_check(&r, "tcb-info-signature", CVM_CHECK_PASS);
+	assert_check(&r, "tcb-info", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "tcb-info", "2023-07-18");
+	cvm_verifier_free(v);
+}
+
+static void tdx_trustee_collateral_signatures_verify_for_quote6(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	add_collateral_file(v, TRUSTEE "tdx/tcbInfo.json");
+	add_collateral_file(v, TRUSTEE "tdx/enclaveIdentity.json");
+	add_collateral_file(v, GOTDX "intel_sgx_tcb_signing_cert_from_test_headers.pem");
+	static struct blob b;
+	load(TRUSTEE "tdx/tdx_quote_6.dat", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-11-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "tcb-info-signature", CVM_CHECK_PASS);
+	assert_check(&r, "qe-identity-signature", CVM_CHECK_PASS);
+	assert_check(&r, "tcb-info", CVM_CHECK_PASS);
+	assert_check(&r, "qe-identity", CVM_CHECK_PASS);
+	assert_check(&r, "tdx-module", CVM_CHECK_PASS);
+	/* PCESVN 11 < 13: the platform is OutOfDate; reported, refused only when required. */
+	assert_string_equal(r.tcb_status, "OutOfDate");
+	assert_check(&r, "tcb-status", CVM_CHECK_PASS);
+	/* The only TCB Signing certificate in the vectors expired 2025-05-21. */
+	assert_check(&r, "collateral-signer", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "collateral-signer", "expired at 2025-05-21");
+	o.require_uptodate = true;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "tcb-status", CVM_CHECK_FAIL);
+	/* A tampered document no longer verifies. */
+	static struct blob doc;
+	load(TRUSTEE "tdx/tcbInfo.json", &doc);
+	char *p = memmem(doc.data, doc.len, "\"pceId\":\"0000\"", 14);
+	assert_non_null(p);
+	p[10] = '1';
+	assert_true(cvm_verifier_add_collateral(v, doc.data, doc.len, "tampered", NULL) > 0);
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "tcb-info-signature", CVM_CHECK_FAIL);
+	cvm_verifier_free(v);
+}
+
+static void tdx_expectations_and_policy(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob b;
+	load(TRUSTEE "tdx/tdx_quote_5.dat", &b);
+	struct cvm_tdx_quote q;
+	assert_int_equal(cvm_tdx_quote_parse(b.data, b.len, &q, NULL), 0);
+	struct cvm_measurement m;
+	memset(&m, 0, sizeof(m));
+	m.tee = CVM_TEE_TDX;
+	m.digest_len = 48;
+	memcpy(m.digest, q.body.mrtd, 48);
+	m.has_td_fields = true;
+	m.td_attributes = 0x10000000;
+	m.xfam = 0x642e7;
+	memcpy(m.mrconfigid, q.body.mrconfigid, 48);
+	memcpy(m.mrowner, q.body.mrowner, 48);
+	memcpy(m.mrownerconfig, q.body.mrownerconfig, 48);
+	m.rtmr_known[0] = true;
+	memcpy(m.rtmr[0], q.body.rtmr[0], 48);
+	m.rtmr_known[2] = true;
+	memset(m.rtmr[2], 0xab, 48);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	o.expect = &m;
+	o.has_min_tee_tcb_svn = true;
+	memcpy(o.min_tee_tcb_svn, q.body.tee_tcb_svn, 16);
+	assert_int_equal(cvm_verify_tdx(v, &q, &o, &r, NULL), 0);
+	assert_check(&r, "mrtd", CVM_CHECK_PASS);
+	assert_check(&r, "td-attributes", CVM_CHECK_PASS);
+	assert_check(&r, "xfam", CVM_CHECK_PASS);
+	assert_check(&r, "mrconfigid", CVM_CHECK_PASS);
+	assert_check(&r, "rtmr0", CVM_CHECK_PASS);
+	assert_check(&r, "rtmr2", CVM_CHECK_FAIL);
+	assert_check(&r, "min-tee-tcb-svn", CVM_CHECK_PASS);
+	assert_null(cvm_verify_result_find(&r, "rtmr1"));
+	o.min_tee_tcb_svn[2]++;
+	m.rtmr_known[2] = false;
+	assert_int_equal(cvm_verify_tdx(v, &q, &o, &r, NULL), 0);
+	assert_check(&r, "min-tee-tcb-svn", CVM_CHECK_FAIL);
+	m.tee = CVM_TEE_SNP;
+	o.min_tee_tcb_svn[2]--;
+	assert_int_equal(cvm_verify_tdx(v, &q, &o, &r, NULL), 0);
+	assert_check(&r, "mrtd", CVM_CHECK_FAIL);
+	cvm_verifier_free(v);
+}
+
+static void tdx_certificate_cache_stays_bounded(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob b, orig;
+	load(TRUSTEE "tdx/tdx_quote_4.dat", &orig);
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *end = memmem(orig.data, orig.len, "-----END CERTIFICATE-----", 25);
+	assert_non_null(end);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	o.allow_debug = true;
+	/* 320 quotes whose PCK certificates differ in one signature character: all distinct. */
+	size_t peak = 0;
+	for (int i = 0; i < 320; i++) {
+		b = orig;
+		char *c = (char *)b.data + (end - (char *)orig.data) - 20 - (i / 64) * 3;
+		if (*c == '\n')
+			c--;
+		*c = b64[(strchr(b64, *c) - b64 + 1 + i % 63) % 64];
+		verify_blob(v, &b, &o, &r);
+		assert_false(cvm_verify_result_ok(&r));
+		peak = v->ncerts > peak ? v->ncerts : peak;
+	}
+	assert_true(peak >= 10 + CVM_VERIFIER_EVIDENCE_CERTS_MAX); /* the trim did run */
+	assert_true(v->ncerts < 10 + CVM_VERIFIER_EVIDENCE_CERTS_MAX + 3);
+	verify_blob(v, &orig, &o, &r);
+	assert_true(cvm_verify_result_ok(&r));
+	cvm_verifier_free(v);
+}
+
+static void time_parser_reads_rfc3339(void **state)
+{
+	(void)state;
+	time_t t;
+	assert_int_equal(cvm_time_parse_rfc3339("2025-06-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, 1748736000);
+	assert_int_equal(cvm_time_parse_rfc3339("2025-06-01T02:00:00+02:00", &t), 0);
+	assert_int_equal(t, 1748736000);
+	assert_int_equal(cvm_time_parse_rfc3339("2025-06-01", &t), 0);
+	assert_int_equal(t, 1748736000);
+	assert_int_equal(cvm_time_parse_rfc3339("2025-06-01T00:00:00", &t), -EINVAL);
+	assert_int_equal(cvm_time_parse_rfc3339("yesterday", &t), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(go_sev_guest_report_is_genuine_but_debug_is_refused),
+		cmocka_unit_test(virtee_milan_report_is_valid_from_hex_text),
+		cmocka_unit_test(virtee_flipped_vcek_byte40_fails_the_chain),
+		cmocka_unit_test(virtee_report_byte21_bit7_fails_the_signature),
+		cmocka_unit_test(trustee_report_valid_and_its_bit_flips_fail_the_right_check),
+		cmocka_unit_test(trustee_vlek_expired_now_valid_in_june_2025),
+		cmocka_unit_test(edited_vceks_parse_but_fail_the_chain),
+		cmocka_unit_test(milan_vcek_does_not_chain_to_genoa),
+		cmocka_unit_test(turin_vcek_chains_to_the_turin_ark),
+		cmocka_unit_test(bundled_roots_are_self_signed_pss),
+		cmocka_unit_test(user_copies_of_roots_are_deduplicated),
+		cmocka_unit_test(policy_checks_smt_and_min_tcb),
+		cmocka_unit_test(snp_expectations_match_field_by_field),
+		cmocka_unit_test(nonzero_unsigned_trailer_fails),
+		cmocka_unit_test(missing_certificate_is_a_failed_check),
+		cmocka_unit_test(truncated_padded_and_flipped_reports_never_pass),
+		cmocka_unit_test(batch_reuses_cached_issuer_links),
+		cmocka_unit_test(tdx_v4_debug_quote_genuine_but_debug_refused),
+		cmocka_unit_test(tdx_v5_and_quote6_are_valid),
+		cmocka_unit_test(tdx_bit_flips_fail_the_right_check),
+		cmocka_unit_test(tdx_pck_chain_time_is_enforced),
+		cmocka_unit_test(tdx_random_report_dat_is_rejected),
+		cmocka_unit_test(tdx_go_tdx_guest_collateral_verifies_for_quote4),
+		cmocka_unit_test(tdx_trustee_collateral_signatures_verify_for_quote6),
+		cmocka_unit_test(tdx_expectations_and_policy),
+		cmocka_unit_test(tdx_certificate_cache_stays_bounded),
+		cmocka_unit_test(time_parser_reads_rfc3339),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
