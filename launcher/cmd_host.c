@@ -1,12 +1,114 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cvmkit host: not built yet (placeholder owned by the issue that builds it). */
+/* cvmkit host: what this host's KVM offers for confidential VMs (VM types, guest_memfd, ...). */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cvmkit/kvm.h>
+
 #include "launcher/cli.h"
+
+static void usage(void)
+{
+	printf("usage: cvmkit host [--json]\n"
+	       "\n"
+	       "Report what this host's KVM offers: API version, VM types (default, SEV-SNP, TDX),\n"
+	       "guest_memfd and its flags, memory attributes, pre-fault, memory-fault exits.\n"
+	       "\n"
+	       "  --json      machine-readable output\n"
+	       "  -h, --help  this help\n");
+}
+
+static const unsigned long vm_types[] = {0, 1, 2, 3, 4, 5};
+
+static int print_json(const struct cvm_kvm_caps *c)
+{
+	json_object *root = json_object_new_object();
+	json_object *types = json_object_new_array();
+	char hex[32];
+	json_object_object_add(root, "api_version", json_object_new_int(c->api_version));
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)c->vm_types);
+	json_object_object_add(root, "vm_types_mask", json_object_new_string(hex));
+	for (size_t i = 0; i < sizeof(vm_types) / sizeof(vm_types[0]); i++)
+		if (c->vm_types & (1ull << vm_types[i]))
+			json_object_array_add(types,
+					      json_object_new_string(cvm_kvm_vm_type_name(vm_types[i])));
+	json_object_object_add(root, "vm_types", types);
+	json_object_object_add(root, "sev_snp", json_object_new_boolean((c->vm_types >> 4) & 1));
+	json_object_object_add(root, "tdx", json_object_new_boolean((c->vm_types >> 5) & 1));
+	json_object_object_add(root, "user_memory2", json_object_new_boolean(c->user_memory2 > 0));
+	json_object_object_add(root, "guest_memfd", json_object_new_boolean(c->guest_memfd > 0));
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)c->guest_memfd_flags);
+	json_object_object_add(root, "guest_memfd_flags", json_object_new_string(hex));
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)c->memory_attributes);
+	json_object_object_add(root, "memory_attributes", json_object_new_string(hex));
+	json_object_object_add(root, "pre_fault_memory",
+			       json_object_new_boolean(c->pre_fault_memory > 0));
+	json_object_object_add(root, "memory_fault_info",
+			       json_object_new_boolean(c->memory_fault_info > 0));
+	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return CLI_OK;
+}
+
+static const char *yes_no(int v)
+{
+	return v > 0 ? "yes" : "no";
+}
+
+static int print_text(const struct cvm_kvm_caps *c)
+{
+	printf("KVM API version:      %d\n", c->api_version);
+	printf("VM types:             0x%llx (", (unsigned long long)c->vm_types);
+	const char *sep = "";
+	for (size_t i = 0; i < sizeof(vm_types) / sizeof(vm_types[0]); i++)
+		if (c->vm_types & (1ull << vm_types[i])) {
+			printf("%s%s", sep, cvm_kvm_vm_type_name(vm_types[i]));
+			sep = ", ";
+		}
+	printf(")\n");
+	printf("SEV-SNP VMs:          %s\n", yes_no((int)((c->vm_types >> 4) & 1)));
+	printf("TDX VMs:              %s\n", yes_no((int)((c->vm_types >> 5) & 1)));
+	printf("USER_MEMORY_REGION2:  %s\n", yes_no(c->user_memory2));
+	printf("guest_memfd:          %s (flags 0x%llx:%s%s)\n", yes_no(c->guest_memfd),
+	       (unsigned long long)c->guest_memfd_flags,
+	       c->guest_memfd_flags & 1 ? " MMAP" : "", c->guest_memfd_flags & 2 ? " INIT_SHARED" : "");
+	printf("memory attributes:    0x%llx%s\n", (unsigned long long)c->memory_attributes,
+	       c->memory_attributes & 8 ? " (PRIVATE)" : " (no private memory)");
+	printf("pre-fault memory:     %s%s\n", yes_no(c->pre_fault_memory),
+	       c->pre_fault_memory > 0 ? "" : " (KVM_PRE_FAULT_MEMORY: shadow paging or not built)");
+	printf("memory fault exits:   %s\n", yes_no(c->memory_fault_info));
+	return CLI_OK;
+}
 
 int cmd_host(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	(void)ctx;
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "cvmkit host: not available in this build yet\n");
-	return CLI_FAIL;
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool json = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'h': usage(); return CLI_OK;
+		default:
+			return cli_usage_error("host", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("host", "unexpected argument '%s'", argv[optind]);
+	struct cvm_kvm_caps caps;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	if (cvm_kvm_probe(cvm_kvm_seam_real(), &caps, &err))
+		return cli_fail("host", &err);
+	return json ? print_json(&caps) : print_text(&caps);
 }

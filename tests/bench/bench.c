@@ -25,10 +25,13 @@ struct bench_case {
 
 static const struct bench_case cases[] = {
 	{"snp-measure 4M fw+10M kernel+50M initrd, 4 vCPUs", bench_snp_measure},
+	{"  same, initrd 200 MiB", bench_snp_measure_200m_initrd},
+	{"  same, 512 vCPUs", bench_snp_measure_512_vcpus},
 	{"snp-matrix 64 vCPU counts x 5 models", bench_snp_matrix},
 	{"tdx-mrtd Debian OVMF.fd", bench_tdx_mrtd},
 	{"launch default VM 64 MiB", bench_launch_64m},
 	{"launch default VM 1 GiB", bench_launch_1g},
+	{"launch default VM 4 GiB", bench_launch_4g},
 	{"launch default VM 16 GiB", bench_launch_16g},
 	{"verify SNP reports (batch)", bench_verify_snp},
 	{"verify TDX quotes (batch)", bench_verify_tdx},
@@ -118,6 +121,11 @@ static int write_random_file(const char *path, size_t size, const uint8_t *tail,
 		return -1;
 	}
 	return fclose(f);
+}
+
+int bench_random_file(const char *path, size_t size)
+{
+	return write_random_file(path, size, NULL, 0);
 }
 
 static int make_inputs(struct bench_env *env)

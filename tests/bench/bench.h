@@ -45,15 +45,19 @@ void bench_note(struct bench_result *r, const char *fmt, ...) __attribute__((for
 
 /* Cases */
 void bench_snp_measure(const struct bench_env *env, struct bench_result *r);
+void bench_snp_measure_200m_initrd(const struct bench_env *env, struct bench_result *r);
+void bench_snp_measure_512_vcpus(const struct bench_env *env, struct bench_result *r);
 void bench_snp_matrix(const struct bench_env *env, struct bench_result *r);
 void bench_tdx_mrtd(const struct bench_env *env, struct bench_result *r);
 void bench_launch_64m(const struct bench_env *env, struct bench_result *r);
 void bench_launch_1g(const struct bench_env *env, struct bench_result *r);
+void bench_launch_4g(const struct bench_env *env, struct bench_result *r);
 void bench_launch_16g(const struct bench_env *env, struct bench_result *r);
 void bench_verify_snp(const struct bench_env *env, struct bench_result *r);
 void bench_verify_tdx(const struct bench_env *env, struct bench_result *r);
 
 /* Helpers for cases */
 int bench_run_command(char *const argv[]); /* fork/exec with stdout to /dev/null; exit status */
+int bench_random_file(const char *path, size_t size); /* size random bytes */
 
 #endif

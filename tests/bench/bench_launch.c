@@ -179,6 +179,11 @@ void bench_launch_1g(const struct bench_env *env, struct bench_result *r)
 	bench_launch(env, r, GIB);
 }
 
+void bench_launch_4g(const struct bench_env *env, struct bench_result *r)
+{
+	bench_launch(env, r, 4 * GIB);
+}
+
 void bench_launch_16g(const struct bench_env *env, struct bench_result *r)
 {
 	bench_launch(env, r, 16 * GIB);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -15,6 +16,8 @@
 
 struct snp_ctx {
 	const struct bench_env *env;
+	const char *initrd_path;
+	uint32_t vcpus;
 	struct cvm_file fw, kernel, initrd; /* for the floor */
 };
 
@@ -24,11 +27,11 @@ static int snp_measure_once(void *arg)
 	struct cvm_policy p;
 	cvm_policy_init(&p);
 	p.tee = CVM_TEE_SNP;
-	p.cpus.count = 4;
+	p.cpus.count = c->vcpus;
 	p.cpus.model = (char *)"EPYC-Milan";
 	p.firmware.path = (char *)c->env->firmware;
 	p.boot.kernel = (char *)c->env->kernel;
-	p.boot.initrd = (char *)c->env->initrd;
+	p.boot.initrd = (char *)c->initrd_path;
 	p.boot.cmdline = (char *)"console=ttyS0";
 	struct cvm_error err;
 	struct cvm_firmware *fw = NULL;
@@ -61,21 +64,22 @@ static int snp_floor_once(void *arg)
 
 static int snp_reference_once(void *arg)
 {
-	struct snp_ctx *c = arg;
+	const struct snp_ctx *c = arg;
 	char *argv[] = {(char *)"python3", (char *)c->env->snp_measure, (char *)"--mode", (char *)"snp",
 			(char *)"--vcpus", (char *)"4", (char *)"--vcpu-type", (char *)"EPYC-Milan",
 			(char *)"--ovmf", (char *)c->env->firmware, (char *)"--kernel",
-			(char *)c->env->kernel, (char *)"--initrd", (char *)c->env->initrd,
+			(char *)c->env->kernel, (char *)"--initrd", (char *)c->initrd_path,
 			(char *)"--append", (char *)"console=ttyS0", NULL};
 	return bench_run_command(argv);
 }
 
-void bench_snp_measure(const struct bench_env *env, struct bench_result *r)
+static void snp_measure_case(const struct bench_env *env, struct bench_result *r,
+			     const char *initrd, uint32_t vcpus, bool reference)
 {
-	struct snp_ctx c = {.env = env};
+	struct snp_ctx c = {.env = env, .initrd_path = initrd, .vcpus = vcpus};
 	struct cvm_error err;
 	if (cvm_file_open(env->firmware, &c.fw, &err) || cvm_file_open(env->kernel, &c.kernel, &err) ||
-	    cvm_file_open(env->initrd, &c.initrd, &err)) {
+	    cvm_file_open(initrd, &c.initrd, &err)) {
 		r->skipped = true;
 		bench_note(r, "%s", cvm_error_message(&err));
 		return;
@@ -87,20 +91,49 @@ void bench_snp_measure(const struct bench_env *env, struct bench_result *r)
 		r->skipped = true;
 		bench_note(r, "cvm_snp_measure failed");
 	}
-	bench_note(r, "floor: one thread of OpenSSL SHA-256 over kernel+initrd and SHA-384 over the "
-		      "firmware, files already mapped; cvmkit: load firmware, plan, hash (threads), chain");
-	if (env->snp_measure) {
+	if (!reference) {
+		bench_note(r, "same floor as above");
+	} else if (env->snp_measure) {
+		bench_note(r, "floor: one thread of OpenSSL SHA-256 over kernel+initrd and SHA-384 over "
+			      "the firmware, files already mapped; cvmkit: load firmware, plan, hash "
+			      "(threads), chain");
 		double ref = bench_median(snp_reference_once, &c, env->reps < 3 ? env->reps : 3);
 		if (ref > 0)
 			r->reference_s = ref;
 		else
 			bench_note(r, "sev-snp-measure at %s failed to run", env->snp_measure);
 	} else {
-		bench_note(r, "sev-snp-measure: not run (set SNP_MEASURE=path/to/sev-snp-measure.py)");
+		bench_note(r, "floor: one thread of OpenSSL SHA-256 over kernel+initrd and SHA-384 over "
+			      "the firmware, files already mapped; cvmkit: load firmware, plan, hash "
+			      "(threads), chain; sev-snp-measure: not run (set "
+			      "SNP_MEASURE=path/to/sev-snp-measure.py)");
 	}
 	cvm_file_close(&c.fw);
 	cvm_file_close(&c.kernel);
 	cvm_file_close(&c.initrd);
+}
+
+void bench_snp_measure(const struct bench_env *env, struct bench_result *r)
+{
+	snp_measure_case(env, r, env->initrd, 4, true);
+}
+
+void bench_snp_measure_512_vcpus(const struct bench_env *env, struct bench_result *r)
+{
+	snp_measure_case(env, r, env->initrd, 512, false);
+}
+
+void bench_snp_measure_200m_initrd(const struct bench_env *env, struct bench_result *r)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/initrd-200m.img", env->dir);
+	if (bench_random_file(path, 200u << 20)) {
+		r->skipped = true;
+		bench_note(r, "cannot write %s", path);
+		return;
+	}
+	snp_measure_case(env, r, path, 4, false);
+	unlink(path);
 }
 
 static int matrix_once(void *arg)

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The generic KVM layer: the ioctl seam, one thin wrapper per command, host capabilities, and a
+ * VM with guest_memfd-backed memory, vCPUs, the pre-fault loop and a run loop.  The KVM launch
+ * backends (default VM here, SNP in sev/snp_kvm.c, TDX in tdx/tdx_kvm.c) are built on it.
+ *
+ * Every system call that touches KVM goes through one seam (struct cvm_kvm_seam): on a real host
+ * it is open/ioctl/mmap; tests substitute a recorder that checks the exact command sequence and
+ * injects failures.  Wrappers zero their struct, retry EINTR (except where EINTR is the signal of
+ * a cancellation: KVM_RUN and the pre-fault loop) and return 0 (or a value) or -errno.
+ *
+ * Ownership: a struct cvm_kvm_vm owns every descriptor and mapping it created (the /dev/kvm fd,
+ * the VM fd, each vCPU fd and its kvm_run mapping, each guest_memfd and its mappings);
+ * cvm_kvm_vm_free() closes and unmaps them all (NULL is fine).  Callers may read the fds but
+ * must not close them; dup() one to keep it past cvm_kvm_vm_free().
+ */
+#ifndef CVMKIT_KVM_H
+#define CVMKIT_KVM_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cvmkit/error.h>
+#include <cvmkit/plan.h>
+#include <cvmkit/policy.h>
+
+/* ---- The seam --------------------------------------------------------------------------- */
+
+/* Every callback returns a value >= 0 (fd, ioctl result) or a negative errno. */
+struct cvm_kvm_ops {
+	int (*open)(void *ctx, const char *path, int flags);
+	int (*close)(void *ctx, int fd);
+	/* arg is an integer or a pointer cast to unsigned long, as for ioctl(2). One call: no retry. */
+	int (*ioctl)(void *ctx, int fd, unsigned long request, unsigned long arg);
+	/* Map len bytes of fd (-1 with MAP_ANONYMOUS in flags) at offset 0; *out only on success. */
+	int (*mmap)(void *ctx, size_t len, int prot, int flags, int fd, void **out);
+	int (*munmap)(void *ctx, void *addr, size_t len);
+};
+
+struct cvm_kvm_seam {
+	const struct cvm_kvm_ops *ops;
+	void *ctx;
+};
+
+/* The seam of a real host: open(2), close(2), ioctl(2), mmap(2), munmap(2). */
+const struct cvm_kvm_seam *cvm_kvm_seam_real(void);
+
+/* ---- Thin wrappers (one per command) --------------------------------------------------- */
+
+int cvm_kvm_ioctl(const struct cvm_kvm_seam *s, int fd, unsigned long req, unsigned long arg);
+int cvm_kvm_check_extension(const struct cvm_kvm_seam *s, int fd, long cap);
+int cvm_kvm_create_guest_memfd(const struct cvm_kvm_seam *s, int vm_fd, uint64_t size,
+			       uint64_t flags);
+int cvm_kvm_set_memory_region2(const struct cvm_kvm_seam *s, int vm_fd, uint32_t slot,
+			       uint32_t flags, uint64_t gpa, uint64_t size, void *uaddr,
+			       int gmem_fd, uint64_t gmem_offset);
+int cvm_kvm_set_memory_attributes(const struct cvm_kvm_seam *s, int vm_fd, uint64_t gpa,
+				  uint64_t size, uint64_t attributes);
+/* KVM_MEMORY_ENCRYPT_OP for SEV/SNP: *fw_error gets kvm_sev_cmd.error (also on failure). */
+int cvm_kvm_sev_op(const struct cvm_kvm_seam *s, int vm_fd, uint32_t id, void *data,
+		   uint32_t *fw_error);
+/* KVM_MEMORY_ENCRYPT_OP for TDX on a VM or vCPU fd: *hw_error gets the SEAMCALL status. */
+int cvm_kvm_tdx_op(const struct cvm_kvm_seam *s, int fd, uint32_t id, uint32_t flags,
+		   uint64_t data, uint64_t *hw_error);
+
+/* ---- Host capabilities ------------------------------------------------------------------ */
+
+struct cvm_kvm_caps {
+	int api_version;
+	uint64_t vm_types;           /* KVM_CAP_VM_TYPES: bit n = KVM_CREATE_VM type n */
+	int user_memory2;
+	int memory_fault_info;
+	uint64_t memory_attributes;  /* supported attribute bits (PRIVATE = 1 << 3) */
+	int guest_memfd;
+	int pre_fault_memory;
+	uint64_t guest_memfd_flags;  /* KVM_CAP_GUEST_MEMFD_FLAGS: MMAP = 1, INIT_SHARED = 2 */
+};
+
+/* Open /dev/kvm through the seam, read API version and capabilities, close it. */
+int cvm_kvm_probe(const struct cvm_kvm_seam *s, struct cvm_kvm_caps *out, struct cvm_error *err);
+
+/* "default", "sw-protected", "sev", "sev-es", "sev-snp", "tdx" */
+const char *cvm_kvm_vm_type_name(unsigned long type);
+
+/* ---- A VM ------------------------------------------------------------------------------- */
+
+/* One guest_memfd-backed memory region and its memslot. */
+struct cvm_kvm_region {
+	const char *name;      /* "ram-low", "ram-high", "firmware" */
+	uint64_t gpa, size;
+	uint32_t slot;
+	int gmem_fd;           /* owned */
+	uint8_t *gmem_map;     /* MMAP|INIT_SHARED mapping of the guest_memfd (default VM) or NULL */
+	uint8_t *shared;       /* separate shared backing (SNP/TDX) or NULL */
+	bool private_attr;     /* KVM_MEMORY_ATTRIBUTE_PRIVATE was set over the whole region */
+};
+
+#define CVM_KVM_MAX_REGIONS 4
+
+/* Result of a pre-fault pass. */
+struct cvm_kvm_prefault_result {
+	uint64_t requested;    /* bytes asked for */
+	uint64_t done;         /* bytes KVM reported as processed */
+	bool skipped;          /* best-effort and KVM said EOPNOTSUPP */
+	char note[160];        /* why it was skipped, or "" */
+	uint32_t threads;      /* vCPU threads used */
+};
+
+struct cvm_kvm_vm {
+	const struct cvm_kvm_seam *seam;
+	int kvm_fd, vm_fd;
+	unsigned long type;
+	struct cvm_kvm_caps caps;
+	size_t run_size;
+	uint32_t nvcpus;
+	int *vcpu_fds;                 /* owned, nvcpus entries */
+	struct kvm_run **runs;         /* owned mappings */
+	struct cvm_kvm_region regions[CVM_KVM_MAX_REGIONS];
+	size_t nregions;
+	volatile sig_atomic_t *cancel; /* optional: non-zero cancels loops at the next EINTR */
+};
+
+/*
+ * Open /dev/kvm, check the API version and that the host offers the VM type (else -EOPNOTSUPP:
+ * "SEV-SNP VMs are not supported by this host's KVM (KVM_CAP_VM_TYPES = 0x1)"), create the VM.
+ */
+int cvm_kvm_vm_create(const struct cvm_kvm_seam *s, unsigned long type,
+		      volatile sig_atomic_t *cancel, struct cvm_kvm_vm **out,
+		      struct cvm_error *err);
+void cvm_kvm_vm_free(struct cvm_kvm_vm *vm);
+
+/*
+ * Guest memory: RAM [0, min(mem, 3 GiB)), the rest from 4 GiB, and a firmware region
+ * [4 GiB - fw_size, 4 GiB) when fw_size > 0, each one guest_memfd + one memslot.  With
+ * private_mem (SNP/TDX) the guest_memfds have no flags, a separate anonymous shared backing is
+ * the slot's userspace_addr and every region is made PRIVATE; otherwise the guest_memfd is created
+ * MMAP|INIT_SHARED and mapped (region.gmem_map) so the loader writes into it directly.
+ */
+int cvm_kvm_vm_add_memory(struct cvm_kvm_vm *vm, uint64_t mem_size, uint64_t fw_size,
+			  bool private_mem, struct cvm_error *err);
+
+/* The region holding [gpa, gpa + size) entirely, or NULL. */
+const struct cvm_kvm_region *cvm_kvm_vm_find_region(const struct cvm_kvm_vm *vm, uint64_t gpa,
+						    uint64_t size);
+
+/* Create n vCPUs (ids 0..n-1) and map their kvm_run areas. */
+int cvm_kvm_vm_create_vcpus(struct cvm_kvm_vm *vm, uint32_t n, struct cvm_error *err);
+
+/* KVM_SET_SREGS + KVM_SET_REGS of vCPU idx from a plan's reset state. */
+int cvm_kvm_vcpu_set_reset(struct cvm_kvm_vm *vm, uint32_t idx, const struct cvm_vcpu_reset *r,
+			   struct cvm_error *err);
+
+/*
+ * The pre-fault loop of DESIGN.md over [gpa, gpa + size): progress -> again; EINTR/EAGAIN ->
+ * again unless cancelled; EOPNOTSUPP -> error when mode is REQUIRED, a reported skip when
+ * BEST_EFFORT; EINVAL/ENOENT/EFAULT/EIO (and anything else) -> error naming the range.  Ranges
+ * of at least 256 MiB are split across the VM's vCPUs, one thread each.  *res accumulates.
+ */
+int cvm_kvm_prefault(struct cvm_kvm_vm *vm, uint64_t gpa, uint64_t size,
+		     enum cvm_prefault_mode mode, struct cvm_kvm_prefault_result *res,
+		     struct cvm_error *err);
+
+/* ---- Run loop --------------------------------------------------------------------------- */
+
+enum cvm_kvm_stop {
+	CVM_KVM_STOP_HLT,
+	CVM_KVM_STOP_SHUTDOWN,
+	CVM_KVM_STOP_CANCELLED, /* the cancel flag was set (signal, timeout) */
+	CVM_KVM_STOP_LIMIT,     /* the callback asked to stop */
+};
+
+/* One port write of the guest (KVM_EXIT_IO, direction out). */
+struct cvm_kvm_io {
+	uint16_t port;
+	uint8_t size;   /* 1, 2 or 4 */
+	uint32_t count;
+	const uint8_t *data; /* size * count bytes, valid during the callback */
+};
+
+/* Called for every port write; return false to stop the run. */
+typedef bool (*cvm_kvm_io_fn)(void *ctx, const struct cvm_kvm_io *io);
+
+struct cvm_kvm_run_result {
+	enum cvm_kvm_stop stop;
+	uint64_t exits;
+	uint64_t io_exits;
+};
+
+/*
+ * Run vCPU idx until HLT, shutdown, cancellation or the callback says stop.  Port reads return
+ * 0xff bytes.  MMIO, KVM_EXIT_MEMORY_FAULT (reported with GPA, size, private/shared), internal
+ * errors and failed entries are errors.
+ */
+int cvm_kvm_run(struct cvm_kvm_vm *vm, uint32_t idx, cvm_kvm_io_fn on_io, void *ctx,
+		struct cvm_kvm_run_result *out, struct cvm_error *err);
+
+/* ---- KVM launch backends (the plan executors that issue the ioctls) ---------------------- */
+
+/*
+ * Context of a KVM backend: set seam/cancel/policy before cvm_plan_execute; begin creates the VM
+ * (ctx->vm, owned by the context until cvm_kvm_backend_release).  prefault honours the policy's
+ * prefault mode and ranges (no ranges: all RAM).
+ */
+struct cvm_kvm_backend_ctx {
+	const struct cvm_kvm_seam *seam;
+	volatile sig_atomic_t *cancel;
+	const struct cvm_policy *policy;
+	struct cvm_kvm_vm *vm;
+	struct cvm_kvm_prefault_result prefault;
+	void *staging;        /* SNP: page-aligned shared staging buffer (owned) */
+	size_t staging_len;
+	uint64_t loaded_bytes;
+	uint64_t fw_size;     /* firmware region size (set by begin from the plan) */
+};
+
+/* Close the VM and free what the context owns (the context struct stays the caller's). */
+void cvm_kvm_backend_release(struct cvm_kvm_backend_ctx *ctx);
+
+const struct cvm_backend_ops *cvm_default_kvm_ops(void); /* launcher/launch_default.c */
+const struct cvm_backend_ops *cvm_snp_kvm_ops(void);     /* sev/snp_kvm.c */
+const struct cvm_backend_ops *cvm_tdx_kvm_ops(void);     /* tdx/tdx_kvm.c */
+
+/* Shared by the backends: the plan's firmware region size (ops flagged CVM_OP_FIRMWARE). */
+uint64_t cvm_kvm_plan_firmware_size(const struct cvm_plan *plan);
+
+/*
+ * Shared by the backends: copy an op's bytes (zero-filled to op->size) into the context's
+ * page-aligned shared staging buffer (grown as needed, owned by ctx); *out points into it.
+ */
+int cvm_kvm_backend_stage(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan_op *op,
+			  uint8_t **out, struct cvm_error *err);
+
+/* Shared by the backends: pre-fault the policy's ranges (or all RAM) per its mode. */
+int cvm_kvm_backend_prefault(struct cvm_kvm_backend_ctx *ctx, struct cvm_error *err);
+
+#endif

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The KVM uAPI cvmkit needs beyond Debian's 6.1 <linux/kvm.h> (private, not installed).
+ *
+ * Written from ../shared/spec/kvm-uapi.md (numbers, layouts, semantics); every struct size is
+ * pinned with _Static_assert and every ioctl number is checked against the spec's table.  Names
+ * carry a CVM_ / cvm_ prefix so they never collide with a newer system header.  The old basics
+ * (KVM_RUN, struct kvm_run, kvm_regs, kvm_sregs, kvm_cpuid_entry2) come from <linux/kvm.h>.
+ */
+#ifndef CVMKIT_KVM_UAPI_H
+#define CVMKIT_KVM_UAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/ioctl.h>
+#include <linux/kvm.h>
+
+/* ---- Capabilities (KVM_CHECK_EXTENSION), spec section 1 ------------------------------------ */
+#define CVM_KVM_CAP_USER_MEMORY2 231
+#define CVM_KVM_CAP_MEMORY_FAULT_INFO 232
+#define CVM_KVM_CAP_MEMORY_ATTRIBUTES 233
+#define CVM_KVM_CAP_GUEST_MEMFD 234
+#define CVM_KVM_CAP_VM_TYPES 235
+#define CVM_KVM_CAP_PRE_FAULT_MEMORY 236
+#define CVM_KVM_CAP_X86_APIC_BUS_CYCLES_NS 237
+#define CVM_KVM_CAP_GUEST_MEMFD_FLAGS 244
+
+/* ---- VM types (KVM_CREATE_VM argument), spec section 7 ------------------------------------- */
+#define CVM_KVM_X86_DEFAULT_VM 0
+#define CVM_KVM_X86_SW_PROTECTED_VM 1
+#define CVM_KVM_X86_SEV_VM 2
+#define CVM_KVM_X86_SEV_ES_VM 3
+#define CVM_KVM_X86_SNP_VM 4
+#define CVM_KVM_X86_TDX_VM 5
+
+/* ---- Memslots, spec section 2 -------------------------------------------------------------- */
+struct cvm_kvm_userspace_memory_region2 {
+	uint32_t slot; /* bits 16-31: address space id */
+	uint32_t flags;
+	uint64_t guest_phys_addr;
+	uint64_t memory_size;
+	uint64_t userspace_addr;
+	uint64_t guest_memfd_offset;
+	uint32_t guest_memfd;
+	uint32_t pad1;
+	uint64_t pad2[14];
+};
+_Static_assert(sizeof(struct cvm_kvm_userspace_memory_region2) == 160, "region2 is 160 bytes");
+
+#define CVM_KVM_MEM_LOG_DIRTY_PAGES (1u << 0)
+#define CVM_KVM_MEM_READONLY (1u << 1)
+#define CVM_KVM_MEM_GUEST_MEMFD (1u << 2)
+#define CVM_KVM_SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, struct cvm_kvm_userspace_memory_region2)
+
+/* ---- guest_memfd, spec section 3 ----------------------------------------------------------- */
+struct cvm_kvm_create_guest_memfd {
+	uint64_t size;
+	uint64_t flags;
+	uint64_t reserved[6];
+};
+_Static_assert(sizeof(struct cvm_kvm_create_guest_memfd) == 64, "create_guest_memfd is 64 bytes");
+
+#define CVM_GUEST_MEMFD_FLAG_MMAP (1ull << 0)
+#define CVM_GUEST_MEMFD_FLAG_INIT_SHARED (1ull << 1)
+#define CVM_KVM_CREATE_GUEST_MEMFD _IOWR(KVMIO, 0xd4, struct cvm_kvm_create_guest_memfd)
+
+/* ---- Memory attributes, spec section 4 ----------------------------------------------------- */
+struct cvm_kvm_memory_attributes {
+	uint64_t address;
+	uint64_t size;
+	uint64_t attributes;
+	uint64_t flags;
+};
+_Static_assert(sizeof(struct cvm_kvm_memory_attributes) == 32, "memory_attributes is 32 bytes");
+
+#define CVM_KVM_MEMORY_ATTRIBUTE_PRIVATE (1ull << 3)
+#define CVM_KVM_SET_MEMORY_ATTRIBUTES _IOW(KVMIO, 0xd2, struct cvm_kvm_memory_attributes)
+
+/* ---- Pre-fault (vCPU ioctl), spec section 5 ------------------------------------------------ */
+struct cvm_kvm_pre_fault_memory {
+	uint64_t gpa;  /* in/out */
+	uint64_t size; /* in/out: what is left */
+	uint64_t flags;
+	uint64_t padding[5];
+};
+_Static_assert(sizeof(struct cvm_kvm_pre_fault_memory) == 64, "pre_fault_memory is 64 bytes");
+
+#define CVM_KVM_PRE_FAULT_MEMORY _IOWR(KVMIO, 0xd5, struct cvm_kvm_pre_fault_memory)
+
+/* ---- KVM_EXIT_MEMORY_FAULT, spec section 6 ------------------------------------------------- */
+#define CVM_KVM_EXIT_MEMORY_FAULT 39
+#define CVM_KVM_MEMORY_EXIT_FLAG_PRIVATE (1ull << 3)
+
+/* The member of kvm_run's exit union for KVM_EXIT_MEMORY_FAULT (absent from the 6.1 header). */
+struct cvm_kvm_memory_fault {
+	uint64_t flags;
+	uint64_t gpa;
+	uint64_t size;
+};
+_Static_assert(sizeof(struct cvm_kvm_memory_fault) == 24, "memory_fault is 24 bytes");
+/* The exit union starts at byte 32 of struct kvm_run (its first member is hw). */
+_Static_assert(offsetof(struct kvm_run, hw) == 32, "kvm_run exit union at offset 32");
+
+/* ---- KVM_MEMORY_ENCRYPT_OP (SEV/SNP and TDX), spec section 8 ------------------------------- */
+/* The size field of this number is sizeof(unsigned long), not the size of a command struct. */
+#define CVM_KVM_MEMORY_ENCRYPT_OP _IOWR(KVMIO, 0xba, unsigned long)
+
+struct cvm_kvm_sev_cmd {
+	uint32_t id;
+	uint32_t pad0;
+	uint64_t data;
+	uint32_t error; /* out: PSP firmware error */
+	uint32_t sev_fd;
+};
+_Static_assert(sizeof(struct cvm_kvm_sev_cmd) == 24, "kvm_sev_cmd is 24 bytes");
+
+#define CVM_KVM_SEV_INIT2 22
+#define CVM_KVM_SEV_SNP_LAUNCH_START 100
+#define CVM_KVM_SEV_SNP_LAUNCH_UPDATE 101
+#define CVM_KVM_SEV_SNP_LAUNCH_FINISH 102
+
+struct cvm_kvm_sev_init {
+	uint64_t vmsa_features;
+	uint32_t flags;
+	uint16_t ghcb_version;
+	uint16_t pad1;
+	uint32_t pad2[8];
+};
+_Static_assert(sizeof(struct cvm_kvm_sev_init) == 48, "kvm_sev_init is 48 bytes");
+
+struct cvm_kvm_sev_snp_launch_start {
+	uint64_t policy;
+	uint8_t gosvw[16];
+	uint16_t flags;
+	uint8_t pad0[6];
+	uint64_t pad1[4];
+};
+_Static_assert(sizeof(struct cvm_kvm_sev_snp_launch_start) == 64, "snp_launch_start is 64 bytes");
+
+#define CVM_KVM_SEV_PAGE_TYPE_INVALID 0x0 /* v6.18+ */
+#define CVM_KVM_SEV_SNP_PAGE_TYPE_NORMAL 0x1
+#define CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO 0x3
+#define CVM_KVM_SEV_SNP_PAGE_TYPE_UNMEASURED 0x4
+#define CVM_KVM_SEV_SNP_PAGE_TYPE_SECRETS 0x5
+#define CVM_KVM_SEV_SNP_PAGE_TYPE_CPUID 0x6
+
+struct cvm_kvm_sev_snp_launch_update {
+	uint64_t gfn_start; /* in/out */
+	uint64_t uaddr;     /* in/out: 4 KiB aligned shared source */
+	uint64_t len;       /* in/out */
+	uint8_t type;
+	uint8_t pad0;
+	uint16_t flags;
+	uint32_t pad1;
+	uint64_t pad2[4];
+};
+_Static_assert(sizeof(struct cvm_kvm_sev_snp_launch_update) == 64, "snp_launch_update is 64 bytes");
+
+#define CVM_KVM_SEV_SNP_ID_BLOCK_SIZE 96
+#define CVM_KVM_SEV_SNP_ID_AUTH_SIZE 4096
+#define CVM_KVM_SEV_SNP_FINISH_DATA_SIZE 32
+
+struct cvm_kvm_sev_snp_launch_finish {
+	uint64_t id_block_uaddr;
+	uint64_t id_auth_uaddr;
+	uint8_t id_block_en;
+	uint8_t auth_key_en;
+	uint8_t vcek_disabled;
+	uint8_t host_data[CVM_KVM_SEV_SNP_FINISH_DATA_SIZE];
+	uint8_t pad0[3];
+	uint16_t flags;
+	uint64_t pad1[4];
+};
+_Static_assert(sizeof(struct cvm_kvm_sev_snp_launch_finish) == 88, "snp_launch_finish is 88 bytes");
+_Static_assert(offsetof(struct cvm_kvm_sev_snp_launch_finish, host_data) == 19, "host_data at 19");
+_Static_assert(offsetof(struct cvm_kvm_sev_snp_launch_finish, flags) == 54, "flags at 54");
+
+/* TDX sub-commands */
+#define CVM_KVM_TDX_CAPABILITIES 0
+#define CVM_KVM_TDX_INIT_VM 1
+#define CVM_KVM_TDX_INIT_VCPU 2
+#define CVM_KVM_TDX_INIT_MEM_REGION 3
+#define CVM_KVM_TDX_FINALIZE_VM 4
+#define CVM_KVM_TDX_GET_CPUID 5
+#define CVM_KVM_TDX_TERMINATE_VM 6 /* not in every 6.18 header: probe at runtime */
+
+struct cvm_kvm_tdx_cmd {
+	uint32_t id;
+	uint32_t flags;
+	uint64_t data;
+	uint64_t hw_error; /* out: SEAMCALL status; must be 0 on input */
+};
+_Static_assert(sizeof(struct cvm_kvm_tdx_cmd) == 24, "kvm_tdx_cmd is 24 bytes");
+
+/*
+ * The fixed parts of the TDX structs; a struct kvm_cpuid2 header (nent, padding) and its entries
+ * (struct kvm_cpuid_entry2, 40 bytes each) follow.  Spelled out rather than nesting the flexible
+ * struct kvm_cpuid2, which ISO C does not allow inside another struct.
+ */
+struct cvm_kvm_tdx_capabilities {
+	uint64_t supported_attrs;
+	uint64_t supported_xfam;
+	uint64_t kernel_tdvmcallinfo_1_r11;
+	uint64_t user_tdvmcallinfo_1_r11;
+	uint64_t kernel_tdvmcallinfo_1_r12;
+	uint64_t user_tdvmcallinfo_1_r12;
+	uint64_t reserved[250];
+	uint32_t cpuid_nent;
+	uint32_t cpuid_padding;
+	/* struct kvm_cpuid_entry2 entries[cpuid_nent] */
+};
+_Static_assert(sizeof(struct cvm_kvm_tdx_capabilities) == 2048 + 8, "tdx caps: 2048 B + cpuid2");
+
+struct cvm_kvm_tdx_init_vm {
+	uint64_t attributes;
+	uint64_t xfam;
+	uint64_t mrconfigid[6];
+	uint64_t mrowner[6];
+	uint64_t mrownerconfig[6];
+	uint64_t reserved[12];
+	uint32_t cpuid_nent;
+	uint32_t cpuid_padding;
+	/* struct kvm_cpuid_entry2 entries[cpuid_nent] */
+};
+_Static_assert(sizeof(struct cvm_kvm_tdx_init_vm) == 256 + 8, "tdx init_vm: 256 B + cpuid2");
+
+#define CVM_KVM_TDX_MEASURE_MEMORY_REGION (1u << 0)
+
+struct cvm_kvm_tdx_init_mem_region {
+	uint64_t source_addr; /* in/out */
+	uint64_t gpa;         /* in/out */
+	uint64_t nr_pages;    /* in/out */
+};
+_Static_assert(sizeof(struct cvm_kvm_tdx_init_mem_region) == 24, "init_mem_region is 24 bytes");
+
+_Static_assert(sizeof(struct kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2 is 40 bytes");
+_Static_assert(sizeof(struct kvm_cpuid2) == 8, "kvm_cpuid2 header is 8 bytes");
+
+/* ---- ioctl numbers, checked against the spec's table --------------------------------------- */
+_Static_assert(CVM_KVM_SET_USER_MEMORY_REGION2 == 0x40a0ae49, "KVM_SET_USER_MEMORY_REGION2");
+_Static_assert(CVM_KVM_CREATE_GUEST_MEMFD == 0xc040aed4, "KVM_CREATE_GUEST_MEMFD");
+_Static_assert(CVM_KVM_SET_MEMORY_ATTRIBUTES == 0x4020aed2, "KVM_SET_MEMORY_ATTRIBUTES");
+_Static_assert(CVM_KVM_PRE_FAULT_MEMORY == 0xc040aed5, "KVM_PRE_FAULT_MEMORY");
+_Static_assert(CVM_KVM_MEMORY_ENCRYPT_OP == 0xc008aeba, "KVM_MEMORY_ENCRYPT_OP");
+_Static_assert(KVM_MEMORY_ENCRYPT_OP == CVM_KVM_MEMORY_ENCRYPT_OP, "6.1 header agrees");
+_Static_assert(KVM_GET_API_VERSION == 0xae00, "KVM_GET_API_VERSION");
+_Static_assert(KVM_CREATE_VM == 0xae01, "KVM_CREATE_VM");
+_Static_assert(KVM_CHECK_EXTENSION == 0xae03, "KVM_CHECK_EXTENSION");
+_Static_assert(KVM_GET_VCPU_MMAP_SIZE == 0xae04, "KVM_GET_VCPU_MMAP_SIZE");
+_Static_assert(KVM_CREATE_VCPU == 0xae41, "KVM_CREATE_VCPU");
+_Static_assert(KVM_RUN == 0xae80, "KVM_RUN");
+
+#endif

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The default-VM KVM backend (firmware and image written into guest_memfd through its
+ * MMAP|INIT_SHARED mapping) and what all KVM backends share: the firmware region of a plan, the
+ * policy's pre-fault pass, releasing the context.
+ */
+#include <cvmkit/kvm.h>
+#include <cvmkit/kvm_uapi.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define FOUR_GIB 0x100000000ull
+#define LOW_RAM_LIMIT 0xC0000000ull
+
+uint64_t cvm_kvm_plan_firmware_size(const struct cvm_plan *plan)
+{
+	uint64_t low_end = plan->mem_size < LOW_RAM_LIMIT ? plan->mem_size : LOW_RAM_LIMIT;
+	uint64_t start = FOUR_GIB;
+	for (size_t i = 0; i < plan->nops; i++) {
+		const struct cvm_plan_op *op = &plan->ops[i];
+		if (op->kind != CVM_OP_LOAD)
+			continue;
+		bool fw = (op->flags & CVM_OP_FIRMWARE) || (op->gpa >= low_end && op->gpa < FOUR_GIB);
+		if (fw && op->gpa < start)
+			start = op->gpa;
+	}
+	return FOUR_GIB - (start & ~0xFFFull);
+}
+
+void cvm_kvm_backend_release(struct cvm_kvm_backend_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	if (ctx->staging && ctx->seam)
+		ctx->seam->ops->munmap(ctx->seam->ctx, ctx->staging, ctx->staging_len);
+	ctx->staging = NULL;
+	ctx->staging_len = 0;
+	cvm_kvm_vm_free(ctx->vm);
+	ctx->vm = NULL;
+}
+
+int cvm_kvm_backend_stage(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan_op *op,
+			  uint8_t **out, struct cvm_error *err)
+{
+	const struct cvm_kvm_seam *s = ctx->seam;
+	if (op->data_len > op->size || op->size > SIZE_MAX)
+		return cvm_error_set(err, -EINVAL, "op data larger than the op");
+	size_t len = (size_t)op->size;
+	if (!ctx->staging || ctx->staging_len < len) {
+		if (ctx->staging)
+			s->ops->munmap(s->ctx, ctx->staging, ctx->staging_len);
+		ctx->staging = NULL;
+		ctx->staging_len = 0;
+		void *p = NULL;
+		int rc = s->ops->mmap(s->ctx, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				      -1, &p);
+		if (rc < 0)
+			return cvm_error_set(err, rc, "mmap staging buffer (%zu bytes): %s", len,
+					     cvm_errno_name(rc));
+		ctx->staging = p;
+		ctx->staging_len = len;
+	}
+	uint8_t *buf = ctx->staging;
+	size_t dlen = op->data ? op->data_len : 0;
+	if (dlen)
+		memcpy(buf, op->data, dlen);
+	memset(buf + dlen, 0, len - dlen);
+	*out = buf;
+	return 0;
+}
+
+int cvm_kvm_backend_prefault(struct cvm_kvm_backend_ctx *ctx, struct cvm_error *err)
+{
+	const struct cvm_policy *p = ctx->policy;
+	struct cvm_kvm_vm *vm = ctx->vm;
+	if (!p || p->prefault.mode == CVM_PREFAULT_OFF || !vm)
+		return 0;
+	int rc = 0;
+	if (p->prefault.nranges) {
+		for (size_t i = 0; i < p->prefault.nranges && !rc && !ctx->prefault.skipped; i++)
+			rc = cvm_kvm_prefault(vm, p->prefault.ranges[i].gpa, p->prefault.ranges[i].size,
+					      p->prefault.mode, &ctx->prefault, err);
+		return rc;
+	}
+	for (size_t i = 0; i < vm->nregions && !rc && !ctx->prefault.skipped; i++) {
+		const struct cvm_kvm_region *r = &vm->regions[i];
+		if (strncmp(r->name, "ram", 3) == 0)
+			rc = cvm_kvm_prefault(vm, r->gpa, r->size, p->prefault.mode, &ctx->prefault,
+					      err);
+	}
+	return rc;
+}
+
+/* ---- The default VM --------------------------------------------------------------------- */
+
+static int default_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
+{
+	struct cvm_kvm_backend_ctx *ctx = vctx;
+	int rc = cvm_kvm_vm_create(ctx->seam, CVM_KVM_X86_DEFAULT_VM, ctx->cancel, &ctx->vm, err);
+	if (rc)
+		return rc;
+	ctx->fw_size = cvm_kvm_plan_firmware_size(plan);
+	if ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, false, err)))
+		return rc;
+	return cvm_kvm_vm_create_vcpus(ctx->vm, plan->nvcpus, err);
+}
+
+static int default_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	struct cvm_kvm_backend_ctx *ctx = vctx;
+	const struct cvm_kvm_region *r = cvm_kvm_vm_find_region(ctx->vm, op->gpa, op->size);
+	if (!r || !r->gmem_map)
+		return cvm_error_set(err, -ERANGE, "[0x%llx, +0x%llx) is outside guest memory",
+				     (unsigned long long)op->gpa, (unsigned long long)op->size);
+	if (op->data_len > op->size)
+		return cvm_error_set(err, -EINVAL, "op data larger than the op");
+	/* A fresh guest_memfd reads as zeroes: only the data bytes are written. */
+	if (op->data && op->data_len)
+		memcpy(r->gmem_map + (op->gpa - r->gpa), op->data, op->data_len);
+	ctx->loaded_bytes += op->size;
+	return 0;
+}
+
+static int default_vcpu(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	struct cvm_kvm_backend_ctx *ctx = vctx;
+	if (!op->vcpu)
+		return cvm_error_set(err, -EINVAL, "vCPU op without a state");
+	return cvm_kvm_vcpu_set_reset(ctx->vm, op->vcpu_index, op->vcpu, err);
+}
+
+static int default_prefault(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
+{
+	(void)plan;
+	return cvm_kvm_backend_prefault(vctx, err);
+}
+
+static const struct cvm_backend_ops default_ops = {
+	.name = "kvm",
+	.begin = default_begin,
+	.load = default_load,
+	.vcpu = default_vcpu,
+	.finish = NULL,
+	.prefault = default_prefault,
+};
+
+const struct cvm_backend_ops *cvm_default_kvm_ops(void)
+{
+	return &default_ops;
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SEV-SNP KVM backend (DESIGN.md "Launch sequences", spec/kvm-uapi.md 8a):
+ *   KVM_CREATE_VM(SNP) -> KVM_SEV_INIT2(vmsa_features) -> guest_memfd + memslots + PRIVATE ->
+ *   SNP_LAUNCH_START(policy) -> vCPUs -> SNP_LAUNCH_UPDATE per plan op (source staged in a
+ *   page-aligned shared buffer) -> vCPU state per VMSA op -> SNP_LAUNCH_FINISH(ID block, auth,
+ *   host data) -> pre-fault.
+ */
+#include <cvmkit/kvm.h>
+#include <cvmkit/kvm_uapi.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int fw_failure(struct cvm_error *err, int rc, uint32_t fw_error, const char *what)
+{
+	cvm_error_set(err, rc, "%s: %s", what, cvm_errno_name(rc));
+	if (rc == -EIO || fw_error)
+		cvm_error_set_fw(err, fw_error);
+	return rc;
+}
+
+static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
+{
+	struct cvm_kvm_backend_ctx *ctx = vctx;
+	const struct cvm_kvm_seam *s = ctx->seam;
+	int rc = cvm_kvm_vm_create(s, CVM_KVM_X86_SNP_VM, ctx->cancel, &ctx->vm, err);
+	if (rc)
+		return rc;
+	int vm_fd = ctx->vm->vm_fd;
+	uint32_t fw_error = 0;
+
+	struct cvm_kvm_sev_init init;
+	memset(&init, 0, sizeof(init));
+	init.vmsa_features = plan->snp.vmsa_features;
+	if ((rc = cvm_kvm_sev_op(s, vm_fd, CVM_KVM_SEV_INIT2, &init, &fw_error)))
+		return fw_failure(err, rc, fw_error, "KVM_SEV_INIT2");
+
+	ctx->fw_size = cvm_kvm_plan_firmware_size(plan);
+	if ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, true, err)))
+		return rc;
+
+	struct cvm_kvm_sev_snp_launch_start start;
+	memset(&start, 0, sizeof(start));
+	start.policy = plan->snp.policy;
+	if ((rc = cvm_kvm_sev_op(s, vm_fd, CVM_KVM_SEV_SNP_LAUNCH_START, &start, &fw_error)))
+		return fw_failure(err, rc, fw_error, "SNP_LAUNCH_START");
+
+	return cvm_kvm_vm_create_vcpus(ctx->vm, plan->nvcpus, err);
+}
+
+static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	struct cvm_kvm_backend_ctx *ctx = vctx;
+	const struct cvm_kvm_seam *s = ctx->seam;
+	uint8_t type = op->snp_page_type;
+	if (type != CVM_KVM_SEV_SNP_PAGE_TYPE_NORMAL && type != CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO &&
+	    type != CVM_KVM_SEV_SNP_PAGE_TYPE_UNMEASURED &&
+	    type != CVM_KVM_SEV_SNP_PAGE_TYPE_SECRETS && type != CVM_KVM_SEV_SNP_PAGE_TYPE_CPUID)
+		return cvm_error_set(err, -EINVAL, "page type %u cannot be loaded by SNP_LAUNCH_UPDATE",
+				     type);
+	if (!op->size || op->size % 4096 || op->gpa % 4096 || op->data_len > op->size)
+		return cvm_error_set(err, -EINVAL, "op [0x%llx, +0x%llx) is not page aligned",
+				     (unsigned long long)op->gpa, (unsigned long long)op->size);
+	if (!cvm_kvm_vm_find_region(ctx->vm, op->gpa, op->size))
+		return cvm_error_set(err, -ERANGE, "[0x%llx, +0x%llx) is outside guest memory",
+				     (unsigned long long)op->gpa, (unsigned long long)op->size);
+
+	struct cvm_kvm_sev_snp_launch_update up;
+	memset(&up, 0, sizeof(up));
+	up.gfn_start = op->gpa >> 12;
+	up.len = op->size;
+	up.type = type;
+	if (type != CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO) {
+		uint8_t *buf = NULL;
+		int rc = cvm_kvm_backend_stage(ctx, op, &buf, err);
+		if (rc)
+			return rc;
+		up.uaddr = (uint64_t)(uintptr_t)buf;
+	}
+	/* Partial progress returns 0 with the struct advanced; EAGAIN asks for a retry. */
+	int rc = 0;
+	uint32_t fw_error = 0;
+	while (up.len || rc == -EAGAIN) {
+		uint64_t before = up.len;
+		rc = cvm_kvm_sev_op(s, ctx->vm->vm_fd, CVM_KVM_SEV_SNP_LAUNCH_UPDATE, &up, &fw_error);
+		if (rc == -EAGAIN) {
+			if (ctx->cancel && *ctx->cancel)
+				return cvm_error_set(err, -ECANCELED, "SNP_LAUNCH_UPDATE cancelled");
+			continue;
+		}
+		if (rc < 0) {
+			char what[96];
+			snprintf(what, sizeof(what), "SNP_LAUNCH_UPDATE gpa 0x%llx (%s)",
+				 (unsigned long long)(up.gfn_start << 12), cvm_snp_page_type_name(type));
+			return fw_failure(err, rc, fw_error, what);
+		}
+		if (up.len && up.len >= before)
+			return cvm_error_set(err, -EIO, "SNP_LAUNCH_UPDATE gpa 0x%llx made no progress",
+					     (unsigned long long)(up.gfn_start << 12));
+	}
+	if ((up.gfn_start << 12) != op->gpa + op->size)
+		return cvm_error_set(err, -EIO, "SNP_LAUNCH_UPDATE ended at 0x%llx, expected 0x%llx",
+				     (unsigned long long)(up.gfn_start << 12),
+				     (unsigned long long)(op->gpa + op->size));
+	ctx->loaded_bytes += op->size;
+	return 0;
+}
+
+/* The VMSA's x87 control word, MXCSR and XCR0 are measured too: set them, not trust reset. */
+static int set_fpu_and_xcr0(struct cvm_kvm_backend_ctx *ctx, uint32_t idx,
+			    const struct cvm_vcpu_reset *r, struct cvm_error *err)
+{
+	int fd = ctx->vm->vcpu_fds[idx];
+	struct kvm_fpu fpu;
+	memset(&fpu, 0, sizeof(fpu));
+	fpu.fcw = r->x87_fcw;
+	fpu.mxcsr = r->mxcsr;
+	int rc = cvm_kvm_ioctl(ctx->seam, fd, KVM_SET_FPU, (unsigned long)&fpu);
+	if (rc < 0)
+		return cvm_error_set(err, rc, "KVM_SET_FPU vCPU %u: %s", idx, cvm_errno_name(rc));
+	if (!r->xcr0)
+		return 0;
+	struct kvm_xcrs xcrs;
+	memset(&xcrs, 0, sizeof(xcrs));
+	xcrs.nr_xcrs = 1;
+	xcrs.xcrs[0].xcr = 0;
+	xcrs.xcrs[0].value = r->xcr0;
+	rc = cvm_kvm_ioctl(ctx->seam, fd, KVM_SET_XCRS, (unsigned long)&xcrs);
+	if (rc < 0)
+		return cvm_error_set(err, rc, "KVM_SET_XCRS vCPU %u: %s", idx, cvm_errno_name(rc));
+	return 0;
+}
+
+static int snp_vcpu(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	struct cvm_kvm_backend_ctx *ctx = vctx;
+	if (!op->vcpu)
+		return cvm_error_set(err, -EINVAL, "VMSA op without a vCPU state");
+	/* KVM builds and measures each VMSA from this state at LAUNCH_FINISH. */
+	int rc = cvm_kvm_vcpu_set_reset(ctx->vm, op->vcpu_index, op->vcpu, err);
+	if (rc)
+		return rc;
+	return set_fpu_and_xcr0(ctx, op->vcpu_index, op->vcpu, err);
+}
+
+static int snp_finish(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
+{
+	struct cvm_kvm_backend_ctx *ctx = vctx;
+	struct cvm_kvm_sev_snp_launch_finish fin;
+	memset(&fin, 0, sizeof(fin));
+	if (plan->snp.id_block_en) {
+		fin.id_block_uaddr = (uint64_t)(uintptr_t)plan->snp.id_block;
+		fin.id_auth_uaddr = (uint64_t)(uintptr_t)plan->snp.id_auth;
+		fin.id_block_en = 1;
+		fin.auth_key_en = plan->snp.auth_key_en ? 1 : 0;
+		if (!plan->snp.id_auth)
+			return cvm_error_set(err, -EINVAL, "ID block without ID auth information");
+	}
+	memcpy(fin.host_data, plan->snp.host_data, sizeof(fin.host_data));
+	uint32_t fw_error = 0;
+	int rc = cvm_kvm_sev_op(ctx->seam, ctx->vm->vm_fd, CVM_KVM_SEV_SNP_LAUNCH_FINISH, &fin,
+				&fw_error);
+	return rc ? fw_failure(err, rc, fw_error, "SNP_LAUNCH_FINISH") : 0;
+}
+
+static int snp_prefault(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
+{
+	(void)plan;
+	return cvm_kvm_backend_prefault(vctx, err);
+}
+
+static const struct cvm_backend_ops snp_kvm_ops = {
+	.name = "kvm-snp",
+	.begin = snp_begin,
+	.load = snp_load,
+	.vcpu = snp_vcpu,
+	.finish = snp_finish,
+	.prefault = snp_prefault,
+};
+
+const struct cvm_backend_ops *cvm_snp_kvm_ops(void)
+{
+	return &snp_kvm_ops;
+}

@@ -1,0 +1,81 @@
+# cvmkit launch: the default VM on this host's KVM, dry runs, refusals, and no output on failure.
+. tests/cli/lib.sh
+
+run launch
+check "launch without a policy exits 2" eval 'rc_is 2 && err_has "missing POLICY"'
+run launch examples/default-vm.json --format nope
+check "launch rejects an unknown format" eval 'rc_is 2'
+run launch examples/default-vm.json --timeout -1
+check "launch rejects a bad timeout" eval 'rc_is 2'
+
+run launch examples/default-vm.json --dry-run
+check "dry run prints every op with GPA, size and flags" eval 'rc_is 0 && out_has "^plan: tee none" && out_has "load  firmware *gpa 0x0fffff000 size 0x00001000" && out_has "vcpu 0 rip 0xfff0"'
+
+if [ -n "$SHARED" ] && [ -r "$SHARED/vectors/snp/ovmf_AmdSev_suffix.bin" ]; then
+	cat >"$T/snp.json" <<EOP
+{"version": 1, "name": "snp", "tee": "snp", "vmm": "qemu", "cpus": {"count": 2, "model": "EPYC-Milan"},
+ "memory": {"size": "64M"}, "firmware": {"path": "$SHARED/vectors/snp/ovmf_AmdSev_suffix.bin"},
+ "snp": {"policy": {"smt": true}}, "prefault": {"mode": "best-effort"}}
+EOP
+	run launch "$T/snp.json" --dry-run
+	check "SNP dry run lists page types" eval 'rc_is 0 && out_has "type NORMAL" && out_has "type SECRETS" && out_has "type CPUID" && out_has "vcpu 1"'
+	if [ -r /dev/kvm ] && ! "$CVMKIT" host --json 2>/dev/null | grep -q '"sev_snp":true'; then
+		run launch "$T/snp.json" --out "$T/snp-out.json"
+		check "SNP launch refused on this host with one clear line, no output" eval 'rc_is 1 && [ ! -s "$T/out" ] && grep -qx "cvmkit launch: SEV-SNP VMs are not supported by this host'"'"'s KVM (KVM_CAP_VM_TYPES = 0x[0-9a-f]*)" "$T/err" && [ $(wc -l <"$T/err") -eq 1 ] && [ ! -e "$T/snp-out.json" ]'
+	else
+		skip "SNP launch refused on this host" "host offers SEV-SNP or has no /dev/kvm"
+	fi
+else
+	skip "SNP dry run lists page types" "SNP vectors not found"
+	skip "SNP launch refused on this host" "SNP vectors not found"
+fi
+
+if [ -n "$SHARED" ] && [ -r "$SHARED/vectors/tdx/synth_tdvf.bin" ] && [ -r /dev/kvm ] &&
+	! "$CVMKIT" host --json 2>/dev/null | grep -q '"tdx":true'; then
+	cat >"$T/tdx.json" <<EOP
+{"version": 1, "name": "tdx", "tee": "tdx", "vmm": "qemu", "cpus": {"count": 1},
+ "memory": {"size": "64M"}, "firmware": {"path": "$SHARED/vectors/tdx/synth_tdvf.bin"}}
+EOP
+	run launch "$T/tdx.json" --out "$T/tdx-out.json"
+	check "TDX launch refused on this host, no output" eval 'rc_is 1 && err_has "TDX VMs are not supported by this host'"'"'s KVM" && [ ! -e "$T/tdx-out.json" ]'
+else
+	skip "TDX launch refused on this host" "TDX vectors or /dev/kvm missing, or host offers TDX"
+fi
+
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	skip "default VM launch --run" "/dev/kvm is not available"
+	skip "default VM guest checksum" "/dev/kvm is not available"
+	skip "prefault required fails without output" "/dev/kvm is not available"
+else
+	run launch examples/default-vm.json --run --out "$T/doc.json"
+	check "default VM launch --run halts and writes the document" eval 'rc_is 0 && err_has "stopped (hlt)" && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); l=d[\"launch\"]; assert l[\"vm_type\"]==\"default\" and l[\"run_stop\"]==\"hlt\" and l[\"loaded_bytes\"]==4096 and \"prefault\" in l and len(d[\"digest\"])==96" "$T/doc.json"'
+	# The guest reports the byte sum of its image read from guest memory.
+	sum=$(od -An -v -tu1 examples/guest.bin | awk '{for(i=1;i<=NF;i++)s+=$i} END{printf "0x%x", s}')
+	check "default VM guest checksum equals the host's ($sum)" eval 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert int(d[\"launch\"][\"run_last_io\"],16)==int(sys.argv[2],16)" "$T/doc.json" "$sum"'
+	sed 's/"best-effort"/"required"/' examples/default-vm.json >"$T/req.json"
+	cp examples/guest.bin "$T/guest.bin"
+	if "$CVMKIT" host --json | grep -q '"pre_fault_memory":false'; then
+		run launch "$T/req.json" --out "$T/req-out.json"
+		check "prefault required fails without output on a host without pre-fault" eval 'rc_is 1 && err_has "KVM_PRE_FAULT_MEMORY.*EOPNOTSUPP" && [ ! -e "$T/req-out.json" ]'
+	else
+		skip "prefault required fails without output" "this host supports pre-fault"
+	fi
+	# A guest that spins at the reset vector (jmp $): --timeout stops it, SIGINT cancels it.
+	{ head -c 4080 /dev/zero; printf '\353\376'; head -c 14 /dev/zero; } >"$T/spin.bin"
+	sed 's/"guest.bin"/"spin.bin"/' examples/default-vm.json >"$T/spin.json"
+	run launch "$T/spin.json" --run --timeout 0.3 --out "$T/spin-out.json"
+	check "--timeout stops a spinning guest and records it" eval 'rc_is 0 && err_has "stopped (timeout)" && grep -q "\"run_stop\": *\"timeout\"" "$T/spin-out.json"'
+	"$CVMKIT" launch "$T/spin.json" --run --timeout 60 --out "$T/int-out.json" >"$T/out" 2>"$T/err" &
+	pid=$!
+	sleep 1
+	kill -INT $pid
+	wait $pid
+	RC=$?
+	check "SIGINT cancels a running launch: exit 1, no output" eval 'rc_is 1 && err_has "cancelled" && [ ! -e "$T/int-out.json" ]'
+	run launch examples/default-vm.json --format hex
+	check "launch --format hex prints the digest alone" eval 'rc_is 0 && [ $(wc -c <"$T/out") -eq 97 ]'
+fi
+
+printf '{"version": 1, "name": "x", "tee": "none", "memory": {"size": "16M"}, "firmware": {"path": "nope.bin"}}\n' >"$T/missing.json"
+run launch "$T/missing.json" --out "$T/missing-out.json"
+check "missing firmware fails with exit 1 and no output" eval 'rc_is 1 && err_has "nope.bin" && [ ! -e "$T/missing-out.json" ]'

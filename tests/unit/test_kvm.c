@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests: the generic KVM layer (launcher/kvm.c, launcher/kvm_vm.c) on the real /dev/kvm
+ * (skipped with a reason where absent) and, for exits this host cannot produce, through a small
+ * fake seam.  The default-VM launch runs a test guest that checksums its own image in guest
+ * memory: the sum it reports must equal the host's.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <cvmkit/kvm.h>
+#include <cvmkit/kvm_uapi.h>
+#include <cvmkit/launch.h>
+
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static bool have_kvm(struct cvm_kvm_caps *caps)
+{
+	struct cvm_error err;
+	if (access("/dev/kvm", R_OK | W_OK) != 0)
+		return false;
+	return cvm_kvm_probe(cvm_kvm_seam_real(), caps, &err) == 0;
+}
+
+#define SKIP_WITHOUT_KVM(caps)                                                        \
+	do {                                                                          \
+		if (!have_kvm(caps)) {                                                \
+			print_message("# SKIP /dev/kvm is not available on this host\n"); \
+			skip();                                                       \
+		}                                                                     \
+	} while (0)
+
+static char guest_path[64];
+
+static void write_guest(const uint8_t *buf, size_t size)
+{
+	snprintf(guest_path, sizeof(guest_path), "/tmp/cvmkit-kvm-guest-XXXXXX");
+	int fd = mkstemp(guest_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, size), (ssize_t)size);
+	close(fd);
+}
+
+static struct cvm_policy *default_policy(uint64_t mem, enum cvm_prefault_mode mode)
+{
+	struct cvm_policy *p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	cvm_policy_init(p);
+	p->version = 1;
+	p->name = strdup("kvm-test");
+	p->tee = CVM_TEE_NONE;
+	p->vmm = CVM_VMM_CVMKIT;
+	p->cpus.count = 1;
+	p->memory_size = mem;
+	p->firmware.path = strdup(guest_path);
+	p->prefault.mode = mode;
+	return p;
+}
+
+struct io_seen {
+	uint32_t value;
+	uint16_t port;
+	unsigned count;
+};
+
+static bool record_io(void *ctx, const struct cvm_kvm_io *io)
+{
+	struct io_seen *s = ctx;
+	s->port = io->port;
+	s->value = 0;
+	for (unsigned i = 0; i < io->size && i < 4; i++)
+		s->value |= (uint32_t)io->data[i] << (8 * i);
+	s->count++;
+	return true;
+}
+
+/* ---- Real /dev/kvm ---------------------------------------------------------------------- */
+
+static void default_vm_guest_checksum_equals_host_checksum(void **state)
+{
+	(void)state;
+	struct cvm_kvm_caps caps;
+	SKIP_WITHOUT_KVM(&caps);
+	for (size_t size = 4096; size <= 65536; size *= 4) {
+		uint8_t *img = malloc(size);
+		assert_int_equal(cvm_test_guest_build(img, size, NULL), 0);
+		write_guest(img, size);
+		struct cvm_policy *p = default_policy(32u << 20, CVM_PREFAULT_BEST_EFFORT);
+		int before = count_fds();
+		struct cvm_launch *l = NULL;
+		struct cvm_error err;
+		cvm_error_clear(&err);
+		int rc = cvm_launch(p, NULL, &l, &err);
+		if (rc)
+			print_message("# %s\n", cvm_error_message(&err));
+		assert_int_equal(rc, 0);
+		struct io_seen seen = {0, 0, 0};
+		struct cvm_kvm_run_result res;
+		rc = cvm_launch_run(l, record_io, &seen, &res, &err);
+		if (rc)
+			print_message("# %s\n", cvm_error_message(&err));
+		assert_int_equal(rc, 0);
+		assert_int_equal(res.stop, CVM_KVM_STOP_HLT);
+		assert_int_equal(seen.count, 1);
+		assert_int_equal(seen.port, CVM_TEST_GUEST_PORT);
+		assert_int_equal(seen.value, cvm_test_guest_checksum(img, size));
+		cvm_launch_free(l);
+		assert_int_equal(count_fds(), before);
+		cvm_policy_free(p);
+		unlink(guest_path);
+		free(img);
+	}
+}
+
+static void corrupted_image_byte_changes_the_guest_checksum(void **state)
+{
+	(void)state;
+	struct cvm_kvm_caps caps;
+	SKIP_WITHOUT_KVM(&caps);
+	uint8_t img[8192];
+	assert_int_equal(cvm_test_guest_build(img, sizeof(img), NULL), 0);
+	uint32_t good = cvm_test_guest_checksum(img, sizeof(img));
+	img[100] ^= 0x5a; /* a data byte, not code */
+	write_guest(img, sizeof(img));
+	struct cvm_policy *p = default_policy(16u << 20, CVM_PREFAULT_OFF);
+	struct cvm_launch *l = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_launch(p, NULL, &l, &err), 0);
+	struct io_seen seen = {0, 0, 0};
+	assert_int_equal(cvm_launch_run(l, record_io, &seen, NULL, &err), 0);
+	assert_int_equal(seen.value, cvm_test_guest_checksum(img, sizeof(img)));
+	assert_int_not_equal(seen.value, good);
+	cvm_launch_free(l);
+	cvm_policy_free(p);
+	unlink(guest_path);
+}
+
+static void prefault_eopnotsupp_best_effort_is_a_reported_skip(void **state)
+{
+	(void)state;
+	struct cvm_kvm_caps caps;
+	SKIP_WITHOUT_KVM(&caps);
+	if (caps.pre_fault_memory) {
+		print_message("# SKIP this host supports KVM_PRE_FAULT_MEMORY\n");
+		skip();
+	}
+	uint8_t img[4096];
+	cvm_test_guest_build(img, sizeof(img), NULL);
+	write_guest(img, sizeof(img));
+	struct cvm_policy *p = default_policy(16u << 20, CVM_PREFAULT_BEST_EFFORT);
+	struct cvm_launch *l = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_launch(p, NULL, &l, &err), 0);
+	assert_true(l->kvm.prefault.skipped);
+	assert_int_equal(l->kvm.prefault.done, 0);
+	assert_non_null(strstr(l->kvm.prefault.note, "EOPNOTSUPP"));
+	bool found = false;
+	for (size_t i = 0; i < l->measurement->nlaunch; i++)
+		if (strcmp(l->measurement->launch[i].key, "prefault") == 0)
+			found = strstr(l->measurement->launch[i].value, "EOPNOTSUPP") != NULL;
+	assert_true(found);
+	cvm_launch_free(l);
+	cvm_policy_free(p);
+	unlink(guest_path);
+}
+
+static void prefault_eopnotsupp_required_is_an_error(void **state)
+{
+	(void)state;
+	struct cvm_kvm_caps caps;
+	SKIP_WITHOUT_KVM(&caps);
+	if (caps.pre_fault_memory) {
+		print_message("# SKIP this host supports KVM_PRE_FAULT_MEMORY\n");
+		skip();
+	}
+	uint8_t img[4096];
+	cvm_test_guest_build(img, sizeof(img), NULL);
+	write_guest(img, sizeof(img));
+	struct cvm_policy *p = default_policy(16u << 20, CVM_PREFAULT_REQUIRED);
+	struct cvm_launch *l = NULL;
+	struct cvm_error err;
+	int before = count_fds();
+	assert_int_equal(cvm_launch(p, NULL, &l, &err), -EOPNOTSUPP);
+	assert_null(l);
+	assert_non_null(strstr(cvm_error_message(&err), "KVM_PRE_FAULT_MEMORY [0x0, 0x1000000): EOPNOTSUPP"));
+	assert_non_null(strstr(cvm_error_message(&err), "\"required\""));
+	assert_int_equal(count_fds(), before);
+	cvm_policy_free(p);
+	unlink(guest_path);
+}
+
+static void confidential_vm_types_refused_with_one_clear_message(void **state)
+{
+	(void)state;
+	struct cvm_kvm_caps caps;
+	SKIP_WITHOUT_KVM(&caps);
+	static const struct {
+		unsigned long type;
+		const char *title;
+	} t[] = {{CVM_KVM_X86_SNP_VM, "SEV-SNP"}, {CVM_KVM_X86_TDX_VM, "TDX"}};
+	for (size_t i = 0; i < 2; i++) {
+		if (caps.vm_types & (1ull << t[i].type)) {
+			print_message("# SKIP this host offers %s VMs\n", t[i].title);
+			continue;
+		}
+		char want[160];
+		snprintf(want, sizeof(want),
+			 "%s VMs are not supported by this host's KVM (KVM_CAP_VM_TYPES = 0x%llx)",
+			 t[i].title, (unsigned long long)caps.vm_types);
+		struct cvm_kvm_vm *vm = NULL;
+		struct cvm_error err;
+		int before = count_fds();
+		assert_int_equal(cvm_kvm_vm_create(cvm_kvm_seam_real(), t[i].type, NULL, &vm, &err),
+				 -EOPNOTSUPP);
+		assert_null(vm);
+		assert_string_equal(cvm_error_message(&err), want);
+		assert_int_equal(count_fds(), before);
+	}
+}
+
+static void host_probe_reports_guest_memfd_flags(void **state)
+{
+	(void)state;
+	struct cvm_kvm_caps caps;
+	SKIP_WITHOUT_KVM(&caps);
+	assert_int_equal(caps.api_version, 12);
+	assert_true(caps.vm_types & 1);
+	if (!caps.guest_memfd) {
+		print_message("# SKIP no guest_memfd on this host\n");
+		skip();
+	}
+	assert_true(caps.guest_memfd_flags & CVM_GUEST_MEMFD_FLAG_MMAP);
+}
+
+/* ---- Fake seam for the wrappers and the run loop ----------------------------------------- */
+
+struct mini {
+	int eintr_left;
+	struct cvm_kvm_sev_cmd seen;
+	unsigned calls;
+	struct kvm_run *run;
+	int run_mode; /* 0 memory fault, 1 mmio, 2 EINTR */
+};
+
+static int mini_ioctl(void *ctx, int fd, unsigned long req, unsigned long arg)
+{
+	(void)fd;
+	struct mini *m = ctx;
+	m->calls++;
+	if (m->eintr_left > 0) {
+		m->eintr_left--;
+		return -EINTR;
+	}
+	if (req == CVM_KVM_MEMORY_ENCRYPT_OP) {
+		memcpy(&m->seen, (const void *)arg, sizeof(m->seen));
+		((struct cvm_kvm_sev_cmd *)arg)->error = 0x7;
+		return -EIO;
+	}
+	if (req == KVM_RUN) {
+		if (m->run_mode == 0) {
+			m->run->exit_reason = CVM_KVM_EXIT_MEMORY_FAULT;
+			struct cvm_kvm_memory_fault *mf = (void *)&m->run->hw;
+			mf->flags = CVM_KVM_MEMORY_EXIT_FLAG_PRIVATE;
+			mf->gpa = 0x1000;
+			mf->size = 0x1000;
+			return -EFAULT;
+		}
+		if (m->run_mode == 1) {
+			m->run->exit_reason = KVM_EXIT_MMIO;
+			m->run->mmio.phys_addr = 0xfee00000;
+			m->run->mmio.len = 4;
+			m->run->mmio.is_write = 0;
+			return 0;
+		}
+		return -EINTR;
+	}
+	return 0;
+}
+
+static int mini_open(void *ctx, const char *p, int f)
+{
+	(void)ctx, (void)p, (void)f;
+	return -ENOENT;
+}
+static int mini_close(void *ctx, int fd)
+{
+	(void)ctx, (void)fd;
+	return 0;
+}
+static int mini_mmap(void *ctx, size_t l, int p, int f, int fd, void **o)
+{
+	(void)ctx, (void)l, (void)p, (void)f, (void)fd, (void)o;
+	return -ENOMEM;
+}
+static int mini_munmap(void *ctx, void *a, size_t l)
+{
+	(void)ctx, (void)a, (void)l;
+	return 0;
+}
+
+static const struct cvm_kvm_ops mini_ops = {mini_open, mini_close, mini_ioctl, mini_mmap,
+					    mini_munmap};
+
+static void sev_wrapper_retries_eintr_zeroes_and_returns_firmware_code(void **state)
+{
+	(void)state;
+	struct mini m;
+	memset(&m, 0, sizeof(m));
+	m.eintr_left = 2;
+	struct cvm_kvm_seam seam = {&mini_ops, &m};
+	uint8_t data[64] = {0};
+	uint32_t fw = 0;
+	assert_int_equal(cvm_kvm_sev_op(&seam, 3, CVM_KVM_SEV_SNP_LAUNCH_START, data, &fw), -EIO);
+	assert_int_equal(m.calls, 3);
+	assert_int_equal(fw, 7);
+	assert_int_equal(m.seen.id, CVM_KVM_SEV_SNP_LAUNCH_START);
+	assert_int_equal(m.seen.data, (uint64_t)(uintptr_t)data);
+	assert_int_equal(m.seen.error, 0);
+	assert_int_equal(m.seen.sev_fd, 0);
+}
+
+static void open_failure_names_dev_kvm(void **state)
+{
+	(void)state;
+	struct mini m;
+	memset(&m, 0, sizeof(m));
+	struct cvm_kvm_seam seam = {&mini_ops, &m};
+	struct cvm_kvm_caps caps;
+	struct cvm_error err;
+	assert_int_equal(cvm_kvm_probe(&seam, &caps, &err), -ENOENT);
+	assert_string_equal(cvm_error_message(&err), "open /dev/kvm: ENOENT (no KVM on this host)");
+}
+
+static void run_with_fake(struct mini *m, int mode, struct cvm_error *err,
+			  struct cvm_kvm_run_result *res, volatile sig_atomic_t *cancel)
+{
+	static uint8_t run_page[4096] __attribute__((aligned(64)));
+	memset(run_page, 0, sizeof(run_page));
+	memset(m, 0, sizeof(*m));
+	m->run = (struct kvm_run *)(void *)run_page;
+	m->run_mode = mode;
+	struct cvm_kvm_seam seam = {&mini_ops, m};
+	int fds[1] = {-1};
+	struct kvm_run *runs[1] = {m->run};
+	struct cvm_kvm_vm vm;
+	memset(&vm, 0, sizeof(vm));
+	vm.seam = &seam;
+	vm.nvcpus = 1;
+	vm.vcpu_fds = fds;
+	vm.runs = runs;
+	vm.run_size = sizeof(run_page);
+	vm.cancel = cancel;
+	cvm_error_clear(err);
+	int rc = cvm_kvm_run(&vm, 0, NULL, NULL, res, err);
+	if (mode == 2)
+		assert_int_equal(rc, 0);
+	else
+		assert_true(rc < 0);
+}
+
+static void memory_fault_exit_is_reported_with_gpa_size_and_kind(void **state)
+{
+	(void)state;
+	struct mini m;
+	struct cvm_error err;
+	run_with_fake(&m, 0, &err, NULL, NULL);
+	assert_int_equal(err.code, -EFAULT);
+	assert_string_equal(cvm_error_message(&err),
+			    "KVM_EXIT_MEMORY_FAULT: gpa 0x1000 size 0x1000 (private access; the range's private/shared state does not match)");
+}
+
+static void mmio_exit_is_reported_as_unbacked_access(void **state)
+{
+	(void)state;
+	struct mini m;
+	struct cvm_error err;
+	run_with_fake(&m, 1, &err, NULL, NULL);
+	assert_string_equal(cvm_error_message(&err),
+			    "vCPU 0: guest read unbacked memory at gpa 0xfee00000 (MMIO exit, 4 bytes)");
+}
+
+static void cancelled_run_stops_at_the_next_eintr(void **state)
+{
+	(void)state;
+	struct mini m;
+	struct cvm_error err;
+	struct cvm_kvm_run_result res;
+	volatile sig_atomic_t cancel = 1;
+	run_with_fake(&m, 2, &err, &res, &cancel);
+	assert_int_equal(res.stop, CVM_KVM_STOP_CANCELLED);
+}
+
+static void test_guest_rejects_bad_sizes(void **state)
+{
+	(void)state;
+	uint8_t buf[8192];
+	struct cvm_error err;
+	assert_int_equal(cvm_test_guest_build(buf, 4095, &err), -EINVAL);
+	assert_int_equal(cvm_test_guest_build(buf, 2048, &err), -EINVAL);
+	assert_int_equal(cvm_test_guest_build(buf, 8192, &err), 0);
+	/* the reset vector jumps back to the image start: e9 rel16 with target 0x10000 - size */
+	assert_int_equal(buf[8192 - 16], 0xe9);
+	uint16_t rel = (uint16_t)(buf[8192 - 15] | buf[8192 - 14] << 8);
+	assert_int_equal((uint16_t)(0xfff3 + rel), (uint16_t)(0x10000 - 8192));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(default_vm_guest_checksum_equals_host_checksum),
+		cmocka_unit_test(corrupted_image_byte_changes_the_guest_checksum),
+		cmocka_unit_test(prefault_eopnotsupp_best_effort_is_a_reported_skip),
+		cmocka_unit_test(prefault_eopnotsupp_required_is_an_error),
+		cmocka_unit_test(confidential_vm_types_refused_with_one_clear_message),
+		cmocka_unit_test(host_probe_reports_guest_memfd_flags),
+		cmocka_unit_test(sev_wrapper_retries_eintr_zeroes_and_returns_firmware_code),
+		cmocka_unit_test(open_failure_names_dev_kvm),
+		cmocka_unit_test(memory_fault_exit_is_reported_with_gpa_size_and_kind),
+		cmocka_unit_test(mmio_exit_is_reported_as_unbacked_access),
+		cmocka_unit_test(cancelled_run_stops_at_the_next_eintr),
+		cmocka_unit_test(test_guest_rejects_bad_sizes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
