@@ -35,7 +35,8 @@ struct cvm_launch_timings {
 	uint64_t load_ns;     /* every plan op (load + vCPU state) */
 	uint64_t finish_ns;   /* LAUNCH_FINISH / FINALIZE_VM */
 	uint64_t prefault_ns;
-	uint64_t document_ns; /* the offline measurement document and its cross-check */
+	uint64_t document_ns; /* waiting for the offline document (computed on a second thread
+				 while KVM works) and cross-checking it */
 	uint64_t total_ns;
 };
 
