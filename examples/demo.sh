@@ -10,7 +10,8 @@ OVMF=/usr/share/ovmf/OVMF.fd
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold=$(printf '\033[1m') plain=$(printf '\033[0m'); else bold= plain=; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 
 step cvmkit inspect $OVMF
 "$CVMKIT" inspect $OVMF

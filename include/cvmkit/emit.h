@@ -78,7 +78,10 @@ struct cvm_measurement {
 struct cvm_measurement *cvm_measurement_new(enum cvm_tee tee, const char *mode);
 void cvm_measurement_free(struct cvm_measurement *m);
 
-/* Append an input (string value; printf-style) or a numeric one (u64, printed in decimal). */
+/*
+ * Append an input (string value; printf-style) or a numeric one (u64, printed in decimal).  A key
+ * that is already there keeps its place and takes the new value.  Returns 0 or -ENOMEM/-EINVAL.
+ */
 int cvm_measurement_add_input(struct cvm_measurement *m, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int cvm_measurement_add_input_u64(struct cvm_measurement *m, const char *key, uint64_t value);
@@ -93,11 +96,19 @@ int cvm_measurement_set_rtmr_note(struct cvm_measurement *m, unsigned idx, const
 int cvm_emit_format_parse(const char *name, enum cvm_emit_format *out);
 const char *cvm_emit_format_name(enum cvm_emit_format fmt);
 
-/* Encode; *out is malloc'd and owned by the caller (text formats end with a newline). */
+/*
+ * Encode; *out is malloc'd and owned by the caller (text formats end with a newline).  Fails
+ * with -EINVAL when mode, tee, algorithm and digest_len disagree (see docs/measurement.md), or
+ * for CoRIM/RVPS when the mode has no reference-value form (sev, seves, none).
+ */
 int cvm_measurement_encode(const struct cvm_measurement *m, enum cvm_emit_format fmt,
 			   uint8_t **out, size_t *out_len, struct cvm_error *err);
 
-/* Read a document back: JSON, CBOR or CoRIM, detected from the content. */
+/*
+ * Read a document back: JSON, CBOR or CoRIM (tag 501; a bare CoMID, tag 506, too), detected
+ * from the content.  The input is untrusted: bounded, every problem is a clear -EINVAL (signed
+ * CoRIMs: -ENOTSUP).  *out is written only on success.
+ */
 int cvm_measurement_decode(const uint8_t *data, size_t len, struct cvm_measurement **out,
 			   struct cvm_error *err);
 

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Trustee (confidential-containers) RVPS registration message:
+ *   {"version": "0.1.0", "type": "sample", "payload": "<base64 of the provenance JSON>"}
+ * The provenance maps reference-value names to lists of lower-case hex strings, the names
+ * Trustee's default CPU policy queries: snp_launch_measurement (SNP); mr_td, rtmr_0..rtmr_3
+ * (those cvmkit computed) and xfam (TDX; the report's little-endian bytes, as Trustee's
+ * evidence claims print them).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include <cvmkit/emit.h>
+#include <cvmkit/util.h>
+
+#include "measure/emit_internal.h"
+
+#define RVPS_VERSION "0.1.0"
+
+static int add_hex_list(struct json_object *obj, const char *name, const uint8_t *bytes,
+			size_t n)
+{
+	char hex[2 * 48 + 1];
+	cvm_hex_encode(bytes, n, hex);
+	struct json_object *list = json_object_new_array();
+	struct json_object *s = json_object_new_string(hex);
+	if (!list || !s || json_object_array_add(list, s) != 0) {
+		json_object_put(s);
+		json_object_put(list);
+		return -ENOMEM;
+	}
+	if (json_object_object_add(obj, name, list) != 0) {
+		json_object_put(list);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int build_provenance(const struct cvm_measurement *m, struct json_object *prov)
+{
+	if (m->tee == CVM_TEE_SNP)
+		return add_hex_list(prov, "snp_launch_measurement", m->digest, m->digest_len);
+	int rc = add_hex_list(prov, "mr_td", m->digest, m->digest_len);
+	for (unsigned i = 0; rc == 0 && i < 4; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "rtmr_%u", i);
+		if (m->rtmr_known[i])
+			rc = add_hex_list(prov, name, m->rtmr[i], 48);
+	}
+	if (rc == 0 && m->has_td_fields) {
+		uint8_t le[8];
+		cvm_put_le64(le, m->xfam);
+		rc = add_hex_list(prov, "xfam", le, sizeof(le));
+	}
+	return rc;
+}
+
+static char *base64(const char *text, size_t len)
+{
+	if (len > (size_t)INT32_MAX / 2)
+		return NULL;
+	char *out = malloc(4 * ((len + 2) / 3) + 1);
+	if (out)
+		EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
+	return out;
+}
+
+int cvm_emit_rvps_encode(const struct cvm_measurement *m, uint8_t **out, size_t *out_len,
+			 struct cvm_error *err)
+{
+	bool snp = m->tee == CVM_TEE_SNP && strcmp(m->mode, "snp") == 0;
+	if (!snp && m->tee != CVM_TEE_TDX)
+		return cvm_error_set(err, -EINVAL,
+				     "RVPS: Trustee has reference values for SNP and TDX only, not "
+				     "mode \"%s\"", m->mode);
+	struct json_object *prov = json_object_new_object();
+	struct json_object *msg = json_object_new_object();
+	int rc = prov && msg ? build_provenance(m, prov) : -ENOMEM;
+	char *payload = NULL;
+	if (rc == 0) {
+		size_t len;
+		const char *text = json_object_to_json_string_length(
+			prov, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		payload = text ? base64(text, len) : NULL;
+		if (!payload)
+			rc = -ENOMEM;
+	}
+	if (rc == 0 &&
+	    (json_object_object_add(msg, "version", json_object_new_string(RVPS_VERSION)) ||
+	     json_object_object_add(msg, "type", json_object_new_string("sample")) ||
+	     json_object_object_add(msg, "payload", json_object_new_string(payload))))
+		rc = -ENOMEM;
+	char *copy = NULL;
+	size_t len = 0;
+	if (rc == 0) {
+		const char *text = json_object_to_json_string_length(
+			msg, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, &len);
+		copy = text ? malloc(len + 2) : NULL;
+		if (copy) {
+			memcpy(copy, text, len);
+			copy[len] = '\n';
+			copy[len + 1] = '\0';
+		} else {
+			rc = -ENOMEM;
+		}
+	}
+	free(payload);
+	json_object_put(prov);
+	json_object_put(msg);
+	if (rc < 0)
+		return cvm_error_set(err, rc, "RVPS: out of memory");
+	*out = (uint8_t *)copy;
+	*out_len = len + 1;
+	return 0;
+}

@@ -1,0 +1,110 @@
+# make install into a temporary DESTDIR; a program builds against it through pkg-config.
+. tests/cli/lib.sh
+
+BUILD=${BUILD:-build/rel}
+SANITIZE=${SANITIZE:-0}
+D=$T/root
+PREFIX=/usr/local
+
+make --no-print-directory -s install DESTDIR="$D" PREFIX=$PREFIX BUILD="$BUILD" SANITIZE="$SANITIZE" \
+	>"$T/out" 2>"$T/err"
+RC=$?
+check "make install DESTDIR exits 0" rc_is 0
+
+check "binary installed" test -x "$D$PREFIX/bin/cvmkit"
+check "static and shared library installed" eval 'test -f "$D$PREFIX/lib/libcvmkit.a" && test -L "$D$PREFIX/lib/libcvmkit.so" && test -L "$D$PREFIX/lib/libcvmkit.so.0"'
+check "public headers installed, private uAPI header not" eval 'test -f "$D$PREFIX/include/cvmkit/emit.h" && test -f "$D$PREFIX/include/cvmkit/libvirt.h" && ! test -e "$D$PREFIX/include/cvmkit/kvm_uapi.h"'
+check "pkg-config file installed" test -f "$D$PREFIX/lib/pkgconfig/cvmkit.pc"
+check "man pages installed" eval 'test -f "$D$PREFIX/share/man/man1/cvmkit.1" && test -f "$D$PREFIX/share/man/man5/cvmkit-policy.5"'
+check "bash completion installed" test -f "$D$PREFIX/share/bash-completion/completions/cvmkit"
+
+export PKG_CONFIG_PATH="$D$PREFIX/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$D"
+run_pc() { pkg-config "$@" >"$T/out" 2>"$T/err"; RC=$?; }
+run_pc --modversion cvmkit
+check "pkg-config knows cvmkit and its version" eval 'rc_is 0 && out_has "^[0-9][0-9.]*$"'
+run_pc --cflags cvmkit
+check "pkg-config --cflags points into DESTDIR" eval 'rc_is 0 && out_has "\-I$D$PREFIX/include"'
+run_pc --libs cvmkit
+check "pkg-config --libs keeps private deps out of dynamic linking" eval 'rc_is 0 && out_has "\-lcvmkit" && ! out_has "\-lcbor"'
+run_pc --static --libs cvmkit
+check "pkg-config --static --libs adds the private deps" eval 'rc_is 0 && out_has "\-lcbor" && out_has "\-ljson-c" && out_has "\-lvirt" && out_has "\-lcrypto" && out_has "\-lpthread"'
+
+# A program using every installed header and the measurement API.
+{
+	for h in "$D$PREFIX"/include/cvmkit/*.h; do echo "#include <cvmkit/$(basename "$h")>"; done
+	cat <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(void)
+{
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_SNP, "snp");
+	struct cvm_measurement *back = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct cvm_error err;
+	if (!m)
+		return 1;
+	memset(m->digest, 0xab, 48);
+	cvm_measurement_add_input_u64(m, "vcpus", 2);
+	if (cvm_measurement_encode(m, CVM_FMT_CORIM, &buf, &len, &err) < 0 ||
+	    cvm_measurement_decode(buf, len, &back, &err) < 0) {
+		fprintf(stderr, "%s\n", cvm_error_message(&err));
+		return 1;
+	}
+	free(buf);
+	if (cvm_measurement_encode(back, CVM_FMT_HEX, &buf, &len, &err) < 0)
+		return 1;
+	fwrite(buf, 1, len, stdout);
+	free(buf);
+	cvm_measurement_free(back);
+	cvm_measurement_free(m);
+	return 0;
+}
+C
+} >"$T/prog.c"
+
+SANFLAGS=
+[ "$SANITIZE" = 1 ] && SANFLAGS="-fsanitize=address,undefined"
+EXPECT=$(printf "ab%.0s" $(seq 48))
+CC=${CC:-cc}
+if $CC -std=c11 $SANFLAGS $(pkg-config --cflags cvmkit) -o "$T/prog" "$T/prog.c" $(pkg-config --libs cvmkit) \
+	>"$T/out" 2>"$T/err"; then RC=0; else RC=1; fi
+check "a program builds against the installed shared library" rc_is 0
+LD_LIBRARY_PATH="$D$PREFIX/lib" "$T/prog" >"$T/out" 2>"$T/err"
+RC=$?
+check "and runs (CoRIM round trip through libcvmkit.so)" eval 'rc_is 0 && out_is "$EXPECT"'
+
+if $CC -std=c11 $SANFLAGS $(pkg-config --cflags cvmkit) -o "$T/prog-static" "$T/prog.c" \
+	"$D$PREFIX/lib/libcvmkit.a" $(pkg-config --static --libs cvmkit | sed 's/-lcvmkit//') \
+	>"$T/out" 2>"$T/err"; then RC=0; else RC=1; fi
+check "a program links the static library with pkg-config --static" rc_is 0
+"$T/prog-static" >"$T/out" 2>"$T/err"
+RC=$?
+check "and runs without libcvmkit.so" eval 'rc_is 0 && out_is "$EXPECT"'
+
+LD_LIBRARY_PATH="$D$PREFIX/lib" "$D$PREFIX/bin/cvmkit" --version >"$T/out" 2>"$T/err"
+RC=$?
+check "installed cvmkit runs" eval 'rc_is 0 && out_has "^cvmkit "'
+
+MANPATH="$D$PREFIX/share/man" man --warnings -E UTF-8 -l "$D$PREFIX/share/man/man1/cvmkit.1" >"$T/out" 2>"$T/err"
+RC=$?
+check "cvmkit(1) renders without warnings" eval 'rc_is 0 && [ ! -s "$T/err" ] && out_has "libvirt"'
+man --warnings -E UTF-8 -l "$D$PREFIX/share/man/man5/cvmkit-policy.5" >"$T/out" 2>"$T/err"
+RC=$?
+check "cvmkit-policy(5) renders without warnings" eval 'rc_is 0 && [ ! -s "$T/err" ] && out_has "allow_debug"'
+
+if command -v bash >/dev/null 2>&1; then
+	bash -c '. "$1"; COMP_WORDS=(cvmkit libvirt ""); COMP_CWORD=2; _cvmkit; echo "${COMPREPLY[*]}";
+		COMP_WORDS=(cvmkit measure p.json --format co); COMP_CWORD=4; _cvmkit; echo "${COMPREPLY[*]}"' \
+		_ "$D$PREFIX/share/bash-completion/completions/cvmkit" >"$T/out" 2>"$T/err"
+	RC=$?
+	check "bash completion completes subcommands and formats" eval 'rc_is 0 && out_has "^caps xml define" && out_has "^corim$"'
+else
+	skip "bash completion completes subcommands and formats" "no bash"
+fi
+
+make --no-print-directory -s uninstall DESTDIR="$D" PREFIX=$PREFIX BUILD="$BUILD" >"$T/out" 2>"$T/err"
+RC=$?
+check "make uninstall removes every installed file" eval 'rc_is 0 && [ -z "$(find "$D" -type f -o -type l)" ]'
