@@ -165,7 +165,7 @@ bench: all $(BENCH_BIN)
 	@$(BENCH_BIN) --cli $(CLI_BIN) $(if $(BENCH_JSON),--json $(BENCH_JSON))
 
 # --- install -----------------------------------------------------------------------------------
-PUBLIC_HEADERS := $(filter-out include/cvmkit/kvm_uapi.h include/cvmkit/util.h,$(wildcard include/cvmkit/*.h))
+PUBLIC_HEADERS := $(filter-out include/cvmkit/kvm_uapi.h,$(wildcard include/cvmkit/*.h))
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/cvmkit
@@ -174,7 +174,7 @@ install: all
 	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/libcvmkit.so.$(VERSION)
 	ln -sf libcvmkit.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcvmkit.so.0
 	ln -sf libcvmkit.so.0 $(DESTDIR)$(LIBDIR)/libcvmkit.so
-	install -m 0644 $(PUBLIC_HEADERS) include/cvmkit/util.h $(DESTDIR)$(INCLUDEDIR)/cvmkit/
+	install -m 0644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/cvmkit/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
 		docs/cvmkit.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/cvmkit.pc
 	@if [ -d docs/man ]; then \

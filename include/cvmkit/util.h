@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Internal helpers shared by every module (not installed): little-endian access, a bounded
- * cursor for untrusted bytes, hex, whole-file mapping and atomic file writes.
+ * Helpers shared by every module: little-endian access, a bounded cursor for untrusted bytes,
+ * hex, whole-file mapping and atomic file writes.  Installed with the other headers because
+ * public structs (struct cvm_firmware, struct cvm_launch_inputs) embed struct cvm_file.
  */
 #ifndef CVMKIT_UTIL_H
 #define CVMKIT_UTIL_H
