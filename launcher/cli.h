@@ -7,10 +7,14 @@
 #ifndef CVMKIT_CLI_H
 #define CVMKIT_CLI_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cvmkit/error.h>
+#include <cvmkit/progress.h>
 
 #define CLI_OK 0
 #define CLI_FAIL 1
@@ -46,5 +50,51 @@ bool cli_wants_help(int argc, char **argv);
 
 /* True when progress should be shown: standard error is a terminal and not --quiet. */
 bool cli_progress_enabled(const struct cli_ctx *ctx);
+
+/*
+ * The progress line of long operations (launcher/cli_progress.c): "\r<what>: 45% (22.5/50.0 MiB)"
+ * on stderr, only when cli_progress_enabled(), at most CLI_PROGRESS_INTERVAL_NS apart, from any
+ * thread (a mutex serialises drawing).  The line is erased when the operation it shows reports
+ * done == total and by cli_progress_end(), so later output starts on a clean line.
+ */
+#define CLI_PROGRESS_INTERVAL_NS 100000000ull /* 10 updates a second */
+
+enum cli_progress_unit {
+	CLI_PROGRESS_BYTES, /* "what: 45% (22.5/50.0 MiB)" */
+	CLI_PROGRESS_ITEMS, /* "what 12/200" */
+};
+
+struct cli_progress {
+	pthread_mutex_t lock;
+	FILE *out;        /* NULL: disabled (not a terminal, or --quiet) */
+	bool shown;       /* a line is on the terminal */
+	char what[64];    /* its label (truncated) */
+	bool drawn;       /* a line was drawn at last_ns (the rate limit applies) */
+	uint64_t last_ns; /* when (CLOCK_MONOTONIC) */
+};
+
+/* Start: enabled when cli_progress_enabled(ctx). */
+void cli_progress_init(struct cli_progress *p, const struct cli_ctx *ctx);
+/* The same onto out (NULL: disabled), for tests. */
+void cli_progress_init_to(struct cli_progress *p, FILE *out);
+/* Erase the line if one is shown, e.g. before printing to a terminal stdout; p stays usable. */
+void cli_progress_clear(struct cli_progress *p);
+/* Erase the line if one is shown and release p. */
+void cli_progress_end(struct cli_progress *p);
+
+/* The library's callback for p (fn NULL when disabled, so nothing is even reported). */
+struct cvm_progress cli_progress_callback(struct cli_progress *p);
+
+/* A cvm_progress_fn (ctx is a struct cli_progress): bytes. */
+void cli_progress_bytes(void *ctx, const char *what, uint64_t done, uint64_t total);
+/* Counted items ("verifying 12/200"). */
+void cli_progress_items(struct cli_progress *p, const char *what, uint64_t done, uint64_t total);
+/* Either, at an explicit time now_ns (tests drive the rate limit with it). */
+void cli_progress_update_at(struct cli_progress *p, enum cli_progress_unit unit, const char *what,
+			    uint64_t done, uint64_t total, uint64_t now_ns);
+
+/* One line without \r into buf (truncated to fit); returns its length. */
+size_t cli_progress_format(char *buf, size_t n, enum cli_progress_unit unit, const char *what,
+			   uint64_t done, uint64_t total);
 
 #endif

@@ -201,11 +201,16 @@ static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 	launch_cancel = 0;
 	launch_timed_out = 0;
 	install_signals(&saved);
-	struct cvm_launch_options opts = {NULL, &launch_cancel};
+	/* Pre-faulting gigabytes of guest memory takes a while: show it on a terminal. */
+	struct cli_progress progress;
+	cli_progress_init(&progress, ctx);
+	struct cvm_progress cb = cli_progress_callback(&progress);
+	struct cvm_launch_options opts = {.cancel = &launch_cancel, .progress = &cb};
 	struct cvm_launch *l = NULL;
 	uint8_t *doc = NULL;
 	size_t doc_len = 0;
 	int rc = cvm_launch(p, &opts, &l, &err);
+	cli_progress_end(&progress);
 	if (!rc) {
 		const struct cvm_kvm_prefault_result *pf = &l->kvm.prefault;
 		cli_info(ctx, "launched %s VM: %llu bytes loaded, pre-fault %s (%llu bytes)",

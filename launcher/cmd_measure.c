@@ -552,8 +552,8 @@ static int check_combination(const struct measure_args *a, const struct cvm_poli
 	return 0;
 }
 
-static int measure(const struct measure_args *a, const struct cvm_policy *p,
-		   const struct cvm_firmware *fw)
+static int measure(const struct cli_ctx *ctx, const struct measure_args *a,
+		   const struct cvm_policy *p, const struct cvm_firmware *fw)
 {
 	struct cvm_error err;
 	cvm_error_clear(&err);
@@ -567,9 +567,16 @@ static int measure(const struct measure_args *a, const struct cvm_policy *p,
 	if (p->tee == CVM_TEE_TDX) {
 		rc = cvm_tdx_measure(p, fw, &m, &err);
 	} else {
-		struct cvm_snp_measure_opts opts = {.mode = a->has_mode ? a->mode
-									: CVM_SEV_MODE_SNP};
+		/* Hashing a large kernel or initrd takes a moment: show it on a terminal. */
+		struct cli_progress progress;
+		cli_progress_init(&progress, ctx);
+		struct cvm_progress cb = cli_progress_callback(&progress);
+		struct cvm_snp_measure_opts opts = {
+			.mode = a->has_mode ? a->mode : CVM_SEV_MODE_SNP,
+			.progress = &cb,
+		};
 		rc = cvm_snp_measure_ex(p, fw, &opts, &m, &err);
+		cli_progress_end(&progress);
 	}
 	if (rc)
 		return cli_fail(VERB, &err);
@@ -580,7 +587,6 @@ static int measure(const struct measure_args *a, const struct cvm_policy *p,
 
 int cmd_measure(const struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
 	if (cli_wants_help(argc, argv)) {
 		print_usage(stdout);
 		return CLI_OK;
@@ -604,7 +610,7 @@ int cmd_measure(const struct cli_ctx *ctx, int argc, char **argv)
 	if (!rc && cvm_firmware_load(p->firmware.path, &fw, &err))
 		rc = cli_fail(VERB, &err);
 	if (!rc)
-		rc = measure(&a, p, fw);
+		rc = measure(ctx, &a, p, fw);
 	cvm_firmware_free(fw);
 	cvm_policy_free(p);
 	args_free(&a);

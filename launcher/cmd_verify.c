@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -479,18 +480,29 @@ static int load_expect(const char *path, struct cvm_measurement **out, struct cv
 	return rc ? cvm_error_wrap(err, "--expect %s", path) : 0;
 }
 
-/* Verify one file; returns true when its verdict passes. */
+/* One verdict on stdout, after erasing the progress line when it shares the terminal. */
+static void print_result(const struct verify_args *a, struct cli_progress *progress,
+			 const char *path, const struct cvm_verify_result *res, const uint8_t *data,
+			 size_t len)
+{
+	if (progress)
+		cli_progress_clear(progress);
+	if (a->json)
+		print_json(path, res, data, len);
+	else
+		print_text(path, res, data, len);
+}
+
+/* Verify one file; returns true when its verdict passes.  progress: see print_result. */
 static bool verify_one(struct cvm_verifier *v, const char *path, const struct verify_args *a,
-		       struct cvm_verify_result *res, struct cvm_error *err, int *fatal)
+		       struct cli_progress *progress, struct cvm_verify_result *res,
+		       struct cvm_error *err, int *fatal)
 {
 	struct cvm_file f;
 	if (cvm_file_open(path, &f, err)) {
 		cvm_verify_result_init(res);
 		cvm_verify_result_add(res, "parse", CVM_CHECK_FAIL, cvm_error_message(err));
-		if (a->json)
-			print_json(path, res, NULL, 0);
-		else
-			print_text(path, res, NULL, 0);
+		print_result(a, progress, path, res, NULL, 0);
 		return false;
 	}
 	const uint8_t *data = f.data;
@@ -506,10 +518,8 @@ static bool verify_one(struct cvm_verifier *v, const char *path, const struct ve
 	bool ok = rc == 0 && cvm_verify_result_ok(res);
 	if (rc)
 		*fatal = rc;
-	else if (a->json)
-		print_json(path, res, data, len);
 	else
-		print_text(path, res, data, len);
+		print_result(a, progress, path, res, data, len);
 	free(bin);
 	cvm_file_close(&f);
 	return ok;
@@ -517,7 +527,6 @@ static bool verify_one(struct cvm_verifier *v, const char *path, const struct ve
 
 int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
 	struct verify_args a;
 	memset(&a, 0, sizeof(a));
 	a.certs = calloc((size_t)argc, sizeof(*a.certs));
@@ -549,17 +558,28 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 		status = cli_fail(verb, &err);
 	} else {
 		a.opt.expect = expect;
+		/* A batch shows "verifying 12/200" on a terminal stderr. */
+		struct cli_progress progress;
+		if (argc - optind > 1)
+			cli_progress_init(&progress, ctx);
+		else
+			cli_progress_init_to(&progress, NULL);
+		struct cli_progress *shared_tty = isatty(STDOUT_FILENO) ? &progress : NULL;
 		for (int i = optind; i < argc; i++) {
 			int fatal = 0;
-			if (!verify_one(v, argv[i], &a, res, &err, &fatal))
+			if (!verify_one(v, argv[i], &a, shared_tty, res, &err, &fatal))
 				status = CLI_FAIL;
 			if (fatal) {
+				cli_progress_clear(&progress);
 				status = cli_fail(verb, &err);
 				break;
 			}
 			if (!a.json && i + 1 < argc)
 				putchar('\n');
+			cli_progress_items(&progress, "verifying", (uint64_t)(i + 1 - optind),
+					   (uint64_t)(argc - optind));
 		}
+		cli_progress_end(&progress);
 	}
 	cvm_measurement_free(expect);
 	cvm_verifier_free(v);

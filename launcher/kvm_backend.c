@@ -72,24 +72,57 @@ int cvm_kvm_backend_stage(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan
 	return 0;
 }
 
+/* Progress of one range as part of all of them: the ranges before it count as done. */
+struct ranges_progress {
+	const struct cvm_progress *outer;
+	uint64_t before, total;
+};
+
+static void ranges_progress_report(void *vctx, const char *what, uint64_t done, uint64_t total)
+{
+	(void)total;
+	const struct ranges_progress *rp = vctx;
+	cvm_progress_report(rp->outer, what, rp->before + done, rp->total);
+}
+
+/* The next range to pre-fault after *pos: the policy's ranges, or else every RAM region. */
+static bool next_prefault_range(const struct cvm_policy *p, const struct cvm_kvm_vm *vm,
+				size_t *pos, struct cvm_prefault_range *out)
+{
+	if (p->prefault.nranges) {
+		if (*pos >= p->prefault.nranges)
+			return false;
+		*out = p->prefault.ranges[(*pos)++];
+		return true;
+	}
+	for (; *pos < vm->nregions; (*pos)++) {
+		const struct cvm_kvm_region *r = &vm->regions[*pos];
+		if (strncmp(r->name, "ram", 3) == 0) {
+			out->gpa = r->gpa;
+			out->size = r->size;
+			(*pos)++;
+			return true;
+		}
+	}
+	return false;
+}
+
 int cvm_kvm_backend_prefault(struct cvm_kvm_backend_ctx *ctx, struct cvm_error *err)
 {
 	const struct cvm_policy *p = ctx->policy;
 	struct cvm_kvm_vm *vm = ctx->vm;
 	if (!p || p->prefault.mode == CVM_PREFAULT_OFF || !vm)
 		return 0;
+	struct cvm_prefault_range r;
+	struct ranges_progress rp = {ctx->progress, 0, 0};
+	for (size_t pos = 0; next_prefault_range(p, vm, &pos, &r);)
+		rp.total += r.size;
+	struct cvm_progress each = {ranges_progress_report, &rp};
 	int rc = 0;
-	if (p->prefault.nranges) {
-		for (size_t i = 0; i < p->prefault.nranges && !rc && !ctx->prefault.skipped; i++)
-			rc = cvm_kvm_prefault(vm, p->prefault.ranges[i].gpa, p->prefault.ranges[i].size,
-					      p->prefault.mode, &ctx->prefault, err);
-		return rc;
-	}
-	for (size_t i = 0; i < vm->nregions && !rc && !ctx->prefault.skipped; i++) {
-		const struct cvm_kvm_region *r = &vm->regions[i];
-		if (strncmp(r->name, "ram", 3) == 0)
-			rc = cvm_kvm_prefault(vm, r->gpa, r->size, p->prefault.mode, &ctx->prefault,
-					      err);
+	for (size_t pos = 0; !rc && !ctx->prefault.skipped && next_prefault_range(p, vm, &pos, &r);) {
+		rc = cvm_kvm_prefault(vm, r.gpa, r.size, p->prefault.mode,
+				      ctx->progress ? &each : NULL, &ctx->prefault, err);
+		rp.before += r.size;
 	}
 	return rc;
 }

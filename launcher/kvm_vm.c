@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #define FOUR_GIB 0x100000000ull
 #define PAGE_MASK 0xFFFull
 #define PREFAULT_SPLIT_MIN (256ull << 20)
+#define PREFAULT_REPORT_STEP (64ull << 20) /* bytes per call when progress is reported */
 
 /* ---- Memory ----------------------------------------------------------------------------- */
 
@@ -223,6 +225,13 @@ int cvm_kvm_vcpu_set_reset(struct cvm_kvm_vm *vm, uint32_t idx, const struct cvm
 
 /* ---- Pre-fault -------------------------------------------------------------------------- */
 
+/* What the vCPU threads of one pre-fault share: the bytes done by all of them. */
+struct prefault_progress {
+	const struct cvm_progress *progress;
+	_Atomic uint64_t done;
+	uint64_t total;
+};
+
 struct prefault_job {
 	struct cvm_kvm_vm *vm;
 	int vcpu_fd;
@@ -230,6 +239,7 @@ struct prefault_job {
 	uint64_t done;
 	int rc;
 	struct cvm_error err;
+	struct prefault_progress *shared;
 };
 
 static bool cancelled(const struct cvm_kvm_vm *vm)
@@ -237,16 +247,32 @@ static bool cancelled(const struct cvm_kvm_vm *vm)
 	return vm->cancel && *vm->cancel;
 }
 
-/* One vCPU's loop over its range: DESIGN.md's rules, without the EOPNOTSUPP policy. */
+static void prefault_report(struct prefault_job *job, uint64_t bytes)
+{
+	uint64_t all = atomic_fetch_add(&job->shared->done, bytes) + bytes;
+	cvm_progress_report(job->shared->progress, "pre-faulting guest memory", all,
+			    job->shared->total);
+}
+
+/*
+ * One vCPU's loop over its range: DESIGN.md's rules, without the EOPNOTSUPP policy.  KVM does a
+ * whole range in one call unless interrupted, so with progress wanted the range is asked for in
+ * windows of PREFAULT_REPORT_STEP, each call then having something to report.
+ */
 static void prefault_range(struct prefault_job *job)
 {
 	const struct cvm_kvm_seam *s = job->vm->seam;
+	uint64_t end = job->gpa + job->size;
+	uint64_t window = job->shared->progress ? PREFAULT_REPORT_STEP : job->size;
+	uint64_t pos = job->gpa; /* everything before it is done */
 	struct cvm_kvm_pre_fault_memory r;
 	memset(&r, 0, sizeof(r));
-	r.gpa = job->gpa;
-	r.size = job->size;
 	job->rc = 0;
-	while (r.size) {
+	while (pos < end) {
+		if (!r.size) {
+			r.gpa = pos;
+			r.size = end - pos < window ? end - pos : window;
+		}
 		uint64_t before = r.size;
 		int rc = s->ops->ioctl(s->ctx, job->vcpu_fd, CVM_KVM_PRE_FAULT_MEMORY,
 				       (unsigned long)&r);
@@ -254,10 +280,12 @@ static void prefault_range(struct prefault_job *job)
 			if (r.size >= before) {
 				job->rc = cvm_error_set(&job->err, -EIO,
 							"KVM_PRE_FAULT_MEMORY [0x%llx, 0x%llx): success without progress",
-							(unsigned long long)r.gpa,
-							(unsigned long long)(r.gpa + r.size));
+							(unsigned long long)pos, (unsigned long long)end);
 				break;
 			}
+			pos += before - r.size;
+			if (job->shared->progress)
+				prefault_report(job, before - r.size);
 			continue;
 		}
 		if (rc == -EINTR || rc == -EAGAIN) {
@@ -268,11 +296,11 @@ static void prefault_range(struct prefault_job *job)
 			continue;
 		}
 		job->rc = cvm_error_set(&job->err, rc, "KVM_PRE_FAULT_MEMORY [0x%llx, 0x%llx): %s",
-					(unsigned long long)r.gpa,
-					(unsigned long long)(r.gpa + r.size), cvm_errno_name(rc));
+					(unsigned long long)pos, (unsigned long long)end,
+					cvm_errno_name(rc));
 		break;
 	}
-	job->done = job->size - r.size;
+	job->done = pos - job->gpa;
 }
 
 static void *prefault_thread(void *arg)
@@ -282,8 +310,8 @@ static void *prefault_thread(void *arg)
 }
 
 int cvm_kvm_prefault(struct cvm_kvm_vm *vm, uint64_t gpa, uint64_t size,
-		     enum cvm_prefault_mode mode, struct cvm_kvm_prefault_result *res,
-		     struct cvm_error *err)
+		     enum cvm_prefault_mode mode, const struct cvm_progress *progress,
+		     struct cvm_kvm_prefault_result *res, struct cvm_error *err)
 {
 	if (mode == CVM_PREFAULT_OFF || !size)
 		return 0;
@@ -304,8 +332,11 @@ int cvm_kvm_prefault(struct cvm_kvm_vm *vm, uint64_t gpa, uint64_t size,
 		free(started);
 		return cvm_error_set(err, -ENOMEM, "out of memory");
 	}
+	struct prefault_progress shared = {.progress = progress, .total = size};
+	atomic_init(&shared.done, 0);
 	uint64_t chunk = (size / n) & ~PAGE_MASK;
 	for (uint32_t i = 0; i < n; i++) {
+		jobs[i].shared = &shared;
 		jobs[i].vm = vm;
 		jobs[i].vcpu_fd = vm->vcpu_fds[i];
 		jobs[i].gpa = gpa + i * chunk;

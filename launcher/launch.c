@@ -558,12 +558,14 @@ int cvm_launch(const struct cvm_policy *policy, const struct cvm_launch_options 
 	l->kvm.seam = opts->seam ? opts->seam : cvm_kvm_seam_real();
 	l->kvm.cancel = opts->cancel;
 	l->kvm.policy = policy;
+	l->kvm.progress = opts->progress;
 	int rc = host_offers_vm_type(l->kvm.seam, policy->tee, err);
 	if (rc) {
 		free(l);
 		return rc;
 	}
 	rc = launch_steps(l, opts, err);
+	l->kvm.progress = NULL; /* the caller's, valid during this call only */
 	if (rc) {
 		cvm_error_wrap(err, "launch");
 		cvm_launch_free(l);

@@ -5,6 +5,7 @@
  * spec/snp-measurement.md 3.1.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -42,11 +43,31 @@ int snp_cmdline_sha256(const char *cmdline, uint8_t out[32], struct cvm_error *e
 	return sha256(s, strlen(s) + 1, out, err);
 }
 
+/* SHA-256 of len bytes in SNP_HASH_CHUNK pieces, reporting each piece as label (if any). */
+static int sha256_chunked(const uint8_t *data, size_t len, const struct cvm_progress *progress,
+			  const char *label, uint8_t out[32], struct cvm_error *err)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (size_t done = 0; ok && done < len;) {
+		size_t n = len - done < SNP_HASH_CHUNK ? len - done : SNP_HASH_CHUNK;
+		ok = EVP_DigestUpdate(ctx, data + done, n);
+		done += n;
+		if (ok && label)
+			cvm_progress_report(progress, label, done, len);
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : cvm_error_set(err, -EIO, "SHA-256 failed (OpenSSL)");
+}
+
 static void hash_job_run(struct snp_hash_job *job)
 {
 	struct cvm_file f = {0};
 	const uint8_t *data = job->data;
 	size_t len = job->len;
+	char label[96];
+	bool labelled = job->progress && job->path;
 	cvm_error_clear(&job->err);
 	if (job->path) {
 		job->rc = cvm_file_open(job->path, &f, &job->err);
@@ -59,7 +80,12 @@ static void hash_job_run(struct snp_hash_job *job)
 		if (f.mapped)
 			madvise((void *)(uintptr_t)data, len, MADV_WILLNEED);
 	}
-	job->rc = sha256(data ? data : (const uint8_t *)"", len, job->sha256, &job->err);
+	if (labelled) {
+		const char *slash = strrchr(job->path, '/');
+		snprintf(label, sizeof(label), "hashing %s", slash ? slash + 1 : job->path);
+	}
+	job->rc = sha256_chunked(data, len, job->progress, labelled ? label : NULL, job->sha256,
+				 &job->err);
 	job->size = len;
 	if (job->rc)
 		cvm_error_wrap(&job->err, "%s", job->what);

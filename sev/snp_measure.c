@@ -27,11 +27,12 @@ struct snp_inputs {
  * pages through the SHA-384 chain (want_fw_digest).  All threads are joined before returning.
  */
 static int gather_inputs(const struct cvm_policy *policy, const struct cvm_firmware *fw,
-			 bool want_fw_digest, struct snp_inputs *in, struct cvm_error *err)
+			 bool want_fw_digest, const struct cvm_progress *progress,
+			 struct snp_inputs *in, struct cvm_error *err)
 {
 	struct snp_hash_job jobs[3] = {
-		{.what = "kernel", .path = policy->boot.kernel},
-		{.what = "initrd", .path = policy->boot.initrd},
+		{.what = "kernel", .path = policy->boot.kernel, .progress = progress},
+		{.what = "initrd", .path = policy->boot.initrd, .progress = progress},
 		{.what = "firmware", .data = fw->data, .len = fw->size},
 	};
 	bool used[3] = {policy->boot.kernel != NULL, policy->boot.initrd != NULL, true};
@@ -222,7 +223,8 @@ int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 
 	bool seeded = policy->snp.has_firmware_digest;
 	struct snp_inputs in;
-	if ((rc = gather_inputs(policy, fw, mode == CVM_SEV_MODE_SNP && !seeded, &in, err)) ||
+	if ((rc = gather_inputs(policy, fw, mode == CVM_SEV_MODE_SNP && !seeded,
+				opts ? opts->progress : NULL, &in, err)) ||
 	    (rc = check_firmware_pin(policy, in.fw_sha256, err)))
 		return rc;
 
@@ -347,7 +349,7 @@ static int matrix_rows(const struct cvm_policy *policy, const struct cvm_firmwar
 	uint8_t start[CVM_SNP_DIGEST_SIZE];
 	int rc;
 	if ((rc = precheck(&p, fw, CVM_SEV_MODE_SNP, err)) ||
-	    (rc = gather_inputs(&p, fw, !p.snp.has_firmware_digest, &in, err)) ||
+	    (rc = gather_inputs(&p, fw, !p.snp.has_firmware_digest, NULL, &in, err)) ||
 	    (rc = check_firmware_pin(&p, in.fw_sha256, err)) ||
 	    (rc = digest_before_vmsas(&p, fw, &in, start, err)))
 		return rc;

@@ -25,6 +25,7 @@
 #include <cvmkit/error.h>
 #include <cvmkit/plan.h>
 #include <cvmkit/policy.h>
+#include <cvmkit/progress.h>
 
 /* ---- The seam --------------------------------------------------------------------------- */
 
@@ -157,10 +158,13 @@ int cvm_kvm_vcpu_set_reset(struct cvm_kvm_vm *vm, uint32_t idx, const struct cvm
  * again unless cancelled; EOPNOTSUPP -> error when mode is REQUIRED, a reported skip when
  * BEST_EFFORT; EINVAL/ENOENT/EFAULT/EIO (and anything else) -> error naming the range.  Ranges
  * of at least 256 MiB are split across the VM's vCPUs, one thread each.  *res accumulates.
+ * progress (optional) gets the bytes done over the whole range after every call that made
+ * progress, from each vCPU thread ("pre-faulting guest memory", done, size); with it, each
+ * thread asks KVM for 64 MiB per call (KVM would otherwise do its range in one call).
  */
 int cvm_kvm_prefault(struct cvm_kvm_vm *vm, uint64_t gpa, uint64_t size,
-		     enum cvm_prefault_mode mode, struct cvm_kvm_prefault_result *res,
-		     struct cvm_error *err);
+		     enum cvm_prefault_mode mode, const struct cvm_progress *progress,
+		     struct cvm_kvm_prefault_result *res, struct cvm_error *err);
 
 /* ---- Run loop --------------------------------------------------------------------------- */
 
@@ -213,6 +217,7 @@ struct cvm_kvm_backend_ctx {
 	size_t staging_len;
 	uint64_t loaded_bytes;
 	uint64_t fw_size;     /* firmware region size (set by begin from the plan) */
+	const struct cvm_progress *progress; /* optional: pre-fault bytes over all its ranges */
 };
 
 /* Close the VM and free what the context owns (the context struct stays the caller's). */
@@ -232,7 +237,10 @@ uint64_t cvm_kvm_plan_firmware_size(const struct cvm_plan *plan);
 int cvm_kvm_backend_stage(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan_op *op,
 			  uint8_t **out, struct cvm_error *err);
 
-/* Shared by the backends: pre-fault the policy's ranges (or all RAM) per its mode. */
+/*
+ * Shared by the backends: pre-fault the policy's ranges (or all RAM) per its mode, reporting
+ * bytes done over all of them to ctx->progress.
+ */
 int cvm_kvm_backend_prefault(struct cvm_kvm_backend_ctx *ctx, struct cvm_error *err);
 
 #endif

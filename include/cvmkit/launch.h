@@ -22,10 +22,14 @@
 #include <cvmkit/kvm.h>
 #include <cvmkit/plan.h>
 #include <cvmkit/policy.h>
+#include <cvmkit/progress.h>
 
 struct cvm_launch_options {
 	const struct cvm_kvm_seam *seam; /* NULL: the real host (open/ioctl/mmap) */
 	volatile sig_atomic_t *cancel;   /* optional: set non-zero (e.g. from a signal) to cancel */
+	/* optional: bytes pre-faulted ("pre-faulting guest memory"), reported from the pre-fault
+	   threads during cvm_launch only (progress.h) */
+	const struct cvm_progress *progress;
 };
 
 /* Wall-clock time of each phase, in nanoseconds. */

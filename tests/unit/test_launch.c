@@ -61,6 +61,7 @@ struct fake {
 	int live_maps;
 	uint64_t vm_types, gmem_flags;
 	int prefault_errno; /* 0: pre-fault succeeds */
+	uint64_t prefault_step; /* bytes pre-faulted per call (0: the whole range at once) */
 	uint32_t pages_per_call;
 	bool eagain_once;
 	struct cvm_kvm_seam seam; /* {&fake_ops, this}: lives as long as the fake */
@@ -326,8 +327,10 @@ static int fake_answer(struct fake *f, struct rec *r, int fd, unsigned long req,
 		memcpy(r->body, m, sizeof(*m));
 		if (f->prefault_errno)
 			return -f->prefault_errno;
-		m->gpa += m->size;
-		m->size = 0;
+		uint64_t step = f->prefault_step && f->prefault_step < m->size ? f->prefault_step
+									      : m->size;
+		m->gpa += step;
+		m->size -= step;
 		return 0;
 	}
 	case CVM_KVM_MEMORY_ENCRYPT_OP: {
@@ -449,7 +452,7 @@ static const char default_policy_fmt[] =
 static struct cvm_launch *launch_fake(struct fake *f, const struct cvm_policy *p,
 				      struct cvm_error *err, int *rc)
 {
-	struct cvm_launch_options opts = {&f->seam, NULL};
+	struct cvm_launch_options opts = {.seam = &f->seam};
 	struct cvm_launch *l = NULL;
 	cvm_error_clear(err);
 	*rc = cvm_launch(p, &opts, &l, err);
@@ -802,6 +805,133 @@ static void prefault_splits_large_ranges_across_vcpus(void **state)
 	unlink(guest);
 }
 
+/* Every pre-fault progress report, from whichever thread made it. */
+struct progress_log {
+	pthread_mutex_t mu;
+	size_t n;
+	uint64_t done[64];
+	uint64_t total[64];
+	char what[64];
+};
+
+static void log_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	struct progress_log *log = ctx;
+	pthread_mutex_lock(&log->mu);
+	if (log->n < 64) {
+		log->done[log->n] = done;
+		log->total[log->n] = total;
+		log->n++;
+	}
+	snprintf(log->what, sizeof(log->what), "%s", what);
+	pthread_mutex_unlock(&log->mu);
+}
+
+static struct cvm_launch *launch_with_progress(struct fake *f, const struct cvm_policy *p,
+					       struct progress_log *log)
+{
+	memset(log, 0, sizeof(*log));
+	pthread_mutex_init(&log->mu, NULL);
+	struct cvm_progress cb = {log_progress, log};
+	struct cvm_launch_options opts = {.seam = &f->seam, .progress = &cb};
+	struct cvm_launch *l = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	int rc = cvm_launch(p, &opts, &l, &err);
+	if (rc)
+		print_message("# launch: %s\n", cvm_error_message(&err));
+	assert_int_equal(rc, 0);
+	pthread_mutex_destroy(&log->mu);
+	return l;
+}
+
+static void prefault_progress_counts_the_bytes_of_every_vcpu_thread(void **state)
+{
+	(void)state;
+	char *guest = write_test_guest(4096);
+	struct cvm_policy *p = load_policy(default_policy_fmt, guest);
+	p->memory_size = 1ull << 30; /* split across both vCPUs */
+	struct fake f;
+	fake_init(&f); /* like KVM: each call does all it is asked for */
+	struct progress_log log;
+	struct cvm_launch *l = launch_with_progress(&f, p, &log);
+	assert_int_equal(l->kvm.prefault.threads, 2);
+	assert_int_equal(l->kvm.prefault.done, 1ull << 30);
+	assert_string_equal(log.what, "pre-faulting guest memory");
+	/* Each thread asks for 64 MiB windows, so 16 calls in all ... */
+	size_t calls = 0;
+	for (const struct rec *r; (r = find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, calls)); calls++)
+		assert_int_equal(((const struct cvm_kvm_pre_fault_memory *)r->body)->size, 64ull << 20);
+	assert_int_equal(calls, 16);
+	/* ... and one report per call: the running totals are each multiple of 64 MiB exactly once
+	 * (the threads' order may vary), always out of the whole GiB. */
+	assert_int_equal(log.n, 16);
+	bool seen[17] = {false};
+	for (size_t i = 0; i < log.n; i++) {
+		assert_int_equal(log.total[i], 1ull << 30);
+		assert_int_equal(log.done[i] % (64ull << 20), 0);
+		uint64_t k = log.done[i] / (64ull << 20);
+		assert_true(k >= 1 && k <= 16 && !seen[k]);
+		seen[k] = true;
+	}
+	cvm_launch_free(l);
+	fake_fini(&f);
+	cvm_policy_free(p);
+	unlink(guest);
+}
+
+static void prefault_progress_runs_over_all_ranges_in_order(void **state)
+{
+	(void)state;
+	char *guest = write_test_guest(4096);
+	struct cvm_policy *p = load_policy(default_policy_fmt, guest);
+	p->prefault.ranges = calloc(2, sizeof(*p->prefault.ranges));
+	assert_non_null(p->prefault.ranges);
+	p->prefault.nranges = 2;
+	p->prefault.ranges[0] = (struct cvm_prefault_range){0, 16u << 20};
+	p->prefault.ranges[1] = (struct cvm_prefault_range){32u << 20, 8u << 20};
+	struct fake f;
+	fake_init(&f);
+	f.prefault_step = 4u << 20;
+	struct progress_log log;
+	struct cvm_launch *l = launch_with_progress(&f, p, &log);
+	/* 4 + 2 calls; the second range continues where the first ended, out of 24 MiB. */
+	assert_int_equal(log.n, 6);
+	for (size_t i = 0; i < log.n; i++) {
+		assert_int_equal(log.done[i], (i + 1) * (4u << 20));
+		assert_int_equal(log.total[i], 24u << 20);
+	}
+	assert_int_equal(l->kvm.prefault.done, 24u << 20);
+	cvm_launch_free(l);
+	fake_fini(&f);
+	cvm_policy_free(p);
+	unlink(guest);
+}
+
+static void prefault_without_progress_is_one_call_per_range(void **state)
+{
+	(void)state;
+	char *guest = write_test_guest(4096);
+	struct cvm_policy *p = load_policy(default_policy_fmt, guest);
+	struct fake f;
+	fake_init(&f);
+	struct cvm_error err;
+	int rc;
+	struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(l->kvm.prefault.done, 64u << 20);
+	/* One call for the whole range, as without progress support. */
+	const struct rec *pf = find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 0);
+	assert_non_null(pf);
+	assert_int_equal(((const struct cvm_kvm_pre_fault_memory *)pf->body)->size, 64u << 20);
+	assert_null(find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 1));
+	assert_null(l->kvm.progress); /* the caller's callback is not kept past cvm_launch */
+	cvm_launch_free(l);
+	fake_fini(&f);
+	cvm_policy_free(p);
+	unlink(guest);
+}
+
 /* ---- Fault injection -------------------------------------------------------------------- */
 
 static void inject_every_call(struct cvm_policy *p, const char *what)
@@ -908,7 +1038,7 @@ static void cancel_flag_stops_the_launch_cleanly(void **state)
 	struct fake f;
 	fake_init(&f);
 	volatile sig_atomic_t cancel = 1;
-	struct cvm_launch_options opts = {&f.seam, &cancel};
+	struct cvm_launch_options opts = {.seam = &f.seam, .cancel = &cancel};
 	struct cvm_launch *l = NULL;
 	struct cvm_error err;
 	cvm_error_clear(&err);
@@ -968,6 +1098,9 @@ int main(void)
 		cmocka_unit_test(snp_refused_when_host_lacks_the_vm_type),
 		cmocka_unit_test(prefault_required_fails_and_best_effort_skips),
 		cmocka_unit_test(prefault_splits_large_ranges_across_vcpus),
+		cmocka_unit_test(prefault_progress_counts_the_bytes_of_every_vcpu_thread),
+		cmocka_unit_test(prefault_progress_runs_over_all_ranges_in_order),
+		cmocka_unit_test(prefault_without_progress_is_one_call_per_range),
 		cmocka_unit_test(every_failing_call_of_the_default_launch_is_named_and_leak_free),
 		cmocka_unit_test(every_failing_call_of_the_snp_launch_is_named_and_leak_free),
 		cmocka_unit_test(every_failing_call_of_the_tdx_launch_is_named_and_leak_free),

@@ -6,6 +6,7 @@
  * Python (hashlib) transcription of spec/snp-measurement.md that reproduces the fixture vectors.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #include <cvmkit/firmware.h>
 #include <cvmkit/plan.h>
 #include <cvmkit/policy.h>
+#include <cvmkit/progress.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/util.h>
 
@@ -630,6 +632,126 @@ static void vcpu_signature_alternatives_agree(void **state)
 	cvm_firmware_free(fw);
 }
 
+/* Progress reports of one measurement, by label (the hashing threads report concurrently). */
+struct hash_log {
+	pthread_mutex_t mu;
+	size_t n;
+	char what[16][64];
+	uint64_t done[16], total[16];
+};
+
+static void log_hashing(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	struct hash_log *log = ctx;
+	pthread_mutex_lock(&log->mu);
+	if (log->n < 16) {
+		snprintf(log->what[log->n], sizeof(log->what[0]), "%s", what);
+		log->done[log->n] = done;
+		log->total[log->n] = total;
+		log->n++;
+	}
+	pthread_mutex_unlock(&log->mu);
+}
+
+static const char *input_value(const struct cvm_measurement *m, const char *key)
+{
+	for (size_t i = 0; i < m->ninputs; i++)
+		if (strcmp(m->inputs[i].key, key) == 0)
+			return m->inputs[i].value;
+	fail_msg("input %s missing", key);
+	return NULL;
+}
+
+static char *write_temp(const char *tmpl_name, const uint8_t *data, size_t len)
+{
+	char *path = malloc(64);
+	assert_non_null(path);
+	snprintf(path, 64, "/tmp/%s-XXXXXX", tmpl_name);
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static void chunked_file_hashing_matches_one_shot_and_reports_progress(void **state)
+{
+	(void)state;
+	/* Two full 8 MiB chunks and a partial one; a kernel smaller than one chunk. */
+	size_t ilen = (16u << 20) + 12345, klen = 4097;
+	uint8_t *initrd = malloc(ilen), *kernel = malloc(klen);
+	assert_non_null(initrd);
+	assert_non_null(kernel);
+	for (size_t i = 0; i < ilen; i++)
+		initrd[i] = (uint8_t)(i * 2654435761u >> 13);
+	for (size_t i = 0; i < klen; i++)
+		kernel[i] = (uint8_t)(i ^ 0x5a);
+	char *ipath = write_temp("cvmkit-initrd", initrd, ilen);
+	char *kpath = write_temp("cvmkit-kernel", kernel, klen);
+
+	struct cvm_firmware *fw = load_fixture(AMDSEV);
+	struct case_policy c;
+	case_init(&c, CVM_VMM_QEMU, 1, "EPYC-v4", 0x1);
+	c.p.boot.kernel = kpath;
+	c.p.boot.initrd = ipath;
+
+	struct hash_log log;
+	memset(&log, 0, sizeof(log));
+	pthread_mutex_init(&log.mu, NULL);
+	struct cvm_progress progress = {log_hashing, &log};
+	struct cvm_snp_measure_opts with = {.mode = CVM_SEV_MODE_SNP, .progress = &progress};
+	struct cvm_measurement *a = NULL, *b = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	if (cvm_snp_measure_ex(&c.p, fw, &with, &a, &err) || cvm_snp_measure(&c.p, fw, &b, &err))
+		fail_msg("measure: %s", cvm_error_message(&err));
+	pthread_mutex_destroy(&log.mu);
+
+	/* The chunked file hashes equal one-shot SHA-256 of the same bytes, with or without
+	 * progress, and so do the digests. */
+	struct cvm_snp_boot_hashes h;
+	assert_int_equal(cvm_snp_boot_hashes_from_bytes(kernel, klen, initrd, ilen, "", &h, &err), 0);
+	char ihex[65], khex[65];
+	cvm_hex_encode(h.initrd, 32, ihex);
+	cvm_hex_encode(h.kernel, 32, khex);
+	assert_string_equal(input_value(a, "initrd_sha256"), ihex);
+	assert_string_equal(input_value(a, "kernel_sha256"), khex);
+	assert_string_equal(input_value(b, "initrd_sha256"), ihex);
+	assert_memory_equal(a->digest, b->digest, 48);
+
+	/* initrd: 8 MiB, 16 MiB, all; kernel: all at once; the firmware (in memory) is not a file. */
+	const char *iname = strrchr(ipath, '/') + 1, *kname = strrchr(kpath, '/') + 1;
+	char iwhat[64], kwhat[64];
+	snprintf(iwhat, sizeof(iwhat), "hashing %s", iname);
+	snprintf(kwhat, sizeof(kwhat), "hashing %s", kname);
+	uint64_t want_initrd[] = {8u << 20, 16u << 20, ilen};
+	size_t ni = 0, nk = 0;
+	for (size_t i = 0; i < log.n; i++) {
+		if (strcmp(log.what[i], iwhat) == 0) {
+			assert_true(ni < 3);
+			assert_int_equal(log.done[i], want_initrd[ni++]);
+			assert_int_equal(log.total[i], ilen);
+		} else {
+			assert_string_equal(log.what[i], kwhat);
+			assert_int_equal(log.done[i], klen);
+			assert_int_equal(log.total[i], klen);
+			nk++;
+		}
+	}
+	assert_int_equal(ni, 3);
+	assert_int_equal(nk, 1);
+
+	cvm_measurement_free(a);
+	cvm_measurement_free(b);
+	cvm_firmware_free(fw);
+	unlink(ipath);
+	unlink(kpath);
+	free(ipath);
+	free(kpath);
+	free(initrd);
+	free(kernel);
+}
+
 static void measurement_document_carries_inputs(void **state)
 {
 	(void)state;
@@ -978,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(seves_needs_no_sev_features),
 		cmocka_unit_test(vcpu_signature_alternatives_agree),
 		cmocka_unit_test(measurement_document_carries_inputs),
+		cmocka_unit_test(chunked_file_hashing_matches_one_shot_and_reports_progress),
 		cmocka_unit_test(debian_ovmf_code_digests),
 		cmocka_unit_test(debian_unified_ovmf_digest),
 		cmocka_unit_test(matrix_equals_single_measurements),
