@@ -139,8 +139,13 @@ int cvm_sev_legacy_digest(enum cvm_sev_mode mode, const struct cvm_policy *polic
 			  const struct cvm_firmware *fw, const struct cvm_snp_boot_hashes *hashes,
 			  uint8_t out[32], struct cvm_error *err);
 
+struct cvm_progress; /* cvmkit/progress.h */
+
 struct cvm_snp_measure_opts {
 	enum cvm_sev_mode mode;
+	/* optional: bytes hashed of the kernel and initrd files ("hashing initrd.img"), reported
+	   from the hashing threads; NULL reports nothing */
+	const struct cvm_progress *progress;
 };
 
 /* cvm_snp_measure() in a given mode (opts NULL: SNP). */
