@@ -159,9 +159,12 @@ static const struct mbz_range mbz_ranges[] = {
 bool cvm_snp_report_reserved_nonzero(const struct cvm_snp_report *r, size_t *offset,
 				     const char **what)
 {
-	uint32_t signing_key_bits_mbz = r->key_info >> 5;
-	if (signing_key_bits_mbz != 0) {
-		*offset = 0x48;
+	if (r->key_info >> 5) {
+		/* Point at the byte holding the first set must-be-zero bit (bits 7:5 sit in 0x48). */
+		size_t o = 0x48;
+		while (o < 0x4b && (r->raw[o] & (o == 0x48 ? 0xe0u : 0xffu)) == 0)
+			o++;
+		*offset = o;
 		*what = "KEY_INFO bits 31:5";
 		return true;
 	}

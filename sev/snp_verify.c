@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
-#include <openssl/ec.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -45,7 +42,8 @@ static const char *signing_key_name(unsigned key)
 
 /*
  * Pick the leaf certificate for this report among the verifier's VCEKs or VLEKs: prefer a hwID
- * equal to CHIP_ID, then an equal TCB, then the product; ties go to the first added.
+ * equal to CHIP_ID, then an equal TCB, then the product; ties go to the first added.  This only
+ * chooses (hence plain memcmp); the checks below bind the choice.
  */
 static struct cvm_cert *select_leaf(const struct cvm_verifier *v, const struct cvm_snp_report *r,
 				    enum cvm_cert_role role, enum cvm_amd_product product)
@@ -57,14 +55,14 @@ static struct cvm_cert *select_leaf(const struct cvm_verifier *v, const struct c
 		if (c->role != role)
 			continue;
 		int score = 0;
-		struct cvm_amd_cert_ext ext;
-		if (cvm_amd_cert_ext_read(c->x509, &ext, NULL) == 0) {
-			if (ext.hwid_len && memcmp(ext.hwid, r->chip_id, ext.hwid_len) == 0)
+		const struct cvm_amd_cert_ext *ext = &c->amd_ext;
+		if (c->amd_ext_ok) {
+			if (ext->hwid_len && memcmp(ext->hwid, r->chip_id, ext->hwid_len) == 0)
 				score += 4;
 			struct cvm_snp_tcb t;
 			cvm_snp_tcb_decode(r->reported_tcb, c->product, &t);
-			if (ext.bl == t.bootloader && ext.tee == t.tee && ext.snp == t.snp &&
-			    ext.ucode == t.microcode)
+			if (ext->bl == t.bootloader && ext->tee == t.tee && ext->snp == t.snp &&
+			    ext->ucode == t.microcode)
 				score += 2;
 		}
 		if (product != CVM_AMD_UNKNOWN && c->product == product)
@@ -133,13 +131,7 @@ static bool leaf_shape_ok(const struct cvm_cert *leaf, const char *label, char *
 		snprintf(why, n, "%s is not signed with RSASSA-PSS", label);
 		return false;
 	}
-	EVP_PKEY *key = X509_get0_pubkey(leaf->x509);
-	char group[32] = "";
-	size_t glen = 0;
-	if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
-	    EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof(group), &glen) != 1 ||
-	    strcmp(group, "secp384r1") != 0) {
-		ERR_clear_error();
+	if (!cvm_x509_ec_key_is(leaf->x509, "secp384r1")) {
 		snprintf(why, n, "%s key is not ECDSA P-384", label);
 		return false;
 	}
@@ -189,39 +181,14 @@ static void check_chain(struct cvm_verifier *v, struct cvm_cert *leaf, enum cvm_
 	cvm_check_add(res, "cert-chain", CVM_CHECK_FAIL, "%s", first_why);
 }
 
-/* The report signature as DER: r and s are 72-byte little-endian fields. */
-static unsigned char *signature_der(const struct cvm_snp_report *r, int *der_len)
-{
-	BIGNUM *br = BN_lebin2bn(r->signature_r, 72, NULL);
-	BIGNUM *bs = BN_lebin2bn(r->signature_s, 72, NULL);
-	ECDSA_SIG *sig = ECDSA_SIG_new();
-	unsigned char *der = NULL;
-	if (br && bs && sig && ECDSA_SIG_set0(sig, br, bs) == 1) {
-		br = bs = NULL; /* owned by sig now */
-		*der_len = i2d_ECDSA_SIG(sig, &der);
-		if (*der_len <= 0)
-			der = NULL;
-	}
-	BN_free(br);
-	BN_free(bs);
-	ECDSA_SIG_free(sig);
-	return der;
-}
-
 static void check_signature(const struct cvm_snp_report *r, const struct cvm_cert *leaf,
 			    struct cvm_verify_result *res)
 {
 	const char *label = leaf->role == CVM_CERT_AMD_VLEK ? "VLEK" : "VCEK";
-	EVP_PKEY *key = X509_get0_pubkey(leaf->x509);
-	int der_len = 0;
-	unsigned char *der = signature_der(r, &der_len);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = -1;
-	if (key && der && md && EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, key) == 1)
-		ok = EVP_DigestVerify(md, der, (size_t)der_len, r->raw, CVM_SNP_SIGNED_SIZE);
-	ERR_clear_error();
-	EVP_MD_CTX_free(md);
-	OPENSSL_free(der);
+	/* R and S are 72-byte little-endian fields; the signature covers bytes 0x000..0x2a0. */
+	int ok = cvm_ecdsa_verify_rs(X509_get0_pubkey(leaf->x509), EVP_sha384(), r->signature_r,
+				     r->signature_s, sizeof(r->signature_r), true, r->raw,
+				     CVM_SNP_SIGNED_SIZE);
 	if (ok == 1)
 		cvm_check_add(res, "signature", CVM_CHECK_PASS,
 			      "ECDSA P-384/SHA-384 over bytes 0x000..0x2a0 verifies with the %s key",
@@ -343,26 +310,7 @@ static void check_policy(const struct cvm_snp_report *r, const struct cvm_verify
 				      want.bootloader, have.tee, want.tee, have.snp, want.snp,
 				      have.microcode, want.microcode);
 	}
-	if (opt->has_report_data) {
-		if (cvm_memeq_ct(r->report_data, opt->report_data, 64))
-			cvm_check_add(res, "report-data", CVM_CHECK_PASS, "REPORT_DATA equals the expected value");
-		else
-			cvm_check_add(res, "report-data", CVM_CHECK_FAIL,
-				      "REPORT_DATA differs from the expected value");
-	}
-}
-
-static void match_bytes(struct cvm_verify_result *res, const char *name, const char *field,
-			const uint8_t *have, const uint8_t *want, size_t n)
-{
-	if (cvm_memeq_ct(have, want, n)) {
-		cvm_check_add(res, name, CVM_CHECK_PASS, "%s equals the expected value", field);
-	} else {
-		char hx[2 * 48 + 1];
-		cvm_hex_encode(have, n > 48 ? 48 : n, hx);
-		cvm_check_add(res, name, CVM_CHECK_FAIL, "%s %s differs from the expected value", field,
-			      hx);
-	}
+	cvm_check_report_data(res, "REPORT_DATA", r->report_data, opt);
 }
 
 static void match_expectations(const struct cvm_snp_report *r, const struct cvm_measurement *m,
@@ -377,14 +325,16 @@ static void match_expectations(const struct cvm_snp_report *r, const struct cvm_
 		cvm_check_add(res, "measurement", CVM_CHECK_FAIL,
 			      "the expected digest is %zu bytes, MEASUREMENT is 48", m->digest_len);
 	else
-		match_bytes(res, "measurement", "MEASUREMENT", r->measurement, m->digest, 48);
+		cvm_check_match_bytes(res, "measurement", "MEASUREMENT", r->measurement, m->digest,
+				      48);
 	if (m->has_host_data)
-		match_bytes(res, "host-data", "HOST_DATA", r->host_data, m->host_data, 32);
+		cvm_check_match_bytes(res, "host-data", "HOST_DATA", r->host_data, m->host_data, 32);
 	if (m->has_id_key_digest)
-		match_bytes(res, "id-key-digest", "ID_KEY_DIGEST", r->id_key_digest, m->id_key_digest, 48);
+		cvm_check_match_bytes(res, "id-key-digest", "ID_KEY_DIGEST", r->id_key_digest,
+				      m->id_key_digest, 48);
 	if (m->has_author_key_digest)
-		match_bytes(res, "author-key-digest", "AUTHOR_KEY_DIGEST", r->author_key_digest,
-			    m->author_key_digest, 48);
+		cvm_check_match_bytes(res, "author-key-digest", "AUTHOR_KEY_DIGEST",
+				      r->author_key_digest, m->author_key_digest, 48);
 	if (m->has_snp_policy) {
 		if (r->policy == m->snp_policy)
 			cvm_check_add(res, "guest-policy", CVM_CHECK_PASS, "POLICY 0x%llx as expected",
@@ -456,14 +406,16 @@ int cvm_verify_snp(struct cvm_verifier *v, const struct cvm_snp_report *r,
 
 	if (leaf) {
 		check_signature(r, leaf, res);
-		struct cvm_amd_cert_ext ext;
-		struct cvm_error eerr;
-		cvm_error_clear(&eerr);
-		if (cvm_amd_cert_ext_read(leaf->x509, &ext, &eerr) != 0) {
-			cvm_check_add(res, "reported-tcb", CVM_CHECK_FAIL, "%s", cvm_error_message(&eerr));
+		if (leaf->amd_ext_ok) {
+			check_tcb_binding(r, leaf, &leaf->amd_ext, p, res);
+			check_chip_id(r, leaf, &leaf->amd_ext, res);
 		} else {
-			check_tcb_binding(r, leaf, &ext, p, res);
-			check_chip_id(r, leaf, &ext, res);
+			/* Read again only for the reason: the pool keeps no message. */
+			struct cvm_amd_cert_ext ext;
+			struct cvm_error eerr;
+			cvm_error_clear(&eerr);
+			(void)cvm_amd_cert_ext_read(leaf->x509, &ext, &eerr);
+			cvm_check_add(res, "reported-tcb", CVM_CHECK_FAIL, "%s", cvm_error_message(&eerr));
 		}
 	} else {
 		cvm_check_add(res, "signature", CVM_CHECK_FAIL, "no certificate to verify it with");

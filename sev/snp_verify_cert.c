@@ -10,27 +10,11 @@
 #include <string.h>
 
 #include <openssl/asn1.h>
-#include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
 #include "sev/verify_internal.h"
 
 #define AMD_ARC "1.3.6.1.4.1.3704.1."
-
-static const ASN1_OCTET_STRING *find_ext(X509 *cert, const char *dotted)
-{
-	int n = X509_get_ext_count(cert);
-	for (int i = 0; i < n; i++) {
-		X509_EXTENSION *e = X509_get_ext(cert, i);
-		const ASN1_OBJECT *obj = X509_EXTENSION_get_object(e);
-		char buf[64];
-		if (OBJ_obj2txt(buf, sizeof(buf), obj, 1) <= 0)
-			continue;
-		if (strcmp(buf, dotted) == 0)
-			return X509_EXTENSION_get_data(e);
-	}
-	return NULL;
-}
 
 /* One whole TLV filling the value. */
 static bool single_tlv(const uint8_t *val, size_t len, struct cvm_der *out)
@@ -42,7 +26,7 @@ static bool single_tlv(const uint8_t *val, size_t len, struct cvm_der *out)
 static int read_uint_ext(X509 *cert, const char *oid, const char *name, bool *has, uint64_t *out,
 			 struct cvm_error *err)
 {
-	const ASN1_OCTET_STRING *os = find_ext(cert, oid);
+	const ASN1_OCTET_STRING *os = cvm_x509_find_ext(cert, oid);
 	*has = false;
 	if (!os)
 		return 0;
@@ -52,6 +36,23 @@ static int read_uint_ext(X509 *cert, const char *oid, const char *name, bool *ha
 		return cvm_error_set(err, -EINVAL, "certificate extension %s (%s) is not a DER INTEGER",
 				     name, oid);
 	*has = true;
+	return 0;
+}
+
+/* An optional IA5String extension into buf (NUL-terminated; left empty when absent). */
+static int read_ia5_ext(X509 *cert, const char *oid, const char *name, char *buf, size_t cap,
+			struct cvm_error *err)
+{
+	const ASN1_OCTET_STRING *os = cvm_x509_find_ext(cert, oid);
+	if (!os)
+		return 0;
+	struct cvm_der d;
+	if (!single_tlv(ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os), &d) ||
+	    d.tag != 0x16 || d.len >= cap)
+		return cvm_error_set(err, -EINVAL,
+				     "certificate extension %s is not a short IA5String", name);
+	memcpy(buf, d.val, d.len);
+	buf[d.len] = '\0';
 	return 0;
 }
 
@@ -71,20 +72,13 @@ int cvm_amd_cert_ext_read(X509 *cert, struct cvm_amd_cert_ext *out, struct cvm_e
 		rc = read_uint_ext(cert, AMD_ARC "3.8", "ucodeSPL", &e.has_ucode, &e.ucode, err);
 	if (!rc)
 		rc = read_uint_ext(cert, AMD_ARC "3.9", "fmcSPL", &e.has_fmc, &e.fmc, err);
+	if (!rc)
+		rc = read_ia5_ext(cert, AMD_ARC "2", "productName", e.product_name,
+				  sizeof(e.product_name), err);
 	if (rc)
 		return rc;
 
-	const ASN1_OCTET_STRING *os = find_ext(cert, AMD_ARC "2");
-	if (os) {
-		struct cvm_der d;
-		if (!single_tlv(ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os), &d) ||
-		    d.tag != 0x16 || d.len >= sizeof(e.product_name))
-			return cvm_error_set(err, -EINVAL,
-					     "certificate extension productName is not a short IA5String");
-		memcpy(e.product_name, d.val, d.len);
-	}
-
-	os = find_ext(cert, AMD_ARC "4");
+	const ASN1_OCTET_STRING *os = cvm_x509_find_ext(cert, AMD_ARC "4");
 	if (os) {
 		const uint8_t *val = ASN1_STRING_get0_data(os);
 		size_t len = (size_t)ASN1_STRING_length(os);
@@ -101,15 +95,9 @@ int cvm_amd_cert_ext_read(X509 *cert, struct cvm_amd_cert_ext *out, struct cvm_e
 		e.hwid_len = len;
 	}
 
-	os = find_ext(cert, AMD_ARC "5");
-	if (os) {
-		struct cvm_der d;
-		if (!single_tlv(ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os), &d) ||
-		    d.tag != 0x16 || d.len >= sizeof(e.csp_id))
-			return cvm_error_set(err, -EINVAL,
-					     "certificate extension cspID is not a short IA5String");
-		memcpy(e.csp_id, d.val, d.len);
-	}
+	rc = read_ia5_ext(cert, AMD_ARC "5", "cspID", e.csp_id, sizeof(e.csp_id), err);
+	if (rc)
+		return rc;
 	*out = e;
 	return 0;
 }

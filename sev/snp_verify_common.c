@@ -14,10 +14,14 @@
 #include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "sev/verify_internal.h"
 
@@ -79,6 +83,73 @@ void cvm_verify_result_add(struct cvm_verify_result *res, const char *name,
 			   enum cvm_check_status st, const char *reason)
 {
 	cvm_check_add(res, name, st, "%s", reason);
+}
+
+void cvm_check_match_bytes(struct cvm_verify_result *res, const char *name, const char *field,
+			   const uint8_t *have, const uint8_t *want, size_t n)
+{
+	if (cvm_memeq_ct(have, want, n)) {
+		cvm_check_add(res, name, CVM_CHECK_PASS, "%s equals the expected value", field);
+	} else {
+		char hx[2 * 48 + 1];
+		cvm_hex_encode(have, n > 48 ? 48 : n, hx);
+		cvm_check_add(res, name, CVM_CHECK_FAIL, "%s %s differs from the expected value", field,
+			      hx);
+	}
+}
+
+void cvm_check_report_data(struct cvm_verify_result *res, const char *field,
+			   const uint8_t have[64], const struct cvm_verify_options *opt)
+{
+	if (!opt->has_report_data)
+		return;
+	if (cvm_memeq_ct(have, opt->report_data, 64))
+		cvm_check_add(res, "report-data", CVM_CHECK_PASS, "%s equals the expected value", field);
+	else
+		cvm_check_add(res, "report-data", CVM_CHECK_FAIL, "%s differs from the expected value",
+			      field);
+}
+
+/* ---- signatures --------------------------------------------------------------------------- */
+
+/* r and s as a DER ECDSA-Sig-Value; OPENSSL_free the result.  NULL on failure. */
+static unsigned char *ecdsa_sig_der(const uint8_t *r, const uint8_t *s, size_t n,
+				    bool little_endian, int *der_len)
+{
+	if (n > INT_MAX)
+		return NULL;
+	BIGNUM *br = little_endian ? BN_lebin2bn(r, (int)n, NULL) : BN_bin2bn(r, (int)n, NULL);
+	BIGNUM *bs = little_endian ? BN_lebin2bn(s, (int)n, NULL) : BN_bin2bn(s, (int)n, NULL);
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	unsigned char *der = NULL;
+	if (br && bs && sig && ECDSA_SIG_set0(sig, br, bs) == 1) {
+		br = bs = NULL; /* owned by sig now */
+		*der_len = i2d_ECDSA_SIG(sig, &der);
+		if (*der_len <= 0) {
+			OPENSSL_free(der);
+			der = NULL;
+		}
+	}
+	BN_free(br);
+	BN_free(bs);
+	ECDSA_SIG_free(sig);
+	return der;
+}
+
+int cvm_ecdsa_verify_rs(EVP_PKEY *key, const EVP_MD *md, const uint8_t *r, const uint8_t *s,
+			size_t n, bool little_endian, const uint8_t *msg, size_t len)
+{
+	int der_len = 0;
+	unsigned char *der = ecdsa_sig_der(r, s, n, little_endian, &der_len);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int rc = -1;
+	/* EVP_DigestVerify: 1 verifies, 0 does not, negative is an error (not a "true"). */
+	if (key && der && ctx && EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) == 1)
+		rc = EVP_DigestVerify(ctx, der, (size_t)der_len, msg, len) == 1 ? 1 : 0;
+	ERR_clear_error();
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_free(der);
+	return rc;
 }
 
 /* ---- DER ---------------------------------------------------------------------------------- */
@@ -260,6 +331,33 @@ void cvm_x509_cn(const X509_NAME *name, char *buf, size_t n)
 			buf[k] = '?';
 }
 
+const ASN1_OCTET_STRING *cvm_x509_find_ext(X509 *cert, const char *dotted)
+{
+	int n = X509_get_ext_count(cert);
+	for (int i = 0; i < n; i++) {
+		X509_EXTENSION *e = X509_get_ext(cert, i);
+		char buf[64];
+		/* A longer OID is truncated to 63 characters, so it cannot equal a shorter target. */
+		if (OBJ_obj2txt(buf, sizeof(buf), X509_EXTENSION_get_object(e), 1) <= 0)
+			continue;
+		if (strcmp(buf, dotted) == 0)
+			return X509_EXTENSION_get_data(e);
+	}
+	return NULL;
+}
+
+bool cvm_x509_ec_key_is(X509 *cert, const char *group)
+{
+	EVP_PKEY *key = X509_get0_pubkey(cert);
+	char have[32] = "";
+	size_t glen = 0;
+	bool ok = key && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
+		  EVP_PKEY_get_utf8_string_param(key, "group", have, sizeof(have), &glen) == 1 &&
+		  strcmp(have, group) == 0;
+	ERR_clear_error();
+	return ok;
+}
+
 static enum cvm_amd_product product_from_suffix(const char *s)
 {
 	enum cvm_amd_product p;
@@ -300,6 +398,8 @@ static void classify_cert(struct cvm_cert *c)
 	} else if (strcmp(cn, "Intel SGX TCB Signing") == 0) {
 		c->role = CVM_CERT_INTEL_TCB_SIGNING;
 	}
+	if (c->role == CVM_CERT_AMD_VCEK || c->role == CVM_CERT_AMD_VLEK)
+		c->amd_ext_ok = cvm_amd_cert_ext_read(c->x509, &c->amd_ext, NULL) == 0;
 }
 
 static void cert_free(struct cvm_cert *c)

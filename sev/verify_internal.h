@@ -24,6 +24,27 @@
 void cvm_check_add(struct cvm_verify_result *res, const char *name, enum cvm_check_status st,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * Checks both verifiers make the same way.  cvm_check_match_bytes compares in constant time and
+ * shows the evidence value (its first 48 bytes) in hex on a mismatch; cvm_check_report_data is the
+ * optional REPORT_DATA check of the verifier options (field names it: "REPORT_DATA", "REPORTDATA").
+ */
+void cvm_check_match_bytes(struct cvm_verify_result *res, const char *name, const char *field,
+			   const uint8_t *have, const uint8_t *want, size_t n);
+void cvm_check_report_data(struct cvm_verify_result *res, const char *field,
+			   const uint8_t have[64], const struct cvm_verify_options *opt);
+
+/* ---- signatures ---- */
+
+/*
+ * Verify an ECDSA signature given as two n-byte integers r and s (big-endian as in TDX quotes and
+ * Intel collateral, or little-endian as in SNP reports) over msg hashed with md.  1 when it
+ * verifies, 0 when it does not, -1 when it could not be checked (no key, bad encoding, no memory).
+ * Leaves the OpenSSL error queue empty.
+ */
+int cvm_ecdsa_verify_rs(EVP_PKEY *key, const EVP_MD *md, const uint8_t *r, const uint8_t *s,
+			size_t n, bool little_endian, const uint8_t *msg, size_t len);
+
 /* ---- DER ---- */
 
 struct cvm_der {
@@ -54,17 +75,6 @@ enum cvm_cert_role {
 	CVM_CERT_INTEL_TCB_SIGNING,
 };
 
-struct cvm_cert {
-	X509 *x509;
-	enum cvm_cert_role role;
-	enum cvm_amd_product product; /* AMD: from the CN (ARK/ASK/ASVK) or the issuer CN (leaves) */
-	bool trusted;                 /* a bundled root: a trust anchor */
-	bool from_evidence;           /* came inside a quote: evictable (see cvm_verifier_trim) */
-	unsigned char sha256[32];
-	const struct cvm_cert *verified_issuer; /* cache: signature checked against this issuer */
-	char origin[64];
-};
-
 /* AMD VCEK/VLEK extensions (spec §4). */
 struct cvm_amd_cert_ext {
 	bool has_struct_version;
@@ -75,6 +85,24 @@ struct cvm_amd_cert_ext {
 	size_t hwid_len; /* 0 when absent; 64 (Milan/Genoa) or 8 (Turin) */
 	uint8_t hwid[64];
 	char csp_id[128];
+};
+
+struct cvm_cert {
+	X509 *x509;
+	enum cvm_cert_role role;
+	enum cvm_amd_product product; /* AMD: from the CN (ARK/ASK/ASVK) or the issuer CN (leaves) */
+	bool trusted;                 /* a bundled root: a trust anchor */
+	bool from_evidence;           /* came inside a quote: evictable (see cvm_verifier_trim) */
+	unsigned char sha256[32];
+	const struct cvm_cert *verified_issuer; /* cache: signature checked against this issuer */
+	char origin[64];
+	/*
+	 * VCEK/VLEK: the extensions, read once when the certificate is pooled (every report
+	 * verified against the pool needs them).  When !amd_ext_ok, cvm_amd_cert_ext_read on the
+	 * certificate gives the reason.
+	 */
+	bool amd_ext_ok;
+	struct cvm_amd_cert_ext amd_ext;
 };
 
 /* Read the AMD extensions of a VCEK/VLEK. -EINVAL with the reason when one is malformed. */
@@ -101,6 +129,11 @@ struct cvm_bundled_cert {
 };
 size_t cvm_amd_bundled_certs(const struct cvm_bundled_cert **out);
 void cvm_intel_bundled_root(struct cvm_bundled_cert *out);
+
+/* The value (extnValue content) of the extension with this dotted OID, or NULL. */
+const ASN1_OCTET_STRING *cvm_x509_find_ext(X509 *cert, const char *dotted);
+/* True when the certificate's key is an EC key on the named group ("secp384r1", "prime256v1"). */
+bool cvm_x509_ec_key_is(X509 *cert, const char *group);
 
 /* The CN of a name into buf ("" when none). */
 void cvm_x509_cn(const X509_NAME *name, char *buf, size_t n);

@@ -10,9 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
@@ -22,37 +20,10 @@
 
 #include "sev/verify_internal.h"
 
-/* ECDSA r‖s (two 32-byte big-endian values) to DER; OPENSSL_free the result. */
-static unsigned char *p256_sig_der(const uint8_t rs[64], int *der_len)
-{
-	BIGNUM *r = BN_bin2bn(rs, 32, NULL), *s = BN_bin2bn(rs + 32, 32, NULL);
-	ECDSA_SIG *sig = ECDSA_SIG_new();
-	unsigned char *der = NULL;
-	if (r && s && sig && ECDSA_SIG_set0(sig, r, s) == 1) {
-		r = s = NULL;
-		*der_len = i2d_ECDSA_SIG(sig, &der);
-		if (*der_len <= 0)
-			der = NULL;
-	}
-	BN_free(r);
-	BN_free(s);
-	ECDSA_SIG_free(sig);
-	return der;
-}
-
-/* 1 when the signature verifies, 0 when not, -1 when it could not be checked. */
+/* ECDSA-P256/SHA-256, r‖s as two 32-byte big-endian values: 1 verifies, 0 not, -1 unchecked. */
 static int p256_verify(EVP_PKEY *key, const uint8_t rs[64], const uint8_t *msg, size_t len)
 {
-	int der_len = 0;
-	unsigned char *der = p256_sig_der(rs, &der_len);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int rc = -1;
-	if (key && der && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1)
-		rc = EVP_DigestVerify(md, der, (size_t)der_len, msg, len) == 1 ? 1 : 0;
-	ERR_clear_error();
-	EVP_MD_CTX_free(md);
-	OPENSSL_free(der);
-	return rc;
+	return cvm_ecdsa_verify_rs(key, EVP_sha256(), rs, rs + 32, 32, false, msg, len);
 }
 
 /* The attestation key X‖Y as a P-256 public key; NULL when it is not a point on the curve. */
@@ -187,18 +158,6 @@ static bool load_pck_chain(struct cvm_verifier *v, const struct cvm_tdx_quote *q
 	return true;
 }
 
-static bool p256_cert_key(const struct cvm_cert *c)
-{
-	EVP_PKEY *key = X509_get0_pubkey(c->x509);
-	char group[32] = "";
-	size_t glen = 0;
-	bool ok = key && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
-		  EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof(group), &glen) == 1 &&
-		  strcmp(group, "prime256v1") == 0;
-	ERR_clear_error();
-	return ok;
-}
-
 static bool check_pck_chain(const struct pck_chain *ch, time_t t, char *why, size_t n)
 {
 	if (ch->leaf->role != CVM_CERT_INTEL_PCK) {
@@ -213,7 +172,7 @@ static bool check_pck_chain(const struct pck_chain *ch, time_t t, char *why, siz
 		snprintf(why, n, "the chain's root is not the bundled Intel SGX Root CA");
 		return false;
 	}
-	if (!p256_cert_key(ch->leaf)) {
+	if (!cvm_x509_ec_key_is(ch->leaf->x509, "prime256v1")) {
 		snprintf(why, n, "PCK certificate key is not ECDSA P-256");
 		return false;
 	}
@@ -277,25 +236,13 @@ static void check_policy(const struct cvm_tdx_quote *q, const struct cvm_verify_
 			cvm_check_add(res, "min-tee-tcb-svn", CVM_CHECK_FAIL,
 				      "TEE_TCB_SVN %s is below %s at byte %zu", have, want, i);
 	}
-	if (opt->has_report_data) {
-		if (cvm_memeq_ct(b->report_data, opt->report_data, 64))
-			cvm_check_add(res, "report-data", CVM_CHECK_PASS, "REPORTDATA equals the expected value");
-		else
-			cvm_check_add(res, "report-data", CVM_CHECK_FAIL,
-				      "REPORTDATA differs from the expected value");
-	}
+	cvm_check_report_data(res, "REPORTDATA", b->report_data, opt);
 }
 
 static void match48(struct cvm_verify_result *res, const char *name, const char *field,
 		    const uint8_t *have, const uint8_t *want)
 {
-	if (cvm_memeq_ct(have, want, 48)) {
-		cvm_check_add(res, name, CVM_CHECK_PASS, "%s equals the expected value", field);
-	} else {
-		char hx[97];
-		cvm_hex_encode(have, 48, hx);
-		cvm_check_add(res, name, CVM_CHECK_FAIL, "%s %s differs from the expected value", field, hx);
-	}
+	cvm_check_match_bytes(res, name, field, have, want, 48);
 }
 
 static void match_u64(struct cvm_verify_result *res, const char *name, const char *field,

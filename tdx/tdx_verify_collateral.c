@@ -15,8 +15,6 @@
 #include <strings.h>
 
 #include <json-c/json.h>
-#include <openssl/bn.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -33,8 +31,8 @@ struct signed_json {
 	size_t body_off, body_len; /* the "tcbInfo"/"enclaveIdentity" value inside raw */
 	uint8_t signature[64];
 	bool signature_ok_shape;
-	json_object *root;
-	json_object *body; /* borrowed from root */
+	json_object *root; /* the whole document: only its "signature" is read */
+	json_object *body; /* parsed from raw[body_off..+body_len], the signed bytes themselves */
 	char origin[64];
 };
 
@@ -50,6 +48,7 @@ static void signed_json_free(struct signed_json *s)
 	if (!s)
 		return;
 	json_object_put(s->root);
+	json_object_put(s->body);
 	free(s->raw);
 	free(s);
 }
@@ -148,6 +147,29 @@ static bool find_top_value(const char *s, size_t n, const char *key, size_t *off
 	}
 }
 
+/* One complete JSON value parsed from exactly these bytes, or NULL. */
+static json_object *json_parse_span(const char *text, size_t len)
+{
+	if (len > INT_MAX)
+		return NULL;
+	json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return NULL;
+	json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+	if (o && json_tokener_get_parse_end(tok) != len) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+/*
+ * The checks read the signed value parsed from its own bytes, never the copy json-c kept in the
+ * whole document: with a duplicated key ({"tcbInfo":<signed>,"tcbInfo":<forged>}) json-c keeps the
+ * last one while the raw scan finds the first, and the forged value would be evaluated under a
+ * valid signature.
+ */
 static int signed_json_load(const uint8_t *data, size_t len, const char *key, const char *origin,
 			    struct signed_json **out, struct cvm_error *err)
 {
@@ -167,9 +189,10 @@ static int signed_json_load(const uint8_t *data, size_t len, const char *key, co
 	const char *sig_hex = NULL;
 	json_object *sig = NULL;
 	if (!s->root || !json_object_is_type(s->root, json_type_object) ||
-	    !json_object_object_get_ex(s->root, key, &s->body) ||
-	    !json_object_is_type(s->body, json_type_object) ||
-	    !find_top_value(s->raw, len, key, &s->body_off, &s->body_len)) {
+	    !json_object_object_get_ex(s->root, key, NULL) ||
+	    !find_top_value(s->raw, len, key, &s->body_off, &s->body_len) ||
+	    !(s->body = json_parse_span(s->raw + s->body_off, s->body_len)) ||
+	    !json_object_is_type(s->body, json_type_object)) {
 		signed_json_free(s);
 		return cvm_error_set(err, -EINVAL, "%s: not a JSON object with \"%s\"", origin, key);
 	}
@@ -249,30 +272,12 @@ int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t l
 
 /* ---- checks -------------------------------------------------------------------------------- */
 
+/* ECDSA-P256/SHA-256 (hex r‖s, big-endian) over the exact bytes of the signed value. */
 static bool signed_json_verify(const struct signed_json *s, EVP_PKEY *key)
 {
-	if (!s->signature_ok_shape || !key)
-		return false;
-	BIGNUM *r = BN_bin2bn(s->signature, 32, NULL), *sv = BN_bin2bn(s->signature + 32, 32, NULL);
-	ECDSA_SIG *sig = ECDSA_SIG_new();
-	unsigned char *der = NULL;
-	int der_len = 0;
-	bool ok = false;
-	if (r && sv && sig && ECDSA_SIG_set0(sig, r, sv) == 1) {
-		r = sv = NULL;
-		der_len = i2d_ECDSA_SIG(sig, &der);
-	}
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (der && der_len > 0 && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1)
-		ok = EVP_DigestVerify(md, der, (size_t)der_len, (const unsigned char *)s->raw + s->body_off,
-				      s->body_len) == 1;
-	ERR_clear_error();
-	EVP_MD_CTX_free(md);
-	OPENSSL_free(der);
-	BN_free(r);
-	BN_free(sv);
-	ECDSA_SIG_free(sig);
-	return ok;
+	return s->signature_ok_shape &&
+	       cvm_ecdsa_verify_rs(key, EVP_sha256(), s->signature, s->signature + 32, 32, false,
+				   (const uint8_t *)s->raw + s->body_off, s->body_len) == 1;
 }
 
 static const char *jstr(json_object *o, const char *key)

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
 #include "sev/verify_internal.h"
@@ -109,16 +108,9 @@ int cvm_sgx_pck_ext_parse(const uint8_t *der, size_t len, struct cvm_sgx_pck_ext
 
 int cvm_sgx_pck_ext_read(X509 *cert, struct cvm_sgx_pck_ext *out, struct cvm_error *err)
 {
-	int n = X509_get_ext_count(cert);
-	for (int i = 0; i < n; i++) {
-		X509_EXTENSION *e = X509_get_ext(cert, i);
-		char buf[64];
-		if (OBJ_obj2txt(buf, sizeof(buf), X509_EXTENSION_get_object(e), 1) <= 0 ||
-		    strcmp(buf, SGX_EXT) != 0)
-			continue;
-		const ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(e);
-		return cvm_sgx_pck_ext_parse(ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os),
-					     out, err);
-	}
-	return cvm_error_set(err, -ENOENT, "PCK certificate has no SGX extension");
+	const ASN1_OCTET_STRING *os = cvm_x509_find_ext(cert, SGX_EXT);
+	if (!os)
+		return cvm_error_set(err, -ENOENT, "PCK certificate has no SGX extension");
+	return cvm_sgx_pck_ext_parse(ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os), out,
+				     err);
 }

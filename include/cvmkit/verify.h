@@ -9,13 +9,14 @@
  *               TCB binding, collateral, verifier policy, expected measurement) and record each one,
  *               by name, with pass/fail/skip and the reason, in a caller-owned struct
  *               cvm_verify_result;
- *   3. decide:  cvm_verify_result_ok() is true only when at least one check ran and none failed.
+ *   3. decide:  cvm_verify_result_ok() is true only when at least one check passed and none
+ *               failed (a skipped check neither passes nor fails).
  *
  * A struct cvm_verifier holds the trust material: the bundled AMD ARK/ASK/ASVK for Milan, Genoa
  * and Turin and the Intel SGX Root CA, plus whatever certificates (VCEK, VLEK, intermediates) and
  * TDX collateral (TCB info, QE identity, CRLs) the caller adds.  Certificates are parsed once and
- * the signature of every verified issuer link is cached inside it, so a loop over many reports
- * pays only for the report signature.  A verifier is not thread-safe (the cache is mutable);
+ * the signature of every verified issuer link is cached inside it (as are the VCEK/VLEK
+ * extensions), so a loop over many reports pays only for the report signature.  A verifier is not thread-safe (the cache is mutable);
  * use one per thread.
  *
  * Digest comparisons are constant-time (cvm_memeq_ct).  Nothing here prints.

@@ -14,25 +14,14 @@
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
 
-static const char *shared_dir(void)
-{
-	const char *env = getenv("CVMKIT_SHARED");
-	return env && *env ? env : CVMKIT_SHARED_DIR;
-}
+#include "tests/unit/helper_vectors.h"
 
 /* Reads vectors/attest/REL into buf (at most cap bytes); skips the test when it is missing. */
 static size_t load_vector(const char *rel, uint8_t *buf, size_t cap)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/vectors/attest/%s", shared_dir(), rel);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		print_message("# SKIP %s is missing\n", path);
-		skip();
-	}
-	size_t n = fread(buf, 1, cap, f);
-	fclose(f);
-	return n;
+	char path[512];
+	snprintf(path, sizeof(path), "attest/%s", rel);
+	return cvm_test_vector_load(path, buf, cap);
 }
 
 static void load_report(const char *rel, uint8_t raw[CVM_SNP_REPORT_SIZE])
@@ -169,6 +158,26 @@ static void finds_nonzero_unsigned_trailer(void **state)
 	assert_non_null(strstr(what, "unsigned trailer"));
 }
 
+/* KEY_INFO bits 31:5 must be zero; the offset names the byte that holds the set bit. */
+static void finds_key_info_reserved_bits(void **state)
+{
+	(void)state;
+	uint8_t raw[CVM_SNP_REPORT_SIZE];
+	load_report("google-go-sev-guest/attestation.bin", raw);
+	struct cvm_snp_report r;
+	size_t off;
+	const char *what;
+	raw[0x4a] = 0x01; /* bit 16 */
+	assert_int_equal(cvm_snp_report_parse(raw, sizeof(raw), &r, NULL), 0);
+	assert_true(cvm_snp_report_reserved_nonzero(&r, &off, &what));
+	assert_int_equal(off, 0x4a);
+	assert_string_equal(what, "KEY_INFO bits 31:5");
+	raw[0x48] |= 0x20; /* bit 5 */
+	assert_int_equal(cvm_snp_report_parse(raw, sizeof(raw), &r, NULL), 0);
+	assert_true(cvm_snp_report_reserved_nonzero(&r, &off, &what));
+	assert_int_equal(off, 0x48);
+}
+
 static void decodes_tcb_in_both_layouts(void **state)
 {
 	(void)state;
@@ -225,6 +234,7 @@ int main(void)
 		cmocka_unit_test(rejects_unknown_versions_and_algorithms),
 		cmocka_unit_test(reads_v5_mitigation_vectors_and_turin_cpuid),
 		cmocka_unit_test(finds_nonzero_unsigned_trailer),
+		cmocka_unit_test(finds_key_info_reserved_bits),
 		cmocka_unit_test(decodes_tcb_in_both_layouts),
 		cmocka_unit_test(names_and_parses_products),
 		cmocka_unit_test(detects_evidence_kinds),

@@ -18,6 +18,8 @@
 #include <cvmkit/tdx.h>
 #include <cvmkit/util.h>
 
+#include "tests/unit/helper_vectors.h"
+
 #define DEBIAN_OVMF "/usr/share/ovmf/OVMF.fd"
 #define DEBIAN_OVMF_CODE "/usr/share/OVMF/OVMF_CODE.fd"
 #define DEBIAN_OVMF_CODE_4M "/usr/share/OVMF/OVMF_CODE_4M.fd"
@@ -97,16 +99,10 @@ static const struct cvm_tdvf_section debian_sections[] = {
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-static const char *shared_dir(void)
-{
-	const char *env = getenv("CVMKIT_SHARED");
-	return env && *env ? env : CVMKIT_SHARED_DIR;
-}
-
 static char *vector_path(const char *name)
 {
 	char *p = NULL;
-	assert_true(asprintf(&p, "%s/vectors/tdx/%s", shared_dir(), name) > 0);
+	assert_true(asprintf(&p, "%s/vectors/tdx/%s", cvm_test_shared_dir(), name) > 0);
 	return p;
 }
 

@@ -14,26 +14,16 @@
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
 
+#include "tests/unit/helper_vectors.h"
+
 #define QUOTE_MAX 8192
 
-static const char *shared_dir(void)
-{
-	const char *env = getenv("CVMKIT_SHARED");
-	return env && *env ? env : CVMKIT_SHARED_DIR;
-}
-
+/* Reads vectors/attest/REL into buf (at most cap bytes); skips the test when it is missing. */
 static size_t load_vector(const char *rel, uint8_t *buf, size_t cap)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/vectors/attest/%s", shared_dir(), rel);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		print_message("# SKIP %s is missing\n", path);
-		skip();
-	}
-	size_t n = fread(buf, 1, cap, f);
-	fclose(f);
-	return n;
+	char path[512];
+	snprintf(path, sizeof(path), "attest/%s", rel);
+	return cvm_test_vector_load(path, buf, cap);
 }
 
 static void assert_hex_prefix(const uint8_t *p, const char *hex)

@@ -21,6 +21,7 @@
 #include <cvmkit/verify.h>
 
 #include "sev/verify_internal.h"
+#include "tests/unit/helper_vectors.h"
 
 #define BUF_MAX 16384
 #define TRUSTEE "confidential-containers-trustee/"
@@ -33,23 +34,11 @@ struct blob {
 	size_t len;
 };
 
-static const char *shared_dir(void)
-{
-	const char *env = getenv("CVMKIT_SHARED");
-	return env && *env ? env : CVMKIT_SHARED_DIR;
-}
-
 static void load(const char *rel, struct blob *b)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/vectors/attest/%s", shared_dir(), rel);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		print_message("# SKIP %s is missing\n", path);
-		skip();
-	}
-	b->len = fread(b->data, 1, sizeof(b->data), f);
-	fclose(f);
+	char path[512];
+	snprintf(path, sizeof(path), "attest/%s", rel);
+	b->len = cvm_test_vector_load(path, b->data, sizeof(b->data));
 }
 
 static time_t at(const char *rfc3339)
@@ -256,6 +245,30 @@ static void trustee_vlek_expired_now_valid_in_june_2025(void **state)
 	o.vmpl_mask = 3u;
 	verify_blob(v, &b, &o, &r);
 	assert_check(&r, "vmpl", CVM_CHECK_PASS);
+	cvm_verifier_free(v);
+}
+
+/* A VCEK whose blSPL is not an INTEGER: the reported-tcb check names the extension. */
+static void malformed_vcek_extension_fails_reported_tcb(void **state)
+{
+	(void)state;
+	static struct blob cert, b;
+	load(VIRTEE "vcek_milan.der", &cert);
+	/* OID 1.3.6.1.4.1.3704.1.3.1, then extnValue OCTET STRING { INTEGER ... } */
+	static const uint8_t blspl[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x9c, 0x78,
+					0x01, 0x03, 0x01, 0x04, 0x03, 0x02, 0x01};
+	uint8_t *p = memmem(cert.data, cert.len, blspl, sizeof(blspl));
+	assert_non_null(p);
+	p[12] = 0x05; /* INTEGER -> NULL tag */
+	struct cvm_verifier *v = verifier_with(NULL);
+	assert_int_equal(cvm_verifier_add_certs(v, cert.data, cert.len, "edited", NULL), 1);
+	load(VIRTEE "report_milan.bin", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "reported-tcb", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "reported-tcb", "blSPL");
+	assert_false(cvm_verify_result_ok(&r));
 	cvm_verifier_free(v);
 }
 
@@ -694,6 +707,49 @@ static void tdx_trustee_collateral_signatures_verify_for_quote6(void **state)
 	cvm_verifier_free(v);
 }
 
+/*
+ * {"tcbInfo":<signed>,"tcbInfo":<forged>,"signature":...}: the signature covers the first value,
+ * and the forged second one (every level UpToDate) must not be what gets evaluated.
+ */
+static void tdx_duplicated_tcb_info_key_evaluates_the_signed_value(void **state)
+{
+	(void)state;
+	static struct blob doc, b;
+	static char forged[2 * BUF_MAX];
+	load(TRUSTEE "tdx/tcbInfo.json", &doc);
+	const char *sig = memmem(doc.data, doc.len, ",\"signature\"", 12);
+	assert_non_null(sig);
+	size_t signed_end = (size_t)(sig - (const char *)doc.data);
+	const char *value = (const char *)doc.data + strlen("{\"tcbInfo\":");
+	size_t value_len = signed_end - strlen("{\"tcbInfo\":");
+	size_t n = 0;
+	memcpy(forged + n, doc.data, signed_end);
+	n += signed_end;
+	n += (size_t)sprintf(forged + n, ",\"tcbInfo\":");
+	for (size_t i = 0; i < value_len; i++) {
+		if (i + 10 <= value_len && memcmp(value + i, "OutOfDate\"", 10) == 0) {
+			memcpy(forged + n, "UpToDate\"", 9);
+			n += 9;
+			i += 9;
+			continue;
+		}
+		forged[n++] = value[i];
+	}
+	memcpy(forged + n, sig, doc.len - signed_end);
+	n += doc.len - signed_end;
+
+	struct cvm_verifier *v = verifier_with(NULL);
+	assert_true(cvm_verifier_add_collateral(v, (const uint8_t *)forged, n, "forged", NULL) > 0);
+	add_collateral_file(v, GOTDX "intel_sgx_tcb_signing_cert_from_test_headers.pem");
+	load(TRUSTEE "tdx/tdx_quote_6.dat", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-11-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "tcb-info-signature", CVM_CHECK_PASS);
+	assert_string_equal(r.tcb_status, "OutOfDate");
+	cvm_verifier_free(v);
+}
+
 static void tdx_expectations_and_policy(void **state)
 {
 	(void)state;
@@ -796,6 +852,7 @@ int main(void)
 		cmocka_unit_test(virtee_report_byte21_bit7_fails_the_signature),
 		cmocka_unit_test(trustee_report_valid_and_its_bit_flips_fail_the_right_check),
 		cmocka_unit_test(trustee_vlek_expired_now_valid_in_june_2025),
+		cmocka_unit_test(malformed_vcek_extension_fails_reported_tcb),
 		cmocka_unit_test(edited_vceks_parse_but_fail_the_chain),
 		cmocka_unit_test(milan_vcek_does_not_chain_to_genoa),
 		cmocka_unit_test(turin_vcek_chains_to_the_turin_ark),
@@ -814,6 +871,7 @@ int main(void)
 		cmocka_unit_test(tdx_random_report_dat_is_rejected),
 		cmocka_unit_test(tdx_go_tdx_guest_collateral_verifies_for_quote4),
 		cmocka_unit_test(tdx_trustee_collateral_signatures_verify_for_quote6),
+		cmocka_unit_test(tdx_duplicated_tcb_info_key_evaluates_the_signed_value),
 		cmocka_unit_test(tdx_expectations_and_policy),
 		cmocka_unit_test(tdx_certificate_cache_stays_bounded),
 		cmocka_unit_test(time_parser_reads_rfc3339),
