@@ -129,7 +129,7 @@ void cvm_measurement_free(struct cvm_measurement *m)
 		return;
 	free(m->mode);
 	free(m->algorithm);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(m->rtmr_note); i++)
 		free(m->rtmr_note[i]);
 	for (size_t i = 0; i < m->nevents; i++) {
 		free(m->events[i].type);

@@ -120,31 +120,6 @@ int cvm_cbor_load(const uint8_t *data, size_t len, unsigned max_depth, cbor_item
 
 /* ---- building -------------------------------------------------------------------------------- */
 
-cbor_item_t *cvm_cbor_uint(uint64_t v)
-{
-	if (v <= UINT8_MAX)
-		return cbor_build_uint8((uint8_t)v);
-	if (v <= UINT16_MAX)
-		return cbor_build_uint16((uint16_t)v);
-	if (v <= UINT32_MAX)
-		return cbor_build_uint32((uint32_t)v);
-	return cbor_build_uint64(v);
-}
-
-cbor_item_t *cvm_cbor_int(int64_t v)
-{
-	if (v >= 0)
-		return cvm_cbor_uint((uint64_t)v);
-	uint64_t n = (uint64_t)(-(v + 1)); /* CBOR stores -1 - value */
-	if (n <= UINT8_MAX)
-		return cbor_build_negint8((uint8_t)n);
-	if (n <= UINT16_MAX)
-		return cbor_build_negint16((uint16_t)n);
-	if (n <= UINT32_MAX)
-		return cbor_build_negint32((uint32_t)n);
-	return cbor_build_negint64(n);
-}
-
 bool cvm_cbor_map_put(cbor_item_t *map, cbor_item_t *key, cbor_item_t *value)
 {
 	bool ok = map && key && value &&
@@ -173,21 +148,6 @@ cbor_item_t *cvm_cbor_tag(uint64_t tag, cbor_item_t *item)
 		cbor_tag_set_item(t, item);
 	cbor_decref(&item);
 	return t;
-}
-
-int cvm_cbor_serialize(const cbor_item_t *item, uint8_t **out, size_t *out_len,
-		       struct cvm_error *err)
-{
-	unsigned char *buf = NULL;
-	size_t cap = 0;
-	size_t len = cbor_serialize_alloc(item, &buf, &cap);
-	if (len == 0) {
-		free(buf);
-		return cvm_error_set(err, -ENOMEM, "CBOR: out of memory");
-	}
-	*out = buf;
-	*out_len = len;
-	return 0;
 }
 
 /* ---- reading --------------------------------------------------------------------------------- */
@@ -251,49 +211,6 @@ char *cvm_cbor_text(const cbor_item_t *item)
 }
 
 /* ---- JSON tree <-> CBOR ---------------------------------------------------------------------- */
-
-static cbor_item_t *json_to_cbor(struct json_object *j)
-{
-	switch (json_object_get_type(j)) {
-	case json_type_null:
-		return cbor_new_null();
-	case json_type_boolean:
-		return cbor_build_bool(json_object_get_boolean(j));
-	case json_type_double:
-		return cbor_build_float8(json_object_get_double(j));
-	case json_type_int: {
-		int64_t v = json_object_get_int64(j);
-		return v < 0 ? cvm_cbor_int(v) : cvm_cbor_uint(json_object_get_uint64(j));
-	}
-	case json_type_string:
-		return cbor_build_stringn(json_object_get_string(j),
-					  (size_t)json_object_get_string_len(j));
-	case json_type_array: {
-		size_t n = json_object_array_length(j);
-		cbor_item_t *a = cbor_new_definite_array(n);
-		for (size_t i = 0; a && i < n; i++) {
-			if (!cvm_cbor_array_put(a, json_to_cbor(json_object_array_get_idx(j, i)))) {
-				cbor_decref(&a);
-				return NULL;
-			}
-		}
-		return a;
-	}
-	case json_type_object: {
-		cbor_item_t *map = cbor_new_definite_map((size_t)json_object_object_length(j));
-		if (!map)
-			return NULL;
-		json_object_object_foreach(j, key, val) {
-			if (!cvm_cbor_map_put(map, cbor_build_string(key), json_to_cbor(val))) {
-				cbor_decref(&map);
-				return NULL;
-			}
-		}
-		return map;
-	}
-	}
-	return NULL;
-}
 
 static int cbor_to_json(const cbor_item_t *c, const char *where, struct json_object **out,
 			struct cvm_error *err)
@@ -395,7 +312,7 @@ int cvm_emit_cbor_encode(const struct cvm_measurement *m, uint8_t **out, size_t 
 	int rc = cvm_emit_to_json(m, &doc, err);
 	if (rc < 0)
 		return rc;
-	cbor_item_t *item = json_to_cbor(doc);
+	cbor_item_t *item = cvm_json_to_cbor(doc);
 	json_object_put(doc);
 	if (!item)
 		return cvm_error_set(err, -ENOMEM, "CBOR: out of memory");

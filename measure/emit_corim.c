@@ -73,27 +73,38 @@ static cbor_item_t *map_of(size_t n)
 	return cbor_new_definite_map(n);
 }
 
+/*
+ * The put helpers consume their arguments even when they fail.  An item built by a statement of
+ * its own is therefore always put ("ok = put(...) && ok"), so that it ends up owned by its
+ * container or released, never leaked; only the outermost container is released on failure.
+ */
+static cbor_item_t *keep_if(bool ok, cbor_item_t *item)
+{
+	if (!ok && item)
+		cbor_decref(&item);
+	return ok ? item : NULL;
+}
+
+/* {0: mkey, 1: mval}, consuming both; ok carries the caller's earlier failures. */
+static cbor_item_t *measurement_map(bool ok, cbor_item_t *mkey, cbor_item_t *mval)
+{
+	cbor_item_t *meas = map_of(2);
+	ok = cvm_cbor_map_put(meas, cvm_cbor_uint(0), mkey) && ok;
+	ok = cvm_cbor_map_put(meas, cvm_cbor_uint(1), mval) && ok;
+	return keep_if(ok, meas);
+}
+
 /* {mkey: key, mval: {2: [[7, digest]]}} */
 static cbor_item_t *digest_measurement(cbor_item_t *mkey, const uint8_t digest[48])
 {
 	cbor_item_t *pair = cbor_new_definite_array(2);
-	bool ok = cvm_cbor_array_put(pair, cvm_cbor_uint(HASH_SHA384)) &&
-		  cvm_cbor_array_put(pair, bytes(digest, 48));
+	bool ok = cvm_cbor_array_put(pair, cvm_cbor_uint(HASH_SHA384));
+	ok = cvm_cbor_array_put(pair, bytes(digest, 48)) && ok;
 	cbor_item_t *list = cbor_new_definite_array(1);
-	ok = ok && cvm_cbor_array_put(list, pair);
+	ok = cvm_cbor_array_put(list, pair) && ok;
 	cbor_item_t *mval = map_of(1);
-	ok = ok && cvm_cbor_map_put(mval, cvm_cbor_uint(2), list);
-	cbor_item_t *meas = map_of(2);
-	ok = ok && cvm_cbor_map_put(meas, cvm_cbor_uint(0), mkey) &&
-	     cvm_cbor_map_put(meas, cvm_cbor_uint(1), mval);
-	if (!ok) {
-		if (!meas && mkey)
-			cbor_decref(&mkey);
-		if (meas)
-			cbor_decref(&meas);
-		return NULL;
-	}
-	return meas;
+	ok = cvm_cbor_map_put(mval, cvm_cbor_uint(2), list) && ok;
+	return measurement_map(ok, mkey, mval);
 }
 
 /* {mkey: key, mval: {4: 560(raw)}} */
@@ -101,17 +112,7 @@ static cbor_item_t *raw_measurement(cbor_item_t *mkey, const uint8_t *raw, size_
 {
 	cbor_item_t *mval = map_of(1);
 	bool ok = cvm_cbor_map_put(mval, cvm_cbor_uint(4), cvm_cbor_tag(TAG_BYTES, bytes(raw, n)));
-	cbor_item_t *meas = map_of(2);
-	ok = ok && cvm_cbor_map_put(meas, cvm_cbor_uint(0), mkey) &&
-	     cvm_cbor_map_put(meas, cvm_cbor_uint(1), mval);
-	if (!ok) {
-		if (!meas && mkey)
-			cbor_decref(&mkey);
-		if (meas)
-			cbor_decref(&meas);
-		return NULL;
-	}
-	return meas;
+	return measurement_map(ok, mkey, mval);
 }
 
 static cbor_item_t *snp_environment(const struct cvm_measurement *m)
@@ -121,12 +122,11 @@ static cbor_item_t *snp_environment(const struct cvm_measurement *m)
 				   cvm_cbor_tag(TAG_OID, bytes(snp_class_by_chip,
 								sizeof(snp_class_by_chip))));
 	cbor_item_t *env = map_of(2);
-	ok = ok && cvm_cbor_map_put(env, cvm_cbor_uint(0), cls) &&
-	     cvm_cbor_map_put(env, cvm_cbor_uint(1),
-			      cvm_cbor_tag(TAG_BYTES, bytes(m->digest, m->digest_len)));
-	if (!ok && env)
-		cbor_decref(&env);
-	return ok ? env : NULL;
+	ok = cvm_cbor_map_put(env, cvm_cbor_uint(0), cls) && ok;
+	ok = cvm_cbor_map_put(env, cvm_cbor_uint(1),
+			      cvm_cbor_tag(TAG_BYTES, bytes(m->digest, m->digest_len))) &&
+	     ok;
+	return keep_if(ok, env);
 }
 
 static cbor_item_t *snp_measurements(const struct cvm_measurement *m)
@@ -167,12 +167,8 @@ static cbor_item_t *tdx_environment(void)
 	bool ok = cvm_cbor_map_put(cls, cvm_cbor_uint(1), cbor_build_string(TDX_VENDOR)) &&
 		  cvm_cbor_map_put(cls, cvm_cbor_uint(2), cbor_build_string(TDX_MODEL));
 	cbor_item_t *env = map_of(1);
-	ok = ok && cvm_cbor_map_put(env, cvm_cbor_uint(0), cls);
-	if (!ok && env)
-		cbor_decref(&env);
-	if (!ok && !env && cls)
-		cbor_decref(&cls);
-	return ok ? env : NULL;
+	ok = cvm_cbor_map_put(env, cvm_cbor_uint(0), cls) && ok;
+	return keep_if(ok, env);
 }
 
 static cbor_item_t *tdx_measurements(const struct cvm_measurement *m)
@@ -227,14 +223,14 @@ static int build_comid(const struct cvm_measurement *m, uint8_t **out, size_t *o
 	bool ok = cvm_cbor_array_put(triple, snp ? snp_environment(m) : tdx_environment()) &&
 		  cvm_cbor_array_put(triple, snp ? snp_measurements(m) : tdx_measurements(m));
 	cbor_item_t *refs = cbor_new_definite_array(1);
-	ok = ok && cvm_cbor_array_put(refs, triple);
+	ok = cvm_cbor_array_put(refs, triple) && ok;
 	cbor_item_t *triples = map_of(1);
-	ok = ok && cvm_cbor_map_put(triples, cvm_cbor_uint(0), refs);
+	ok = cvm_cbor_map_put(triples, cvm_cbor_uint(0), refs) && ok;
 	cbor_item_t *ident = map_of(1);
-	ok = ok && cvm_cbor_map_put(ident, cvm_cbor_uint(0), bytes(uuid, sizeof(uuid)));
+	ok = cvm_cbor_map_put(ident, cvm_cbor_uint(0), bytes(uuid, sizeof(uuid))) && ok;
 	cbor_item_t *comid = map_of(2);
-	ok = ok && cvm_cbor_map_put(comid, cvm_cbor_uint(1), ident) &&
-	     cvm_cbor_map_put(comid, cvm_cbor_uint(4), triples);
+	ok = cvm_cbor_map_put(comid, cvm_cbor_uint(1), ident) && ok;
+	ok = cvm_cbor_map_put(comid, cvm_cbor_uint(4), triples) && ok;
 	int rc = ok ? cvm_cbor_serialize(comid, out, out_len, err)
 		    : cvm_error_set(err, -ENOMEM, "CoRIM: out of memory");
 	if (comid)
@@ -263,14 +259,12 @@ int cvm_emit_corim_encode(const struct cvm_measurement *m, uint8_t **out, size_t
 	bool ok = cvm_cbor_array_put(tags, cvm_cbor_tag(TAG_COMID, bytes(comid_bytes, comid_len)));
 	free(comid_bytes);
 	cbor_item_t *corim = map_of(snp ? 3 : 2);
-	ok = ok && cvm_cbor_map_put(corim, cvm_cbor_uint(0), cbor_build_string(id)) &&
-	     cvm_cbor_map_put(corim, cvm_cbor_uint(1), tags);
+	ok = cvm_cbor_map_put(corim, cvm_cbor_uint(0), cbor_build_string(id)) && ok;
+	ok = cvm_cbor_map_put(corim, cvm_cbor_uint(1), tags) && ok;
 	if (snp)
 		ok = ok && cvm_cbor_map_put(corim, cvm_cbor_uint(3),
 					    cvm_cbor_tag(TAG_URI, cbor_build_string(SNP_PROFILE)));
-	cbor_item_t *tagged = ok ? cvm_cbor_tag(TAG_CORIM, corim) : NULL;
-	if (!ok && corim)
-		cbor_decref(&corim);
+	cbor_item_t *tagged = cvm_cbor_tag(TAG_CORIM, keep_if(ok, corim));
 	if (!tagged)
 		return cvm_error_set(err, -ENOMEM, "CoRIM: out of memory");
 	rc = cvm_cbor_serialize(tagged, out, out_len, err);

@@ -15,6 +15,9 @@
 
 #include <cvmkit/emit.h>
 
+/* cvm_json_to_text, cvm_json_to_cbor, cvm_cbor_uint/int, cvm_cbor_serialize */
+#include "policy/policy_internal.h"
+
 #define CVM_MEASUREMENT_SCHEMA "cvmkit-measurement/1"
 
 /* "snp", "tdx", "none"; NULL for values outside the enum. */
@@ -53,16 +56,11 @@ int cvm_emit_json_decode(const uint8_t *data, size_t len, struct cvm_measurement
 int cvm_cbor_load(const uint8_t *data, size_t len, unsigned max_depth, cbor_item_t **out,
 		  struct cvm_error *err);
 
-/* Smallest-width integers (libcbor writes an int with the width it was built with). */
-cbor_item_t *cvm_cbor_uint(uint64_t v);
-cbor_item_t *cvm_cbor_int(int64_t v);
 /* Add to a definite map/array; consumes the caller's references, NULL items make it fail. */
 bool cvm_cbor_map_put(cbor_item_t *map, cbor_item_t *key, cbor_item_t *value);
 bool cvm_cbor_array_put(cbor_item_t *array, cbor_item_t *value);
 /* Tag around an item; consumes the reference to item; NULL if item is NULL. */
 cbor_item_t *cvm_cbor_tag(uint64_t tag, cbor_item_t *item);
-int cvm_cbor_serialize(const cbor_item_t *item, uint8_t **out, size_t *out_len,
-		       struct cvm_error *err);
 
 /* Reading: an integer key/value as int64 (false when not an int or out of range). */
 bool cvm_cbor_get_i64(const cbor_item_t *item, int64_t *out);

@@ -19,45 +19,9 @@
 
 #define JSON_MAX_DEPTH 16
 
-/* ---- UTF-8 ---------------------------------------------------------------------------------- */
-
-/* Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, at most U+10FFFF). */
-static bool utf8_valid(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint8_t c = s[i];
-		size_t len;
-		uint32_t cp, min;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			len = 2, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
-		if (n - i < len)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
-}
-
 static bool str_valid(const char *s)
 {
-	return s && utf8_valid((const uint8_t *)s, strlen(s));
+	return s && cvm_utf8_valid((const uint8_t *)s, strlen(s));
 }
 
 /* Every string the document would carry is UTF-8 (JSON and CBOR text both require it). */
@@ -258,22 +222,12 @@ int cvm_emit_json_encode(const struct cvm_measurement *m, uint8_t **out, size_t 
 	int rc = cvm_emit_to_json(m, &doc, err);
 	if (rc < 0)
 		return rc;
-	size_t len;
-	const char *text = json_object_to_json_string_length(
-		doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE,
-		&len);
-	char *copy = text ? malloc(len + 2) : NULL;
-	if (!copy) {
-		json_object_put(doc);
-		return cvm_error_set(err, -ENOMEM, "out of memory");
-	}
-	memcpy(copy, text, len);
-	copy[len] = '\n';
-	copy[len + 1] = '\0';
+	rc = cvm_json_to_text(doc,
+			      JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+				      JSON_C_TO_STRING_NOSLASHESCAPE,
+			      out, out_len);
 	json_object_put(doc);
-	*out = (uint8_t *)copy;
-	*out_len = len + 1;
-	return 0;
+	return rc ? cvm_error_set(err, rc, "out of memory") : 0;
 }
 
 /* ---- decoding ------------------------------------------------------------------------------ */
@@ -563,7 +517,7 @@ int cvm_emit_json_decode(const uint8_t *data, size_t len, struct cvm_measurement
 		return cvm_error_set(err, -EFBIG, "measurement document: too large");
 	if (memchr(data, '\0', len))
 		return cvm_error_set(err, -EINVAL, "measurement document: NUL byte in JSON text");
-	if (!utf8_valid(data, len))
+	if (!cvm_utf8_valid(data, len))
 		return cvm_error_set(err, -EINVAL, "measurement document: JSON text is not UTF-8");
 	struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (!tok)

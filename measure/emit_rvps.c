@@ -22,6 +22,17 @@
 
 #define RVPS_VERSION "0.1.0"
 
+/* obj[key] = text; a string that cannot be added is released, never left as a null value. */
+static int add_string(struct json_object *obj, const char *key, const char *text)
+{
+	struct json_object *s = json_object_new_string(text);
+	if (!s || json_object_object_add(obj, key, s) != 0) {
+		json_object_put(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int add_hex_list(struct json_object *obj, const char *name, const uint8_t *bytes,
 			size_t n)
 {
@@ -90,31 +101,18 @@ int cvm_emit_rvps_encode(const struct cvm_measurement *m, uint8_t **out, size_t 
 		if (!payload)
 			rc = -ENOMEM;
 	}
-	if (rc == 0 &&
-	    (json_object_object_add(msg, "version", json_object_new_string(RVPS_VERSION)) ||
-	     json_object_object_add(msg, "type", json_object_new_string("sample")) ||
-	     json_object_object_add(msg, "payload", json_object_new_string(payload))))
-		rc = -ENOMEM;
-	char *copy = NULL;
-	size_t len = 0;
-	if (rc == 0) {
-		const char *text = json_object_to_json_string_length(
-			msg, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, &len);
-		copy = text ? malloc(len + 2) : NULL;
-		if (copy) {
-			memcpy(copy, text, len);
-			copy[len] = '\n';
-			copy[len + 1] = '\0';
-		} else {
-			rc = -ENOMEM;
-		}
-	}
+	if (rc == 0)
+		rc = add_string(msg, "version", RVPS_VERSION);
+	if (rc == 0)
+		rc = add_string(msg, "type", "sample");
+	if (rc == 0)
+		rc = add_string(msg, "payload", payload);
+	/* Without NOSLASHESCAPE: the base64 payload keeps printing "/" as "\/", as it always has. */
+	if (rc == 0)
+		rc = cvm_json_to_text(msg, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, out,
+				      out_len);
 	free(payload);
 	json_object_put(prov);
 	json_object_put(msg);
-	if (rc < 0)
-		return cvm_error_set(err, rc, "RVPS: out of memory");
-	*out = (uint8_t *)copy;
-	*out_len = len + 1;
-	return 0;
+	return rc < 0 ? cvm_error_set(err, rc, "RVPS: out of memory") : 0;
 }

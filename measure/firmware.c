@@ -125,6 +125,53 @@ void cvm_fw_note(char *buf, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
+#define FW_DESC_HDR 16u /* signature, length, version, count */
+
+bool cvm_fw_read_descriptor(const struct cvm_firmware *fw, uint32_t off, const char *kind,
+			    const char signature[4], uint32_t item_size, char *reason,
+			    size_t reason_size, const uint8_t **items, uint32_t *count)
+{
+	if (off < FW_DESC_HDR || off > fw->size) {
+		cvm_fw_reason(reason, reason_size,
+			      "%s metadata offset 0x%x (from the end) is outside the image (0x%zx "
+			      "bytes)",
+			      kind, off, fw->size);
+		return false;
+	}
+	size_t at = fw->size - off;
+	const uint8_t *h = fw->data + at;
+	uint32_t length = cvm_le32(h + 4), version = cvm_le32(h + 8), n = cvm_le32(h + 12);
+	uint64_t expected = FW_DESC_HDR + (uint64_t)item_size * n;
+	if (memcmp(h, signature, 4) != 0) {
+		cvm_fw_reason(reason, reason_size,
+			      "%s metadata at file offset 0x%zx: bad signature %02x %02x %02x %02x, "
+			      "expected \"%.4s\"",
+			      kind, at, h[0], h[1], h[2], h[3], signature);
+		return false;
+	}
+	if (version != 1) {
+		cvm_fw_reason(reason, reason_size, "%s metadata: version %u, expected 1", kind,
+			      version);
+		return false;
+	}
+	if (length != expected) {
+		cvm_fw_reason(reason, reason_size,
+			      "%s metadata: length %u does not match %u sections (expected 16 + "
+			      "%u * %u = %llu)",
+			      kind, length, n, item_size, n, (unsigned long long)expected);
+		return false;
+	}
+	if (length > off) {
+		cvm_fw_reason(reason, reason_size,
+			      "%s metadata: %u sections (length %u) run past the end of the image",
+			      kind, n, length);
+		return false;
+	}
+	*items = h + FW_DESC_HDR;
+	*count = n;
+	return true;
+}
+
 static int range_cmp(const void *a, const void *b)
 {
 	const struct cvm_fw_range *x = a, *y = b;
@@ -282,16 +329,6 @@ static int firmware_parse_into(struct cvm_firmware *fw, struct cvm_error *err)
 	return 0;
 }
 
-static void firmware_release(struct cvm_firmware *fw)
-{
-	free(fw->path);
-	cvm_file_close(&fw->file);
-	free(fw->table);
-	free(fw->sev_sections);
-	free(fw->tdx_sections);
-	free(fw);
-}
-
 int cvm_firmware_parse(const uint8_t *data, size_t size, struct cvm_firmware **out,
 		       struct cvm_error *err)
 {
@@ -304,7 +341,7 @@ int cvm_firmware_parse(const uint8_t *data, size_t size, struct cvm_firmware **o
 	fw->size = size;
 	int rc = firmware_parse_into(fw, err);
 	if (rc) {
-		firmware_release(fw);
+		cvm_firmware_free(fw);
 		return rc;
 	}
 	*out = fw;
@@ -331,7 +368,7 @@ int cvm_firmware_load(const char *path, struct cvm_firmware **out, struct cvm_er
 	fw->size = file.size;
 	rc = firmware_parse_into(fw, err);
 	if (rc) {
-		firmware_release(fw);
+		cvm_firmware_free(fw);
 		return cvm_error_wrap(err, "firmware %s", path);
 	}
 	*out = fw;
@@ -340,6 +377,12 @@ int cvm_firmware_load(const char *path, struct cvm_firmware **out, struct cvm_er
 
 void cvm_firmware_free(struct cvm_firmware *fw)
 {
-	if (fw)
-		firmware_release(fw);
+	if (!fw)
+		return;
+	free(fw->path);
+	cvm_file_close(&fw->file);
+	free(fw->table);
+	free(fw->sev_sections);
+	free(fw->tdx_sections);
+	free(fw);
 }

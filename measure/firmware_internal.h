@@ -6,7 +6,9 @@
 #ifndef CVMKIT_MEASURE_FIRMWARE_INTERNAL_H
 #define CVMKIT_MEASURE_FIRMWARE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cvmkit/firmware.h>
 
@@ -15,6 +17,17 @@ void cvm_fw_reason(char *buf, size_t n, const char *fmt, ...) __attribute__((for
 
 /* Append a "; "-separated note to buf (a warning list), truncating if it is full. */
 void cvm_fw_note(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Read the header both metadata kinds share (SEV "ASEV", TDVF "TDVF"): signature, u32 length
+ * (16 + item_size * count), u32 version (1), u32 count, then the items.  off counts from the end
+ * of the image.  Returns true with *items and *count describing items that lie inside the
+ * image, or false with a reason naming kind ("SEV", "TDX") written to reason[reason_size].  The
+ * minimum count is the caller's rule.
+ */
+bool cvm_fw_read_descriptor(const struct cvm_firmware *fw, uint32_t off, const char *kind,
+			    const char signature[4], uint32_t item_size, char *reason,
+			    size_t reason_size, const uint8_t **items, uint32_t *count);
 
 /*
  * Fill sev_status/sev_reason/sev_sections (firmware_sev.c) and tdx_status/tdx_reason/

@@ -26,13 +26,7 @@
 
 #include "measure/firmware_internal.h"
 
-#define ASEV_HDR 16u
 #define ASEV_ITEM 12u
-
-static void sev_invalid(struct cvm_firmware *fw)
-{
-	fw->sev_status = CVM_FW_INVALID;
-}
 
 /* Data of the four SEV entries must hold their fields; otherwise the SEV side is invalid. */
 static bool sev_entries_well_formed(struct cvm_firmware *fw)
@@ -58,51 +52,20 @@ static bool sev_entries_well_formed(struct cvm_firmware *fw)
 	return true;
 }
 
-/* Read the header; on success *first points at the section items and *n is their count. */
+/* The header; on success *items points at the section items and *n is their count. */
 static bool sev_read_header(struct cvm_firmware *fw, const uint8_t **items, uint32_t *n)
 {
-	uint32_t off = fw->sev_metadata_offset;
-	if (off < ASEV_HDR || off > fw->size) {
-		cvm_fw_reason(fw->sev_reason, sizeof(fw->sev_reason),
-			      "SEV metadata offset 0x%x (from the end) is outside the image (0x%zx "
-			      "bytes)",
-			      off, fw->size);
+	const uint8_t *p;
+	uint32_t count;
+	if (!cvm_fw_read_descriptor(fw, fw->sev_metadata_offset, "SEV", "ASEV", ASEV_ITEM,
+				    fw->sev_reason, sizeof(fw->sev_reason), &p, &count))
 		return false;
-	}
-	const uint8_t *h = fw->data + (fw->size - off);
-	uint32_t length = cvm_le32(h + 4), version = cvm_le32(h + 8), count = cvm_le32(h + 12);
-	if (memcmp(h, "ASEV", 4) != 0) {
-		cvm_fw_reason(fw->sev_reason, sizeof(fw->sev_reason),
-			      "SEV metadata at file offset 0x%zx: bad signature %02x %02x %02x %02x, "
-			      "expected \"ASEV\"",
-			      fw->size - off, h[0], h[1], h[2], h[3]);
-		return false;
-	}
-	if (version != 1) {
-		cvm_fw_reason(fw->sev_reason, sizeof(fw->sev_reason),
-			      "SEV metadata: version %u, expected 1", version);
-		return false;
-	}
-	if ((uint64_t)length != ASEV_HDR + (uint64_t)ASEV_ITEM * count) {
-		cvm_fw_reason(fw->sev_reason, sizeof(fw->sev_reason),
-			      "SEV metadata: length %u does not match %u sections (expected 16 + "
-			      "12 * %u = %llu)",
-			      length, count, count,
-			      (unsigned long long)(ASEV_HDR + (uint64_t)ASEV_ITEM * count));
-		return false;
-	}
-	if (length > off) {
-		cvm_fw_reason(fw->sev_reason, sizeof(fw->sev_reason),
-			      "SEV metadata: %u sections (length %u) run past the end of the image",
-			      count, length);
-		return false;
-	}
 	if (count == 0) {
 		cvm_fw_reason(fw->sev_reason, sizeof(fw->sev_reason),
 			      "SEV metadata lists no sections");
 		return false;
 	}
-	*items = h + ASEV_HDR;
+	*items = p;
 	*n = count;
 	return true;
 }
@@ -200,7 +163,7 @@ int cvm_fw_parse_sev(struct cvm_firmware *fw)
 {
 	fw->sev_status = CVM_FW_ABSENT;
 	if (!sev_entries_well_formed(fw)) {
-		sev_invalid(fw);
+		fw->sev_status = CVM_FW_INVALID;
 		return 0;
 	}
 	const struct cvm_fw_table_entry *e = cvm_firmware_find(fw, &CVM_GUID_SEV_METADATA);
@@ -217,7 +180,7 @@ int cvm_fw_parse_sev(struct cvm_firmware *fw)
 	const uint8_t *items;
 	uint32_t n;
 	if (!sev_read_header(fw, &items, &n)) {
-		sev_invalid(fw);
+		fw->sev_status = CVM_FW_INVALID;
 		return 0;
 	}
 	struct cvm_sev_section *s = calloc(n, sizeof(*s));

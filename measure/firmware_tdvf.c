@@ -24,7 +24,6 @@
 
 #include "measure/firmware_internal.h"
 
-#define TDVF_HDR 16u
 #define TDVF_ITEM 32u
 #define TDVF_ATTR_KNOWN (CVM_TDVF_ATTR_MR_EXTEND | CVM_TDVF_ATTR_PAGE_AUG)
 
@@ -36,50 +35,23 @@ static const struct cvm_guid tdx_metadata_guid = {{0xf3, 0xf9, 0xea, 0xe9, 0x8e,
 
 static bool tdvf_read_header(struct cvm_firmware *fw, const uint8_t **items, uint32_t *n)
 {
-	uint32_t off = fw->tdx_metadata_offset;
-	if (off < TDVF_HDR || off > fw->size) {
-		TDX_REASON(fw, "TDX metadata offset 0x%x (from the end) is outside the image (0x%zx bytes)",
-			   off, fw->size);
+	const uint8_t *p;
+	uint32_t count;
+	if (!cvm_fw_read_descriptor(fw, fw->tdx_metadata_offset, "TDX", "TDVF", TDVF_ITEM,
+				    fw->tdx_reason, sizeof(fw->tdx_reason), &p, &count))
 		return false;
-	}
-	size_t at = fw->size - off;
-	const uint8_t *h = fw->data + at;
-	uint32_t length = cvm_le32(h + 4), version = cvm_le32(h + 8), count = cvm_le32(h + 12);
-	if (memcmp(h, "TDVF", 4) != 0) {
-		TDX_REASON(fw,
-			   "TDX metadata at file offset 0x%zx: bad signature %02x %02x %02x %02x, "
-			   "expected \"TDVF\"",
-			   at, h[0], h[1], h[2], h[3]);
-		return false;
-	}
-	if (version != 1) {
-		TDX_REASON(fw, "TDX metadata: version %u, expected 1", version);
-		return false;
-	}
-	if ((uint64_t)length != TDVF_HDR + (uint64_t)TDVF_ITEM * count) {
-		TDX_REASON(fw,
-			   "TDX metadata: length %u does not match %u sections (expected 16 + 32 * %u "
-			   "= %llu)",
-			   length, count, count,
-			   (unsigned long long)(TDVF_HDR + (uint64_t)TDVF_ITEM * count));
-		return false;
-	}
-	if (length > off) {
-		TDX_REASON(fw, "TDX metadata: %u sections (length %u) run past the end of the image",
-			   count, length);
-		return false;
-	}
 	if (count < 2) {
 		TDX_REASON(fw, "TDX metadata lists %u section%s, at least 2 are needed (BFV and TD_HOB)",
 			   count, count == 1 ? "" : "s");
 		return false;
 	}
-	if (at < sizeof(tdx_metadata_guid.b) ||
-	    memcmp(h - sizeof(tdx_metadata_guid.b), tdx_metadata_guid.b, sizeof(tdx_metadata_guid.b)))
+	size_t at = fw->size - fw->tdx_metadata_offset; /* the descriptor's file offset */
+	size_t glen = sizeof(tdx_metadata_guid.b);
+	if (at < glen || memcmp(fw->data + at - glen, tdx_metadata_guid.b, glen) != 0)
 		cvm_fw_note(fw->tdx_warnings, sizeof(fw->tdx_warnings),
 			    "descriptor not preceded by TDX_METADATA_GUID e9eaf9f3-168e-44d5-a8eb-"
 			    "7f4d8738f6ae (td-shim tools require it)");
-	*items = h + TDVF_HDR;
+	*items = p;
 	*n = count;
 	return true;
 }

@@ -234,14 +234,15 @@ static int bytes_to_tree(const uint8_t *data, size_t len, struct json_object **o
 	}
 	if (data[i] == '{')
 		return json_to_tree(data, len, out, problems);
-	if ((data[0] >> 5) == 5) /* CBOR major type 5: map */
+	/* CBOR has no leading white space: the map head (major type 5) is the first byte. */
+	if ((data[0] >> 5) == 5)
 		return cvm_policy_cbor_to_tree(data, len, out, problems);
 	if (isprint(data[i]))
 		rc = cvm_policy_problem_add(problems, "", "not a policy: expected a JSON object "
 					    "('{') or a CBOR map, got '%c'", data[i]);
 	else
 		rc = cvm_policy_problem_add(problems, "", "not a policy: expected a JSON object "
-					    "('{') or a CBOR map, got byte 0x%02x", data[0]);
+					    "('{') or a CBOR map, got byte 0x%02x", data[i]);
 	return rc ? rc : -EINVAL;
 }
 
@@ -325,32 +326,37 @@ int cvm_policy_load(const char *path, struct cvm_policy **out,
 	return rc;
 }
 
+int cvm_json_to_text(struct json_object *tree, int flags, uint8_t **out, size_t *out_len)
+{
+	size_t n = 0;
+	const char *text = json_object_to_json_string_length(tree, flags, &n);
+	uint8_t *buf = text && n < SIZE_MAX - 1 ? malloc(n + 2) : NULL;
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, text, n);
+	buf[n] = '\n';
+	buf[n + 1] = '\0';
+	*out = buf;
+	*out_len = n + 1;
+	return 0;
+}
+
 int cvm_policy_encode(const struct cvm_policy *p, enum cvm_policy_format fmt, uint8_t **out,
 		      size_t *out_len, struct cvm_error *err)
 {
 	struct json_object *tree = cvm_policy_to_tree(p);
 	if (!tree)
 		return cvm_error_set(err, -ENOMEM, "encoding the policy: out of memory");
-	int rc = 0;
-	if (fmt == CVM_POLICY_CBOR) {
+	int rc;
+	if (fmt == CVM_POLICY_CBOR)
 		rc = cvm_policy_tree_to_cbor(tree, out, out_len, err);
-	} else {
-		size_t n = 0;
-		const char *text = json_object_to_json_string_length(
-			tree,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-				JSON_C_TO_STRING_NOSLASHESCAPE,
-			&n);
-		uint8_t *buf = text ? malloc(n + 1) : NULL;
-		if (!buf) {
-			rc = cvm_error_set(err, -ENOMEM, "encoding the policy: out of memory");
-		} else {
-			memcpy(buf, text, n);
-			buf[n] = '\n';
-			*out = buf;
-			*out_len = n + 1;
-		}
-	}
+	else if (cvm_json_to_text(tree,
+				  JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+					  JSON_C_TO_STRING_NOSLASHESCAPE,
+				  out, out_len))
+		rc = cvm_error_set(err, -ENOMEM, "encoding the policy: out of memory");
+	else
+		rc = 0;
 	json_object_put(tree);
 	return rc;
 }

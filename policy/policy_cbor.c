@@ -17,6 +17,8 @@
 
 #include <cbor.h>
 
+#include <cvmkit/util.h>
+
 struct frame {
 	struct json_object *container; /* borrowed: owned by its parent (or the root) */
 	bool is_map;
@@ -95,14 +97,12 @@ static void builder_close(struct builder *b)
 	b->root_done = b->root != NULL;
 }
 
-/* Places v (owned) at the current position; containers are placed before their items. */
+/*
+ * Places v (owned; NULL is json-c's null) at the current position; containers are placed before
+ * their items.
+ */
 static bool builder_place(struct builder *b, struct json_object *v)
 {
-	if (!v) {
-		if (!b->rc)
-			b->rc = -ENOMEM;
-		return false;
-	}
 	if (b->depth == 0) {
 		if (b->root || json_object_get_type(v) != json_type_object) {
 			json_object_put(v);
@@ -139,10 +139,15 @@ static bool builder_place(struct builder *b, struct json_object *v)
 	return true;
 }
 
+/* v NULL means json-c ran out of memory (a CBOR null goes through on_null). */
 static void builder_scalar(struct builder *b, struct json_object *v)
 {
 	if (b->rc) {
 		json_object_put(v);
+		return;
+	}
+	if (!v) {
+		b->rc = -ENOMEM;
 		return;
 	}
 	if (builder_place(b, v))
@@ -158,6 +163,10 @@ static void builder_open(struct builder *b, bool is_map, size_t count)
 		return;
 	}
 	struct json_object *c = is_map ? json_object_new_object() : json_object_new_array();
+	if (!c) {
+		b->rc = -ENOMEM;
+		return;
+	}
 	if (!builder_place(b, c))
 		return;
 	struct frame *f = &b->stack[b->depth++];
@@ -213,46 +222,12 @@ static void on_negint32(void *ctx, uint32_t n)
 	on_negint(ctx, n);
 }
 
-/* Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, at most U+10FFFF). */
-static bool utf8_valid(const uint8_t *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		uint8_t c = s[i];
-		size_t n;
-		uint32_t cp, min;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
-		if (n > len - i - 1)
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 static void on_string(void *ctx, cbor_data data, size_t len)
 {
 	struct builder *b = ctx;
 	if (b->rc)
 		return;
-	if (!utf8_valid(data, len)) {
+	if (!cvm_utf8_valid(data, len)) {
 		builder_fail(b, "a text string is not valid UTF-8");
 		return;
 	}
@@ -296,33 +271,8 @@ static void on_bool(void *ctx, bool v)
 static void on_null(void *ctx)
 {
 	struct builder *b = ctx;
-	if (b->rc)
-		return;
-	/* json-c's null is the NULL object, which builder_place would take for no memory. */
-	if (b->depth == 0) {
-		builder_fail(b, "expected one map (the policy)");
-		return;
-	}
-	struct frame *f = &b->stack[b->depth - 1];
-	if (f->is_map && !f->key) {
-		builder_fail(b, "map keys must be text strings");
-		return;
-	}
-	int rc = f->is_map ? json_object_object_add(f->container, f->key, NULL)
-			   : json_object_array_add(f->container, NULL);
-	if (rc) {
-		b->rc = -ENOMEM;
-		return;
-	}
-	if (f->is_map) {
-		free(f->last_key);
-		f->last_key = f->key;
-		f->key = NULL;
-	} else {
-		f->index++;
-	}
-	f->remaining--;
-	builder_close(b);
+	if (!b->rc && builder_place(b, NULL))
+		builder_close(b);
 }
 
 static void on_array(void *ctx, size_t n)
@@ -426,8 +376,7 @@ int cvm_policy_cbor_to_tree(const uint8_t *data, size_t len, struct json_object 
 
 /* --- encoder ------------------------------------------------------------------------------- */
 
-/* libcbor encodes an integer in the width it was built with: pick the shortest. */
-static cbor_item_t *build_uint(uint64_t v)
+cbor_item_t *cvm_cbor_uint(uint64_t v)
 {
 	if (v <= UINT8_MAX)
 		return cbor_build_uint8((uint8_t)v);
@@ -438,8 +387,11 @@ static cbor_item_t *build_uint(uint64_t v)
 	return cbor_build_uint64(v);
 }
 
-static cbor_item_t *build_negint(uint64_t n)
+cbor_item_t *cvm_cbor_int(int64_t v)
 {
+	if (v >= 0)
+		return cvm_cbor_uint((uint64_t)v);
+	uint64_t n = (uint64_t)(-1 - v); /* CBOR stores a negative integer as -1 - value */
 	if (n <= UINT8_MAX)
 		return cbor_build_negint8((uint8_t)n);
 	if (n <= UINT16_MAX)
@@ -449,8 +401,6 @@ static cbor_item_t *build_negint(uint64_t n)
 	return cbor_build_negint64(n);
 }
 
-static cbor_item_t *tree_to_item(struct json_object *v);
-
 static cbor_item_t *object_to_map(struct json_object *v)
 {
 	cbor_item_t *map = cbor_new_definite_map((size_t)json_object_object_length(v));
@@ -458,7 +408,7 @@ static cbor_item_t *object_to_map(struct json_object *v)
 		return NULL;
 	json_object_object_foreach(v, key, val) {
 		cbor_item_t *k = cbor_build_string(key);
-		cbor_item_t *item = tree_to_item(val);
+		cbor_item_t *item = cvm_json_to_cbor(val);
 		bool added = k && item &&
 			     cbor_map_add(map, (struct cbor_pair){.key = k, .value = item});
 		if (k)
@@ -480,7 +430,7 @@ static cbor_item_t *array_to_cbor(struct json_object *v)
 	if (!arr)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		cbor_item_t *item = tree_to_item(json_object_array_get_idx(v, i));
+		cbor_item_t *item = cvm_json_to_cbor(json_object_array_get_idx(v, i));
 		bool added = item && cbor_array_push(arr, item);
 		if (item)
 			cbor_decref(&item);
@@ -492,7 +442,7 @@ static cbor_item_t *array_to_cbor(struct json_object *v)
 	return arr;
 }
 
-static cbor_item_t *tree_to_item(struct json_object *v)
+cbor_item_t *cvm_json_to_cbor(struct json_object *v)
 {
 	switch (json_object_get_type(v)) {
 	case json_type_null:
@@ -500,10 +450,9 @@ static cbor_item_t *tree_to_item(struct json_object *v)
 	case json_type_boolean:
 		return cbor_build_bool(json_object_get_boolean(v));
 	case json_type_int: {
+		/* json-c keeps values above INT64_MAX as uint64: read the sign first. */
 		int64_t s = json_object_get_int64(v);
-		if (s < 0)
-			return build_negint((uint64_t)(-1 - s));
-		return build_uint(json_object_get_uint64(v));
+		return s < 0 ? cvm_cbor_int(s) : cvm_cbor_uint(json_object_get_uint64(v));
 	}
 	case json_type_double:
 		return cbor_build_float8(json_object_get_double(v));
@@ -518,21 +467,28 @@ static cbor_item_t *tree_to_item(struct json_object *v)
 	return NULL;
 }
 
+int cvm_cbor_serialize(const cbor_item_t *item, uint8_t **out, size_t *out_len,
+		       struct cvm_error *err)
+{
+	unsigned char *buf = NULL;
+	size_t cap = 0;
+	size_t len = cbor_serialize_alloc(item, &buf, &cap);
+	if (len == 0) {
+		free(buf);
+		return cvm_error_set(err, -ENOMEM, "CBOR: out of memory");
+	}
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
 int cvm_policy_tree_to_cbor(struct json_object *tree, uint8_t **out, size_t *out_len,
 			    struct cvm_error *err)
 {
-	cbor_item_t *item = tree_to_item(tree);
+	cbor_item_t *item = cvm_json_to_cbor(tree);
 	if (!item)
 		return cvm_error_set(err, -ENOMEM, "encoding the policy as CBOR: out of memory");
-	unsigned char *buf = NULL;
-	size_t cap = 0;
-	size_t n = cbor_serialize_alloc(item, &buf, &cap);
+	int rc = cvm_cbor_serialize(item, out, out_len, err);
 	cbor_decref(&item);
-	if (n == 0) {
-		free(buf);
-		return cvm_error_set(err, -ENOMEM, "encoding the policy as CBOR: out of memory");
-	}
-	*out = buf;
-	*out_len = n;
-	return 0;
+	return rc ? cvm_error_wrap(err, "encoding the policy") : 0;
 }

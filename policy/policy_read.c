@@ -135,17 +135,6 @@ static bool read_bool(struct reader *r, const char *path, struct json_object *v,
 	return false;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "0x" followed by 1..16 hex digits. */
 static bool parse_hex_u64(const char *s, size_t len, uint64_t *out)
 {
@@ -153,7 +142,7 @@ static bool parse_hex_u64(const char *s, size_t len, uint64_t *out)
 		return false;
 	uint64_t v = 0;
 	for (size_t i = 2; i < len; i++) {
-		int d = hex_digit(s[i]);
+		int d = cvm_hex_digit(s[i]);
 		if (d < 0)
 			return false;
 		v = v << 4 | (uint64_t)d;
@@ -357,22 +346,24 @@ static void check_keys(struct reader *r, struct json_object *obj, const char *pa
 }
 
 /*
- * The object at parent_path.key, or NULL when it is absent or not an object (then a problem is
- * recorded).  path receives its key path.
+ * The block at parent_path.key with its keys checked against keys (NULL-terminated), or NULL
+ * when it is absent or not an object (then a problem is recorded).
  */
-static struct json_object *child_object(struct reader *r, struct json_object *parent,
-					const char *parent_path, const char *key, char *path,
-					size_t path_size)
+static struct json_object *child_block(struct reader *r, struct json_object *parent,
+				       const char *parent_path, const char *key,
+				       const char *const *keys)
 {
+	char path[PATH_BUF];
 	struct json_object *v;
-	path_key(path, path_size, parent_path, key);
 	if (!json_object_object_get_ex(parent, key, &v))
 		return NULL;
+	path_key(path, sizeof(path), parent_path, key);
 	if (json_object_get_type(v) != json_type_object) {
 		char got[96];
 		problem(r, path, "expected an object, got %s", describe(v, got, sizeof(got)));
 		return NULL;
 	}
+	check_keys(r, v, path, keys);
 	return v;
 }
 
@@ -402,10 +393,9 @@ static void read_cpus(struct reader *r, struct json_object *root)
 	static const char *const keys[] = {"count", "model", "signature", "family", "model_id",
 					   "stepping", NULL};
 	char path[PATH_BUF];
-	struct json_object *obj = child_object(r, root, "", "cpus", path, sizeof(path)), *v;
+	struct json_object *obj = child_block(r, root, "", "cpus", keys), *v;
 	if (!obj)
 		return;
-	check_keys(r, obj, "cpus", keys);
 	struct cvm_policy *p = r->p;
 	uint64_t x;
 	if (FIELD(obj, "cpus", "count", v, path) && read_uint(r, path, v, 1, MAX_CPUS, &x))
@@ -456,10 +446,9 @@ static void read_memory(struct reader *r, struct json_object *root)
 {
 	static const char *const keys[] = {"size", NULL};
 	char path[PATH_BUF];
-	struct json_object *obj = child_object(r, root, "", "memory", path, sizeof(path)), *v;
+	struct json_object *obj = child_block(r, root, "", "memory", keys), *v;
 	if (!obj)
 		return;
-	check_keys(r, obj, "memory", keys);
 	uint64_t size;
 	if (!FIELD(obj, "memory", "size", v, path) || !read_size(r, path, v, &size))
 		return;
@@ -475,10 +464,9 @@ static void read_firmware(struct reader *r, struct json_object *root)
 {
 	static const char *const keys[] = {"path", "sha256", NULL};
 	char path[PATH_BUF];
-	struct json_object *obj = child_object(r, root, "", "firmware", path, sizeof(path)), *v;
+	struct json_object *obj = child_block(r, root, "", "firmware", keys), *v;
 	if (!obj)
 		return;
-	check_keys(r, obj, "firmware", keys);
 	struct cvm_policy *p = r->p;
 	if (FIELD(obj, "firmware", "path", v, path))
 		read_path(r, path, v, &p->firmware.path);
@@ -493,10 +481,9 @@ static void read_boot(struct reader *r, struct json_object *root)
 {
 	static const char *const keys[] = {"kernel", "initrd", "cmdline", NULL};
 	char path[PATH_BUF];
-	struct json_object *obj = child_object(r, root, "", "boot", path, sizeof(path)), *v;
+	struct json_object *obj = child_block(r, root, "", "boot", keys), *v;
 	if (!obj)
 		return;
-	check_keys(r, obj, "boot", keys);
 	struct cvm_policy *p = r->p;
 	bool has_kernel = json_object_object_get_ex(obj, "kernel", NULL);
 	if (FIELD(obj, "boot", "kernel", v, path))
@@ -534,10 +521,9 @@ static void read_snp_guest_policy(struct reader *r, struct json_object *snp)
 					   "mem_aes_256_xts", "rapl_dis", "ciphertext_hiding",
 					   "page_swap_disable", NULL};
 	char path[PATH_BUF];
-	struct json_object *obj = child_object(r, snp, "snp", "policy", path, sizeof(path)), *v;
+	struct json_object *obj = child_block(r, snp, "snp", "policy", keys), *v;
 	if (!obj)
 		return;
-	check_keys(r, obj, "snp.policy", keys);
 	struct cvm_snp_guest_policy *gp = &r->p->snp.policy;
 	uint64_t x;
 	if (FIELD(obj, "snp.policy", "abi_major", v, path) && read_uint(r, path, v, 0, 255, &x))
@@ -554,10 +540,9 @@ static void read_snp_id_block(struct reader *r, struct json_object *snp)
 	static const char *const keys[] = {"family_id", "image_id", "guest_svn", "id_key",
 					   "author_key", NULL};
 	char path[PATH_BUF];
-	struct json_object *obj = child_object(r, snp, "snp", "id_block", path, sizeof(path)), *v;
+	struct json_object *obj = child_block(r, snp, "snp", "id_block", keys), *v;
 	if (!obj)
 		return;
-	check_keys(r, obj, "snp.id_block", keys);
 	struct cvm_snp_id_block_input *id = &r->p->snp.id_block;
 	id->present = true;
 	uint64_t x;
@@ -582,10 +567,9 @@ static void read_snp(struct reader *r, struct json_object *root)
 	static const char *const keys[] = {"policy", "guest_features", "host_data",
 					   "firmware_digest", "id_block", NULL};
 	char path[PATH_BUF];
-	struct json_object *obj = child_object(r, root, "", "snp", path, sizeof(path)), *v;
+	struct json_object *obj = child_block(r, root, "", "snp", keys), *v;
 	if (!obj)
 		return;
-	check_keys(r, obj, "snp", keys);
 	struct cvm_policy_snp *snp = &r->p->snp;
 	read_snp_guest_policy(r, obj);
 	uint64_t x;
@@ -612,15 +596,12 @@ static void read_tdx(struct reader *r, struct json_object *root)
 	static const char *const orders[] = {"single-pass", "two-pass", NULL};
 	static const char *const page_aug[] = {"ignore", "honour", NULL};
 	char path[PATH_BUF];
-	struct json_object *obj = child_object(r, root, "", "tdx", path, sizeof(path)), *v;
+	struct json_object *obj = child_block(r, root, "", "tdx", keys), *v;
 	if (!obj)
 		return;
-	check_keys(r, obj, "tdx", keys);
 	struct cvm_policy_tdx *t = &r->p->tdx;
-	struct json_object *attrs =
-		child_object(r, obj, "tdx", "attributes", path, sizeof(path));
+	struct json_object *attrs = child_block(r, obj, "tdx", "attributes", attr_keys);
 	if (attrs) {
-		check_keys(r, attrs, "tdx.attributes", attr_keys);
 		bool *const targets[] = {&t->debug, &t->sept_ve_disable, &t->pks, &t->perfmon};
 		for (size_t i = 0; i < CVM_ARRAY_SIZE(targets); i++)
 			if (FIELD(attrs, "tdx.attributes", attr_keys[i], v, path))
@@ -701,10 +682,9 @@ static void read_prefault(struct reader *r, struct json_object *root)
 	static const char *const keys[] = {"mode", "ranges", NULL};
 	static const char *const modes[] = {"off", "best-effort", "required", NULL};
 	char path[PATH_BUF];
-	struct json_object *obj = child_object(r, root, "", "prefault", path, sizeof(path)), *v;
+	struct json_object *obj = child_block(r, root, "", "prefault", keys), *v;
 	if (!obj)
 		return;
-	check_keys(r, obj, "prefault", keys);
 	struct cvm_policy *p = r->p;
 	int e;
 	if (FIELD(obj, "prefault", "mode", v, path) && read_enum(r, path, v, modes, &e))

@@ -147,8 +147,9 @@ static struct json_object *write_prefault(struct writer *w, const struct cvm_pol
 {
 	static const char *const modes[] = {"off", "best-effort", "required"};
 	struct json_object *o = json_object_new_object();
-	unsigned mode = p->prefault.mode;
-	put(w, o, "mode", json_object_new_string(mode < 3 ? modes[mode] : "best-effort"));
+	size_t mode = p->prefault.mode;
+	put(w, o, "mode",
+	    json_object_new_string(mode < CVM_ARRAY_SIZE(modes) ? modes[mode] : "best-effort"));
 	if (p->prefault.nranges) {
 		struct json_object *arr = json_object_new_array();
 		for (size_t i = 0; arr && i < p->prefault.nranges; i++) {

@@ -75,6 +75,10 @@ struct cvm_measurement {
 	size_t nlaunch;
 };
 
+/*
+ * An empty document for tee; mode NULL means the TEE's own mode ("snp", "tdx", "none"), and
+ * the mode picks algorithm and digest_len.  NULL when tee is out of range or memory ran out.
+ */
 struct cvm_measurement *cvm_measurement_new(enum cvm_tee tee, const char *mode);
 void cvm_measurement_free(struct cvm_measurement *m);
 

@@ -133,7 +133,8 @@ struct cvm_firmware {
 /*
  * Map and parse a firmware image.  Only structural errors of the image as a whole (unreadable,
  * empty, size not a page multiple, malformed footer table) fail; SEV/TDX metadata problems are
- * reported through sev_status/tdx_status and their reasons.
+ * reported through sev_status/tdx_status and their reasons.  *out is written only on success
+ * and released with cvm_firmware_free().
  */
 int cvm_firmware_load(const char *path, struct cvm_firmware **out, struct cvm_error *err);
 

@@ -169,7 +169,10 @@ int cvm_policy_parse(const uint8_t *data, size_t len, const char *base_dir,
 int cvm_policy_load(const char *path, struct cvm_policy **out,
 		    struct cvm_policy_problems *problems, struct cvm_error *err);
 
-/* Encode as JSON (pretty) or CBOR.  *out is malloc'd and owned by the caller. */
+/*
+ * Encode as JSON (pretty, ending in a newline) or CBOR.  *out is malloc'd and owned by the
+ * caller; *out and *out_len are written only on success.
+ */
 int cvm_policy_encode(const struct cvm_policy *p, enum cvm_policy_format fmt, uint8_t **out,
 		      size_t *out_len, struct cvm_error *err);
 

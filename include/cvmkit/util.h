@@ -84,6 +84,9 @@ static inline bool cvm_range_ok(uint64_t off, uint64_t len, uint64_t total)
 	return off <= total && len <= total - off;
 }
 
+/* The value of one hex digit (either case), or -1 when ch is not one. */
+int cvm_hex_digit(char ch);
+
 /* Lower-case hex of n bytes into out, which must hold 2n + 1 bytes. */
 void cvm_hex_encode(const uint8_t *in, size_t n, char *out);
 
@@ -92,6 +95,9 @@ void cvm_hex_encode(const uint8_t *in, size_t n, char *out);
  * -EINVAL if the text is not exactly 2n hex digits.
  */
 int cvm_hex_decode(const char *hex, uint8_t *out, size_t n);
+
+/* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). */
+bool cvm_utf8_valid(const uint8_t *s, size_t len);
 
 /* Constant-time equality of two byte strings of the same length. */
 bool cvm_memeq_ct(const void *a, const void *b, size_t n);
@@ -106,6 +112,7 @@ struct cvm_file {
 	bool mapped;
 };
 
+/* *out is written only on success; release it with cvm_file_close(). */
 int cvm_file_open(const char *path, struct cvm_file *out, struct cvm_error *err);
 void cvm_file_close(struct cvm_file *f);
 

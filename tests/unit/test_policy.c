@@ -851,6 +851,9 @@ static void invalid_json_names_the_line(void **state)
 	assert_only_problem_exact("{'version': 1", "", "invalid JSON: the document ends early");
 	assert_only_problem_exact("[1, 2]", "", "not a policy: expected a JSON object ('{') or a "
 				  "CBOR map, got '['");
+	/* The byte named is the first one after the white space, not the white space itself. */
+	assert_only_problem_exact(" \x01", "", "not a policy: expected a JSON object ('{') or a "
+				  "CBOR map, got byte 0x01");
 	assert_only_problem_exact("  \n", "", "empty document: expected a JSON object or a CBOR "
 				  "map");
 	const char latin1[] = "{\"version\": 1, \"tee\": \"none\", \"name\": \"caf\xe9\"}";

@@ -112,6 +112,30 @@ static void paths_resolve_against_folder(void **state)
 	free(d);
 }
 
+static void utf8_rejects_overlong_surrogate_and_truncated(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *bytes;
+		bool valid;
+	} cases[] = {
+		{"plain ASCII", true},
+		{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", true}, /* 2, 3 and 4 bytes */
+		{"\xf4\x8f\xbf\xbf", true},                              /* U+10FFFF */
+		{"\xc0\xaf", false},                                       /* overlong '/' */
+		{"\xe0\x80\xaf", false},                                  /* overlong, 3 bytes */
+		{"\xed\xa0\x80", false},                                  /* surrogate U+D800 */
+		{"\xf4\x90\x80\x80", false},                             /* above U+10FFFF */
+		{"\xe2\x82", false},                                       /* truncated */
+		{"\x80", false},                                           /* lone continuation */
+		{"\xff", false},
+	};
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(cases); i++)
+		assert_int_equal(cvm_utf8_valid((const uint8_t *)cases[i].bytes,
+						strlen(cases[i].bytes)),
+				 cases[i].valid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +143,7 @@ int main(void)
 		cmocka_unit_test(error_wrap_truncates_safely),
 		cmocka_unit_test(cursor_stays_in_bounds),
 		cmocka_unit_test(hex_round_trip),
+		cmocka_unit_test(utf8_rejects_overlong_surrogate_and_truncated),
 		cmocka_unit_test(atomic_write_replaces_whole_file),
 		cmocka_unit_test(paths_resolve_against_folder),
 	};
