@@ -8,7 +8,9 @@
 #include <cvmkit/kvm_uapi.h>
 
 #include <errno.h>
+#include <linux/kvm.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -38,8 +40,35 @@ void cvm_kvm_backend_release(struct cvm_kvm_backend_ctx *ctx)
 		ctx->seam->ops->munmap(ctx->seam->ctx, ctx->staging, ctx->staging_len);
 	ctx->staging = NULL;
 	ctx->staging_len = 0;
+	free(ctx->cpuid);
+	ctx->cpuid = NULL;
 	cvm_kvm_vm_free(ctx->vm);
 	ctx->vm = NULL;
+}
+
+/* The signature a vCPU reports in CPUID leaf 1 EAX: RDX of the first vCPU's reset state. */
+static uint32_t plan_vcpu_signature(const struct cvm_plan *plan)
+{
+	for (size_t i = 0; i < plan->nops; i++)
+		if (plan->ops[i].kind == CVM_OP_VCPU && plan->ops[i].vcpu)
+			return (uint32_t)plan->ops[i].vcpu->rdx;
+	return 0;
+}
+
+int cvm_kvm_backend_set_cpuid(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *plan,
+			      struct cvm_error *err)
+{
+	struct kvm_cpuid2 *cpuid = NULL;
+	int rc = cvm_kvm_supported_cpuid(ctx->seam, ctx->vm->kvm_fd, &cpuid, err);
+	if (rc)
+		return rc;
+	uint32_t signature = plan_vcpu_signature(plan);
+	for (uint32_t i = 0; signature && i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 1)
+			cpuid->entries[i].eax = signature;
+	free(ctx->cpuid);
+	ctx->cpuid = cpuid;
+	return cvm_kvm_vm_set_cpuid(ctx->vm, cpuid, err);
 }
 
 int cvm_kvm_backend_stage(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan_op *op,
@@ -136,9 +165,10 @@ static int default_begin(void *vctx, const struct cvm_plan *plan, struct cvm_err
 	if (rc)
 		return rc;
 	ctx->fw_size = cvm_kvm_plan_firmware_size(plan);
-	if ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, false, err)))
+	if ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, false, err)) ||
+	    (rc = cvm_kvm_vm_create_vcpus(ctx->vm, plan->nvcpus, err)))
 		return rc;
-	return cvm_kvm_vm_create_vcpus(ctx->vm, plan->nvcpus, err);
+	return cvm_kvm_backend_set_cpuid(ctx, plan, err);
 }
 
 static int default_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)

@@ -155,6 +155,43 @@ int cvm_kvm_vm_create_vcpus(struct cvm_kvm_vm *vm, uint32_t n, struct cvm_error 
 	return 0;
 }
 
+#define CPUID_MAX_ENTRIES 1024u
+
+int cvm_kvm_supported_cpuid(const struct cvm_kvm_seam *s, int kvm_fd, struct kvm_cpuid2 **out,
+			    struct cvm_error *err)
+{
+	for (uint32_t nent = 64; nent <= CPUID_MAX_ENTRIES; nent *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(struct kvm_cpuid_entry2));
+		if (!c)
+			return cvm_error_set(err, -ENOMEM, "out of memory");
+		c->nent = nent;
+		int rc = cvm_kvm_ioctl(s, kvm_fd, KVM_GET_SUPPORTED_CPUID, (unsigned long)c);
+		if (rc == 0 && c->nent <= nent) {
+			*out = c;
+			return 0;
+		}
+		free(c);
+		if (rc != -E2BIG)
+			return cvm_error_set(err, rc ? rc : -EIO, "KVM_GET_SUPPORTED_CPUID: %s",
+					     cvm_errno_name(rc ? rc : -EIO));
+	}
+	return cvm_error_set(err, -E2BIG, "KVM_GET_SUPPORTED_CPUID: more than %u entries",
+			     CPUID_MAX_ENTRIES);
+}
+
+int cvm_kvm_vm_set_cpuid(struct cvm_kvm_vm *vm, const struct kvm_cpuid2 *cpuid,
+			 struct cvm_error *err)
+{
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		int rc = cvm_kvm_ioctl(vm->seam, vm->vcpu_fds[i], KVM_SET_CPUID2,
+				       (unsigned long)(uintptr_t)cpuid);
+		if (rc < 0)
+			return cvm_error_set(err, rc, "KVM_SET_CPUID2 vCPU %u: %s", i,
+					     cvm_errno_name(rc));
+	}
+	return 0;
+}
+
 static void segment_to_kvm(const struct cvm_segment *in, struct kvm_segment *out)
 {
 	memset(out, 0, sizeof(*out));

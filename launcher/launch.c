@@ -481,6 +481,50 @@ static int adopt_document(struct cvm_launch *l, struct document_job *job, const 
 	return 0;
 }
 
+/*
+ * An SNP ID block signs the expected digest, so with one the offline document comes first and
+ * LAUNCH_FINISH carries the ID block built from it (the lockstep digest is then checked against
+ * that same document, as always).
+ */
+static int attach_id_block(struct cvm_launch *l, const struct cvm_measurement *doc,
+			   struct cvm_error *err)
+{
+	struct cvm_snp_id_result *id = malloc(sizeof(*id));
+	uint8_t *auth = malloc(CVM_SNP_ID_AUTH_SIZE);
+	if (!id || !auth) {
+		free(id);
+		free(auth);
+		return cvm_error_set(err, -ENOMEM, "out of memory");
+	}
+	int rc = cvm_snp_id_build(doc->digest, &l->policy->snp.id_block, l->plan.snp.policy, id, err);
+	if (!rc) {
+		memcpy(l->plan.snp.id_block, id->id_block, sizeof(l->plan.snp.id_block));
+		memcpy(auth, id->id_auth, CVM_SNP_ID_AUTH_SIZE);
+		l->plan.snp.auth_key_en = id->has_author_key;
+	}
+	free(id);
+	if (rc) {
+		free(auth);
+		return cvm_error_wrap(err, "ID block");
+	}
+	if ((rc = cvm_plan_own(&l->plan, auth, err)))
+		return rc;
+	l->plan.snp.id_auth = auth;
+	l->plan.snp.id_block_en = true;
+	return 0;
+}
+
+static int document_then_id_block(struct cvm_launch *l, struct document_job *job,
+				  struct cvm_error *err)
+{
+	document_thread(job);
+	if (job->rc) {
+		*err = job->err;
+		return cvm_error_wrap(err, "measurement document");
+	}
+	return attach_id_block(l, job->doc, err);
+}
+
 static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *opts,
 			struct cvm_error *err)
 {
@@ -493,25 +537,34 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 	struct model model;
 	if ((rc = model_new(l->policy->tee, &model, err)))
 		return rc;
-	/* Only reads of the policy and the mapped inputs happen there: nothing is shared mutably. */
 	struct document_job job = {.launch = l};
 	pthread_t doc_thread;
-	bool threaded = pthread_create(&doc_thread, NULL, document_thread, &job) == 0;
+	bool threaded = false, computed = false;
+	if (l->policy->tee == CVM_TEE_SNP && l->policy->snp.id_block.present) {
+		rc = document_then_id_block(l, &job, err);
+		computed = true;
+	} else {
+		/* Only reads of the policy and the mapped inputs happen there: nothing is shared
+		 * mutably, so the document is computed while KVM works. */
+		threaded = pthread_create(&doc_thread, NULL, document_thread, &job) == 0;
+	}
 
-	struct timed shim = {{kvm_ops_for(l->policy->tee), &l->kvm}, &l->timings, opts->cancel};
-	struct cvm_backend_ops shim_ops = timed_ops_template;
-	shim_ops.name = shim.inner.ops->name;
-	const struct cvm_backend backends[2] = {{&shim_ops, &shim}, model.b};
-	rc = cvm_plan_execute(&l->plan, backends, 2, err);
 	uint8_t digest[48];
-	if (!rc)
-		model_digest(&model, digest);
+	if (!rc) {
+		struct timed shim = {{kvm_ops_for(l->policy->tee), &l->kvm}, &l->timings, opts->cancel};
+		struct cvm_backend_ops shim_ops = timed_ops_template;
+		shim_ops.name = shim.inner.ops->name;
+		const struct cvm_backend backends[2] = {{&shim_ops, &shim}, model.b};
+		rc = cvm_plan_execute(&l->plan, backends, 2, err);
+		if (!rc)
+			model_digest(&model, digest);
+	}
 	model_free(&model);
 
 	uint64_t t1 = now_ns();
 	if (threaded)
 		pthread_join(doc_thread, NULL);
-	else
+	else if (!computed)
 		document_thread(&job);
 	if (!rc)
 		rc = adopt_document(l, &job, digest, err);

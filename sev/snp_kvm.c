@@ -10,8 +10,11 @@
 #include <cvmkit/kvm_uapi.h>
 
 #include <errno.h>
+#include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "sev/snp_cpuid.h"
 
 static int fw_failure(struct cvm_error *err, int rc, uint32_t fw_error, const char *what)
 {
@@ -47,7 +50,26 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 	if ((rc = cvm_kvm_sev_op(s, vm_fd, CVM_KVM_SEV_SNP_LAUNCH_START, &start, &fw_error)))
 		return fw_failure(err, rc, fw_error, "SNP_LAUNCH_START");
 
-	return cvm_kvm_vm_create_vcpus(ctx->vm, plan->nvcpus, err);
+	if ((rc = cvm_kvm_vm_create_vcpus(ctx->vm, plan->nvcpus, err)))
+		return rc;
+	/* The vCPUs' CPUID is also what goes into the CPUID page (QEMU: vCPU 0's). */
+	return cvm_kvm_backend_set_cpuid(ctx, plan, err);
+}
+
+/*
+ * The CPUID page's contents come from the host, not the plan: the table of the CPUID the vCPUs
+ * were given.  They are checked by the PSP but not measured, so the digest does not change.
+ */
+static int stage_cpuid_page(const struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan_op *op,
+			    uint8_t *buf, struct cvm_error *err)
+{
+	if (!ctx->cpuid)
+		return cvm_error_set(err, -EINVAL, "CPUID page before the vCPUs' CPUID was set");
+	if (op->size != 4096)
+		return cvm_error_set(err, -EINVAL, "CPUID op of 0x%llx bytes, expected one page",
+				     (unsigned long long)op->size);
+	int rc = cvm_snp_cpuid_page_build(ctx->cpuid->entries, ctx->cpuid->nent, buf, err);
+	return rc ? cvm_error_wrap(err, "CPUID page gpa 0x%llx", (unsigned long long)op->gpa) : 0;
 }
 
 static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
@@ -75,6 +97,8 @@ static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 	if (type != CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO) {
 		uint8_t *buf = NULL;
 		int rc = cvm_kvm_backend_stage(ctx, op, &buf, err);
+		if (!rc && type == CVM_KVM_SEV_SNP_PAGE_TYPE_CPUID)
+			rc = stage_cpuid_page(ctx, op, buf, err);
 		if (rc)
 			return rc;
 		up.uaddr = (uint64_t)(uintptr_t)buf;

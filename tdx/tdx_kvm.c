@@ -53,30 +53,6 @@ static int tdx_capabilities(struct cvm_kvm_backend_ctx *ctx,
 			     TDX_CPUID_MAX);
 }
 
-/* KVM_GET_SUPPORTED_CPUID on /dev/kvm into a malloc'd kvm_cpuid2 (header + entries). */
-static int supported_cpuid(struct cvm_kvm_backend_ctx *ctx, struct kvm_cpuid2 **out,
-			   struct cvm_error *err)
-{
-	for (uint32_t nent = 64; nent <= TDX_CPUID_MAX * 4; nent *= 2) {
-		struct kvm_cpuid2 *c =
-			calloc(1, sizeof(*c) + nent * sizeof(struct kvm_cpuid_entry2));
-		if (!c)
-			return cvm_error_set(err, -ENOMEM, "out of memory");
-		c->nent = nent;
-		int rc = cvm_kvm_ioctl(ctx->seam, ctx->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID,
-				       (unsigned long)c);
-		if (rc == 0 && c->nent <= nent) {
-			*out = c;
-			return 0;
-		}
-		free(c);
-		if (rc != -E2BIG)
-			return cvm_error_set(err, rc ? rc : -EIO, "KVM_GET_SUPPORTED_CPUID: %s",
-					     cvm_errno_name(rc ? rc : -EIO));
-	}
-	return cvm_error_set(err, -E2BIG, "KVM_GET_SUPPORTED_CPUID: too many entries");
-}
-
 static const struct kvm_cpuid_entry2 *find_leaf(const struct kvm_cpuid2 *c, uint32_t fn,
 						uint32_t idx)
 {
@@ -95,7 +71,7 @@ static int build_init_vm(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan 
 			 struct cvm_kvm_tdx_init_vm **out, struct cvm_error *err)
 {
 	struct kvm_cpuid2 *sup = NULL;
-	int rc = supported_cpuid(ctx, &sup, err);
+	int rc = cvm_kvm_supported_cpuid(ctx->seam, ctx->vm->kvm_fd, &sup, err);
 	if (rc)
 		return rc;
 	const struct kvm_cpuid_entry2 *conf = (const struct kvm_cpuid_entry2 *)(caps + 1);

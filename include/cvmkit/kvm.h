@@ -149,6 +149,16 @@ const struct cvm_kvm_region *cvm_kvm_vm_find_region(const struct cvm_kvm_vm *vm,
 /* Create n vCPUs (ids 0..n-1) and map their kvm_run areas. */
 int cvm_kvm_vm_create_vcpus(struct cvm_kvm_vm *vm, uint32_t n, struct cvm_error *err);
 
+struct kvm_cpuid2; /* <linux/kvm.h> */
+
+/* KVM_GET_SUPPORTED_CPUID of /dev/kvm into a malloc'd kvm_cpuid2 (grown on E2BIG); *out owned. */
+int cvm_kvm_supported_cpuid(const struct cvm_kvm_seam *s, int kvm_fd, struct kvm_cpuid2 **out,
+			    struct cvm_error *err);
+
+/* KVM_SET_CPUID2 of every vCPU with cpuid (borrowed). */
+int cvm_kvm_vm_set_cpuid(struct cvm_kvm_vm *vm, const struct kvm_cpuid2 *cpuid,
+			 struct cvm_error *err);
+
 /* KVM_SET_SREGS + KVM_SET_REGS of vCPU idx from a plan's reset state. */
 int cvm_kvm_vcpu_set_reset(struct cvm_kvm_vm *vm, uint32_t idx, const struct cvm_vcpu_reset *r,
 			   struct cvm_error *err);
@@ -217,8 +227,17 @@ struct cvm_kvm_backend_ctx {
 	size_t staging_len;
 	uint64_t loaded_bytes;
 	uint64_t fw_size;     /* firmware region size (set by begin from the plan) */
+	struct kvm_cpuid2 *cpuid; /* the CPUID every vCPU was given (owned) */
 	const struct cvm_progress *progress; /* optional: pre-fault bytes over all its ranges */
 };
+
+/*
+ * Give every vCPU the host's supported CPUID, with leaf 1 EAX (family/model/stepping) set to the
+ * plan's vCPU signature (RDX of the reset state, as on real hardware) when it has one; kept in
+ * ctx->cpuid for the SNP CPUID page.  Without it a guest sees no CPU features at all.
+ */
+int cvm_kvm_backend_set_cpuid(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *plan,
+			      struct cvm_error *err);
 
 /* Close the VM and free what the context owns (the context struct stays the caller's). */
 void cvm_kvm_backend_release(struct cvm_kvm_backend_ctx *ctx);

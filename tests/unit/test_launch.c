@@ -22,12 +22,16 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include <cvmkit/firmware.h>
 #include <cvmkit/kvm.h>
 #include <cvmkit/kvm_uapi.h>
 #include <cvmkit/launch.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>
+#include <cvmkit/util.h>
 
 /* ---- The fake KVM ----------------------------------------------------------------------- */
 
@@ -162,6 +166,7 @@ static const char *step_name(const struct fake *f, unsigned long req, uint32_t s
 	case KVM_SET_REGS: return "KVM_SET_REGS";
 	case KVM_SET_FPU: return "KVM_SET_FPU";
 	case KVM_SET_XCRS: return "KVM_SET_XCRS";
+	case KVM_SET_CPUID2: return "KVM_SET_CPUID2";
 	case KVM_ENABLE_CAP: return "KVM_ENABLE_CAP";
 	case KVM_GET_SUPPORTED_CPUID: return "KVM_GET_SUPPORTED_CPUID";
 	case CVM_KVM_CREATE_GUEST_MEMFD: return "KVM_CREATE_GUEST_MEMFD";
@@ -322,6 +327,12 @@ static int fake_answer(struct fake *f, struct rec *r, int fd, unsigned long req,
 	case KVM_SET_REGS: memcpy(r->body, p, sizeof(struct kvm_regs)); return 0;
 	case KVM_SET_FPU: memcpy(r->body, p, sizeof(struct kvm_fpu)); return 0;
 	case KVM_SET_XCRS: memcpy(r->body, p, sizeof(struct kvm_xcrs)); return 0;
+	case KVM_SET_CPUID2: {
+		const struct kvm_cpuid2 *c = p;
+		size_t len = sizeof(*c) + c->nent * sizeof(c->entries[0]);
+		memcpy(r->body, c, len < sizeof(r->body) ? len : sizeof(r->body));
+		return 0;
+	}
 	case CVM_KVM_PRE_FAULT_MEMORY: {
 		struct cvm_kvm_pre_fault_memory *m = p;
 		memcpy(r->body, m, sizeof(*m));
@@ -582,6 +593,12 @@ static void snp_launch_issues_the_spec_sequence(void **state)
 			assert_int_equal(lu->uaddr % 4096, 0);
 		if (k == 0)
 			assert_memory_equal(u->src, l->inputs.fw->data, sizeof(u->src));
+		if (lu->type == CVM_KVM_SEV_SNP_PAGE_TYPE_CPUID) {
+			/* The table of the vCPUs' CPUID: 3 leaves, leaf 1 reporting EPYC-Milan. */
+			assert_int_equal(cvm_le32(u->src), 3);
+			assert_int_equal(cvm_le32(u->src + 16), 1);
+			assert_int_equal(cvm_le32(u->src + 16 + 24), 0xa00f11);
+		}
 		idx += (size_t)((snp_expected[k].len / 4096 + 3) / 4);
 	}
 	assert_null(find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_SEV_SNP_LAUNCH_UPDATE, idx));
@@ -593,6 +610,18 @@ static void snp_launch_issues_the_spec_sequence(void **state)
 	assert_true(rec_index(&f, find_rec(&f, KVM_SET_XCRS, ~0u, 1)) < rec_index(&f, fin));
 	const struct rec *regs = find_rec(&f, KVM_SET_REGS, ~0u, 0);
 	assert_int_equal(((const struct kvm_regs *)regs->body)->rdx, 0xa00f11); /* EPYC-Milan */
+	for (size_t v = 0; v < 2; v++) {
+		/* Every vCPU gets the host's CPUID with the model's signature in leaf 1, before the
+		 * CPUID page is built from it. */
+		const struct rec *cp = find_rec(&f, KVM_SET_CPUID2, ~0u, v);
+		assert_non_null(cp);
+		const struct kvm_cpuid2 *c2 = (const void *)cp->body;
+		assert_int_equal(c2->nent, 3);
+		assert_int_equal(c2->entries[0].function, 1);
+		assert_int_equal(c2->entries[0].eax, 0xa00f11);
+		assert_true(rec_index(&f, cp) < rec_index(&f, u0));
+	}
+	assert_null(find_rec(&f, KVM_SET_CPUID2, ~0u, 2));
 	const struct rec *fpu = find_rec(&f, KVM_SET_FPU, ~0u, 0);
 	assert_int_equal(((const struct kvm_fpu *)fpu->body)->fcw, 0x37f);
 	assert_int_equal(((const struct kvm_fpu *)fpu->body)->mxcsr, 0x1f80);
@@ -723,6 +752,66 @@ static void tdx_launch_issues_the_spec_sequence(void **state)
 }
 
 /* ---- Refusal and pre-fault through the seam --------------------------------------------- */
+
+/* An ID block signs the launch digest: LAUNCH_FINISH carries one built from the same digest. */
+static void snp_launch_with_an_id_block_signs_its_digest(void **state)
+{
+	(void)state;
+	char fw[512];
+	snprintf(fw, sizeof(fw), "%s/vectors/snp/ovmf_AmdSev_suffix.bin", shared_dir());
+	if (access(fw, R_OK)) {
+		print_message("# SKIP SNP fixture not found\n");
+		skip();
+	}
+	char dir[] = "/tmp/cvmkit-test-id-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char key[64], policy[64];
+	snprintf(key, sizeof(key), "%s/id.pem", dir);
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	EVP_PKEY *k = EVP_EC_gen("P-384");
+	FILE *kf = fopen(key, "w");
+	assert_non_null(k);
+	assert_non_null(kf);
+	assert_int_equal(PEM_write_PrivateKey(kf, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(kf);
+	EVP_PKEY_free(k);
+	FILE *pf = fopen(policy, "w");
+	assert_non_null(pf);
+	fprintf(pf, "{\"version\": 1, \"tee\": \"snp\", \"cpus\": {\"count\": 1, \"model\": \"EPYC\"},"
+		    " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
+		    " \"snp\": {\"id_block\": {\"guest_svn\": 7, \"id_key\": \"id.pem\"}}}", fw);
+	fclose(pf);
+	struct cvm_policy *p = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_policy_load(policy, &p, NULL, &err), 0);
+
+	struct fake f;
+	fake_init(&f);
+	int rc;
+	struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
+	if (rc)
+		print_message("# %s\n", cvm_error_message(&err));
+	assert_int_equal(rc, 0);
+	const struct rec *fin = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_SEV_SNP_LAUNCH_FINISH, 0);
+	assert_non_null(fin);
+	const struct cvm_kvm_sev_snp_launch_finish *lf = (const void *)fin->body;
+	assert_int_equal(lf->id_block_en, 1);
+	assert_int_equal(lf->auth_key_en, 0);
+	const uint8_t *id_block = (const uint8_t *)(uintptr_t)lf->id_block_uaddr;
+	const uint8_t *id_auth = (const uint8_t *)(uintptr_t)lf->id_auth_uaddr;
+	assert_memory_equal(id_block, l->measurement->digest, 48); /* LD */
+	assert_int_equal(cvm_le32(id_block + 0x50), 1);             /* VERSION */
+	assert_int_equal(cvm_le32(id_block + 0x54), 7);             /* GUEST_SVN */
+	assert_int_equal(cvm_le64(id_block + 0x58), 0x30000);       /* POLICY */
+	assert_int_equal(cvm_le32(id_auth), 1);                     /* ECDSA P-384 */
+	assert_true(l->measurement->has_id_key_digest);
+	cvm_launch_free(l);
+	fake_fini(&f);
+	cvm_policy_free(p);
+	unlink(key);
+	unlink(policy);
+	rmdir(dir);
+}
 
 static void snp_refused_when_host_lacks_the_vm_type(void **state)
 {
@@ -1095,6 +1184,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(snp_launch_issues_the_spec_sequence),
 		cmocka_unit_test(tdx_launch_issues_the_spec_sequence),
+		cmocka_unit_test(snp_launch_with_an_id_block_signs_its_digest),
 		cmocka_unit_test(snp_refused_when_host_lacks_the_vm_type),
 		cmocka_unit_test(prefault_required_fails_and_best_effort_skips),
 		cmocka_unit_test(prefault_splits_large_ranges_across_vcpus),

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests: the SEV-SNP CPUID page (sev/snp_cpuid.c). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <cvmkit/util.h>
+
+#include "sev/snp_cpuid.h"
+
+static void entries_are_laid_out_in_order(void **state)
+{
+	(void)state;
+	const struct kvm_cpuid_entry2 in[] = {
+		{.function = 0, .eax = 0x10, .ebx = 0x68747541, .ecx = 0x444d4163, .edx = 0x69746e65},
+		{.function = 7, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .ebx = 0x219c91a9},
+		{.function = 0x8000001f, .index = 5 /* not significant: dropped */, .eax = 0x1b},
+	};
+	uint8_t page[CVM_PAGE_SIZE];
+	memset(page, 0xcc, sizeof(page));
+	assert_int_equal(cvm_snp_cpuid_page_build(in, 3, page, NULL), 0);
+	assert_int_equal(cvm_le32(page), 3);
+	assert_int_equal(cvm_le32(page + 4), 0);
+	assert_int_equal(cvm_le64(page + 8), 0);
+	const uint8_t *e0 = page + 16, *e1 = e0 + 48, *e2 = e1 + 48;
+	assert_int_equal(cvm_le32(e0), 0);
+	assert_int_equal(cvm_le32(e0 + 24), 0x10);
+	assert_int_equal(cvm_le32(e0 + 28), 0x68747541);
+	assert_int_equal(cvm_le32(e0 + 32), 0x444d4163);
+	assert_int_equal(cvm_le32(e0 + 36), 0x69746e65);
+	assert_int_equal(cvm_le32(e1), 7);
+	assert_int_equal(cvm_le32(e1 + 28), 0x219c91a9);
+	assert_int_equal(cvm_le32(e2), 0x8000001f);
+	assert_int_equal(cvm_le32(e2 + 4), 0);
+	assert_int_equal(cvm_le32(e2 + 24), 0x1b);
+	for (size_t i = 16 + 3 * 48; i < sizeof(page); i++)
+		assert_int_equal(page[i], 0);
+}
+
+static void xsave_base_leaves_assume_x87_only(void **state)
+{
+	(void)state;
+	const struct kvm_cpuid_entry2 in[] = {
+		{.function = 0xd, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0x2e7, .ebx = 0x988},
+		{.function = 0xd, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0xf, .ebx = 0x988},
+		{.function = 0xd, .index = 2, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0x100, .ebx = 0x240},
+	};
+	uint8_t page[CVM_PAGE_SIZE];
+	assert_int_equal(cvm_snp_cpuid_page_build(in, 3, page, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *e = page + 16 + 48 * i;
+		assert_int_equal(cvm_le32(e + 4), (uint32_t)i);
+		assert_int_equal(cvm_le64(e + 8), 1);      /* xcr0_in */
+		assert_int_equal(cvm_le32(e + 28), 0x240); /* ebx */
+		assert_int_equal(cvm_le32(e + 24), in[i].eax);
+	}
+	const uint8_t *e2 = page + 16 + 96;
+	assert_int_equal(cvm_le64(e2 + 8), 0);
+	assert_int_equal(cvm_le32(e2 + 4), 2);
+	assert_int_equal(cvm_le32(e2 + 28), 0x240);
+}
+
+static void more_than_64_entries_are_refused(void **state)
+{
+	(void)state;
+	struct kvm_cpuid_entry2 in[65];
+	memset(in, 0, sizeof(in));
+	uint8_t page[CVM_PAGE_SIZE];
+	struct cvm_error err;
+	assert_int_equal(cvm_snp_cpuid_page_build(in, 64, page, &err), 0);
+	assert_int_equal(cvm_le32(page), 64);
+	assert_int_equal(cvm_snp_cpuid_page_build(in, 65, page, &err), -E2BIG);
+	assert_non_null(strstr(err.msg, "65 CPUID entries"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(entries_are_laid_out_in_order),
+		cmocka_unit_test(xsave_base_leaves_assume_x87_only),
+		cmocka_unit_test(more_than_64_entries_are_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
