@@ -169,7 +169,8 @@ int cvm_snp_boot_hashes_from_bytes(const uint8_t *kernel, size_t kernel_len, con
 {
 	struct cvm_snp_boot_hashes h;
 	int rc;
-	if ((rc = sha256(kernel ? kernel : (const uint8_t *)"", kernel_len, h.kernel, err)) ||
+	if ((rc = sha256(kernel ? kernel : (const uint8_t *)"", kernel ? kernel_len : 0, h.kernel,
+			 err)) ||
 	    (rc = sha256(initrd ? initrd : (const uint8_t *)"", initrd ? initrd_len : 0, h.initrd,
 			 err)) ||
 	    (rc = snp_cmdline_sha256(cmdline, h.cmdline, err)))

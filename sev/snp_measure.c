@@ -88,9 +88,13 @@ static int check_firmware_pin(const struct cvm_policy *policy, const uint8_t sha
 			     want, got);
 }
 
-static int snp_digest(const struct cvm_policy *policy, const struct cvm_firmware *fw,
-		      const struct snp_inputs *in, uint8_t out[CVM_SNP_DIGEST_SIZE],
-		      struct cvm_error *err)
+/*
+ * Run the policy's plan through the PAGE_INFO model, continuing from the firmware digest when it
+ * was already computed; loads_only stops before the VMSAs (the matrix's common prefix).
+ */
+static int run_model(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+		     const struct snp_inputs *in, bool loads_only, uint8_t out[CVM_SNP_DIGEST_SIZE],
+		     struct cvm_error *err)
 {
 	struct cvm_plan plan;
 	int rc = cvm_snp_plan_build_hashed(policy, fw, in->direct_boot ? &in->hashes : NULL, &plan,
@@ -102,14 +106,17 @@ static int snp_digest(const struct cvm_policy *policy, const struct cvm_firmware
 		plan.snp.has_initial_digest = true;
 		memcpy(plan.snp.initial_digest, in->fw_digest, CVM_SNP_DIGEST_SIZE);
 	}
-	struct cvm_snp_model *model = cvm_snp_model_new();
-	if (!model) {
-		cvm_plan_release(&plan);
-		return cvm_error_set(err, -ENOMEM, "snp model: out of memory");
+	struct cvm_plan run = plan;
+	if (loads_only) {
+		run.nops = 0;
+		while (run.nops < plan.nops && plan.ops[run.nops].kind == CVM_OP_LOAD)
+			run.nops++;
 	}
+	struct cvm_snp_model *model = cvm_snp_model_new();
+	if (!model)
+		rc = cvm_error_set(err, -ENOMEM, "snp model: out of memory");
 	struct cvm_backend backend = {cvm_snp_model_ops(), model};
-	rc = cvm_plan_execute(&plan, &backend, 1, err);
-	if (!rc)
+	if (!rc && !(rc = cvm_plan_execute(&run, &backend, 1, err)))
 		cvm_snp_model_digest(model, out);
 	cvm_snp_model_free(model);
 	cvm_plan_release(&plan);
@@ -232,7 +239,7 @@ int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 	if (!m)
 		return cvm_error_set(err, -ENOMEM, "measure: out of memory");
 	if (mode == CVM_SEV_MODE_SNP) {
-		rc = snp_digest(policy, fw, &in, m->digest, err);
+		rc = run_model(policy, fw, &in, false, m->digest, err);
 		m->has_snp_policy = true;
 		m->snp_policy = cvm_snp_policy_value(&policy->snp.policy);
 		m->has_host_data = true; /* zero unless the policy gives it, as in the report */
@@ -261,35 +268,6 @@ int cvm_snp_measure(const struct cvm_policy *policy, const struct cvm_firmware *
 }
 
 /* ---- matrix --------------------------------------------------------------------------- */
-
-/* The digest after every LOAD op of the policy's plan (everything before the VMSAs). */
-static int digest_before_vmsas(const struct cvm_policy *policy, const struct cvm_firmware *fw,
-			       const struct snp_inputs *in, uint8_t out[CVM_SNP_DIGEST_SIZE],
-			       struct cvm_error *err)
-{
-	struct cvm_plan plan;
-	int rc = cvm_snp_plan_build_hashed(policy, fw, in->direct_boot ? &in->hashes : NULL, &plan,
-					   err);
-	if (rc)
-		return rc;
-	if (!plan.snp.has_initial_digest && in->have_fw_digest) {
-		plan.snp.has_initial_digest = true;
-		memcpy(plan.snp.initial_digest, in->fw_digest, CVM_SNP_DIGEST_SIZE);
-	}
-	struct cvm_plan loads = plan;
-	loads.nops = 0;
-	while (loads.nops < plan.nops && plan.ops[loads.nops].kind == CVM_OP_LOAD)
-		loads.nops++;
-	struct cvm_snp_model *model = cvm_snp_model_new();
-	if (!model)
-		rc = cvm_error_set(err, -ENOMEM, "snp model: out of memory");
-	struct cvm_backend backend = {cvm_snp_model_ops(), model};
-	if (!rc && !(rc = cvm_plan_execute(&loads, &backend, 1, err)))
-		cvm_snp_model_digest(model, out);
-	cvm_snp_model_free(model);
-	cvm_plan_release(&plan);
-	return rc;
-}
 
 /* Digests after 1..max vCPUs for one vCPU type, from the pre-VMSA digest. */
 static int vcpu_chain(struct snp_chain *c, const struct cvm_policy *policy, uint32_t ap_eip,
@@ -351,7 +329,7 @@ static int matrix_rows(const struct cvm_policy *policy, const struct cvm_firmwar
 	if ((rc = precheck(&p, fw, CVM_SEV_MODE_SNP, err)) ||
 	    (rc = gather_inputs(&p, fw, !p.snp.has_firmware_digest, NULL, &in, err)) ||
 	    (rc = check_firmware_pin(&p, in.fw_sha256, err)) ||
-	    (rc = digest_before_vmsas(&p, fw, &in, start, err)))
+	    (rc = run_model(&p, fw, &in, true, start, err)))
 		return rc;
 
 	uint8_t(*digests)[CVM_SNP_DIGEST_SIZE] = calloc(max, CVM_SNP_DIGEST_SIZE);

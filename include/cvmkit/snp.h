@@ -89,7 +89,7 @@ struct cvm_snp_boot_hashes {
 int cvm_snp_boot_hashes_compute(const struct cvm_policy *policy, struct cvm_snp_boot_hashes *out,
 				bool *present, struct cvm_error *err);
 
-/* The same from bytes in memory (initrd may be NULL/0; cmdline NULL means none). */
+/* The same from bytes in memory (a NULL kernel or initrd is empty; cmdline NULL means none). */
 int cvm_snp_boot_hashes_from_bytes(const uint8_t *kernel, size_t kernel_len, const uint8_t *initrd,
 				   size_t initrd_len, const char *cmdline,
 				   struct cvm_snp_boot_hashes *out, struct cvm_error *err);
