@@ -136,8 +136,10 @@ static bool next_prefault_range(const struct cvm_policy *p, const struct cvm_kvm
 	return false;
 }
 
-int cvm_kvm_backend_prefault(struct cvm_kvm_backend_ctx *ctx, struct cvm_error *err)
+int cvm_kvm_backend_prefault(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
+	(void)plan;
+	struct cvm_kvm_backend_ctx *ctx = vctx;
 	const struct cvm_policy *p = ctx->policy;
 	struct cvm_kvm_vm *vm = ctx->vm;
 	if (!p || p->prefault.mode == CVM_PREFAULT_OFF || !vm)
@@ -195,19 +197,13 @@ static int default_vcpu(void *vctx, const struct cvm_plan_op *op, struct cvm_err
 	return cvm_kvm_vcpu_set_reset(ctx->vm, op->vcpu_index, op->vcpu, err);
 }
 
-static int default_prefault(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
-{
-	(void)plan;
-	return cvm_kvm_backend_prefault(vctx, err);
-}
-
 static const struct cvm_backend_ops default_ops = {
 	.name = "kvm",
 	.begin = default_begin,
 	.load = default_load,
 	.vcpu = default_vcpu,
 	.finish = NULL,
-	.prefault = default_prefault,
+	.prefault = cvm_kvm_backend_prefault,
 };
 
 const struct cvm_backend_ops *cvm_default_kvm_ops(void)

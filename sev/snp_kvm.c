@@ -189,19 +189,13 @@ static int snp_finish(void *vctx, const struct cvm_plan *plan, struct cvm_error 
 	return rc ? fw_failure(err, rc, fw_error, "SNP_LAUNCH_FINISH") : 0;
 }
 
-static int snp_prefault(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
-{
-	(void)plan;
-	return cvm_kvm_backend_prefault(vctx, err);
-}
-
 static const struct cvm_backend_ops snp_kvm_ops = {
 	.name = "kvm-snp",
 	.begin = snp_begin,
 	.load = snp_load,
 	.vcpu = snp_vcpu,
 	.finish = snp_finish,
-	.prefault = snp_prefault,
+	.prefault = cvm_kvm_backend_prefault,
 };
 
 const struct cvm_backend_ops *cvm_snp_kvm_ops(void)

@@ -240,19 +240,13 @@ static int tdx_finish(void *vctx, const struct cvm_plan *plan, struct cvm_error 
 	return rc ? tdx_failure(err, rc, hw, "KVM_TDX_FINALIZE_VM") : 0;
 }
 
-static int tdx_prefault(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
-{
-	(void)plan;
-	return cvm_kvm_backend_prefault(vctx, err);
-}
-
 static const struct cvm_backend_ops tdx_kvm_ops = {
 	.name = "kvm-tdx",
 	.begin = tdx_begin,
 	.load = tdx_load,
 	.vcpu = tdx_vcpu,
 	.finish = tdx_finish,
-	.prefault = tdx_prefault,
+	.prefault = cvm_kvm_backend_prefault,
 };
 
 const struct cvm_backend_ops *cvm_tdx_kvm_ops(void)

@@ -257,9 +257,10 @@ int cvm_kvm_backend_stage(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan
 			  uint8_t **out, struct cvm_error *err);
 
 /*
- * Shared by the backends: pre-fault the policy's ranges (or all RAM) per its mode, reporting
- * bytes done over all of them to ctx->progress.
+ * The prefault op of every KVM backend (ctx is a struct cvm_kvm_backend_ctx): pre-fault the
+ * policy's ranges (or all RAM) per its mode, reporting bytes done over all of them to
+ * ctx->progress.
  */
-int cvm_kvm_backend_prefault(struct cvm_kvm_backend_ctx *ctx, struct cvm_error *err);
+int cvm_kvm_backend_prefault(void *ctx, const struct cvm_plan *plan, struct cvm_error *err);
 
 #endif
