@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include <cvmkit/kvm.h>
+#include <cvmkit/kvm_uapi.h>
 
 #include "launcher/cli.h"
+#include "launcher/cli_util.h"
 
 static void usage(void)
 {
@@ -20,7 +22,15 @@ static void usage(void)
 	       "  -h, --help  this help\n");
 }
 
-static const unsigned long vm_types[] = {0, 1, 2, 3, 4, 5};
+static const unsigned long vm_types[] = {
+	CVM_KVM_X86_DEFAULT_VM, CVM_KVM_X86_SW_PROTECTED_VM, CVM_KVM_X86_SEV_VM,
+	CVM_KVM_X86_SEV_ES_VM,	CVM_KVM_X86_SNP_VM,	     CVM_KVM_X86_TDX_VM,
+};
+
+static bool has_vm_type(const struct cvm_kvm_caps *c, unsigned long type)
+{
+	return c->vm_types & (1ull << type);
+}
 
 static int print_json(const struct cvm_kvm_caps *c)
 {
@@ -31,12 +41,13 @@ static int print_json(const struct cvm_kvm_caps *c)
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)c->vm_types);
 	json_object_object_add(root, "vm_types_mask", json_object_new_string(hex));
 	for (size_t i = 0; i < sizeof(vm_types) / sizeof(vm_types[0]); i++)
-		if (c->vm_types & (1ull << vm_types[i]))
+		if (has_vm_type(c, vm_types[i]))
 			json_object_array_add(types,
 					      json_object_new_string(cvm_kvm_vm_type_name(vm_types[i])));
 	json_object_object_add(root, "vm_types", types);
-	json_object_object_add(root, "sev_snp", json_object_new_boolean((c->vm_types >> 4) & 1));
-	json_object_object_add(root, "tdx", json_object_new_boolean((c->vm_types >> 5) & 1));
+	json_object_object_add(root, "sev_snp",
+			       json_object_new_boolean(has_vm_type(c, CVM_KVM_X86_SNP_VM)));
+	json_object_object_add(root, "tdx", json_object_new_boolean(has_vm_type(c, CVM_KVM_X86_TDX_VM)));
 	json_object_object_add(root, "user_memory2", json_object_new_boolean(c->user_memory2 > 0));
 	json_object_object_add(root, "guest_memfd", json_object_new_boolean(c->guest_memfd > 0));
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)c->guest_memfd_flags);
@@ -47,10 +58,7 @@ static int print_json(const struct cvm_kvm_caps *c)
 			       json_object_new_boolean(c->pre_fault_memory > 0));
 	json_object_object_add(root, "memory_fault_info",
 			       json_object_new_boolean(c->memory_fault_info > 0));
-	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return CLI_OK;
+	return cli_print_json("host", root);
 }
 
 static const char *yes_no(int v)
@@ -64,19 +72,21 @@ static int print_text(const struct cvm_kvm_caps *c)
 	printf("VM types:             0x%llx (", (unsigned long long)c->vm_types);
 	const char *sep = "";
 	for (size_t i = 0; i < sizeof(vm_types) / sizeof(vm_types[0]); i++)
-		if (c->vm_types & (1ull << vm_types[i])) {
+		if (has_vm_type(c, vm_types[i])) {
 			printf("%s%s", sep, cvm_kvm_vm_type_name(vm_types[i]));
 			sep = ", ";
 		}
 	printf(")\n");
-	printf("SEV-SNP VMs:          %s\n", yes_no((int)((c->vm_types >> 4) & 1)));
-	printf("TDX VMs:              %s\n", yes_no((int)((c->vm_types >> 5) & 1)));
+	printf("SEV-SNP VMs:          %s\n", yes_no(has_vm_type(c, CVM_KVM_X86_SNP_VM)));
+	printf("TDX VMs:              %s\n", yes_no(has_vm_type(c, CVM_KVM_X86_TDX_VM)));
 	printf("USER_MEMORY_REGION2:  %s\n", yes_no(c->user_memory2));
 	printf("guest_memfd:          %s (flags 0x%llx:%s%s)\n", yes_no(c->guest_memfd),
 	       (unsigned long long)c->guest_memfd_flags,
-	       c->guest_memfd_flags & 1 ? " MMAP" : "", c->guest_memfd_flags & 2 ? " INIT_SHARED" : "");
+	       c->guest_memfd_flags & CVM_GUEST_MEMFD_FLAG_MMAP ? " MMAP" : "",
+	       c->guest_memfd_flags & CVM_GUEST_MEMFD_FLAG_INIT_SHARED ? " INIT_SHARED" : "");
 	printf("memory attributes:    0x%llx%s\n", (unsigned long long)c->memory_attributes,
-	       c->memory_attributes & 8 ? " (PRIVATE)" : " (no private memory)");
+	       c->memory_attributes & CVM_KVM_MEMORY_ATTRIBUTE_PRIVATE ? " (PRIVATE)"
+								     : " (no private memory)");
 	printf("pre-fault memory:     %s%s\n", yes_no(c->pre_fault_memory),
 	       c->pre_fault_memory > 0 ? "" : " (KVM_PRE_FAULT_MEMORY: shadow paging or not built)");
 	printf("memory fault exits:   %s\n", yes_no(c->memory_fault_info));
@@ -100,7 +110,7 @@ int cmd_host(const struct cli_ctx *ctx, int argc, char **argv)
 		case 'j': json = true; break;
 		case 'h': usage(); return CLI_OK;
 		default:
-			return cli_usage_error("host", "unknown option '%s'", argv[optind - 1]);
+			return cli_option_error("host", NULL, c, argv);
 		}
 	}
 	if (optind < argc)

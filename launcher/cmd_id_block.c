@@ -5,6 +5,7 @@
  * and author key digests an attestation report will carry.
  */
 #include "launcher/cli.h"
+#include "launcher/cli_util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -39,13 +40,17 @@ static void print_usage(FILE *out)
 		"  -h, --help            this help\n");
 }
 
-/* 96 hex digits, or base64 of exactly 48 bytes. */
+/*
+ * 96 hex digits, or base64 of exactly 48 bytes: 64 characters without padding ('=' would mean
+ * fewer bytes, which EVP_DecodeBlock still reports as 48).
+ */
 static bool parse_digest(const char *text, uint8_t out[CVM_SNP_DIGEST_SIZE])
 {
 	if (cvm_hex_decode(text, out, CVM_SNP_DIGEST_SIZE) == 0)
 		return true;
 	uint8_t buf[CVM_SNP_DIGEST_SIZE + 3];
-	if (strlen(text) != 64 || EVP_DecodeBlock(buf, (const unsigned char *)text, 64) != 48)
+	if (strlen(text) != 64 || strchr(text, '=') ||
+	    EVP_DecodeBlock(buf, (const unsigned char *)text, 64) != 48)
 		return false;
 	memcpy(out, buf, CVM_SNP_DIGEST_SIZE);
 	return true;
@@ -122,8 +127,8 @@ static void print_text(const struct cvm_snp_id_result *r, const struct id_text *
 	}
 }
 
-static void print_json(const struct cvm_snp_id_result *r, const struct id_text *t,
-		       const struct cvm_snp_id_block_input *in, uint64_t policy)
+static int print_json(const struct cvm_snp_id_result *r, const struct id_text *t,
+		      const struct cvm_snp_id_block_input *in, uint64_t policy)
 {
 	char qemu_opts[8192], hex[33], pol[24];
 	snprintf(qemu_opts, sizeof(qemu_opts), "id-block=%s,id-auth=%s%s", t->block, t->auth,
@@ -152,16 +157,20 @@ static void print_json(const struct cvm_snp_id_result *r, const struct id_text *
 	}
 	json_object_object_add(o, "author_key_digest", ak);
 	json_object_object_add(o, "author_key_enabled", json_object_new_boolean(r->has_author_key));
-	int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE;
-	printf("%s\n", json_object_to_json_string_ext(o, flags));
-	json_object_put(o);
+	return cli_print_json("id-block", o);
 }
 
+/* err already names a single problem; more are listed below it, one per line. */
 static int fail_policy(const struct cvm_error *err, const struct cvm_policy_problems *problems)
 {
 	cli_fail("id-block", err);
-	for (size_t i = 0; i < problems->count; i++)
-		fprintf(stderr, "  %s: %s\n", problems->items[i].path, problems->items[i].message);
+	for (size_t i = 0; problems->count > 1 && i < problems->count; i++) {
+		const struct cvm_policy_problem *it = &problems->items[i];
+		if (it->path[0])
+			fprintf(stderr, "  %s: %s\n", it->path, it->message);
+		else
+			fprintf(stderr, "  %s\n", it->message);
+	}
 	return CLI_FAIL;
 }
 
@@ -194,11 +203,8 @@ int cmd_id_block(const struct cli_ctx *ctx, int argc, char **argv)
 		case 'h':
 			print_usage(stdout);
 			return CLI_OK;
-		case ':':
-			return cli_usage_error("id-block", "option '%s' needs a value",
-					       argv[optind - 1]);
 		default:
-			return cli_usage_error("id-block", "unknown option '%s'", argv[optind - 1]);
+			return cli_option_error("id-block", NULL, c, argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -210,9 +216,9 @@ int cmd_id_block(const struct cli_ctx *ctx, int argc, char **argv)
 	struct cvm_policy *p = NULL;
 	cvm_error_clear(&err);
 	if (cvm_policy_load(argv[optind], &p, &problems, &err)) {
-		fail_policy(&err, &problems);
+		int status = fail_policy(&err, &problems);
 		cvm_policy_problems_free(&problems);
-		return CLI_FAIL;
+		return status;
 	}
 	cvm_policy_problems_free(&problems);
 
@@ -233,14 +239,13 @@ int cmd_id_block(const struct cli_ctx *ctx, int argc, char **argv)
 	struct id_text t = {0};
 	if (!rc && !id_text_make(r, ld, &t))
 		rc = cvm_error_set(&err, -ENOMEM, "out of memory");
-	if (!rc) {
-		if (json)
-			print_json(r, &t, &p->snp.id_block, policy);
-		else
-			print_text(r, &t, policy);
-	}
+	int status = CLI_OK;
+	if (!rc && json)
+		status = print_json(r, &t, &p->snp.id_block, policy);
+	else if (!rc)
+		print_text(r, &t, policy);
 	id_text_free(&t);
 	free(r);
 	cvm_policy_free(p);
-	return rc ? cli_fail("id-block", &err) : CLI_OK;
+	return rc ? cli_fail("id-block", &err) : status;
 }

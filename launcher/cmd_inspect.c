@@ -5,6 +5,7 @@
  * unreadable or structurally invalid image exits 1.
  */
 #include "launcher/cli.h"
+#include "launcher/cli_util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -102,17 +103,26 @@ static void caps_of(const struct cvm_firmware *fw, struct caps *c)
 	c->tdx = cvm_firmware_can_tdx(fw, c->tdx_why, sizeof(c->tdx_why));
 }
 
+/* The reader joins warnings with "; ": the next one at *p in [*w, +*len), *p moved past it. */
+static bool next_warning(const char **p, const char **w, size_t *len)
+{
+	if (!**p)
+		return false;
+	const char *sep = strstr(*p, "; ");
+	*w = *p;
+	*len = sep ? (size_t)(sep - *p) : strlen(*p);
+	*p += *len + (sep ? 2 : 0);
+	return true;
+}
+
 /* ---- text ------------------------------------------------------------------------------- */
 
-static void print_warnings(const char *w)
+static void print_warnings(const char *warnings)
 {
-	const char *p = w;
-	while (*p) {
-		const char *sep = strstr(p, "; ");
-		size_t len = sep ? (size_t)(sep - p) : strlen(p);
-		printf("  warning: %.*s\n", (int)len, p);
-		p += len + (sep ? 2 : 0);
-	}
+	const char *w;
+	size_t len;
+	for (const char *p = warnings; next_warning(&p, &w, &len);)
+		printf("  warning: %.*s\n", (int)len, w);
 }
 
 static void print_text(const struct cvm_firmware *fw, const char *path, const char *sha)
@@ -189,16 +199,13 @@ static json_object *jhex(uint64_t v)
 	return json_object_new_string(buf);
 }
 
-static json_object *jwarnings(const char *w)
+static json_object *jwarnings(const char *warnings)
 {
 	json_object *a = json_object_new_array();
-	const char *p = w;
-	while (*p) {
-		const char *sep = strstr(p, "; ");
-		size_t len = sep ? (size_t)(sep - p) : strlen(p);
-		json_object_array_add(a, json_object_new_string_len(p, (int)len));
-		p += len + (sep ? 2 : 0);
-	}
+	const char *w;
+	size_t len;
+	for (const char *p = warnings; next_warning(&p, &w, &len);)
+		json_object_array_add(a, json_object_new_string_len(w, (int)len));
 	return a;
 }
 
@@ -291,7 +298,7 @@ static json_object *jcap(bool yes, const char *why)
 	return o;
 }
 
-static void print_json(const struct cvm_firmware *fw, const char *path, const char *sha)
+static int print_json(const struct cvm_firmware *fw, const char *path, const char *sha)
 {
 	json_object *root = json_object_new_object();
 	json_object_object_add(root, "path", json_object_new_string(path));
@@ -309,10 +316,7 @@ static void print_json(const struct cvm_firmware *fw, const char *path, const ch
 	json_object_object_add(caps, "snp_kernel_hashes", jcap(c.hashes, c.hashes_why));
 	json_object_object_add(caps, "tdx_launch", jcap(c.tdx, c.tdx_why));
 	json_object_object_add(root, "capabilities", caps);
-
-	int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE;
-	printf("%s\n", json_object_to_json_string_ext(root, flags));
-	json_object_put(root);
+	return cli_print_json("inspect", root);
 }
 
 int cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv)
@@ -336,7 +340,7 @@ int cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv)
 			print_usage(stdout);
 			return CLI_OK;
 		default:
-			return cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
+			return cli_option_error("inspect", NULL, c, argv);
 		}
 	}
 	if (argc - optind == 0)
@@ -355,10 +359,11 @@ int cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv)
 		cvm_firmware_free(fw);
 		return cli_fail("inspect", &err);
 	}
+	int status = CLI_OK;
 	if (json)
-		print_json(fw, path, sha);
+		status = print_json(fw, path, sha);
 	else
 		print_text(fw, path, sha);
 	cvm_firmware_free(fw);
-	return CLI_OK;
+	return status;
 }

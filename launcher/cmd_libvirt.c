@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvmkit libvirt: host capabilities through libvirt, domain XML for a policy, define. */
 #include "launcher/cli.h"
+#include "launcher/cli_util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -97,15 +98,6 @@ static void silent_virt_error(void *data, virErrorPtr error)
 	(void)error;
 }
 
-static int print_json(struct json_object *obj)
-{
-	const char *text = json_object_to_json_string_ext(
-		obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-	printf("%s\n", text ? text : "null");
-	json_object_put(obj);
-	return CLI_OK;
-}
-
 static struct json_object *u32_or_null(bool has, uint32_t v)
 {
 	return has ? json_object_new_int64(v) : NULL;
@@ -152,7 +144,7 @@ static int caps_json(const struct cvm_libvirt_caps *c)
 	json_object_object_add(o, "tdx", tdx);
 	json_object_object_add(o, "launch_security_types_listed",
 			       json_object_new_boolean(c->sectypes_listed));
-	return print_json(o);
+	return cli_print_json(VERB, o);
 }
 
 static void print_u32(const char *label, bool has, uint32_t v)
@@ -194,6 +186,29 @@ static int caps_text(const struct cvm_libvirt_caps *c)
 	return CLI_OK;
 }
 
+/* The capabilities of a saved 'virsh domcapabilities' document; *out only on success. */
+static int caps_from_file(const char *path, struct cvm_libvirt_caps **out, struct cvm_error *err)
+{
+	char *xml = NULL;
+	int rc = cli_read_text_file(path, &xml, err);
+	if (rc < 0)
+		return rc;
+	struct cvm_libvirt_caps *caps = calloc(1, sizeof(*caps));
+	if (!caps) {
+		rc = cvm_error_set(err, -ENOMEM, "out of memory");
+	} else {
+		caps->has_domain_caps = true;
+		rc = cvm_libvirt_caps_parse(xml, caps, err);
+	}
+	free(xml);
+	if (rc < 0) {
+		cvm_libvirt_caps_free(caps);
+		return cvm_error_wrap(err, "%s", path);
+	}
+	*out = caps;
+	return 0;
+}
+
 static int run_caps(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	(void)ctx;
@@ -219,11 +234,8 @@ static int run_caps(const struct cli_ctx *ctx, int argc, char **argv)
 		case 'h':
 			print_caps_usage(stdout);
 			return CLI_OK;
-		case ':':
-			return cli_usage_error(VERB, "caps: option '%s' needs a value",
-					       argv[optind - 1]);
 		default:
-			return cli_usage_error(VERB, "caps: unknown option '%s'", argv[optind - 1]);
+			return cli_option_error(VERB, "caps", c, argv);
 		}
 	}
 	if (argc - optind > 1)
@@ -237,29 +249,13 @@ static int run_caps(const struct cli_ctx *ctx, int argc, char **argv)
 	struct cvm_libvirt_caps *caps = NULL;
 	int rc;
 	if (domcaps) {
-		struct cvm_file f;
-		rc = cvm_file_open(domcaps, &f, &err);
-		char *xml = rc == 0 ? strndup((const char *)f.data, f.size) : NULL;
-		if (rc == 0)
-			cvm_file_close(&f);
-		caps = calloc(1, sizeof(*caps));
-		if (rc == 0 && (!xml || !caps))
-			rc = cvm_error_set(&err, -ENOMEM, "out of memory");
-		if (rc == 0) {
-			caps->has_domain_caps = true;
-			rc = cvm_libvirt_caps_parse(xml, caps, &err);
-			if (rc < 0)
-				cvm_error_wrap(&err, "%s", domcaps);
-		}
-		free(xml);
+		rc = caps_from_file(domcaps, &caps, &err);
 	} else {
 		virSetErrorFunc(NULL, silent_virt_error);
 		rc = cvm_libvirt_caps_query(uri, &caps, &err);
 	}
-	if (rc < 0) {
-		cvm_libvirt_caps_free(caps);
+	if (rc < 0)
 		return cli_fail(VERB, &err);
-	}
 	rc = json ? caps_json(caps) : caps_text(caps);
 	cvm_libvirt_caps_free(caps);
 	return rc;
@@ -273,9 +269,14 @@ static struct cvm_policy *load_policy(const char *path)
 	struct cvm_error err;
 	cvm_error_clear(&err);
 	if (cvm_policy_load(path, &p, &pr, &err) < 0) {
-		for (size_t i = 0; i < pr.count; i++)
-			fprintf(stderr, "cvmkit %s: %s: %s: %s\n", VERB, path, pr.items[i].path,
-				pr.items[i].message);
+		for (size_t i = 0; i < pr.count; i++) {
+			const struct cvm_policy_problem *it = &pr.items[i];
+			if (it->path[0])
+				fprintf(stderr, "cvmkit %s: %s: %s: %s\n", VERB, path, it->path,
+					it->message);
+			else
+				fprintf(stderr, "cvmkit %s: %s: %s\n", VERB, path, it->message);
+		}
 		if (pr.count == 0)
 			cli_fail(VERB, &err);
 		cvm_policy_problems_free(&pr);
@@ -341,14 +342,12 @@ static int parse_xml_args(const char *sub, int argc, char **argv, struct xml_arg
 		case 'h':
 			usage(stdout);
 			return -1;
-		case ':':
-			return cli_usage_error(VERB, "%s: option '%s' needs a value", sub,
-					       argv[optind - 1]);
 		default:
-			return cli_usage_error(VERB, "%s: unknown option '%s'", sub,
-					       argv[optind - 1]);
+			return cli_option_error(VERB, sub, c, argv);
 		}
 	}
+	if (a->json && a->output)
+		return cli_usage_error(VERB, "%s: give -o FILE or --json, not both", sub);
 	a->npos = argc - optind;
 	if (a->npos < 1 || a->npos > max_pos)
 		return cli_usage_error(VERB, "%s: expected POLICY%s", sub,
@@ -381,7 +380,7 @@ static int run_xml(const struct cli_ctx *ctx, int argc, char **argv)
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "xml", json_object_new_string(xml));
 		json_object_object_add(o, "notes", notes_json(&notes));
-		print_json(o);
+		status = cli_print_json(VERB, o);
 	} else if (a.output) {
 		if (cvm_file_write_atomic(a.output, xml, strlen(xml), &err) < 0)
 			status = cli_fail(VERB, &err);
@@ -428,7 +427,7 @@ static int run_define(const struct cli_ctx *ctx, int argc, char **argv)
 		json_object_object_add(o, "uuid", json_object_new_string(uuid));
 		json_object_object_add(o, "uri", uri ? json_object_new_string(uri) : NULL);
 		json_object_object_add(o, "notes", notes_json(&notes));
-		print_json(o);
+		status = cli_print_json(VERB, o);
 	} else {
 		printf("defined domain %s (uuid %s)\n", name, uuid);
 		print_notes(ctx, &notes);
@@ -441,10 +440,8 @@ static int run_define(const struct cli_ctx *ctx, int argc, char **argv)
 
 int cmd_libvirt(const struct cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2) {
-		print_usage(stderr);
-		return CLI_USAGE;
-	}
+	if (argc < 2)
+		return cli_usage_error(VERB, "missing subcommand (caps, xml or define)");
 	const char *sub = argv[1];
 	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
 		print_usage(stdout);
@@ -458,5 +455,5 @@ int cmd_libvirt(const struct cli_ctx *ctx, int argc, char **argv)
 		return run_define(ctx, argc - 1, argv + 1);
 	if (sub[0] == '-')
 		return cli_usage_error(VERB, "unknown option '%s'", sub);
-	return cli_usage_error(VERB, "unknown subcommand '%s'", sub);
+	return cli_usage_error(VERB, "unknown subcommand '%s' (expected caps, xml or define)", sub);
 }

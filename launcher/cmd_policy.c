@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvmkit policy: check a VM policy, or convert it between JSON and CBOR. */
 #include "launcher/cli.h"
+#include "launcher/cli_util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -95,8 +96,7 @@ static int print_json_result(const struct cvm_policy_problems *pr, const char *s
 	if (!root || !list) {
 		json_object_put(root);
 		json_object_put(list);
-		fprintf(stderr, "cvmkit policy: out of memory\n");
-		return CLI_FAIL;
+		return cli_print_json("policy", NULL); /* reports the lack of memory */
 	}
 	json_object_object_add(root, "ok", json_object_new_boolean(pr->count == 0));
 	if (summary)
@@ -109,11 +109,8 @@ static int print_json_result(const struct cvm_policy_problems *pr, const char *s
 		json_object_array_add(list, item);
 	}
 	json_object_object_add(root, "problems", list);
-	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								JSON_C_TO_STRING_SPACED |
-								JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return pr->count == 0 ? CLI_OK : CLI_FAIL;
+	int status = cli_print_json("policy", root);
+	return status != CLI_OK || pr->count ? CLI_FAIL : CLI_OK;
 }
 
 /* Appends a problem found here (not by the reader) to the list the reader filled. */
@@ -167,8 +164,7 @@ static int policy_check(const struct cli_ctx *ctx, int argc, char **argv)
 			print_check_usage(stdout);
 			return CLI_OK;
 		default:
-			return cli_usage_error("policy", "check: unknown option '%s'",
-					       argv[optind - 1]);
+			return cli_option_error("policy", "check", c, argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -183,13 +179,16 @@ static int policy_check(const struct cli_ctx *ctx, int argc, char **argv)
 	int rc = cvm_policy_load(file, &p, &pr, &err);
 	if (rc && pr.count == 0) {
 		/* Not a policy problem: the file could not be read at all. */
-		if (!json || add_problem(&pr, "", cvm_error_message(&err)))
+		if (!json || add_problem(&pr, "", cvm_error_message(&err))) {
+			cvm_policy_problems_free(&pr);
 			return cli_fail("policy", &err);
+		}
 	}
 	if (!rc && p->firmware.has_sha256 && p->firmware.path) {
 		if (access(p->firmware.path, F_OK) == 0) {
 			if (cvm_policy_check_firmware_pin(p, &err) &&
 			    add_pin_problem(&pr, cvm_error_message(&err))) {
+				cvm_policy_problems_free(&pr);
 				cvm_policy_free(p);
 				return cli_fail("policy", &err);
 			}
@@ -286,12 +285,8 @@ static int policy_convert(const struct cli_ctx *ctx, int argc, char **argv)
 		case 'h':
 			print_convert_usage(stdout);
 			return CLI_OK;
-		case ':':
-			return cli_usage_error("policy", "convert: option '%s' needs a value",
-					       argv[optind - 1]);
 		default:
-			return cli_usage_error("policy", "convert: unknown option '%s'",
-					       argv[optind - 1]);
+			return cli_option_error("policy", "convert", c, argv);
 		}
 	}
 	if (argc - optind != 2)

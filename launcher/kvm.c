@@ -119,6 +119,10 @@ int cvm_kvm_set_memory_attributes(const struct cvm_kvm_seam *s, int vm_fd, uint6
 	return cvm_kvm_ioctl(s, vm_fd, CVM_KVM_SET_MEMORY_ATTRIBUTES, (unsigned long)&a);
 }
 
+/*
+ * The two KVM_MEMORY_ENCRYPT_OP wrappers rebuild the command on every EINTR retry: KVM writes
+ * the status fields back, and TDX refuses a non-zero hw_error on input (EINVAL).
+ */
 int cvm_kvm_sev_op(const struct cvm_kvm_seam *s, int vm_fd, uint32_t id, void *data,
 		   uint32_t *fw_error)
 {
@@ -182,13 +186,13 @@ static int read_cap(const struct cvm_kvm_seam *s, int fd, long cap, uint64_t *ou
 static int read_caps(const struct cvm_kvm_seam *s, int kvm_fd, struct cvm_kvm_caps *c,
 		     struct cvm_error *err)
 {
-	uint64_t v[7];
-	static const long caps[7] = {
+	static const long caps[] = {
 		CVM_KVM_CAP_VM_TYPES,	       CVM_KVM_CAP_USER_MEMORY2,
 		CVM_KVM_CAP_MEMORY_FAULT_INFO, CVM_KVM_CAP_MEMORY_ATTRIBUTES,
 		CVM_KVM_CAP_GUEST_MEMFD,       CVM_KVM_CAP_PRE_FAULT_MEMORY,
 		CVM_KVM_CAP_GUEST_MEMFD_FLAGS,
 	};
+	uint64_t v[sizeof(caps) / sizeof(caps[0])];
 	int rc = cvm_kvm_ioctl(s, kvm_fd, KVM_GET_API_VERSION, 0);
 	if (rc < 0)
 		return cvm_error_set(err, rc, "KVM_GET_API_VERSION: %s", cvm_errno_name(rc));
@@ -196,7 +200,7 @@ static int read_caps(const struct cvm_kvm_seam *s, int kvm_fd, struct cvm_kvm_ca
 		return cvm_error_set(err, -EOPNOTSUPP, "KVM API version %d, expected %d", rc,
 				     KVM_API_VERSION);
 	c->api_version = rc;
-	for (size_t i = 0; i < 7; i++)
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
 		if ((rc = read_cap(s, kvm_fd, caps[i], &v[i], err)))
 			return rc;
 	/* Without KVM_CAP_VM_TYPES only the default type exists. */

@@ -432,9 +432,11 @@ static int tdx_launch_security(struct xml_buf *b, const struct cvm_policy *p,
 	return rc < 0 ? cvm_error_set(err, -ENOMEM, "out of memory") : 0;
 }
 
-static int check_strings(const struct cvm_policy *p, const char *name, struct cvm_error *err)
+static int check_strings(const struct cvm_policy *p, const char *type, const char *name,
+			 struct cvm_error *err)
 {
 	const char *fields[][2] = {
+		{"domain type", type},
 		{"name", name},
 		{"firmware.path", p->firmware.path},
 		{"boot.kernel", p->boot.kernel},
@@ -524,7 +526,7 @@ int cvm_libvirt_domain_xml(const struct cvm_policy *p, const struct cvm_libvirt_
 	const char *name = opts && opts->name ? opts->name : p->name ? p->name : "cvmkit-guest";
 	if (!*name)
 		return cvm_error_set(err, -EINVAL, "name: libvirt needs a non-empty domain name");
-	int rc = check_strings(p, name, err);
+	int rc = check_strings(p, type, name, err);
 	if (rc < 0)
 		return rc;
 	struct cvm_libvirt_notes local = {0};
@@ -581,10 +583,15 @@ int cvm_libvirt_define(const char *uri, const char *xml, enum cvm_tee tee, char 
 	}
 	char uuid_text[VIR_UUID_STRING_BUFLEN] = "";
 	const char *dom_name = virDomainGetName(dom);
+	if (uuid && virDomainGetUUIDString(dom, uuid_text) < 0) {
+		rc = cvm_error_set(err, -EIO, "libvirt: defined domain %s but cannot read its UUID: %s",
+				   dom_name ? dom_name : "?", last_virt_error());
+		virDomainFree(dom);
+		virConnectClose(conn);
+		return rc;
+	}
 	char *n = name ? strdup(dom_name ? dom_name : "") : NULL;
-	char *u = NULL;
-	if (uuid && virDomainGetUUIDString(dom, uuid_text) == 0)
-		u = strdup(uuid_text);
+	char *u = uuid ? strdup(uuid_text) : NULL;
 	virDomainFree(dom);
 	virConnectClose(conn);
 	if ((name && !n) || (uuid && !u)) {

@@ -108,8 +108,14 @@ check "id-block without snp.id_block exits 1" eval 'rc_is 1 && err_has "no snp.i
 
 run id-block "$T/vec.json" --measurement abc
 check "id-block rejects a bad --measurement with status 2" eval 'rc_is 2 && err_has "96 hex digits"'
+# 62 base64 characters and "==" decode to 46 bytes, not a 48-byte digest.
+run id-block "$T/vec.json" --measurement "$(printf 'A%.0s' $(seq 62))=="
+check "id-block rejects padded base64 of fewer than 48 bytes" eval 'rc_is 2 && err_has "96 hex digits"'
 run id-block
 check "id-block without POLICY is a usage error" eval 'rc_is 2 && err_has "missing POLICY"'
+echo '[1]' >"$T/array.json"
+run id-block "$T/array.json"
+check "id-block states a single policy problem once" eval 'rc_is 1 && err_has "not a policy" && [ $(wc -l <"$T/err") -eq 1 ]'
 
 if [ -n "$SHARED" ] && [ -r "$SHARED/vectors/snp/ovmf_AmdSev_suffix.bin" ]; then
 	policy "$T/fw.json" id_vec.pem "" "$SHARED/vectors/snp/ovmf_AmdSev_suffix.bin"

@@ -86,3 +86,7 @@ run inspect
 check "inspect without FIRMWARE is a usage error" eval 'rc_is 2 && err_has "missing FIRMWARE"'
 run inspect a b
 check "inspect with two files is a usage error" eval 'rc_is 2'
+run inspect -xh
+check "inspect names an unknown option inside a cluster" eval 'rc_is 2 && err_has "unknown option .-x."'
+run inspect --json=yes a
+check "inspect --json=VALUE says the option takes none" eval 'rc_is 2 && err_has "option .--json. takes no value"'

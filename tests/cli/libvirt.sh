@@ -101,10 +101,17 @@ fi
 
 run libvirt xml "$T/missing.json"
 check "xml with a missing policy exits 1" rc_is 1
+echo '[1]' >"$T/array.json"
+run libvirt xml "$T/array.json"
+check "xml names a problem without a key path cleanly" eval 'rc_is 1 && err_has "array.json: not a policy" && ! err_has ": :"'
 run libvirt xml
 check "xml without a policy is a usage error" eval 'rc_is 2 && err_has "expected POLICY"'
 run libvirt frob
 check "unknown subcommand is a usage error" rc_is 2
+run libvirt
+check "a missing subcommand is a one-line usage error" eval 'rc_is 2 && err_has "missing subcommand" && [ $(wc -l <"$T/err") -eq 1 ]'
+run libvirt xml "$T/none.json" -o "$T/both.xml" --json
+check "xml refuses -o together with --json" eval 'rc_is 2 && err_has "not both" && [ ! -e "$T/both.xml" ]'
 run libvirt xml --help
 check "xml --help" eval 'rc_is 0 && out_has "usage: cvmkit libvirt xml"'
 

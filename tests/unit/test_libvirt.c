@@ -230,6 +230,19 @@ static void xml_refuses_control_characters(void **state)
 	cvm_policy_free(p);
 }
 
+static void xml_refuses_control_characters_in_domain_type(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = policy_from("{\"version\": 1, \"name\": \"x\", \"tee\": \"none\"}");
+	struct cvm_libvirt_xml_opts opts = {.domain_type = "kvm\x01"};
+	char *xml = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_libvirt_domain_xml(p, &opts, &xml, NULL, &err), -EINVAL);
+	assert_null(xml);
+	assert_non_null(strstr(cvm_error_message(&err), "domain type"));
+	cvm_policy_free(p);
+}
+
 static void define_plain_domain_on_test_driver(void **state)
 {
 	(void)state;
@@ -294,6 +307,7 @@ int main(void)
 		cmocka_unit_test(xml_snp_has_launch_security_and_notes),
 		cmocka_unit_test(xml_tdx_has_attributes_and_owner_ids),
 		cmocka_unit_test(xml_refuses_control_characters),
+		cmocka_unit_test(xml_refuses_control_characters_in_domain_type),
 		cmocka_unit_test(define_plain_domain_on_test_driver),
 		cmocka_unit_test(define_snp_refused_by_old_libvirt),
 		cmocka_unit_test(version_string_splits_fields),

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the verbs: getopt errors, JSON output, small text files. */
+#include "launcher/cli_util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cvmkit/util.h>
+
+#include "launcher/cli.h"
+
+/*
+ * True when getopt_long's error is about a short option (optopt names it).  glibc advances
+ * optind past a cluster only at its last character, so the option is either the end of
+ * argv[optind - 1] or, mid-cluster (-xj), inside argv[optind].  Unknown long options leave
+ * optopt 0.
+ */
+static bool short_option_error(char **argv)
+{
+	if (!optopt)
+		return false;
+	const char *prev = argv[optind - 1], *next = argv[optind];
+	if (prev[0] == '-' && prev[1] != '-')
+		return true;
+	return next && next[0] == '-' && next[1] != '-' && strchr(next + 1, optopt);
+}
+
+int cli_option_error(const char *verb, const char *sub, int c, char **argv)
+{
+	const char *pre = sub ? sub : "", *sep = sub ? ": " : "";
+	if (short_option_error(argv)) {
+		if (c == ':')
+			return cli_usage_error(verb, "%s%soption '-%c' needs a value", pre, sep, optopt);
+		return cli_usage_error(verb, "%s%sunknown option '-%c'", pre, sep, optopt);
+	}
+	const char *arg = argv[optind - 1];
+	if (c == ':')
+		return cli_usage_error(verb, "%s%soption '%s' needs a value", pre, sep, arg);
+	const char *eq = strchr(arg, '=');
+	if (optopt && eq) /* a known long option that takes no value, given one */
+		return cli_usage_error(verb, "%s%soption '%.*s' takes no value", pre, sep,
+				       (int)(eq - arg), arg);
+	return cli_usage_error(verb, "%s%sunknown option '%s'", pre, sep, arg);
+}
+
+int cli_print_json(const char *verb, struct json_object *obj)
+{
+	const int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			  JSON_C_TO_STRING_NOSLASHESCAPE;
+	const char *text = obj ? json_object_to_json_string_ext(obj, flags) : NULL;
+	int status = CLI_OK;
+	if (text) {
+		printf("%s\n", text);
+	} else {
+		fprintf(stderr, "cvmkit %s: out of memory\n", verb);
+		status = CLI_FAIL;
+	}
+	json_object_put(obj); /* text belongs to obj */
+	return status;
+}
+
+int cli_read_text_file(const char *path, char **out, struct cvm_error *err)
+{
+	struct cvm_file f;
+	int rc = cvm_file_open(path, &f, err);
+	if (rc)
+		return rc;
+	char *text = malloc(f.size + 1);
+	if (text) {
+		memcpy(text, f.data, f.size);
+		text[f.size] = '\0';
+	}
+	cvm_file_close(&f);
+	if (!text)
+		return cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
+	*out = text;
+	return 0;
+}
