@@ -97,4 +97,35 @@ void cli_progress_update_at(struct cli_progress *p, enum cli_progress_unit unit,
 size_t cli_progress_format(char *buf, size_t n, enum cli_progress_unit unit, const char *what,
 			   uint64_t done, uint64_t total);
 
+/* ---- helpers the verbs share (cli_util.c) ---- */
+
+struct json_object; /* <json-c/json.h> */
+struct cvm_policy;  /* <cvmkit/policy.h> */
+
+/*
+ * The one-line usage error for getopt_long's ':' (an option without its value) or '?' (an
+ * unknown option, or a value given to an option that takes none); call it right after
+ * getopt_long returned c, with the optstring starting with ':' (or "+:").  sub, when not NULL,
+ * prefixes the message ("check: unknown option '-x'").  Names the option itself, also inside
+ * a cluster such as -jx.  Returns CLI_USAGE.
+ */
+int cli_option_error(const char *verb, const char *sub, int c, char **argv);
+
+/*
+ * Print obj as indented JSON and a newline on standard output, then drop the reference to obj
+ * (consumed even on failure).  Returns CLI_OK, or CLI_FAIL after "cvmkit VERB: out of memory"
+ * when obj is NULL or cannot be serialised.
+ */
+int cli_print_json(const char *verb, struct json_object *obj);
+
+/*
+ * Load a policy for a verb.  On failure every problem goes to stderr on its own line,
+ * "cvmkit VERB: FILE: key.path: message" (or the error itself when the file could not be
+ * read at all), and NULL is returned; the caller then exits with CLI_FAIL.
+ */
+struct cvm_policy *cli_load_policy(const char *verb, const char *path);
+
+/* The whole of path as a NUL-terminated string; *out is malloc'd and written only on success. */
+int cli_read_text_file(const char *path, char **out, struct cvm_error *err);
+
 #endif

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the verbs: getopt errors, JSON output, small text files. */
-#include "launcher/cli_util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -9,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
+#include <cvmkit/policy.h>
 #include <cvmkit/util.h>
 
 #include "launcher/cli.h"
@@ -79,4 +81,27 @@ int cli_read_text_file(const char *path, char **out, struct cvm_error *err)
 		return cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
 	*out = text;
 	return 0;
+}
+
+struct cvm_policy *cli_load_policy(const char *verb, const char *path)
+{
+	struct cvm_policy *p = NULL;
+	struct cvm_policy_problems pr = {0};
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	if (cvm_policy_load(path, &p, &pr, &err) == 0) {
+		cvm_policy_problems_free(&pr);
+		return p;
+	}
+	for (size_t i = 0; i < pr.count; i++) {
+		const struct cvm_policy_problem *it = &pr.items[i];
+		if (it->path[0])
+			fprintf(stderr, "cvmkit %s: %s: %s: %s\n", verb, path, it->path, it->message);
+		else
+			fprintf(stderr, "cvmkit %s: %s: %s\n", verb, path, it->message);
+	}
+	if (pr.count == 0)
+		cli_fail(verb, &err);
+	cvm_policy_problems_free(&pr);
+	return NULL;
 }

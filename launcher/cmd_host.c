@@ -9,7 +9,6 @@
 #include <cvmkit/kvm_uapi.h>
 
 #include "launcher/cli.h"
-#include "launcher/cli_util.h"
 
 static void usage(void)
 {

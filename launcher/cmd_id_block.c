@@ -5,7 +5,6 @@
  * and author key digests an attestation report will carry.
  */
 #include "launcher/cli.h"
-#include "launcher/cli_util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -161,19 +160,6 @@ static int print_json(const struct cvm_snp_id_result *r, const struct id_text *t
 }
 
 /* err already names a single problem; more are listed below it, one per line. */
-static int fail_policy(const struct cvm_error *err, const struct cvm_policy_problems *problems)
-{
-	cli_fail("id-block", err);
-	for (size_t i = 0; problems->count > 1 && i < problems->count; i++) {
-		const struct cvm_policy_problem *it = &problems->items[i];
-		if (it->path[0])
-			fprintf(stderr, "  %s: %s\n", it->path, it->message);
-		else
-			fprintf(stderr, "  %s\n", it->message);
-	}
-	return CLI_FAIL;
-}
-
 int cmd_id_block(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	(void)ctx;
@@ -211,16 +197,11 @@ int cmd_id_block(const struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("id-block", argc == optind ? "missing POLICY argument"
 								  : "expected one POLICY");
 
+	struct cvm_policy *p = cli_load_policy("id-block", argv[optind]);
+	if (!p)
+		return CLI_FAIL;
 	struct cvm_error err;
-	struct cvm_policy_problems problems = {0};
-	struct cvm_policy *p = NULL;
 	cvm_error_clear(&err);
-	if (cvm_policy_load(argv[optind], &p, &problems, &err)) {
-		int status = fail_policy(&err, &problems);
-		cvm_policy_problems_free(&problems);
-		return status;
-	}
-	cvm_policy_problems_free(&problems);
 
 	int rc = 0;
 	if (!p->snp.id_block.present)

@@ -5,7 +5,6 @@
  * unreadable or structurally invalid image exits 1.
  */
 #include "launcher/cli.h"
-#include "launcher/cli_util.h"
 
 #include <errno.h>
 #include <getopt.h>

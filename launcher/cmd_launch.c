@@ -266,10 +266,8 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv)
 		}
 		case 'n': a.dry_run = true; break;
 		case 'h': usage(); return CLI_OK;
-		case ':':
-			return cli_usage_error("launch", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error("launch", "unknown option '%s'", argv[optind - 1]);
+			return cli_option_error("launch", NULL, c, argv);
 		}
 	}
 	if (optind + 1 != argc)
@@ -277,11 +275,9 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv)
 							       : "missing POLICY");
 	a.policy = argv[optind];
 
-	struct cvm_policy *p = NULL;
-	struct cvm_error err;
-	cvm_error_clear(&err);
-	if (cvm_policy_load(a.policy, &p, NULL, &err))
-		return cli_fail("launch", &err);
+	struct cvm_policy *p = cli_load_policy("launch", a.policy);
+	if (!p)
+		return CLI_FAIL;
 	int rc;
 	if (a.run && p->tee != CVM_TEE_NONE && !a.dry_run)
 		rc = cli_usage_error("launch", "--run is only supported for tee \"none\" (default VM)");

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvmkit libvirt: host capabilities through libvirt, domain XML for a policy, define. */
 #include "launcher/cli.h"
-#include "launcher/cli_util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -261,31 +260,6 @@ static int run_caps(const struct cli_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-/* Load the policy, printing every problem; NULL after reporting on failure. */
-static struct cvm_policy *load_policy(const char *path)
-{
-	struct cvm_policy *p = NULL;
-	struct cvm_policy_problems pr = {0};
-	struct cvm_error err;
-	cvm_error_clear(&err);
-	if (cvm_policy_load(path, &p, &pr, &err) < 0) {
-		for (size_t i = 0; i < pr.count; i++) {
-			const struct cvm_policy_problem *it = &pr.items[i];
-			if (it->path[0])
-				fprintf(stderr, "cvmkit %s: %s: %s: %s\n", VERB, path, it->path,
-					it->message);
-			else
-				fprintf(stderr, "cvmkit %s: %s: %s\n", VERB, path, it->message);
-		}
-		if (pr.count == 0)
-			cli_fail(VERB, &err);
-		cvm_policy_problems_free(&pr);
-		return NULL;
-	}
-	cvm_policy_problems_free(&pr);
-	return p;
-}
-
 static struct json_object *notes_json(const struct cvm_libvirt_notes *notes)
 {
 	struct json_object *arr = json_object_new_array();
@@ -363,7 +337,7 @@ static int run_xml(const struct cli_ctx *ctx, int argc, char **argv)
 	int rc = parse_xml_args("xml", argc, argv, &a, print_xml_usage, 1);
 	if (rc != 0)
 		return rc < 0 ? CLI_OK : rc;
-	struct cvm_policy *p = load_policy(a.pos[0]);
+	struct cvm_policy *p = cli_load_policy(VERB, a.pos[0]);
 	if (!p)
 		return CLI_FAIL;
 	struct cvm_libvirt_xml_opts opts = {.domain_type = a.type, .name = a.name};
@@ -401,7 +375,7 @@ static int run_define(const struct cli_ctx *ctx, int argc, char **argv)
 	if (rc != 0)
 		return rc < 0 ? CLI_OK : rc;
 	const char *uri = a.npos == 2 ? a.pos[1] : NULL;
-	struct cvm_policy *p = load_policy(a.pos[0]);
+	struct cvm_policy *p = cli_load_policy(VERB, a.pos[0]);
 	if (!p)
 		return CLI_FAIL;
 	struct cvm_libvirt_xml_opts opts = {.name = a.name};

@@ -320,10 +320,8 @@ static int parse_args(struct measure_args *a, int argc, char **argv)
 	opterr = 0;
 	int c, rc;
 	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-		if (c == '?')
-			return cli_usage_error(VERB, "unknown option '%s'", argv[optind - 1]);
-		if (c == ':')
-			return cli_usage_error(VERB, "option '%s' needs a value", argv[optind - 1]);
+		if (c == '?' || c == ':')
+			return cli_option_error(VERB, NULL, c, argv);
 		if ((rc = parse_one(a, c, optarg)))
 			return rc;
 	}
@@ -366,29 +364,22 @@ static bool is_matrix(const struct measure_args *a)
 	return a->nvcpus > 1 || a->ncpus > 1;
 }
 
-/* The policy file (or defaults), with every command-line override applied. */
-static int build_policy(const struct measure_args *a, struct cvm_policy **out,
-			struct cvm_error *err)
+/*
+ * The loaded policy (*io, or defaults when NULL) with every command-line override applied.
+ * *io is the caller's either way and freed by it.
+ */
+static int apply_overrides(const struct measure_args *a, struct cvm_policy **io,
+			   struct cvm_error *err)
 {
-	struct cvm_policy *p = NULL;
-	int rc;
-	if (a->policy_path) {
-		struct cvm_policy_problems problems = {0};
-		rc = cvm_policy_load(a->policy_path, &p, &problems, err);
-		for (size_t i = 0; rc && i < problems.count; i++)
-			fprintf(stderr, "cvmkit measure: %s: %s: %s\n", a->policy_path,
-				problems.items[i].path, problems.items[i].message);
-		cvm_policy_problems_free(&problems);
-		if (rc)
-			return rc;
-	} else {
-		p = calloc(1, sizeof(*p));
-		if (!p)
+	struct cvm_policy *p = *io;
+	if (!p) {
+		if (!(p = calloc(1, sizeof(*p))))
 			return cvm_error_set(err, -ENOMEM, "out of memory");
 		cvm_policy_init(p);
 		p->tee = CVM_TEE_SNP;
+		*io = p;
 	}
-	rc = 0;
+	int rc = 0;
 	if (a->has_tee)
 		p->tee = a->tee;
 	if (a->has_vmm)
@@ -419,12 +410,7 @@ static int build_policy(const struct measure_args *a, struct cvm_policy **out,
 		p->snp.has_firmware_digest = true;
 		memcpy(p->snp.firmware_digest, a->fw_digest, CVM_SNP_DIGEST_SIZE);
 	}
-	if (rc) {
-		cvm_policy_free(p);
-		return rc;
-	}
-	*out = p;
-	return 0;
+	return rc;
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -510,10 +496,15 @@ static int run_matrix(const struct measure_args *a, const struct cvm_policy *p,
 		fprintf(f, "%-5s  %-14s  %-10s  %s\n", "vcpus", "cpu", "signature", "digest");
 	for (size_t i = 0; i < nrows; i++)
 		print_row(f, a, &rows[i], p);
-	fclose(f);
+	free(rows);
+	/* The stream's buffer is only complete (or known to be) once it is closed. */
+	if (fclose(f) != 0) {
+		free(buf);
+		cvm_error_set(&err, -ENOMEM, "out of memory formatting the matrix");
+		return cli_fail(VERB, &err);
+	}
 	int rc = write_output(a, buf, len);
 	free(buf);
-	free(rows);
 	return rc;
 }
 
@@ -598,7 +589,9 @@ int cmd_measure(const struct cli_ctx *ctx, int argc, char **argv)
 	struct cvm_firmware *fw = NULL;
 	struct cvm_error err;
 	cvm_error_clear(&err);
-	if (!rc && build_policy(&a, &p, &err))
+	if (!rc && a.policy_path && !(p = cli_load_policy(VERB, a.policy_path)))
+		rc = CLI_FAIL;
+	if (!rc && apply_overrides(&a, &p, &err))
 		rc = cli_fail(VERB, &err);
 	if (!rc)
 		rc = check_combination(&a, p);

@@ -447,10 +447,8 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		case 'h':
 			print_usage();
 			return -1;
-		case ':':
-			return cli_usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error(verb, "unknown option '%s'", argv[optind - 1]);
+			return cli_option_error(verb, NULL, c, argv);
 		}
 	}
 	if (optind >= argc)

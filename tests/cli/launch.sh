@@ -79,3 +79,10 @@ fi
 printf '{"version": 1, "name": "x", "tee": "none", "memory": {"size": "16M"}, "firmware": {"path": "nope.bin"}}\n' >"$T/missing.json"
 run launch "$T/missing.json" --out "$T/missing-out.json"
 check "missing firmware fails with exit 1 and no output" eval 'rc_is 1 && err_has "nope.bin" && [ ! -e "$T/missing-out.json" ]'
+
+# ---- a broken policy: every problem on its own line, nothing launched -------------------------
+cat >"$T/broken.json" <<'JSON'
+{"version": 1, "tee": "none", "memory": {"size": "3000"}, "cpus": {"count": 0}}
+JSON
+run launch "$T/broken.json"
+check "launch lists every policy problem" eval 'rc_is 1 && err_has "memory.size" && err_has "cpus.count" && [ $(wc -l <"$T/err") -ge 2 ]'
