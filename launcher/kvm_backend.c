@@ -14,22 +14,20 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define FOUR_GIB 0x100000000ull
-#define LOW_RAM_LIMIT 0xC0000000ull
 
 uint64_t cvm_kvm_plan_firmware_size(const struct cvm_plan *plan)
 {
-	uint64_t low_end = plan->mem_size < LOW_RAM_LIMIT ? plan->mem_size : LOW_RAM_LIMIT;
-	uint64_t start = FOUR_GIB;
+	uint64_t low_end = plan->mem_size < CVM_KVM_LOW_RAM_LIMIT ? plan->mem_size : CVM_KVM_LOW_RAM_LIMIT;
+	uint64_t start = CVM_KVM_FOUR_GIB;
 	for (size_t i = 0; i < plan->nops; i++) {
 		const struct cvm_plan_op *op = &plan->ops[i];
 		if (op->kind != CVM_OP_LOAD)
 			continue;
-		bool fw = (op->flags & CVM_OP_FIRMWARE) || (op->gpa >= low_end && op->gpa < FOUR_GIB);
+		bool fw = (op->flags & CVM_OP_FIRMWARE) || (op->gpa >= low_end && op->gpa < CVM_KVM_FOUR_GIB);
 		if (fw && op->gpa < start)
 			start = op->gpa;
 	}
-	return FOUR_GIB - (start & ~0xFFFull);
+	return CVM_KVM_FOUR_GIB - (start & ~0xFFFull);
 }
 
 void cvm_kvm_backend_release(struct cvm_kvm_backend_ctx *ctx)

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define LOW_RAM_LIMIT 0xC0000000ull   /* RAM above 3 GiB moves to 4 GiB */
-#define FOUR_GIB 0x100000000ull
 #define PAGE_MASK 0xFFFull
 #define PREFAULT_SPLIT_MIN (256ull << 20)
 #define PREFAULT_REPORT_STEP (64ull << 20) /* bytes per call when progress is reported */
@@ -103,12 +101,12 @@ int cvm_kvm_vm_add_memory(struct cvm_kvm_vm *vm, uint64_t mem_size, uint64_t fw_
 					     "this host's guest_memfd cannot be mapped shared (KVM_CAP_GUEST_MEMFD_FLAGS = 0x%llx, need MMAP|INIT_SHARED = 0x3)",
 					     (unsigned long long)vm->caps.guest_memfd_flags);
 	}
-	uint64_t low = mem_size < LOW_RAM_LIMIT ? mem_size : LOW_RAM_LIMIT;
+	uint64_t low = mem_size < CVM_KVM_LOW_RAM_LIMIT ? mem_size : CVM_KVM_LOW_RAM_LIMIT;
 	int rc = add_region(vm, "ram-low", 0, low, private_mem, err);
 	if (!rc && mem_size > low)
-		rc = add_region(vm, "ram-high", FOUR_GIB, mem_size - low, private_mem, err);
+		rc = add_region(vm, "ram-high", CVM_KVM_FOUR_GIB, mem_size - low, private_mem, err);
 	if (!rc && fw_size)
-		rc = add_region(vm, "firmware", FOUR_GIB - fw_size, fw_size, private_mem, err);
+		rc = add_region(vm, "firmware", CVM_KVM_FOUR_GIB - fw_size, fw_size, private_mem, err);
 	return rc;
 }
 
