@@ -128,4 +128,9 @@ struct cvm_policy *cli_load_policy(const char *verb, const char *path);
 /* The whole of path as a NUL-terminated string; *out is malloc'd and written only on success. */
 int cli_read_text_file(const char *path, char **out, struct cvm_error *err);
 
+struct cvm_plan; /* <cvmkit/plan.h> */
+
+/* The plan of a policy, one line per op (GPA, size, data, page type, flags): --dry-run's output. */
+void cli_print_plan(FILE *out, const struct cvm_policy *p, const struct cvm_plan *plan);
+
 #endif

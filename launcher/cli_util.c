@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include <cvmkit/plan.h>
 #include <cvmkit/policy.h>
 #include <cvmkit/util.h>
 
@@ -104,4 +105,42 @@ struct cvm_policy *cli_load_policy(const char *verb, const char *path)
 		cli_fail(verb, &err);
 	cvm_policy_problems_free(&pr);
 	return NULL;
+}
+
+void cli_print_plan(FILE *out, const struct cvm_policy *p, const struct cvm_plan *plan)
+{
+	fprintf(out, "plan: tee %s, vmm %s, %u vCPU(s), memory 0x%llx, %zu ops, %llu bytes loaded\n",
+	       cvm_tee_name(p->tee), cvm_vmm_name(plan->vmm), plan->nvcpus,
+	       (unsigned long long)plan->mem_size, plan->nops,
+	       (unsigned long long)cvm_plan_load_bytes(plan));
+	if (plan->tee == CVM_TEE_SNP)
+		fprintf(out, "snp: policy 0x%llx, vmsa_features 0x%llx, id_block %s, host_data %s\n",
+		       (unsigned long long)plan->snp.policy, (unsigned long long)plan->snp.vmsa_features,
+		       plan->snp.id_block_en ? "yes" : "no", p->snp.has_host_data ? "yes" : "no");
+	if (plan->tee == CVM_TEE_TDX)
+		fprintf(out, "tdx: attributes 0x%llx, xfam 0x%llx, td_hob_gpa 0x%llx\n",
+		       (unsigned long long)plan->tdx.attributes, (unsigned long long)plan->tdx.xfam,
+		       (unsigned long long)plan->tdx.td_hob_gpa);
+	for (size_t i = 0; i < plan->nops; i++) {
+		const struct cvm_plan_op *op = &plan->ops[i];
+		if (op->kind == CVM_OP_VCPU) {
+			fprintf(out, "%4zu  vcpu  %-14s vcpu %u rip 0x%llx cs 0x%04x base 0x%llx\n", i,
+			       op->label ? op->label : "vcpu", op->vcpu_index,
+			       op->vcpu ? (unsigned long long)op->vcpu->rip : 0ull,
+			       op->vcpu ? op->vcpu->cs.selector : 0,
+			       op->vcpu ? (unsigned long long)op->vcpu->cs.base : 0ull);
+			continue;
+		}
+		char flags[64] = "";
+		if (op->flags & CVM_OP_MR_EXTEND)
+			strcat(flags, " MR_EXTEND");
+		if (op->flags & CVM_OP_NO_PAGE_ADD)
+			strcat(flags, " NO_PAGE_ADD");
+		if (op->flags & CVM_OP_FIRMWARE)
+			strcat(flags, " FIRMWARE");
+		fprintf(out, "%4zu  load  %-14s gpa 0x%09llx size 0x%08llx data 0x%08zx type %-10s flags%s\n",
+		       i, op->label ? op->label : "-", (unsigned long long)op->gpa,
+		       (unsigned long long)op->size, op->data ? op->data_len : 0,
+		       cvm_snp_page_type_name(op->snp_page_type), flags[0] ? flags : " -");
+	}
 }

@@ -87,44 +87,6 @@ static void usage(void)
 	       "SIGINT/SIGTERM cancel cleanly: the VM is torn down and no document is written.\n");
 }
 
-static void print_plan(const struct cvm_policy *p, const struct cvm_plan *plan)
-{
-	printf("plan: tee %s, vmm %s, %u vCPU(s), memory 0x%llx, %zu ops, %llu bytes loaded\n",
-	       cvm_tee_name(p->tee), cvm_vmm_name(plan->vmm), plan->nvcpus,
-	       (unsigned long long)plan->mem_size, plan->nops,
-	       (unsigned long long)cvm_plan_load_bytes(plan));
-	if (plan->tee == CVM_TEE_SNP)
-		printf("snp: policy 0x%llx, vmsa_features 0x%llx, id_block %s, host_data %s\n",
-		       (unsigned long long)plan->snp.policy, (unsigned long long)plan->snp.vmsa_features,
-		       plan->snp.id_block_en ? "yes" : "no", p->snp.has_host_data ? "yes" : "no");
-	if (plan->tee == CVM_TEE_TDX)
-		printf("tdx: attributes 0x%llx, xfam 0x%llx, td_hob_gpa 0x%llx\n",
-		       (unsigned long long)plan->tdx.attributes, (unsigned long long)plan->tdx.xfam,
-		       (unsigned long long)plan->tdx.td_hob_gpa);
-	for (size_t i = 0; i < plan->nops; i++) {
-		const struct cvm_plan_op *op = &plan->ops[i];
-		if (op->kind == CVM_OP_VCPU) {
-			printf("%4zu  vcpu  %-14s vcpu %u rip 0x%llx cs 0x%04x base 0x%llx\n", i,
-			       op->label ? op->label : "vcpu", op->vcpu_index,
-			       op->vcpu ? (unsigned long long)op->vcpu->rip : 0ull,
-			       op->vcpu ? op->vcpu->cs.selector : 0,
-			       op->vcpu ? (unsigned long long)op->vcpu->cs.base : 0ull);
-			continue;
-		}
-		char flags[64] = "";
-		if (op->flags & CVM_OP_MR_EXTEND)
-			strcat(flags, " MR_EXTEND");
-		if (op->flags & CVM_OP_NO_PAGE_ADD)
-			strcat(flags, " NO_PAGE_ADD");
-		if (op->flags & CVM_OP_FIRMWARE)
-			strcat(flags, " FIRMWARE");
-		printf("%4zu  load  %-14s gpa 0x%09llx size 0x%08llx data 0x%08zx type %-10s flags%s\n",
-		       i, op->label ? op->label : "-", (unsigned long long)op->gpa,
-		       (unsigned long long)op->size, op->data ? op->data_len : 0,
-		       cvm_snp_page_type_name(op->snp_page_type), flags[0] ? flags : " -");
-	}
-}
-
 static int dry_run(const char *verb, const struct cvm_policy *p)
 {
 	struct cvm_launch_inputs in;
@@ -133,7 +95,7 @@ static int dry_run(const char *verb, const struct cvm_policy *p)
 	cvm_error_clear(&err);
 	if (cvm_launch_plan_build(p, &in, &plan, &err))
 		return cli_fail(verb, &err);
-	print_plan(p, &plan);
+	cli_print_plan(stdout, p, &plan);
 	cvm_plan_release(&plan);
 	cvm_launch_inputs_release(&in);
 	return CLI_OK;
@@ -192,6 +154,18 @@ static int run_guest(const struct cli_ctx *ctx, struct cvm_launch *l, double tim
 	return 0;
 }
 
+/* --verbose: the plan that was executed and where the time went. */
+static void print_details(const struct cvm_launch *l, const struct cvm_policy *p)
+{
+	cli_print_plan(stderr, p, &l->plan);
+	const struct cvm_launch_timings *t = &l->timings;
+	fprintf(stderr,
+		"timings (ms): plan %.3f, VM+memory+vCPUs %.3f, load %.3f, finish %.3f, "
+		"pre-fault %.3f, document %.3f, total %.3f\n",
+		t->plan_ns / 1e6, t->begin_ns / 1e6, t->load_ns / 1e6, t->finish_ns / 1e6,
+		t->prefault_ns / 1e6, t->document_ns / 1e6, t->total_ns / 1e6);
+}
+
 static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 		     const struct cvm_policy *p)
 {
@@ -218,6 +192,8 @@ static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 			 (unsigned long long)l->kvm.loaded_bytes,
 			 p->prefault.mode == CVM_PREFAULT_OFF ? "off" : pf->skipped ? pf->note : "done",
 			 (unsigned long long)pf->done);
+		if (ctx->verbose)
+			print_details(l, p);
 	}
 	if (!rc && a->run)
 		rc = run_guest(ctx, l, a->timeout, &err);

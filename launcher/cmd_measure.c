@@ -543,6 +543,22 @@ static int check_combination(const struct measure_args *a, const struct cvm_poli
 	return 0;
 }
 
+/* --verbose: the launch plan whose digest this is, on stderr (SNP and TDX launches). */
+static void print_plan(const struct measure_args *a, const struct cvm_policy *p,
+		       const struct cvm_firmware *fw)
+{
+	if (a->has_mode && a->mode != CVM_SEV_MODE_SNP)
+		return;
+	struct cvm_plan plan;
+	struct cvm_error err;
+	int rc = p->tee == CVM_TEE_TDX ? cvm_tdx_plan_build(p, fw, &plan, &err)
+				       : cvm_snp_plan_build(p, fw, &plan, &err);
+	if (rc)
+		return; /* the measurement itself reports the reason */
+	cli_print_plan(stderr, p, &plan);
+	cvm_plan_release(&plan);
+}
+
 static int measure(const struct cli_ctx *ctx, const struct measure_args *a,
 		   const struct cvm_policy *p, const struct cvm_firmware *fw)
 {
@@ -553,6 +569,8 @@ static int measure(const struct cli_ctx *ctx, const struct measure_args *a,
 	if (is_matrix(a))
 		return run_matrix(a, p, fw);
 
+	if (ctx->verbose)
+		print_plan(a, p, fw);
 	struct cvm_measurement *m = NULL;
 	int rc;
 	if (p->tee == CVM_TEE_TDX) {

@@ -19,7 +19,7 @@ if [ -n "$SHARED" ] && [ -r "$SHARED/vectors/snp/ovmf_AmdSev_suffix.bin" ]; then
 EOP
 	run launch "$T/snp.json" --dry-run
 	check "SNP dry run lists page types" eval 'rc_is 0 && out_has "type NORMAL" && out_has "type SECRETS" && out_has "type CPUID" && out_has "vcpu 1"'
-	if [ -r /dev/kvm ] && ! "$CVMKIT" host --json 2>/dev/null | grep -q '"sev_snp":true'; then
+	if [ -r /dev/kvm ] && ! "$CVMKIT" host --json 2>/dev/null | grep -q '"sev_snp": *true'; then
 		run launch "$T/snp.json" --out "$T/snp-out.json"
 		check "SNP launch refused on this host with one clear line, no output" eval 'rc_is 1 && [ ! -s "$T/out" ] && grep -qx "cvmkit launch: SEV-SNP VMs are not supported by this host'"'"'s KVM (KVM_CAP_VM_TYPES = 0x[0-9a-f]*)" "$T/err" && [ $(wc -l <"$T/err") -eq 1 ] && [ ! -e "$T/snp-out.json" ]'
 	else
@@ -31,7 +31,7 @@ else
 fi
 
 if [ -n "$SHARED" ] && [ -r "$SHARED/vectors/tdx/synth_tdvf.bin" ] && [ -r /dev/kvm ] &&
-	! "$CVMKIT" host --json 2>/dev/null | grep -q '"tdx":true'; then
+	! "$CVMKIT" host --json 2>/dev/null | grep -q '"tdx": *true'; then
 	cat >"$T/tdx.json" <<EOP
 {"version": 1, "name": "tdx", "tee": "tdx", "vmm": "qemu", "cpus": {"count": 1},
  "memory": {"size": "64M"}, "firmware": {"path": "$SHARED/vectors/tdx/synth_tdvf.bin"}}
@@ -54,7 +54,7 @@ else
 	check "default VM guest checksum equals the host's ($sum)" eval 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert int(d[\"launch\"][\"run_last_io\"],16)==int(sys.argv[2],16)" "$T/doc.json" "$sum"'
 	sed 's/"best-effort"/"required"/' examples/default-vm.json >"$T/req.json"
 	cp examples/guest.bin "$T/guest.bin"
-	if "$CVMKIT" host --json | grep -q '"pre_fault_memory":false'; then
+	if "$CVMKIT" host --json | grep -q '"pre_fault_memory": *false'; then
 		run launch "$T/req.json" --out "$T/req-out.json"
 		check "prefault required fails without output on a host without pre-fault" eval 'rc_is 1 && err_has "KVM_PRE_FAULT_MEMORY.*EOPNOTSUPP" && [ ! -e "$T/req-out.json" ]'
 	else
@@ -86,3 +86,13 @@ cat >"$T/broken.json" <<'JSON'
 JSON
 run launch "$T/broken.json"
 check "launch lists every policy problem" eval 'rc_is 1 && err_has "memory.size" && err_has "cpus.count" && [ $(wc -l <"$T/err") -ge 2 ]'
+
+# ---- --verbose adds the plan and the phase timings on stderr; --quiet says nothing -------------
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	run --verbose launch examples/default-vm.json
+	check "--verbose launch prints the plan and timings on stderr" eval 'rc_is 0 && err_has "^plan: tee none" && err_has "^timings (ms): plan" && out_has "\"digest\""'
+	run --quiet launch examples/default-vm.json --run
+	check "--quiet launch --run writes only the document" eval 'rc_is 0 && [ ! -s "$T/err" ] && out_has "\"run_stop\": \"hlt\""'
+else
+	skip "--verbose and --quiet launch" "no usable /dev/kvm"
+fi

@@ -62,3 +62,9 @@ if [ -r "$OVMF_CODE_4M" ]; then
 else
 	skip "measure tdx: OVMF_CODE_4M.fd refused" "$OVMF_CODE_4M not installed"
 fi
+if [ -r /usr/share/ovmf/OVMF.fd ]; then
+	run --verbose measure examples/tdx.json --format hex
+	check "measure --verbose lists the plan on stderr, the digest alone on stdout" eval 'rc_is 0 && err_has "^plan: tee tdx" && err_has "TD_HOB *gpa 0x000809000" && [ $(wc -l <"$T/out") -eq 1 ]'
+else
+	skip "measure --verbose" "/usr/share/ovmf/OVMF.fd not installed"
+fi
