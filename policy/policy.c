@@ -66,13 +66,20 @@ void cvm_policy_problems_free(struct cvm_policy_problems *problems)
 int cvm_policy_problem_add(struct cvm_policy_problems *problems, const char *path,
 			   const char *fmt, ...)
 {
-	if (!problems)
+	if (!problems || problems->count > CVM_POLICY_MAX_PROBLEMS)
 		return 0;
 	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+	if (problems->count == CVM_POLICY_MAX_PROBLEMS) {
+		/* A listing nobody reads helps no one: close it with one line that says so. */
+		path = "";
+		snprintf(msg, sizeof(msg), "more problems follow; only the first %d are listed",
+			 CVM_POLICY_MAX_PROBLEMS);
+	} else {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	}
 	struct cvm_policy_problem *grown =
 		realloc(problems->items, (problems->count + 1) * sizeof(*grown));
 	if (!grown)
@@ -298,6 +305,9 @@ int cvm_policy_parse(const uint8_t *data, size_t len, const char *base_dir,
 		const char *sep = first->path[0] ? ": " : "";
 		if (found.count == 1)
 			cvm_error_set(err, rc, "%s%s%s", first->path, sep, first->message);
+		else if (found.count > CVM_POLICY_MAX_PROBLEMS)
+			cvm_error_set(err, rc, "more than %d problems, the first: %s%s%s",
+				      CVM_POLICY_MAX_PROBLEMS, first->path, sep, first->message);
 		else
 			cvm_error_set(err, rc, "%zu problems, the first: %s%s%s", found.count,
 				      first->path, sep, first->message);

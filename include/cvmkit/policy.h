@@ -145,8 +145,10 @@ struct cvm_policy_problem {
 
 struct cvm_policy_problems {
 	struct cvm_policy_problem *items;
-	size_t count;
+	size_t count; /* at most CVM_POLICY_MAX_PROBLEMS + 1: the last then says more follow */
 };
+
+#define CVM_POLICY_MAX_PROBLEMS 100
 
 enum cvm_policy_format {
 	CVM_POLICY_JSON = 0,

@@ -967,6 +967,36 @@ static void every_problem_is_reported_not_just_the_first(void **state)
 	free(json);
 }
 
+static void a_flood_of_problems_is_cut_at_the_limit(void **state)
+{
+	(void)state;
+	/* 300 unknown keys: the first 100 are listed, then one line that says more follow. */
+	size_t cap = 64 + 300 * 16;
+	char *json = malloc(cap);
+	assert_non_null(json);
+	size_t n = (size_t)snprintf(json, cap, "{\"version\": 1, \"tee\": \"none\"");
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(json + n, cap - n, ", \"k%d\": 1", i);
+	snprintf(json + n, cap - n, "}");
+	struct cvm_policy *p = NULL;
+	struct cvm_policy_problems pr = {0};
+	struct cvm_error err;
+	assert_int_equal(cvm_policy_parse((const uint8_t *)json, strlen(json), NULL, &p, &pr, &err),
+			 -EINVAL);
+	assert_int_equal(pr.count, CVM_POLICY_MAX_PROBLEMS + 1);
+	assert_string_equal(pr.items[0].path, "k0");
+	assert_string_equal(pr.items[CVM_POLICY_MAX_PROBLEMS - 1].path, "k99");
+	assert_string_equal(pr.items[CVM_POLICY_MAX_PROBLEMS].path, "");
+	assert_string_equal(pr.items[CVM_POLICY_MAX_PROBLEMS].message,
+			    "more problems follow; only the first 100 are listed");
+	assert_string_equal(cvm_error_message(&err),
+			    "more than 100 problems, the first: k0: unknown key (expected one of: "
+			    "version, name, tee, vmm, cpus, memory, firmware, boot, snp, tdx, "
+			    "prefault, allow_debug)");
+	cvm_policy_problems_free(&pr);
+	free(json);
+}
+
 static void missing_policy_file_is_an_error(void **state)
 {
 	(void)state;
@@ -1021,6 +1051,7 @@ int main(void)
 		cmocka_unit_test(malformed_cbor_is_refused),
 		cmocka_unit_test(cbor_policy_problems_name_the_key_path),
 		cmocka_unit_test(every_problem_is_reported_not_just_the_first),
+		cmocka_unit_test(a_flood_of_problems_is_cut_at_the_limit),
 		cmocka_unit_test(missing_policy_file_is_an_error),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
