@@ -150,6 +150,32 @@ static int tdx_init_vm(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *p
 	return rc ? tdx_failure(err, rc, hw, "KVM_TDX_INIT_VM") : 0;
 }
 
+/*
+ * KVM's view of the vCPUs' CPUID must match the TD's (what INIT_VM configured): read it back
+ * from the TDX module (KVM_TDX_GET_CPUID on vCPU 0, grown on E2BIG) and give it to every vCPU.
+ */
+static int tdx_set_vcpu_cpuid(struct cvm_kvm_backend_ctx *ctx, struct cvm_error *err)
+{
+	for (uint32_t nent = 64; nent <= TDX_CPUID_MAX; nent *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(struct kvm_cpuid_entry2));
+		if (!c)
+			return cvm_error_set(err, -ENOMEM, "out of memory");
+		c->nent = nent;
+		uint64_t hw = 0;
+		int rc = cvm_kvm_tdx_op(ctx->seam, ctx->vm->vcpu_fds[0], CVM_KVM_TDX_GET_CPUID, 0,
+					(uint64_t)(uintptr_t)c, &hw);
+		if (rc == 0 && c->nent <= nent) {
+			free(ctx->cpuid);
+			ctx->cpuid = c;
+			return cvm_kvm_vm_set_cpuid(ctx->vm, c, err);
+		}
+		free(c);
+		if (rc != -E2BIG)
+			return tdx_failure(err, rc ? rc : -EIO, hw, "KVM_TDX_GET_CPUID");
+	}
+	return cvm_error_set(err, -E2BIG, "KVM_TDX_GET_CPUID: more than %d entries", TDX_CPUID_MAX);
+}
+
 static int tdx_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
@@ -170,6 +196,8 @@ static int tdx_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 			return tdx_failure(err, rc, hw, what);
 		}
 	}
+	if ((rc = tdx_set_vcpu_cpuid(ctx, err)))
+		return rc;
 	ctx->fw_size = cvm_kvm_plan_firmware_size(plan);
 	return cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, true, err);
 }

@@ -188,6 +188,7 @@ static const char *step_name(const struct fake *f, unsigned long req, uint32_t s
 			case CVM_KVM_TDX_INIT_VCPU: return "KVM_TDX_INIT_VCPU";
 			case CVM_KVM_TDX_INIT_MEM_REGION: return "KVM_TDX_INIT_MEM_REGION";
 			case CVM_KVM_TDX_FINALIZE_VM: return "KVM_TDX_FINALIZE_VM";
+			case CVM_KVM_TDX_GET_CPUID: return "KVM_TDX_GET_CPUID";
 			}
 		}
 		return "KVM_MEMORY_ENCRYPT_OP";
@@ -277,6 +278,16 @@ static int fake_encrypt_op(struct fake *f, struct rec *r, void *cmdp)
 	case CVM_KVM_TDX_INIT_VM:
 		memcpy(r->body, data, sizeof(struct cvm_kvm_tdx_init_vm));
 		return 0;
+	case CVM_KVM_TDX_GET_CPUID: {
+		struct kvm_cpuid2 *c = data;
+		if (c->nent < 2) {
+			c->nent = 2;
+			return -E2BIG;
+		}
+		c->nent = 2;
+		fill_cpuid(c->entries, 2);
+		return 0;
+	}
 	case CVM_KVM_TDX_INIT_MEM_REGION: {
 		struct cvm_kvm_tdx_init_mem_region *m = data;
 		memcpy(r->body, m, sizeof(*m));
@@ -718,6 +729,19 @@ static void tdx_launch_issues_the_spec_sequence(void **state)
 		assert_true(rec_index(&f, v) < rec_index(&f, find_rec(&f, CVM_KVM_CREATE_GUEST_MEMFD, ~0u, 0)));
 	}
 	assert_non_null(find_rec(&f, CVM_KVM_SET_MEMORY_ATTRIBUTES, ~0u, 0));
+
+	/* The TD's CPUID, read back from vCPU 0 after INIT_VCPU, is every vCPU's KVM CPUID. */
+	const struct rec *gc = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_TDX_GET_CPUID, 0);
+	assert_non_null(gc);
+	assert_int_equal(gc->role, R_VCPU);
+	assert_true(rec_index(&f, gc) > rec_index(&f, find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP,
+							       CVM_KVM_TDX_INIT_VCPU, 1)));
+	for (size_t i = 0; i < 2; i++) {
+		const struct rec *sc = find_rec(&f, KVM_SET_CPUID2, ~0u, i);
+		assert_non_null(sc);
+		assert_int_equal(((const struct kvm_cpuid2 *)sc->body)->nent, 2);
+		assert_true(rec_index(&f, sc) > rec_index(&f, gc));
+	}
 
 	/* INIT_MEM_REGION per section, measure flag only on BFV, source page aligned. */
 	size_t idx = 0;
