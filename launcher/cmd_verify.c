@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,6 +366,7 @@ static void print_json(const char *path, const struct cvm_verify_result *res, co
 
 struct verify_args {
 	const char *expect;
+	const char *report_data_file;
 	const char **certs;
 	size_t ncerts;
 	const char **collateral;
@@ -398,21 +400,10 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 				return cli_usage_error(verb, "--report-data: expected up to 128 hex digits");
 			a->opt.has_report_data = true;
 			break;
-		case OPT_REPORT_DATA_FILE: {
-			struct cvm_file f;
-			struct cvm_error err;
-			if (cvm_file_open(optarg, &f, &err))
-				return cli_usage_error(verb, "--report-data-file: %s", cvm_error_message(&err));
-			bool fits = f.size <= 64;
-			memset(a->opt.report_data, 0, 64);
-			if (fits)
-				memcpy(a->opt.report_data, f.data, f.size);
-			cvm_file_close(&f);
-			if (!fits)
-				return cli_usage_error(verb, "--report-data-file: %s holds more than 64 bytes", optarg);
-			a->opt.has_report_data = true;
+		case OPT_REPORT_DATA_FILE:
+			/* Read after the options: an unreadable file is a job failure, not a usage error. */
+			a->report_data_file = optarg;
 			break;
-		}
 		case OPT_AT:
 			if (cvm_time_parse_rfc3339(optarg, &a->opt.time))
 				return cli_usage_error(verb, "--at: '%s' is not an RFC 3339 time", optarg);
@@ -453,6 +444,8 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 	}
 	if (optind >= argc)
 		return cli_usage_error(verb, "no evidence file given");
+	if (a->opt.has_report_data && a->report_data_file)
+		return cli_usage_error(verb, "give --report-data or --report-data-file, not both");
 	return 0;
 }
 
@@ -467,15 +460,61 @@ static int load_trust(struct cvm_verifier *v, const struct verify_args *a, struc
 	return 0;
 }
 
+/* --report-data-file: raw bytes, at most 64, zero-padded into opt->report_data. */
+static int load_report_data_file(const char *path, struct cvm_verify_options *opt,
+				 struct cvm_error *err)
+{
+	struct cvm_file f;
+	if (cvm_file_open(path, &f, err))
+		return cvm_error_wrap(err, "--report-data-file");
+	bool fits = f.size <= 64;
+	memset(opt->report_data, 0, 64);
+	if (fits)
+		memcpy(opt->report_data, f.data, f.size);
+	cvm_file_close(&f);
+	if (!fits)
+		return cvm_error_set(err, -EINVAL, "--report-data-file %s: more than 64 bytes", path);
+	opt->has_report_data = true;
+	return 0;
+}
+
+/*
+ * True when data is a VM policy (docs/policy.md: a JSON object with "version" and "tee") rather
+ * than a measurement document (which has "schema"): the likely mix-up of the two JSON files.
+ */
+static bool looks_like_vm_policy(const uint8_t *data, size_t len)
+{
+	if (len > INT_MAX)
+		return false;
+	json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return false;
+	json_object *o = json_tokener_parse_ex(tok, (const char *)data, (int)len);
+	bool policy = o && json_object_is_type(o, json_type_object) &&
+		      json_object_object_get_ex(o, "version", NULL) &&
+		      json_object_object_get_ex(o, "tee", NULL) &&
+		      !json_object_object_get_ex(o, "schema", NULL);
+	json_object_put(o);
+	json_tokener_free(tok);
+	return policy;
+}
+
 static int load_expect(const char *path, struct cvm_measurement **out, struct cvm_error *err)
 {
 	struct cvm_file f;
 	int rc = cvm_file_open(path, &f, err);
-	if (rc == 0) {
-		rc = cvm_measurement_decode(f.data, f.size, out, err);
-		cvm_file_close(&f);
-	}
-	return rc ? cvm_error_wrap(err, "--expect %s", path) : 0;
+	if (rc)
+		return cvm_error_wrap(err, "--expect");
+	rc = cvm_measurement_decode(f.data, f.size, out, err);
+	if (rc && looks_like_vm_policy(f.data, f.size))
+		rc = cvm_error_set(err, -EINVAL,
+				   "%s is a VM policy, not a measurement document: run `cvmkit measure %s "
+				   "--out expected.json` and pass that to --expect",
+				   path, path);
+	else if (rc)
+		cvm_error_wrap(err, "--expect %s", path);
+	cvm_file_close(&f);
+	return rc;
 }
 
 /* One verdict on stdout, after erasing the progress line when it shares the terminal. */
@@ -551,7 +590,8 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 	if (!res) {
 		cvm_error_set(&err, -ENOMEM, "out of memory");
 		status = cli_fail(verb, &err);
-	} else if (cvm_verifier_new(&v, &err) || load_trust(v, &a, &err) ||
+	} else if ((a.report_data_file && load_report_data_file(a.report_data_file, &a.opt, &err)) ||
+		   cvm_verifier_new(&v, &err) || load_trust(v, &a, &err) ||
 		   (a.expect && load_expect(a.expect, &expect, &err))) {
 		status = cli_fail(verb, &err);
 	} else {

@@ -25,14 +25,24 @@ void cvm_check_add(struct cvm_verify_result *res, const char *name, enum cvm_che
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
- * Checks both verifiers make the same way.  cvm_check_match_bytes compares in constant time and
- * shows the evidence value (its first 48 bytes) in hex on a mismatch; cvm_check_report_data is the
- * optional REPORT_DATA check of the verifier options (field names it: "REPORT_DATA", "REPORTDATA").
+ * Checks both verifiers make the same way.  cvm_check_match_bytes compares in constant time and,
+ * only once that failed, shows both values (see cvm_mismatch_describe); cvm_check_report_data is
+ * the optional REPORT_DATA check of the verifier options (field names it: "REPORT_DATA",
+ * "REPORTDATA").
  */
 void cvm_check_match_bytes(struct cvm_verify_result *res, const char *name, const char *field,
 			   const uint8_t *have, const uint8_t *want, size_t n);
 void cvm_check_report_data(struct cvm_verify_result *res, const char *field,
 			   const uint8_t have[64], const struct cvm_verify_options *opt);
+
+/*
+ * "FIELD <have>, expected <want> (first difference at byte N)" into buf: lower-case hex, whole
+ * up to 32 bytes; longer values (up to 64) abbreviated alike on both sides to their first 8
+ * bytes, the 8 from the first difference on and the last 4, with "..." for what is left out.
+ * Call only after a constant-time comparison failed (the search for the difference is not).
+ */
+void cvm_mismatch_describe(char *buf, size_t size, const char *field, const uint8_t *have,
+			   const uint8_t *want, size_t n);
 
 /* ---- signatures ---- */
 

@@ -84,3 +84,33 @@ run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE 
 check "--expect: a different digest and policy fail by name" eval 'rc_is 1 && out_has "\"name\":\"measurement\",\"status\":\"fail\"" && out_has "\"name\":\"guest-policy\",\"status\":\"fail\""'
 run verify "$TR/tdx/tdx_quote_5.dat" --at $JUNE --expect "$T/expect.json"
 check "--expect: an SNP document does not match a TDX quote" eval 'rc_is 1 && out_has "fail  mrtd"'
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE --expect "$T/expect.json"
+check "--expect: a mismatch shows the evidence and the expected value" \
+	eval 'rc_is 1 && out_has "MEASUREMENT [0-9a-f]*\.\.\.[0-9a-f]*, expected [0-9a-f]*\.\.\.[0-9a-f]* (first difference at byte 0)" && out_has "POLICY 0x3001f, expected 0x30000"'
+
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE --report-data 00112233
+check "a wrong --report-data shows both values" \
+	eval 'rc_is 1 && out_has "fail  report-data .*REPORT_DATA [0-9a-f.]*, expected 0011223300000000\.\.\.00000000"'
+
+# A VM policy given to --expect: say what to do instead of a schema error.
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE --expect examples/snp-qemu.json
+check "--expect with a VM policy names the mix-up and the fix" \
+	eval 'rc_is 1 && err_has "examples/snp-qemu.json is a VM policy, not a measurement document: run .cvmkit measure examples/snp-qemu.json --out expected.json. and pass that to --expect"'
+
+# Unreadable files named by options fail the job (1); malformed option values are usage errors (2).
+for o in --certs --collateral --expect --report-data-file; do
+	run verify "$TR/snp/test-report.bin" $o /nonexistent
+	check "unreadable $o fails the job" eval 'rc_is 1 && err_has "nonexistent"'
+done
+head -c 65 /dev/zero >"$T/nonce65"
+run verify "$TR/snp/test-report.bin" --report-data-file "$T/nonce65"
+check "a --report-data-file over 64 bytes fails the job" eval 'rc_is 1 && err_has "more than 64 bytes"'
+run verify "$TR/snp/test-report.bin" --report-data 0xzz
+check "bad --report-data hex is a usage error" eval 'rc_is 2'
+run verify "$TR/snp/test-report.bin" --min-tcb nothex
+check "bad --min-tcb is a usage error" eval 'rc_is 2'
+
+# --report-data and --report-data-file name the same expectation: one of them
+printf 'abc' >"$T/rd.bin"
+run verify "$T/rd.bin" --report-data 01 --report-data-file "$T/rd.bin"
+check "--report-data with --report-data-file is a usage error" eval 'rc_is 2 && err_has "not both"'

@@ -418,9 +418,26 @@ static void snp_expectations_match_field_by_field(void **state)
 
 	m.digest[47] ^= 1;
 	m.snp_policy = 0x30000;
+	memset(m.host_data, 0x5a, 32);
 	assert_int_equal(cvm_verify_snp(v, &rep, &o, &r, NULL), 0);
 	assert_check(&r, "measurement", CVM_CHECK_FAIL);
 	assert_check(&r, "guest-policy", CVM_CHECK_FAIL);
+	assert_check(&r, "host-data", CVM_CHECK_FAIL);
+	/* Both sides shown: the evidence value, then the expected one. */
+	char want[256], h[2 * 48 + 1], w[2 * 48 + 1];
+	char hh[2 * 8 + 1], ht[2 * 4 + 1], wh[2 * 8 + 1], wt[2 * 4 + 1];
+	cvm_hex_encode(rep.measurement, 8, hh);
+	cvm_hex_encode(rep.measurement + 44, 4, ht);
+	cvm_hex_encode(m.digest, 8, wh);
+	cvm_hex_encode(m.digest + 44, 4, wt);
+	snprintf(want, sizeof(want), "MEASUREMENT %s...%s, expected %s...%s (first difference at byte 47)",
+		 hh, ht, wh, wt);
+	assert_reason_has(&r, "measurement", want);
+	cvm_hex_encode(rep.host_data, 32, h);
+	cvm_hex_encode(m.host_data, 32, w);
+	snprintf(want, sizeof(want), "HOST_DATA %s, expected %s", h, w);
+	assert_reason_has(&r, "host-data", want);
+	assert_reason_has(&r, "guest-policy", "POLICY 0x3001f, expected 0x30000");
 
 	m.tee = CVM_TEE_TDX;
 	assert_int_equal(cvm_verify_snp(v, &rep, &o, &r, NULL), 0);
@@ -787,10 +804,33 @@ static void tdx_expectations_and_policy(void **state)
 	assert_check(&r, "rtmr2", CVM_CHECK_FAIL);
 	assert_check(&r, "min-tee-tcb-svn", CVM_CHECK_PASS);
 	assert_null(cvm_verify_result_find(&r, "rtmr1"));
+	assert_reason_has(&r, "rtmr2", ", expected abababababababab...abababab (first difference at byte 0)");
 	o.min_tee_tcb_svn[2]++;
 	m.rtmr_known[2] = false;
+	m.xfam = 0x3;
+	m.td_attributes = 0x0;
+	m.mrowner[40] ^= 0x80;
+	o.has_report_data = true;
+	memcpy(o.report_data, q.body.report_data, 64);
+	o.report_data[63] ^= 1;
 	assert_int_equal(cvm_verify_tdx(v, &q, &o, &r, NULL), 0);
 	assert_check(&r, "min-tee-tcb-svn", CVM_CHECK_FAIL);
+	assert_check(&r, "xfam", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "xfam", "XFAM 0x642e7, expected 0x3");
+	assert_reason_has(&r, "td-attributes", "TDATTRIBUTES 0x10000000, expected 0x0");
+	char want[256], hh[2 * 8 + 1], hd[2 * 8 + 1], wd[2 * 8 + 1];
+	cvm_hex_encode(q.body.mrowner, 8, hh);
+	cvm_hex_encode(q.body.mrowner + 40, 8, hd);
+	cvm_hex_encode(m.mrowner + 40, 8, wd);
+	snprintf(want, sizeof(want), "MROWNER %s...%s, expected %s...%s (first difference at byte 40)",
+		 hh, hd, hh, wd);
+	assert_reason_has(&r, "mrowner", want);
+	assert_check(&r, "report-data", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "report-data", "(first difference at byte 63)");
+	m.xfam = 0x642e7;
+	m.td_attributes = 0x10000000;
+	m.mrowner[40] ^= 0x80;
+	o.has_report_data = false;
 	m.tee = CVM_TEE_SNP;
 	o.min_tee_tcb_svn[2]--;
 	assert_int_equal(cvm_verify_tdx(v, &q, &o, &r, NULL), 0);
@@ -827,6 +867,56 @@ static void tdx_certificate_cache_stays_bounded(void **state)
 	verify_blob(v, &orig, &o, &r);
 	assert_true(cvm_verify_result_ok(&r));
 	cvm_verifier_free(v);
+}
+
+static void mismatch_shows_both_values(void **state)
+{
+	(void)state;
+	uint8_t have[64], want[64];
+	for (size_t i = 0; i < sizeof(have); i++)
+		have[i] = want[i] = (uint8_t)i;
+	char buf[CVM_CHECK_REASON_MAX];
+
+	/* Up to 32 bytes: whole. */
+	want[3] = 0xff;
+	cvm_mismatch_describe(buf, sizeof(buf), "HOST_DATA", have, want, 32);
+	assert_string_equal(buf, "HOST_DATA 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f, "
+				 "expected 000102ff0405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f "
+				 "(first difference at byte 3)");
+	want[3] = 3;
+
+	/* 48 bytes: head, the 8 bytes from the difference, tail; both sides alike. */
+	want[20] = 0xeb;
+	cvm_mismatch_describe(buf, sizeof(buf), "MRTD", have, want, 48);
+	assert_string_equal(buf, "MRTD 0001020304050607...1415161718191a1b...2c2d2e2f, "
+				 "expected 0001020304050607...eb15161718191a1b...2c2d2e2f "
+				 "(first difference at byte 20)");
+	want[20] = 20;
+
+	/* A difference near the end merges into the tail. */
+	want[46] = 0xd1;
+	cvm_mismatch_describe(buf, sizeof(buf), "MEASUREMENT", have, want, 48);
+	assert_string_equal(buf, "MEASUREMENT 0001020304050607...2c2d2e2f, expected "
+				 "0001020304050607...2c2dd12f (first difference at byte 46)");
+	want[46] = 46;
+
+	/* 64 bytes fit the reason too. */
+	want[0] = 0xaa;
+	cvm_mismatch_describe(buf, sizeof(buf), "REPORT_DATA", have, want, 64);
+	assert_string_equal(buf, "REPORT_DATA 0001020304050607...3c3d3e3f, expected "
+				 "aa01020304050607...3c3d3e3f (first difference at byte 0)");
+	assert_true(strlen(buf) < sizeof(buf) - 1);
+
+	/* Through the check: the pass text is unchanged, the fail text has both sides. */
+	struct cvm_verify_result r;
+	cvm_verify_result_init(&r);
+	cvm_check_match_bytes(&r, "mrconfigid", "MRCONFIGID", have, have, 48);
+	cvm_check_match_bytes(&r, "mrownerconfig", "MROWNERCONFIG", have, want, 48);
+	assert_check(&r, "mrconfigid", CVM_CHECK_PASS);
+	assert_reason_has(&r, "mrconfigid", "MRCONFIGID equals the expected value");
+	assert_check(&r, "mrownerconfig", CVM_CHECK_FAIL);
+	assert_reason_has(&r, "mrownerconfig", "MROWNERCONFIG 0001020304050607...2c2d2e2f, expected "
+					       "aa01020304050607...2c2d2e2f (first difference at byte 0)");
 }
 
 static void time_parser_reads_rfc3339(void **state)
@@ -874,6 +964,7 @@ int main(void)
 		cmocka_unit_test(tdx_duplicated_tcb_info_key_evaluates_the_signed_value),
 		cmocka_unit_test(tdx_expectations_and_policy),
 		cmocka_unit_test(tdx_certificate_cache_stays_bounded),
+		cmocka_unit_test(mismatch_shows_both_values),
 		cmocka_unit_test(time_parser_reads_rfc3339),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
