@@ -48,7 +48,8 @@ static void print_caps_usage(FILE *out)
 		"Connect to URI (default: libvirt's default) and report, from\n"
 		"virConnectGetDomainCapabilities, whether SEV, SEV-ES, SEV-SNP and TDX guests can\n"
 		"be launched and the SEV parameters.  Drivers without domain capabilities (the\n"
-		"test driver) are reported as such; exit status 0.\n"
+		"test driver) are reported as such, with every TEE's support unknown (text:\n"
+		"'unknown'; --json: \"supported\": null, not false); exit status 0.\n"
 		"\n"
 		"options:\n"
 		"  --json          print one JSON object\n"
@@ -69,7 +70,7 @@ static void print_xml_usage(FILE *out)
 		"\n"
 		"options:\n"
 		"  --name NAME   domain name (default: the policy's name)\n"
-		"  --type TYPE   <domain type=...> (default: kvm)\n"
+		"  --type TYPE   <domain type=...>: kvm (default) or qemu (TCG, for testing)\n"
 		"  -o FILE       write the XML to FILE atomically (default: standard output)\n"
 		"  --json        print {\"xml\": ..., \"notes\": [...]} instead\n"
 		"  -h, --help    this help\n");
@@ -107,6 +108,12 @@ static struct json_object *string_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
+/* true/false from the domain capabilities; null (unknown) when the driver reports none. */
+static struct json_object *support_json(const struct cvm_libvirt_caps *c, bool supported)
+{
+	return c->has_domain_caps ? json_object_new_boolean(supported) : NULL;
+}
+
 static int caps_json(const struct cvm_libvirt_caps *c)
 {
 	char ver[32];
@@ -124,7 +131,7 @@ static int caps_json(const struct cvm_libvirt_caps *c)
 	json_object_object_add(o, "machine", string_or_null(c->machine));
 	json_object_object_add(o, "arch", string_or_null(c->arch));
 	struct json_object *sev = json_object_new_object();
-	json_object_object_add(sev, "supported", json_object_new_boolean(c->sev));
+	json_object_object_add(sev, "supported", support_json(c, c->sev));
 	json_object_object_add(sev, "cbitpos", u32_or_null(c->has_cbitpos, c->cbitpos));
 	json_object_object_add(sev, "reduced_phys_bits",
 			       u32_or_null(c->has_reduced_phys_bits, c->reduced_phys_bits));
@@ -133,16 +140,16 @@ static int caps_json(const struct cvm_libvirt_caps *c)
 			       u32_or_null(c->has_max_es_guests, c->max_es_guests));
 	json_object_object_add(o, "sev", sev);
 	struct json_object *es = json_object_new_object();
-	json_object_object_add(es, "supported", json_object_new_boolean(c->sev_es));
+	json_object_object_add(es, "supported", support_json(c, c->sev_es));
 	json_object_object_add(o, "sev_es", es);
 	struct json_object *snp = json_object_new_object();
-	json_object_object_add(snp, "supported", json_object_new_boolean(c->sev_snp));
+	json_object_object_add(snp, "supported", support_json(c, c->sev_snp));
 	json_object_object_add(o, "sev_snp", snp);
 	struct json_object *tdx = json_object_new_object();
-	json_object_object_add(tdx, "supported", json_object_new_boolean(c->tdx));
+	json_object_object_add(tdx, "supported", support_json(c, c->tdx));
 	json_object_object_add(o, "tdx", tdx);
 	json_object_object_add(o, "launch_security_types_listed",
-			       json_object_new_boolean(c->sectypes_listed));
+			       support_json(c, c->sectypes_listed));
 	return cli_print_json(VERB, o);
 }
 
@@ -306,6 +313,9 @@ static int parse_xml_args(const char *sub, int argc, char **argv, struct xml_arg
 		case 't':
 			if (max_pos == 2)
 				return cli_usage_error(VERB, "%s: unknown option '--type'", sub);
+			if (strcmp(optarg, "kvm") != 0 && strcmp(optarg, "qemu") != 0)
+				return cli_usage_error(VERB, "%s: --type: unsupported domain type "
+						       "'%s' (expected kvm or qemu)", sub, optarg);
 			a->type = optarg;
 			break;
 		case 'o':

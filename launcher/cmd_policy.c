@@ -167,8 +167,8 @@ static int policy_check(const struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage_error("policy", "check: expected one FILE, got %d arguments",
-				       argc - optind);
+		return cli_usage_error("policy", "check: expected one FILE, got %d argument%s",
+				       argc - optind, argc - optind == 1 ? "" : "s");
 	const char *file = argv[optind];
 
 	struct cvm_policy *p = NULL;
@@ -289,8 +289,8 @@ static int policy_convert(const struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2)
-		return cli_usage_error("policy", "convert: expected IN and OUT, got %d arguments",
-				       argc - optind);
+		return cli_usage_error("policy", "convert: expected IN and OUT, got %d argument%s",
+				       argc - optind, argc - optind == 1 ? "" : "s");
 	const char *in = argv[optind], *out = argv[optind + 1];
 	enum cvm_policy_format fmt;
 	if (to ? strcmp(to, "json") == 0 : has_suffix(out, ".json"))

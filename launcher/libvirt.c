@@ -392,15 +392,13 @@ static int snp_launch_security(struct xml_buf *b, const struct cvm_policy *p,
 	if (rc < 0)
 		return cvm_error_set(err, rc, "out of memory");
 
+	/* QEMU's default (0x1) is what libvirt gets; only a different value needs a warning. */
 	if (p->snp.guest_features != 0x1)
 		rc = notes_add(notes,
 			       "snp.guest_features 0x%" PRIx64 ": libvirt has no element for the "
 			       "VMSA SEV features; QEMU uses its default (0x1), so the guest will "
 			       "not measure as `cvmkit measure` says",
 			       p->snp.guest_features);
-	else
-		rc = notes_add(notes, "snp.guest_features: libvirt has no element for it; QEMU's "
-				      "default 0x1 equals the policy's");
 	if (rc == 0 && p->snp.has_firmware_digest)
 		rc = notes_add(notes, "snp.firmware_digest: used by `cvmkit measure` only; "
 				      "libvirt loads the firmware file itself");
@@ -418,11 +416,17 @@ static int tdx_launch_security(struct xml_buf *b, const struct cvm_policy *p,
 	if (rc == 0)
 		rc = xml_base64(b, "mrOwnerConfig", p->tdx.mrownerconfig, 48);
 	fputs("  </launchSecurity>\n", b->f);
-	if (rc == 0 && p->tdx.xfam != 0xe7)
+	/*
+	 * Always a note, even for the usual 0xe7: QEMU derives XFAM from the vCPU model, which
+	 * under host-passthrough is the host's (real quotes show 0x642e7, 0x602e7).
+	 */
+	if (rc == 0)
 		rc = notes_add(notes,
-			       "tdx.xfam 0x%" PRIx64 ": libvirt has no element for XFAM; QEMU "
-			       "derives it from the CPU model's features",
-			       p->tdx.xfam);
+			       "tdx.xfam 0x%" PRIx64 ": libvirt does not set XFAM; the TD's XFAM "
+			       "follows the %s CPU model (e.g. 0x642e7 or 0x602e7 on real hosts), "
+			       "and `cvmkit verify --expect` compares XFAM, so set tdx.xfam to what "
+			       "this host gives",
+			       p->tdx.xfam, p->cpus.model ? "guest's" : "host");
 	if (rc == 0 && p->tdx.measure_order != CVM_TDX_ORDER_SINGLE_PASS)
 		rc = notes_add(notes, "tdx.measure_order two-pass models QEMU 8.x; libvirt with "
 				      "QEMU >= 10.1 measures single-pass, so MRTD will differ");
@@ -462,8 +466,12 @@ static int domain_body(struct xml_buf *b, const struct cvm_policy *p, const char
 	xml_text(b, type);
 	fputs("'>\n", b->f);
 	xml_element(b, "  ", "name", name);
-	fprintf(b->f, "  <description>cvmkit %s: measures as `cvmkit measure` (qemu profile)"
-		      "</description>\n", CVMKIT_VERSION);
+	if (p->tee == CVM_TEE_NONE) /* `cvmkit measure` refuses tee none */
+		fprintf(b->f, "  <description>cvmkit %s: plain KVM VM (tee none), no launch "
+			      "measurement</description>\n", CVMKIT_VERSION);
+	else
+		fprintf(b->f, "  <description>cvmkit %s: measures as `cvmkit measure` (qemu "
+			      "profile)</description>\n", CVMKIT_VERSION);
 	fprintf(b->f, "  <memory unit='KiB'>%" PRIu64 "</memory>\n", p->memory_size / 1024);
 	fprintf(b->f, "  <vcpu placement='static'>%u</vcpu>\n", p->cpus.count);
 	fputs("  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n", b->f);

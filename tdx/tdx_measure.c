@@ -100,36 +100,36 @@ static int add_tdx_inputs(struct cvm_measurement *m, const struct cvm_policy *po
 	uint64_t adds, extends, skipped;
 	count_records(plan, &adds, &extends, &skipped);
 
-	ADD(cvm_measurement_add_input(m, "firmware.path", "%s", fw->path ? fw->path : "-"));
-	ADD(cvm_measurement_add_input(m, "firmware.sha256", "%s", fw_sha256));
-	ADD(cvm_measurement_add_input_u64(m, "firmware.size", fw->size));
+	ADD(cvm_measurement_add_input(m, "firmware_path", "%s", fw->path ? fw->path : "-"));
+	ADD(cvm_measurement_add_input(m, "firmware_sha256", "%s", fw_sha256));
+	ADD(cvm_measurement_add_input_u64(m, "firmware_size", fw->size));
 	ADD(cvm_measurement_add_input(m, "vmm", "%s", cvm_vmm_name(policy->vmm)));
-	ADD(cvm_measurement_add_input_u64(m, "memory.size", policy->memory_size));
-	ADD(cvm_measurement_add_input_u64(m, "cpus.count", plan->nvcpus));
-	ADD(cvm_measurement_add_input(m, "tdx.measure_order", "%s",
+	ADD(cvm_measurement_add_input_u64(m, "memory_size", policy->memory_size));
+	ADD(cvm_measurement_add_input_u64(m, "vcpus", plan->nvcpus));
+	ADD(cvm_measurement_add_input(m, "measure_order", "%s",
 				      plan->tdx.order == CVM_TDX_ORDER_TWO_PASS ? "two-pass"
 										: "single-pass"));
 	ADD(cvm_measurement_add_input(
-		m, "tdx.page_aug", "%s",
+		m, "page_aug", "%s",
 		!has_page_aug(fw) ? "no PAGE_AUG sections in the firmware"
 		: policy->tdx.honour_page_aug
 			? "honoured: PAGE_AUG sections are not page-added"
 			: "ignored: every section is page-added (as upstream QEMU)"));
-	ADD(cvm_measurement_add_input_u64(m, "tdx.page_add_count", adds));
-	ADD(cvm_measurement_add_input_u64(m, "tdx.mr_extend_count", extends));
-	ADD(cvm_measurement_add_input(m, "tdx.td_hob_gpa", "0x%llx",
+	ADD(cvm_measurement_add_input_u64(m, "page_add_count", adds));
+	ADD(cvm_measurement_add_input_u64(m, "mr_extend_count", extends));
+	ADD(cvm_measurement_add_input(m, "td_hob_gpa", "0x%llx",
 				      (unsigned long long)plan->tdx.td_hob_gpa));
-	ADD(cvm_measurement_add_input(m, "tdx.attributes", "0x%016llx",
+	ADD(cvm_measurement_add_input(m, "attributes", "0x%016llx",
 				      (unsigned long long)plan->tdx.attributes));
-	ADD(cvm_measurement_add_input(m, "tdx.xfam", "0x%016llx",
+	ADD(cvm_measurement_add_input(m, "xfam", "0x%016llx",
 				      (unsigned long long)plan->tdx.xfam));
 	hex48(plan->tdx.mrconfigid, hex);
-	ADD(cvm_measurement_add_input(m, "tdx.mrconfigid", "%s", hex));
+	ADD(cvm_measurement_add_input(m, "mrconfigid", "%s", hex));
 	hex48(plan->tdx.mrowner, hex);
-	ADD(cvm_measurement_add_input(m, "tdx.mrowner", "%s", hex));
+	ADD(cvm_measurement_add_input(m, "mrowner", "%s", hex));
 	hex48(plan->tdx.mrownerconfig, hex);
-	ADD(cvm_measurement_add_input(m, "tdx.mrownerconfig", "%s", hex));
-	ADD(cvm_measurement_add_input(m, "tdx.firmware_generation", "%s",
+	ADD(cvm_measurement_add_input(m, "mrownerconfig", "%s", hex));
+	ADD(cvm_measurement_add_input(m, "firmware_generation", "%s",
 				      cvm_tdx_fw_gen_name(TDX_DEFAULT_FW_GEN)));
 	return 0;
 }
@@ -146,9 +146,9 @@ static int open_boot_file(struct cvm_measurement *m, const char *what, const cha
 		cvm_file_close(f);
 		return rc;
 	}
-	snprintf(key, sizeof(key), "boot.%s.path", what);
+	snprintf(key, sizeof(key), "%s_path", what);
 	int bad = cvm_measurement_add_input(m, key, "%s", path);
-	snprintf(key, sizeof(key), "boot.%s.sha256", what);
+	snprintf(key, sizeof(key), "%s_sha256", what);
 	bad = bad || cvm_measurement_add_input(m, key, "%s", hex);
 	if (bad) {
 		cvm_file_close(f);
@@ -171,7 +171,7 @@ static int add_rtmrs(struct cvm_measurement *m, const struct cvm_policy *policy,
 		char hex[97];
 		cvm_tdx_hob_digest(hob->data, hob->data_len, d);
 		hex48(d, hex);
-		ADD(cvm_measurement_add_input(m, "tdx.td_hob_sha384", "%s", hex));
+		ADD(cvm_measurement_add_input(m, "td_hob_sha384", "%s", hex));
 	}
 	if (cfv) {
 		in.cfv = cfv->data;
@@ -186,7 +186,7 @@ static int add_rtmrs(struct cvm_measurement *m, const struct cvm_policy *policy,
 		in.kernel = kernel.data;
 		in.kernel_len = kernel.size;
 		if (policy->boot.cmdline &&
-		    cvm_measurement_add_input(m, "boot.cmdline", "%s", policy->boot.cmdline))
+		    cvm_measurement_add_input(m, "cmdline", "%s", policy->boot.cmdline))
 			rc = cvm_error_set(err, -ENOMEM, "measurement document: out of memory");
 		if (!rc && policy->boot.initrd) {
 			rc = open_boot_file(m, "initrd", policy->boot.initrd, &initrd, err);

@@ -27,7 +27,8 @@ struct cvm_libvirt_caps {
 	char *uri;                  /* the connection's canonical URI */
 	char *driver;               /* virConnectGetType(): "QEMU", "TEST", ... */
 	unsigned long long lib_version;
-	bool has_domain_caps;       /* false: the driver reports no domain capabilities */
+	bool has_domain_caps;       /* false: the driver reports no domain capabilities, so
+				     * sev..tdx below are unknown (not "unsupported") */
 	char *domain_caps_error;    /* why not, when has_domain_caps is false */
 
 	/* from the domain capabilities XML (virConnectGetDomainCapabilities) */
@@ -61,7 +62,8 @@ struct cvm_libvirt_notes {
 void cvm_libvirt_notes_free(struct cvm_libvirt_notes *notes);
 
 struct cvm_libvirt_xml_opts {
-	const char *domain_type; /* <domain type=...>; NULL means "kvm" */
+	const char *domain_type; /* <domain type=...>; NULL means "kvm" (any XML-safe value is
+				  * written; `cvmkit libvirt xml --type` accepts kvm and qemu) */
 	const char *name;        /* NULL: the policy's name, else "cvmkit-guest" */
 };
 
@@ -70,7 +72,10 @@ struct cvm_libvirt_xml_opts {
  * QEMU loads with -bios as cvmkit's qemu profile assumes), direct-boot kernel/initrd/cmdline,
  * and <launchSecurity> (sev-snp: policy, host data, ID block/auth signed for the digest of
  * `cvmkit measure`, kernel hashes; tdx: attributes, MRCONFIGID, MROWNER, MROWNERCONFIG).
- * opts may be NULL.  notes (may be NULL) receives what has no libvirt equivalent.
+ * opts may be NULL.  notes (may be NULL) receives what has no libvirt equivalent: for TDX
+ * always XFAM (libvirt cannot set it; QEMU derives it from the vCPU model), for SNP
+ * guest_features only when it differs from QEMU's default 0x1.  A tee none policy gets a
+ * <description> saying it has no launch measurement (`cvmkit measure` refuses tee none).
  */
 int cvm_libvirt_domain_xml(const struct cvm_policy *p, const struct cvm_libvirt_xml_opts *opts,
 			   char **xml, struct cvm_libvirt_notes *notes, struct cvm_error *err);

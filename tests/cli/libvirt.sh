@@ -58,10 +58,25 @@ check "xml tdx exits 0" rc_is 0
 check "xml tdx carries attributes and MRCONFIGID" eval 'out_has "<launchSecurity type=.tdx.>" && out_has "<policy>0x0000000010000000</policy>" && out_has "<mrConfigId>AAECAwQF"'
 cp "$T/out" "$T/tdx.xml"
 validate "tdx xml" "$T/tdx.xml"
+check "xml tdx always notes that XFAM follows the host CPU (even 0xe7)" eval 'err_has "note: tdx.xfam 0xe7: libvirt does not set XFAM; the TD.s XFAM follows the host CPU model" && err_has "verify --expect. compares XFAM"'
+check "xml tdx keeps host-passthrough" out_has "<cpu mode='host-passthrough'/>"
+
+run libvirt xml "$T/tdx.json" --type xen
+check "xml --type xen is a usage error listing the accepted types" eval 'rc_is 2 && err_has "unsupported domain type .xen. (expected kvm or qemu)" && [ ! -s "$T/out" ]'
+run libvirt xml "$T/tdx.json" --type qemu
+check "xml --type qemu is accepted" eval 'rc_is 0 && out_has "<domain type=.qemu.>"'
+run libvirt xml "$T/tdx.json" --type kvm
+check "xml --type kvm is accepted" eval 'rc_is 0 && out_has "<domain type=.kvm.>"'
+
+sed 's/"0x21"/"0x1"/' "$T/snp.json" >"$T/snp-default-features.json"
+run libvirt xml "$T/snp-default-features.json"
+check "xml snp with guest_features 0x1 (QEMU's default) has no guest_features note" eval 'rc_is 0 && ! err_has "guest_features"'
 
 run libvirt xml "$T/none.json" -o "$T/none.xml"
 check "xml -o writes the file" eval 'rc_is 0 && grep -q "<name>plain-vm</name>" "$T/none.xml" && [ ! -s "$T/out" ]'
 validate "plain xml" "$T/none.xml"
+check "plain xml description does not claim a cvmkit measure digest" eval 'grep -q "<description>cvmkit .*: plain KVM VM (tee none), no launch measurement</description>" "$T/none.xml" && ! grep -q "cvmkit measure" "$T/none.xml"'
+check "snp xml description names cvmkit measure" grep -q "measures as .cvmkit measure. (qemu profile)" "$T/snp.xml"
 
 run libvirt xml "$T/snp.json" --json
 check "xml --json gives xml and notes" eval 'rc_is 0 && out_has "\"xml\": \"<domain" && out_has "\"notes\": \[" && out_has "guest_features"'
@@ -120,6 +135,11 @@ run libvirt caps "$URI"
 check "caps on the test driver exits 0" eval 'rc_is 0 && out_has "^uri: *test:///default"'
 run libvirt caps "$URI" --json
 check "caps --json names the URI and each TEE" eval 'rc_is 0 && out_has "\"uri\": \"test:///default\"" && out_has "\"sev_snp\"" && out_has "\"tdx\""'
+if out_has '"domain_capabilities": false'; then
+	check "caps --json without domain capabilities reports support as null (unknown)" eval '[ "$(tr -d " \n" <"$T/out" | grep -o "\"supported\":null" | wc -l)" -eq 4 ] && ! out_has "\"supported\": false"'
+else
+	skip "caps --json without domain capabilities reports support as null" "this test driver reports domain capabilities"
+fi
 cat >"$T/domcaps.xml" <<'X'
 <domainCapabilities>
   <path>/usr/bin/qemu-system-x86_64</path>

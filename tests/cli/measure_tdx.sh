@@ -26,7 +26,7 @@ policy() {
 EOF
 }
 
-names="single-pass MRTD|two-pass MRTD|json document|OVMF_CODE.fd refused|OVMF_CODE_4M.fd refused"
+names="single-pass MRTD|two-pass MRTD|json document|inputs use the snake_case keys of SNP documents|OVMF_CODE.fd refused|OVMF_CODE_4M.fd refused"
 skip_all() {
 	echo "$names" | tr '|' '\n' | while read -r n; do skip "measure tdx: $n" "$1"; done
 	exit 0
@@ -47,6 +47,7 @@ check "measure tdx: two-pass MRTD" eval 'rc_is 0 && out_is "$MRTD_TWO"'
 
 run measure "$T/tdx.json"
 check "measure tdx: json document" eval 'rc_is 0 && out_has "$MRTD_SINGLE" && out_has "single-pass" && out_has "needs ACPI tables"'
+check "measure tdx: inputs use the snake_case keys of SNP documents" eval 'rc_is 0 && out_has "\"firmware_sha256\": \"7b456907" && out_has "\"vcpus\": 1," && out_has "\"memory_size\": 2147483648" && out_has "\"measure_order\": \"single-pass\"" && ! grep -q "\"\(firmware\|cpus\|memory\|tdx\|boot\)\.[a-z_.]*\":" "$T/out"'
 
 if [ -r "$OVMF_CODE" ]; then
 	policy "$T/code.json" "$OVMF_CODE"

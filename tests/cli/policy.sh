@@ -108,7 +108,11 @@ check "unknown subcommand exits 2" eval 'rc_is 2 && err_has "unknown subcommand 
 run policy
 check "no subcommand exits 2" rc_is 2
 run policy check
-check "check without FILE exits 2" rc_is 2
+check "check without FILE exits 2" eval 'rc_is 2 && err_has "got 0 arguments (see"'
+run policy convert "$T/conv/vm.cbor"
+check "convert with one argument says so in the singular" eval 'rc_is 2 && err_has "convert: expected IN and OUT, got 1 argument (see"'
+run policy check a.json b.json
+check "check with two files exits 2 (plural)" eval 'rc_is 2 && err_has "expected one FILE, got 2 arguments (see"'
 run policy check --bogus examples/tdx.json
 check "check --bogus exits 2" eval 'rc_is 2 && err_has "unknown option"'
 run policy check --help

@@ -211,8 +211,65 @@ static void xml_tdx_has_attributes_and_owner_ids(void **state)
 	assert_non_null(strstr(xml, "<ioapic driver='qemu'/>"));
 	assert_non_null(strstr(xml, "<cpu mode='host-passthrough'/>"));
 	assert_true(has_note(&notes, "xfam 0x2e7"));
+	assert_true(has_note(&notes, "follows the host CPU model"));
 	free(xml);
 	cvm_libvirt_notes_free(&notes);
+	cvm_policy_free(p);
+}
+
+static void xml_tdx_notes_xfam_even_for_the_usual_value(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = policy_from(
+		"{\"version\": 1, \"name\": \"td\", \"tee\": \"tdx\", \"cpus\": {\"count\": 2},"
+		" \"memory\": {\"size\": \"1G\"}, \"firmware\": {\"path\": \"/usr/share/ovmf/OVMF.fd\"},"
+		" \"tdx\": {\"xfam\": \"0xe7\"}}");
+	char *xml = NULL;
+	struct cvm_libvirt_notes notes = {0};
+	struct cvm_error err;
+	if (cvm_libvirt_domain_xml(p, NULL, &xml, &notes, &err) < 0)
+		fail_msg("%s", cvm_error_message(&err));
+	/* under host-passthrough QEMU's XFAM is the host's (0x642e7, 0x602e7 in real quotes) */
+	assert_non_null(strstr(xml, "<cpu mode='host-passthrough'/>"));
+	assert_true(has_note(&notes, "tdx.xfam 0xe7: libvirt does not set XFAM"));
+	assert_true(has_note(&notes, "follows the host CPU model"));
+	assert_true(has_note(&notes, "verify --expect` compares XFAM"));
+	free(xml);
+	cvm_libvirt_notes_free(&notes);
+	cvm_policy_free(p);
+}
+
+static void xml_snp_default_guest_features_has_no_note(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = policy_from(
+		"{\"version\": 1, \"name\": \"s\", \"tee\": \"snp\", \"vmm\": \"qemu\","
+		" \"cpus\": {\"count\": 1, \"model\": \"EPYC-Milan\"}, \"memory\": {\"size\": \"1G\"},"
+		" \"firmware\": {\"path\": \"/usr/share/ovmf/OVMF.fd\"},"
+		" \"snp\": {\"guest_features\": \"0x1\"}}");
+	char *xml = NULL;
+	struct cvm_libvirt_notes notes = {0};
+	struct cvm_error err;
+	if (cvm_libvirt_domain_xml(p, NULL, &xml, &notes, &err) < 0)
+		fail_msg("%s", cvm_error_message(&err));
+	assert_false(has_note(&notes, "guest_features"));
+	assert_non_null(strstr(xml, "measures as `cvmkit measure` (qemu profile)"));
+	free(xml);
+	cvm_libvirt_notes_free(&notes);
+	cvm_policy_free(p);
+}
+
+static void xml_plain_vm_description_claims_no_measurement(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = policy_from("{\"version\": 1, \"name\": \"x\", \"tee\": \"none\"}");
+	char *xml = NULL;
+	struct cvm_error err;
+	if (cvm_libvirt_domain_xml(p, NULL, &xml, NULL, &err) < 0)
+		fail_msg("%s", cvm_error_message(&err));
+	assert_non_null(strstr(xml, "plain KVM VM (tee none), no launch measurement</description>"));
+	assert_null(strstr(xml, "cvmkit measure"));
+	free(xml);
 	cvm_policy_free(p);
 }
 
@@ -306,6 +363,9 @@ int main(void)
 		cmocka_unit_test(caps_query_bad_uri_fails_cleanly),
 		cmocka_unit_test(xml_snp_has_launch_security_and_notes),
 		cmocka_unit_test(xml_tdx_has_attributes_and_owner_ids),
+		cmocka_unit_test(xml_tdx_notes_xfam_even_for_the_usual_value),
+		cmocka_unit_test(xml_snp_default_guest_features_has_no_note),
+		cmocka_unit_test(xml_plain_vm_description_claims_no_measurement),
 		cmocka_unit_test(xml_refuses_control_characters),
 		cmocka_unit_test(xml_refuses_control_characters_in_domain_type),
 		cmocka_unit_test(define_plain_domain_on_test_driver),

@@ -300,6 +300,38 @@ static void debian_ovmf_plan_has_six_sections_in_metadata_order(void **state)
 	cvm_firmware_free(fw);
 }
 
+/* The input keys are the documented snake_case names (docs/measurement.md), in order. */
+static void measure_inputs_use_documented_snake_case_keys(void **state)
+{
+	(void)state;
+	static const char *const want[] = {
+		"firmware_path",   "firmware_sha256", "firmware_size",	 "vmm",
+		"memory_size",	   "vcpus",	      "measure_order",	 "page_aug",
+		"page_add_count",  "mr_extend_count", "td_hob_gpa",	 "attributes",
+		"xfam",		   "mrconfigid",      "mrowner",	 "mrownerconfig",
+		"firmware_generation", "td_hob_sha384",
+	};
+	struct cvm_firmware *fw = load_vector_fw("synth_tdvf.bin");
+	struct cvm_policy policy;
+	test_policy(&policy);
+	struct cvm_measurement *m = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	int rc = cvm_tdx_measure(&policy, fw, &m, &err);
+	if (rc)
+		print_message("# %s\n", cvm_error_message(&err));
+	assert_int_equal(rc, 0);
+	assert_int_equal(m->ninputs, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < m->ninputs; i++) {
+		assert_string_equal(m->inputs[i].key, want[i]);
+		assert_null(strchr(m->inputs[i].key, '.'));
+	}
+	assert_string_equal(find_input(m, "vcpus"), "1");
+	assert_string_equal(find_input(m, "xfam"), "0x00000000000000e7");
+	cvm_measurement_free(m);
+	cvm_firmware_free(fw);
+}
+
 static void debian_ovmf_measure_document(void **state)
 {
 	(void)state;
@@ -323,16 +355,16 @@ static void debian_ovmf_measure_document(void **state)
 	assert_true(m->has_td_fields);
 	assert_int_equal(m->td_attributes, 1ull << 28);
 	assert_int_equal(m->xfam, 0xe7);
-	assert_string_equal(find_input(m, "firmware.sha256"),
+	assert_string_equal(find_input(m, "firmware_sha256"),
 			    "7b456907dd0786d415999e801a1ac4637b8ed4d7cf5378cfc6edbe5e574dd773");
-	assert_string_equal(find_input(m, "tdx.measure_order"), "single-pass");
-	assert_string_equal(find_input(m, "tdx.page_add_count"), "538");
-	assert_string_equal(find_input(m, "tdx.mr_extend_count"), "7680");
-	assert_string_equal(find_input(m, "memory.size"), "2147483648");
-	assert_string_equal(find_input(m, "tdx.td_hob_sha384"), A_HOB_2G);
-	assert_non_null(find_input(m, "tdx.page_aug"));
-	assert_non_null(find_input(m, "tdx.firmware_generation"));
-	assert_non_null(find_input(m, "tdx.mrconfigid"));
+	assert_string_equal(find_input(m, "measure_order"), "single-pass");
+	assert_string_equal(find_input(m, "page_add_count"), "538");
+	assert_string_equal(find_input(m, "mr_extend_count"), "7680");
+	assert_string_equal(find_input(m, "memory_size"), "2147483648");
+	assert_string_equal(find_input(m, "td_hob_sha384"), A_HOB_2G);
+	assert_non_null(find_input(m, "page_aug"));
+	assert_non_null(find_input(m, "firmware_generation"));
+	assert_non_null(find_input(m, "mrconfigid"));
 	/* RTMR0 needs ACPI tables; its known events are listed; no kernel: RTMR1/2 notes */
 	assert_false(m->rtmr_known[0]);
 	assert_non_null(strstr(m->rtmr_note[0], "not computed: needs ACPI tables from the VMM"));
@@ -353,7 +385,7 @@ static void debian_ovmf_measure_document(void **state)
 	policy.tdx.measure_order = CVM_TDX_ORDER_TWO_PASS;
 	assert_int_equal(cvm_tdx_measure(&policy, fw, &m, &err), 0);
 	assert_hex48(m->digest, A_MRTD_TWO);
-	assert_string_equal(find_input(m, "tdx.measure_order"), "two-pass");
+	assert_string_equal(find_input(m, "measure_order"), "two-pass");
 	cvm_measurement_free(m);
 	cvm_firmware_free(fw);
 }
@@ -709,9 +741,13 @@ static void measure_direct_boot_computes_rtmr1_and_rtmr2(void **state)
 	uint8_t d[48];
 	cvm_tdx_sha384("initrd bytes", 12, d);
 	assert_memory_equal(find_event(m, 2, "initrd")->digest, d, 48);
-	assert_non_null(find_input(m, "boot.kernel.sha256"));
-	assert_non_null(find_input(m, "boot.initrd.sha256"));
-	assert_string_equal(find_input(m, "boot.cmdline"), "console=hvc0");
+	assert_non_null(find_input(m, "kernel_sha256"));
+	assert_non_null(find_input(m, "initrd_sha256"));
+	assert_string_equal(find_input(m, "cmdline"), "console=hvc0");
+	assert_string_equal(find_input(m, "kernel_path"), kernel);
+	assert_string_equal(find_input(m, "initrd_path"), initrd);
+	for (size_t i = 0; i < m->ninputs; i++)
+		assert_null(strchr(m->inputs[i].key, '.'));
 	cvm_measurement_free(m);
 
 	unlink(kernel);
@@ -902,6 +938,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(debian_ovmf_mrtd_both_orders),
 		cmocka_unit_test(debian_ovmf_plan_has_six_sections_in_metadata_order),
+		cmocka_unit_test(measure_inputs_use_documented_snake_case_keys),
 		cmocka_unit_test(debian_ovmf_measure_document),
 		cmocka_unit_test(hob_debian_2g_4g_8g_match_vectors),
 		cmocka_unit_test(hob_layout_is_qemu_q35),
