@@ -106,6 +106,8 @@ int main(int argc, char **argv)
 		else
 			return cli_usage_error(NULL, "unknown option '%s'", a);
 	}
+	if (ctx.quiet && ctx.verbose)
+		return cli_usage_error(NULL, "give --quiet or --verbose, not both");
 	if (i == argc) {
 		print_help(stderr);
 		return CLI_USAGE;

@@ -113,10 +113,17 @@ void cli_print_plan(FILE *out, const struct cvm_policy *p, const struct cvm_plan
 	       cvm_tee_name(p->tee), cvm_vmm_name(plan->vmm), plan->nvcpus,
 	       (unsigned long long)plan->mem_size, plan->nops,
 	       (unsigned long long)cvm_plan_load_bytes(plan));
-	if (plan->tee == CVM_TEE_SNP)
+	if (plan->tee == CVM_TEE_SNP) {
+		/* The launch signs the offline digest into an ID block just before LAUNCH_FINISH,
+		 * so a plan built ahead of it (a dry run) does not have the block yet. */
+		const char *id_block = p->snp.id_block.present
+					       ? "yes (built from the launch digest at launch)"
+				       : plan->snp.id_block_en ? "yes"
+							       : "no";
 		fprintf(out, "snp: policy 0x%llx, vmsa_features 0x%llx, id_block %s, host_data %s\n",
 		       (unsigned long long)plan->snp.policy, (unsigned long long)plan->snp.vmsa_features,
-		       plan->snp.id_block_en ? "yes" : "no", p->snp.has_host_data ? "yes" : "no");
+		       id_block, p->snp.has_host_data ? "yes" : "no");
+	}
 	if (plan->tee == CVM_TEE_TDX)
 		fprintf(out, "tdx: attributes 0x%llx, xfam 0x%llx, td_hob_gpa 0x%llx\n",
 		       (unsigned long long)plan->tdx.attributes, (unsigned long long)plan->tdx.xfam,

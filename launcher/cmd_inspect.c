@@ -2,7 +2,7 @@
 /*
  * cvmkit inspect FIRMWARE [--json]: the load address, the OVMF GUID table, the SEV and TDX
  * section tables and what the image can do.  Missing metadata is a statement (exit 0); an
- * unreadable or structurally invalid image exits 1.
+ * unreadable or structurally invalid image, or invalid SEV or TDX metadata, exits 1.
  */
 #include "launcher/cli.h"
 
@@ -32,7 +32,8 @@ static void print_usage(FILE *out)
 		     "  -h, --help  this help\n"
 		     "\n"
 		     "Exit status: 0 when the image was read (even without SEV or TDX metadata), 1 when\n"
-		     "it is unreadable or invalid, 2 on usage errors.\n");
+		     "it is unreadable or its SEV or TDX metadata is invalid (everything is still\n"
+		     "printed), 2 on usage errors.\n");
 }
 
 static const char *status_word(enum cvm_fw_status st)
@@ -318,6 +319,22 @@ static int print_json(const struct cvm_firmware *fw, const char *path, const cha
 	return cli_print_json("inspect", root);
 }
 
+/*
+ * Everything is printed first; then metadata that is present but invalid fails the job (the
+ * image cannot launch that TEE as it stands), while absent metadata is only a statement.
+ */
+static int invalid_metadata_status(const struct cvm_firmware *fw, const char *path)
+{
+	bool sev = fw->sev_status == CVM_FW_INVALID, tdx = fw->tdx_status == CVM_FW_INVALID;
+	if (!sev && !tdx)
+		return CLI_OK;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	cvm_error_set(&err, -EINVAL, "%s: invalid %s metadata", path,
+		      sev && tdx ? "SEV and TDX" : sev ? "SEV" : "TDX");
+	return cli_fail("inspect", &err);
+}
+
 int cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	(void)ctx;
@@ -363,6 +380,8 @@ int cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv)
 		status = print_json(fw, path, sha);
 	else
 		print_text(fw, path, sha);
+	if (status == CLI_OK)
+		status = invalid_metadata_status(fw, path);
 	cvm_firmware_free(fw);
 	return status;
 }

@@ -126,6 +126,7 @@ struct launch_args {
 	enum cvm_emit_format format;
 	bool run, dry_run;
 	double timeout;
+	const char *launch_only; /* first option given that only a real launch takes, or NULL */
 };
 
 static int run_guest(const struct cli_ctx *ctx, struct cvm_launch *l, double timeout,
@@ -208,6 +209,19 @@ static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 	return rc ? cli_fail("launch", &err) : CLI_OK;
 }
 
+/* What the policy's TEE rules out, refused before KVM is touched; 0 or CLI_USAGE. */
+static int check_policy_args(const struct launch_args *a, const struct cvm_policy *p)
+{
+	if (a->run && p->tee != CVM_TEE_NONE)
+		return cli_usage_error("launch", "--run is only supported for tee \"none\" (default VM)");
+	/* CoRIM and RVPS carry reference values of a confidential launch; a plain VM has none. */
+	if (p->tee == CVM_TEE_NONE && (a->format == CVM_FMT_CORIM || a->format == CVM_FMT_RVPS))
+		return cli_usage_error("launch", "--format %s: a non-confidential VM (tee \"none\") "
+						 "has no reference values; use json, hex or cbor",
+				       cvm_emit_format_name(a->format));
+	return 0;
+}
+
 int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -219,19 +233,27 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct launch_args a = {NULL, "-", CVM_FMT_JSON, false, false, 10.0};
+	struct launch_args a = {NULL, "-", CVM_FMT_JSON, false, false, 10.0, NULL};
 	int c;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:f:nh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': a.out = optarg; break;
+		case 'o':
+			a.out = optarg;
+			a.launch_only = a.launch_only ? a.launch_only : "--out";
+			break;
 		case 'f':
 			if (cvm_emit_format_parse(optarg, &a.format))
 				return cli_usage_error("launch", "unknown format '%s'", optarg);
+			a.launch_only = a.launch_only ? a.launch_only : "--format";
 			break;
-		case 'r': a.run = true; break;
+		case 'r':
+			a.run = true;
+			a.launch_only = a.launch_only ? a.launch_only : "--run";
+			break;
 		case 't': {
+			a.launch_only = a.launch_only ? a.launch_only : "--timeout";
 			char *end = NULL;
 			errno = 0;
 			a.timeout = strtod(optarg, &end);
@@ -250,14 +272,15 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("launch", optind < argc ? "expected one POLICY, got more"
 							       : "missing POLICY");
 	a.policy = argv[optind];
+	if (a.dry_run && a.launch_only)
+		return cli_usage_error("launch", "--dry-run prints the plan; it does not take %s",
+				       a.launch_only);
 
 	struct cvm_policy *p = cli_load_policy("launch", a.policy);
 	if (!p)
 		return CLI_FAIL;
-	int rc;
-	if (a.run && p->tee != CVM_TEE_NONE && !a.dry_run)
-		rc = cli_usage_error("launch", "--run is only supported for tee \"none\" (default VM)");
-	else
+	int rc = check_policy_args(&a, p);
+	if (!rc)
 		rc = a.dry_run ? dry_run("launch", p) : do_launch(ctx, &a, p);
 	cvm_policy_free(p);
 	return rc;

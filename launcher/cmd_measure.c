@@ -25,7 +25,8 @@
 #include <cvmkit/util.h>
 
 #define VERB "measure"
-#define MAX_VCPUS 4096u
+#define MAX_VCPUS 512u         /* as the policy's cpus.count */
+#define MAX_MATRIX_COUNTS 4096u /* entries of a --vcpus list */
 
 static void print_usage(FILE *out)
 {
@@ -38,13 +39,15 @@ static void print_usage(FILE *out)
 		"\n"
 		"output:\n"
 		"  --format FMT            json (default), hex, cbor, corim, rvps\n"
+		"  --json                  the same as --format json\n"
 		"  --out FILE              write there (atomically) instead of standard output\n"
 		"\n"
 		"inputs (override the policy):\n"
 		"  --tee snp|tdx           the TEE (default: the policy's, else snp)\n"
 		"  --mode snp|sev|seves    AMD launch kind (default snp; sev, seves are SHA-256)\n"
 		"  --firmware FILE         OVMF image (AmdSev build for kernel hashes)\n"
-		"  --vcpus N|LIST          vCPU count; a list or range (1-64, 1,2,4) makes a matrix\n"
+		"  --vcpus N|LIST          vCPU count 1..512 (default: the policy's, else 1); a list\n"
+		"                          or range (1-64, 1,2,4) makes a matrix\n"
 		"  --cpu MODEL[,MODEL..]   QEMU CPU model (EPYC-Milan, ...); several make a matrix\n"
 		"  --vcpu-sig X            raw CPUID(1).EAX signature instead of a model\n"
 		"  --vcpu-family N --vcpu-model N --vcpu-stepping N\n"
@@ -71,6 +74,7 @@ enum opt_id {
 	OPT_FORMAT = 256, OPT_OUT, OPT_TEE, OPT_MODE, OPT_FIRMWARE, OPT_VCPUS, OPT_CPU,
 	OPT_VCPU_SIG, OPT_VCPU_FAMILY, OPT_VCPU_MODEL, OPT_VCPU_STEPPING, OPT_VMM,
 	OPT_GUEST_FEATURES, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_FW_DIGEST, OPT_FW_DIGEST_ONLY,
+	OPT_JSON,
 };
 
 static const struct option long_opts[] = {
@@ -92,6 +96,7 @@ static const struct option long_opts[] = {
 	{"append", required_argument, NULL, OPT_APPEND},
 	{"firmware-digest", required_argument, NULL, OPT_FW_DIGEST},
 	{"firmware-digest-only", no_argument, NULL, OPT_FW_DIGEST_ONLY},
+	{"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -156,7 +161,7 @@ static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
 
 static int push_count(struct measure_args *a, uint32_t n)
 {
-	if (a->nvcpus >= MAX_VCPUS)
+	if (a->nvcpus >= MAX_MATRIX_COUNTS)
 		return -1;
 	uint32_t *p = reallocarray(a->vcpus, a->nvcpus + 1, sizeof(*p));
 	if (!p)
@@ -245,6 +250,10 @@ static int parse_one(struct measure_args *a, int c, const char *v)
 		if (cvm_emit_format_parse(v, &a->format))
 			return cli_usage_error(VERB, "--format: expected json, hex, cbor, corim or "
 						     "rvps, not '%s'", v);
+		a->has_format = true;
+		return 0;
+	case OPT_JSON:
+		a->format = CVM_FMT_JSON;
 		a->has_format = true;
 		return 0;
 	case OPT_OUT: a->out = v; return 0;
@@ -342,6 +351,8 @@ static int parse_args(struct measure_args *a, int argc, char **argv)
 	if (a->fw_digest_only && a->has_fw_digest)
 		return cli_usage_error(VERB, "--firmware-digest-only computes what "
 					     "--firmware-digest supplies: give one of them");
+	if (!a->policy_path && !a->firmware)
+		return cli_usage_error(VERB, "give a POLICY or --firmware FILE");
 	if (nfms) {
 		a->sig = cvm_snp_cpu_signature(a->fms[0], a->fms[1], a->fms[2]);
 		a->has_sig = true;
@@ -537,9 +548,6 @@ static int check_combination(const struct measure_args *a, const struct cvm_poli
 					     "json) or digests (--format hex)");
 	if (!snp_mode && (a->fw_digest_only || a->has_fw_digest))
 		return cli_usage_error(VERB, "--firmware-digest[-only] is for --mode snp");
-	if (p->tee != CVM_TEE_SNP && p->tee != CVM_TEE_TDX)
-		return cli_usage_error(VERB, "the policy's tee is '%s': measure needs snp or tdx "
-					     "(--tee)", cvm_tee_name(p->tee));
 	return 0;
 }
 
@@ -611,6 +619,13 @@ int cmd_measure(const struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_FAIL;
 	if (!rc && apply_overrides(&a, &p, &err))
 		rc = cli_fail(VERB, &err);
+	if (!rc && p->tee != CVM_TEE_SNP && p->tee != CVM_TEE_TDX) {
+		/* Only a policy can say tee "none" (--tee takes snp or tdx): its problem, not
+		 * the command line's. */
+		cvm_error_set(&err, -EINVAL, "tee \"%s\" has no launch measurement; use cvmkit "
+					     "launch (or --tee snp|tdx)", cvm_tee_name(p->tee));
+		rc = cli_fail(VERB, &err);
+	}
 	if (!rc)
 		rc = check_combination(&a, p);
 	if (!rc && !p->firmware.path) {

@@ -35,17 +35,34 @@ assert t[0][\"attribute_names\"] == [\"MR_EXTEND\"] and t[1][\"gpa\"] == \"0xffe
 c = d[\"capabilities\"]
 assert c[\"snp_launch\"][\"supported\"] and not c[\"snp_kernel_hashes\"][\"supported\"] and c[\"tdx_launch\"][\"supported\"]
 " "$T/out"'
+
+	# The SEV metadata entry's offset (u32 at the entry's data) pointed outside the image.
+	off=$(python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(int([e for e in d[\"guid_table\"] if e[\"name\"] == \"SEV metadata\"][0][\"offset\"], 16))
+" "$T/out")
+	cp "$OVMF" "$T/badsev.fd"
+	printf '\377\377\377\377' | dd of="$T/badsev.fd" bs=1 seek="$off" conv=notrunc 2>/dev/null
+	run inspect "$T/badsev.fd"
+	check "inspect of invalid SEV metadata exits 1 and still prints everything" eval \
+		'rc_is 1 && out_has "^SEV metadata: invalid (offset 0xffffffff" && out_has "^TDX metadata: ok" && out_has "TDX launch: yes" && err_has "badsev.fd: invalid SEV metadata" && [ $(wc -l <"$T/err") -eq 1 ]'
+	run inspect --json "$T/badsev.fd"
+	check "inspect --json of invalid SEV metadata exits 1 with the JSON" eval \
+		'rc_is 1 && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"sev\"][\"status\"] == \"invalid\" and d[\"tdx\"][\"status\"] == \"ok\"" "$T/out"'
 else
 	skip "inspect OVMF.fd" "$OVMF missing (package ovmf)"
 fi
 
 if [ -r "$CODE" ]; then
+	# Its TDX metadata is invalid (raw data runs past the end of the file): everything is
+	# printed, and the exit status says the image is invalid for TDX.
 	run inspect "$CODE"
-	check "inspect OVMF_CODE.fd says split layout for TDX (exit 0)" eval \
-		'rc_is 0 && out_has "^TDX metadata: invalid" && out_has "this looks like a split OVMF_CODE.fd; use the unified OVMF.fd" && out_has "TDX launch: no" && out_has "SNP launch: yes"'
+	check "inspect OVMF_CODE.fd says split layout for TDX (exit 1, all printed)" eval \
+		'rc_is 1 && out_has "^TDX metadata: invalid" && out_has "this looks like a split OVMF_CODE.fd; use the unified OVMF.fd" && out_has "TDX launch: no" && out_has "SNP launch: yes" && err_has "invalid TDX metadata" && [ $(wc -l <"$T/err") -eq 1 ]'
 	run inspect --json "$CODE"
-	check "inspect --json OVMF_CODE.fd reports the TDX reason" eval \
-		'rc_is 0 && python3 -c "
+	check "inspect --json OVMF_CODE.fd reports the TDX reason (exit 1)" eval \
+		'rc_is 1 && python3 -c "
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d[\"tdx\"][\"status\"] == \"invalid\" and \"split OVMF_CODE.fd\" in d[\"tdx\"][\"reason\"]
@@ -64,9 +81,10 @@ else
 fi
 
 if [ -n "$SHARED" ] && [ -r "$SHARED/vectors/snp/ovmf_AmdSev_suffix.bin" ]; then
+	# Only the last 4 KiB of the image: its TDX sections run past the end, so exit 1.
 	run inspect "$SHARED/vectors/snp/ovmf_AmdSev_suffix.bin"
-	check "inspect AmdSev fixture: kernel hashes supported" eval \
-		'rc_is 0 && out_has "5  0x00810000  0x1000 *SNP_KERNEL_HASHES" && out_has "SNP measured direct boot (kernel hashes): yes" && out_has "gpa 0x810c00 size 0x400"'
+	check "inspect AmdSev fixture: kernel hashes supported (TDX metadata invalid: exit 1)" eval \
+		'rc_is 1 && err_has "invalid TDX metadata" && out_has "^SEV metadata: ok" && out_has "5  0x00810000  0x1000 *SNP_KERNEL_HASHES" && out_has "SNP measured direct boot (kernel hashes): yes" && out_has "gpa 0x810c00 size 0x400"'
 	run inspect "$SHARED/vectors/tdx/synth_tdvf_pageaug.bin"
 	check "inspect synthetic TDVF shows PAGE_AUG" eval \
 		'rc_is 0 && out_has "4  TempMem  *0x0  *0x0  *0x80b000  *0x2000  *PAGE_AUG" && out_has "SEV metadata: absent"'

@@ -11,6 +11,20 @@ check "launch rejects a bad timeout" eval 'rc_is 2'
 run launch examples/default-vm.json --dry-run
 check "dry run prints every op with GPA, size and flags" eval 'rc_is 0 && out_has "^plan: tee none" && out_has "load  firmware *gpa 0x0fffff000 size 0x00001000" && out_has "vcpu 0 rip 0xfff0"'
 
+# ---- --dry-run prints the plan only; options of a real launch are refused ---------------------
+for opt in "--out $T/dry-out.json" "--run" "--timeout 5" "--format hex"; do
+	run launch examples/default-vm.json --dry-run $opt
+	check "--dry-run with ${opt%% *} is a usage error naming it" eval 'rc_is 2 && err_has "^cvmkit launch: --dry-run prints the plan; it does not take ${opt%% *}" && [ ! -s "$T/out" ] && [ ! -e "$T/dry-out.json" ]'
+done
+run launch examples/default-vm.json -o "$T/dry-out.json" -n
+check "-o with -n is refused too" eval 'rc_is 2 && err_has "does not take --out"'
+
+# ---- CoRIM and RVPS need a confidential VM: refused before KVM is touched ---------------------
+for fmt in corim rvps; do
+	run launch examples/default-vm.json --format $fmt --out "$T/none-$fmt"
+	check "launch --format $fmt of a tee none policy is a usage error" eval 'rc_is 2 && err_has "format $fmt: a non-confidential VM" && err_has "use json, hex or cbor" && ! err_has "launched" && [ ! -e "$T/none-$fmt" ]'
+done
+
 if [ -n "$SHARED" ] && [ -r "$SHARED/vectors/snp/ovmf_AmdSev_suffix.bin" ]; then
 	cat >"$T/snp.json" <<EOP
 {"version": 1, "name": "snp", "tee": "snp", "vmm": "qemu", "cpus": {"count": 2, "model": "EPYC-Milan"},
@@ -19,6 +33,11 @@ if [ -n "$SHARED" ] && [ -r "$SHARED/vectors/snp/ovmf_AmdSev_suffix.bin" ]; then
 EOP
 	run launch "$T/snp.json" --dry-run
 	check "SNP dry run lists page types" eval 'rc_is 0 && out_has "type NORMAL" && out_has "type SECRETS" && out_has "type CPUID" && out_has "vcpu 1"'
+	check "SNP dry run without snp.id_block says id_block no" eval 'out_has "^snp: .*id_block no,"'
+	sed 's/"snp": {"policy": {"smt": true}}/"snp": {"policy": {"smt": true}, "id_block": {"id_key": "id.pem"}}/' \
+		"$T/snp.json" >"$T/snp-id.json"
+	run launch "$T/snp-id.json" --dry-run
+	check "SNP dry run with snp.id_block says the launch attaches one" eval 'rc_is 0 && out_has "^snp: .*id_block yes (built from the launch digest at launch), host_data no"'
 	if [ -r /dev/kvm ] && ! "$CVMKIT" host --json 2>/dev/null | grep -q '"sev_snp": *true'; then
 		run launch "$T/snp.json" --out "$T/snp-out.json"
 		check "SNP launch refused on this host with one clear line, no output" eval 'rc_is 1 && [ ! -s "$T/out" ] && grep -qx "cvmkit launch: SEV-SNP VMs are not supported by this host'"'"'s KVM (KVM_CAP_VM_TYPES = 0x[0-9a-f]*)" "$T/err" && [ $(wc -l <"$T/err") -eq 1 ] && [ ! -e "$T/snp-out.json" ]'

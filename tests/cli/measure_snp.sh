@@ -240,7 +240,27 @@ check "short --firmware-digest is a usage error" eval 'rc_is 2'
 run measure --firmware "$AMDSEV" --vcpu-family 23
 check "--vcpu-family alone is a usage error" eval 'rc_is 2'
 run measure --cpu EPYC
-check "no firmware is an error" eval 'rc_is 1 && err_has "firmware"'
+check "neither POLICY nor --firmware is a usage error" eval 'rc_is 2 && err_has "give a POLICY or --firmware FILE"'
+printf '{"version": 1, "tee": "snp", "cpus": {"count": 1, "model": "EPYC"}}\n' >"$T/nofw.json"
+run measure "$T/nofw.json"
+check "a policy without firmware is a job failure" eval 'rc_is 1 && err_has "no firmware"'
+printf '{"version": 1, "tee": "none", "memory": {"size": "16M"}, "firmware": {"path": "%s"}}\n' "$AMDSEV" >"$T/none.json"
+run measure "$T/none.json"
+check "tee none policy: exit 1, use cvmkit launch" eval 'rc_is 1 && err_has "tee \"none\" has no launch measurement; use cvmkit launch" && [ ! -s "$T/out" ]'
+run measure --firmware "$AMDSEV" --cpu EPYC --vcpus 513
+check "--vcpus above 512 is a usage error naming the range" eval 'rc_is 2 && err_has "--vcpus: expected a count 1..512"'
+run measure --firmware "$AMDSEV" --cpu EPYC --vcpus 4096
+check "--vcpus 4096 is a usage error" eval 'rc_is 2'
+run measure --firmware "$AMDSEV" --cpu EPYC --vcpus 510-513
+check "--vcpus range past 512 is a usage error" eval 'rc_is 2'
+run measure --firmware "$AMDSEV" --cpu EPYC-v4 --vcpus 512 --format hex
+want=$(cat "$T/out")
+run measure --firmware "$AMDSEV" --cpu EPYC-v4 --vcpus 512 --json
+check "--vcpus 512 is accepted; --json is --format json" eval 'rc_is 0 && [ -n "$want" ] && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"digest\"] == sys.argv[2]" "$T/out" "$want"'
+run measure --firmware "$AMDSEV" --cpu EPYC-v4 --vcpus 1,2 --json
+check "--json in matrix mode prints JSON lines" eval 'rc_is 0 && [ $(wc -l <"$T/out") -eq 2 ] && head -1 "$T/out" | python3 -c "import json,sys; assert json.load(sys.stdin)[\"vcpus\"] == 1"'
+run measure --help
+check "measure --help gives --json and the default vCPU count" eval 'rc_is 0 && out_has "^  --json " && out_has "--vcpus N|LIST .*1\.\.512 (default: the policy.s, else 1)"'
 run measure --mode seves --firmware "$AMDSEV" --cpu EPYC --firmware-digest "$OVMF_HASH"
 check "--firmware-digest with a legacy mode is a usage error" eval 'rc_is 2'
 
