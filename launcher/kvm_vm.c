@@ -423,6 +423,16 @@ int cvm_kvm_prefault(struct cvm_kvm_vm *vm, uint64_t gpa, uint64_t size,
 
 /* ---- Run loop --------------------------------------------------------------------------- */
 
+static const char *internal_error_name(uint32_t suberror)
+{
+	switch (suberror) {
+	case KVM_INTERNAL_ERROR_EMULATION: return "instruction emulation failed";
+	case KVM_INTERNAL_ERROR_SIMUL_EX: return "exception while delivering an exception";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV: return "event delivery failed";
+	default: return "unexpected exit";
+	}
+}
+
 static int run_exit_error(struct kvm_run *run, struct cvm_error *err)
 {
 	switch (run->exit_reason) {
@@ -431,8 +441,11 @@ static int run_exit_error(struct kvm_run *run, struct cvm_error *err)
 				     run->mmio.is_write ? "wrote" : "read",
 				     (unsigned long long)run->mmio.phys_addr, run->mmio.len);
 	case KVM_EXIT_INTERNAL_ERROR:
-		return cvm_error_set(err, -EIO, "KVM internal error (suberror %u)",
-				     run->internal.suberror);
+		return cvm_error_set(err, -EIO,
+				     "KVM internal error (suberror %u: %s): the guest did something KVM "
+				     "could not handle without a device model; --run is for small images "
+				     "such as examples/guest.bin, a full firmware needs a VMM",
+				     run->internal.suberror, internal_error_name(run->internal.suberror));
 	case KVM_EXIT_FAIL_ENTRY:
 		return cvm_error_set(err, -EIO, "VM entry failed (hardware reason 0x%llx)",
 				     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
