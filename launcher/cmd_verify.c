@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,102 +186,77 @@ static int parse_u64_hex(const char *s, uint64_t *out)
 
 /* ---- output ---- */
 
-static void hexs(char *buf, const uint8_t *p, size_t n)
-{
-	cvm_hex_encode(p, n, buf);
-}
-
 /* Calls emit(key, value) for every parsed field, values as text. */
 typedef void (*field_fn)(void *ctx, const char *key, const char *value);
 
+static void emit_hex(field_fn emit, void *ctx, const char *key, const uint8_t *p, size_t n)
+{
+	char text[2 * 64 + 1];
+	cvm_hex_encode(p, n < 64 ? n : 64, text);
+	emit(ctx, key, text);
+}
+
+__attribute__((format(printf, 4, 5)))
+static void emit_fmt(field_fn emit, void *ctx, const char *key, const char *fmt, ...)
+{
+	char text[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	emit(ctx, key, text);
+}
+
 static void snp_fields(const struct cvm_snp_report *r, field_fn emit, void *ctx)
 {
-	char b[160];
-	snprintf(b, sizeof(b), "%u", r->version);
-	emit(ctx, "version", b);
-	snprintf(b, sizeof(b), "%u", r->guest_svn);
-	emit(ctx, "guest_svn", b);
-	snprintf(b, sizeof(b), "0x%llx", (unsigned long long)r->policy);
-	emit(ctx, "policy", b);
-	hexs(b, r->family_id, 16);
-	emit(ctx, "family_id", b);
-	hexs(b, r->image_id, 16);
-	emit(ctx, "image_id", b);
-	snprintf(b, sizeof(b), "%u", r->vmpl);
-	emit(ctx, "vmpl", b);
+	emit_fmt(emit, ctx, "version", "%u", r->version);
+	emit_fmt(emit, ctx, "guest_svn", "%u", r->guest_svn);
+	emit_fmt(emit, ctx, "policy", "0x%llx", (unsigned long long)r->policy);
+	emit_hex(emit, ctx, "family_id", r->family_id, 16);
+	emit_hex(emit, ctx, "image_id", r->image_id, 16);
+	emit_fmt(emit, ctx, "vmpl", "%u", r->vmpl);
 	unsigned key = cvm_snp_report_signing_key(r);
 	emit(ctx, "signing_key", key == 0 ? "vcek" : key == 1 ? "vlek" : key == 7 ? "none" : "reserved");
-	snprintf(b, sizeof(b), "0x%016llx", (unsigned long long)r->current_tcb);
-	emit(ctx, "current_tcb", b);
-	snprintf(b, sizeof(b), "0x%016llx", (unsigned long long)r->reported_tcb);
-	emit(ctx, "reported_tcb", b);
-	snprintf(b, sizeof(b), "0x%016llx", (unsigned long long)r->committed_tcb);
-	emit(ctx, "committed_tcb", b);
-	snprintf(b, sizeof(b), "0x%016llx", (unsigned long long)r->launch_tcb);
-	emit(ctx, "launch_tcb", b);
-	snprintf(b, sizeof(b), "0x%llx", (unsigned long long)r->platform_info);
-	emit(ctx, "platform_info", b);
-	if (r->version >= 3) {
-		snprintf(b, sizeof(b), "family 0x%02x model 0x%02x stepping 0x%02x", r->cpuid_fam_id,
-			 r->cpuid_mod_id, r->cpuid_step);
-		emit(ctx, "cpuid", b);
-	}
-	snprintf(b, sizeof(b), "%u.%u.%u", r->current_major, r->current_minor, r->current_build);
-	emit(ctx, "current_firmware", b);
-	hexs(b, r->measurement, 48);
-	emit(ctx, "measurement", b);
-	hexs(b, r->host_data, 32);
-	emit(ctx, "host_data", b);
-	hexs(b, r->report_data, 64);
-	emit(ctx, "report_data", b);
-	hexs(b, r->id_key_digest, 48);
-	emit(ctx, "id_key_digest", b);
-	hexs(b, r->author_key_digest, 48);
-	emit(ctx, "author_key_digest", b);
-	hexs(b, r->chip_id, 64);
-	emit(ctx, "chip_id", b);
+	emit_fmt(emit, ctx, "current_tcb", "0x%016llx", (unsigned long long)r->current_tcb);
+	emit_fmt(emit, ctx, "reported_tcb", "0x%016llx", (unsigned long long)r->reported_tcb);
+	emit_fmt(emit, ctx, "committed_tcb", "0x%016llx", (unsigned long long)r->committed_tcb);
+	emit_fmt(emit, ctx, "launch_tcb", "0x%016llx", (unsigned long long)r->launch_tcb);
+	emit_fmt(emit, ctx, "platform_info", "0x%llx", (unsigned long long)r->platform_info);
+	if (r->version >= 3)
+		emit_fmt(emit, ctx, "cpuid", "family 0x%02x model 0x%02x stepping 0x%02x",
+			 r->cpuid_fam_id, r->cpuid_mod_id, r->cpuid_step);
+	emit_fmt(emit, ctx, "current_firmware", "%u.%u.%u", r->current_major, r->current_minor,
+		 r->current_build);
+	emit_hex(emit, ctx, "measurement", r->measurement, 48);
+	emit_hex(emit, ctx, "host_data", r->host_data, 32);
+	emit_hex(emit, ctx, "report_data", r->report_data, 64);
+	emit_hex(emit, ctx, "id_key_digest", r->id_key_digest, 48);
+	emit_hex(emit, ctx, "author_key_digest", r->author_key_digest, 48);
+	emit_hex(emit, ctx, "chip_id", r->chip_id, 64);
 }
 
 static void tdx_fields(const struct cvm_tdx_quote *q, field_fn emit, void *ctx)
 {
 	static const char *const rtmr_keys[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
 	const struct cvm_tdx_td_body *bd = &q->body;
-	char b[160];
-	snprintf(b, sizeof(b), "%u", q->version);
-	emit(ctx, "version", b);
-	snprintf(b, sizeof(b), "%u", q->body_type);
-	emit(ctx, "body_type", b);
-	hexs(b, bd->tee_tcb_svn, 16);
-	emit(ctx, "tee_tcb_svn", b);
-	hexs(b, bd->mrseam, 48);
-	emit(ctx, "mr_seam", b);
-	hexs(b, bd->mrsignerseam, 48);
-	emit(ctx, "mrsigner_seam", b);
-	snprintf(b, sizeof(b), "0x%016llx", (unsigned long long)bd->seam_attributes);
-	emit(ctx, "seam_attributes", b);
-	snprintf(b, sizeof(b), "0x%016llx", (unsigned long long)bd->td_attributes);
-	emit(ctx, "td_attributes", b);
-	snprintf(b, sizeof(b), "0x%016llx", (unsigned long long)bd->xfam);
-	emit(ctx, "xfam", b);
-	hexs(b, bd->mrtd, 48);
-	emit(ctx, "mr_td", b);
-	hexs(b, bd->mrconfigid, 48);
-	emit(ctx, "mr_config_id", b);
-	hexs(b, bd->mrowner, 48);
-	emit(ctx, "mr_owner", b);
-	hexs(b, bd->mrownerconfig, 48);
-	emit(ctx, "mr_owner_config", b);
-	for (int i = 0; i < 4; i++) {
-		hexs(b, bd->rtmr[i], 48);
-		emit(ctx, rtmr_keys[i], b);
-	}
-	hexs(b, bd->report_data, 64);
-	emit(ctx, "report_data", b);
+	emit_fmt(emit, ctx, "version", "%u", q->version);
+	emit_fmt(emit, ctx, "body_type", "%u", q->body_type);
+	emit_hex(emit, ctx, "tee_tcb_svn", bd->tee_tcb_svn, 16);
+	emit_hex(emit, ctx, "mr_seam", bd->mrseam, 48);
+	emit_hex(emit, ctx, "mrsigner_seam", bd->mrsignerseam, 48);
+	emit_fmt(emit, ctx, "seam_attributes", "0x%016llx", (unsigned long long)bd->seam_attributes);
+	emit_fmt(emit, ctx, "td_attributes", "0x%016llx", (unsigned long long)bd->td_attributes);
+	emit_fmt(emit, ctx, "xfam", "0x%016llx", (unsigned long long)bd->xfam);
+	emit_hex(emit, ctx, "mr_td", bd->mrtd, 48);
+	emit_hex(emit, ctx, "mr_config_id", bd->mrconfigid, 48);
+	emit_hex(emit, ctx, "mr_owner", bd->mrowner, 48);
+	emit_hex(emit, ctx, "mr_owner_config", bd->mrownerconfig, 48);
+	for (int i = 0; i < 4; i++)
+		emit_hex(emit, ctx, rtmr_keys[i], bd->rtmr[i], 48);
+	emit_hex(emit, ctx, "report_data", bd->report_data, 64);
 	if (q->body_type == CVM_TDX_BODY_TDX15) {
-		hexs(b, bd->tee_tcb_svn2, 16);
-		emit(ctx, "tee_tcb_svn2", b);
-		hexs(b, bd->mrservicetd, 48);
-		emit(ctx, "mr_servicetd", b);
+		emit_hex(emit, ctx, "tee_tcb_svn2", bd->tee_tcb_svn2, 16);
+		emit_hex(emit, ctx, "mr_servicetd", bd->mrservicetd, 48);
 	}
 }
 
