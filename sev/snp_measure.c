@@ -178,17 +178,8 @@ static int precheck(const struct cvm_policy *policy, const struct cvm_firmware *
 	int rc;
 	if ((rc = snp_check_common(policy, fw, err)) || (rc = snp_check_boot_inputs(policy, err)))
 		return rc;
-	if (mode == CVM_SEV_MODE_SNP) {
-		/* A throw-away plan with dummy hashes runs every planner check. */
-		struct cvm_snp_boot_hashes dummy;
-		struct cvm_plan plan;
-		memset(&dummy, 0, sizeof(dummy));
-		rc = cvm_snp_plan_build_hashed(policy, fw, policy->boot.kernel ? &dummy : NULL,
-					       &plan, err);
-		if (!rc)
-			cvm_plan_release(&plan);
-		return rc;
-	}
+	if (mode == CVM_SEV_MODE_SNP)
+		return cvm_snp_plan_check(policy, fw, policy->boot.kernel != NULL, err);
 	if (policy->snp.has_firmware_digest)
 		return cvm_error_set(err, -EINVAL,
 				     "a firmware digest (split computation) applies to mode snp "

@@ -285,6 +285,14 @@ static int check_inputs(const struct cvm_policy *policy, const struct cvm_firmwa
 	return 0;
 }
 
+int cvm_snp_plan_check(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+		       bool direct_boot, struct cvm_error *err)
+{
+	uint32_t ap_eip, signature, hashes_offset;
+	int rc = check_inputs(policy, fw, direct_boot, &ap_eip, &signature, &hashes_offset, err);
+	return rc ? cvm_error_wrap(err, "snp plan") : 0;
+}
+
 int cvm_snp_plan_build_hashed(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 			      const struct cvm_snp_boot_hashes *hashes, struct cvm_plan *plan,
 			      struct cvm_error *err)

@@ -101,6 +101,13 @@ void cvm_snp_hashes_table(const struct cvm_snp_boot_hashes *h,
 /* ---- Planner and PAGE_INFO details (sev/snp_plan.c, sev/snp_model.c) ---------------------- */
 
 /*
+ * Every check that can refuse a policy/firmware pair for an SNP plan (the planner's own), without
+ * building the plan or hashing anything; direct_boot as when the policy has a kernel.
+ */
+int cvm_snp_plan_check(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+		       bool direct_boot, struct cvm_error *err);
+
+/*
  * cvm_snp_plan_build() with the boot hashes already computed; hashes NULL means no measured
  * direct boot (the kernel-hashes section is measured as ZERO pages).
  */
