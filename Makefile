@@ -1,12 +1,15 @@
 # cvmkit: one hand-written Makefile.  `make help` lists the targets.
 #
-# Sources are discovered by folder so that a module is added by adding its files:
-#   library    policy/*.c measure/*.c sev/*.c tdx/*.c launcher/*.c  (but not launcher/cli*.c, cmd_*.c)
-#   cli        launcher/cli*.c launcher/cmd_*.c
-#   unit tests tests/unit/test_*.c      one cmocka program per module
-#   cli tests  tests/cli/*.sh           golden tests of the cvmkit binary
-#   fuzz       tests/fuzz/fuzz_*.c      libFuzzer targets (clang)
-#   bench      tests/bench/*.c
+# Sources are discovered by folder, so that a module is added by adding its files:
+#   libcvmkit          policy/ measure/ sev/ tdx/ launcher/   (the folders' own *.c)
+#   libcvmkit-libvirt  launcher/libvirt/                       (the only code linked to libvirt)
+#   cvmkit             launcher/cli/  but the libvirt verb, which is the program cvmkit-libvirt
+#                      (launcher/cli/cmd_libvirt.c + cli_libvirt_main.c), run by `cvmkit libvirt`
+#   unit tests         tests/unit/test_*.c      one cmocka program per module
+#   cli tests          tests/cli/*.sh           golden tests of the cvmkit binary
+#   structure tests    tests/structure/*.sh     the dependency direction, the exported symbols
+#   fuzz               tests/fuzz/fuzz_*.c      libFuzzer targets (clang)
+#   bench              tests/bench/*.c
 
 VERSION     := 0.1.0
 PREFIX      ?= /usr/local
@@ -14,6 +17,7 @@ DESTDIR     ?=
 BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
+LIBEXECDIR  ?= $(PREFIX)/libexec
 MANDIR      ?= $(PREFIX)/share/man
 DATADIR     ?= $(PREFIX)/share
 
@@ -32,9 +36,12 @@ SAN_FLAGS   :=
 OPT         := -O2
 endif
 
-PKGS        := libcrypto json-c libcbor libvirt
-PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+CORE_PKGS   := libcrypto json-c libcbor
+VIRT_PKGS   := libvirt
+PKG_CFLAGS  := $(shell pkg-config --cflags $(CORE_PKGS) $(VIRT_PKGS) 2>/dev/null)
+CORE_LIBS   := $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null) -lpthread
+VIRT_LIBS   := $(shell pkg-config --libs $(VIRT_PKGS) 2>/dev/null)
+PKG_LIBS    := $(CORE_LIBS) $(VIRT_LIBS)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow -Wstrict-prototypes \
@@ -43,15 +50,24 @@ WARN := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow -Wstrict-pro
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(HARDEN) $(SAN_FLAGS) \
               -Iinclude -I. $(PKG_CFLAGS) -DCVMKIT_VERSION='"$(VERSION)"' \
-              -DCVMKIT_SHARED_DIR='"$(abspath ../shared)"' $(CFLAGS)
+              -DCVMKIT_SHARED_DIR='"$(abspath ../shared)"' \
+              -DCVMKIT_LIBEXECDIR='"$(LIBEXECDIR)/cvmkit"' $(CFLAGS)
+# Library objects export only what the installed headers declare (they push default visibility).
+LIB_CFLAGS := -fvisibility=hidden
 LDFLAGS_ALL := $(SAN_FLAGS) $(LDFLAGS)
 
 LIB_DIRS  := policy measure sev tdx launcher
-ALL_SRCS  := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
-CLI_SRCS  := $(wildcard launcher/cli*.c launcher/cmd_*.c)
-LIB_SRCS  := $(filter-out $(CLI_SRCS),$(ALL_SRCS))
+LIB_SRCS  := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
+VIRT_SRCS := $(wildcard launcher/libvirt/*.c)
+VIRT_CLI_SRCS := launcher/cli/cmd_libvirt.c launcher/cli/cli_libvirt_main.c
+CLI_SRCS  := $(filter-out $(VIRT_CLI_SRCS) launcher/cli/cli_util.c launcher/cli/cli_progress.c,\
+                          $(wildcard launcher/cli/*.c))
+CLI_COMMON_SRCS := launcher/cli/cli_util.c launcher/cli/cli_progress.c
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+VIRT_OBJS := $(VIRT_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_COMMON_OBJS := $(CLI_COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
+VIRT_CLI_OBJS := $(VIRT_CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -61,14 +77,18 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
+SOVERSION  := 0
 STATIC_LIB := $(BUILD)/libcvmkit.a
 SHARED_LIB := $(BUILD)/libcvmkit.so.$(VERSION)
+VIRT_STATIC_LIB := $(BUILD)/libcvmkit-libvirt.a
+VIRT_SHARED_LIB := $(BUILD)/libcvmkit-libvirt.so.$(VERSION)
 CLI_BIN    := $(BUILD)/cvmkit
+VIRT_CLI_BIN := $(BUILD)/cvmkit-libvirt
 
 .PHONY: all check demo deps fuzz fuzz-run bench install uninstall clean help unit-tests
 .DEFAULT_GOAL := all
 
-all: $(STATIC_LIB) $(SHARED_LIB) $(CLI_BIN)
+all: $(STATIC_LIB) $(SHARED_LIB) $(VIRT_STATIC_LIB) $(VIRT_SHARED_LIB) $(CLI_BIN) $(VIRT_CLI_BIN)
 	@ln -sf $(CLI_BIN) cvmkit
 
 help:
@@ -89,24 +109,43 @@ endif
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_ALL) $(if $(filter $<,$(LIB_SRCS) $(VIRT_SRCS)),$(LIB_CFLAGS)) -MMD -MP -c $< -o $@
 
-$(STATIC_LIB): $(LIB_OBJS)
+$(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(SHARED_LIB): $(LIB_OBJS)
-	$(Q)$(CC) -shared -Wl,-soname,libcvmkit.so.0 -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
-	$(Q)ln -sf libcvmkit.so.$(VERSION) $(BUILD)/libcvmkit.so
+$(STATIC_LIB): $(LIB_OBJS)
+$(VIRT_STATIC_LIB): $(VIRT_OBJS)
 
-$(CLI_BIN): $(CLI_OBJS) $(STATIC_LIB)
-	$(Q)$(CC) -o $@ $(CLI_OBJS) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS)
+# Shared libraries: the soname carries the ABI major ($(SOVERSION)); the version script names
+# the exported set and makes anything else local.
+$(SHARED_LIB): $(LIB_OBJS) docs/libcvmkit.map
+	$(Q)$(CC) -shared -Wl,-soname,libcvmkit.so.$(SOVERSION) -Wl,--version-script,docs/libcvmkit.map \
+		-Wl,--no-undefined -o $@ $(LIB_OBJS) $(LDFLAGS_ALL) $(CORE_LIBS)
+	$(Q)ln -sf libcvmkit.so.$(VERSION) $(BUILD)/libcvmkit.so.$(SOVERSION)
+	$(Q)ln -sf libcvmkit.so.$(SOVERSION) $(BUILD)/libcvmkit.so
 
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(STATIC_LIB)
+$(VIRT_SHARED_LIB): $(VIRT_OBJS) $(SHARED_LIB) docs/libcvmkit-libvirt.map
+	$(Q)$(CC) -shared -Wl,-soname,libcvmkit-libvirt.so.$(SOVERSION) \
+		-Wl,--version-script,docs/libcvmkit-libvirt.map -Wl,--no-undefined -o $@ $(VIRT_OBJS) \
+		$(LDFLAGS_ALL) -L$(BUILD) -lcvmkit $(VIRT_LIBS) $(CORE_LIBS)
+	$(Q)ln -sf libcvmkit-libvirt.so.$(VERSION) $(BUILD)/libcvmkit-libvirt.so.$(SOVERSION)
+	$(Q)ln -sf libcvmkit-libvirt.so.$(SOVERSION) $(BUILD)/libcvmkit-libvirt.so
+
+# cvmkit itself links no libvirt: `cvmkit libvirt` runs cvmkit-libvirt.
+$(CLI_BIN): $(CLI_OBJS) $(CLI_COMMON_OBJS) $(STATIC_LIB)
+	$(Q)$(CC) -o $@ $(CLI_OBJS) $(CLI_COMMON_OBJS) $(STATIC_LIB) $(LDFLAGS_ALL) $(CORE_LIBS)
+
+$(VIRT_CLI_BIN): $(VIRT_CLI_OBJS) $(CLI_COMMON_OBJS) $(VIRT_STATIC_LIB) $(STATIC_LIB)
+	$(Q)$(CC) -o $@ $(VIRT_CLI_OBJS) $(CLI_COMMON_OBJS) $(VIRT_STATIC_LIB) $(STATIC_LIB) \
+		$(LDFLAGS_ALL) $(VIRT_LIBS) $(CORE_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(STATIC_LIB) $(VIRT_STATIC_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -Wno-missing-declarations -MMD -MP -o $@ $< \
-		$(TEST_HELPER_OBJS) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CMOCKA_LIBS)
+		$(TEST_HELPER_OBJS) $(VIRT_STATIC_LIB) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CMOCKA_LIBS)
 
 unit-tests: $(UNIT_BINS)
 
@@ -136,7 +175,7 @@ demo: deps
 # --- fuzzing (clang + libFuzzer) ---------------------------------------------------------------
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -I. \
                $(PKG_CFLAGS) -DCVMKIT_VERSION='"$(VERSION)"' -DCVMKIT_SHARED_DIR='"$(abspath ../shared)"'
-FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build/fuzz/obj/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build/fuzz/obj/%.o) $(VIRT_SRCS:%.c=build/fuzz/obj/%.o)
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -161,24 +200,29 @@ fuzz-run: fuzz
 BENCH_BIN := $(BUILD)/cvmkit-bench
 
 $(BENCH_BIN): $(BENCH_SRCS) tests/bench/bench.h $(STATIC_LIB)
-	$(Q)$(CC) $(CFLAGS_ALL) -Wno-cast-qual -o $@ $(BENCH_SRCS) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-cast-qual -o $@ $(BENCH_SRCS) $(STATIC_LIB) $(LDFLAGS_ALL) $(CORE_LIBS)
 
 bench: all $(BENCH_BIN)
 	@$(BENCH_BIN) --cli $(CLI_BIN) $(if $(BENCH_JSON),--json $(BENCH_JSON))
 
 # --- install -----------------------------------------------------------------------------------
-PUBLIC_HEADERS := $(filter-out include/cvmkit/kvm_uapi.h,$(wildcard include/cvmkit/*.h))
+PUBLIC_HEADERS := $(wildcard include/cvmkit/*.h)
+PC_SED := -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|'
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/cvmkit
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/cvmkit \
+		$(DESTDIR)$(LIBEXECDIR)/cvmkit
 	install -m 0755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/cvmkit
-	install -m 0644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/libcvmkit.a
-	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/libcvmkit.so.$(VERSION)
-	ln -sf libcvmkit.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcvmkit.so.0
-	ln -sf libcvmkit.so.0 $(DESTDIR)$(LIBDIR)/libcvmkit.so
+	install -m 0755 $(VIRT_CLI_BIN) $(DESTDIR)$(LIBEXECDIR)/cvmkit/cvmkit-libvirt
+	for l in libcvmkit libcvmkit-libvirt; do \
+		install -m 0644 $(BUILD)/$$l.a $(DESTDIR)$(LIBDIR)/$$l.a && \
+		install -m 0755 $(BUILD)/$$l.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$$l.so.$(VERSION) && \
+		ln -sf $$l.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$$l.so.$(SOVERSION) && \
+		ln -sf $$l.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/$$l.so || exit 1; \
+	done
 	install -m 0644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/cvmkit/
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
-		docs/cvmkit.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/cvmkit.pc
+	sed $(PC_SED) docs/cvmkit.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/cvmkit.pc
+	sed $(PC_SED) docs/cvmkit-libvirt.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/cvmkit-libvirt.pc
 	@if [ -d docs/man ]; then \
 		install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5; \
 		for m in docs/man/*.1; do [ -f $$m ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/; done; \
@@ -191,9 +235,11 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/cvmkit $(DESTDIR)$(LIBDIR)/libcvmkit.a $(DESTDIR)$(LIBDIR)/libcvmkit.so* \
-		$(DESTDIR)$(LIBDIR)/pkgconfig/cvmkit.pc $(DESTDIR)$(MANDIR)/man1/cvmkit.1 \
+		$(DESTDIR)$(LIBDIR)/libcvmkit-libvirt.a $(DESTDIR)$(LIBDIR)/libcvmkit-libvirt.so* \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/cvmkit.pc $(DESTDIR)$(LIBDIR)/pkgconfig/cvmkit-libvirt.pc \
+		$(DESTDIR)$(MANDIR)/man1/cvmkit.1 \
 		$(DESTDIR)$(MANDIR)/man5/cvmkit-policy.5 $(DESTDIR)$(DATADIR)/bash-completion/completions/cvmkit
-	rm -rf $(DESTDIR)$(INCLUDEDIR)/cvmkit
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/cvmkit $(DESTDIR)$(LIBEXECDIR)/cvmkit
 
 clean:
 	rm -rf build cvmkit

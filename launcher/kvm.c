@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The ioctl seam, one thin wrapper per KVM command, and the host capability probe. */
 #include <cvmkit/kvm.h>
-#include <cvmkit/kvm_uapi.h>
+#include "launcher/kvm_uapi.h"
 
 #include <errno.h>
 #include <fcntl.h>

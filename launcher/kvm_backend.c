@@ -5,7 +5,7 @@
  * policy's pre-fault pass, releasing the context.
  */
 #include <cvmkit/kvm.h>
-#include <cvmkit/kvm_uapi.h>
+#include "launcher/kvm_uapi.h"
 
 #include <errno.h>
 #include <linux/kvm.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Guest memory (guest_memfd + memslots + attributes), vCPUs, the pre-fault loop, the run loop. */
 #include <cvmkit/kvm.h>
-#include <cvmkit/kvm_uapi.h>
+#include "launcher/kvm_uapi.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm_launch(): plan -> KVM backend + measurement model in lockstep -> measurement document. */
 #include <cvmkit/firmware.h>
-#include <cvmkit/kvm_uapi.h>
+#include "launcher/kvm_uapi.h"
 #include <cvmkit/launch.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>

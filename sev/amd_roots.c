@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sev/verify_internal.h"
+#include "sev/snp_verify_internal.h"
 
 /* CN=ARK-Milan,O=Advanced Micro Devices,ST=CA,L=Santa Clara,C=US,OU=Engineering; valid 2020-10-22..2045-10-22 */
 static const uint8_t milan_ark[1639] = {

@@ -14,7 +14,7 @@
 
 #include <cvmkit/emit.h>
 
-#include "sev/verify_internal.h"
+#include "sev/snp_verify_internal.h"
 
 #define WHY_MAX CVM_CHECK_REASON_MAX
 
@@ -55,8 +55,8 @@ static struct cvm_cert *select_leaf(const struct cvm_verifier *v, const struct c
 		if (c->role != role)
 			continue;
 		int score = 0;
-		const struct cvm_amd_cert_ext *ext = &c->amd_ext;
-		if (c->amd_ext_ok) {
+		const struct cvm_amd_cert_ext *ext = c->ext;
+		if (ext) {
 			if (ext->hwid_len && memcmp(ext->hwid, r->chip_id, ext->hwid_len) == 0)
 				score += 4;
 			struct cvm_snp_tcb t;
@@ -406,9 +406,9 @@ int cvm_verify_snp(struct cvm_verifier *v, const struct cvm_snp_report *r,
 
 	if (leaf) {
 		check_signature(r, leaf, res);
-		if (leaf->amd_ext_ok) {
-			check_tcb_binding(r, leaf, &leaf->amd_ext, p, res);
-			check_chip_id(r, leaf, &leaf->amd_ext, res);
+		if (leaf->ext) {
+			check_tcb_binding(r, leaf, leaf->ext, p, res);
+			check_chip_id(r, leaf, leaf->ext, res);
 		} else {
 			/* Read again only for the reason: the pool keeps no message. */
 			struct cvm_amd_cert_ext ext;

@@ -3,16 +3,18 @@
  * Reader of the AMD VCEK/VLEK extensions (OID arc 1.3.6.1.4.1.3704.1, spec/snp-report.md §4).
  * Extension values are untrusted bytes read through the bounded DER reader: INTEGER SPLs, an
  * IA5String product name, and a hwID that older certificates hold raw and newer ones wrap in an
- * OCTET STRING.
+ * OCTET STRING.  Also the AMD side of a verifier's certificate pool: which certificate is an
+ * ARK, ASK, ASVK, VCEK or VLEK, and the bundled AMD roots.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
 #include <openssl/x509v3.h>
 
-#include "sev/verify_internal.h"
+#include "sev/snp_verify_internal.h"
 
 #define AMD_ARC "1.3.6.1.4.1.3704.1."
 
@@ -99,5 +101,65 @@ int cvm_amd_cert_ext_read(X509 *cert, struct cvm_amd_cert_ext *out, struct cvm_e
 	if (rc)
 		return rc;
 	*out = e;
+	return 0;
+}
+
+/* ---- the AMD certificates of a verifier's pool ------------------------------------------- */
+
+static enum cvm_amd_product product_from_suffix(const char *s)
+{
+	enum cvm_amd_product p;
+	return cvm_amd_product_parse(s, &p) == 0 ? p : CVM_AMD_UNKNOWN;
+}
+
+/* The VCEK/VLEK extensions, read once: NULL when malformed (the verifier reads again for why). */
+static void *read_leaf_ext(X509 *x509)
+{
+	struct cvm_amd_cert_ext *ext = malloc(sizeof(*ext));
+	if (ext && cvm_amd_cert_ext_read(x509, ext, NULL) != 0) {
+		free(ext);
+		ext = NULL;
+	}
+	return ext;
+}
+
+static bool classify_amd_cert(struct cvm_cert *c, const char *cn, const char *icn)
+{
+	if (strcmp(cn, "SEV-VCEK") == 0) {
+		c->role = CVM_CERT_AMD_VCEK;
+		if (strncmp(icn, "SEV-", 4) == 0)
+			c->product = product_from_suffix(icn + 4);
+	} else if (strcmp(cn, "SEV-VLEK") == 0) {
+		c->role = CVM_CERT_AMD_VLEK;
+		if (strncmp(icn, "SEV-VLEK-", 9) == 0)
+			c->product = product_from_suffix(icn + 9);
+	} else if (strncmp(cn, "ARK-", 4) == 0) {
+		c->role = CVM_CERT_AMD_ARK;
+		c->product = product_from_suffix(cn + 4);
+	} else if (strncmp(cn, "SEV-VLEK-", 9) == 0) {
+		c->role = CVM_CERT_AMD_ASVK;
+		c->product = product_from_suffix(cn + 9);
+	} else if (strncmp(cn, "SEV-", 4) == 0) {
+		c->role = CVM_CERT_AMD_ASK;
+		c->product = product_from_suffix(cn + 4);
+	} else {
+		return false;
+	}
+	if (c->role == CVM_CERT_AMD_VCEK || c->role == CVM_CERT_AMD_VLEK)
+		c->ext = read_leaf_ext(c->x509);
+	return true;
+}
+
+int cvm_snp_verifier_setup(struct cvm_verifier *v, struct cvm_error *err)
+{
+	if (cvm_verifier_add_classifier(v, classify_amd_cert))
+		return cvm_error_set(err, -ENOSPC, "verifier: too many certificate classifiers");
+	const struct cvm_bundled_cert *amd;
+	size_t n = cvm_amd_bundled_certs(&amd);
+	for (size_t i = 0; i < n; i++) {
+		int rc = cvm_verifier_add_trusted_der(v, amd[i].der, amd[i].len, "bundled AMD", err);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }

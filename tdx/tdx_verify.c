@@ -18,7 +18,7 @@
 
 #include <cvmkit/emit.h>
 
-#include "sev/verify_internal.h"
+#include "tdx/tdx_verify_internal.h"
 
 /* ECDSA-P256/SHA-256, r‖s as two 32-byte big-endian values: 1 verifies, 0 not, -1 unchecked. */
 static int p256_verify(EVP_PKEY *key, const uint8_t rs[64], const uint8_t *msg, size_t len)
@@ -54,8 +54,9 @@ struct pck_chain {
 };
 
 /* The attestation key of a quote, from the verifier's cache or made and cached (borrowed). */
-static EVP_PKEY *attestation_key(struct cvm_verifier *v, const uint8_t xy[64])
+static EVP_PKEY *attestation_key(struct cvm_verifier *verifier, const uint8_t xy[64])
 {
+	struct cvm_tdx_verifier_state *v = cvm_tdx_verifier_state(verifier);
 	for (size_t i = 0; i < v->nak_cache; i++)
 		if (memcmp(v->ak_cache[i].xy, xy, 64) == 0)
 			return v->ak_cache[i].key;
@@ -82,7 +83,7 @@ static bool pem_sha256(const struct cvm_tdx_quote *q, unsigned char out[32])
 	       len == 32;
 }
 
-static void pck_cache_put(struct cvm_verifier *v, const unsigned char sha[32],
+static void pck_cache_put(struct cvm_tdx_verifier_state *v, const unsigned char sha[32],
 			  const struct pck_chain *ch)
 {
 	struct cvm_pck_cache_entry *e;
@@ -109,11 +110,12 @@ static bool load_pck_chain(struct cvm_verifier *v, const struct cvm_tdx_quote *q
 	}
 	unsigned char sha[32];
 	bool have_sha = pem_sha256(q, sha);
-	for (size_t i = 0; have_sha && i < v->npck_cache; i++) {
-		if (memcmp(v->pck_cache[i].pem_sha256, sha, 32) == 0) {
-			out->leaf = v->pck_cache[i].leaf;
-			out->ca = v->pck_cache[i].ca;
-			out->root = v->pck_cache[i].root;
+	struct cvm_tdx_verifier_state *st = cvm_tdx_verifier_state(v);
+	for (size_t i = 0; have_sha && i < st->npck_cache; i++) {
+		if (memcmp(st->pck_cache[i].pem_sha256, sha, 32) == 0) {
+			out->leaf = st->pck_cache[i].leaf;
+			out->ca = st->pck_cache[i].ca;
+			out->root = st->pck_cache[i].root;
 			return true;
 		}
 	}
@@ -154,7 +156,7 @@ static bool load_pck_chain(struct cvm_verifier *v, const struct cvm_tdx_quote *q
 	out->ca = certs[1];
 	out->root = certs[2];
 	if (have_sha)
-		pck_cache_put(v, sha, out);
+		pck_cache_put(st, sha, out);
 	return true;
 }
 
@@ -336,9 +338,10 @@ int cvm_verify_tdx(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
 			      "ECDSA P-256/SHA-256 signature over header and body does not verify with the attestation key");
 	}
 
-	if (v->tdx && chain_ok)
+	bool have_collateral = cvm_tdx_verifier_state(v)->collateral != NULL;
+	if (have_collateral && chain_ok)
 		cvm_tdx_collateral_check(v, q, ch.leaf, ch.ca, ch.root, t, opt->require_uptodate, res);
-	else if (v->tdx)
+	else if (have_collateral)
 		cvm_check_add(res, "collateral", CVM_CHECK_FAIL, "not evaluated: the PCK chain did not verify");
 
 	check_policy(q, opt, res);

@@ -20,7 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "sev/verify_internal.h"
+#include "tdx/tdx_verify_internal.h"
 
 #define MAX_CRLS 8
 
@@ -220,9 +220,10 @@ static int add_crl(struct cvm_tdx_collateral *c, X509_CRL *crl, const char *orig
 int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t len,
 			   const char *origin, struct cvm_error *err)
 {
-	if (!v->tdx && !(v->tdx = calloc(1, sizeof(*v->tdx))))
+	struct cvm_tdx_verifier_state *st = cvm_tdx_verifier_state(v);
+	if (!st->collateral && !(st->collateral = calloc(1, sizeof(*st->collateral))))
 		return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
-	struct cvm_tdx_collateral *c = v->tdx;
+	struct cvm_tdx_collateral *c = st->collateral;
 	size_t i = skip_ws((const char *)data, 0, len);
 	if (i < len && data[i] == '{') {
 		const char *key = memmem(data, len, "\"tcbInfo\"", 9) ? "tcbInfo" : "enclaveIdentity";
@@ -624,7 +625,7 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 			      struct cvm_cert *leaf, struct cvm_cert *ca, struct cvm_cert *root,
 			      time_t t, bool require_uptodate, struct cvm_verify_result *res)
 {
-	struct cvm_tdx_collateral *c = v->tdx;
+	struct cvm_tdx_collateral *c = cvm_tdx_verifier_state(v)->collateral;
 	check_crls(c, leaf, ca, root, t, res);
 	if (!c->tcb_info && !c->qe_identity)
 		return;

@@ -10,7 +10,7 @@
 
 #include <openssl/x509v3.h>
 
-#include "sev/verify_internal.h"
+#include "tdx/tdx_verify_internal.h"
 
 #define SGX_EXT "1.2.840.113741.1.13.1"
 

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The Intel SGX Root CA (ECDSA P-256, self-signed, SHA-256 fingerprint 44:A0:19:6B:...:74:D3),
- * bundled as DER: the trust anchor of every PCK certificate chain and of the collateral signer.
- * Taken from ../shared/vectors/attest/google-go-tdx-guest/intel_sgx_root_ca.pem.
+ * What a verifier needs to know of Intel: the SGX Root CA (ECDSA P-256, self-signed, SHA-256
+ * fingerprint 44:A0:19:6B:...:74:D3), bundled as DER, the trust anchor of every PCK certificate
+ * chain and of the collateral signer (from
+ * ../shared/vectors/attest/google-go-tdx-guest/intel_sgx_root_ca.pem); the roles of Intel's
+ * certificates; the verifier's TDX slot.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include "sev/verify_internal.h"
+#include "tdx/tdx_verify_internal.h"
 
 /* C=US,ST=CA,L=Santa Clara,O=Intel Corporation,CN=Intel SGX Root CA; valid 2018-05-21..2049-12-31 */
 static const uint8_t intel_sgx_root_ca[659] = {
@@ -55,8 +60,57 @@ static const uint8_t intel_sgx_root_ca[659] = {
 	0x57, 0x6a, 0xa2,
 };
 
-void cvm_intel_bundled_root(struct cvm_bundled_cert *out)
+static bool classify_intel_cert(struct cvm_cert *c, const char *cn, const char *icn)
 {
-	out->der = intel_sgx_root_ca;
-	out->len = sizeof(intel_sgx_root_ca);
+	(void)icn;
+	if (strcmp(cn, "Intel SGX Root CA") == 0)
+		c->role = CVM_CERT_INTEL_ROOT;
+	else if (strcmp(cn, "Intel SGX PCK Platform CA") == 0 ||
+		 strcmp(cn, "Intel SGX PCK Processor CA") == 0)
+		c->role = CVM_CERT_INTEL_PCK_CA;
+	else if (strcmp(cn, "Intel SGX PCK Certificate") == 0)
+		c->role = CVM_CERT_INTEL_PCK;
+	else if (strcmp(cn, "Intel SGX TCB Signing") == 0)
+		c->role = CVM_CERT_INTEL_TCB_SIGNING;
+	else
+		return false;
+	return true;
+}
+
+static void tdx_state_free(void *vstate)
+{
+	struct cvm_tdx_verifier_state *st = vstate;
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->nak_cache; i++)
+		EVP_PKEY_free(st->ak_cache[i].key);
+	cvm_tdx_collateral_free(st->collateral);
+	free(st);
+}
+
+/* Cached PCK chains point at pooled certificates, which may have been dropped. */
+static void tdx_state_forget_certs(void *vstate)
+{
+	struct cvm_tdx_verifier_state *st = vstate;
+	st->npck_cache = st->pck_cache_next = 0;
+}
+
+struct cvm_tdx_verifier_state *cvm_tdx_verifier_state(const struct cvm_verifier *v)
+{
+	return v->ext[CVM_VERIFIER_EXT_TDX].state;
+}
+
+int cvm_tdx_verifier_setup(struct cvm_verifier *v, struct cvm_error *err)
+{
+	struct cvm_verifier_ext *slot = &v->ext[CVM_VERIFIER_EXT_TDX];
+	if (!slot->state) {
+		if (!(slot->state = calloc(1, sizeof(struct cvm_tdx_verifier_state))))
+			return cvm_error_set(err, -ENOMEM, "verifier: out of memory");
+		slot->free = tdx_state_free;
+		slot->forget_certs = tdx_state_forget_certs;
+	}
+	if (cvm_verifier_add_classifier(v, classify_intel_cert))
+		return cvm_error_set(err, -ENOSPC, "verifier: too many certificate classifiers");
+	return cvm_verifier_add_trusted_der(v, intel_sgx_root_ca, sizeof(intel_sgx_root_ca),
+					    "bundled Intel", err);
 }

@@ -19,6 +19,12 @@
 #include <cvmkit/error.h>
 #include <cvmkit/policy.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 enum cvm_emit_format {
 	CVM_FMT_JSON = 0,
 	CVM_FMT_HEX,   /* the digest alone, lower-case hex and a newline */
@@ -115,5 +121,11 @@ int cvm_measurement_encode(const struct cvm_measurement *m, enum cvm_emit_format
  */
 int cvm_measurement_decode(const uint8_t *data, size_t len, struct cvm_measurement **out,
 			   struct cvm_error *err);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

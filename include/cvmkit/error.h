@@ -18,6 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 #define CVM_ERROR_MSG_MAX 1024
 
 struct cvm_error {
@@ -45,5 +51,11 @@ const char *cvm_error_message(const struct cvm_error *err);
 
 /* "EINVAL", "ENOENT", ... for a negative or positive errno; "E<n>" for unknown values. */
 const char *cvm_errno_name(int code);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

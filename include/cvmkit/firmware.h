@@ -22,6 +22,12 @@
 #include <cvmkit/error.h>
 #include <cvmkit/util.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 struct cvm_guid {
 	uint8_t b[16]; /* on-disk (EFI mixed-endian) byte order */
 };
@@ -161,5 +167,11 @@ void cvm_firmware_free(struct cvm_firmware *fw);
 bool cvm_firmware_can_snp(const struct cvm_firmware *fw, char *why, size_t n);
 bool cvm_firmware_can_snp_kernel_hashes(const struct cvm_firmware *fw, char *why, size_t n);
 bool cvm_firmware_can_tdx(const struct cvm_firmware *fw, char *why, size_t n);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -27,6 +27,12 @@
 #include <cvmkit/policy.h>
 #include <cvmkit/progress.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 /* ---- The seam --------------------------------------------------------------------------- */
 
 /* Every callback returns a value >= 0 (fd, ioctl result) or a negative errno. */
@@ -266,5 +272,11 @@ int cvm_kvm_backend_stage(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan
  * ctx->progress.
  */
 int cvm_kvm_backend_prefault(void *ctx, const struct cvm_plan *plan, struct cvm_error *err);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

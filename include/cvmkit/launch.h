@@ -24,6 +24,12 @@
 #include <cvmkit/policy.h>
 #include <cvmkit/progress.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 struct cvm_launch_options {
 	const struct cvm_kvm_seam *seam; /* NULL: the real host (open/ioctl/mmap) */
 	volatile sig_atomic_t *cancel;   /* optional: set non-zero (e.g. from a signal) to cancel */
@@ -120,5 +126,11 @@ int cvm_test_guest_build(uint8_t *buf, size_t size, struct cvm_error *err);
 
 /* The u32 byte sum the guest reports for an image. */
 uint32_t cvm_test_guest_checksum(const uint8_t *buf, size_t size);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -20,6 +20,12 @@
 #include <cvmkit/error.h>
 #include <cvmkit/policy.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 /* libvirt versions as libvirt encodes them: major * 1000000 + minor * 1000 + micro. */
 #define CVM_LIBVIRT_MIN_SNP 10005000ull /* <launchSecurity type='sev-snp'> */
 
@@ -90,5 +96,11 @@ int cvm_libvirt_define(const char *uri, const char *xml, enum cvm_tee tee, char 
 
 /* "10.5.0" for 10005000; out holds at least 32 bytes. */
 void cvm_libvirt_version_string(unsigned long long v, char *out, size_t n);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -20,6 +20,12 @@
 #include <cvmkit/error.h>
 #include <cvmkit/policy.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 /* SNP page types of SNP_LAUNCH_UPDATE / PAGE_INFO (spec/snp-measurement.md section 1). */
 enum cvm_snp_page_type {
 	CVM_SNP_PAGE_NONE = 0, /* not an SNP op */
@@ -144,5 +150,11 @@ struct cvm_backend {
  */
 int cvm_plan_execute(const struct cvm_plan *plan, const struct cvm_backend *backends,
 		     size_t nbackends, struct cvm_error *err);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

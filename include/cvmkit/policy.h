@@ -16,6 +16,12 @@
 
 #include <cvmkit/error.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 enum cvm_tee {
 	CVM_TEE_NONE = 0, /* plain KVM VM (the only kind the development machines offer) */
 	CVM_TEE_SNP,
@@ -192,5 +198,11 @@ const char *cvm_vmm_name(enum cvm_vmm vmm);
 
 void cvm_policy_free(struct cvm_policy *p);
 void cvm_policy_problems_free(struct cvm_policy_problems *problems);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 typedef void (*cvm_progress_fn)(void *ctx, const char *what, uint64_t done, uint64_t total);
 
 struct cvm_progress {
@@ -28,5 +34,11 @@ static inline void cvm_progress_report(const struct cvm_progress *p, const char 
 	if (p && p->fn)
 		p->fn(p->ctx, what, done, total);
 }
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

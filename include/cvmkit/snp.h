@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * AMD SEV-SNP: planner, VMSA builder, kernel-hashes page, PAGE_INFO measurement model, legacy
- * SEV/SEV-ES digests, ID block / ID auth.  spec/snp-measurement.md.
+ * SEV/SEV-ES digests, CPUID page, ID block / ID auth.  spec/snp-measurement.md.  Pure: no KVM,
+ * no network, nothing printed.
  *
  * Ownership: plans follow include/cvmkit/plan.h; a plan built from a firmware borrows the
  * firmware's mapped image, which must outlive the plan.
@@ -18,6 +19,12 @@
 #include <cvmkit/firmware.h>
 #include <cvmkit/plan.h>
 #include <cvmkit/policy.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
 
 #define CVM_SNP_VMSA_GPA 0xFFFFFFFFF000ull
 #define CVM_SNP_DIGEST_SIZE 48
@@ -178,6 +185,37 @@ int cvm_snp_measure_matrix(const struct cvm_policy *policy, const struct cvm_fir
 			   size_t ncpus, struct cvm_snp_matrix_row **rows, size_t *nrows,
 			   struct cvm_error *err);
 
+/* ---- CPUID page (sev/snp_cpuid.c) -------------------------------------------------------- */
+/*
+ * The SEV-SNP CPUID page: the table of CPUID results the VMM hands the PSP in the metadata's
+ * CPUID section (LAUNCH_UPDATE page type CPUID).  The PSP checks each entry against what the
+ * hardware allows and the guest firmware then answers CPUID from it, so an empty page makes an
+ * SNP guest unable to boot.  Its contents are not part of the launch digest.
+ *
+ * Layout: u32 count, u32 reserved, u64 reserved, then up to 64 entries of 48 bytes
+ * {u32 eax_in, u32 ecx_in, u64 xcr0_in, u64 xss_in, u32 eax, ebx, ecx, edx, u64 reserved}.
+ */
+
+#define CVM_SNP_CPUID_MAX_ENTRIES 64u
+#define CVM_SNP_CPUID_ENTRY_SIZE 48u
+#define CVM_SNP_CPUID_HEADER_SIZE 16u
+
+/* One CPUID leaf as a vCPU is given it (what cvmkit uses of a KVM_SET_CPUID2 entry). */
+struct cvm_cpuid_leaf {
+	uint32_t function, index;
+	bool index_significant; /* the leaf has sub-leaves (KVM_CPUID_FLAG_SIGNIFCANT_INDEX) */
+	uint32_t eax, ebx, ecx, edx;
+};
+
+/*
+ * Fill page (4096 bytes, zeroed here first) with the CPUID table of the n leaves a vCPU was
+ * given, as QEMU does: the input ECX only for leaves with a significant index, and for XSAVE
+ * leaf 0xD sub-leaves 0 and 1 the state of XCR0 = 1 (x87 only) with EBX = 0x240, the XSAVE area
+ * size the firmware starts with.  More than 64 leaves is -E2BIG.
+ */
+int cvm_snp_cpuid_page_build(const struct cvm_cpuid_leaf *leaves, size_t n, uint8_t *page,
+			     struct cvm_error *err);
+
 /* ---- ID block and ID auth (sev/snp_id.c) ------------------------------------------------- */
 /*
  * spec/snp-measurement.md section 7.  Keys are ECDSA P-384 PEM files (private keys for signing;
@@ -225,5 +263,11 @@ int cvm_snp_id_build(const uint8_t ld[CVM_SNP_DIGEST_SIZE], const struct cvm_snp
  */
 int cvm_snp_key_from_pem(const char *path, uint8_t key[CVM_SNP_PUBKEY_SIZE],
 			 uint8_t digest[CVM_SNP_DIGEST_SIZE], struct cvm_error *err);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

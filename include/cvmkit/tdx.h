@@ -19,6 +19,12 @@
 #include <cvmkit/plan.h>
 #include <cvmkit/policy.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 #define CVM_TDX_DIGEST_SIZE 48
 
 /*
@@ -133,5 +139,11 @@ struct cvm_tdx_rtmr_inputs {
  */
 int cvm_tdx_rtmr_compute(const struct cvm_tdx_rtmr_inputs *in, struct cvm_measurement *m,
 			 struct cvm_error *err);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

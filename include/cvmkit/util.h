@@ -13,6 +13,12 @@
 
 #include <cvmkit/error.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 #define CVM_PAGE_SIZE 4096u
 #define CVM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -128,5 +134,11 @@ char *cvm_dirname(const char *path);
 
 /* Join dir and rel unless rel is absolute.  Returns a malloc'd string or NULL. */
 char *cvm_path_join(const char *dir, const char *rel);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

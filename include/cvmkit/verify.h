@@ -31,6 +31,12 @@
 
 #include <cvmkit/error.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
 struct cvm_measurement; /* <cvmkit/emit.h> */
 
 /* ---- evidence detection ------------------------------------------------------------------- */
@@ -317,5 +323,11 @@ int cvm_verify_evidence(struct cvm_verifier *v, const uint8_t *data, size_t len,
 
 /* "2025-06-01T00:00:00Z" (also with an offset, or a date alone) -> time_t; -EINVAL otherwise. */
 int cvm_time_parse_rfc3339(const char *text, time_t *out);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

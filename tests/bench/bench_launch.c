@@ -17,7 +17,7 @@
 
 #include <openssl/evp.h>
 
-#include <cvmkit/kvm_uapi.h>
+#include "launcher/kvm_uapi.h"
 #include <cvmkit/launch.h>
 #include <cvmkit/util.h>
 

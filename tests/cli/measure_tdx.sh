@@ -36,7 +36,7 @@ skip_all() {
 policy "$T/tdx.json" "$OVMF"
 run measure "$T/tdx.json" --format hex
 if grep -q "not available in this build" "$T/err"; then
-	skip_all "cvmkit measure is not built yet (launcher/cmd_measure.c)"
+	skip_all "cvmkit measure is not built yet (launcher/cli/cmd_measure.c)"
 fi
 
 check "measure tdx: single-pass MRTD" eval 'rc_is 0 && out_is "$MRTD_SINGLE"'

@@ -12,7 +12,8 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "sev/verify_internal.h"
+#include "sev/snp_verify_internal.h"
+#include "tdx/tdx_verify_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests: the CLI progress line (launcher/cli_progress.c, part of the cvmkit binary, so it is
+ * Unit tests: the CLI progress line (launcher/cli/cli_progress.c, part of the cvmkit binary, so it is
  * compiled in here): formatting, the rate limit, erasing, labels, and drawing from threads.
  * Times are passed explicitly; nothing depends on the clock or a terminal.
  */
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "launcher/cli_progress.c"
+#include "launcher/cli/cli_progress.c"
 
 /* cli.c (with main) is not linked: progress is "on" for whatever ctx says is not quiet. */
 bool cli_progress_enabled(const struct cli_ctx *ctx)

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include <cvmkit/kvm.h>
-#include <cvmkit/kvm_uapi.h>
+#include "launcher/kvm_uapi.h"
 #include <cvmkit/launch.h>
 
 static int count_fds(void)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests: launches through the ioctl seam (launcher/launch.c, launcher/kvm*.c,
- * sev/snp_kvm.c, tdx/tdx_kvm.c).  A fake KVM records every call with the struct it was given,
+ * launcher/kvm_snp.c, launcher/kvm_tdx.c).  A fake KVM records every call with the struct it was given,
  * answers like upstream KVM (spec/kvm-uapi.md), and can fail call N, so the tests prove the exact
  * SNP and TDX command sequences, the digest equal to the offline measurement, and that every
  * failing step is named and leaks no descriptor or mapping.
@@ -27,7 +27,7 @@
 
 #include <cvmkit/firmware.h>
 #include <cvmkit/kvm.h>
-#include <cvmkit/kvm_uapi.h>
+#include "launcher/kvm_uapi.h"
 #include <cvmkit/launch.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests: the libvirt bridge (launcher/libvirt.c) against libvirt's test driver. */
+/* Unit tests: the libvirt bridge (launcher/libvirt/libvirt.c) against libvirt's test driver. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

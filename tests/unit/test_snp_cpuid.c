@@ -9,16 +9,15 @@
 
 #include <cmocka.h>
 
+#include <cvmkit/snp.h>
 #include <cvmkit/util.h>
-
-#include "sev/snp_cpuid.h"
 
 static void entries_are_laid_out_in_order(void **state)
 {
 	(void)state;
-	const struct kvm_cpuid_entry2 in[] = {
+	const struct cvm_cpuid_leaf in[] = {
 		{.function = 0, .eax = 0x10, .ebx = 0x68747541, .ecx = 0x444d4163, .edx = 0x69746e65},
-		{.function = 7, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .ebx = 0x219c91a9},
+		{.function = 7, .index = 0, .index_significant = true, .ebx = 0x219c91a9},
 		{.function = 0x8000001f, .index = 5 /* not significant: dropped */, .eax = 0x1b},
 	};
 	uint8_t page[CVM_PAGE_SIZE];
@@ -45,10 +44,10 @@ static void entries_are_laid_out_in_order(void **state)
 static void xsave_base_leaves_assume_x87_only(void **state)
 {
 	(void)state;
-	const struct kvm_cpuid_entry2 in[] = {
-		{.function = 0xd, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0x2e7, .ebx = 0x988},
-		{.function = 0xd, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0xf, .ebx = 0x988},
-		{.function = 0xd, .index = 2, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0x100, .ebx = 0x240},
+	const struct cvm_cpuid_leaf in[] = {
+		{.function = 0xd, .index = 0, .index_significant = true, .eax = 0x2e7, .ebx = 0x988},
+		{.function = 0xd, .index = 1, .index_significant = true, .eax = 0xf, .ebx = 0x988},
+		{.function = 0xd, .index = 2, .index_significant = true, .eax = 0x100, .ebx = 0x240},
 	};
 	uint8_t page[CVM_PAGE_SIZE];
 	assert_int_equal(cvm_snp_cpuid_page_build(in, 3, page, NULL), 0);
@@ -68,14 +67,14 @@ static void xsave_base_leaves_assume_x87_only(void **state)
 static void more_than_64_entries_are_refused(void **state)
 {
 	(void)state;
-	struct kvm_cpuid_entry2 in[65];
+	struct cvm_cpuid_leaf in[65];
 	memset(in, 0, sizeof(in));
 	uint8_t page[CVM_PAGE_SIZE];
 	struct cvm_error err;
 	assert_int_equal(cvm_snp_cpuid_page_build(in, 64, page, &err), 0);
 	assert_int_equal(cvm_le32(page), 64);
 	assert_int_equal(cvm_snp_cpuid_page_build(in, 65, page, &err), -E2BIG);
-	assert_non_null(strstr(err.msg, "65 CPUID entries"));
+	assert_non_null(strstr(err.msg, "65 CPUID leaves"));
 }
 
 int main(void)

@@ -20,7 +20,8 @@
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
 
-#include "sev/verify_internal.h"
+#include "sev/snp_verify_internal.h"
+#include "tdx/tdx_verify_internal.h"
 #include "tests/unit/helper_vectors.h"
 
 #define BUF_MAX 16384

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include <cvmkit/kvm.h>
-#include <cvmkit/kvm_uapi.h>
+#include "launcher/kvm_uapi.h"
 
-#include "launcher/cli.h"
+#include "launcher/cli/cli.h"
 
 static void usage(void)
 {

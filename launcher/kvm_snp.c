@@ -7,14 +7,15 @@
  *   host data) -> pre-fault.
  */
 #include <cvmkit/kvm.h>
-#include <cvmkit/kvm_uapi.h>
+#include <cvmkit/snp.h>
 
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "sev/snp_cpuid.h"
+#include "launcher/kvm_uapi.h"
 
 static int fw_failure(struct cvm_error *err, int rc, uint32_t fw_error, const char *what)
 {
@@ -68,7 +69,18 @@ static int stage_cpuid_page(const struct cvm_kvm_backend_ctx *ctx, const struct 
 	if (op->size != 4096)
 		return cvm_error_set(err, -EINVAL, "CPUID op of 0x%llx bytes, expected one page",
 				     (unsigned long long)op->size);
-	int rc = cvm_snp_cpuid_page_build(ctx->cpuid->entries, ctx->cpuid->nent, buf, err);
+	uint32_t n = ctx->cpuid->nent;
+	struct cvm_cpuid_leaf *leaves = calloc(n ? n : 1, sizeof(*leaves));
+	if (!leaves)
+		return cvm_error_set(err, -ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < n; i++) {
+		const struct kvm_cpuid_entry2 *e = &ctx->cpuid->entries[i];
+		leaves[i] = (struct cvm_cpuid_leaf){e->function, e->index,
+						    (e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) != 0,
+						    e->eax, e->ebx, e->ecx, e->edx};
+	}
+	int rc = cvm_snp_cpuid_page_build(leaves, n, buf, err);
+	free(leaves);
 	return rc ? cvm_error_wrap(err, "CPUID page gpa 0x%llx", (unsigned long long)op->gpa) : 0;
 }
 

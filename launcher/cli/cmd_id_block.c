@@ -4,7 +4,7 @@
  * for a policy's snp.id_block keys, in the syntax of QEMU's sev-snp-guest object, and the ID key
  * and author key digests an attestation report will carry.
  */
-#include "launcher/cli.h"
+#include "launcher/cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

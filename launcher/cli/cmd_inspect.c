@@ -4,7 +4,7 @@
  * section tables and what the image can do.  Missing metadata is a statement (exit 0); an
  * unreadable or structurally invalid image, or invalid SEV or TDX metadata, exits 1.
  */
-#include "launcher/cli.h"
+#include "launcher/cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvmkit: main and the verb table. */
-#include "launcher/cli.h"
+#include "launcher/cli/cli.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 struct cli_verb {
 	const char *name;
@@ -21,7 +19,7 @@ static const struct cli_verb verbs[] = {
 	{"launch", "launch a VM on KVM and emit the digest of what was done", cmd_launch},
 	{"host", "report what this host's KVM supports", cmd_host},
 	{"verify", "verify SNP attestation reports and TDX quotes", cmd_verify},
-	{"libvirt", "libvirt capabilities, domain XML and define", cmd_libvirt},
+	{"libvirt", "libvirt capabilities, domain XML and define", cli_run_libvirt_helper},
 };
 
 static void print_help(FILE *out)
@@ -41,73 +39,17 @@ static void print_help(FILE *out)
 		     "2 usage error.\n");
 }
 
-int cli_usage_error(const char *verb, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "cvmkit%s%s: ", verb ? " " : "", verb ? verb : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see 'cvmkit%s%s --help')\n", verb ? " " : "", verb ? verb : "");
-	return CLI_USAGE;
-}
-
-int cli_fail(const char *verb, const struct cvm_error *err)
-{
-	fprintf(stderr, "cvmkit %s: %s\n", verb, cvm_error_message(err));
-	return CLI_FAIL;
-}
-
-void cli_info(const struct cli_ctx *ctx, const char *fmt, ...)
-{
-	if (ctx && ctx->quiet)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-bool cli_wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return false;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-			return true;
-	}
-	return false;
-}
-
-bool cli_progress_enabled(const struct cli_ctx *ctx)
-{
-	return !(ctx && ctx->quiet) && isatty(STDERR_FILENO);
-}
-
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = {0};
 	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+	bool help = false;
+	int rc = cli_parse_global_options(argc, argv, &ctx, &i, &help);
+	if (rc >= 0) {
+		if (help)
 			print_help(stdout);
-			return CLI_OK;
-		}
-		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-			printf("cvmkit %s\n", CVMKIT_VERSION);
-			return CLI_OK;
-		}
-		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
-			ctx.quiet = true;
-		else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
-			ctx.verbose = true;
-		else
-			return cli_usage_error(NULL, "unknown option '%s'", a);
+		return rc;
 	}
-	if (ctx.quiet && ctx.verbose)
-		return cli_usage_error(NULL, "give --quiet or --verbose, not both");
 	if (i == argc) {
 		print_help(stderr);
 		return CLI_USAGE;

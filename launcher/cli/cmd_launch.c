@@ -16,7 +16,7 @@
 #include <cvmkit/policy.h>
 #include <cvmkit/util.h>
 
-#include "launcher/cli.h"
+#include "launcher/cli/cli.h"
 
 /* Set from signal handlers (the one place a global is unavoidable). */
 static volatile sig_atomic_t launch_cancel;

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Private to the verification modules (sev/snp_verify*.c, tdx/tdx_verify*.c): the certificate
- * pool inside struct cvm_verifier, the check list helpers, a bounded DER reader and the readers of
- * the vendor certificate extensions.
+ * The vendor-neutral verifier core (measure/verify_core.c), private to the verification modules
+ * (sev/snp_verify*.c, tdx/tdx_verify*.c, launcher/verify_evidence.c): the check list helpers,
+ * ECDSA over raw (r, s), a bounded DER reader, X.509 and time helpers, and the certificate pool
+ * inside struct cvm_verifier.  The core knows no vendor: SNP and TDX classify the certificates
+ * they recognise (struct cvm_verifier.classify) and keep their own state in a slot of the
+ * verifier (struct cvm_verifier_ext), which the core frees and tells about dropped certificates.
  */
-#ifndef CVMKIT_VERIFY_INTERNAL_H
-#define CVMKIT_VERIFY_INTERNAL_H
+#ifndef CVMKIT_MEASURE_VERIFY_INTERNAL_H
+#define CVMKIT_MEASURE_VERIFY_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -85,18 +88,6 @@ enum cvm_cert_role {
 	CVM_CERT_INTEL_TCB_SIGNING,
 };
 
-/* AMD VCEK/VLEK extensions (spec §4). */
-struct cvm_amd_cert_ext {
-	bool has_struct_version;
-	uint64_t struct_version;
-	char product_name[32];
-	bool has_bl, has_tee, has_snp, has_ucode, has_fmc;
-	uint64_t bl, tee, snp, ucode, fmc;
-	size_t hwid_len; /* 0 when absent; 64 (Milan/Genoa) or 8 (Turin) */
-	uint8_t hwid[64];
-	char csp_id[128];
-};
-
 struct cvm_cert {
 	X509 *x509;
 	enum cvm_cert_role role;
@@ -107,38 +98,12 @@ struct cvm_cert {
 	const struct cvm_cert *verified_issuer; /* cache: signature checked against this issuer */
 	char origin[64];
 	/*
-	 * VCEK/VLEK: the extensions, read once when the certificate is pooled (every report
-	 * verified against the pool needs them).  When !amd_ext_ok, cvm_amd_cert_ext_read on the
-	 * certificate gives the reason.
+	 * What the classifier read from the certificate once, when it was pooled (SNP: the
+	 * VCEK/VLEK extensions, which every report verified against the pool needs); NULL when
+	 * nothing or it was malformed.  Owned by the certificate, released with free().
 	 */
-	bool amd_ext_ok;
-	struct cvm_amd_cert_ext amd_ext;
+	void *ext;
 };
-
-/* Read the AMD extensions of a VCEK/VLEK. -EINVAL with the reason when one is malformed. */
-int cvm_amd_cert_ext_read(X509 *cert, struct cvm_amd_cert_ext *out, struct cvm_error *err);
-
-/* Intel PCK certificate SGX extension (1.2.840.113741.1.13.1). */
-struct cvm_sgx_pck_ext {
-	uint8_t tcb_comp[16];
-	uint16_t pcesvn;
-	uint8_t cpusvn[16];
-	uint8_t pceid[2];
-	uint8_t fmspc[6];
-};
-
-/* Parse the SGX extension value (the content of extnValue). */
-int cvm_sgx_pck_ext_parse(const uint8_t *der, size_t len, struct cvm_sgx_pck_ext *out,
-			  struct cvm_error *err);
-int cvm_sgx_pck_ext_read(X509 *cert, struct cvm_sgx_pck_ext *out, struct cvm_error *err);
-
-/* The bundled roots and intermediates. */
-struct cvm_bundled_cert {
-	const uint8_t *der;
-	size_t len;
-};
-size_t cvm_amd_bundled_certs(const struct cvm_bundled_cert **out);
-void cvm_intel_bundled_root(struct cvm_bundled_cert *out);
 
 /* The value (extnValue content) of the extension with this dotted OID, or NULL. */
 const ASN1_OCTET_STRING *cvm_x509_find_ext(X509 *cert, const char *dotted);
@@ -163,34 +128,46 @@ bool cvm_cert_time_ok(const struct cvm_cert *c, time_t t, const char *label, cha
 /* At most this many certificates that came inside evidence are cached. */
 #define CVM_VERIFIER_EVIDENCE_CERTS_MAX 256u
 
-struct cvm_tdx_collateral; /* tdx/tdx_verify_collateral.c */
-
 /*
- * Parsing a quote's PEM chain costs far more than its signatures (OpenSSL's PEM decoders), so
- * chains are remembered by the SHA-256 of their PEM bytes, and attestation keys by their bytes.
+ * A vendor's classifier: set c->role and c->product (and c->ext) when it recognises the
+ * certificate by its subject and issuer CNs; return true then.  Called once per pooled
+ * certificate, in registration order, until one returns true.
  */
-#define CVM_PCK_CACHE_SIZE 16u
-#define CVM_AK_CACHE_SIZE 16u
+typedef bool (*cvm_cert_classify_fn)(struct cvm_cert *c, const char *cn, const char *issuer_cn);
 
-struct cvm_pck_cache_entry {
-	unsigned char pem_sha256[32];
-	struct cvm_cert *leaf, *ca, *root;
+#define CVM_VERIFIER_MAX_CLASSIFIERS 4u
+
+/* A vendor's own state inside the verifier (caches, collateral), created by the vendor. */
+struct cvm_verifier_ext {
+	void *state;
+	void (*free)(void *state);
+	/* the pool dropped certificates (cvm_verifier_trim): forget every pointer to one */
+	void (*forget_certs)(void *state);
 };
 
-struct cvm_ak_cache_entry {
-	uint8_t xy[64];
-	EVP_PKEY *key;
+enum cvm_verifier_ext_id {
+	CVM_VERIFIER_EXT_SNP,
+	CVM_VERIFIER_EXT_TDX,
+	CVM_VERIFIER_EXT_COUNT,
 };
 
 struct cvm_verifier {
 	struct cvm_cert **certs;
 	size_t ncerts, cap;
-	struct cvm_tdx_collateral *tdx;
-	struct cvm_pck_cache_entry pck_cache[CVM_PCK_CACHE_SIZE];
-	size_t npck_cache, pck_cache_next;
-	struct cvm_ak_cache_entry ak_cache[CVM_AK_CACHE_SIZE];
-	size_t nak_cache, ak_cache_next;
+	cvm_cert_classify_fn classify[CVM_VERIFIER_MAX_CLASSIFIERS];
+	size_t nclassify;
+	struct cvm_verifier_ext ext[CVM_VERIFIER_EXT_COUNT];
 };
+
+/* An empty verifier (no certificates, no classifiers); free with cvm_verifier_free. */
+struct cvm_verifier *cvm_verifier_alloc(void);
+
+/* Register a classifier (-ENOSPC past CVM_VERIFIER_MAX_CLASSIFIERS). */
+int cvm_verifier_add_classifier(struct cvm_verifier *v, cvm_cert_classify_fn fn);
+
+/* Pool one DER certificate as a trust anchor (bundled roots).  0 or -errno with err filled. */
+int cvm_verifier_add_trusted_der(struct cvm_verifier *v, const uint8_t *der, size_t len,
+				 const char *origin, struct cvm_error *err);
 
 /* Find a certificate by content (SHA-256 of the DER), or NULL. */
 struct cvm_cert *cvm_verifier_find_cert(const struct cvm_verifier *v, const unsigned char sha[32]);
@@ -203,17 +180,10 @@ struct cvm_cert *cvm_verifier_adopt(struct cvm_verifier *v, X509 *x509, const ch
 
 /*
  * Keep the pool bounded in long batches: when more than CVM_VERIFIER_EVIDENCE_CERTS_MAX
- * certificates came from evidence, drop those and forget every cached issuer link.
+ * certificates came from evidence, drop those, forget every cached issuer link and tell every
+ * vendor slot (forget_certs).
  */
 void cvm_verifier_trim(struct cvm_verifier *v);
-
-void cvm_tdx_collateral_free(struct cvm_tdx_collateral *c);
-int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t len,
-			   const char *origin, struct cvm_error *err);
-/* Collateral checks for a quote whose PCK chain (leaf, ca, root) verified. */
-void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
-			      struct cvm_cert *leaf, struct cvm_cert *ca, struct cvm_cert *root,
-			      time_t t, bool require_uptodate, struct cvm_verify_result *res);
 
 /* Format t as RFC 3339 UTC into buf (at least 21 bytes). */
 void cvm_time_format(time_t t, char *buf, size_t n);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The cvmkit command line: a verb table (cli.c) and one file per verb (cmd_*.c).
- * Exit codes: 0 success, 1 the job failed, 2 usage error (unknown verb or option, bad argument).
- * Only this layer prints and exits.
+ * The cvmkit command line: a verb table (cli.c) and one file per verb (cmd_*.c); the libvirt verb
+ * is its own program, cvmkit-libvirt (cli_libvirt_main.c), which `cvmkit libvirt` runs, so that
+ * only that verb loads libvirt.  Exit codes: 0 success, 1 the job failed, 2 usage error (unknown
+ * verb or option, bad argument).  Only this layer prints and exits.
  */
 #ifndef CVMKIT_CLI_H
 #define CVMKIT_CLI_H
@@ -34,7 +35,21 @@ int cmd_id_block(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_host(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv);
-int cmd_libvirt(const struct cli_ctx *ctx, int argc, char **argv);
+int cmd_libvirt(const struct cli_ctx *ctx, int argc, char **argv); /* in cvmkit-libvirt */
+
+/*
+ * The libvirt verb of cvmkit: exec cvmkit-libvirt with the global options and the verb's
+ * arguments (found beside the running program, else in CVMKIT_LIBEXECDIR; the environment
+ * variable CVMKIT_LIBEXECDIR overrides both).  Returns only on failure (CLI_FAIL).
+ */
+int cli_run_libvirt_helper(const struct cli_ctx *ctx, int argc, char **argv);
+
+/*
+ * The options before the verb (--quiet, --verbose, --help, --version).  Returns -1 with *next
+ * at the verb when the program goes on; otherwise the exit status (after printing the version,
+ * or with *help set: the caller prints its help; or after a usage error).
+ */
+int cli_parse_global_options(int argc, char **argv, struct cli_ctx *ctx, int *next, bool *help);
 
 /* "cvmkit VERB: <message> (see 'cvmkit VERB --help')" on stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -52,7 +67,7 @@ bool cli_wants_help(int argc, char **argv);
 bool cli_progress_enabled(const struct cli_ctx *ctx);
 
 /*
- * The progress line of long operations (launcher/cli_progress.c): "\r<what>: 45% (22.5/50.0 MiB)"
+ * The progress line of long operations (launcher/cli/cli_progress.c): "\r<what>: 45% (22.5/50.0 MiB)"
  * on stderr, only when cli_progress_enabled(), at most CLI_PROGRESS_INTERVAL_NS apart, from any
  * thread (a mutex serialises drawing).  The line is erased when the operation it shows reports
  * done == total and by cli_progress_end(), so later output starts on a clean line.

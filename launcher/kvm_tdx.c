@@ -8,7 +8,7 @@
  *   pre-fault.
  */
 #include <cvmkit/kvm.h>
-#include <cvmkit/kvm_uapi.h>
+#include "launcher/kvm_uapi.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * whole matrix of vCPU counts and CPU models; or the SNP digest of the firmware pages alone.
  * Flags override the policy, so quick use needs no policy file.
  */
-#include "launcher/cli.h"
+#include "launcher/cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

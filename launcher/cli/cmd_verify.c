@@ -21,7 +21,7 @@
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
 
-#include "launcher/cli.h"
+#include "launcher/cli/cli.h"
 
 static const char verb[] = "verify";
 

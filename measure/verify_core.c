@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The parts of verification that SNP and TDX share: the check list, the verifier's certificate
- * pool (bundled roots, added certificates, cached issuer links), a bounded DER reader, time
- * helpers, evidence detection and the detect-parse-verify entry point.
+ * The vendor-neutral verifier core: the check list, ECDSA over raw (r, s), a bounded DER reader,
+ * time and X.509 helpers, and the verifier's certificate pool (trust anchors, added
+ * certificates, cached issuer links).  SNP and TDX plug their certificate classifiers and
+ * state into the verifier (measure/verify_internal.h); nothing here knows either.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -23,7 +24,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "sev/verify_internal.h"
+#include "measure/verify_internal.h"
 
 /* ---- check list -------------------------------------------------------------------------- */
 
@@ -408,56 +409,51 @@ bool cvm_x509_ec_key_is(X509 *cert, const char *group)
 	return ok;
 }
 
-static enum cvm_amd_product product_from_suffix(const char *s)
+static void cert_free(struct cvm_cert *c)
 {
-	enum cvm_amd_product p;
-	return cvm_amd_product_parse(s, &p) == 0 ? p : CVM_AMD_UNKNOWN;
+	if (!c)
+		return;
+	X509_free(c->x509);
+	free(c->ext);
+	free(c);
 }
 
-static void classify_cert(struct cvm_cert *c)
+static void classify_cert(const struct cvm_verifier *v, struct cvm_cert *c)
 {
 	char cn[96], icn[96];
 	cvm_x509_cn(X509_get_subject_name(c->x509), cn, sizeof(cn));
 	cvm_x509_cn(X509_get_issuer_name(c->x509), icn, sizeof(icn));
 	c->role = CVM_CERT_OTHER;
 	c->product = CVM_AMD_UNKNOWN;
-	if (strcmp(cn, "SEV-VCEK") == 0) {
-		c->role = CVM_CERT_AMD_VCEK;
-		if (strncmp(icn, "SEV-", 4) == 0)
-			c->product = product_from_suffix(icn + 4);
-	} else if (strcmp(cn, "SEV-VLEK") == 0) {
-		c->role = CVM_CERT_AMD_VLEK;
-		if (strncmp(icn, "SEV-VLEK-", 9) == 0)
-			c->product = product_from_suffix(icn + 9);
-	} else if (strncmp(cn, "ARK-", 4) == 0) {
-		c->role = CVM_CERT_AMD_ARK;
-		c->product = product_from_suffix(cn + 4);
-	} else if (strncmp(cn, "SEV-VLEK-", 9) == 0) {
-		c->role = CVM_CERT_AMD_ASVK;
-		c->product = product_from_suffix(cn + 9);
-	} else if (strncmp(cn, "SEV-", 4) == 0) {
-		c->role = CVM_CERT_AMD_ASK;
-		c->product = product_from_suffix(cn + 4);
-	} else if (strcmp(cn, "Intel SGX Root CA") == 0) {
-		c->role = CVM_CERT_INTEL_ROOT;
-	} else if (strcmp(cn, "Intel SGX PCK Platform CA") == 0 ||
-		   strcmp(cn, "Intel SGX PCK Processor CA") == 0) {
-		c->role = CVM_CERT_INTEL_PCK_CA;
-	} else if (strcmp(cn, "Intel SGX PCK Certificate") == 0) {
-		c->role = CVM_CERT_INTEL_PCK;
-	} else if (strcmp(cn, "Intel SGX TCB Signing") == 0) {
-		c->role = CVM_CERT_INTEL_TCB_SIGNING;
-	}
-	if (c->role == CVM_CERT_AMD_VCEK || c->role == CVM_CERT_AMD_VLEK)
-		c->amd_ext_ok = cvm_amd_cert_ext_read(c->x509, &c->amd_ext, NULL) == 0;
+	for (size_t i = 0; i < v->nclassify; i++)
+		if (v->classify[i](c, cn, icn))
+			return;
 }
 
-static void cert_free(struct cvm_cert *c)
+struct cvm_verifier *cvm_verifier_alloc(void)
 {
-	if (!c)
+	return calloc(1, sizeof(struct cvm_verifier));
+}
+
+int cvm_verifier_add_classifier(struct cvm_verifier *v, cvm_cert_classify_fn fn)
+{
+	if (v->nclassify >= CVM_VERIFIER_MAX_CLASSIFIERS)
+		return -ENOSPC;
+	v->classify[v->nclassify++] = fn;
+	return 0;
+}
+
+void cvm_verifier_free(struct cvm_verifier *v)
+{
+	if (!v)
 		return;
-	X509_free(c->x509);
-	free(c);
+	for (size_t i = 0; i < v->ncerts; i++)
+		cert_free(v->certs[i]);
+	free(v->certs);
+	for (size_t i = 0; i < CVM_VERIFIER_EXT_COUNT; i++)
+		if (v->ext[i].free)
+			v->ext[i].free(v->ext[i].state);
+	free(v);
 }
 
 struct cvm_cert *cvm_verifier_find_cert(const struct cvm_verifier *v, const unsigned char sha[32])
@@ -501,7 +497,7 @@ struct cvm_cert *cvm_verifier_adopt(struct cvm_verifier *v, X509 *x509, const ch
 	c->trusted = trusted;
 	memcpy(c->sha256, sha, 32);
 	snprintf(c->origin, sizeof(c->origin), "%s", origin ? origin : "");
-	classify_cert(c);
+	classify_cert(v, c);
 	v->certs[v->ncerts++] = c;
 	return c;
 }
@@ -523,7 +519,9 @@ void cvm_verifier_trim(struct cvm_verifier *v)
 		v->certs[kept++] = v->certs[i];
 	}
 	v->ncerts = kept;
-	v->npck_cache = v->pck_cache_next = 0; /* entries may point at dropped certificates */
+	for (size_t i = 0; i < CVM_VERIFIER_EXT_COUNT; i++)
+		if (v->ext[i].forget_certs)
+			v->ext[i].forget_certs(v->ext[i].state);
 }
 
 static int adopt_der(struct cvm_verifier *v, const uint8_t *der, size_t len, const char *origin,
@@ -543,39 +541,11 @@ static int adopt_der(struct cvm_verifier *v, const uint8_t *der, size_t len, con
 	return 1;
 }
 
-int cvm_verifier_new(struct cvm_verifier **out, struct cvm_error *err)
+int cvm_verifier_add_trusted_der(struct cvm_verifier *v, const uint8_t *der, size_t len,
+				 const char *origin, struct cvm_error *err)
 {
-	struct cvm_verifier *v = calloc(1, sizeof(*v));
-	if (!v)
-		return cvm_error_set(err, -ENOMEM, "verifier: out of memory");
-	const struct cvm_bundled_cert *amd;
-	size_t n = cvm_amd_bundled_certs(&amd);
-	int rc = 0;
-	for (size_t i = 0; i < n && rc >= 0; i++)
-		rc = adopt_der(v, amd[i].der, amd[i].len, "bundled AMD", true, err);
-	struct cvm_bundled_cert intel;
-	cvm_intel_bundled_root(&intel);
-	if (rc >= 0)
-		rc = adopt_der(v, intel.der, intel.len, "bundled Intel", true, err);
-	if (rc < 0) {
-		cvm_verifier_free(v);
-		return cvm_error_wrap(err, "verifier: bundled roots");
-	}
-	*out = v;
-	return 0;
-}
-
-void cvm_verifier_free(struct cvm_verifier *v)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < v->ncerts; i++)
-		cert_free(v->certs[i]);
-	free(v->certs);
-	for (size_t i = 0; i < v->nak_cache; i++)
-		EVP_PKEY_free(v->ak_cache[i].key);
-	cvm_tdx_collateral_free(v->tdx);
-	free(v);
+	int rc = adopt_der(v, der, len, origin, true, err);
+	return rc < 0 ? rc : 0;
 }
 
 static bool looks_like_pem(const uint8_t *data, size_t len)
@@ -610,12 +580,6 @@ int cvm_verifier_add_certs(struct cvm_verifier *v, const uint8_t *data, size_t l
 	if (added == 0)
 		return cvm_error_set(err, -EINVAL, "%s: no PEM certificate in it", origin);
 	return added;
-}
-
-int cvm_verifier_add_collateral(struct cvm_verifier *v, const uint8_t *data, size_t len,
-				const char *origin, struct cvm_error *err)
-{
-	return cvm_tdx_collateral_add(v, data, len, origin ? origin : "collateral", err);
 }
 
 bool cvm_cert_time_ok(const struct cvm_cert *c, time_t t, const char *label, char *why, size_t n)
@@ -666,115 +630,3 @@ bool cvm_cert_link_ok(struct cvm_cert *child, const struct cvm_cert *issuer, tim
 	return cvm_cert_time_ok(child, t, label, why, n);
 }
 
-/* ---- evidence ----------------------------------------------------------------------------- */
-
-enum cvm_evidence_kind cvm_evidence_detect(const uint8_t *data, size_t len)
-{
-	if (len >= 4) {
-		uint16_t v16 = cvm_le16(data), akt = cvm_le16(data + 2);
-		if (v16 >= 3 && v16 <= 5 && (akt == 2 || akt == 3))
-			return CVM_EVIDENCE_TDX_QUOTE;
-		uint32_t v32 = cvm_le32(data);
-		if (v32 >= 1 && v32 <= 0xff)
-			return CVM_EVIDENCE_SNP_REPORT;
-	}
-	return CVM_EVIDENCE_UNKNOWN;
-}
-
-const char *cvm_evidence_kind_name(enum cvm_evidence_kind kind)
-{
-	switch (kind) {
-	case CVM_EVIDENCE_SNP_REPORT:
-		return "snp";
-	case CVM_EVIDENCE_TDX_QUOTE:
-		return "tdx";
-	default:
-		return "unknown";
-	}
-}
-
-int cvm_evidence_unhex(const uint8_t *data, size_t len, uint8_t **out_buf, size_t *out_len)
-{
-	size_t digits = 0;
-	size_t i = 0;
-	while (i < len && isspace(data[i]))
-		i++;
-	if (i + 1 < len && data[i] == '0' && (data[i + 1] == 'x' || data[i + 1] == 'X'))
-		i += 2;
-	size_t start = i;
-	for (size_t k = start; k < len; k++) {
-		if (isxdigit(data[k]))
-			digits++;
-		else if (!isspace(data[k]))
-			return -EINVAL;
-	}
-	if (digits == 0 || digits % 2 != 0)
-		return -EINVAL;
-	uint8_t *out = malloc(digits / 2);
-	if (!out)
-		return -ENOMEM;
-	size_t n = 0;
-	int hi = -1;
-	for (size_t k = start; k < len; k++) {
-		if (!isxdigit(data[k]))
-			continue;
-		int nib = isdigit(data[k]) ? data[k] - '0' : (tolower(data[k]) - 'a' + 10);
-		if (hi < 0) {
-			hi = nib;
-		} else {
-			out[n++] = (uint8_t)(hi << 4 | nib);
-			hi = -1;
-		}
-	}
-	*out_buf = out;
-	*out_len = n;
-	return 0;
-}
-
-int cvm_verify_evidence(struct cvm_verifier *v, const uint8_t *data, size_t len,
-			const struct cvm_verify_options *opt, struct cvm_verify_result *res,
-			struct cvm_error *err)
-{
-	struct cvm_error perr;
-	cvm_error_clear(&perr);
-	enum cvm_evidence_kind kind = cvm_evidence_detect(data, len);
-	if (kind == CVM_EVIDENCE_SNP_REPORT) {
-		struct cvm_snp_report *rep = malloc(sizeof(*rep));
-		if (!rep)
-			return cvm_error_set(err, -ENOMEM, "verify: out of memory");
-		int rc;
-		if (cvm_snp_report_parse(data, len, rep, &perr) == 0) {
-			rc = cvm_verify_snp(v, rep, opt, res, err);
-		} else {
-			cvm_verify_result_init(res);
-			res->kind = kind;
-			cvm_check_add(res, "parse", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
-			rc = 0;
-		}
-		free(rep);
-		return rc;
-	}
-	if (kind == CVM_EVIDENCE_TDX_QUOTE) {
-		struct cvm_tdx_quote q;
-		if (cvm_tdx_quote_parse(data, len, &q, &perr) == 0)
-			return cvm_verify_tdx(v, &q, opt, res, err);
-		cvm_verify_result_init(res);
-		res->kind = kind;
-		cvm_check_add(res, "parse", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
-		return 0;
-	}
-	size_t blen = 0;
-	uint8_t *bin = NULL;
-	if (cvm_evidence_unhex(data, len, &bin, &blen) == 0 &&
-	    cvm_evidence_detect(bin, blen) != CVM_EVIDENCE_UNKNOWN) {
-		int rc = cvm_verify_evidence(v, bin, blen, opt, res, err);
-		free(bin);
-		return rc;
-	}
-	free(bin);
-	cvm_verify_result_init(res);
-	cvm_check_add(res, "parse", CVM_CHECK_FAIL,
-		      "not an SNP attestation report or a TDX quote (%zu bytes, first word 0x%08x)", len,
-		      len >= 4 ? cvm_le32(data) : 0u);
-	return 0;
-}

@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -14,7 +16,7 @@
 #include <cvmkit/policy.h>
 #include <cvmkit/util.h>
 
-#include "launcher/cli.h"
+#include "launcher/cli/cli.h"
 
 /*
  * True when getopt_long's error is about a short option (optopt names it).  glibc advances
@@ -150,4 +152,77 @@ void cli_print_plan(FILE *out, const struct cvm_policy *p, const struct cvm_plan
 		       (unsigned long long)op->size, op->data ? op->data_len : 0,
 		       cvm_snp_page_type_name(op->snp_page_type), flags[0] ? flags : " -");
 	}
+}
+
+/* ---- messages and global options ---- */
+
+int cli_usage_error(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "cvmkit%s%s: ", verb ? " " : "", verb ? verb : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'cvmkit%s%s --help')\n", verb ? " " : "", verb ? verb : "");
+	return CLI_USAGE;
+}
+
+int cli_fail(const char *verb, const struct cvm_error *err)
+{
+	fprintf(stderr, "cvmkit %s: %s\n", verb, cvm_error_message(err));
+	return CLI_FAIL;
+}
+
+void cli_info(const struct cli_ctx *ctx, const char *fmt, ...)
+{
+	if (ctx && ctx->quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return true;
+	}
+	return false;
+}
+
+bool cli_progress_enabled(const struct cli_ctx *ctx)
+{
+	return !(ctx && ctx->quiet) && isatty(STDERR_FILENO);
+}
+
+int cli_parse_global_options(int argc, char **argv, struct cli_ctx *ctx, int *next, bool *help)
+{
+	int i = 1;
+	*help = false;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			*help = true;
+			return CLI_OK;
+		}
+		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("cvmkit %s\n", CVMKIT_VERSION);
+			return CLI_OK;
+		}
+		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+			ctx->quiet = true;
+		else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+			ctx->verbose = true;
+		else
+			return cli_usage_error(NULL, "unknown option '%s'", a);
+	}
+	if (ctx->quiet && ctx->verbose)
+		return cli_usage_error(NULL, "give --quiet or --verbose, not both");
+	*next = i;
+	return -1;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The progress line of long operations on a terminal (see launcher/cli.h). */
-#include "launcher/cli.h"
+#include "launcher/cli/cli.h"
 
 #include <string.h>
 #include <time.h>

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The verifier as the library offers it: a verifier that knows AMD and Intel (their classifiers
+ * and bundled roots), TDX collateral, and the evidence dispatcher that detects SNP reports and
+ * TDX quotes, parses them and hands them to the SNP or TDX verifier.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "sev/snp_verify_internal.h"
+#include "tdx/tdx_verify_internal.h"
+
+int cvm_verifier_new(struct cvm_verifier **out, struct cvm_error *err)
+{
+	struct cvm_verifier *v = cvm_verifier_alloc();
+	if (!v)
+		return cvm_error_set(err, -ENOMEM, "verifier: out of memory");
+	int rc = cvm_snp_verifier_setup(v, err);
+	if (!rc)
+		rc = cvm_tdx_verifier_setup(v, err);
+	if (rc) {
+		cvm_verifier_free(v);
+		return cvm_error_wrap(err, "verifier: bundled roots");
+	}
+	*out = v;
+	return 0;
+}
+
+int cvm_verifier_add_collateral(struct cvm_verifier *v, const uint8_t *data, size_t len,
+				const char *origin, struct cvm_error *err)
+{
+	return cvm_tdx_collateral_add(v, data, len, origin ? origin : "collateral", err);
+}
+
+/* ---- evidence ----------------------------------------------------------------------------- */
+
+enum cvm_evidence_kind cvm_evidence_detect(const uint8_t *data, size_t len)
+{
+	if (len >= 4) {
+		uint16_t v16 = cvm_le16(data), akt = cvm_le16(data + 2);
+		if (v16 >= 3 && v16 <= 5 && (akt == 2 || akt == 3))
+			return CVM_EVIDENCE_TDX_QUOTE;
+		uint32_t v32 = cvm_le32(data);
+		if (v32 >= 1 && v32 <= 0xff)
+			return CVM_EVIDENCE_SNP_REPORT;
+	}
+	return CVM_EVIDENCE_UNKNOWN;
+}
+
+const char *cvm_evidence_kind_name(enum cvm_evidence_kind kind)
+{
+	switch (kind) {
+	case CVM_EVIDENCE_SNP_REPORT:
+		return "snp";
+	case CVM_EVIDENCE_TDX_QUOTE:
+		return "tdx";
+	default:
+		return "unknown";
+	}
+}
+
+int cvm_evidence_unhex(const uint8_t *data, size_t len, uint8_t **out_buf, size_t *out_len)
+{
+	size_t digits = 0;
+	size_t i = 0;
+	while (i < len && isspace(data[i]))
+		i++;
+	if (i + 1 < len && data[i] == '0' && (data[i + 1] == 'x' || data[i + 1] == 'X'))
+		i += 2;
+	size_t start = i;
+	for (size_t k = start; k < len; k++) {
+		if (isxdigit(data[k]))
+			digits++;
+		else if (!isspace(data[k]))
+			return -EINVAL;
+	}
+	if (digits == 0 || digits % 2 != 0)
+		return -EINVAL;
+	uint8_t *out = malloc(digits / 2);
+	if (!out)
+		return -ENOMEM;
+	size_t n = 0;
+	int hi = -1;
+	for (size_t k = start; k < len; k++) {
+		if (!isxdigit(data[k]))
+			continue;
+		int nib = isdigit(data[k]) ? data[k] - '0' : (tolower(data[k]) - 'a' + 10);
+		if (hi < 0) {
+			hi = nib;
+		} else {
+			out[n++] = (uint8_t)(hi << 4 | nib);
+			hi = -1;
+		}
+	}
+	*out_buf = out;
+	*out_len = n;
+	return 0;
+}
+
+int cvm_verify_evidence(struct cvm_verifier *v, const uint8_t *data, size_t len,
+			const struct cvm_verify_options *opt, struct cvm_verify_result *res,
+			struct cvm_error *err)
+{
+	struct cvm_error perr;
+	cvm_error_clear(&perr);
+	enum cvm_evidence_kind kind = cvm_evidence_detect(data, len);
+	if (kind == CVM_EVIDENCE_SNP_REPORT) {
+		struct cvm_snp_report *rep = malloc(sizeof(*rep));
+		if (!rep)
+			return cvm_error_set(err, -ENOMEM, "verify: out of memory");
+		int rc;
+		if (cvm_snp_report_parse(data, len, rep, &perr) == 0) {
+			rc = cvm_verify_snp(v, rep, opt, res, err);
+		} else {
+			cvm_verify_result_init(res);
+			res->kind = kind;
+			cvm_check_add(res, "parse", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
+			rc = 0;
+		}
+		free(rep);
+		return rc;
+	}
+	if (kind == CVM_EVIDENCE_TDX_QUOTE) {
+		struct cvm_tdx_quote q;
+		if (cvm_tdx_quote_parse(data, len, &q, &perr) == 0)
+			return cvm_verify_tdx(v, &q, opt, res, err);
+		cvm_verify_result_init(res);
+		res->kind = kind;
+		cvm_check_add(res, "parse", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
+		return 0;
+	}
+	size_t blen = 0;
+	uint8_t *bin = NULL;
+	if (cvm_evidence_unhex(data, len, &bin, &blen) == 0 &&
+	    cvm_evidence_detect(bin, blen) != CVM_EVIDENCE_UNKNOWN) {
+		int rc = cvm_verify_evidence(v, bin, blen, opt, res, err);
+		free(bin);
+		return rc;
+	}
+	free(bin);
+	cvm_verify_result_init(res);
+	cvm_check_add(res, "parse", CVM_CHECK_FAIL,
+		      "not an SNP attestation report or a TDX quote (%zu bytes, first word 0x%08x)", len,
+		      len >= 4 ? cvm_le32(data) : 0u);
+	return 0;
+}
+

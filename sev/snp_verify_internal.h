@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private to the SNP verifier (sev/snp_verify*.c, sev/amd_roots.c) and to the verifier set-up in
+ * launcher/verify_evidence.c: the AMD certificate extensions, the bundled AMD certificates and
+ * the hook that teaches a verifier's pool the AMD certificates.
+ */
+#ifndef CVMKIT_SEV_SNP_VERIFY_INTERNAL_H
+#define CVMKIT_SEV_SNP_VERIFY_INTERNAL_H
+
+#include "measure/verify_internal.h"
+
+/* AMD VCEK/VLEK extensions (spec/snp-report.md §4). */
+struct cvm_amd_cert_ext {
+	bool has_struct_version;
+	uint64_t struct_version;
+	char product_name[32];
+	bool has_bl, has_tee, has_snp, has_ucode, has_fmc;
+	uint64_t bl, tee, snp, ucode, fmc;
+	size_t hwid_len; /* 0 when absent; 64 (Milan/Genoa) or 8 (Turin) */
+	uint8_t hwid[64];
+	char csp_id[128];
+};
+
+/* Read the AMD extensions of a VCEK/VLEK. -EINVAL with the reason when one is malformed. */
+int cvm_amd_cert_ext_read(X509 *cert, struct cvm_amd_cert_ext *out, struct cvm_error *err);
+
+/* The bundled ARK/ASK/ASVK of every product line (DER). */
+struct cvm_bundled_cert {
+	const uint8_t *der;
+	size_t len;
+};
+size_t cvm_amd_bundled_certs(const struct cvm_bundled_cert **out);
+
+/*
+ * Make v recognise AMD certificates (ARK, ASK, ASVK, VCEK, VLEK; a VCEK/VLEK's extensions are
+ * read once into cert->ext) and pool the bundled AMD roots as trust anchors.
+ */
+int cvm_snp_verifier_setup(struct cvm_verifier *v, struct cvm_error *err);
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private to the TDX verifier (tdx/tdx_verify*.c) and to the verifier set-up in
+ * launcher/verify_evidence.c: the PCK certificate's SGX extension, the TDX state kept in a
+ * verifier's TDX slot (collateral, PCK chain and attestation-key caches), the Intel root.
+ */
+#ifndef CVMKIT_TDX_TDX_VERIFY_INTERNAL_H
+#define CVMKIT_TDX_TDX_VERIFY_INTERNAL_H
+
+#include "measure/verify_internal.h"
+
+/* Intel PCK certificate SGX extension (1.2.840.113741.1.13.1). */
+struct cvm_sgx_pck_ext {
+	uint8_t tcb_comp[16];
+	uint16_t pcesvn;
+	uint8_t cpusvn[16];
+	uint8_t pceid[2];
+	uint8_t fmspc[6];
+};
+
+/* Parse the SGX extension value (the content of extnValue). */
+int cvm_sgx_pck_ext_parse(const uint8_t *der, size_t len, struct cvm_sgx_pck_ext *out,
+			  struct cvm_error *err);
+int cvm_sgx_pck_ext_read(X509 *cert, struct cvm_sgx_pck_ext *out, struct cvm_error *err);
+
+/*
+ * Parsing a quote's PEM chain costs far more than its signatures (OpenSSL's PEM decoders), so
+ * chains are remembered by the SHA-256 of their PEM bytes, and attestation keys by their bytes.
+ */
+#define CVM_PCK_CACHE_SIZE 16u
+#define CVM_AK_CACHE_SIZE 16u
+
+struct cvm_pck_cache_entry {
+	unsigned char pem_sha256[32];
+	struct cvm_cert *leaf, *ca, *root;
+};
+
+struct cvm_ak_cache_entry {
+	uint8_t xy[64];
+	EVP_PKEY *key;
+};
+
+struct cvm_tdx_collateral; /* tdx/tdx_verify_collateral.c */
+
+/* The verifier's TDX slot (struct cvm_verifier.ext[CVM_VERIFIER_EXT_TDX].state). */
+struct cvm_tdx_verifier_state {
+	struct cvm_tdx_collateral *collateral; /* NULL until collateral is added */
+	struct cvm_pck_cache_entry pck_cache[CVM_PCK_CACHE_SIZE];
+	size_t npck_cache, pck_cache_next;
+	struct cvm_ak_cache_entry ak_cache[CVM_AK_CACHE_SIZE];
+	size_t nak_cache, ak_cache_next;
+};
+
+/* The TDX slot of v (set up by cvm_tdx_verifier_setup; never NULL after it). */
+struct cvm_tdx_verifier_state *cvm_tdx_verifier_state(const struct cvm_verifier *v);
+
+/*
+ * Make v recognise Intel certificates (SGX Root CA, PCK CAs, PCK, TCB Signing), create its TDX
+ * slot and pool the bundled Intel SGX Root CA as a trust anchor.
+ */
+int cvm_tdx_verifier_setup(struct cvm_verifier *v, struct cvm_error *err);
+
+void cvm_tdx_collateral_free(struct cvm_tdx_collateral *c);
+int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t len,
+			   const char *origin, struct cvm_error *err);
+/* Collateral checks for a quote whose PCK chain (leaf, ca, root) verified. */
+void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
+			      struct cvm_cert *leaf, struct cvm_cert *ca, struct cvm_cert *root,
+			      time_t t, bool require_uptodate, struct cvm_verify_result *res);
+
+#endif
