@@ -5,6 +5,7 @@
  * policy's pre-fault pass, releasing the context.
  */
 #include <cvmkit/kvm.h>
+#include "launcher/kvm_backend.h"
 #include "launcher/kvm_uapi.h"
 
 #include <errno.h>
@@ -112,14 +113,14 @@ static void ranges_progress_report(void *vctx, const char *what, uint64_t done, 
 	cvm_progress_report(rp->outer, what, rp->before + done, rp->total);
 }
 
-/* The next range to pre-fault after *pos: the policy's ranges, or else every RAM region. */
-static bool next_prefault_range(const struct cvm_policy *p, const struct cvm_kvm_vm *vm,
+/* The next range to pre-fault after *pos: the plan's ranges, or else every RAM region. */
+static bool next_prefault_range(const struct cvm_plan_prefault *p, const struct cvm_kvm_vm *vm,
 				size_t *pos, struct cvm_prefault_range *out)
 {
-	if (p->prefault.nranges) {
-		if (*pos >= p->prefault.nranges)
+	if (p->nranges) {
+		if (*pos >= p->nranges)
 			return false;
-		*out = p->prefault.ranges[(*pos)++];
+		*out = p->ranges[(*pos)++];
 		return true;
 	}
 	for (; *pos < vm->nregions; (*pos)++) {
@@ -136,11 +137,10 @@ static bool next_prefault_range(const struct cvm_policy *p, const struct cvm_kvm
 
 int cvm_kvm_backend_prefault(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
-	(void)plan;
 	struct cvm_kvm_backend_ctx *ctx = vctx;
-	const struct cvm_policy *p = ctx->policy;
+	const struct cvm_plan_prefault *p = &plan->prefault;
 	struct cvm_kvm_vm *vm = ctx->vm;
-	if (!p || p->prefault.mode == CVM_PREFAULT_OFF || !vm)
+	if (p->mode == CVM_PREFAULT_OFF || !vm)
 		return 0;
 	struct cvm_prefault_range r;
 	struct ranges_progress rp = {ctx->progress, 0, 0};
@@ -149,7 +149,7 @@ int cvm_kvm_backend_prefault(void *vctx, const struct cvm_plan *plan, struct cvm
 	struct cvm_progress each = {ranges_progress_report, &rp};
 	int rc = 0;
 	for (size_t pos = 0; !rc && !ctx->prefault.skipped && next_prefault_range(p, vm, &pos, &r);) {
-		rc = cvm_kvm_prefault(vm, r.gpa, r.size, p->prefault.mode,
+		rc = cvm_kvm_prefault(vm, r.gpa, r.size, p->mode,
 				      ctx->progress ? &each : NULL, &ctx->prefault, err);
 		rp.before += r.size;
 	}

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "launcher/kvm_backend.h"
 #include "launcher/kvm_uapi.h"
 
 static int fw_failure(struct cvm_error *err, int rc, uint32_t fw_error, const char *what)

@@ -8,6 +8,7 @@
  *   pre-fault.
  */
 #include <cvmkit/kvm.h>
+#include "launcher/kvm_backend.h"
 #include "launcher/kvm_uapi.h"
 
 #include <errno.h>

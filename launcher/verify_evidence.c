@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "launcher/tee.h"
 #include "sev/snp_verify_internal.h"
 #include "tdx/tdx_verify_internal.h"
 
@@ -98,38 +99,49 @@ int cvm_evidence_unhex(const uint8_t *data, size_t len, uint8_t **out_buf, size_
 	return 0;
 }
 
+int cvm_snp_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len,
+			 const struct cvm_verify_options *opt, struct cvm_verify_result *res,
+			 struct cvm_error *err)
+{
+	struct cvm_snp_report *rep = malloc(sizeof(*rep));
+	if (!rep)
+		return cvm_error_set(err, -ENOMEM, "verify: out of memory");
+	struct cvm_error perr;
+	cvm_error_clear(&perr);
+	int rc = 0;
+	if (cvm_snp_report_parse(data, len, rep, &perr) == 0) {
+		rc = cvm_verify_snp(v, rep, opt, res, err);
+	} else {
+		cvm_verify_result_init(res);
+		res->kind = CVM_EVIDENCE_SNP_REPORT;
+		cvm_check_add(res, "parse", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
+	}
+	free(rep);
+	return rc;
+}
+
+int cvm_tdx_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len,
+			 const struct cvm_verify_options *opt, struct cvm_verify_result *res,
+			 struct cvm_error *err)
+{
+	struct cvm_tdx_quote q;
+	struct cvm_error perr;
+	cvm_error_clear(&perr);
+	if (cvm_tdx_quote_parse(data, len, &q, &perr) == 0)
+		return cvm_verify_tdx(v, &q, opt, res, err);
+	cvm_verify_result_init(res);
+	res->kind = CVM_EVIDENCE_TDX_QUOTE;
+	cvm_check_add(res, "parse", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
+	return 0;
+}
+
 int cvm_verify_evidence(struct cvm_verifier *v, const uint8_t *data, size_t len,
 			const struct cvm_verify_options *opt, struct cvm_verify_result *res,
 			struct cvm_error *err)
 {
-	struct cvm_error perr;
-	cvm_error_clear(&perr);
-	enum cvm_evidence_kind kind = cvm_evidence_detect(data, len);
-	if (kind == CVM_EVIDENCE_SNP_REPORT) {
-		struct cvm_snp_report *rep = malloc(sizeof(*rep));
-		if (!rep)
-			return cvm_error_set(err, -ENOMEM, "verify: out of memory");
-		int rc;
-		if (cvm_snp_report_parse(data, len, rep, &perr) == 0) {
-			rc = cvm_verify_snp(v, rep, opt, res, err);
-		} else {
-			cvm_verify_result_init(res);
-			res->kind = kind;
-			cvm_check_add(res, "parse", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
-			rc = 0;
-		}
-		free(rep);
-		return rc;
-	}
-	if (kind == CVM_EVIDENCE_TDX_QUOTE) {
-		struct cvm_tdx_quote q;
-		if (cvm_tdx_quote_parse(data, len, &q, &perr) == 0)
-			return cvm_verify_tdx(v, &q, opt, res, err);
-		cvm_verify_result_init(res);
-		res->kind = kind;
-		cvm_check_add(res, "parse", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
-		return 0;
-	}
+	const struct cvm_tee_ops *tee = cvm_tee_ops_for_evidence(cvm_evidence_detect(data, len));
+	if (tee)
+		return tee->verify(v, data, len, opt, res, err);
 	size_t blen = 0;
 	uint8_t *bin = NULL;
 	if (cvm_evidence_unhex(data, len, &bin, &blen) == 0 &&
@@ -145,4 +157,3 @@ int cvm_verify_evidence(struct cvm_verifier *v, const uint8_t *data, size_t len,
 		      len >= 4 ? cvm_le32(data) : 0u);
 	return 0;
 }
-

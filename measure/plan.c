@@ -26,6 +26,26 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+int cvm_plan_take_policy(struct cvm_plan *plan, const struct cvm_policy *policy,
+			 struct cvm_error *err)
+{
+	plan->vmm = policy->vmm;
+	plan->nvcpus = policy->cpus.count;
+	plan->mem_size = policy->memory_size;
+	plan->prefault.mode = policy->prefault.mode;
+	size_t n = policy->prefault.nranges;
+	if (n) {
+		struct cvm_prefault_range *r = calloc(n, sizeof(*r));
+		if (!r)
+			return cvm_error_set(err, -ENOMEM, "plan: out of memory");
+		memcpy(r, policy->prefault.ranges, n * sizeof(*r));
+		free(plan->prefault.ranges);
+		plan->prefault.ranges = r;
+		plan->prefault.nranges = n;
+	}
+	return 0;
+}
+
 int cvm_plan_add(struct cvm_plan *plan, const struct cvm_plan_op *op, struct cvm_error *err)
 {
 	if (grow((void **)&plan->ops, &plan->ops_cap, plan->nops + 1, sizeof(*op)))
@@ -52,6 +72,7 @@ void cvm_plan_release(struct cvm_plan *plan)
 		free(plan->owned[i]);
 	free(plan->owned);
 	free(plan->ops);
+	free(plan->prefault.ranges);
 	cvm_plan_init(plan, plan->tee);
 }
 

@@ -49,6 +49,9 @@ int cvm_error_wrap(struct cvm_error *err, const char *fmt, ...)
 {
 	if (!err)
 		return -EINVAL;
+	/* Wrapping "no error" still reports a failure: a wrap is never returned as success. */
+	if (err->code == 0)
+		err->code = -EINVAL;
 	char prefix[CVM_ERROR_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
@@ -66,8 +69,6 @@ int cvm_error_wrap(struct cvm_error *err, const char *fmt, ...)
 	memcpy(err->msg, prefix, plen);
 	err->msg[plen] = ':';
 	err->msg[plen + 1] = ' ';
-	if (err->code == 0)
-		err->code = -EINVAL;
 	return err->code;
 }
 
@@ -76,25 +77,23 @@ const char *cvm_error_message(const struct cvm_error *err)
 	return err ? err->msg : "";
 }
 
+/* "E0" .. "E999", as constant strings: the names of numbers without an errno name. */
+#define E10(p) "E" p "0", "E" p "1", "E" p "2", "E" p "3", "E" p "4", "E" p "5", "E" p "6", \
+	       "E" p "7", "E" p "8", "E" p "9"
+#define E100(h) E10(h "0"), E10(h "1"), E10(h "2"), E10(h "3"), E10(h "4"), E10(h "5"), \
+		E10(h "6"), E10(h "7"), E10(h "8"), E10(h "9")
+static const char *const numbered[1000] = {
+	E10(""),  E10("1"), E10("2"), E10("3"), E10("4"), E10("5"), E10("6"), E10("7"),
+	E10("8"), E10("9"), E100("1"), E100("2"), E100("3"), E100("4"), E100("5"), E100("6"),
+	E100("7"), E100("8"), E100("9"),
+};
+
 const char *cvm_errno_name(int code)
 {
-	static const struct {
-		int code;
-		const char *name;
-	} names[] = {
-		{EPERM, "EPERM"},   {ENOENT, "ENOENT"}, {EINTR, "EINTR"},   {EIO, "EIO"},
-		{E2BIG, "E2BIG"},   {EBADF, "EBADF"},   {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"},
-		{EACCES, "EACCES"}, {EFAULT, "EFAULT"}, {EBUSY, "EBUSY"},   {EEXIST, "EEXIST"},
-		{ENODEV, "ENODEV"}, {EINVAL, "EINVAL"}, {ENOSPC, "ENOSPC"}, {ERANGE, "ERANGE"},
-		{ENOTTY, "ENOTTY"}, {ENOSYS, "ENOSYS"}, {EOPNOTSUPP, "EOPNOTSUPP"},
-		{EOVERFLOW, "EOVERFLOW"}, {EBADMSG, "EBADMSG"}, {EPROTO, "EPROTO"},
-		{ECANCELED, "ECANCELED"}, {ETIMEDOUT, "ETIMEDOUT"}, {EHWPOISON, "EHWPOISON"},
-		{ENOEXEC, "ENOEXEC"}, {EISDIR, "EISDIR"}, {ENOTDIR, "ENOTDIR"},
-	};
 	if (code < 0)
 		code = -code;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].code == code)
-			return names[i].name;
-	return "E?";
+	const char *name = code > 0 ? strerrorname_np(code) : NULL;
+	if (name)
+		return name;
+	return code >= 0 && code < 1000 ? numbered[code] : "E?";
 }

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -232,5 +233,33 @@ int cvm_snp_id_build(const uint8_t ld[CVM_SNP_DIGEST_SIZE], const struct cvm_snp
 	if (rc)
 		return rc;
 	*out = r;
+	return 0;
+}
+
+int cvm_snp_plan_attach_id_block(struct cvm_plan *plan, const struct cvm_snp_id_block_input *in,
+				 const uint8_t digest[CVM_SNP_DIGEST_SIZE], struct cvm_error *err)
+{
+	struct cvm_snp_id_result *id = malloc(sizeof(*id));
+	uint8_t *auth = malloc(CVM_SNP_ID_AUTH_SIZE);
+	if (!id || !auth) {
+		free(id);
+		free(auth);
+		return cvm_error_set(err, -ENOMEM, "out of memory");
+	}
+	int rc = cvm_snp_id_build(digest, in, plan->snp.policy, id, err);
+	if (!rc) {
+		memcpy(plan->snp.id_block, id->id_block, sizeof(plan->snp.id_block));
+		memcpy(auth, id->id_auth, CVM_SNP_ID_AUTH_SIZE);
+		plan->snp.auth_key_en = id->has_author_key;
+	}
+	free(id);
+	if (rc) {
+		free(auth);
+		return cvm_error_wrap(err, "ID block");
+	}
+	if ((rc = cvm_plan_own(plan, auth, err)))
+		return rc;
+	plan->snp.id_auth = auth;
+	plan->snp.id_block_en = true;
 	return 0;
 }

@@ -255,9 +255,6 @@ static int build_hashes_page(struct cvm_plan *plan, const struct cvm_snp_boot_ha
 
 static void fill_launch_params(struct cvm_plan *plan, const struct cvm_policy *policy)
 {
-	plan->vmm = policy->vmm;
-	plan->nvcpus = policy->cpus.count;
-	plan->mem_size = policy->memory_size;
 	plan->snp.policy = cvm_snp_policy_value(&policy->snp.policy);
 	/* KVM_SEV_INIT2 takes the features besides SNPActive, which KVM always sets. */
 	plan->snp.vmsa_features = policy->snp.guest_features & ~1ull;
@@ -306,7 +303,8 @@ int cvm_snp_plan_build_hashed(const struct cvm_policy *policy, const struct cvm_
 	cvm_plan_init(&p, CVM_TEE_SNP);
 	fill_launch_params(&p, policy);
 	uint8_t *hashes_page = NULL;
-	if ((hashes && (rc = build_hashes_page(&p, hashes, hashes_offset, &hashes_page, err))) ||
+	if ((rc = cvm_plan_take_policy(&p, policy, err)) ||
+	    (hashes && (rc = build_hashes_page(&p, hashes, hashes_offset, &hashes_page, err))) ||
 	    (rc = add_op(&p, "firmware", fw->load_gpa, fw->size, fw->data, fw->size,
 			 CVM_SNP_PAGE_NORMAL, CVM_OP_FIRMWARE, err)) ||
 	    (rc = add_sections(&p, fw, policy->vmm, hashes_page, err)) ||

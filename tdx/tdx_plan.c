@@ -216,9 +216,6 @@ int cvm_tdx_plan_build(const struct cvm_policy *policy, const struct cvm_firmwar
 
 	struct cvm_plan p;
 	cvm_plan_init(&p, CVM_TEE_TDX);
-	p.vmm = policy->vmm;
-	p.nvcpus = policy->cpus.count ? policy->cpus.count : 1;
-	p.mem_size = policy->memory_size;
 	p.tdx.attributes = cvm_tdx_attributes_value(&policy->tdx);
 	p.tdx.xfam = policy->tdx.xfam;
 	memcpy(p.tdx.mrconfigid, policy->tdx.mrconfigid, sizeof(p.tdx.mrconfigid));
@@ -227,7 +224,7 @@ int cvm_tdx_plan_build(const struct cvm_policy *policy, const struct cvm_firmwar
 	p.tdx.td_hob_gpa = hob_sec->gpa;
 	p.tdx.order = policy->tdx.measure_order;
 
-	if ((rc = cvm_plan_own(&p, hob, err)) ||
+	if ((rc = cvm_plan_own(&p, hob, err)) || (rc = cvm_plan_take_policy(&p, policy, err)) ||
 	    (rc = add_section_ops(policy, fw, hob_index, hob, hob_len, &p, err))) {
 		cvm_plan_release(&p);
 		return cvm_error_wrap(err, "TDX plan");

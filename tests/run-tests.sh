@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs every unit test program and every CLI test script, and ends with one line:
+# Runs every unit test program, every CLI test script and the structure checks (dependency
+# direction, exported symbols), and ends with one line:
 #   N passed, N failed, N skipped
 # Unit programs speak TAP (cmocka, CMOCKA_MESSAGE_OUTPUT=TAP); CLI scripts print TAP lines too.
 # A program that exits non-zero without reporting a failed test counts as one failure.
@@ -36,12 +37,13 @@ for t in "$BUILD"/tests/test_*; do
 	timeout 900 "$t" >"$LOGS/$name.log" 2>&1
 	tally "$name" "$LOGS/$name.log" $?
 done
-for t in tests/cli/*.sh; do
+for t in tests/cli/*.sh tests/structure/*.sh; do
 	[ -f "$t" ] || continue
 	case $t in */lib.sh) continue ;; esac
-	name=cli/$(basename "$t" .sh)
-	timeout 900 sh "$t" >"$LOGS/cli-$(basename "$t" .sh).log" 2>&1
-	tally "$name" "$LOGS/cli-$(basename "$t" .sh).log" $?
+	dir=$(basename "$(dirname "$t")")
+	name=$dir/$(basename "$t" .sh)
+	timeout 900 sh "$t" >"$LOGS/$dir-$(basename "$t" .sh).log" 2>&1
+	tally "$name" "$LOGS/$dir-$(basename "$t" .sh).log" $?
 done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

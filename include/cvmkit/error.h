@@ -6,7 +6,10 @@
  * struct cvm_error.  Callers add context as the error travels up, so the final message reads
  * outermost first:
  *
- *     launch: LAUNCH_UPDATE gpa 0xffe00000: EIO (firmware error 0x7)
+ *     launch: kvm-snp: op 0 (firmware gpa 0xffc00000): SNP_LAUNCH_UPDATE gpa 0xffc00000 (NORMAL):
+ *     EIO (firmware status 0x7)
+ *
+ * (one line; tests/unit/test_launch.c checks this shape).
  *
  * The struct is plain data (no heap), so it can live on the stack and be reused after
  * cvm_error_clear().  Every function below accepts err == NULL and then only returns the code.
@@ -42,14 +45,21 @@ int cvm_error_set(struct cvm_error *err, int code, const char *fmt, ...)
 /* Record a hardware status beside the current error; it is printed at the end of the message. */
 void cvm_error_set_fw(struct cvm_error *err, uint64_t fw_status);
 
-/* Prefix the current message with context ("ctx: old message"); returns err->code. */
+/*
+ * Prefix the current message with context ("ctx: old message") and return the stored code,
+ * err->code.  An err holding no error gets -EINVAL first, so a wrap never reads as success;
+ * with err NULL the result is -EINVAL.
+ */
 int cvm_error_wrap(struct cvm_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The full message, including the firmware status if one was recorded.  Owned by err. */
 const char *cvm_error_message(const struct cvm_error *err);
 
-/* "EINVAL", "ENOENT", ... for a negative or positive errno; "E<n>" for unknown values. */
+/*
+ * "EINVAL", "EMFILE", ... for a negative or positive errno; "E<n>" for a number below 1000
+ * without a name (such as the kernel-internal 524), "E?" beyond.  A constant string.
+ */
 const char *cvm_errno_name(int code);
 
 #pragma GCC visibility pop

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The generic KVM layer: the ioctl seam, one thin wrapper per command, host capabilities, and a
- * VM with guest_memfd-backed memory, vCPUs, the pre-fault loop and a run loop.  The KVM launch
- * backends (default VM here, SNP in sev/snp_kvm.c, TDX in tdx/tdx_kvm.c) are built on it.
+ * The generic KVM layer (launcher/kvm.c, launcher/kvm_vm.c): the ioctl seam, one thin wrapper per
+ * command, host capabilities, and a VM with guest_memfd-backed memory, vCPUs, the pre-fault loop
+ * and a run loop.  The KVM launch backends (launcher/kvm_backend.c for the default VM,
+ * launcher/kvm_snp.c, launcher/kvm_tdx.c) are built on it.
  *
  * Every system call that touches KVM goes through one seam (struct cvm_kvm_seam): on a real host
  * it is open/ioctl/mmap; tests substitute a recorder that checks the exact command sequence and
@@ -223,14 +224,13 @@ int cvm_kvm_run(struct cvm_kvm_vm *vm, uint32_t idx, cvm_kvm_io_fn on_io, void *
 /* ---- KVM launch backends (the plan executors that issue the ioctls) ---------------------- */
 
 /*
- * Context of a KVM backend: set seam/cancel/policy before cvm_plan_execute; begin creates the VM
- * (ctx->vm, owned by the context until cvm_kvm_backend_release).  prefault honours the policy's
- * prefault mode and ranges (no ranges: all RAM).
+ * Context of a KVM backend: set seam/cancel before cvm_plan_execute; begin creates the VM
+ * (ctx->vm, owned by the context until cvm_kvm_backend_release).  prefault honours the plan's
+ * pre-fault mode and ranges (no ranges: all RAM).
  */
 struct cvm_kvm_backend_ctx {
 	const struct cvm_kvm_seam *seam;
 	volatile sig_atomic_t *cancel;
-	const struct cvm_policy *policy;
 	struct cvm_kvm_vm *vm;
 	struct cvm_kvm_prefault_result prefault;
 	void *staging;        /* SNP: page-aligned shared staging buffer (owned) */
@@ -241,37 +241,16 @@ struct cvm_kvm_backend_ctx {
 	const struct cvm_progress *progress; /* optional: pre-fault bytes over all its ranges */
 };
 
-/*
- * Give every vCPU the host's supported CPUID, with leaf 1 EAX (family/model/stepping) set to the
- * plan's vCPU signature (RDX of the reset state, as on real hardware) when it has one; kept in
- * ctx->cpuid for the SNP CPUID page.  Without it a guest sees no CPU features at all.
- */
-int cvm_kvm_backend_set_cpuid(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *plan,
-			      struct cvm_error *err);
-
 /* Close the VM and free what the context owns (the context struct stays the caller's). */
 void cvm_kvm_backend_release(struct cvm_kvm_backend_ctx *ctx);
 
-const struct cvm_backend_ops *cvm_default_kvm_ops(void); /* launcher/launch_default.c */
-const struct cvm_backend_ops *cvm_snp_kvm_ops(void);     /* sev/snp_kvm.c */
-const struct cvm_backend_ops *cvm_tdx_kvm_ops(void);     /* tdx/tdx_kvm.c */
-
-/* Shared by the backends: the plan's firmware region size (ops flagged CVM_OP_FIRMWARE). */
-uint64_t cvm_kvm_plan_firmware_size(const struct cvm_plan *plan);
-
 /*
- * Shared by the backends: copy an op's bytes (zero-filled to op->size) into the context's
- * page-aligned shared staging buffer (grown as needed, owned by ctx); *out points into it.
+ * The KVM backends as plan executors (ctx: a struct cvm_kvm_backend_ctx): the default VM
+ * (launcher/kvm_backend.c), SEV-SNP (launcher/kvm_snp.c) and TDX (launcher/kvm_tdx.c).
  */
-int cvm_kvm_backend_stage(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan_op *op,
-			  uint8_t **out, struct cvm_error *err);
-
-/*
- * The prefault op of every KVM backend (ctx is a struct cvm_kvm_backend_ctx): pre-fault the
- * policy's ranges (or all RAM) per its mode, reporting bytes done over all of them to
- * ctx->progress.
- */
-int cvm_kvm_backend_prefault(void *ctx, const struct cvm_plan *plan, struct cvm_error *err);
+const struct cvm_backend_ops *cvm_default_kvm_ops(void);
+const struct cvm_backend_ops *cvm_snp_kvm_ops(void);
+const struct cvm_backend_ops *cvm_tdx_kvm_ops(void);
 
 #pragma GCC visibility pop
 

@@ -4,10 +4,10 @@
  * (cvm_plan_execute with two backends), so the digest in the document is the digest of exactly
  * the operations issued.  The result holds the launched VM for a VMM to continue from.
  *
- * Ownership: struct cvm_launch owns the plan, the firmware image, the VM (every descriptor and
- * mapping: /dev/kvm, VM, vCPUs, guest_memfds; see kvm.h) and the measurement document.
- * cvm_launch_free() tears all of it down (NULL is fine).  A VMM reads the descriptors through
- * cvm_launch_vm(); it must not close them, and dup()s any it wants to outlive the launch.
+ * Ownership: struct cvm_launch (opaque) owns the plan, the firmware, the VM and the measurement
+ * document; cvm_launch_free() tears all of it down (NULL is fine).  A VMM reads the descriptors
+ * through cvm_launch_vm(); it must not close them, and dup()s any it wants to outlive the launch.
+ * Not thread-safe: one launch is used by one thread at a time.
  */
 #ifndef CVMKIT_LAUNCH_H
 #define CVMKIT_LAUNCH_H
@@ -50,33 +50,30 @@ struct cvm_launch_timings {
 	uint64_t total_ns;
 };
 
-/* The inputs a plan borrows: the firmware image (one of the two is set). */
-struct cvm_launch_inputs {
-	struct cvm_firmware *fw;   /* SNP/TDX: parsed image */
-	struct cvm_file *image;    /* default VM: the raw image (util.h), owned */
-};
-
-struct cvm_launch {
-	const struct cvm_policy *policy; /* borrowed: must outlive the launch */
-	struct cvm_launch_inputs inputs;
-	struct cvm_plan plan;
-	struct cvm_kvm_backend_ctx kvm;  /* kvm.vm is the launched VM */
-	struct cvm_measurement *measurement;
-	struct cvm_launch_timings timings;
-};
+/* What a plan borrows: the firmware as read for it (opaque; see cvm_launch_plan_build). */
+struct cvm_launch_inputs;
 
 /*
- * Build the plan of a policy without touching KVM (for --dry-run and for cvm_launch): the vendor
- * planner for SNP/TDX, cvm_default_plan_build for tee "none".  inputs must be released with
- * cvm_launch_inputs_release after the plan.
+ * A launched VM, its plan and its measurement document (opaque).  It owns the plan, the inputs
+ * the plan borrows, the VM (every descriptor and mapping: /dev/kvm, VM, vCPUs, guest_memfds; see
+ * kvm.h) and the document.
  */
-int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_launch_inputs *inputs,
-			  struct cvm_plan *plan, struct cvm_error *err);
-void cvm_launch_inputs_release(struct cvm_launch_inputs *inputs);
+struct cvm_launch;
 
 /*
- * The default (non-confidential) VM's plan: the image at 4 GiB - size (CVM_OP_FIRMWARE), then
- * the x86 reset state of each vCPU (real mode, CS:IP = f000:fff0).  Borrows image.
+ * Build the plan of a policy without touching KVM (for --dry-run, and what cvm_launch does
+ * first): the firmware pin is checked, the firmware read, and the TEE's planner run.  *inputs
+ * (what the plan borrows) is written only on success and must be freed with
+ * cvm_launch_inputs_free after the plan is released.
+ */
+int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_launch_inputs **inputs,
+			  struct cvm_plan *plan, struct cvm_error *err);
+void cvm_launch_inputs_free(struct cvm_launch_inputs *inputs);
+
+/*
+ * The default (non-confidential) VM's plan (launcher/default_vm.c): the image at 4 GiB - size
+ * (CVM_OP_FIRMWARE), then the x86 reset state of each vCPU (real mode, CS:IP = f000:fff0).
+ * Borrows image.
  */
 int cvm_default_plan_build(const struct cvm_policy *policy, const uint8_t *image, size_t size,
 			   struct cvm_plan *plan, struct cvm_error *err);
@@ -102,6 +99,15 @@ int cvm_launch(const struct cvm_policy *policy, const struct cvm_launch_options 
 
 /* The launched VM (descriptors owned by the launch). */
 const struct cvm_kvm_vm *cvm_launch_vm(const struct cvm_launch *l);
+/* The plan that was executed. */
+const struct cvm_plan *cvm_launch_plan(const struct cvm_launch *l);
+/* The measurement document (owned by the launch; a caller may add "launch" entries to it). */
+struct cvm_measurement *cvm_launch_measurement(struct cvm_launch *l);
+const struct cvm_launch_timings *cvm_launch_timings(const struct cvm_launch *l);
+/* What the pre-fault pass did (bytes, threads, or why it was skipped). */
+const struct cvm_kvm_prefault_result *cvm_launch_prefault_result(const struct cvm_launch *l);
+/* Bytes the KVM backend loaded into guest memory. */
+uint64_t cvm_launch_loaded_bytes(const struct cvm_launch *l);
 
 /* Run vCPU 0 until HLT/shutdown/cancel (default VM only). */
 int cvm_launch_run(struct cvm_launch *l, cvm_kvm_io_fn on_io, void *ctx,

@@ -2,12 +2,13 @@
 /*
  * The launch plan: the exact, ordered list of launch operations that the vendor planners build
  * from a policy and the firmware's metadata, and that two kinds of executor consume through one
- * ops table (struct cvm_backend_ops): the measurement models (sev/, tdx/: what the hardware
- * hashes) and the KVM backends (launcher/: the ioctls).  Running both in lockstep makes the
+ * ops table (struct cvm_backend_ops): the measurement models (sev/, tdx/, and the default VM's
+ * plain model in launcher/default_vm.c: what the hardware hashes) and the KVM backends
+ * (launcher/kvm_*.c: the ioctls).  Running both in lockstep makes the
  * emitted digest the digest of exactly the operations issued.
  *
- * Ownership: a plan owns its op array and every buffer registered with cvm_plan_own() (VMSA
- * pages, the kernel-hashes page, the TD HOB, ...).  Op data may also point into inputs the caller
+ * Ownership: a plan owns its op array, its pre-fault ranges and every buffer registered with
+ * cvm_plan_own() (VMSA pages, the kernel-hashes page, the TD HOB, ...).  Op data may also point into inputs the caller
  * keeps alive for the plan's lifetime (the mapped firmware image): the planner documents which.
  */
 #ifndef CVMKIT_PLAN_H
@@ -94,11 +95,22 @@ struct cvm_plan_tdx {
 	enum cvm_tdx_order order;
 };
 
+/*
+ * What to pre-fault after finalisation (KVM_PRE_FAULT_MEMORY, DESIGN.md "Pre-fault"): the
+ * ranges, or every RAM region when there are none.  Owned by the plan.
+ */
+struct cvm_plan_prefault {
+	enum cvm_prefault_mode mode;
+	struct cvm_prefault_range *ranges;
+	size_t nranges;
+};
+
 struct cvm_plan {
 	enum cvm_tee tee;
 	enum cvm_vmm vmm;
 	uint32_t nvcpus;
 	uint64_t mem_size;
+	struct cvm_plan_prefault prefault;
 	struct cvm_plan_op *ops;
 	size_t nops, ops_cap;
 	struct cvm_plan_snp snp;
@@ -109,6 +121,14 @@ struct cvm_plan {
 
 /* A zeroed plan (no allocation). */
 void cvm_plan_init(struct cvm_plan *plan, enum cvm_tee tee);
+
+/*
+ * The fields every planner takes from the policy alike: VMM profile, vCPU count, memory size and
+ * the pre-fault mode and ranges (copied), so that a VMM executing the plan needs no policy.
+ * Returns 0 or -ENOMEM.
+ */
+int cvm_plan_take_policy(struct cvm_plan *plan, const struct cvm_policy *policy,
+			 struct cvm_error *err);
 
 /* Append a copy of op.  Returns 0 or -ENOMEM. */
 int cvm_plan_add(struct cvm_plan *plan, const struct cvm_plan_op *op, struct cvm_error *err);

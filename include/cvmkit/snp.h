@@ -258,6 +258,14 @@ int cvm_snp_id_build(const uint8_t ld[CVM_SNP_DIGEST_SIZE], const struct cvm_snp
 		     uint64_t policy, struct cvm_snp_id_result *out, struct cvm_error *err);
 
 /*
+ * Give an SNP plan its ID block and ID auth for SNP_LAUNCH_FINISH: built for the launch digest
+ * (the offline measurement of the same plan, which the ID block signs) and the plan's guest
+ * policy, signed with in's keys.  The ID auth buffer is owned by the plan.
+ */
+int cvm_snp_plan_attach_id_block(struct cvm_plan *plan, const struct cvm_snp_id_block_input *in,
+				 const uint8_t digest[CVM_SNP_DIGEST_SIZE], struct cvm_error *err);
+
+/*
  * The 0x404-byte public-key structure and its SHA-384 (ID_KEY_DIGEST / AUTHOR_KEY_DIGEST) of the
  * P-384 key in a PEM file (private or public key).  Either output may be NULL.
  */

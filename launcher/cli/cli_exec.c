@@ -34,17 +34,25 @@ static void program_dir(char *buf, size_t n)
 
 int cli_run_libvirt_helper(const struct cli_ctx *ctx, int argc, char **argv)
 {
-	char path[PATH_MAX], here[PATH_MAX], quiet[] = "--quiet", verbose[] = "--verbose";
+	char path[PATH_MAX], here[PATH_MAX], beside[PATH_MAX + 32];
+	char quiet[] = "--quiet", verbose[] = "--verbose";
 	const char *env = getenv("CVMKIT_LIBEXECDIR");
 	program_dir(here, sizeof(here));
+	/* The build tree has both programs in one folder; an installed tree, relocated or not,
+	   has bin/ beside libexec/. */
+	snprintf(beside, sizeof(beside), "%s/../libexec/cvmkit", here);
 	bool found = env ? helper_in(env, path, sizeof(path))
 			 : helper_in(here, path, sizeof(path)) ||
+				   helper_in(beside, path, sizeof(path)) ||
 				   helper_in(CVMKIT_LIBEXECDIR, path, sizeof(path));
 	if (!found) {
-		fprintf(stderr,
-			"cvmkit libvirt: the program %s is not installed (looked in %s%s%s); "
-			"it comes with cvmkit: reinstall it, or set CVMKIT_LIBEXECDIR\n",
-			HELPER, env ? env : here, env ? "" : " and ", env ? "" : CVMKIT_LIBEXECDIR);
+		if (env)
+			fprintf(stderr, "cvmkit libvirt: no %s in CVMKIT_LIBEXECDIR=%s\n", HELPER, env);
+		else
+			fprintf(stderr,
+				"cvmkit libvirt: the program %s is not installed (looked in %s, %s and %s); "
+				"it comes with cvmkit: reinstall cvmkit, or set CVMKIT_LIBEXECDIR\n",
+				HELPER, here, beside, CVMKIT_LIBEXECDIR);
 		return CLI_FAIL;
 	}
 	char **args = calloc((size_t)argc + 3, sizeof(*args));

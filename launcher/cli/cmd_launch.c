@@ -89,7 +89,7 @@ static void usage(void)
 
 static int dry_run(const char *verb, const struct cvm_policy *p)
 {
-	struct cvm_launch_inputs in;
+	struct cvm_launch_inputs *in = NULL;
 	struct cvm_plan plan;
 	struct cvm_error err;
 	cvm_error_clear(&err);
@@ -97,7 +97,7 @@ static int dry_run(const char *verb, const struct cvm_policy *p)
 		return cli_fail(verb, &err);
 	cli_print_plan(stdout, p, &plan);
 	cvm_plan_release(&plan);
-	cvm_launch_inputs_release(&in);
+	cvm_launch_inputs_free(in);
 	return CLI_OK;
 }
 
@@ -147,7 +147,7 @@ static int run_guest(const struct cli_ctx *ctx, struct cvm_launch *l, double tim
 	if (res.stop == CVM_KVM_STOP_CANCELLED && !launch_timed_out)
 		return cvm_error_set(err, -ECANCELED, "run: cancelled by a signal");
 	cli_info(ctx, "guest: stopped (%s) after %llu exits", stop, (unsigned long long)res.exits);
-	struct cvm_measurement *m = l->measurement;
+	struct cvm_measurement *m = cvm_launch_measurement(l);
 	if (cvm_measurement_add_launch(m, "run_stop", "%s", stop) ||
 	    cvm_measurement_add_launch_u64(m, "run_exits", res.exits) ||
 	    (rep.any && cvm_measurement_add_launch(m, "run_last_io", "0x%x", rep.last_value)))
@@ -158,8 +158,8 @@ static int run_guest(const struct cli_ctx *ctx, struct cvm_launch *l, double tim
 /* --verbose: the plan that was executed and where the time went. */
 static void print_details(const struct cvm_launch *l, const struct cvm_policy *p)
 {
-	cli_print_plan(stderr, p, &l->plan);
-	const struct cvm_launch_timings *t = &l->timings;
+	cli_print_plan(stderr, p, cvm_launch_plan(l));
+	const struct cvm_launch_timings *t = cvm_launch_timings(l);
 	fprintf(stderr,
 		"timings (ms): plan %.3f, VM+memory+vCPUs %.3f, load %.3f, finish %.3f, "
 		"pre-fault %.3f, document %.3f, total %.3f\n",
@@ -187,10 +187,10 @@ static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 	int rc = cvm_launch(p, &opts, &l, &err);
 	cli_progress_end(&progress);
 	if (!rc) {
-		const struct cvm_kvm_prefault_result *pf = &l->kvm.prefault;
+		const struct cvm_kvm_prefault_result *pf = cvm_launch_prefault_result(l);
 		cli_info(ctx, "launched %s VM: %llu bytes loaded, pre-fault %s (%llu bytes)",
 			 cvm_kvm_vm_type_name(cvm_launch_vm(l)->type),
-			 (unsigned long long)l->kvm.loaded_bytes,
+			 (unsigned long long)cvm_launch_loaded_bytes(l),
 			 p->prefault.mode == CVM_PREFAULT_OFF ? "off" : pf->skipped ? pf->note : "done",
 			 (unsigned long long)pf->done);
 		if (ctx->verbose)
@@ -199,7 +199,7 @@ static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 	if (!rc && a->run)
 		rc = run_guest(ctx, l, a->timeout, &err);
 	if (!rc)
-		rc = cvm_measurement_encode(l->measurement, a->format, &doc, &doc_len, &err);
+		rc = cvm_measurement_encode(cvm_launch_measurement(l), a->format, &doc, &doc_len, &err);
 	/* Tear the VM down before writing: a failed write still leaves nothing behind. */
 	cvm_launch_free(l);
 	restore_signals(&saved);

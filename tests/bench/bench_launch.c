@@ -47,7 +47,7 @@ static int launch_once(void *arg)
 	if (rc)
 		fprintf(stderr, "bench launch: %s\n", cvm_error_message(&err));
 	else
-		c->last = l->timings;
+		c->last = *cvm_launch_timings(l);
 	cvm_launch_free(l);
 	return rc;
 }

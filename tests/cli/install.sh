@@ -12,9 +12,16 @@ RC=$?
 check "make install DESTDIR exits 0" rc_is 0
 
 check "binary installed" test -x "$D$PREFIX/bin/cvmkit"
-check "static and shared library installed" eval 'test -f "$D$PREFIX/lib/libcvmkit.a" && test -L "$D$PREFIX/lib/libcvmkit.so" && test -L "$D$PREFIX/lib/libcvmkit.so.0"'
+check "the libvirt verb's program installed in libexec" test -x "$D$PREFIX/libexec/cvmkit/cvmkit-libvirt"
+check "static and shared libraries installed" eval 'for l in libcvmkit libcvmkit-libvirt; do test -f "$D$PREFIX/lib/$l.a" && test -L "$D$PREFIX/lib/$l.so" && test -L "$D$PREFIX/lib/$l.so.0" || exit 1; done'
 check "public headers installed, private uAPI header not" eval 'test -f "$D$PREFIX/include/cvmkit/emit.h" && test -f "$D$PREFIX/include/cvmkit/libvirt.h" && ! test -e "$D$PREFIX/include/cvmkit/kvm_uapi.h"'
-check "pkg-config file installed" test -f "$D$PREFIX/lib/pkgconfig/cvmkit.pc"
+check "pkg-config files installed" eval 'test -f "$D$PREFIX/lib/pkgconfig/cvmkit.pc" && test -f "$D$PREFIX/lib/pkgconfig/cvmkit-libvirt.pc"'
+nm -D --defined-only "$D$PREFIX/lib/libcvmkit.so" | awk '$2 != "A" && $3 !~ /^cvm_/' >"$T/out" 2>"$T/err"
+RC=$?
+check "libcvmkit.so exports only cvm_ symbols" eval 'rc_is 0 && [ ! -s "$T/out" ]'
+ldd "$D$PREFIX/lib/libcvmkit.so" >"$T/out" 2>"$T/err"
+RC=$?
+check "libcvmkit.so does not link libvirt" eval 'rc_is 0 && ! out_has libvirt'
 check "man pages installed" eval 'test -f "$D$PREFIX/share/man/man1/cvmkit.1" && test -f "$D$PREFIX/share/man/man5/cvmkit-policy.5"'
 check "bash completion installed" test -f "$D$PREFIX/share/bash-completion/completions/cvmkit"
 
@@ -27,7 +34,11 @@ check "pkg-config --cflags points into DESTDIR" eval 'rc_is 0 && out_has "\-I$D$
 run_pc --libs cvmkit
 check "pkg-config --libs keeps private deps out of dynamic linking" eval 'rc_is 0 && out_has "\-lcvmkit" && ! out_has "\-lcbor"'
 run_pc --static --libs cvmkit
-check "pkg-config --static --libs adds the private deps" eval 'rc_is 0 && out_has "\-lcbor" && out_has "\-ljson-c" && out_has "\-lvirt" && out_has "\-lcrypto" && out_has "\-lpthread"'
+check "pkg-config --static --libs adds the private deps" eval 'rc_is 0 && out_has "\-lcbor" && out_has "\-ljson-c" && out_has "\-lcrypto" && out_has "\-lpthread" && ! out_has "\-lvirt"'
+run_pc --libs cvmkit-libvirt
+check "pkg-config --libs cvmkit-libvirt names both libraries" eval 'rc_is 0 && out_has "\-lcvmkit-libvirt" && out_has "\-lcvmkit "'
+run_pc --static --libs cvmkit-libvirt
+check "pkg-config --static --libs cvmkit-libvirt adds libvirt" eval 'rc_is 0 && out_has "\-lvirt"'
 
 # A program using every installed header and the measurement API.
 {
@@ -83,6 +94,69 @@ check "a program links the static library with pkg-config --static" rc_is 0
 "$T/prog-static" >"$T/out" 2>"$T/err"
 RC=$?
 check "and runs without libcvmkit.so" eval 'rc_is 0 && out_is "$EXPECT"'
+
+# A C++ program sees every installed header as C (extern "C") and links libcvmkit.
+{
+	for h in "$D$PREFIX"/include/cvmkit/*.h; do echo "#include <cvmkit/$(basename "$h")>"; done
+	cat <<'CXX'
+#include <cstdio>
+#include <cstdlib>
+
+int main()
+{
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, "tdx");
+	if (!m)
+		return 1;
+	uint8_t *buf = nullptr;
+	size_t len = 0;
+	if (cvm_measurement_encode(m, CVM_FMT_JSON, &buf, &len, &err) < 0) {
+		std::fprintf(stderr, "%s\n", cvm_error_message(&err));
+		return 1;
+	}
+	std::printf("%s %zu\n", cvm_errno_name(-24), len > 0 ? (size_t)1 : (size_t)0);
+	std::free(buf);
+	cvm_measurement_free(m);
+	return 0;
+}
+CXX
+} >"$T/prog.cpp"
+CXX=${CXX:-c++}
+if command -v "$CXX" >/dev/null 2>&1; then
+	if $CXX -std=c++17 -Wall -Werror $SANFLAGS $(pkg-config --cflags cvmkit) -o "$T/progxx" "$T/prog.cpp" \
+		$(pkg-config --libs cvmkit) >"$T/out" 2>"$T/err"; then RC=0; else RC=1; fi
+	check "a C++ program builds against the installed headers and library" rc_is 0
+	LD_LIBRARY_PATH="$D$PREFIX/lib" "$T/progxx" >"$T/out" 2>"$T/err"
+	RC=$?
+	check "and runs" eval 'rc_is 0 && out_is "EMFILE 1"'
+else
+	skip "a C++ program builds against the installed headers and library" "no C++ compiler"
+fi
+
+# A program of the libvirt bridge links libcvmkit-libvirt (and through it libcvmkit).
+cat >"$T/virt.c" <<'C'
+#include <cvmkit/libvirt.h>
+#include <stdio.h>
+
+int main(void)
+{
+	char v[32];
+	cvm_libvirt_version_string(10005000ull, v, sizeof(v));
+	puts(v);
+	return 0;
+}
+C
+if $CC -std=c11 $SANFLAGS $(pkg-config --cflags cvmkit-libvirt) -o "$T/virt" "$T/virt.c" \
+	$(pkg-config --libs cvmkit-libvirt) >"$T/out" 2>"$T/err"; then RC=0; else RC=1; fi
+check "a program builds against libcvmkit-libvirt" rc_is 0
+LD_LIBRARY_PATH="$D$PREFIX/lib" "$T/virt" >"$T/out" 2>"$T/err"
+RC=$?
+check "and runs" eval 'rc_is 0 && out_is "10.5.0"'
+
+LD_LIBRARY_PATH="$D$PREFIX/lib" "$D$PREFIX/bin/cvmkit" libvirt caps test:///default >"$T/out" 2>"$T/err"
+RC=$?
+check "installed cvmkit runs its libvirt program from libexec" eval 'rc_is 0 && out_has "SEV-SNP"'
 
 LD_LIBRARY_PATH="$D$PREFIX/lib" "$D$PREFIX/bin/cvmkit" --version >"$T/out" 2>"$T/err"
 RC=$?

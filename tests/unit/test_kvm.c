@@ -171,13 +171,13 @@ static void prefault_eopnotsupp_best_effort_is_a_reported_skip(void **state)
 	struct cvm_launch *l = NULL;
 	struct cvm_error err;
 	assert_int_equal(cvm_launch(p, NULL, &l, &err), 0);
-	assert_true(l->kvm.prefault.skipped);
-	assert_int_equal(l->kvm.prefault.done, 0);
-	assert_non_null(strstr(l->kvm.prefault.note, "EOPNOTSUPP"));
+	assert_true(cvm_launch_prefault_result(l)->skipped);
+	assert_int_equal(cvm_launch_prefault_result(l)->done, 0);
+	assert_non_null(strstr(cvm_launch_prefault_result(l)->note, "EOPNOTSUPP"));
 	bool found = false;
-	for (size_t i = 0; i < l->measurement->nlaunch; i++)
-		if (strcmp(l->measurement->launch[i].key, "prefault") == 0)
-			found = strstr(l->measurement->launch[i].value, "EOPNOTSUPP") != NULL;
+	for (size_t i = 0; i < cvm_launch_measurement(l)->nlaunch; i++)
+		if (strcmp(cvm_launch_measurement(l)->launch[i].key, "prefault") == 0)
+			found = strstr(cvm_launch_measurement(l)->launch[i].value, "EOPNOTSUPP") != NULL;
 	assert_true(found);
 	cvm_launch_free(l);
 	cvm_policy_free(p);

@@ -27,6 +27,7 @@
 
 #include <cvmkit/firmware.h>
 #include <cvmkit/kvm.h>
+#include "launcher/kvm_backend.h"
 #include "launcher/kvm_uapi.h"
 #include <cvmkit/launch.h>
 #include <cvmkit/snp.h>
@@ -603,7 +604,7 @@ static void snp_launch_issues_the_spec_sequence(void **state)
 		else
 			assert_int_equal(lu->uaddr % 4096, 0);
 		if (k == 0)
-			assert_memory_equal(u->src, l->inputs.fw->data, sizeof(u->src));
+			assert_memory_equal(u->src, cvm_launch_plan(l)->ops[0].data, sizeof(u->src));
 		if (lu->type == CVM_KVM_SEV_SNP_PAGE_TYPE_CPUID) {
 			/* The table of the vCPUs' CPUID: 3 leaves, leaf 1 reporting EPYC-Milan. */
 			assert_int_equal(cvm_le32(u->src), 3);
@@ -645,12 +646,15 @@ static void snp_launch_issues_the_spec_sequence(void **state)
 	const struct rec *pf = find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 0);
 	assert_non_null(pf);
 	assert_true(rec_index(&f, pf) > rec_index(&f, fin));
-	assert_int_equal(l->kvm.prefault.done, 64u << 20);
+	assert_int_equal(cvm_launch_prefault_result(l)->done, 64u << 20);
 
 	/* The digest of the issued operations equals `measure`'s for the same policy. */
 	struct cvm_measurement *m = NULL;
-	assert_int_equal(cvm_snp_measure(p, l->inputs.fw, &m, &err), 0);
-	assert_memory_equal(m->digest, l->measurement->digest, 48);
+	struct cvm_firmware *image = NULL;
+	assert_int_equal(cvm_firmware_load(p->firmware.path, &image, &err), 0);
+	assert_int_equal(cvm_snp_measure(p, image, &m, &err), 0);
+	cvm_firmware_free(image);
+	assert_memory_equal(m->digest, cvm_launch_measurement(l)->digest, 48);
 	cvm_measurement_free(m);
 	cvm_launch_free(l);
 	assert_int_equal(f.live_maps, 0);
@@ -757,7 +761,7 @@ static void tdx_launch_issues_the_spec_sequence(void **state)
 		assert_int_equal(m->sub_flags,
 				 tdx_expected[k].measure ? CVM_KVM_TDX_MEASURE_MEMORY_REGION : 0);
 		if (k == 0) /* BFV bytes = the image at its data offset (end of the 64 KiB file) */
-			assert_memory_equal(m->src, l->inputs.fw->data + 0x8000, sizeof(m->src));
+			assert_memory_equal(m->src, cvm_launch_plan(l)->ops[0].data, sizeof(m->src));
 		idx += (size_t)((tdx_expected[k].pages + 3) / 4);
 	}
 	const struct rec *fin = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_TDX_FINALIZE_VM, 0);
@@ -766,8 +770,11 @@ static void tdx_launch_issues_the_spec_sequence(void **state)
 	assert_true(rec_index(&f, find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 0)) > rec_index(&f, fin));
 
 	struct cvm_measurement *m = NULL;
-	assert_int_equal(cvm_tdx_measure(p, l->inputs.fw, &m, &err), 0);
-	assert_memory_equal(m->digest, l->measurement->digest, 48);
+	struct cvm_firmware *image = NULL;
+	assert_int_equal(cvm_firmware_load(p->firmware.path, &image, &err), 0);
+	assert_int_equal(cvm_tdx_measure(p, image, &m, &err), 0);
+	cvm_firmware_free(image);
+	assert_memory_equal(m->digest, cvm_launch_measurement(l)->digest, 48);
 	cvm_measurement_free(m);
 	cvm_launch_free(l);
 	assert_int_equal(f.live_maps, 0);
@@ -823,12 +830,12 @@ static void snp_launch_with_an_id_block_signs_its_digest(void **state)
 	assert_int_equal(lf->auth_key_en, 0);
 	const uint8_t *id_block = (const uint8_t *)(uintptr_t)lf->id_block_uaddr;
 	const uint8_t *id_auth = (const uint8_t *)(uintptr_t)lf->id_auth_uaddr;
-	assert_memory_equal(id_block, l->measurement->digest, 48); /* LD */
+	assert_memory_equal(id_block, cvm_launch_measurement(l)->digest, 48); /* LD */
 	assert_int_equal(cvm_le32(id_block + 0x50), 1);             /* VERSION */
 	assert_int_equal(cvm_le32(id_block + 0x54), 7);             /* GUEST_SVN */
 	assert_int_equal(cvm_le64(id_block + 0x58), 0x30000);       /* POLICY */
 	assert_int_equal(cvm_le32(id_auth), 1);                     /* ECDSA P-384 */
-	assert_true(l->measurement->has_id_key_digest);
+	assert_true(cvm_launch_measurement(l)->has_id_key_digest);
 	cvm_launch_free(l);
 	fake_fini(&f);
 	cvm_policy_free(p);
@@ -882,8 +889,8 @@ static void prefault_required_fails_and_best_effort_skips(void **state)
 			assert_non_null(strstr(cvm_error_message(&err), "required"));
 		} else {
 			assert_int_equal(rc, 0);
-			assert_true(l->kvm.prefault.skipped);
-			assert_non_null(strstr(l->kvm.prefault.note, "EOPNOTSUPP"));
+			assert_true(cvm_launch_prefault_result(l)->skipped);
+			assert_non_null(strstr(cvm_launch_prefault_result(l)->note, "EOPNOTSUPP"));
 		}
 		cvm_launch_free(l);
 		assert_int_equal(f.live_maps, 0);
@@ -905,8 +912,8 @@ static void prefault_splits_large_ranges_across_vcpus(void **state)
 	int rc;
 	struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
 	assert_int_equal(rc, 0);
-	assert_int_equal(l->kvm.prefault.threads, 2);
-	assert_int_equal(l->kvm.prefault.done, 1ull << 30);
+	assert_int_equal(cvm_launch_prefault_result(l)->threads, 2);
+	assert_int_equal(cvm_launch_prefault_result(l)->done, 1ull << 30);
 	const struct rec *a = find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 0);
 	const struct rec *b = find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 1);
 	const struct cvm_kvm_pre_fault_memory *ra = (const void *)a->body, *rb = (const void *)b->body;
@@ -968,8 +975,8 @@ static void prefault_progress_counts_the_bytes_of_every_vcpu_thread(void **state
 	fake_init(&f); /* like KVM: each call does all it is asked for */
 	struct progress_log log;
 	struct cvm_launch *l = launch_with_progress(&f, p, &log);
-	assert_int_equal(l->kvm.prefault.threads, 2);
-	assert_int_equal(l->kvm.prefault.done, 1ull << 30);
+	assert_int_equal(cvm_launch_prefault_result(l)->threads, 2);
+	assert_int_equal(cvm_launch_prefault_result(l)->done, 1ull << 30);
 	assert_string_equal(log.what, "pre-faulting guest memory");
 	/* Each thread asks for 64 MiB windows, so 16 calls in all ... */
 	size_t calls = 0;
@@ -1014,7 +1021,7 @@ static void prefault_progress_runs_over_all_ranges_in_order(void **state)
 		assert_int_equal(log.done[i], (i + 1) * (4u << 20));
 		assert_int_equal(log.total[i], 24u << 20);
 	}
-	assert_int_equal(l->kvm.prefault.done, 24u << 20);
+	assert_int_equal(cvm_launch_prefault_result(l)->done, 24u << 20);
 	cvm_launch_free(l);
 	fake_fini(&f);
 	cvm_policy_free(p);
@@ -1032,13 +1039,12 @@ static void prefault_without_progress_is_one_call_per_range(void **state)
 	int rc;
 	struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
 	assert_int_equal(rc, 0);
-	assert_int_equal(l->kvm.prefault.done, 64u << 20);
+	assert_int_equal(cvm_launch_prefault_result(l)->done, 64u << 20);
 	/* One call for the whole range, as without progress support. */
 	const struct rec *pf = find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 0);
 	assert_non_null(pf);
 	assert_int_equal(((const struct cvm_kvm_pre_fault_memory *)pf->body)->size, 64u << 20);
 	assert_null(find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 1));
-	assert_null(l->kvm.progress); /* the caller's callback is not kept past cvm_launch */
 	cvm_launch_free(l);
 	fake_fini(&f);
 	cvm_policy_free(p);
@@ -1138,7 +1144,10 @@ static void snp_firmware_error_is_reported_with_its_code(void **state)
 	}
 	assert_true(hit);
 	assert_int_equal(rc, -EIO);
-	assert_non_null(strstr(cvm_error_message(&err), "SNP_LAUNCH_UPDATE gpa 0xfffff000 (NORMAL): EIO"));
+	/* The shape error.h shows: outermost context first, the firmware status last. */
+	assert_string_equal(cvm_error_message(&err),
+			    "launch: kvm-snp: op 0 (firmware gpa 0xfffff000): SNP_LAUNCH_UPDATE gpa "
+			    "0xfffff000 (NORMAL): EIO (firmware status 0x0)");
 	assert_true(err.has_fw_status);
 	cvm_policy_free(p);
 }
@@ -1170,7 +1179,7 @@ static void dry_run_plan_of_the_default_vm_places_firmware_below_4g(void **state
 	(void)state;
 	char *guest = write_test_guest(16384);
 	struct cvm_policy *p = load_policy(default_policy_fmt, guest);
-	struct cvm_launch_inputs in;
+	struct cvm_launch_inputs *in = NULL;
 	struct cvm_plan plan;
 	struct cvm_error err;
 	assert_int_equal(cvm_launch_plan_build(p, &in, &plan, &err), 0);
@@ -1182,7 +1191,7 @@ static void dry_run_plan_of_the_default_vm_places_firmware_below_4g(void **state
 	assert_int_equal(plan.ops[1].vcpu->cs.base, 0xffff0000u);
 	assert_int_equal(cvm_kvm_plan_firmware_size(&plan), 16384);
 	cvm_plan_release(&plan);
-	cvm_launch_inputs_release(&in);
+	cvm_launch_inputs_free(in);
 	cvm_policy_free(p);
 	unlink(guest);
 }

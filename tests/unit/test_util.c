@@ -42,6 +42,33 @@ static void error_wrap_truncates_safely(void **state)
 	assert_int_equal(cvm_error_set(NULL, -ENOENT, "x"), -ENOENT);
 }
 
+static void error_wrap_returns_the_stored_code_and_never_success(void **state)
+{
+	(void)state;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	cvm_error_set(&err, -ENOMEM, "out of memory");
+	assert_int_equal(cvm_error_wrap(&err, "plan"), -ENOMEM);
+	assert_int_equal(err.code, -ENOMEM);
+	cvm_error_clear(&err);
+	assert_int_equal(cvm_error_wrap(&err, "nothing recorded"), -EINVAL);
+	assert_int_equal(err.code, -EINVAL);
+	assert_int_equal(cvm_error_wrap(NULL, "no err"), -EINVAL);
+}
+
+static void errno_names_cover_every_errno_and_number_the_rest(void **state)
+{
+	(void)state;
+	assert_string_equal(cvm_errno_name(-EMFILE), "EMFILE");
+	assert_string_equal(cvm_errno_name(EIO), "EIO");
+	assert_string_equal(cvm_errno_name(-EHWPOISON), "EHWPOISON");
+	assert_string_equal(cvm_errno_name(-524), "E524"); /* the kernel's internal ENOTSUPP */
+	assert_string_equal(cvm_errno_name(0), "E0");
+	assert_string_equal(cvm_errno_name(7), "E2BIG");
+	assert_string_equal(cvm_errno_name(999), "E999");
+	assert_string_equal(cvm_errno_name(-100000), "E?");
+}
+
 static void cursor_stays_in_bounds(void **state)
 {
 	(void)state;
@@ -141,6 +168,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(error_wrap_builds_context_chain),
 		cmocka_unit_test(error_wrap_truncates_safely),
+		cmocka_unit_test(error_wrap_returns_the_stored_code_and_never_success),
+		cmocka_unit_test(errno_names_cover_every_errno_and_number_the_rest),
 		cmocka_unit_test(cursor_stays_in_bounds),
 		cmocka_unit_test(hex_round_trip),
 		cmocka_unit_test(utf8_rejects_overlong_surrogate_and_truncated),

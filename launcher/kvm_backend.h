@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the KVM backends (launcher/kvm_backend.c, kvm_snp.c, kvm_tdx.c) share; private. */
+#ifndef CVMKIT_LAUNCHER_KVM_BACKEND_H
+#define CVMKIT_LAUNCHER_KVM_BACKEND_H
+
+#include <cvmkit/kvm.h>
+
+/*
+ * Give every vCPU the host's supported CPUID, with leaf 1 EAX (family/model/stepping) set to the
+ * plan's vCPU signature (RDX of the reset state, as on real hardware) when it has one; kept in
+ * ctx->cpuid for the SNP CPUID page.  Without it a guest sees no CPU features at all.
+ */
+int cvm_kvm_backend_set_cpuid(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *plan,
+			      struct cvm_error *err);
+
+/* Shared by the backends: the plan's firmware region size (ops flagged CVM_OP_FIRMWARE). */
+uint64_t cvm_kvm_plan_firmware_size(const struct cvm_plan *plan);
+
+/*
+ * Shared by the backends: copy an op's bytes (zero-filled to op->size) into the context's
+ * page-aligned shared staging buffer (grown as needed, owned by ctx); *out points into it.
+ */
+int cvm_kvm_backend_stage(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan_op *op,
+			  uint8_t **out, struct cvm_error *err);
+
+/*
+ * The prefault op of every KVM backend (ctx is a struct cvm_kvm_backend_ctx): pre-fault the
+ * plan's ranges (or all RAM) per its mode, reporting bytes done over all of them to
+ * ctx->progress.
+ */
+int cvm_kvm_backend_prefault(void *ctx, const struct cvm_plan *plan, struct cvm_error *err);
+
+#endif

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The TEE tables (launcher/tee.h): SEV-SNP, TDX and the default VM. */
+#include <cvmkit/kvm.h>
+#include <cvmkit/launch.h>
+#include <cvmkit/snp.h>
+#include <cvmkit/tdx.h>
+
+#include <string.h>
+
+#include "launcher/kvm_uapi.h"
+#include "launcher/tee.h"
+
+void cvm_launch_inputs_release(struct cvm_launch_inputs *in)
+{
+	if (!in)
+		return;
+	cvm_firmware_free(in->fw);
+	in->fw = NULL;
+	if (in->has_image)
+		cvm_file_close(&in->image);
+	in->has_image = false;
+}
+
+/* ---- SEV-SNP ---- */
+
+static int snp_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+		    struct cvm_plan *plan, struct cvm_error *err)
+{
+	int rc = cvm_firmware_load(policy->firmware.path, &in->fw, err);
+	return rc ? rc : cvm_snp_plan_build(policy, in->fw, plan, err);
+}
+
+static int snp_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+			const struct cvm_plan *plan, struct cvm_measurement **out,
+			struct cvm_error *err)
+{
+	(void)plan;
+	return cvm_snp_measure(policy, in->fw, out, err);
+}
+
+static bool snp_needs_document(const struct cvm_policy *policy)
+{
+	return policy->snp.id_block.present;
+}
+
+static int snp_complete_plan(struct cvm_plan *plan, const struct cvm_policy *policy,
+			     const struct cvm_measurement *doc, struct cvm_error *err)
+{
+	return cvm_snp_plan_attach_id_block(plan, &policy->snp.id_block, doc->digest, err);
+}
+
+static void *snp_model_new(void)
+{
+	return cvm_snp_model_new();
+}
+
+static void snp_model_digest(const void *m, uint8_t out[48])
+{
+	cvm_snp_model_digest(m, out);
+}
+
+static void snp_model_free(void *m)
+{
+	cvm_snp_model_free(m);
+}
+
+/* ---- TDX ---- */
+
+static int tdx_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+		    struct cvm_plan *plan, struct cvm_error *err)
+{
+	int rc = cvm_firmware_load(policy->firmware.path, &in->fw, err);
+	return rc ? rc : cvm_tdx_plan_build(policy, in->fw, plan, err);
+}
+
+static int tdx_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+			const struct cvm_plan *plan, struct cvm_measurement **out,
+			struct cvm_error *err)
+{
+	(void)plan;
+	return cvm_tdx_measure(policy, in->fw, out, err);
+}
+
+static void *tdx_model_new(void)
+{
+	return cvm_tdx_model_new();
+}
+
+static void tdx_model_digest(const void *m, uint8_t out[48])
+{
+	cvm_tdx_model_digest(m, out);
+}
+
+static void tdx_model_free(void *m)
+{
+	cvm_tdx_model_free(m);
+}
+
+/* ---- the default VM ---- */
+
+static void *plain_model_new(void)
+{
+	return cvm_plain_model_new();
+}
+
+/* Read only after a finished execution, when the digest exists. */
+static void plain_model_digest(const void *m, uint8_t out[48])
+{
+	if (cvm_plain_model_digest(m, out))
+		memset(out, 0, 48);
+}
+
+static void plain_model_free(void *m)
+{
+	cvm_plain_model_free(m);
+}
+
+static const struct cvm_tee_ops tees[] = {
+	[CVM_TEE_NONE] = {
+		.tee = CVM_TEE_NONE,
+		.title = "default",
+		.kvm_vm_type = CVM_KVM_X86_DEFAULT_VM,
+		.runnable = true,
+		.plan_build = cvm_default_vm_plan_inputs,
+		.document = cvm_default_vm_document,
+		.document_has_digest = false,
+		.model_new = plain_model_new,
+		.model_ops = cvm_plain_model_ops,
+		.model_digest = plain_model_digest,
+		.model_free = plain_model_free,
+		.kvm_ops = cvm_default_kvm_ops,
+		.evidence = CVM_EVIDENCE_UNKNOWN,
+	},
+	[CVM_TEE_SNP] = {
+		.tee = CVM_TEE_SNP,
+		.title = "SEV-SNP",
+		.kvm_vm_type = CVM_KVM_X86_SNP_VM,
+		.plan_build = snp_plan,
+		.document = snp_document,
+		.document_has_digest = true,
+		.needs_document = snp_needs_document,
+		.complete_plan = snp_complete_plan,
+		.model_new = snp_model_new,
+		.model_ops = cvm_snp_model_ops,
+		.model_digest = snp_model_digest,
+		.model_free = snp_model_free,
+		.kvm_ops = cvm_snp_kvm_ops,
+		.evidence = CVM_EVIDENCE_SNP_REPORT,
+		.verify = cvm_snp_verify_bytes,
+	},
+	[CVM_TEE_TDX] = {
+		.tee = CVM_TEE_TDX,
+		.title = "TDX",
+		.kvm_vm_type = CVM_KVM_X86_TDX_VM,
+		.plan_build = tdx_plan,
+		.document = tdx_document,
+		.document_has_digest = true,
+		.model_new = tdx_model_new,
+		.model_ops = cvm_tdx_model_ops,
+		.model_digest = tdx_model_digest,
+		.model_free = tdx_model_free,
+		.kvm_ops = cvm_tdx_kvm_ops,
+		.evidence = CVM_EVIDENCE_TDX_QUOTE,
+		.verify = cvm_tdx_verify_bytes,
+	},
+};
+
+const struct cvm_tee_ops *cvm_tee_ops_get(enum cvm_tee tee)
+{
+	return (size_t)tee < CVM_ARRAY_SIZE(tees) ? &tees[tee] : NULL;
+}
+
+const struct cvm_tee_ops *cvm_tee_ops_for_evidence(enum cvm_evidence_kind kind)
+{
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(tees); i++)
+		if (kind != CVM_EVIDENCE_UNKNOWN && tees[i].evidence == kind)
+			return &tees[i];
+	return NULL;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One table per TEE (DESIGN.md): all that launch orchestration and the evidence dispatcher need
+ * of SEV-SNP, TDX and the default (non-confidential) VM, so that neither switches on the TEE.
+ * The tables are constant (launcher/tee.c).
+ */
+#ifndef CVMKIT_LAUNCHER_TEE_H
+#define CVMKIT_LAUNCHER_TEE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cvmkit/emit.h>
+#include <cvmkit/error.h>
+#include <cvmkit/firmware.h>
+#include <cvmkit/plan.h>
+#include <cvmkit/policy.h>
+#include <cvmkit/util.h>
+#include <cvmkit/verify.h>
+
+/* What a plan borrows: the firmware, parsed (SNP, TDX) or as raw bytes (default VM). */
+struct cvm_launch_inputs {
+	struct cvm_firmware *fw; /* owned, or NULL */
+	struct cvm_file image;   /* owned when has_image */
+	bool has_image;
+};
+
+struct cvm_tee_ops {
+	enum cvm_tee tee;
+	const char *title;            /* "SEV-SNP", "TDX", "default" (messages) */
+	unsigned long kvm_vm_type;    /* KVM_CREATE_VM type */
+	bool runnable;                /* cvm_launch_run can run it (the default VM only) */
+
+	/* Read the TEE's inputs into *in (released by the caller, also on failure) and plan. */
+	int (*plan_build)(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+			  struct cvm_plan *plan, struct cvm_error *err);
+	/* The offline measurement document of the same policy and inputs. */
+	int (*document)(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+			const struct cvm_plan *plan, struct cvm_measurement **out,
+			struct cvm_error *err);
+	/* The document carries the expected digest, which the lockstep digest must equal;
+	   otherwise the document takes the lockstep digest. */
+	bool document_has_digest;
+	/* Optional: the plan is completed from the offline document before it runs (SNP: an ID
+	   block signs the expected digest) when needs_document returns true. */
+	bool (*needs_document)(const struct cvm_policy *policy);
+	int (*complete_plan)(struct cvm_plan *plan, const struct cvm_policy *policy,
+			     const struct cvm_measurement *doc, struct cvm_error *err);
+
+	/* The measurement model, a plan executor whose digest is read after execution. */
+	void *(*model_new)(void);
+	const struct cvm_backend_ops *(*model_ops)(void);
+	void (*model_digest)(const void *model, uint8_t out[48]);
+	void (*model_free)(void *model);
+
+	/* The KVM backend (its context is a struct cvm_kvm_backend_ctx). */
+	const struct cvm_backend_ops *(*kvm_ops)(void);
+
+	/* Evidence of this TEE: detected as this kind, parsed and verified (NULL: none). */
+	enum cvm_evidence_kind evidence;
+	int (*verify)(struct cvm_verifier *v, const uint8_t *data, size_t len,
+		      const struct cvm_verify_options *opt, struct cvm_verify_result *res,
+		      struct cvm_error *err);
+};
+
+/* The table of a TEE; NULL for a value that is none of the enum's. */
+const struct cvm_tee_ops *cvm_tee_ops_get(enum cvm_tee tee);
+
+/* The table of the TEE whose evidence kind this is, or NULL. */
+const struct cvm_tee_ops *cvm_tee_ops_for_evidence(enum cvm_evidence_kind kind);
+
+/* Release what cvm_tee_ops.plan_build read (the struct is the caller's). */
+void cvm_launch_inputs_release(struct cvm_launch_inputs *in);
+
+/* ---- the pieces the tables are made of ---- */
+
+/* launcher/default_vm.c: the default VM's document (firmware hash, size, memory, vCPUs). */
+int cvm_default_vm_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+			    const struct cvm_plan *plan, struct cvm_measurement **out,
+			    struct cvm_error *err);
+int cvm_default_vm_plan_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+			       struct cvm_plan *plan, struct cvm_error *err);
+
+/* launcher/verify_evidence.c: parse (a failure is a failed "parse" check) and verify. */
+int cvm_snp_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len,
+			 const struct cvm_verify_options *opt, struct cvm_verify_result *res,
+			 struct cvm_error *err);
+int cvm_tdx_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len,
+			 const struct cvm_verify_options *opt, struct cvm_verify_result *res,
+			 struct cvm_error *err);
+
+#endif
