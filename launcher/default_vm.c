@@ -14,13 +14,19 @@
 
 #include "launcher/tee.h"
 
-int cvm_default_vm_plan_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			       struct cvm_plan *plan, struct cvm_error *err)
+int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+			       struct cvm_error *err)
 {
 	int rc = cvm_file_open(policy->firmware.path, &in->image, err);
 	if (rc)
 		return rc;
 	in->has_image = true;
+	return cvm_sha256(in->image.data, in->image.size, in->sha256, err);
+}
+
+int cvm_default_vm_plan(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+			struct cvm_plan *plan, struct cvm_error *err)
+{
 	return cvm_default_plan_build(policy, in->image.data, in->image.size, plan, err);
 }
 
@@ -184,14 +190,10 @@ int cvm_default_vm_document(const struct cvm_policy *policy, const struct cvm_la
 	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_NONE, "none");
 	if (!m)
 		return cvm_error_set(err, -ENOMEM, "out of memory");
-	uint8_t sha[32];
 	char hex[65];
-	unsigned int len = 0;
 	int rc = 0;
-	if (EVP_Digest(in->image.data, in->image.size, sha, &len, EVP_sha256(), NULL) != 1)
-		rc = cvm_error_set(err, -EIO, "SHA-256 of the firmware failed");
-	cvm_hex_encode(sha, 32, hex);
-	if (!rc && (cvm_measurement_add_input(m, "firmware_sha256", "%s", hex) ||
+	cvm_hex_encode(in->sha256, 32, hex);
+	if ((cvm_measurement_add_input(m, "firmware_sha256", "%s", hex) ||
 		    cvm_measurement_add_input_u64(m, "firmware_size", in->image.size) ||
 		    cvm_measurement_add_input_u64(m, "memory_size", plan->mem_size) ||
 		    cvm_measurement_add_input_u64(m, "vcpus", plan->nvcpus)))

@@ -5,8 +5,6 @@
  * policy's pre-fault pass, releasing the context.
  */
 #include <cvmkit/kvm.h>
-#include "launcher/kvm_backend.h"
-#include "launcher/kvm_uapi.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -14,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include "launcher/kvm_backend.h"
+#include "launcher/kvm_uapi.h"
 
 
 uint64_t cvm_kvm_plan_firmware_size(const struct cvm_plan *plan)
@@ -97,6 +98,34 @@ int cvm_kvm_backend_stage(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan
 		memcpy(buf, op->data, dlen);
 	memset(buf + dlen, 0, len - dlen);
 	*out = buf;
+	return 0;
+}
+
+int cvm_kvm_load_with_retries(int (*call)(void *ctx, struct cvm_error *err),
+			      uint64_t (*left)(const void *ctx), void *ctx,
+			      volatile sig_atomic_t *cancel, const char *what,
+			      struct cvm_error *err)
+{
+	unsigned stalls = 0;
+	while (left(ctx) > 0) {
+		uint64_t before = left(ctx);
+		int rc = call(ctx, err);
+		bool progress = left(ctx) < before;
+		if (rc == -EAGAIN || rc == -EBUSY) {
+			if (cancel && *cancel)
+				return cvm_error_set(err, -ECANCELED, "%s cancelled", what);
+			stalls = progress ? 0 : stalls + 1;
+			if (stalls >= CVM_KVM_RETRY_MAX)
+				return cvm_error_set(err, rc, "%s: %s %u times in a row without progress",
+						     what, cvm_errno_name(rc), stalls);
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		if (!progress)
+			return cvm_error_set(err, -EIO, "%s made no progress", what);
+		stalls = 0;
+	}
 	return 0;
 }
 

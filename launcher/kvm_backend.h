@@ -24,6 +24,22 @@ int cvm_kvm_backend_stage(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan
 			  uint8_t **out, struct cvm_error *err);
 
 /*
+ * The retry rule of the launch ioctls that load memory (SNP_LAUNCH_UPDATE, TDX
+ * INIT_MEM_REGION), which advance their struct on partial progress and may answer EAGAIN or
+ * EBUSY: call() issues the ioctl once and returns 0, -EAGAIN/-EBUSY (retried), or another
+ * negative errno with err filled; left() is the work remaining (bytes, pages).  Runs until
+ * left() is 0.  A retry is honoured at most CVM_KVM_RETRY_MAX times in a row without progress,
+ * the cancel flag stops it, and a success that made no progress is an error (a kernel that
+ * would loop for ever).  what names the call in messages.
+ */
+#define CVM_KVM_RETRY_MAX 10000u
+
+int cvm_kvm_load_with_retries(int (*call)(void *ctx, struct cvm_error *err),
+			      uint64_t (*left)(const void *ctx), void *ctx,
+			      volatile sig_atomic_t *cancel, const char *what,
+			      struct cvm_error *err);
+
+/*
  * The prefault op of every KVM backend (ctx is a struct cvm_kvm_backend_ctx): pre-fault the
  * plan's ranges (or all RAM) per its mode, reporting bytes done over all of them to
  * ctx->progress.

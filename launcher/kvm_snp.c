@@ -85,6 +85,32 @@ static int stage_cpuid_page(const struct cvm_kvm_backend_ctx *ctx, const struct 
 	return rc ? cvm_error_wrap(err, "CPUID page gpa 0x%llx", (unsigned long long)op->gpa) : 0;
 }
 
+/* One SNP_LAUNCH_UPDATE call; the kernel advances the struct on partial progress. */
+struct snp_update {
+	const struct cvm_kvm_seam *seam;
+	int vm_fd;
+	struct cvm_kvm_sev_snp_launch_update *up;
+};
+
+static int snp_update_once(void *vcall, struct cvm_error *err)
+{
+	struct snp_update *c = vcall;
+	uint32_t fw_error = 0;
+	int rc = cvm_kvm_sev_op(c->seam, c->vm_fd, CVM_KVM_SEV_SNP_LAUNCH_UPDATE, c->up, &fw_error);
+	if (rc >= 0 || rc == -EAGAIN || rc == -EBUSY)
+		return rc < 0 ? rc : 0;
+	char what[96];
+	snprintf(what, sizeof(what), "SNP_LAUNCH_UPDATE gpa 0x%llx (%s)",
+		 (unsigned long long)(c->up->gfn_start << 12), cvm_snp_page_type_name(c->up->type));
+	return fw_failure(err, rc, fw_error, what);
+}
+
+static uint64_t snp_update_left(const void *vcall)
+{
+	const struct snp_update *c = vcall;
+	return c->up->len;
+}
+
 static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
@@ -116,27 +142,13 @@ static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 			return rc;
 		up.uaddr = (uint64_t)(uintptr_t)buf;
 	}
-	/* Partial progress returns 0 with the struct advanced; EAGAIN asks for a retry. */
-	int rc = 0;
-	uint32_t fw_error = 0;
-	while (up.len || rc == -EAGAIN) {
-		uint64_t before = up.len;
-		rc = cvm_kvm_sev_op(s, ctx->vm->vm_fd, CVM_KVM_SEV_SNP_LAUNCH_UPDATE, &up, &fw_error);
-		if (rc == -EAGAIN) {
-			if (ctx->cancel && *ctx->cancel)
-				return cvm_error_set(err, -ECANCELED, "SNP_LAUNCH_UPDATE cancelled");
-			continue;
-		}
-		if (rc < 0) {
-			char what[96];
-			snprintf(what, sizeof(what), "SNP_LAUNCH_UPDATE gpa 0x%llx (%s)",
-				 (unsigned long long)(up.gfn_start << 12), cvm_snp_page_type_name(type));
-			return fw_failure(err, rc, fw_error, what);
-		}
-		if (up.len && up.len >= before)
-			return cvm_error_set(err, -EIO, "SNP_LAUNCH_UPDATE gpa 0x%llx made no progress",
-					     (unsigned long long)(up.gfn_start << 12));
-	}
+	struct snp_update call = {s, ctx->vm->vm_fd, &up};
+	char what[64];
+	snprintf(what, sizeof(what), "SNP_LAUNCH_UPDATE gpa 0x%llx", (unsigned long long)op->gpa);
+	int rc = cvm_kvm_load_with_retries(snp_update_once, snp_update_left, &call, ctx->cancel,
+					   what, err);
+	if (rc)
+		return rc;
 	if ((up.gfn_start << 12) != op->gpa + op->size)
 		return cvm_error_set(err, -EIO, "SNP_LAUNCH_UPDATE ended at 0x%llx, expected 0x%llx",
 				     (unsigned long long)(up.gfn_start << 12),

@@ -203,6 +203,34 @@ static int tdx_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 	return cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, true, err);
 }
 
+/* One INIT_MEM_REGION call; the kernel advances the struct on partial progress. */
+struct tdx_region {
+	const struct cvm_kvm_seam *seam;
+	int vcpu_fd;
+	struct cvm_kvm_tdx_init_mem_region *r;
+	uint32_t flags;
+};
+
+static int tdx_region_once(void *vcall, struct cvm_error *err)
+{
+	struct tdx_region *c = vcall;
+	uint64_t hw = 0;
+	int rc = cvm_kvm_tdx_op(c->seam, c->vcpu_fd, CVM_KVM_TDX_INIT_MEM_REGION, c->flags,
+				(uint64_t)(uintptr_t)c->r, &hw);
+	if (rc == 0 || rc == -EAGAIN || rc == -EBUSY)
+		return rc;
+	char what[96];
+	snprintf(what, sizeof(what), "KVM_TDX_INIT_MEM_REGION gpa 0x%llx%s",
+		 (unsigned long long)c->r->gpa, c->flags ? " (measured)" : "");
+	return tdx_failure(err, rc, hw, what);
+}
+
+static uint64_t tdx_region_left(const void *vcall)
+{
+	const struct tdx_region *c = vcall;
+	return c->r->nr_pages;
+}
+
 static int tdx_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
@@ -224,25 +252,14 @@ static int tdx_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 	r.source_addr = (uint64_t)(uintptr_t)src;
 	r.gpa = op->gpa;
 	r.nr_pages = op->size / 4096;
-	uint32_t flags = (op->flags & CVM_OP_MR_EXTEND) ? CVM_KVM_TDX_MEASURE_MEMORY_REGION : 0;
-	unsigned retries = 0;
-	while (r.nr_pages) {
-		uint64_t hw = 0;
-		/* The struct advances on partial progress; the wrapper retries EINTR itself. */
-		rc = cvm_kvm_tdx_op(ctx->seam, ctx->vm->vcpu_fds[0], CVM_KVM_TDX_INIT_MEM_REGION,
-				    flags, (uint64_t)(uintptr_t)&r, &hw);
-		if ((rc == -EAGAIN || rc == -EBUSY) && ++retries < TDX_INIT_VM_TRIES) {
-			if (ctx->cancel && *ctx->cancel)
-				return cvm_error_set(err, -ECANCELED, "KVM_TDX_INIT_MEM_REGION cancelled");
-			continue;
-		}
-		if (rc) {
-			char what[96];
-			snprintf(what, sizeof(what), "KVM_TDX_INIT_MEM_REGION gpa 0x%llx%s",
-				 (unsigned long long)r.gpa, flags ? " (measured)" : "");
-			return tdx_failure(err, rc, hw, what);
-		}
-	}
+	struct tdx_region call = {ctx->seam, ctx->vm->vcpu_fds[0], &r,
+				  (op->flags & CVM_OP_MR_EXTEND) ? CVM_KVM_TDX_MEASURE_MEMORY_REGION : 0};
+	char what[64];
+	snprintf(what, sizeof(what), "KVM_TDX_INIT_MEM_REGION gpa 0x%llx",
+		 (unsigned long long)op->gpa);
+	if ((rc = cvm_kvm_load_with_retries(tdx_region_once, tdx_region_left, &call, ctx->cancel,
+					    what, err)))
+		return rc;
 	ctx->loaded_bytes += op->size;
 	return 0;
 }

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define PAGE_MASK 0xFFFull
+/* The offset bits inside a 4 KiB page (what the kernel writes ~PAGE_MASK). */
+#define PAGE_OFFSET_MASK 0xFFFull
 #define PREFAULT_SPLIT_MIN (256ull << 20)
 #define PREFAULT_REPORT_STEP (64ull << 20) /* bytes per call when progress is reported */
 
@@ -78,7 +79,8 @@ int cvm_kvm_vm_add_memory(struct cvm_kvm_vm *vm, uint64_t mem_size, uint64_t fw_
 			  bool private_mem, struct cvm_error *err)
 {
 	const struct cvm_kvm_seam *s = vm->seam;
-	if (!mem_size || (mem_size & PAGE_MASK) || (fw_size & PAGE_MASK) || fw_size > (1ull << 30))
+	if (!mem_size || (mem_size & PAGE_OFFSET_MASK) || (fw_size & PAGE_OFFSET_MASK) ||
+	    fw_size > (1ull << 30))
 		return cvm_error_set(err, -EINVAL,
 				     "memory size 0x%llx / firmware size 0x%llx: must be page multiples (firmware <= 1 GiB)",
 				     (unsigned long long)mem_size, (unsigned long long)fw_size);
@@ -352,7 +354,7 @@ int cvm_kvm_prefault(struct cvm_kvm_vm *vm, uint64_t gpa, uint64_t size,
 		return 0;
 	if (!vm->nvcpus)
 		return cvm_error_set(err, -EINVAL, "pre-fault needs a vCPU");
-	if ((gpa | size) & PAGE_MASK || gpa + size < gpa)
+	if ((gpa | size) & PAGE_OFFSET_MASK || gpa + size < gpa)
 		return cvm_error_set(err, -EINVAL, "pre-fault range [0x%llx, +0x%llx): not page aligned",
 				     (unsigned long long)gpa, (unsigned long long)size);
 	uint32_t n = size >= PREFAULT_SPLIT_MIN ? vm->nvcpus : 1;
@@ -369,7 +371,7 @@ int cvm_kvm_prefault(struct cvm_kvm_vm *vm, uint64_t gpa, uint64_t size,
 	}
 	struct prefault_progress shared = {.progress = progress, .total = size};
 	atomic_init(&shared.done, 0);
-	uint64_t chunk = (size / n) & ~PAGE_MASK;
+	uint64_t chunk = (size / n) & ~PAGE_OFFSET_MASK;
 	for (uint32_t i = 0; i < n; i++) {
 		jobs[i].shared = &shared;
 		jobs[i].vm = vm;

@@ -50,7 +50,9 @@ static int plan_build(const struct cvm_policy *policy, const struct cvm_tee_ops 
 	cvm_plan_init(plan, policy->tee);
 	if (!policy->firmware.path)
 		return cvm_error_set(err, -EINVAL, "the policy names no firmware (firmware.path)");
-	int rc = cvm_policy_check_firmware_pin(policy, err);
+	int rc = tee->read_inputs(policy, in, err);
+	if (!rc)
+		rc = cvm_policy_firmware_pin_check(policy, in->sha256, err);
 	if (!rc)
 		rc = tee->plan_build(policy, in, plan, err);
 	if (rc) {

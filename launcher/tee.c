@@ -23,11 +23,20 @@ void cvm_launch_inputs_release(struct cvm_launch_inputs *in)
 
 /* ---- SEV-SNP ---- */
 
-static int snp_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-		    struct cvm_plan *plan, struct cvm_error *err)
+/* SNP and TDX read the firmware with its metadata. */
+static int read_firmware(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+			 struct cvm_error *err)
 {
 	int rc = cvm_firmware_load(policy->firmware.path, &in->fw, err);
-	return rc ? rc : cvm_snp_plan_build(policy, in->fw, plan, err);
+	if (!rc)
+		memcpy(in->sha256, in->fw->sha256, sizeof(in->sha256));
+	return rc;
+}
+
+static int snp_plan(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+		    struct cvm_plan *plan, struct cvm_error *err)
+{
+	return cvm_snp_plan_build(policy, in->fw, plan, err);
 }
 
 static int snp_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
@@ -66,11 +75,10 @@ static void snp_model_free(void *m)
 
 /* ---- TDX ---- */
 
-static int tdx_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+static int tdx_plan(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 		    struct cvm_plan *plan, struct cvm_error *err)
 {
-	int rc = cvm_firmware_load(policy->firmware.path, &in->fw, err);
-	return rc ? rc : cvm_tdx_plan_build(policy, in->fw, plan, err);
+	return cvm_tdx_plan_build(policy, in->fw, plan, err);
 }
 
 static int tdx_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
@@ -121,7 +129,8 @@ static const struct cvm_tee_ops tees[] = {
 		.title = "default",
 		.kvm_vm_type = CVM_KVM_X86_DEFAULT_VM,
 		.runnable = true,
-		.plan_build = cvm_default_vm_plan_inputs,
+		.read_inputs = cvm_default_vm_read_inputs,
+		.plan_build = cvm_default_vm_plan,
 		.document = cvm_default_vm_document,
 		.document_has_digest = false,
 		.model_new = plain_model_new,
@@ -135,6 +144,7 @@ static const struct cvm_tee_ops tees[] = {
 		.tee = CVM_TEE_SNP,
 		.title = "SEV-SNP",
 		.kvm_vm_type = CVM_KVM_X86_SNP_VM,
+		.read_inputs = read_firmware,
 		.plan_build = snp_plan,
 		.document = snp_document,
 		.document_has_digest = true,
@@ -152,6 +162,7 @@ static const struct cvm_tee_ops tees[] = {
 		.tee = CVM_TEE_TDX,
 		.title = "TDX",
 		.kvm_vm_type = CVM_KVM_X86_TDX_VM,
+		.read_inputs = read_firmware,
 		.plan_build = tdx_plan,
 		.document = tdx_document,
 		.document_has_digest = true,

@@ -19,11 +19,15 @@
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
 
-/* What a plan borrows: the firmware, parsed (SNP, TDX) or as raw bytes (default VM). */
+/*
+ * What a plan borrows: the firmware, parsed (SNP, TDX) or as raw bytes (default VM), read once;
+ * its SHA-256 is of those bytes, so the pin is checked on what is loaded.
+ */
 struct cvm_launch_inputs {
 	struct cvm_firmware *fw; /* owned, or NULL */
 	struct cvm_file image;   /* owned when has_image */
 	bool has_image;
+	uint8_t sha256[32];
 };
 
 struct cvm_tee_ops {
@@ -32,8 +36,11 @@ struct cvm_tee_ops {
 	unsigned long kvm_vm_type;    /* KVM_CREATE_VM type */
 	bool runnable;                /* cvm_launch_run can run it (the default VM only) */
 
-	/* Read the TEE's inputs into *in (released by the caller, also on failure) and plan. */
-	int (*plan_build)(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+	/* Read the TEE's inputs into *in (released by the caller, also on failure). */
+	int (*read_inputs)(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+			   struct cvm_error *err);
+	/* The plan of the policy over those inputs. */
+	int (*plan_build)(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 			  struct cvm_plan *plan, struct cvm_error *err);
 	/* The offline measurement document of the same policy and inputs. */
 	int (*document)(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
@@ -75,12 +82,15 @@ void cvm_launch_inputs_release(struct cvm_launch_inputs *in);
 
 /* ---- the pieces the tables are made of ---- */
 
-/* launcher/default_vm.c: the default VM's document (firmware hash, size, memory, vCPUs). */
+/* launcher/default_vm.c: the default VM's inputs, plan and document (firmware hash, size,
+   memory, vCPUs). */
+int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+			       struct cvm_error *err);
+int cvm_default_vm_plan(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+			struct cvm_plan *plan, struct cvm_error *err);
 int cvm_default_vm_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 			    const struct cvm_plan *plan, struct cvm_measurement **out,
 			    struct cvm_error *err);
-int cvm_default_vm_plan_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			       struct cvm_plan *plan, struct cvm_error *err);
 
 /* launcher/verify_evidence.c: parse (a failure is a failed "parse" check) and verify. */
 int cvm_snp_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len,

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <openssl/evp.h>
 
 #include <cvmkit/emit.h>
 #include <cvmkit/util.h>
@@ -71,16 +70,6 @@ static int build_provenance(const struct cvm_measurement *m, struct json_object 
 	return rc;
 }
 
-static char *base64(const char *text, size_t len)
-{
-	if (len > (size_t)INT32_MAX / 2)
-		return NULL;
-	char *out = malloc(4 * ((len + 2) / 3) + 1);
-	if (out)
-		EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
-	return out;
-}
-
 int cvm_emit_rvps_encode(const struct cvm_measurement *m, uint8_t **out, size_t *out_len,
 			 struct cvm_error *err)
 {
@@ -97,7 +86,7 @@ int cvm_emit_rvps_encode(const struct cvm_measurement *m, uint8_t **out, size_t 
 		size_t len;
 		const char *text = json_object_to_json_string_length(
 			prov, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-		payload = text ? base64(text, len) : NULL;
+		payload = text ? cvm_base64_encode(text, len) : NULL;
 		if (!payload)
 			rc = -ENOMEM;
 	}

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cvmkit/util.h>
+
 #include "measure/firmware_internal.h"
 
 /* On-disk (EFI mixed-endian) byte order: first three fields little-endian. */
@@ -318,6 +320,8 @@ static int firmware_parse_into(struct cvm_firmware *fw, struct cvm_error *err)
 {
 	int rc = check_image_size(fw->size, err);
 	if (rc)
+		return rc;
+	if ((rc = cvm_sha256(fw->data, fw->size, fw->sha256, err)))
 		return rc;
 	fw->load_gpa = FW_4GIB - fw->size;
 	rc = parse_table(fw, err);

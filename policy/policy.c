@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include <cvmkit/util.h>
 
@@ -371,6 +370,18 @@ int cvm_policy_encode(const struct cvm_policy *p, enum cvm_policy_format fmt, ui
 	return rc;
 }
 
+int cvm_policy_firmware_pin_check(const struct cvm_policy *p, const uint8_t sha256[32],
+				  struct cvm_error *err)
+{
+	if (!p->firmware.has_sha256 || cvm_memeq_ct(sha256, p->firmware.sha256, 32))
+		return 0;
+	char got[65], want[65];
+	cvm_hex_encode(sha256, 32, got);
+	cvm_hex_encode(p->firmware.sha256, 32, want);
+	return cvm_error_set(err, -EINVAL, "firmware.sha256: %s hashes to %s, the policy pins %s",
+			     p->firmware.path ? p->firmware.path : "the firmware", got, want);
+}
+
 int cvm_policy_check_firmware_pin(const struct cvm_policy *p, struct cvm_error *err)
 {
 	if (!p->firmware.has_sha256)
@@ -381,20 +392,19 @@ int cvm_policy_check_firmware_pin(const struct cvm_policy *p, struct cvm_error *
 	int rc = cvm_file_open(p->firmware.path, &f, err);
 	if (rc)
 		return cvm_error_wrap(err, "firmware.path");
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	int ok = EVP_Digest(f.data, f.size, md, &md_len, EVP_sha256(), NULL);
+	uint8_t md[32];
+	rc = cvm_sha256(f.data, f.size, md, err);
 	cvm_file_close(&f);
-	if (!ok || md_len != 32)
-		return cvm_error_set(err, -EIO, "firmware.sha256: SHA-256 of %s failed",
-				     p->firmware.path);
-	if (!cvm_memeq_ct(md, p->firmware.sha256, 32)) {
-		char got[65], want[65];
-		cvm_hex_encode(md, 32, got);
-		cvm_hex_encode(p->firmware.sha256, 32, want);
-		return cvm_error_set(err, -EINVAL,
-				     "firmware.sha256: %s has SHA-256 %s, the policy pins %s",
-				     p->firmware.path, got, want);
-	}
-	return 0;
+	return rc ? cvm_error_wrap(err, "firmware.sha256: %s", p->firmware.path)
+		  : cvm_policy_firmware_pin_check(p, md, err);
+}
+
+uint32_t cvm_cpu_signature(uint32_t family, uint32_t model, uint32_t stepping)
+{
+	uint32_t base_family = family > 0xF ? 0xF : family;
+	uint32_t ext_family = family > 0xF ? (family - 0xF) & 0xFF : 0;
+	uint32_t base_model = model & 0xF;
+	uint32_t ext_model = (model >> 4) & 0xF;
+	return ext_family << 20 | ext_model << 16 | base_family << 8 | base_model << 4 |
+	       (stepping & 0xF);
 }

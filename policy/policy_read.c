@@ -379,15 +379,6 @@ static bool field(struct json_object *obj, const char *parent_path, const char *
 
 #define FIELD(obj, parent, key, v, path) field(obj, parent, key, &(v), path, sizeof(path))
 
-/* CPUID(1).EAX from family/model/stepping (spec/snp-measurement.md section 3.3). */
-static uint32_t cpu_signature(uint32_t family, uint32_t model, uint32_t stepping)
-{
-	uint32_t base_family = family < 0xf ? family : 0xf;
-	uint32_t ext_family = family > 0xf ? (family - 0xf) & 0xff : 0;
-	return ext_family << 20 | ((model >> 4) & 0xf) << 16 | base_family << 8 |
-	       (model & 0xf) << 4 | (stepping & 0xf);
-}
-
 static void read_cpus(struct reader *r, struct json_object *root)
 {
 	static const char *const keys[] = {"count", "model", "signature", "family", "model_id",
@@ -433,8 +424,8 @@ static void read_cpus(struct reader *r, struct json_object *root)
 		}
 		if (valid == 3) {
 			p->cpus.has_signature = true;
-			p->cpus.signature = cpu_signature((uint32_t)fms[0], (uint32_t)fms[1],
-							  (uint32_t)fms[2]);
+			p->cpus.signature = cvm_cpu_signature((uint32_t)fms[0], (uint32_t)fms[1],
+							      (uint32_t)fms[2]);
 		}
 	}
 	if (ways > 1)

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 bool cvm_cursor_bytes(struct cvm_cursor *c, size_t n, const uint8_t **out)
 {
 	if (n > cvm_cursor_left(c))
@@ -104,6 +106,33 @@ int cvm_hex_decode(const char *hex, uint8_t *out, size_t n)
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+int cvm_sha256(const void *data, size_t len, uint8_t out[32], struct cvm_error *err)
+{
+	unsigned int n = 0;
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		return cvm_error_set(err, -EIO, "SHA-256 failed (OpenSSL)");
+	return 0;
+}
+
+int cvm_sha256_hex(const void *data, size_t len, char out[65], struct cvm_error *err)
+{
+	uint8_t d[32];
+	int rc = cvm_sha256(data, len, d, err);
+	if (!rc)
+		cvm_hex_encode(d, 32, out);
+	return rc;
+}
+
+char *cvm_base64_encode(const void *data, size_t len)
+{
+	if (len > (size_t)INT32_MAX / 4 * 3)
+		return NULL;
+	char *out = malloc(4 * ((len + 2) / 3) + 1);
+	if (out)
+		EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	return out;
 }
 
 bool cvm_utf8_valid(const uint8_t *s, size_t len)

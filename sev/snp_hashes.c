@@ -29,18 +29,11 @@ static const uint8_t guid_kernel[16] = {0x37, 0x94, 0xe7, 0x4d, 0xd2, 0xab, 0x7f
 #define HASHES_TABLE_LEN 0xA8
 #define HASHES_ENTRY_LEN 0x32 /* GUID, u16 length, SHA-256 */
 
-static int sha256(const void *data, size_t len, uint8_t out[32], struct cvm_error *err)
-{
-	if (!EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL))
-		return cvm_error_set(err, -EIO, "SHA-256 failed (OpenSSL)");
-	return 0;
-}
-
 int snp_cmdline_sha256(const char *cmdline, uint8_t out[32], struct cvm_error *err)
 {
 	/* QEMU hashes the command line with its terminating NUL. */
 	const char *s = cmdline ? cmdline : "";
-	return sha256(s, strlen(s) + 1, out, err);
+	return cvm_sha256(s, strlen(s) + 1, out, err);
 }
 
 /* SHA-256 of len bytes in SNP_HASH_CHUNK pieces, reporting each piece as label (if any). */
@@ -148,7 +141,7 @@ int cvm_snp_boot_hashes_compute(const struct cvm_policy *policy, struct cvm_snp_
 		hash_job_run(&ijob);
 		rc = snp_hash_job_join(&ijob, err);
 	} else {
-		rc = sha256("", 0, h.initrd, err);
+		rc = cvm_sha256("", 0, h.initrd, err);
 	}
 	int krc = snp_hash_job_join(&kjob, rc ? NULL : err);
 	if (rc || krc)
@@ -169,9 +162,9 @@ int cvm_snp_boot_hashes_from_bytes(const uint8_t *kernel, size_t kernel_len, con
 {
 	struct cvm_snp_boot_hashes h;
 	int rc;
-	if ((rc = sha256(kernel ? kernel : (const uint8_t *)"", kernel ? kernel_len : 0, h.kernel,
+	if ((rc = cvm_sha256(kernel ? kernel : (const uint8_t *)"", kernel ? kernel_len : 0, h.kernel,
 			 err)) ||
-	    (rc = sha256(initrd ? initrd : (const uint8_t *)"", initrd ? initrd_len : 0, h.initrd,
+	    (rc = cvm_sha256(initrd ? initrd : (const uint8_t *)"", initrd ? initrd_len : 0, h.initrd,
 			 err)) ||
 	    (rc = snp_cmdline_sha256(cmdline, h.cmdline, err)))
 		return rc;

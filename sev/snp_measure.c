@@ -17,26 +17,24 @@
 struct snp_inputs {
 	bool direct_boot;
 	struct cvm_snp_boot_hashes hashes;
-	uint8_t fw_sha256[32];
 	bool have_fw_digest; /* the firmware pages' chain digest, computed here */
 	uint8_t fw_digest[CVM_SNP_DIGEST_SIZE];
 };
 
 /*
- * Kernel, initrd and the firmware's SHA-256 each on a thread while this one runs the firmware
- * pages through the SHA-384 chain (want_fw_digest).  All threads are joined before returning.
+ * Kernel and initrd each on a thread while this one runs the firmware pages through the SHA-384
+ * chain (want_fw_digest).  All threads are joined before returning.
  */
 static int gather_inputs(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 			 bool want_fw_digest, const struct cvm_progress *progress,
 			 struct snp_inputs *in, struct cvm_error *err)
 {
-	struct snp_hash_job jobs[3] = {
+	struct snp_hash_job jobs[2] = {
 		{.what = "kernel", .path = policy->boot.kernel, .progress = progress},
 		{.what = "initrd", .path = policy->boot.initrd, .progress = progress},
-		{.what = "firmware", .data = fw->data, .len = fw->size},
 	};
-	bool used[3] = {policy->boot.kernel != NULL, policy->boot.initrd != NULL, true};
-	for (size_t i = 0; i < 3; i++)
+	bool used[2] = {policy->boot.kernel != NULL, policy->boot.initrd != NULL};
+	for (size_t i = 0; i < 2; i++)
 		if (used[i])
 			snp_hash_job_start(&jobs[i]);
 
@@ -46,7 +44,7 @@ static int gather_inputs(const struct cvm_policy *policy, const struct cvm_firmw
 		rc = cvm_snp_firmware_digest(fw, in->fw_digest, err);
 		in->have_fw_digest = rc == 0;
 	}
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 2; i++) {
 		if (!used[i])
 			continue;
 		int jrc = snp_hash_job_join(&jobs[i], rc ? NULL : err);
@@ -56,7 +54,6 @@ static int gather_inputs(const struct cvm_policy *policy, const struct cvm_firmw
 	if (rc)
 		return rc;
 
-	memcpy(in->fw_sha256, jobs[2].sha256, 32);
 	if (policy->boot.kernel) {
 		in->direct_boot = true;
 		memcpy(in->hashes.kernel, jobs[0].sha256, 32);
@@ -73,19 +70,6 @@ static int gather_inputs(const struct cvm_policy *policy, const struct cvm_firmw
 			return rc;
 	}
 	return 0;
-}
-
-static int check_firmware_pin(const struct cvm_policy *policy, const uint8_t sha256[32],
-			      struct cvm_error *err)
-{
-	if (!policy->firmware.has_sha256 || memcmp(policy->firmware.sha256, sha256, 32) == 0)
-		return 0;
-	char want[65], got[65];
-	cvm_hex_encode(policy->firmware.sha256, 32, want);
-	cvm_hex_encode(sha256, 32, got);
-	return cvm_error_set(err, -EINVAL,
-			     "firmware.sha256: the policy pins %s but the firmware file hashes to %s",
-			     want, got);
 }
 
 /*
@@ -136,7 +120,7 @@ static int describe_inputs(struct cvm_measurement *m, enum cvm_sev_mode mode,
 {
 	int rc = 0;
 	bool seeded = mode == CVM_SEV_MODE_SNP && policy->snp.has_firmware_digest;
-	rc |= add_hex_input(m, "firmware_sha256", in->fw_sha256, 32);
+	rc |= add_hex_input(m, "firmware_sha256", fw->sha256, 32);
 	rc |= cvm_measurement_add_input_u64(m, "firmware_size", fw->size);
 	if (seeded)
 		rc |= add_hex_input(m, "firmware_digest", policy->snp.firmware_digest,
@@ -223,7 +207,7 @@ int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 	struct snp_inputs in;
 	if ((rc = gather_inputs(policy, fw, mode == CVM_SEV_MODE_SNP && !seeded,
 				opts ? opts->progress : NULL, &in, err)) ||
-	    (rc = check_firmware_pin(policy, in.fw_sha256, err)))
+	    (rc = cvm_policy_firmware_pin_check(policy, fw->sha256, err)))
 		return rc;
 
 	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_SNP, cvm_sev_mode_name(mode));
@@ -319,7 +303,7 @@ static int matrix_rows(const struct cvm_policy *policy, const struct cvm_firmwar
 	int rc;
 	if ((rc = precheck(&p, fw, CVM_SEV_MODE_SNP, err)) ||
 	    (rc = gather_inputs(&p, fw, !p.snp.has_firmware_digest, NULL, &in, err)) ||
-	    (rc = check_firmware_pin(&p, in.fw_sha256, err)) ||
+	    (rc = cvm_policy_firmware_pin_check(&p, fw->sha256, err)) ||
 	    (rc = run_model(&p, fw, &in, true, start, err)))
 		return rc;
 

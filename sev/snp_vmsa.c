@@ -30,22 +30,12 @@ static const struct cpu_model cpu_models[] = {
 /* RDX at reset on EC2 and GCE: family 6 (what their VMMs report before CPUID is set up). */
 #define SNP_CLOUD_RESET_RDX 0x600u
 
-uint32_t cvm_snp_cpu_signature(uint32_t family, uint32_t model, uint32_t stepping)
-{
-	uint32_t base_family = family > 0xF ? 0xF : family;
-	uint32_t ext_family = family > 0xF ? (family - 0xF) & 0xFF : 0;
-	uint32_t base_model = model & 0xF;
-	uint32_t ext_model = (model >> 4) & 0xF;
-	return ext_family << 20 | ext_model << 16 | base_family << 8 | base_model << 4 |
-	       (stepping & 0xF);
-}
-
 int cvm_snp_cpu_model_signature(const char *name, uint32_t *sig)
 {
 	for (size_t i = 0; i < CVM_ARRAY_SIZE(cpu_models); i++) {
 		const struct cpu_model *m = &cpu_models[i];
 		if (strcasecmp(name, m->name) == 0) {
-			*sig = cvm_snp_cpu_signature(m->family, m->model, m->stepping);
+			*sig = cvm_cpu_signature(m->family, m->model, m->stepping);
 			return 0;
 		}
 	}

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include <cvmkit/util.h>
 
@@ -34,16 +33,6 @@ static int run_model(const struct cvm_plan *plan, uint8_t mrtd[CVM_TDX_DIGEST_SI
 static void hex48(const uint8_t d[48], char out[97])
 {
 	cvm_hex_encode(d, 48, out);
-}
-
-static int sha256_hex(const uint8_t *data, size_t len, char out[65], struct cvm_error *err)
-{
-	uint8_t d[32];
-	unsigned int n = 0;
-	if (EVP_Digest(data, len, d, &n, EVP_sha256(), NULL) != 1)
-		return cvm_error_set(err, -EIO, "SHA-256 failed");
-	cvm_hex_encode(d, 32, out);
-	return 0;
 }
 
 static const struct cvm_plan_op *find_op(const struct cvm_plan *plan, uint64_t gpa,
@@ -142,7 +131,7 @@ static int open_boot_file(struct cvm_measurement *m, const char *what, const cha
 	if (rc)
 		return cvm_error_wrap(err, "boot.%s", what);
 	char hex[65], key[32];
-	if ((rc = sha256_hex(f->data, f->size, hex, err))) {
+	if ((rc = cvm_sha256_hex(f->data, f->size, hex, err))) {
 		cvm_file_close(f);
 		return rc;
 	}
@@ -210,17 +199,10 @@ int cvm_tdx_measure(const struct cvm_policy *policy, const struct cvm_firmware *
 		    struct cvm_measurement **out, struct cvm_error *err)
 {
 	char fw_sha256[65];
-	int rc = sha256_hex(fw->data, fw->size, fw_sha256, err);
+	cvm_hex_encode(fw->sha256, 32, fw_sha256);
+	int rc = cvm_policy_firmware_pin_check(policy, fw->sha256, err);
 	if (rc)
 		return rc;
-	if (policy->firmware.has_sha256) {
-		char pin[65];
-		cvm_hex_encode(policy->firmware.sha256, 32, pin);
-		if (strcmp(pin, fw_sha256) != 0)
-			return cvm_error_set(err, -EINVAL,
-					     "firmware.sha256: %s hashes to %s, the policy pins %s",
-					     fw->path ? fw->path : "the image", fw_sha256, pin);
-	}
 
 	struct cvm_plan plan;
 	if ((rc = cvm_tdx_plan_build(policy, fw, &plan, err)))

@@ -102,6 +102,7 @@ struct cvm_firmware {
 	struct cvm_file file; /* the image bytes (owned unless borrowed) */
 	const uint8_t *data;
 	size_t size;
+	uint8_t sha256[32];  /* of data, taken when it was read: what firmware.sha256 pins */
 	uint64_t load_gpa;   /* 4 GiB - size */
 
 	struct cvm_fw_table_entry *table; /* footer table entries, in file order (walk order) */

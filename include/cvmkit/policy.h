@@ -184,7 +184,18 @@ int cvm_policy_load(const char *path, struct cvm_policy **out,
 int cvm_policy_encode(const struct cvm_policy *p, enum cvm_policy_format fmt, uint8_t **out,
 		      size_t *out_len, struct cvm_error *err);
 
-/* Check the pinned firmware SHA-256 (if any) against the file at firmware.path. */
+/* CPUID(1).EAX from family/model/stepping, extended encoding (spec/snp-measurement.md 3.3). */
+uint32_t cvm_cpu_signature(uint32_t family, uint32_t model, uint32_t stepping);
+
+/*
+ * The one check of the firmware pin: 0 when the policy pins no SHA-256 or pins sha256 (the hash
+ * of the bytes that will be used); otherwise -EINVAL, "firmware.sha256: PATH hashes to X, the
+ * policy pins Y".
+ */
+int cvm_policy_firmware_pin_check(const struct cvm_policy *p, const uint8_t sha256[32],
+				  struct cvm_error *err);
+
+/* The same for the file at firmware.path as it is now (policy check; a launch checks its bytes). */
 int cvm_policy_check_firmware_pin(const struct cvm_policy *p, struct cvm_error *err);
 
 /* The SNP guest policy as the u64 of SNP_LAUNCH_START (reserved bit 17 set). */

@@ -58,9 +58,6 @@ int cvm_snp_measure(const struct cvm_policy *policy, const struct cvm_firmware *
 #define CVM_SNP_BSP_RESET_EIP 0xFFFFFFF0u
 #define CVM_SNP_VMSA_SIZE 4096
 
-/* CPUID(1).EAX from family/model/stepping (extended family/model encoding, spec 3.3). */
-uint32_t cvm_snp_cpu_signature(uint32_t family, uint32_t model, uint32_t stepping);
-
 /* Signature of a QEMU CPU model name ("EPYC-Milan-v2", case-insensitive); -ENOENT if unknown. */
 int cvm_snp_cpu_model_signature(const char *name, uint32_t *sig);
 

@@ -102,6 +102,15 @@ void cvm_hex_encode(const uint8_t *in, size_t n, char *out);
  */
 int cvm_hex_decode(const char *hex, uint8_t *out, size_t n);
 
+/* SHA-256 of len bytes (OpenSSL).  0, or -EIO with err filled. */
+int cvm_sha256(const void *data, size_t len, uint8_t out[32], struct cvm_error *err);
+
+/* The same as 64 lower-case hex digits and a NUL. */
+int cvm_sha256_hex(const void *data, size_t len, char out[65], struct cvm_error *err);
+
+/* Base64 (RFC 4648, with padding, no line breaks) as a malloc'd string; NULL when out of memory. */
+char *cvm_base64_encode(const void *data, size_t len);
+
 /* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). */
 bool cvm_utf8_valid(const uint8_t *s, size_t len);
 

@@ -55,15 +55,6 @@ static bool parse_digest(const char *text, uint8_t out[CVM_SNP_DIGEST_SIZE])
 	return true;
 }
 
-/* Base64 without line breaks; malloc'd, NULL on allocation failure. */
-static char *b64(const uint8_t *data, size_t len)
-{
-	char *out = malloc(4 * ((len + 2) / 3) + 1);
-	if (out)
-		EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	return out;
-}
-
 static int measure_policy(const struct cvm_policy *p, uint8_t ld[CVM_SNP_DIGEST_SIZE],
 			  struct cvm_error *err)
 {
@@ -101,10 +92,10 @@ static void id_text_free(struct id_text *t)
 static bool id_text_make(const struct cvm_snp_id_result *r, const uint8_t *ld, struct id_text *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->block = b64(r->id_block, sizeof(r->id_block));
-	t->auth = b64(r->id_auth, sizeof(r->id_auth));
-	t->id_digest = b64(r->id_key_digest, sizeof(r->id_key_digest));
-	t->author_digest = b64(r->author_key_digest, sizeof(r->author_key_digest));
+	t->block = cvm_base64_encode(r->id_block, sizeof(r->id_block));
+	t->auth = cvm_base64_encode(r->id_auth, sizeof(r->id_auth));
+	t->id_digest = cvm_base64_encode(r->id_key_digest, sizeof(r->id_key_digest));
+	t->author_digest = cvm_base64_encode(r->author_key_digest, sizeof(r->author_key_digest));
 	cvm_hex_encode(r->id_key_digest, sizeof(r->id_key_digest), t->id_hex);
 	cvm_hex_encode(r->author_key_digest, sizeof(r->author_key_digest), t->author_hex);
 	cvm_hex_encode(ld, CVM_SNP_DIGEST_SIZE, t->ld_hex);

@@ -354,7 +354,7 @@ static int parse_args(struct measure_args *a, int argc, char **argv)
 	if (!a->policy_path && !a->firmware)
 		return cli_usage_error(VERB, "give a POLICY or --firmware FILE");
 	if (nfms) {
-		a->sig = cvm_snp_cpu_signature(a->fms[0], a->fms[1], a->fms[2]);
+		a->sig = cvm_cpu_signature(a->fms[0], a->fms[1], a->fms[2]);
 		a->has_sig = true;
 	}
 	return 0;

@@ -12,7 +12,6 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include <openssl/evp.h>
 
 #include <cvmkit/emit.h>
 #include <cvmkit/firmware.h>
@@ -316,17 +315,9 @@ static void xml_element(struct xml_buf *b, const char *indent, const char *name,
 	fprintf(b->f, "</%s>\n", name);
 }
 
-static char *base64(const uint8_t *data, size_t n)
-{
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
-	if (out)
-		EVP_EncodeBlock((unsigned char *)out, data, (int)n);
-	return out;
-}
-
 static int xml_base64(struct xml_buf *b, const char *name, const uint8_t *data, size_t n)
 {
-	char *text = base64(data, n);
+	char *text = cvm_base64_encode(data, n);
 	if (!text)
 		return -ENOMEM;
 	xml_element(b, "    ", name, text);

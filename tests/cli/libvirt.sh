@@ -176,3 +176,14 @@ run libvirt define "$T/none.json" "$URI" --name other --json
 check "define --json reports name and uuid" eval 'rc_is 0 && out_has "\"name\": \"other\"" && out_has "\"uuid\": \""'
 run libvirt define "$T/snp.json" "$URI"
 check "define snp on libvirt < 10.5 names the version it needs" eval 'rc_is 1 && err_has "needs >= 10.5.0"'
+
+# Only the libvirt verb loads libvirt: cvmkit itself does not link it (cvmkit-libvirt does).
+LD_DEBUG=libs "$CVMKIT" measure examples/snp-qemu.json --format hex >"$T/out" 2>"$T/err"
+RC=$?
+check "measure loads no libvirt object" eval 'rc_is 0 && grep -q "calling init" "$T/err" && ! grep -q "libvirt" "$T/err"'
+LD_DEBUG=libs "$CVMKIT" libvirt caps "$URI" >"$T/out" 2>"$T/err"
+RC=$?
+check "while the libvirt verb loads libvirt and works" eval 'rc_is 0 && grep -q "calling init.*libvirt\.so" "$T/err" && out_has "SEV-SNP"'
+CVMKIT_LIBEXECDIR="$T/nowhere" "$CVMKIT" libvirt caps "$URI" >"$T/out" 2>"$T/err"
+RC=$?
+check "a missing libvirt program is a clear failure" eval 'rc_is 1 && err_has "no cvmkit-libvirt in CVMKIT_LIBEXECDIR"'

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include <cvmkit/kvm.h>
+#include "launcher/kvm_backend.h"
 #include "launcher/kvm_uapi.h"
 #include <cvmkit/launch.h>
 
@@ -424,6 +425,71 @@ static void test_guest_rejects_bad_sizes(void **state)
 	assert_int_equal((uint16_t)(0xfff3 + rel), (uint16_t)(0x10000 - 8192));
 }
 
+/* A scripted kernel for the load retry rule: each call takes the next answer. */
+struct script {
+	const int *rcs;     /* answer of call i */
+	const uint64_t *advance; /* work done by call i */
+	size_t n, calls;
+	uint64_t left;
+	volatile sig_atomic_t *cancel_after_first;
+};
+
+static int script_call(void *vctx, struct cvm_error *err)
+{
+	struct script *s = vctx;
+	size_t i = s->calls < s->n ? s->calls : s->n - 1;
+	s->calls++;
+	s->left -= s->advance[i] < s->left ? s->advance[i] : s->left;
+	if (s->cancel_after_first)
+		*s->cancel_after_first = 1;
+	if (s->rcs[i] < 0 && s->rcs[i] != -EAGAIN && s->rcs[i] != -EBUSY)
+		return cvm_error_set(err, s->rcs[i], "scripted failure");
+	return s->rcs[i];
+}
+
+static uint64_t script_left(const void *vctx)
+{
+	return ((const struct script *)vctx)->left;
+}
+
+static void load_retries_follow_progress_eagain_ebusy_and_stop_on_a_stall(void **state)
+{
+	(void)state;
+	struct cvm_error err;
+	/* Partial progress, EAGAIN, EBUSY, then the rest: done in four calls. */
+	const int rcs1[] = {0, -EAGAIN, -EBUSY, 0};
+	const uint64_t adv1[] = {3, 0, 1, 4};
+	struct script s = {rcs1, adv1, 4, 0, 8, NULL};
+	assert_int_equal(cvm_kvm_load_with_retries(script_call, script_left, &s, NULL, "X", &err), 0);
+	assert_int_equal(s.calls, 4);
+	assert_int_equal(s.left, 0);
+	/* EAGAIN for ever is bounded: CVM_KVM_RETRY_MAX calls, then an error naming the call. */
+	const int rcs2[] = {-EAGAIN};
+	const uint64_t adv2[] = {0};
+	struct script t = {rcs2, adv2, 1, 0, 8, NULL};
+	assert_int_equal(cvm_kvm_load_with_retries(script_call, script_left, &t, NULL, "X", &err),
+			 -EAGAIN);
+	assert_int_equal(t.calls, CVM_KVM_RETRY_MAX);
+	assert_non_null(strstr(err.msg, "X: EAGAIN"));
+	/* A success without progress would loop for ever: an error. */
+	const int rcs3[] = {0};
+	struct script u = {rcs3, adv2, 1, 0, 8, NULL};
+	assert_int_equal(cvm_kvm_load_with_retries(script_call, script_left, &u, NULL, "X", &err),
+			 -EIO);
+	assert_int_equal(u.calls, 1);
+	/* A hard failure keeps its own message; cancellation stops the retries. */
+	const int rcs4[] = {-EIO};
+	struct script v = {rcs4, adv2, 1, 0, 8, NULL};
+	assert_int_equal(cvm_kvm_load_with_retries(script_call, script_left, &v, NULL, "X", &err),
+			 -EIO);
+	assert_string_equal(err.msg, "scripted failure");
+	volatile sig_atomic_t cancel = 0;
+	struct script w = {rcs2, adv2, 1, 0, 8, &cancel};
+	assert_int_equal(cvm_kvm_load_with_retries(script_call, script_left, &w, &cancel, "X", &err),
+			 -ECANCELED);
+	assert_int_equal(w.calls, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +505,7 @@ int main(void)
 		cmocka_unit_test(mmio_exit_is_reported_as_unbacked_access),
 		cmocka_unit_test(cancelled_run_stops_at_the_next_eintr),
 		cmocka_unit_test(test_guest_rejects_bad_sizes),
+		cmocka_unit_test(load_retries_follow_progress_eagain_ebusy_and_stop_on_a_stall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -727,7 +727,7 @@ static void firmware_pin_mismatch_is_refused(void **state)
 	assert_int_equal(cvm_policy_check_firmware_pin(p, &err), -EINVAL);
 	char want[600];
 	snprintf(want, sizeof(want),
-		 "firmware.sha256: %s has SHA-256 "
+		 "firmware.sha256: %s hashes to "
 		 "a52d159f262b2c6ddb724a61840befc36eb30c88877a4030b65cbe86298449c9, the policy "
 		 "pins ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", fw);
 	assert_string_equal(cvm_error_message(&err), want);

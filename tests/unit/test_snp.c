@@ -146,9 +146,9 @@ static void sha384_hex(const uint8_t *data, size_t len, char out[97])
 static void cpu_signature_encodes_extended_family(void **state)
 {
 	(void)state;
-	assert_int_equal(cvm_snp_cpu_signature(23, 1, 2), 0x800f12);
-	assert_int_equal(cvm_snp_cpu_signature(14, 1, 2), 0x0e12);
-	assert_int_equal(cvm_snp_cpu_signature(25, 17, 0), 0xa10f10);
+	assert_int_equal(cvm_cpu_signature(23, 1, 2), 0x800f12);
+	assert_int_equal(cvm_cpu_signature(14, 1, 2), 0x0e12);
+	assert_int_equal(cvm_cpu_signature(25, 17, 0), 0xa10f10);
 }
 
 static void cpu_models_map_to_spec_signatures(void **state)
@@ -625,7 +625,7 @@ static void vcpu_signature_alternatives_agree(void **state)
 	c.p.cpus.has_signature = true;
 	c.p.cpus.signature = 0x800f12;
 	expect_digest(&c.p, fw, CVM_SEV_MODE_SNP, want);
-	c.p.cpus.signature = cvm_snp_cpu_signature(23, 1, 2);
+	c.p.cpus.signature = cvm_cpu_signature(23, 1, 2);
 	expect_digest(&c.p, fw, CVM_SEV_MODE_SNP, want);
 	case_init(&c, CVM_VMM_CVMKIT, 1, "EPYC", 0x21); /* cvmkit measures like QEMU */
 	expect_digest(&c.p, fw, CVM_SEV_MODE_SNP, want);
