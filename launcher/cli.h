@@ -35,6 +35,7 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_host(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_libvirt(const struct cli_ctx *ctx, int argc, char **argv);
+int cmd_eventlog(const struct cli_ctx *ctx, int argc, char **argv);
 
 /* "cvmkit VERB: <message> (see 'cvmkit VERB --help')" on stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
