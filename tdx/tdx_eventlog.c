@@ -208,7 +208,8 @@ static int read_specid(struct cvm_cursor *c, struct cvm_eventlog_specid *sid,
 	    !cvm_cursor_bytes(&s, sid->vendor_info_len, &sid->vendor_info))
 		return specid_error(err, "the vendor information runs past its %u bytes", size);
 	if (cvm_cursor_left(&s))
-		return specid_error(err, "%zu bytes after the vendor information", cvm_cursor_left(&s));
+		return specid_error(err, "%zu byte%s after the vendor information", cvm_cursor_left(&s),
+				    cvm_cursor_left(&s) == 1 ? "" : "s");
 	return 0;
 }
 
