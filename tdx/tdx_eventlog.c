@@ -514,27 +514,34 @@ int cvm_eventlog_parse_ccel(const uint8_t *table, size_t table_len, const uint8_
 	return parse_area(data, len, &t, note[0] ? note : NULL, out, err);
 }
 
+static int load_with_table(const struct cvm_file *table, const char *table_path,
+			   const struct cvm_file *data, const char *path, struct cvm_eventlog **out,
+			   struct cvm_error *err)
+{
+	struct cvm_ccel_table t;
+	if (cvm_ccel_table_parse(table->data, table->size, &t, err))
+		return cvm_error_wrap(err, "%s", table_path);
+	if (cvm_eventlog_parse_ccel(table->data, table->size, data->data, data->size, out, err))
+		return cvm_error_wrap(err, "%s", path);
+	return 0;
+}
+
 int cvm_eventlog_load(const char *path, const char *table_path, struct cvm_eventlog **out,
 		      struct cvm_error *err)
 {
-	struct cvm_file data, table = {0};
+	struct cvm_file data, table;
 	int rc = cvm_file_open(path, &data, err);
 	if (rc)
 		return rc;
-	if (table_path && (rc = cvm_file_open(table_path, &table, err))) {
-		cvm_file_close(&data);
-		return rc;
-	}
-	if (table_path)
-		rc = cvm_eventlog_parse_ccel(table.data, table.size, data.data, data.size, out, err);
-	else
-		rc = cvm_eventlog_parse(data.data, data.size, out, err);
-	if (rc && table_path && !strncmp(cvm_error_message(err), "CCEL table", 10))
-		cvm_error_wrap(err, "%s", table_path);
-	else if (rc)
+	if (table_path) {
+		rc = cvm_file_open(table_path, &table, err);
+		if (!rc) {
+			rc = load_with_table(&table, table_path, &data, path, out, err);
+			cvm_file_close(&table);
+		}
+	} else if ((rc = cvm_eventlog_parse(data.data, data.size, out, err))) {
 		cvm_error_wrap(err, "%s", path);
-	if (table_path)
-		cvm_file_close(&table);
+	}
 	cvm_file_close(&data);
 	return rc;
 }

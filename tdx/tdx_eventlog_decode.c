@@ -361,9 +361,10 @@ static bool text_messaging(struct sb *s, uint8_t sub, const uint8_t *d, size_t n
 	} else if (sub == 0x12 && n == 6) {
 		sb_printf(s, "Sata(0x%x,0x%x,0x%x)", cvm_le16(d), cvm_le16(d + 2), cvm_le16(d + 4));
 	} else if (sub == 0x17 && n == 12) {
+		/* the EUI-64 is a little-endian UINT64: printed most significant byte first */
 		sb_printf(s, "NVMe(0x%x,", cvm_le32(d));
-		for (int i = 0; i < 8; i++)
-			sb_printf(s, "%s%02X", i ? "-" : "", d[4 + i]);
+		for (int i = 7; i >= 0; i--)
+			sb_printf(s, "%s%02x", i < 7 ? "-" : "", d[4 + i]);
 		sb_puts(s, ")");
 	} else if (sub == 0x18 && is_text(d, n)) {
 		sb_puts(s, "Uri(");

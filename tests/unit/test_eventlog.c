@@ -911,6 +911,7 @@ static void device_path_nodes_in_uefi_text(void **state)
 	static const uint8_t acpi[] = {2, 1, 12, 0, 0xd0, 0x41, 0x08, 0x0a, 3, 0, 0, 0};
 	static const uint8_t pci[] = {1, 1, 6, 0, 2, 0x1f};
 	static const uint8_t sata[] = {3, 0x12, 10, 0, 1, 0, 0xff, 0xff, 0, 0};
+	static const uint8_t nvme[] = {3, 0x17, 16, 0, 1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
 	uint8_t hd[42] = {4, 1, 42, 0, 1, 0, 0, 0};
 	cvm_put_le64(hd + 8, 0x800);
 	cvm_put_le64(hd + 16, 0x1000);
@@ -924,8 +925,8 @@ static void device_path_nodes_in_uefi_text(void **state)
 		const uint8_t *p;
 		size_t n;
 	} nodes[] = {{acpi, sizeof(acpi)}, {pci, sizeof(pci)},   {sata, sizeof(sata)},
-		     {hd, sizeof(hd)},     {file, sizeof(file)}, {inst, sizeof(inst)},
-		     {odd, sizeof(odd)},   {end, sizeof(end)}};
+		     {nvme, sizeof(nvme)}, {hd, sizeof(hd)},     {file, sizeof(file)},
+		     {inst, sizeof(inst)}, {odd, sizeof(odd)},   {end, sizeof(end)}};
 	size_t path_len = 0;
 	for (size_t i = 0; i < CVM_ARRAY_SIZE(nodes); i++) {
 		put(&p, nodes[i].p, nodes[i].n);
@@ -937,9 +938,10 @@ static void device_path_nodes_in_uefi_text(void **state)
 	const struct cvm_event_detail *d =
 		one_event(&b, &log, CVM_EV_EFI_BOOT_SERVICES_DRIVER, p.p, (uint32_t)p.len);
 	assert_int_equal(d->kind, CVM_EVD_IMAGE);
-	assert_int_equal(d->u.image.path.nnodes, 7);
+	assert_int_equal(d->u.image.path.nnodes, 8);
 	assert_string_equal(d->u.image.path.text,
 			    "PcieRoot(0x3)/Pci(0x1f,0x2)/Sata(0x1,0xffff,0x0)/"
+			    "NVMe(0x1,08-07-06-05-04-03-02-01)/"
 			    "HD(1,MBR,0xdeadbeef,0x800,0x1000)/\\a\xe2\x82\xac,Path(66,7,abcd)");
 	assert_string_equal(d->text, d->u.image.path.text);
 	cvm_eventlog_free(log);
