@@ -19,6 +19,7 @@ static const struct cli_verb verbs[] = {
 	{"launch", "launch a VM on KVM and emit the digest of what was done", cmd_launch},
 	{"host", "report what this host's KVM supports", cmd_host},
 	{"verify", "verify SNP attestation reports and TDX quotes", cmd_verify},
+	{"eventlog", "list a CC event log's events and the RTMRs it replays to", cmd_eventlog},
 	{"libvirt", "libvirt capabilities, domain XML and define", cli_run_libvirt_helper},
 };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The progress line of long operations on a terminal (see launcher/cli.h). */
+/* The progress line of long operations on a terminal (see launcher/cli/cli.h). */
 #include "launcher/cli/cli.h"
 
 #include <string.h>
