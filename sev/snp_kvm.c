@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The SEV-SNP KVM backend (DESIGN.md "Launch sequences", spec/kvm-uapi.md 8a):
- *   KVM_CREATE_VM(SNP) -> KVM_SEV_INIT2(vmsa_features) -> guest_memfd + memslots + PRIVATE ->
- *   SNP_LAUNCH_START(policy) -> vCPUs -> SNP_LAUNCH_UPDATE per plan op (source staged in a
- *   page-aligned shared buffer) -> vCPU state per VMSA op -> SNP_LAUNCH_FINISH(ID block, auth,
- *   host data) -> pre-fault.
+ *   KVM_CREATE_VM(SNP) -> open /dev/sev -> KVM_SEV_INIT2(vmsa_features) -> guest_memfd +
+ *   memslots + PRIVATE -> SNP_LAUNCH_START(policy) -> vCPUs -> SNP_LAUNCH_UPDATE per plan op
+ *   (source staged in a page-aligned shared buffer) -> vCPU state per VMSA op ->
+ *   SNP_LAUNCH_FINISH(ID block, auth, host data) -> pre-fault.
+ * Every kvm_sev_cmd carries the /dev/sev descriptor in sev_fd (spec 8a): SNP_LAUNCH_START
+ * refuses the command without it (EBADF), as QEMU's flow opens it first (launch-flows.md 1).
  */
 #include <cvmkit/kvm.h>
 #include <cvmkit/kvm_uapi.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,10 +37,18 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 	int vm_fd = ctx->vm->vm_fd;
 	uint32_t fw_error = 0;
 
+	int sev_fd = s->ops->open(s->ctx, "/dev/sev", O_RDWR);
+	if (sev_fd < 0)
+		return cvm_error_set(err, sev_fd, "open /dev/sev: %s%s", cvm_errno_name(sev_fd),
+				     sev_fd == -ENOENT ? " (no SEV firmware device: is the ccp driver loaded with SNP enabled?)"
+				     : sev_fd == -EACCES ? " (permission denied: the launcher needs access to /dev/sev)"
+							 : "");
+	ctx->vm->sev_fd = sev_fd;
+
 	struct cvm_kvm_sev_init init;
 	memset(&init, 0, sizeof(init));
 	init.vmsa_features = plan->snp.vmsa_features;
-	if ((rc = cvm_kvm_sev_op(s, vm_fd, CVM_KVM_SEV_INIT2, &init, &fw_error)))
+	if ((rc = cvm_kvm_sev_op(s, vm_fd, sev_fd, CVM_KVM_SEV_INIT2, &init, &fw_error)))
 		return fw_failure(err, rc, fw_error, "KVM_SEV_INIT2");
 
 	ctx->fw_size = cvm_kvm_plan_firmware_size(plan);
@@ -47,7 +58,7 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 	struct cvm_kvm_sev_snp_launch_start start;
 	memset(&start, 0, sizeof(start));
 	start.policy = plan->snp.policy;
-	if ((rc = cvm_kvm_sev_op(s, vm_fd, CVM_KVM_SEV_SNP_LAUNCH_START, &start, &fw_error)))
+	if ((rc = cvm_kvm_sev_op(s, vm_fd, sev_fd, CVM_KVM_SEV_SNP_LAUNCH_START, &start, &fw_error)))
 		return fw_failure(err, rc, fw_error, "SNP_LAUNCH_START");
 
 	if ((rc = cvm_kvm_vm_create_vcpus(ctx->vm, plan->nvcpus, err)))
@@ -108,7 +119,8 @@ static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 	uint32_t fw_error = 0;
 	while (up.len || rc == -EAGAIN) {
 		uint64_t before = up.len;
-		rc = cvm_kvm_sev_op(s, ctx->vm->vm_fd, CVM_KVM_SEV_SNP_LAUNCH_UPDATE, &up, &fw_error);
+		rc = cvm_kvm_sev_op(s, ctx->vm->vm_fd, ctx->vm->sev_fd, CVM_KVM_SEV_SNP_LAUNCH_UPDATE,
+				    &up, &fw_error);
 		if (rc == -EAGAIN) {
 			if (ctx->cancel && *ctx->cancel)
 				return cvm_error_set(err, -ECANCELED, "SNP_LAUNCH_UPDATE cancelled");
@@ -184,8 +196,8 @@ static int snp_finish(void *vctx, const struct cvm_plan *plan, struct cvm_error 
 	}
 	memcpy(fin.host_data, plan->snp.host_data, sizeof(fin.host_data));
 	uint32_t fw_error = 0;
-	int rc = cvm_kvm_sev_op(ctx->seam, ctx->vm->vm_fd, CVM_KVM_SEV_SNP_LAUNCH_FINISH, &fin,
-				&fw_error);
+	int rc = cvm_kvm_sev_op(ctx->seam, ctx->vm->vm_fd, ctx->vm->sev_fd,
+				CVM_KVM_SEV_SNP_LAUNCH_FINISH, &fin, &fw_error);
 	return rc ? fw_failure(err, rc, fw_error, "SNP_LAUNCH_FINISH") : 0;
 }
 

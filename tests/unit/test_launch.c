@@ -113,11 +113,12 @@ static int fake_open(void *ctx, const char *path, int flags)
 {
 	(void)flags;
 	struct fake *f = ctx;
-	if (strcmp(path, "/dev/kvm") != 0)
+	bool kvm = strcmp(path, "/dev/kvm") == 0;
+	if (!kvm && strcmp(path, "/dev/sev") != 0)
 		return -ENOENT;
-	if (fake_should_fail(f, "open /dev/kvm"))
+	if (fake_should_fail(f, kvm ? "open /dev/kvm" : "open /dev/sev"))
 		return -f->fail_errno;
-	return new_fd(f, R_KVM);
+	return new_fd(f, kvm ? R_KVM : R_NONE);
 }
 
 static int fake_close(void *ctx, int fd)
