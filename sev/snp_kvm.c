@@ -144,9 +144,34 @@ static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 	return 0;
 }
 
-/* The VMSA's x87 control word, MXCSR and XCR0 are measured too: set them, not trust reset. */
-static int set_fpu_and_xcr0(struct cvm_kvm_backend_ctx *ctx, uint32_t idx,
-			    const struct cvm_vcpu_reset *r, struct cvm_error *err)
+#define MSR_IA32_CR_PAT 0x277u
+
+/* KVM_SET_MSRS of one MSR: KVM answers with the number of MSRs it set. */
+static int set_msr(struct cvm_kvm_backend_ctx *ctx, uint32_t idx, uint32_t index, uint64_t value,
+		   struct cvm_error *err)
+{
+	union {
+		struct kvm_msrs hdr;
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	struct kvm_msr_entry *e = (struct kvm_msr_entry *)(void *)(m.bytes + sizeof(struct kvm_msrs));
+	e->index = index;
+	e->data = value;
+	int rc = cvm_kvm_ioctl(ctx->seam, ctx->vm->vcpu_fds[idx], KVM_SET_MSRS, (unsigned long)&m);
+	if (rc == 1)
+		return 0;
+	return cvm_error_set(err, rc < 0 ? rc : -EIO, "KVM_SET_MSRS(0x%x) vCPU %u: %s", index, idx,
+			     rc < 0 ? cvm_errno_name(rc) : "not set");
+}
+
+/*
+ * The VMSA's x87 control word, MXCSR, XCR0 and guest PAT are measured too: set them, not trust
+ * KVM's reset values (the GCE profile's PAT is not KVM's 0x0007040600070406).
+ */
+static int set_measured_state(struct cvm_kvm_backend_ctx *ctx, uint32_t idx,
+			      const struct cvm_vcpu_reset *r, struct cvm_error *err)
 {
 	int fd = ctx->vm->vcpu_fds[idx];
 	struct kvm_fpu fpu;
@@ -156,6 +181,8 @@ static int set_fpu_and_xcr0(struct cvm_kvm_backend_ctx *ctx, uint32_t idx,
 	int rc = cvm_kvm_ioctl(ctx->seam, fd, KVM_SET_FPU, (unsigned long)&fpu);
 	if (rc < 0)
 		return cvm_error_set(err, rc, "KVM_SET_FPU vCPU %u: %s", idx, cvm_errno_name(rc));
+	if ((rc = set_msr(ctx, idx, MSR_IA32_CR_PAT, r->g_pat, err)))
+		return rc;
 	if (!r->xcr0)
 		return 0;
 	struct kvm_xcrs xcrs;
@@ -178,7 +205,7 @@ static int snp_vcpu(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 	int rc = cvm_kvm_vcpu_set_reset(ctx->vm, op->vcpu_index, op->vcpu, err);
 	if (rc)
 		return rc;
-	return set_fpu_and_xcr0(ctx, op->vcpu_index, op->vcpu, err);
+	return set_measured_state(ctx, op->vcpu_index, op->vcpu, err);
 }
 
 static int snp_finish(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)

@@ -752,6 +752,8 @@ static const struct {
 	 "28797ae0afaba4005a81e629acebfb59e6687949d6be44007cd5506823b0dd66f146aaae26ff291eed7b493d8a64c385"},
 	{"snp_ec2_default", "ovmf_AmdSev_suffix.bin", "ec2", "EPYC-v4", 1, "0x21", true,
 	 "0ce9ccc06bab55eebe8abc234f3df6514883977a68a591b71052498ab52b2f1aa415db338033946ef93aa8278c0d67fb"},
+	{"snp_gce_with_multiple_vcpus", "ovmf_AmdSev_suffix.bin", "gce", NULL, 4, "0x1", true,
+	 "5c5debf100fc339f90276e761ee1f1658d08922c3b20e2a2e6c7a6c3370b2452a15a00eae11886a93d6fd1e7ab81e29d"},
 };
 
 static void snp_vector_policies_launch_to_the_reference_digests(void **state)
