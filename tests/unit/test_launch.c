@@ -1030,6 +1030,31 @@ static void tdx_page_aug_vectors_launch_to_the_reference_mrtds(void **state)
 	}
 }
 
+/* KVM measures single-pass: a two-pass policy would launch a TD whose MRTD is not the one the
+ * launch reports, so it is refused before anything is created. */
+static void tdx_two_pass_policy_is_refused_before_a_vm_exists(void **state)
+{
+	(void)state;
+	char fw[512], text[1024];
+	if (!fixture(fw, sizeof(fw), "tdx/synth_tdvf.bin"))
+		skip();
+	snprintf(text, sizeof(text),
+		 "{\"version\": 1, \"tee\": \"tdx\", \"cpus\": {\"count\": 1},"
+		 " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
+		 " \"tdx\": {\"measure_order\": \"two-pass\"}}",
+		 fw);
+	struct cvm_policy *p = policy_from_text(text);
+	struct spec_kvm *k = new_fake();
+	struct cvm_error err;
+	int rc;
+	assert_null(launch_on(k, p, &err, &rc));
+	assert_int_equal(rc, -EOPNOTSUPP);
+	assert_non_null(strstr(cvm_error_message(&err), "upstream KVM measures single-pass"));
+	assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
 /* ---- Pre-fault through the seam (default VM) -------------------------------------------- */
 
 static const char default_policy_fmt[] =
@@ -1357,6 +1382,7 @@ int main(void)
 		cmocka_unit_test(tdx_launch_issues_the_spec_sequence),
 		cmocka_unit_test(tdx_example_policy_launches_to_the_offline_mrtd),
 		cmocka_unit_test(tdx_page_aug_vectors_launch_to_the_reference_mrtds),
+		cmocka_unit_test(tdx_two_pass_policy_is_refused_before_a_vm_exists),
 		cmocka_unit_test(prefault_required_fails_and_best_effort_skips),
 		cmocka_unit_test(prefault_splits_large_ranges_across_vcpus),
 		cmocka_unit_test(prefault_progress_counts_the_bytes_of_every_vcpu_thread),
