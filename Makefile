@@ -65,7 +65,7 @@ STATIC_LIB := $(BUILD)/libcvmkit.a
 SHARED_LIB := $(BUILD)/libcvmkit.so.$(VERSION)
 CLI_BIN    := $(BUILD)/cvmkit
 
-.PHONY: all check demo deps fuzz fuzz-run bench install uninstall clean help unit-tests
+.PHONY: all check demo deps fuzz fuzz-run bench install uninstall clean help unit-tests mutation
 .DEFAULT_GOAL := all
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(CLI_BIN)
@@ -76,6 +76,7 @@ help:
 	@echo "make deps       install the Debian packages cvmkit needs (apt-get, skips what is present)"
 	@echo "make demo       deps + build + run cvmkit on examples/"
 	@echo "make check      deps + build + every test; ends with 'N passed, N failed'"
+	@echo "make mutation   mutate the launcher on a copy, one change at a time: the launch tests must catch each"
 	@echo "make fuzz       build the libFuzzer targets (clang); fuzz-run runs each FUZZ_SECONDS"
 	@echo "make bench      benchmarks against their floors (BENCH_JSON=FILE also writes JSON)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); make uninstall removes it"
@@ -128,6 +129,10 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run-tests.sh
+
+# Slow (one rebuild per mutation), so not part of `check`: tests/mutation/run.sh says how it works.
+mutation:
+	@sh tests/mutation/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
