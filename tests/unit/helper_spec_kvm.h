@@ -64,10 +64,12 @@ void spec_kvm_set_chunk(struct spec_kvm *k, uint64_t pages);
 
 /*
  * Script the nth (0-based) call of the named step (spec_kvm's names: "SNP_LAUNCH_UPDATE",
- * "KVM_TDX_INIT_MEM_REGION", "KVM_TDX_INIT_VM", ...): it processes at most pages pages (for
- * the two populate calls; 0 = none) and then returns -errno_ (0: normal answer), the struct
- * advanced by what was done, as the kernel does.  For SNP, EIO carries fw_error in
- * kvm_sev_cmd.error.  Returns 0 or -ENOSPC when the script is full.
+ * "KVM_TDX_INIT_MEM_REGION", "KVM_TDX_INIT_VM", ...).  pages 0: the call returns -errno_
+ * without acting (fw_error in kvm_sev_cmd.error / kvm_tdx_cmd.hw_error).  pages > 0, for the
+ * two populate calls: it does at most that many pages and then answers as the kernel does after
+ * partial progress, the struct advanced: TDX with -errno_ (-EINTR when errno_ is 0), SNP with 0
+ * (SNP reports errors only when nothing was done, so errno_ is not used).  Returns 0 or -ENOSPC
+ * when the script is full.
  */
 int spec_kvm_script(struct spec_kvm *k, const char *step, unsigned nth, uint64_t pages, int errno_,
 		    uint32_t fw_error);
