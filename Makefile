@@ -85,7 +85,7 @@ VIRT_SHARED_LIB := $(BUILD)/libcvmkit-libvirt.so.$(VERSION)
 CLI_BIN    := $(BUILD)/cvmkit
 VIRT_CLI_BIN := $(BUILD)/cvmkit-libvirt
 
-.PHONY: all check demo deps fuzz fuzz-run bench install uninstall clean help unit-tests
+.PHONY: all check demo deps fuzz fuzz-run bench install uninstall clean help unit-tests mutation
 .DEFAULT_GOAL := all
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(VIRT_STATIC_LIB) $(VIRT_SHARED_LIB) $(CLI_BIN) $(VIRT_CLI_BIN)
@@ -96,6 +96,7 @@ help:
 	@echo "make deps       install the Debian packages cvmkit needs (apt-get, skips what is present)"
 	@echo "make demo       deps + build + run cvmkit on examples/"
 	@echo "make check      deps + build + every test; ends with 'N passed, N failed'"
+	@echo "make mutation   mutate the launcher on a copy, one change at a time: the launch tests must catch each"
 	@echo "make fuzz       build the libFuzzer targets (clang); fuzz-run runs each FUZZ_SECONDS"
 	@echo "make bench      benchmarks against their floors (BENCH_JSON=FILE also writes JSON)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); make uninstall removes it"
@@ -167,6 +168,10 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all unit-tests
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run-tests.sh
+
+# Slow (one rebuild per mutation), so not part of `check`: tests/mutation/run.sh says how it works.
+mutation:
+	@sh tests/mutation/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

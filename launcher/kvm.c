@@ -123,7 +123,7 @@ int cvm_kvm_set_memory_attributes(const struct cvm_kvm_seam *s, int vm_fd, uint6
  * The two KVM_MEMORY_ENCRYPT_OP wrappers rebuild the command on every EINTR retry: KVM writes
  * the status fields back, and TDX refuses a non-zero hw_error on input (EINVAL).
  */
-int cvm_kvm_sev_op(const struct cvm_kvm_seam *s, int vm_fd, uint32_t id, void *data,
+int cvm_kvm_sev_op(const struct cvm_kvm_seam *s, int vm_fd, int sev_fd, uint32_t id, void *data,
 		   uint32_t *fw_error)
 {
 	struct cvm_kvm_sev_cmd cmd;
@@ -132,6 +132,7 @@ int cvm_kvm_sev_op(const struct cvm_kvm_seam *s, int vm_fd, uint32_t id, void *d
 		memset(&cmd, 0, sizeof(cmd));
 		cmd.id = id;
 		cmd.data = (uint64_t)(uintptr_t)data;
+		cmd.sev_fd = (uint32_t)sev_fd;
 		rc = s->ops->ioctl(s->ctx, vm_fd, CVM_KVM_MEMORY_ENCRYPT_OP, (unsigned long)&cmd);
 	} while (rc == -EINTR);
 	if (fw_error)
@@ -263,6 +264,7 @@ int cvm_kvm_vm_create(const struct cvm_kvm_seam *s, unsigned long type,
 	vm->seam = s;
 	vm->kvm_fd = -1;
 	vm->vm_fd = -1;
+	vm->sev_fd = -1;
 	vm->type = type;
 	vm->cancel = cancel;
 	int rc = open_kvm(s, err);
@@ -328,6 +330,8 @@ void cvm_kvm_vm_free(struct cvm_kvm_vm *vm)
 	}
 	if (vm->vm_fd >= 0)
 		s->ops->close(s->ctx, vm->vm_fd);
+	if (vm->sev_fd >= 0)
+		s->ops->close(s->ctx, vm->sev_fd);
 	if (vm->kvm_fd >= 0)
 		s->ops->close(s->ctx, vm->kvm_fd);
 	free(vm);

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The SEV-SNP KVM backend (DESIGN.md "Launch sequences", spec/kvm-uapi.md 8a):
- *   KVM_CREATE_VM(SNP) -> KVM_SEV_INIT2(vmsa_features) -> guest_memfd + memslots + PRIVATE ->
- *   SNP_LAUNCH_START(policy) -> vCPUs -> SNP_LAUNCH_UPDATE per plan op (source staged in a
- *   page-aligned shared buffer) -> vCPU state per VMSA op -> SNP_LAUNCH_FINISH(ID block, auth,
- *   host data) -> pre-fault.
+ *   KVM_CREATE_VM(SNP) -> open /dev/sev -> KVM_SEV_INIT2(vmsa_features) -> guest_memfd +
+ *   memslots + PRIVATE -> SNP_LAUNCH_START(policy) -> vCPUs -> SNP_LAUNCH_UPDATE per plan op
+ *   (source staged in a page-aligned shared buffer) -> vCPU state per VMSA op ->
+ *   SNP_LAUNCH_FINISH(ID block, auth, host data) -> pre-fault.
+ * Every kvm_sev_cmd carries the /dev/sev descriptor in sev_fd (spec 8a): SNP_LAUNCH_START
+ * refuses the command without it (EBADF), as QEMU's flow opens it first (launch-flows.md 1).
  */
 #include <cvmkit/kvm.h>
 #include <cvmkit/snp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,10 +39,18 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 	int vm_fd = ctx->vm->vm_fd;
 	uint32_t fw_error = 0;
 
+	int sev_fd = s->ops->open(s->ctx, "/dev/sev", O_RDWR);
+	if (sev_fd < 0)
+		return cvm_error_set(err, sev_fd, "open /dev/sev: %s%s", cvm_errno_name(sev_fd),
+				     sev_fd == -ENOENT ? " (no SEV firmware device: is the ccp driver loaded with SNP enabled?)"
+				     : sev_fd == -EACCES ? " (permission denied: the launcher needs access to /dev/sev)"
+							 : "");
+	ctx->vm->sev_fd = sev_fd;
+
 	struct cvm_kvm_sev_init init;
 	memset(&init, 0, sizeof(init));
 	init.vmsa_features = plan->snp.vmsa_features;
-	if ((rc = cvm_kvm_sev_op(s, vm_fd, CVM_KVM_SEV_INIT2, &init, &fw_error)))
+	if ((rc = cvm_kvm_sev_op(s, vm_fd, sev_fd, CVM_KVM_SEV_INIT2, &init, &fw_error)))
 		return fw_failure(err, rc, fw_error, "KVM_SEV_INIT2");
 
 	ctx->fw_size = cvm_kvm_plan_firmware_size(plan);
@@ -49,7 +60,7 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 	struct cvm_kvm_sev_snp_launch_start start;
 	memset(&start, 0, sizeof(start));
 	start.policy = plan->snp.policy;
-	if ((rc = cvm_kvm_sev_op(s, vm_fd, CVM_KVM_SEV_SNP_LAUNCH_START, &start, &fw_error)))
+	if ((rc = cvm_kvm_sev_op(s, vm_fd, sev_fd, CVM_KVM_SEV_SNP_LAUNCH_START, &start, &fw_error)))
 		return fw_failure(err, rc, fw_error, "SNP_LAUNCH_START");
 
 	if ((rc = cvm_kvm_vm_create_vcpus(ctx->vm, plan->nvcpus, err)))
@@ -88,7 +99,7 @@ static int stage_cpuid_page(const struct cvm_kvm_backend_ctx *ctx, const struct 
 /* One SNP_LAUNCH_UPDATE call; the kernel advances the struct on partial progress. */
 struct snp_update {
 	const struct cvm_kvm_seam *seam;
-	int vm_fd;
+	int vm_fd, sev_fd;
 	struct cvm_kvm_sev_snp_launch_update *up;
 };
 
@@ -96,7 +107,8 @@ static int snp_update_once(void *vcall, struct cvm_error *err)
 {
 	struct snp_update *c = vcall;
 	uint32_t fw_error = 0;
-	int rc = cvm_kvm_sev_op(c->seam, c->vm_fd, CVM_KVM_SEV_SNP_LAUNCH_UPDATE, c->up, &fw_error);
+	int rc = cvm_kvm_sev_op(c->seam, c->vm_fd, c->sev_fd, CVM_KVM_SEV_SNP_LAUNCH_UPDATE, c->up,
+				&fw_error);
 	if (rc >= 0 || rc == -EAGAIN || rc == -EBUSY)
 		return rc < 0 ? rc : 0;
 	char what[96];
@@ -142,7 +154,7 @@ static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 			return rc;
 		up.uaddr = (uint64_t)(uintptr_t)buf;
 	}
-	struct snp_update call = {s, ctx->vm->vm_fd, &up};
+	struct snp_update call = {s, ctx->vm->vm_fd, ctx->vm->sev_fd, &up};
 	char what[64];
 	snprintf(what, sizeof(what), "SNP_LAUNCH_UPDATE gpa 0x%llx", (unsigned long long)op->gpa);
 	int rc = cvm_kvm_load_with_retries(snp_update_once, snp_update_left, &call, ctx->cancel,
@@ -157,9 +169,34 @@ static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 	return 0;
 }
 
-/* The VMSA's x87 control word, MXCSR and XCR0 are measured too: set them, not trust reset. */
-static int set_fpu_and_xcr0(struct cvm_kvm_backend_ctx *ctx, uint32_t idx,
-			    const struct cvm_vcpu_reset *r, struct cvm_error *err)
+#define MSR_IA32_CR_PAT 0x277u
+
+/* KVM_SET_MSRS of one MSR: KVM answers with the number of MSRs it set. */
+static int set_msr(struct cvm_kvm_backend_ctx *ctx, uint32_t idx, uint32_t index, uint64_t value,
+		   struct cvm_error *err)
+{
+	union {
+		struct kvm_msrs hdr;
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	struct kvm_msr_entry *e = (struct kvm_msr_entry *)(void *)(m.bytes + sizeof(struct kvm_msrs));
+	e->index = index;
+	e->data = value;
+	int rc = cvm_kvm_ioctl(ctx->seam, ctx->vm->vcpu_fds[idx], KVM_SET_MSRS, (unsigned long)&m);
+	if (rc == 1)
+		return 0;
+	return cvm_error_set(err, rc < 0 ? rc : -EIO, "KVM_SET_MSRS(0x%x) vCPU %u: %s", index, idx,
+			     rc < 0 ? cvm_errno_name(rc) : "not set");
+}
+
+/*
+ * The VMSA's x87 control word, MXCSR, XCR0 and guest PAT are measured too: set them, not trust
+ * KVM's reset values (the GCE profile's PAT is not KVM's 0x0007040600070406).
+ */
+static int set_measured_state(struct cvm_kvm_backend_ctx *ctx, uint32_t idx,
+			      const struct cvm_vcpu_reset *r, struct cvm_error *err)
 {
 	int fd = ctx->vm->vcpu_fds[idx];
 	struct kvm_fpu fpu;
@@ -169,6 +206,8 @@ static int set_fpu_and_xcr0(struct cvm_kvm_backend_ctx *ctx, uint32_t idx,
 	int rc = cvm_kvm_ioctl(ctx->seam, fd, KVM_SET_FPU, (unsigned long)&fpu);
 	if (rc < 0)
 		return cvm_error_set(err, rc, "KVM_SET_FPU vCPU %u: %s", idx, cvm_errno_name(rc));
+	if ((rc = set_msr(ctx, idx, MSR_IA32_CR_PAT, r->g_pat, err)))
+		return rc;
 	if (!r->xcr0)
 		return 0;
 	struct kvm_xcrs xcrs;
@@ -191,7 +230,7 @@ static int snp_vcpu(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 	int rc = cvm_kvm_vcpu_set_reset(ctx->vm, op->vcpu_index, op->vcpu, err);
 	if (rc)
 		return rc;
-	return set_fpu_and_xcr0(ctx, op->vcpu_index, op->vcpu, err);
+	return set_measured_state(ctx, op->vcpu_index, op->vcpu, err);
 }
 
 static int snp_finish(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
@@ -209,8 +248,8 @@ static int snp_finish(void *vctx, const struct cvm_plan *plan, struct cvm_error 
 	}
 	memcpy(fin.host_data, plan->snp.host_data, sizeof(fin.host_data));
 	uint32_t fw_error = 0;
-	int rc = cvm_kvm_sev_op(ctx->seam, ctx->vm->vm_fd, CVM_KVM_SEV_SNP_LAUNCH_FINISH, &fin,
-				&fw_error);
+	int rc = cvm_kvm_sev_op(ctx->seam, ctx->vm->vm_fd, ctx->vm->sev_fd,
+				CVM_KVM_SEV_SNP_LAUNCH_FINISH, &fin, &fw_error);
 	return rc ? fw_failure(err, rc, fw_error, "SNP_LAUNCH_FINISH") : 0;
 }
 

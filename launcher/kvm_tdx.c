@@ -180,6 +180,11 @@ static int tdx_set_vcpu_cpuid(struct cvm_kvm_backend_ctx *ctx, struct cvm_error 
 static int tdx_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
+	/* KVM adds and extends page by page (spec/tdx-measurement.md 4): a two-pass MRTD cannot
+	 * come out of this launch, so it must not be the digest the launch reports. */
+	if (plan->tdx.order == CVM_TDX_ORDER_TWO_PASS)
+		return cvm_error_set(err, -EOPNOTSUPP,
+				     "tdx.measure_order two-pass models the QEMU 8.x TDX trees; upstream KVM measures single-pass, so launch with \"single-pass\" (two-pass is for measure only)");
 	int rc = cvm_kvm_vm_create(ctx->seam, CVM_KVM_X86_TDX_VM, ctx->cancel, &ctx->vm, err);
 	if (rc)
 		return rc;

@@ -2,10 +2,11 @@
 /*
  * The KVM uAPI cvmkit needs beyond Debian's 6.1 <linux/kvm.h> (private, not installed).
  *
- * Written from ../shared/spec/kvm-uapi.md (numbers, layouts, semantics); every struct size is
- * pinned with _Static_assert and every ioctl number is checked against the spec's table.  Names
- * carry a CVM_ / cvm_ prefix so they never collide with a newer system header.  The old basics
- * (KVM_RUN, struct kvm_run, kvm_regs, kvm_sregs, kvm_cpuid_entry2) come from <linux/kvm.h>.
+ * Written from ../shared/spec/kvm-uapi.md (numbers, layouts, semantics); every struct size and
+ * every field offset is pinned with _Static_assert (each message names the spec section), and
+ * every ioctl number is checked against the spec's table.  Names carry a CVM_ / cvm_ prefix so
+ * they never collide with a newer system header.  The old basics (KVM_RUN, struct kvm_run,
+ * kvm_regs, kvm_sregs, kvm_cpuid_entry2) come from <linux/kvm.h>.
  */
 #ifndef CVMKIT_KVM_UAPI_H
 #define CVMKIT_KVM_UAPI_H
@@ -15,6 +16,10 @@
 
 #include <linux/ioctl.h>
 #include <linux/kvm.h>
+
+/* Pins field f of struct s at byte off; sec names the spec section that gives the layout. */
+#define CVM_UAPI_AT(s, f, off, sec) \
+	_Static_assert(offsetof(struct s, f) == (off), #s "." #f " at " #off " (" sec ")")
 
 /* ---- Capabilities (KVM_CHECK_EXTENSION), spec section 1 ------------------------------------ */
 #define CVM_KVM_CAP_USER_MEMORY2 231
@@ -47,6 +52,15 @@ struct cvm_kvm_userspace_memory_region2 {
 	uint64_t pad2[14];
 };
 _Static_assert(sizeof(struct cvm_kvm_userspace_memory_region2) == 160, "region2 is 160 bytes");
+CVM_UAPI_AT(cvm_kvm_userspace_memory_region2, slot, 0, "kvm-uapi.md 2");
+CVM_UAPI_AT(cvm_kvm_userspace_memory_region2, flags, 4, "kvm-uapi.md 2");
+CVM_UAPI_AT(cvm_kvm_userspace_memory_region2, guest_phys_addr, 8, "kvm-uapi.md 2");
+CVM_UAPI_AT(cvm_kvm_userspace_memory_region2, memory_size, 16, "kvm-uapi.md 2");
+CVM_UAPI_AT(cvm_kvm_userspace_memory_region2, userspace_addr, 24, "kvm-uapi.md 2");
+CVM_UAPI_AT(cvm_kvm_userspace_memory_region2, guest_memfd_offset, 32, "kvm-uapi.md 2");
+CVM_UAPI_AT(cvm_kvm_userspace_memory_region2, guest_memfd, 40, "kvm-uapi.md 2");
+CVM_UAPI_AT(cvm_kvm_userspace_memory_region2, pad1, 44, "kvm-uapi.md 2");
+CVM_UAPI_AT(cvm_kvm_userspace_memory_region2, pad2, 48, "kvm-uapi.md 2");
 
 #define CVM_KVM_MEM_LOG_DIRTY_PAGES (1u << 0)
 #define CVM_KVM_MEM_READONLY (1u << 1)
@@ -60,6 +74,9 @@ struct cvm_kvm_create_guest_memfd {
 	uint64_t reserved[6];
 };
 _Static_assert(sizeof(struct cvm_kvm_create_guest_memfd) == 64, "create_guest_memfd is 64 bytes");
+CVM_UAPI_AT(cvm_kvm_create_guest_memfd, size, 0, "kvm-uapi.md 3");
+CVM_UAPI_AT(cvm_kvm_create_guest_memfd, flags, 8, "kvm-uapi.md 3");
+CVM_UAPI_AT(cvm_kvm_create_guest_memfd, reserved, 16, "kvm-uapi.md 3");
 
 #define CVM_GUEST_MEMFD_FLAG_MMAP (1ull << 0)
 #define CVM_GUEST_MEMFD_FLAG_INIT_SHARED (1ull << 1)
@@ -73,6 +90,10 @@ struct cvm_kvm_memory_attributes {
 	uint64_t flags;
 };
 _Static_assert(sizeof(struct cvm_kvm_memory_attributes) == 32, "memory_attributes is 32 bytes");
+CVM_UAPI_AT(cvm_kvm_memory_attributes, address, 0, "kvm-uapi.md 4");
+CVM_UAPI_AT(cvm_kvm_memory_attributes, size, 8, "kvm-uapi.md 4");
+CVM_UAPI_AT(cvm_kvm_memory_attributes, attributes, 16, "kvm-uapi.md 4");
+CVM_UAPI_AT(cvm_kvm_memory_attributes, flags, 24, "kvm-uapi.md 4");
 
 #define CVM_KVM_MEMORY_ATTRIBUTE_PRIVATE (1ull << 3)
 #define CVM_KVM_SET_MEMORY_ATTRIBUTES _IOW(KVMIO, 0xd2, struct cvm_kvm_memory_attributes)
@@ -85,6 +106,10 @@ struct cvm_kvm_pre_fault_memory {
 	uint64_t padding[5];
 };
 _Static_assert(sizeof(struct cvm_kvm_pre_fault_memory) == 64, "pre_fault_memory is 64 bytes");
+CVM_UAPI_AT(cvm_kvm_pre_fault_memory, gpa, 0, "kvm-uapi.md 5");
+CVM_UAPI_AT(cvm_kvm_pre_fault_memory, size, 8, "kvm-uapi.md 5");
+CVM_UAPI_AT(cvm_kvm_pre_fault_memory, flags, 16, "kvm-uapi.md 5");
+CVM_UAPI_AT(cvm_kvm_pre_fault_memory, padding, 24, "kvm-uapi.md 5");
 
 #define CVM_KVM_PRE_FAULT_MEMORY _IOWR(KVMIO, 0xd5, struct cvm_kvm_pre_fault_memory)
 
@@ -99,6 +124,9 @@ struct cvm_kvm_memory_fault {
 	uint64_t size;
 };
 _Static_assert(sizeof(struct cvm_kvm_memory_fault) == 24, "memory_fault is 24 bytes");
+CVM_UAPI_AT(cvm_kvm_memory_fault, flags, 0, "kvm-uapi.md 6");
+CVM_UAPI_AT(cvm_kvm_memory_fault, gpa, 8, "kvm-uapi.md 6");
+CVM_UAPI_AT(cvm_kvm_memory_fault, size, 16, "kvm-uapi.md 6");
 /* The exit union starts at byte 32 of struct kvm_run (its first member is hw). */
 _Static_assert(offsetof(struct kvm_run, hw) == 32, "kvm_run exit union at offset 32");
 
@@ -114,6 +142,11 @@ struct cvm_kvm_sev_cmd {
 	uint32_t sev_fd;
 };
 _Static_assert(sizeof(struct cvm_kvm_sev_cmd) == 24, "kvm_sev_cmd is 24 bytes");
+CVM_UAPI_AT(cvm_kvm_sev_cmd, id, 0, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_cmd, pad0, 4, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_cmd, data, 8, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_cmd, error, 16, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_cmd, sev_fd, 20, "kvm-uapi.md 8a");
 
 #define CVM_KVM_SEV_INIT2 22
 #define CVM_KVM_SEV_SNP_LAUNCH_START 100
@@ -128,6 +161,11 @@ struct cvm_kvm_sev_init {
 	uint32_t pad2[8];
 };
 _Static_assert(sizeof(struct cvm_kvm_sev_init) == 48, "kvm_sev_init is 48 bytes");
+CVM_UAPI_AT(cvm_kvm_sev_init, vmsa_features, 0, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_init, flags, 8, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_init, ghcb_version, 12, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_init, pad1, 14, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_init, pad2, 16, "kvm-uapi.md 8a");
 
 struct cvm_kvm_sev_snp_launch_start {
 	uint64_t policy;
@@ -137,6 +175,11 @@ struct cvm_kvm_sev_snp_launch_start {
 	uint64_t pad1[4];
 };
 _Static_assert(sizeof(struct cvm_kvm_sev_snp_launch_start) == 64, "snp_launch_start is 64 bytes");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_start, policy, 0, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_start, gosvw, 8, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_start, flags, 24, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_start, pad0, 26, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_start, pad1, 32, "kvm-uapi.md 8a");
 
 #define CVM_KVM_SEV_PAGE_TYPE_INVALID 0x0 /* v6.18+ */
 #define CVM_KVM_SEV_SNP_PAGE_TYPE_NORMAL 0x1
@@ -156,6 +199,14 @@ struct cvm_kvm_sev_snp_launch_update {
 	uint64_t pad2[4];
 };
 _Static_assert(sizeof(struct cvm_kvm_sev_snp_launch_update) == 64, "snp_launch_update is 64 bytes");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_update, gfn_start, 0, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_update, uaddr, 8, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_update, len, 16, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_update, type, 24, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_update, pad0, 25, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_update, flags, 26, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_update, pad1, 28, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_update, pad2, 32, "kvm-uapi.md 8a");
 
 #define CVM_KVM_SEV_SNP_ID_BLOCK_SIZE 96
 #define CVM_KVM_SEV_SNP_ID_AUTH_SIZE 4096
@@ -173,8 +224,15 @@ struct cvm_kvm_sev_snp_launch_finish {
 	uint64_t pad1[4];
 };
 _Static_assert(sizeof(struct cvm_kvm_sev_snp_launch_finish) == 88, "snp_launch_finish is 88 bytes");
-_Static_assert(offsetof(struct cvm_kvm_sev_snp_launch_finish, host_data) == 19, "host_data at 19");
-_Static_assert(offsetof(struct cvm_kvm_sev_snp_launch_finish, flags) == 54, "flags at 54");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, id_block_uaddr, 0, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, id_auth_uaddr, 8, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, id_block_en, 16, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, auth_key_en, 17, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, vcek_disabled, 18, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, host_data, 19, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, pad0, 51, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, flags, 54, "kvm-uapi.md 8a");
+CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, pad1, 56, "kvm-uapi.md 8a");
 
 /* TDX sub-commands */
 #define CVM_KVM_TDX_CAPABILITIES 0
@@ -192,6 +250,10 @@ struct cvm_kvm_tdx_cmd {
 	uint64_t hw_error; /* out: SEAMCALL status; must be 0 on input */
 };
 _Static_assert(sizeof(struct cvm_kvm_tdx_cmd) == 24, "kvm_tdx_cmd is 24 bytes");
+CVM_UAPI_AT(cvm_kvm_tdx_cmd, id, 0, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_cmd, flags, 4, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_cmd, data, 8, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_cmd, hw_error, 16, "kvm-uapi.md 8b");
 
 /*
  * The fixed parts of the TDX structs; a struct kvm_cpuid2 header (nent, padding) and its entries
@@ -211,6 +273,15 @@ struct cvm_kvm_tdx_capabilities {
 	/* struct kvm_cpuid_entry2 entries[cpuid_nent] */
 };
 _Static_assert(sizeof(struct cvm_kvm_tdx_capabilities) == 2048 + 8, "tdx caps: 2048 B + cpuid2");
+CVM_UAPI_AT(cvm_kvm_tdx_capabilities, supported_attrs, 0, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_capabilities, supported_xfam, 8, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_capabilities, kernel_tdvmcallinfo_1_r11, 16, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_capabilities, user_tdvmcallinfo_1_r11, 24, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_capabilities, kernel_tdvmcallinfo_1_r12, 32, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_capabilities, user_tdvmcallinfo_1_r12, 40, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_capabilities, reserved, 48, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_capabilities, cpuid_nent, 2048, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_capabilities, cpuid_padding, 2052, "kvm-uapi.md 8b");
 
 struct cvm_kvm_tdx_init_vm {
 	uint64_t attributes;
@@ -224,6 +295,14 @@ struct cvm_kvm_tdx_init_vm {
 	/* struct kvm_cpuid_entry2 entries[cpuid_nent] */
 };
 _Static_assert(sizeof(struct cvm_kvm_tdx_init_vm) == 256 + 8, "tdx init_vm: 256 B + cpuid2");
+CVM_UAPI_AT(cvm_kvm_tdx_init_vm, attributes, 0, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_init_vm, xfam, 8, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_init_vm, mrconfigid, 16, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_init_vm, mrowner, 64, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_init_vm, mrownerconfig, 112, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_init_vm, reserved, 160, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_init_vm, cpuid_nent, 256, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_init_vm, cpuid_padding, 260, "kvm-uapi.md 8b");
 
 #define CVM_KVM_TDX_MEASURE_MEMORY_REGION (1u << 0)
 
@@ -233,9 +312,24 @@ struct cvm_kvm_tdx_init_mem_region {
 	uint64_t nr_pages;    /* in/out */
 };
 _Static_assert(sizeof(struct cvm_kvm_tdx_init_mem_region) == 24, "init_mem_region is 24 bytes");
+CVM_UAPI_AT(cvm_kvm_tdx_init_mem_region, source_addr, 0, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_init_mem_region, gpa, 8, "kvm-uapi.md 8b");
+CVM_UAPI_AT(cvm_kvm_tdx_init_mem_region, nr_pages, 16, "kvm-uapi.md 8b");
 
 _Static_assert(sizeof(struct kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2 is 40 bytes");
 _Static_assert(sizeof(struct kvm_cpuid2) == 8, "kvm_cpuid2 header is 8 bytes");
+/* The CPUID layouts of spec/tdx-measurement.md section 5, as the TDX structs above embed them. */
+CVM_UAPI_AT(kvm_cpuid2, nent, 0, "tdx-measurement.md 5");
+CVM_UAPI_AT(kvm_cpuid2, padding, 4, "tdx-measurement.md 5");
+CVM_UAPI_AT(kvm_cpuid2, entries, 8, "tdx-measurement.md 5");
+CVM_UAPI_AT(kvm_cpuid_entry2, function, 0, "tdx-measurement.md 5");
+CVM_UAPI_AT(kvm_cpuid_entry2, index, 4, "tdx-measurement.md 5");
+CVM_UAPI_AT(kvm_cpuid_entry2, flags, 8, "tdx-measurement.md 5");
+CVM_UAPI_AT(kvm_cpuid_entry2, eax, 12, "tdx-measurement.md 5");
+CVM_UAPI_AT(kvm_cpuid_entry2, ebx, 16, "tdx-measurement.md 5");
+CVM_UAPI_AT(kvm_cpuid_entry2, ecx, 20, "tdx-measurement.md 5");
+CVM_UAPI_AT(kvm_cpuid_entry2, edx, 24, "tdx-measurement.md 5");
+CVM_UAPI_AT(kvm_cpuid_entry2, padding, 28, "tdx-measurement.md 5");
 
 /* ---- ioctl numbers, checked against the spec's table --------------------------------------- */
 _Static_assert(CVM_KVM_SET_USER_MEMORY_REGION2 == 0x40a0ae49, "KVM_SET_USER_MEMORY_REGION2");

@@ -11,7 +11,8 @@
  * a cancellation: KVM_RUN and the pre-fault loop) and return 0 (or a value) or -errno.
  *
  * Ownership: a struct cvm_kvm_vm owns every descriptor and mapping it created (the /dev/kvm fd,
- * the VM fd, each vCPU fd and its kvm_run mapping, each guest_memfd and its mappings);
+ * the VM fd, /dev/sev for SNP, each vCPU fd and its kvm_run mapping, each guest_memfd and its
+ * mappings);
  * cvm_kvm_vm_free() closes and unmaps them all (NULL is fine).  Callers may read the fds but
  * must not close them; dup() one to keep it past cvm_kvm_vm_free().
  */
@@ -66,8 +67,11 @@ int cvm_kvm_set_memory_region2(const struct cvm_kvm_seam *s, int vm_fd, uint32_t
 			       int gmem_fd, uint64_t gmem_offset);
 int cvm_kvm_set_memory_attributes(const struct cvm_kvm_seam *s, int vm_fd, uint64_t gpa,
 				  uint64_t size, uint64_t attributes);
-/* KVM_MEMORY_ENCRYPT_OP for SEV/SNP: *fw_error gets kvm_sev_cmd.error (also on failure). */
-int cvm_kvm_sev_op(const struct cvm_kvm_seam *s, int vm_fd, uint32_t id, void *data,
+/*
+ * KVM_MEMORY_ENCRYPT_OP for SEV/SNP with sev_fd (an open /dev/sev, which SNP_LAUNCH_START
+ * requires) in kvm_sev_cmd.sev_fd: *fw_error gets kvm_sev_cmd.error (also on failure).
+ */
+int cvm_kvm_sev_op(const struct cvm_kvm_seam *s, int vm_fd, int sev_fd, uint32_t id, void *data,
 		   uint32_t *fw_error);
 /* KVM_MEMORY_ENCRYPT_OP for TDX on a VM or vCPU fd: *hw_error gets the SEAMCALL status. */
 int cvm_kvm_tdx_op(const struct cvm_kvm_seam *s, int fd, uint32_t id, uint32_t flags,
@@ -119,6 +123,7 @@ struct cvm_kvm_prefault_result {
 struct cvm_kvm_vm {
 	const struct cvm_kvm_seam *seam;
 	int kvm_fd, vm_fd;
+	int sev_fd;                    /* SNP: /dev/sev, opened by the SNP backend; else -1 */
 	unsigned long type;
 	struct cvm_kvm_caps caps;
 	size_t run_size;

@@ -331,13 +331,13 @@ static void sev_wrapper_retries_eintr_zeroes_and_returns_firmware_code(void **st
 	struct cvm_kvm_seam seam = {&mini_ops, &m};
 	uint8_t data[64] = {0};
 	uint32_t fw = 0;
-	assert_int_equal(cvm_kvm_sev_op(&seam, 3, CVM_KVM_SEV_SNP_LAUNCH_START, data, &fw), -EIO);
+	assert_int_equal(cvm_kvm_sev_op(&seam, 3, 5, CVM_KVM_SEV_SNP_LAUNCH_START, data, &fw), -EIO);
 	assert_int_equal(m.calls, 3);
 	assert_int_equal(fw, 7);
 	assert_int_equal(m.seen.id, CVM_KVM_SEV_SNP_LAUNCH_START);
 	assert_int_equal(m.seen.data, (uint64_t)(uintptr_t)data);
 	assert_int_equal(m.seen.error, 0);
-	assert_int_equal(m.seen.sev_fd, 0);
+	assert_int_equal(m.seen.sev_fd, 5);
 }
 
 static void open_failure_names_dev_kvm(void **state)

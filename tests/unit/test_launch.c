@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests: launches through the ioctl seam (launcher/launch.c, launcher/kvm*.c,
- * launcher/kvm_snp.c, launcher/kvm_tdx.c).  A fake KVM records every call with the struct it was given,
- * answers like upstream KVM (spec/kvm-uapi.md), and can fail call N, so the tests prove the exact
- * SNP and TDX command sequences, the digest equal to the offline measurement, and that every
- * failing step is named and leaks no descriptor or mapping.
+ * sev/snp_kvm.c, tdx/tdx_kvm.c) against the spec fake KVM (helper_spec_kvm.h), which decodes
+ * every argument at the spec's offsets with its own table, refuses what the kernel refuses and
+ * measures what the hardware would.  The launches prove the SNP and TDX sequences, that the
+ * digest the fake computed from the issued calls equals the offline measurement (and the
+ * reference vectors), that retries after partial progress, EAGAIN, EINTR and EBUSY land on the
+ * same digest, and that every failing step is named and leaks no descriptor or mapping.
+ *
+ * This file reads the fake's events by the spec's field names, never through cvmkit's
+ * kvm_uapi.h, so a launcher that fills a wrong field cannot agree with it by construction.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,385 +27,23 @@
 
 #include <cmocka.h>
 
+#include <linux/kvm.h>
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include <cvmkit/firmware.h>
 #include <cvmkit/kvm.h>
-#include "launcher/kvm_backend.h"
-#include "launcher/kvm_uapi.h"
 #include <cvmkit/launch.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>
 #include <cvmkit/util.h>
 
-/* ---- The fake KVM ----------------------------------------------------------------------- */
-
-enum role { R_NONE, R_KVM, R_VM, R_VCPU, R_GMEM };
-
-_Static_assert(sizeof(struct kvm_fpu) <= 512 && sizeof(struct kvm_xcrs) <= 512 &&
-		       sizeof(struct kvm_sregs) <= 512, "rec body holds every struct");
-
-struct rec {
-	enum role role;
-	unsigned long req;
-	unsigned long arg;   /* integer argument */
-	uint32_t sub;        /* MEMORY_ENCRYPT_OP sub-command */
-	uint32_t sub_flags;  /* TDX cmd flags */
-	uint64_t sub_data;   /* TDX cmd data (immediate) */
-	uint8_t body[512];   /* copy of the struct passed (or pointed to by the sub-command) */
-	uint8_t src[64];     /* first bytes of the LAUNCH_UPDATE / INIT_MEM_REGION source */
-	uint64_t src_addr;
-	int rc;
-};
-
-struct fake {
-	pthread_mutex_t mu;
-	struct rec *recs;
-	size_t n, cap;
-	enum role roles[4096];
-	unsigned long vm_type;
-	unsigned calls, fail_at;
-	int fail_errno;
-	char failed_step[64];
-	int live_maps;
-	uint64_t vm_types, gmem_flags;
-	int prefault_errno; /* 0: pre-fault succeeds */
-	uint64_t prefault_step; /* bytes pre-faulted per call (0: the whole range at once) */
-	uint32_t pages_per_call;
-	bool eagain_once;
-	struct cvm_kvm_seam seam; /* {&fake_ops, this}: lives as long as the fake */
-};
-
-static const struct cvm_kvm_ops fake_ops;
-
-static void fake_init(struct fake *f)
-{
-	memset(f, 0, sizeof(*f));
-	pthread_mutex_init(&f->mu, NULL);
-	f->vm_types = 0x31; /* default, SNP, TDX */
-	f->gmem_flags = 3;
-	f->pages_per_call = 4;
-	f->fail_errno = EIO;
-	f->seam.ops = &fake_ops;
-	f->seam.ctx = f;
-}
-
-static void fake_fini(struct fake *f)
-{
-	free(f->recs);
-	pthread_mutex_destroy(&f->mu);
-}
-
-static bool fake_should_fail(struct fake *f, const char *step)
-{
-	f->calls++;
-	if (f->fail_at && f->calls == f->fail_at) {
-		snprintf(f->failed_step, sizeof(f->failed_step), "%s", step);
-		return true;
-	}
-	return false;
-}
-
-static int new_fd(struct fake *f, enum role role)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0 && fd < 4096)
-		f->roles[fd] = role;
-	return fd < 0 ? -errno : fd;
-}
-
-static int fake_open(void *ctx, const char *path, int flags)
-{
-	(void)flags;
-	struct fake *f = ctx;
-	if (strcmp(path, "/dev/kvm") != 0)
-		return -ENOENT;
-	if (fake_should_fail(f, "open /dev/kvm"))
-		return -f->fail_errno;
-	return new_fd(f, R_KVM);
-}
-
-static int fake_close(void *ctx, int fd)
-{
-	struct fake *f = ctx;
-	if (fd >= 0 && fd < 4096)
-		f->roles[fd] = R_NONE;
-	return close(fd) ? -errno : 0;
-}
-
-static int fake_mmap(void *ctx, size_t len, int prot, int flags, int fd, void **out)
-{
-	(void)flags;
-	(void)fd;
-	struct fake *f = ctx;
-	pthread_mutex_lock(&f->mu);
-	bool fail = fake_should_fail(f, "mmap");
-	pthread_mutex_unlock(&f->mu);
-	if (fail)
-		return -f->fail_errno;
-	void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	__atomic_add_fetch(&f->live_maps, 1, __ATOMIC_SEQ_CST);
-	*out = p;
-	return 0;
-}
-
-static int fake_munmap(void *ctx, void *addr, size_t len)
-{
-	struct fake *f = ctx;
-	__atomic_sub_fetch(&f->live_maps, 1, __ATOMIC_SEQ_CST);
-	return munmap(addr, len) ? -errno : 0;
-}
-
-static const char *step_name(const struct fake *f, unsigned long req, uint32_t sub)
-{
-	switch (req) {
-	case KVM_GET_API_VERSION: return "KVM_GET_API_VERSION";
-	case KVM_CHECK_EXTENSION: return "KVM_CHECK_EXTENSION";
-	case KVM_GET_VCPU_MMAP_SIZE: return "KVM_GET_VCPU_MMAP_SIZE";
-	case KVM_CREATE_VM: return "KVM_CREATE_VM";
-	case KVM_CREATE_VCPU: return "KVM_CREATE_VCPU";
-	case KVM_GET_SREGS: return "KVM_GET_SREGS";
-	case KVM_SET_SREGS: return "KVM_SET_SREGS";
-	case KVM_SET_REGS: return "KVM_SET_REGS";
-	case KVM_SET_FPU: return "KVM_SET_FPU";
-	case KVM_SET_XCRS: return "KVM_SET_XCRS";
-	case KVM_SET_CPUID2: return "KVM_SET_CPUID2";
-	case KVM_ENABLE_CAP: return "KVM_ENABLE_CAP";
-	case KVM_GET_SUPPORTED_CPUID: return "KVM_GET_SUPPORTED_CPUID";
-	case CVM_KVM_CREATE_GUEST_MEMFD: return "KVM_CREATE_GUEST_MEMFD";
-	case CVM_KVM_SET_USER_MEMORY_REGION2: return "KVM_SET_USER_MEMORY_REGION2";
-	case CVM_KVM_SET_MEMORY_ATTRIBUTES: return "KVM_SET_MEMORY_ATTRIBUTES";
-	case CVM_KVM_PRE_FAULT_MEMORY: return "KVM_PRE_FAULT_MEMORY";
-	case CVM_KVM_MEMORY_ENCRYPT_OP:
-		if (f->vm_type == CVM_KVM_X86_SNP_VM) {
-			switch (sub) {
-			case CVM_KVM_SEV_INIT2: return "KVM_SEV_INIT2";
-			case CVM_KVM_SEV_SNP_LAUNCH_START: return "SNP_LAUNCH_START";
-			case CVM_KVM_SEV_SNP_LAUNCH_UPDATE: return "SNP_LAUNCH_UPDATE";
-			case CVM_KVM_SEV_SNP_LAUNCH_FINISH: return "SNP_LAUNCH_FINISH";
-			}
-		} else {
-			switch (sub) {
-			case CVM_KVM_TDX_CAPABILITIES: return "KVM_TDX_CAPABILITIES";
-			case CVM_KVM_TDX_INIT_VM: return "KVM_TDX_INIT_VM";
-			case CVM_KVM_TDX_INIT_VCPU: return "KVM_TDX_INIT_VCPU";
-			case CVM_KVM_TDX_INIT_MEM_REGION: return "KVM_TDX_INIT_MEM_REGION";
-			case CVM_KVM_TDX_FINALIZE_VM: return "KVM_TDX_FINALIZE_VM";
-			case CVM_KVM_TDX_GET_CPUID: return "KVM_TDX_GET_CPUID";
-			}
-		}
-		return "KVM_MEMORY_ENCRYPT_OP";
-	default: return "ioctl";
-	}
-}
-
-static int cap_value(const struct fake *f, unsigned long cap)
-{
-	switch (cap) {
-	case CVM_KVM_CAP_VM_TYPES: return (int)f->vm_types;
-	case CVM_KVM_CAP_USER_MEMORY2: return 1;
-	case CVM_KVM_CAP_MEMORY_FAULT_INFO: return 1;
-	case CVM_KVM_CAP_MEMORY_ATTRIBUTES: return f->vm_type ? 8 : 0;
-	case CVM_KVM_CAP_GUEST_MEMFD: return 1;
-	case CVM_KVM_CAP_PRE_FAULT_MEMORY: return f->prefault_errno ? 0 : 1;
-	case CVM_KVM_CAP_GUEST_MEMFD_FLAGS: return (int)f->gmem_flags;
-	default: return 0;
-	}
-}
-
-static void fill_cpuid(struct kvm_cpuid_entry2 *e, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		memset(&e[i], 0, sizeof(e[i]));
-		e[i].function = i == 0 ? 1 : 7;
-		e[i].eax = 0xffff0000u + i;
-		e[i].ebx = 0x0f0f0f0fu;
-		e[i].ecx = 0xffffffffu;
-		e[i].edx = 0x12345678u;
-	}
-}
-
-static void copy_src(struct rec *r, uint64_t addr)
-{
-	r->src_addr = addr;
-	if (addr)
-		memcpy(r->src, (const void *)(uintptr_t)addr, sizeof(r->src));
-}
-
-/* Answer one MEMORY_ENCRYPT_OP like KVM would (progress in chunks of pages_per_call). */
-static int fake_encrypt_op(struct fake *f, struct rec *r, void *cmdp)
-{
-	if (f->vm_type == CVM_KVM_X86_SNP_VM) {
-		struct cvm_kvm_sev_cmd *cmd = cmdp;
-		void *data = (void *)(uintptr_t)cmd->data;
-		size_t sz = cmd->id == CVM_KVM_SEV_INIT2 ? sizeof(struct cvm_kvm_sev_init)
-			    : cmd->id == CVM_KVM_SEV_SNP_LAUNCH_FINISH
-				    ? sizeof(struct cvm_kvm_sev_snp_launch_finish)
-				    : 64;
-		memcpy(r->body, data, sz);
-		if (cmd->id == CVM_KVM_SEV_SNP_LAUNCH_UPDATE) {
-			struct cvm_kvm_sev_snp_launch_update *u = data;
-			copy_src(r, u->uaddr);
-			if (f->eagain_once) {
-				f->eagain_once = false;
-				return -EAGAIN;
-			}
-			uint64_t pages = u->len / 4096;
-			if (pages > f->pages_per_call)
-				pages = f->pages_per_call;
-			u->gfn_start += pages;
-			u->len -= pages * 4096;
-			if (u->type != CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO)
-				u->uaddr += pages * 4096;
-		}
-		return 0;
-	}
-	struct cvm_kvm_tdx_cmd *cmd = cmdp;
-	r->sub_flags = cmd->flags;
-	r->sub_data = cmd->data;
-	void *data = (void *)(uintptr_t)cmd->data;
-	switch (cmd->id) {
-	case CVM_KVM_TDX_CAPABILITIES: {
-		struct cvm_kvm_tdx_capabilities *c = data;
-		memcpy(r->body, &c->cpuid_nent, 4);
-		if (c->cpuid_nent < 8) {
-			c->cpuid_nent = 8;
-			return -E2BIG;
-		}
-		c->supported_attrs = ~0ull;
-		c->supported_xfam = ~0ull;
-		c->cpuid_nent = 2;
-		fill_cpuid((struct kvm_cpuid_entry2 *)(c + 1), 2);
-		return 0;
-	}
-	case CVM_KVM_TDX_INIT_VM:
-		memcpy(r->body, data, sizeof(struct cvm_kvm_tdx_init_vm));
-		return 0;
-	case CVM_KVM_TDX_GET_CPUID: {
-		struct kvm_cpuid2 *c = data;
-		if (c->nent < 2) {
-			c->nent = 2;
-			return -E2BIG;
-		}
-		c->nent = 2;
-		fill_cpuid(c->entries, 2);
-		return 0;
-	}
-	case CVM_KVM_TDX_INIT_MEM_REGION: {
-		struct cvm_kvm_tdx_init_mem_region *m = data;
-		memcpy(r->body, m, sizeof(*m));
-		copy_src(r, m->source_addr);
-		uint64_t pages = m->nr_pages < f->pages_per_call ? m->nr_pages : f->pages_per_call;
-		m->gpa += pages * 4096;
-		m->source_addr += pages * 4096;
-		m->nr_pages -= pages;
-		return 0;
-	}
-	default:
-		return 0;
-	}
-}
-
-static int fake_answer(struct fake *f, struct rec *r, int fd, unsigned long req, unsigned long arg)
-{
-	void *p = (void *)arg;
-	switch (req) {
-	case KVM_GET_API_VERSION: return KVM_API_VERSION;
-	case KVM_CHECK_EXTENSION: return cap_value(f, arg);
-	case KVM_GET_VCPU_MMAP_SIZE: return 3 * 4096;
-	case KVM_CREATE_VM: f->vm_type = arg; return new_fd(f, R_VM);
-	case KVM_CREATE_VCPU: return new_fd(f, R_VCPU);
-	case CVM_KVM_CREATE_GUEST_MEMFD:
-		memcpy(r->body, p, sizeof(struct cvm_kvm_create_guest_memfd));
-		return new_fd(f, R_GMEM);
-	case CVM_KVM_SET_USER_MEMORY_REGION2:
-		memcpy(r->body, p, sizeof(struct cvm_kvm_userspace_memory_region2));
-		return 0;
-	case CVM_KVM_SET_MEMORY_ATTRIBUTES:
-		memcpy(r->body, p, sizeof(struct cvm_kvm_memory_attributes));
-		return 0;
-	case KVM_ENABLE_CAP:
-		memcpy(r->body, p, sizeof(struct kvm_enable_cap));
-		return 0;
-	case KVM_GET_SUPPORTED_CPUID: {
-		struct kvm_cpuid2 *c = p;
-		if (c->nent < 3)
-			return -E2BIG;
-		c->nent = 3;
-		fill_cpuid(c->entries, 3);
-		c->entries[2].function = 0xd;
-		return 0;
-	}
-	case KVM_GET_SREGS: memset(p, 0, sizeof(struct kvm_sregs)); return 0;
-	case KVM_SET_SREGS: memcpy(r->body, p, sizeof(struct kvm_sregs)); return 0;
-	case KVM_SET_REGS: memcpy(r->body, p, sizeof(struct kvm_regs)); return 0;
-	case KVM_SET_FPU: memcpy(r->body, p, sizeof(struct kvm_fpu)); return 0;
-	case KVM_SET_XCRS: memcpy(r->body, p, sizeof(struct kvm_xcrs)); return 0;
-	case KVM_SET_CPUID2: {
-		const struct kvm_cpuid2 *c = p;
-		size_t len = sizeof(*c) + c->nent * sizeof(c->entries[0]);
-		memcpy(r->body, c, len < sizeof(r->body) ? len : sizeof(r->body));
-		return 0;
-	}
-	case CVM_KVM_PRE_FAULT_MEMORY: {
-		struct cvm_kvm_pre_fault_memory *m = p;
-		memcpy(r->body, m, sizeof(*m));
-		if (f->prefault_errno)
-			return -f->prefault_errno;
-		uint64_t step = f->prefault_step && f->prefault_step < m->size ? f->prefault_step
-									      : m->size;
-		m->gpa += step;
-		m->size -= step;
-		return 0;
-	}
-	case CVM_KVM_MEMORY_ENCRYPT_OP: {
-		(void)fd;
-		const struct cvm_kvm_sev_cmd *cmd = p;
-		r->sub = cmd->id;
-		return fake_encrypt_op(f, r, p);
-	}
-	default: return -ENOTTY;
-	}
-}
-
-static int fake_ioctl(void *ctx, int fd, unsigned long req, unsigned long arg)
-{
-	struct fake *f = ctx;
-	pthread_mutex_lock(&f->mu);
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 256;
-		f->recs = realloc(f->recs, f->cap * sizeof(*f->recs));
-	}
-	struct rec *r = &f->recs[f->n++];
-	memset(r, 0, sizeof(*r));
-	r->role = fd >= 0 && fd < 4096 ? f->roles[fd] : R_NONE;
-	r->req = req;
-	r->arg = arg;
-	if (req == CVM_KVM_MEMORY_ENCRYPT_OP)
-		r->sub = ((const struct cvm_kvm_sev_cmd *)arg)->id;
-	int rc;
-	if (fake_should_fail(f, step_name(f, req, r->sub)))
-		rc = -f->fail_errno;
-	else
-		rc = fake_answer(f, r, fd, req, arg);
-	r->rc = rc;
-	pthread_mutex_unlock(&f->mu);
-	return rc;
-}
-
-static const struct cvm_kvm_ops fake_ops = {fake_open, fake_close, fake_ioctl, fake_mmap,
-					    fake_munmap};
+#include "launcher/kvm_backend.h"
+#include "tests/unit/helper_spec_kvm.h"
+#include "tests/unit/helper_vectors.h"
 
 /* ---- Helpers ---------------------------------------------------------------------------- */
-
-static const char *shared_dir(void)
-{
-	const char *s = getenv("CVMKIT_SHARED");
-	return s && *s ? s : CVMKIT_SHARED_DIR;
-}
 
 static int count_fds(void)
 {
@@ -414,29 +57,552 @@ static int count_fds(void)
 	return n;
 }
 
-/* Write a policy (JSON text with %s for the firmware path) to a temp file and load it. */
-static struct cvm_policy *load_policy(const char *json_fmt, const char *fw)
+static struct cvm_policy *policy_from_text(const char *text)
 {
 	char path[] = "/tmp/cvmkit-test-policy-XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
-	FILE *fp = fdopen(fd, "w");
-	const char *at = strstr(json_fmt, "%s");
-	assert_non_null(at);
-	fwrite(json_fmt, 1, (size_t)(at - json_fmt), fp);
-	fputs(fw, fp);
-	fputs(at + 2, fp);
-	fclose(fp);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
 	struct cvm_policy *p = NULL;
 	struct cvm_error err;
 	cvm_error_clear(&err);
 	int rc = cvm_policy_load(path, &p, NULL, &err);
 	unlink(path);
 	if (rc)
-		print_message("# policy: %s\n", cvm_error_message(&err));
-	assert_int_equal(rc, 0);
+		fail_msg("policy: %s\n%s", cvm_error_message(&err), text);
 	return p;
 }
+
+/* A policy from JSON text with one %s for the firmware path. */
+static struct cvm_policy *load_policy(const char *json_fmt, const char *fw)
+{
+	char text[2048];
+	const char *at = strstr(json_fmt, "%s");
+	assert_non_null(at);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - json_fmt), json_fmt, fw, at + 2);
+	return policy_from_text(text);
+}
+
+static bool fixture(char *path, size_t len, const char *rel)
+{
+	snprintf(path, len, "%s/vectors/%s", cvm_test_shared_dir(), rel);
+	if (access(path, R_OK) == 0)
+		return true;
+	print_message("# SKIP %s not found\n", path);
+	return false;
+}
+
+/* A policy (JSON text with one %s) on the firmware fixture vectors/<rel>; NULL without it. */
+static struct cvm_policy *fixture_policy(const char *json_fmt, const char *rel)
+{
+	char fw[512];
+	return fixture(fw, sizeof(fw), rel) ? load_policy(json_fmt, fw) : NULL;
+}
+
+static struct spec_kvm *new_fake(void)
+{
+	struct spec_kvm *k = spec_kvm_new();
+	assert_non_null(k);
+	return k;
+}
+
+static struct cvm_launch *launch_on(struct spec_kvm *k, const struct cvm_policy *p,
+				    struct cvm_error *err, int *rc)
+{
+	struct cvm_launch_options opts = {.seam = spec_kvm_seam(k)};
+	struct cvm_launch *l = NULL;
+	cvm_error_clear(err);
+	*rc = cvm_launch(p, &opts, &l, err);
+	return l;
+}
+
+/* A launch that must succeed with no call refused by the fake. */
+static struct cvm_launch *launch_ok(struct spec_kvm *k, const struct cvm_policy *p)
+{
+	struct cvm_error err;
+	int rc;
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	if (rc || *spec_kvm_refusals(k))
+		fail_msg("launch: rc %d %s\nrefused by the fake:\n%s", rc,
+			 rc ? cvm_error_message(&err) : "", spec_kvm_refusals(k));
+	return l;
+}
+
+static void hex48(const uint8_t *d, char out[97])
+{
+	cvm_hex_encode(d, 48, out);
+}
+
+/* The fake's digest = the launch's = `measure`'s (= the reference vector when given). */
+static void expect_digests_agree(const struct spec_kvm *k, struct cvm_launch *l,
+				 const struct cvm_policy *p, const char *vector)
+{
+	uint8_t fake[48];
+	char why[200], got[97], want[97];
+	struct cvm_measurement *m = NULL;
+	struct cvm_error err;
+	int rc;
+	struct cvm_firmware *fw = NULL;
+	if (cvm_firmware_load(p->firmware.path, &fw, &err))
+		fail_msg("firmware: %s", cvm_error_message(&err));
+	if (p->tee == CVM_TEE_SNP) {
+		if ((rc = spec_kvm_snp_digest(k, fake, why, sizeof(why))))
+			fail_msg("the fake has no SNP digest: %s", why);
+		rc = cvm_snp_measure(p, fw, &m, &err);
+	} else {
+		if (spec_kvm_tdx_mrtd(k, fake))
+			fail_msg("the fake has no MRTD");
+		rc = cvm_tdx_measure(p, fw, &m, &err);
+	}
+	cvm_firmware_free(fw);
+	if (rc)
+		fail_msg("measure: %s", cvm_error_message(&err));
+	hex48(fake, got);
+	hex48(m->digest, want);
+	assert_string_equal(got, want);
+	hex48(cvm_launch_measurement(l)->digest, want);
+	assert_string_equal(got, want);
+	if (vector)
+		assert_string_equal(got, vector);
+	cvm_measurement_free(m);
+}
+
+static const struct spec_kvm_event *must_find(const struct spec_kvm *k, const char *name,
+					      size_t nth)
+{
+	const struct spec_kvm_event *e = spec_kvm_find(k, name, nth);
+	if (!e)
+		fail_msg("no call %s #%zu", name, nth);
+	return e;
+}
+
+static size_t pos(const struct spec_kvm *k, const char *name, size_t nth)
+{
+	return spec_kvm_pos(k, must_find(k, name, nth));
+}
+
+static size_t count_calls(const struct spec_kvm *k, const char *name)
+{
+	size_t n = 0;
+	while (spec_kvm_find(k, name, n))
+		n++;
+	return n;
+}
+
+/*
+ * An example policy as a user runs it, with its firmware path replaced (from NULL: as it is);
+ * skips the test when the example or its firmware is not there.
+ */
+static struct cvm_policy *example_policy(const char *name, const char *from, const char *to)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "examples/%s", name);
+	struct cvm_file f;
+	struct cvm_error err;
+	if (cvm_file_open(path, &f, &err)) {
+		print_message("# SKIP %s not found (run from the source tree)\n", path);
+		skip();
+	}
+	size_t cap = f.size + 512;
+	char *text = calloc(1, cap);
+	assert_non_null(text);
+	memcpy(text, f.data, f.size);
+	cvm_file_close(&f);
+	char *at = from ? strstr(text, from) : NULL;
+	if (from && !at)
+		fail_msg("%s does not name %s", path, from);
+	if (at) {
+		char *rest = strdup(at + strlen(from));
+		assert_non_null(rest);
+		snprintf(at, cap - (size_t)(at - text), "%s%s", to, rest);
+		free(rest);
+	}
+	struct cvm_policy *p = policy_from_text(text);
+	free(text);
+	if (access(p->firmware.path, R_OK)) {
+		print_message("# SKIP %s not found (Debian package ovmf)\n", p->firmware.path);
+		cvm_policy_free(p);
+		skip();
+	}
+	return p;
+}
+
+/* ---- The fake itself -------------------------------------------------------------------- */
+
+#define XFIELD(layout, type, field)                                                           \
+	check_field(layout, #field, offsetof(struct type, field), sizeof(((struct type *)0)->field))
+
+static void check_field(const char *layout, const char *field, size_t off, size_t size)
+{
+	unsigned o = 0, s = 0;
+	if (spec_kvm_layout_field(layout, field, &o, &s))
+		fail_msg("the fake's %s has no %s", layout, field);
+	if (o != off || s != size)
+		fail_msg("%s.%s: the fake says %u+%u, <linux/kvm.h> %zu+%zu", layout, field, o, s, off,
+			 size);
+}
+
+/*
+ * The fake's tables tile each struct and agree with the ioctl numbers' size fields; the layouts
+ * the spec does not give (Linux's old x86 structs) agree with Debian's <linux/kvm.h>.
+ */
+static void spec_fake_tables_are_consistent_and_match_the_system_header(void **state)
+{
+	(void)state;
+	const char *bad = spec_kvm_table_check();
+	if (bad)
+		fail_msg("%s", bad);
+	XFIELD("kvm_regs", kvm_regs, rax);
+	XFIELD("kvm_regs", kvm_regs, rdx);
+	XFIELD("kvm_regs", kvm_regs, rsi);
+	XFIELD("kvm_regs", kvm_regs, rsp);
+	XFIELD("kvm_regs", kvm_regs, rbp);
+	XFIELD("kvm_regs", kvm_regs, r8);
+	XFIELD("kvm_regs", kvm_regs, r15);
+	XFIELD("kvm_regs", kvm_regs, rip);
+	XFIELD("kvm_regs", kvm_regs, rflags);
+	XFIELD("kvm_segment", kvm_segment, base);
+	XFIELD("kvm_segment", kvm_segment, limit);
+	XFIELD("kvm_segment", kvm_segment, selector);
+	XFIELD("kvm_segment", kvm_segment, type);
+	XFIELD("kvm_segment", kvm_segment, present);
+	XFIELD("kvm_segment", kvm_segment, dpl);
+	XFIELD("kvm_segment", kvm_segment, db);
+	XFIELD("kvm_segment", kvm_segment, s);
+	XFIELD("kvm_segment", kvm_segment, l);
+	XFIELD("kvm_segment", kvm_segment, g);
+	XFIELD("kvm_segment", kvm_segment, avl);
+	XFIELD("kvm_segment", kvm_segment, unusable);
+	XFIELD("kvm_dtable", kvm_dtable, base);
+	XFIELD("kvm_dtable", kvm_dtable, limit);
+	XFIELD("kvm_sregs", kvm_sregs, cs);
+	XFIELD("kvm_sregs", kvm_sregs, ds);
+	XFIELD("kvm_sregs", kvm_sregs, es);
+	XFIELD("kvm_sregs", kvm_sregs, fs);
+	XFIELD("kvm_sregs", kvm_sregs, gs);
+	XFIELD("kvm_sregs", kvm_sregs, ss);
+	XFIELD("kvm_sregs", kvm_sregs, tr);
+	XFIELD("kvm_sregs", kvm_sregs, ldt);
+	XFIELD("kvm_sregs", kvm_sregs, gdt);
+	XFIELD("kvm_sregs", kvm_sregs, idt);
+	XFIELD("kvm_sregs", kvm_sregs, cr0);
+	XFIELD("kvm_sregs", kvm_sregs, cr2);
+	XFIELD("kvm_sregs", kvm_sregs, cr3);
+	XFIELD("kvm_sregs", kvm_sregs, cr4);
+	XFIELD("kvm_sregs", kvm_sregs, cr8);
+	XFIELD("kvm_sregs", kvm_sregs, efer);
+	XFIELD("kvm_sregs", kvm_sregs, apic_base);
+	XFIELD("kvm_sregs", kvm_sregs, interrupt_bitmap);
+	XFIELD("kvm_fpu", kvm_fpu, fpr);
+	XFIELD("kvm_fpu", kvm_fpu, fcw);
+	XFIELD("kvm_fpu", kvm_fpu, fsw);
+	XFIELD("kvm_fpu", kvm_fpu, ftwx);
+	XFIELD("kvm_fpu", kvm_fpu, last_opcode);
+	XFIELD("kvm_fpu", kvm_fpu, last_ip);
+	XFIELD("kvm_fpu", kvm_fpu, last_dp);
+	XFIELD("kvm_fpu", kvm_fpu, xmm);
+	XFIELD("kvm_fpu", kvm_fpu, mxcsr);
+	XFIELD("kvm_xcrs", kvm_xcrs, nr_xcrs);
+	XFIELD("kvm_xcrs", kvm_xcrs, flags);
+	XFIELD("kvm_xcrs", kvm_xcrs, xcrs);
+	XFIELD("kvm_xcrs", kvm_xcrs, padding);
+	XFIELD("kvm_xcr", kvm_xcr, xcr);
+	XFIELD("kvm_xcr", kvm_xcr, value);
+	XFIELD("kvm_msrs", kvm_msrs, nmsrs);
+	XFIELD("kvm_msr_entry", kvm_msr_entry, index);
+	XFIELD("kvm_msr_entry", kvm_msr_entry, data);
+	XFIELD("kvm_enable_cap", kvm_enable_cap, cap);
+	XFIELD("kvm_enable_cap", kvm_enable_cap, flags);
+	XFIELD("kvm_enable_cap", kvm_enable_cap, args);
+	XFIELD("kvm_enable_cap", kvm_enable_cap, pad);
+	XFIELD("kvm_cpuid2", kvm_cpuid2, nent);
+	XFIELD("kvm_cpuid2", kvm_cpuid2, padding);
+	XFIELD("kvm_cpuid_entry2", kvm_cpuid_entry2, function);
+	XFIELD("kvm_cpuid_entry2", kvm_cpuid_entry2, index);
+	XFIELD("kvm_cpuid_entry2", kvm_cpuid_entry2, flags);
+	XFIELD("kvm_cpuid_entry2", kvm_cpuid_entry2, eax);
+	XFIELD("kvm_cpuid_entry2", kvm_cpuid_entry2, edx);
+	assert_int_equal(spec_kvm_layout_size("kvm_regs"), sizeof(struct kvm_regs));
+	assert_int_equal(spec_kvm_layout_size("kvm_sregs"), sizeof(struct kvm_sregs));
+	assert_int_equal(spec_kvm_layout_size("kvm_fpu"), sizeof(struct kvm_fpu));
+	assert_int_equal(spec_kvm_layout_size("kvm_xcrs"), sizeof(struct kvm_xcrs));
+	assert_int_equal(spec_kvm_layout_size("kvm_msrs"), sizeof(struct kvm_msrs));
+	assert_int_equal(spec_kvm_layout_size("kvm_enable_cap"), sizeof(struct kvm_enable_cap));
+	assert_int_equal(spec_kvm_layout_size("kvm_cpuid_entry2"), sizeof(struct kvm_cpuid_entry2));
+	static const struct {
+		const char *name;
+		unsigned long nr;
+	} numbers[] = {
+		{"KVM_GET_API_VERSION", KVM_GET_API_VERSION},
+		{"KVM_CREATE_VM", KVM_CREATE_VM},
+		{"KVM_CHECK_EXTENSION", KVM_CHECK_EXTENSION},
+		{"KVM_GET_VCPU_MMAP_SIZE", KVM_GET_VCPU_MMAP_SIZE},
+		{"KVM_GET_SUPPORTED_CPUID", KVM_GET_SUPPORTED_CPUID},
+		{"KVM_CREATE_VCPU", KVM_CREATE_VCPU},
+		{"KVM_GET_REGS", KVM_GET_REGS},
+		{"KVM_SET_REGS", KVM_SET_REGS},
+		{"KVM_GET_SREGS", KVM_GET_SREGS},
+		{"KVM_SET_SREGS", KVM_SET_SREGS},
+		{"KVM_SET_MSRS", KVM_SET_MSRS},
+		{"KVM_SET_FPU", KVM_SET_FPU},
+		{"KVM_SET_CPUID2", KVM_SET_CPUID2},
+		{"KVM_SET_TSC_KHZ", KVM_SET_TSC_KHZ},
+		{"KVM_ENABLE_CAP", KVM_ENABLE_CAP},
+		{"KVM_SET_XCRS", KVM_SET_XCRS},
+		{"KVM_MEMORY_ENCRYPT_OP", KVM_MEMORY_ENCRYPT_OP},
+	};
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
+		if (spec_kvm_ioctl_number(numbers[i].name) != numbers[i].nr)
+			fail_msg("%s: the fake says 0x%lx, <linux/kvm.h> 0x%lx", numbers[i].name,
+				 spec_kvm_ioctl_number(numbers[i].name), numbers[i].nr);
+}
+
+/* Raw calls on the fake, arguments laid out by its own field names. */
+struct raw {
+	struct spec_kvm *k;
+	const struct cvm_kvm_seam *s;
+	int kvm, vm;
+};
+
+static void put(uint8_t *buf, const char *layout, const char *field, uint64_t v)
+{
+	unsigned off, size;
+	if (spec_kvm_layout_field(layout, field, &off, &size))
+		fail_msg("no %s.%s", layout, field);
+	for (unsigned i = 0; i < size && i < 8; i++, v >>= 8)
+		buf[off + i] = (uint8_t)v;
+}
+
+static uint64_t get(const uint8_t *buf, const char *layout, const char *field)
+{
+	unsigned off, size;
+	if (spec_kvm_layout_field(layout, field, &off, &size))
+		fail_msg("no %s.%s", layout, field);
+	uint64_t v = 0;
+	for (unsigned i = size < 8 ? size : 8; i-- > 0;)
+		v = v << 8 | buf[off + i];
+	return v;
+}
+
+static int raw_ioctl(struct raw *r, int fd, const char *name, unsigned long arg)
+{
+	unsigned long nr = spec_kvm_ioctl_number(name);
+	assert_int_not_equal(nr, 0);
+	return r->s->ops->ioctl(r->s->ctx, fd, nr, arg);
+}
+
+/* KVM_MEMORY_ENCRYPT_OP with an SEV (sev_fd) or TDX (flags) command. */
+static int raw_sev(struct raw *r, uint32_t id, void *data, int sev_fd)
+{
+	uint8_t cmd[24] = {0};
+	put(cmd, "kvm_sev_cmd", "id", id);
+	put(cmd, "kvm_sev_cmd", "data", (uint64_t)(uintptr_t)data);
+	put(cmd, "kvm_sev_cmd", "sev_fd", (uint64_t)sev_fd);
+	return raw_ioctl(r, r->vm, "KVM_MEMORY_ENCRYPT_OP", (unsigned long)cmd);
+}
+
+static int raw_tdx(struct raw *r, int fd, uint32_t id, uint32_t flags, uint64_t data,
+		   uint64_t hw_error)
+{
+	uint8_t cmd[24] = {0};
+	put(cmd, "kvm_tdx_cmd", "id", id);
+	put(cmd, "kvm_tdx_cmd", "flags", flags);
+	put(cmd, "kvm_tdx_cmd", "data", data);
+	put(cmd, "kvm_tdx_cmd", "hw_error", hw_error);
+	return raw_ioctl(r, fd, "KVM_MEMORY_ENCRYPT_OP", (unsigned long)cmd);
+}
+
+static void raw_vm(struct raw *r, unsigned long type)
+{
+	r->k = new_fake();
+	r->s = spec_kvm_seam(r->k);
+	r->kvm = r->s->ops->open(r->s->ctx, "/dev/kvm", O_RDWR);
+	assert_true(r->kvm >= 0);
+	r->vm = raw_ioctl(r, r->kvm, "KVM_CREATE_VM", type);
+	assert_true(r->vm >= 0);
+}
+
+/* Two pages of guest memory at GPA 0: a guest_memfd, a shared backing, one memslot. */
+static uint8_t *raw_memory(struct raw *r)
+{
+	uint8_t g[64] = {0};
+	put(g, "kvm_create_guest_memfd", "size", 8192);
+	int gmem = raw_ioctl(r, r->vm, "KVM_CREATE_GUEST_MEMFD", (unsigned long)g);
+	assert_true(gmem >= 0);
+	void *shared = NULL;
+	assert_int_equal(r->s->ops->mmap(r->s->ctx, 8192, PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_ANONYMOUS, -1, &shared),
+			 0);
+	uint8_t m[160] = {0};
+	put(m, "kvm_userspace_memory_region2", "flags", 4); /* KVM_MEM_GUEST_MEMFD */
+	put(m, "kvm_userspace_memory_region2", "memory_size", 8192);
+	put(m, "kvm_userspace_memory_region2", "userspace_addr", (uint64_t)(uintptr_t)shared);
+	put(m, "kvm_userspace_memory_region2", "guest_memfd", (uint64_t)gmem);
+	assert_int_equal(raw_ioctl(r, r->vm, "KVM_SET_USER_MEMORY_REGION2", (unsigned long)m), 0);
+	return shared;
+}
+
+static int raw_private(struct raw *r, uint64_t gpa, uint64_t size)
+{
+	uint8_t a[32] = {0};
+	put(a, "kvm_memory_attributes", "address", gpa);
+	put(a, "kvm_memory_attributes", "size", size);
+	put(a, "kvm_memory_attributes", "attributes", 1u << 3);
+	return raw_ioctl(r, r->vm, "KVM_SET_MEMORY_ATTRIBUTES", (unsigned long)a);
+}
+
+static int raw_update(struct raw *r, uint8_t *lu, uint64_t gfn, uint64_t uaddr, uint8_t type)
+{
+	memset(lu, 0, 64);
+	put(lu, "kvm_sev_snp_launch_update", "gfn_start", gfn);
+	put(lu, "kvm_sev_snp_launch_update", "uaddr", uaddr);
+	put(lu, "kvm_sev_snp_launch_update", "len", 4096);
+	put(lu, "kvm_sev_snp_launch_update", "type", type);
+	return raw_sev(r, 101, lu, -1);
+}
+
+static int raw_prefault(struct raw *r, int vcpu)
+{
+	uint8_t pf[64] = {0};
+	put(pf, "kvm_pre_fault_memory", "size", 4096);
+	return raw_ioctl(r, vcpu, "KVM_PRE_FAULT_MEMORY", (unsigned long)pf);
+}
+
+/* The SNP rules of the spec, one call each, on raw calls. */
+static void spec_fake_refuses_what_the_kernel_refuses_for_snp(void **state)
+{
+	(void)state;
+	struct raw r;
+	raw_vm(&r, SPEC_VM_SNP);
+	uint8_t init[48] = {0}, start[64] = {0}, lu[64], fin[88] = {0};
+	uint8_t g[64] = {0};
+	put(g, "kvm_create_guest_memfd", "size", 8192);
+	/* memory and LAUNCH_START before INIT2 */
+	assert_int_equal(raw_ioctl(&r, r.vm, "KVM_CREATE_GUEST_MEMFD", (unsigned long)g), -EINVAL);
+	assert_int_equal(raw_sev(&r, 100, start, -1), -EINVAL);
+	put(init, "kvm_sev_init", "flags", 1);
+	assert_int_equal(raw_sev(&r, 22, init, -1), -EINVAL);
+	put(init, "kvm_sev_init", "flags", 0);
+	put(init, "kvm_sev_init", "vmsa_features", 1); /* SNPActive is KVM's own */
+	assert_int_equal(raw_sev(&r, 22, init, -1), -EINVAL);
+	put(init, "kvm_sev_init", "vmsa_features", 0);
+	assert_int_equal(raw_sev(&r, 22, init, -1), 0);
+	uint8_t *shared = raw_memory(&r);
+	/* LAUNCH_START needs /dev/sev and policy bit 17 */
+	put(start, "kvm_sev_snp_launch_start", "policy", 0x30000);
+	assert_int_equal(raw_sev(&r, 100, start, 0), -EBADF);
+	int sev = r.s->ops->open(r.s->ctx, "/dev/sev", O_RDWR);
+	put(start, "kvm_sev_snp_launch_start", "policy", 0x10000);
+	assert_int_equal(raw_sev(&r, 100, start, sev), -EINVAL);
+	put(start, "kvm_sev_snp_launch_start", "policy", 0x30000);
+	assert_int_equal(raw_sev(&r, 100, start, sev), 0);
+	/* LAUNCH_UPDATE: private first, aligned readable source, once, no VMSA type */
+	uint64_t src = (uint64_t)(uintptr_t)shared;
+	assert_int_equal(raw_update(&r, lu, 0, src, 1), -EINVAL);
+	assert_int_equal(raw_private(&r, 0, 8192), 0);
+	assert_int_equal(raw_update(&r, lu, 0, src + 8, 1), -EINVAL);
+	assert_int_equal(raw_update(&r, lu, 0, 0x1000, 1), -EFAULT);
+	assert_int_equal(raw_update(&r, lu, 0, src, 2), -EINVAL);
+	assert_int_equal(raw_update(&r, lu, 2, src, 1), -EINVAL); /* outside the slot */
+	assert_int_equal(raw_update(&r, lu, 0, src, 1), 0);
+	assert_int_equal(get(lu, "kvm_sev_snp_launch_update", "gfn_start"), 1);
+	assert_int_equal(get(lu, "kvm_sev_snp_launch_update", "len"), 0);
+	assert_int_equal(get(lu, "kvm_sev_snp_launch_update", "uaddr"), src + 4096);
+	assert_int_equal(raw_update(&r, lu, 0, src, 1), -EEXIST);
+	/* pre-fault: a vCPU ioctl, refused until LAUNCH_FINISH */
+	int vcpu = raw_ioctl(&r, r.vm, "KVM_CREATE_VCPU", 0);
+	assert_true(vcpu >= 0);
+	assert_int_equal(raw_prefault(&r, r.vm), -ENOTTY);
+	assert_int_equal(raw_prefault(&r, vcpu), -EOPNOTSUPP);
+	assert_int_equal(raw_sev(&r, 102, fin, -1), 0);
+	assert_int_equal(raw_prefault(&r, vcpu), 0);
+	assert_int_equal(raw_update(&r, lu, 1, src, 3), -EINVAL);
+	uint8_t regs[144] = {0};
+	assert_int_equal(raw_ioctl(&r, vcpu, "KVM_SET_REGS", (unsigned long)regs), -EINVAL);
+	/* a vCPU that never got its state: no digest rather than a guess */
+	uint8_t ld[48];
+	char why[160];
+	assert_int_equal(spec_kvm_snp_digest(r.k, ld, why, sizeof(why)), -ENOTSUP);
+	assert_non_null(strstr(why, "no KVM_SET_SREGS"));
+	assert_non_null(strstr(spec_kvm_refusals(r.k), "SNP_LAUNCH_UPDATE: [0x0, +0x1000) is not PRIVATE"));
+	spec_kvm_free(r.k);
+}
+
+static void mrtd_buffer(EVP_MD_CTX *md, const char *op, uint64_t gpa)
+{
+	uint8_t b[128] = {0};
+	memcpy(b, op, strlen(op));
+	for (int i = 0; i < 8; i++)
+		b[16 + i] = (uint8_t)(gpa >> (8 * i));
+	EVP_DigestUpdate(md, b, sizeof(b));
+}
+
+/* The TDX rules of the spec, one call each, on raw calls. */
+static void spec_fake_refuses_what_the_kernel_refuses_for_tdx(void **state)
+{
+	(void)state;
+	struct raw r;
+	raw_vm(&r, SPEC_VM_TDX);
+	assert_int_equal(raw_ioctl(&r, r.vm, "KVM_CREATE_VCPU", 0), -EINVAL); /* before INIT_VM */
+	uint8_t *iv = calloc(1, 256 + 8);
+	assert_non_null(iv);
+	put(iv, "kvm_tdx_init_vm", "xfam", 0xe7);
+	uint64_t ivp = (uint64_t)(uintptr_t)iv;
+	assert_int_equal(raw_tdx(&r, r.vm, 1, 0, ivp, 1), -EINVAL); /* hw_error must be 0 */
+	assert_int_equal(raw_tdx(&r, r.vm, 1, 0, ivp, 0), 0);
+	free(iv);
+	assert_int_equal(raw_ioctl(&r, r.vm, "KVM_CREATE_VCPU", 0), -EINVAL); /* no split irqchip */
+	uint8_t cap[104] = {0};
+	put(cap, "kvm_enable_cap", "cap", 121);
+	assert_int_equal(raw_ioctl(&r, r.vm, "KVM_ENABLE_CAP", (unsigned long)cap), 0);
+	int vcpu = raw_ioctl(&r, r.vm, "KVM_CREATE_VCPU", 0);
+	assert_true(vcpu >= 0);
+	uint8_t *shared = raw_memory(&r);
+	uint8_t mr[24] = {0};
+	put(mr, "kvm_tdx_init_mem_region", "source_addr", (uint64_t)(uintptr_t)shared);
+	put(mr, "kvm_tdx_init_mem_region", "nr_pages", 2);
+	uint64_t mrp = (uint64_t)(uintptr_t)mr;
+	assert_int_equal(raw_tdx(&r, vcpu, 3, 0, mrp, 0), -EINVAL); /* before INIT_VCPU */
+	assert_int_equal(raw_tdx(&r, vcpu, 2, 0, 0x1000, 0), 0);
+	assert_int_equal(spec_kvm_tdx_vcpu_rcx(r.k, 0), 0x1000);
+	assert_int_equal(raw_tdx(&r, vcpu, 3, 0, mrp, 0), -EINVAL); /* not private */
+	assert_int_equal(raw_private(&r, 0, 8192), 0);
+	assert_int_equal(raw_tdx(&r, vcpu, 3, 2, mrp, 0), -EINVAL); /* unknown flag */
+	put(mr, "kvm_tdx_init_mem_region", "gpa", 1ull << 47);    /* the shared alias */
+	assert_int_equal(raw_tdx(&r, vcpu, 3, 0, mrp, 0), -EINVAL);
+	put(mr, "kvm_tdx_init_mem_region", "gpa", 0);
+	assert_int_equal(raw_prefault(&r, vcpu), -EOPNOTSUPP);
+	/* one page per call: EINTR with the struct advanced, then the rest */
+	spec_kvm_set_chunk(r.k, 1);
+	assert_int_equal(raw_tdx(&r, vcpu, 3, 0, mrp, 0), -EINTR);
+	assert_int_equal(get(mr, "kvm_tdx_init_mem_region", "nr_pages"), 1);
+	assert_int_equal(get(mr, "kvm_tdx_init_mem_region", "gpa"), 0x1000);
+	assert_int_equal(get(mr, "kvm_tdx_init_mem_region", "source_addr"),
+			 (uint64_t)(uintptr_t)shared + 0x1000);
+	assert_int_equal(raw_tdx(&r, vcpu, 3, 0, mrp, 0), 0);
+	assert_int_equal(get(mr, "kvm_tdx_init_mem_region", "nr_pages"), 0);
+	assert_int_equal(raw_tdx(&r, r.vm, 4, 0, 0, 0), 0);
+	put(mr, "kvm_tdx_init_mem_region", "nr_pages", 1);
+	assert_int_equal(raw_tdx(&r, vcpu, 3, 0, mrp, 0), -EINVAL); /* after FINALIZE */
+	assert_int_equal(raw_prefault(&r, vcpu), 0);
+	uint8_t regs[144] = {0};
+	assert_int_equal(raw_ioctl(&r, vcpu, "KVM_SET_REGS", (unsigned long)regs), -EINVAL);
+	/* MRTD = SHA-384(PAGE.ADD 0 || PAGE.ADD 0x1000): no measure flag, no MR.EXTEND */
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t want[48], got[48];
+	unsigned int n = 0;
+	EVP_DigestInit_ex(md, EVP_sha384(), NULL);
+	mrtd_buffer(md, "MEM.PAGE.ADD", 0);
+	mrtd_buffer(md, "MEM.PAGE.ADD", 0x1000);
+	EVP_DigestFinal_ex(md, want, &n);
+	EVP_MD_CTX_free(md);
+	assert_int_equal(spec_kvm_tdx_mrtd(r.k, got), 0);
+	assert_memory_equal(got, want, 48);
+	spec_kvm_free(r.k);
+}
+
+/* ---- SNP -------------------------------------------------------------------------------- */
 
 static const char snp_policy_fmt[] =
 	"{\"version\": 1, \"name\": \"snp-seam\", \"tee\": \"snp\", \"vmm\": \"qemu\","
@@ -446,12 +612,463 @@ static const char snp_policy_fmt[] =
 	"   \"host_data\": \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"},"
 	" \"prefault\": {\"mode\": \"best-effort\"}}";
 
+static struct cvm_policy *snp_policy(void)
+{
+	return fixture_policy(snp_policy_fmt, "snp/ovmf_AmdSev_suffix.bin");
+}
+
+/* spec/snp-measurement.md 3 and 9 over the AmdSev fixture's metadata (VECTORS.md). */
+static const struct {
+	uint64_t gpa, len, type;
+} snp_expected[] = {
+	{0xfffff000, 0x1000, 1}, {0x800000, 0x9000, 3}, {0x80a000, 0x3000, 3},
+	{0x80d000, 0x1000, 5},   {0x80e000, 0x1000, 6}, {0x80f000, 0x1000, 3},
+	{0x810000, 0x1000, 3},   {0x811000, 0xf000, 3},
+};
+
+static void snp_launch_issues_the_spec_sequence(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = snp_policy();
+	if (!p)
+		skip();
+	struct spec_kvm *k = new_fake();
+	spec_kvm_set_chunk(k, 4);                                 /* partial progress ... */
+	spec_kvm_script(k, "SNP_LAUNCH_UPDATE", 0, 0, EAGAIN, 0); /* ... and one EAGAIN */
+	struct cvm_launch *l = launch_ok(k, p);
+
+	const struct spec_kvm_event *vm = must_find(k, "KVM_CREATE_VM", 0);
+	assert_int_equal(vm->arg, SPEC_VM_SNP);
+	/* INIT2 with vmsa_features = guest_features minus SNPActive */
+	assert_int_equal(spec_kvm_field(must_find(k, "KVM_SEV_INIT2", 0), "vmsa_features"), 0);
+	/* every guest_memfd without flags, its slot gmem-backed and PRIVATE over the whole slot */
+	size_t nslots = count_calls(k, "KVM_SET_USER_MEMORY_REGION2");
+	assert_int_equal(nslots, 2);
+	for (size_t i = 0; i < nslots; i++) {
+		const struct spec_kvm_event *g = must_find(k, "KVM_CREATE_GUEST_MEMFD", i);
+		const struct spec_kvm_event *s = must_find(k, "KVM_SET_USER_MEMORY_REGION2", i);
+		const struct spec_kvm_event *a = must_find(k, "KVM_SET_MEMORY_ATTRIBUTES", i);
+		assert_int_equal(spec_kvm_field(g, "flags"), 0);
+		assert_int_equal(spec_kvm_field(s, "flags"), 4);
+		assert_int_equal(spec_kvm_field(s, "guest_memfd"), (uint64_t)g->rc);
+		assert_int_equal(spec_kvm_field(s, "memory_size"), spec_kvm_field(g, "size"));
+		assert_int_equal(spec_kvm_field(a, "address"), spec_kvm_field(s, "guest_phys_addr"));
+		assert_int_equal(spec_kvm_field(a, "size"), spec_kvm_field(s, "memory_size"));
+		assert_int_equal(spec_kvm_field(a, "attributes"), 1u << 3);
+	}
+	assert_int_equal(spec_kvm_field(must_find(k, "KVM_SET_USER_MEMORY_REGION2", 0), "memory_size"),
+			 64u << 20);
+	assert_int_equal(spec_kvm_field(must_find(k, "KVM_SET_USER_MEMORY_REGION2", 1),
+					"guest_phys_addr"),
+			 0xfffff000u);
+	/* LAUNCH_START with the policy: SMT (bit 16) and the reserved bit 17 */
+	assert_int_equal(spec_kvm_field(must_find(k, "SNP_LAUNCH_START", 0), "policy"), 0x30000);
+
+	/* LAUNCH_UPDATEs: after the EAGAIN, each op from its GPA with its length and page type,
+	 * then continued where the fake stopped (4 pages a call) */
+	assert_int_equal(must_find(k, "SNP_LAUNCH_UPDATE", 0)->rc, -EAGAIN);
+	size_t idx = 1;
+	for (size_t i = 0; i < sizeof(snp_expected) / sizeof(snp_expected[0]); i++) {
+		const struct spec_kvm_event *u = must_find(k, "SNP_LAUNCH_UPDATE", idx);
+		assert_int_equal(spec_kvm_field(u, "gfn_start"), snp_expected[i].gpa >> 12);
+		assert_int_equal(spec_kvm_field(u, "len"), snp_expected[i].len);
+		assert_int_equal(spec_kvm_field(u, "type"), snp_expected[i].type);
+		idx += (size_t)((snp_expected[i].len / 4096 + 3) / 4);
+	}
+	assert_null(spec_kvm_find(k, "SNP_LAUNCH_UPDATE", idx));
+	/* the CPUID page is the table of the vCPUs' CPUID: 8 leaves, leaf 1 = EPYC-Milan */
+	const uint8_t *cpuid = spec_kvm_snp_cpuid_page(k);
+	assert_non_null(cpuid);
+	assert_int_equal(cvm_le32(cpuid), 8);
+	assert_int_equal(cvm_le32(cpuid + 16 + 48), 1);
+	assert_int_equal(cvm_le32(cpuid + 16 + 48 + 24), 0xa00f11);
+	for (size_t v = 0; v < 2; v++)
+		assert_true(pos(k, "KVM_SET_CPUID2", v) < pos(k, "SNP_LAUNCH_UPDATE", 0));
+
+	/* LAUNCH_FINISH carries host_data and no ID block; both VMSAs carry the signature */
+	const uint8_t *hd = spec_kvm_snp_host_data(k);
+	assert_non_null(hd);
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(hd[i], i);
+	assert_null(spec_kvm_snp_id_block(k));
+	for (unsigned v = 0; v < 2; v++) {
+		const uint8_t *vmsa = spec_kvm_snp_vmsa(k, v);
+		assert_non_null(vmsa);
+		assert_int_equal(cvm_le64(vmsa + 0x310), 0xa00f11); /* RDX */
+		assert_int_equal(cvm_le64(vmsa + 0x3b0), 1);        /* SEV_FEATURES */
+	}
+	/* pre-fault, after the finish (the fake refuses it before), all of RAM */
+	assert_true(pos(k, "KVM_PRE_FAULT_MEMORY", 0) > pos(k, "SNP_LAUNCH_FINISH", 0));
+	assert_int_equal(cvm_launch_prefault_result(l)->done, 64u << 20);
+
+	expect_digests_agree(k, l, p, NULL);
+	cvm_launch_free(l);
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+/* The example policy a user runs, as it is and with the unified OVMF.fd, with retries. */
+static void snp_example_policy_launches_to_the_offline_digest(void **state)
+{
+	(void)state;
+	static const char *const firmware[] = {NULL, "/usr/share/ovmf/OVMF.fd"};
+	for (size_t i = 0; i < 2; i++) {
+		struct cvm_policy *p = example_policy(
+			"snp-qemu.json", firmware[i] ? "/usr/share/OVMF/OVMF_CODE.fd" : NULL, firmware[i]);
+		for (int retries = 0; retries < 2; retries++) {
+			print_message("# %s, %s\n", p->firmware.path, retries ? "with retries" : "plain");
+			struct spec_kvm *k = new_fake();
+			if (retries) {
+				spec_kvm_set_chunk(k, 37);
+				spec_kvm_script(k, "SNP_LAUNCH_UPDATE", 2, 0, EAGAIN, 0);
+			}
+			struct cvm_launch *l = launch_ok(k, p);
+			expect_digests_agree(k, l, p, NULL);
+			assert_int_equal(count_calls(k, "KVM_CREATE_VCPU"), 4);
+			cvm_launch_free(l);
+			spec_kvm_free(k);
+		}
+		cvm_policy_free(p);
+	}
+}
+
+/* sev-snp-measure's vectors (vectors/snp/VECTORS.md), launched through the seam. */
+static const struct {
+	const char *name, *fixture, *vmm, *model;
+	unsigned vcpus;
+	const char *features;
+	bool kernel; /* kernel = initrd = /dev/null, empty command line */
+	const char *expected;
+} snp_vectors[] = {
+	{"snp_without_kernel_default", "ovmf_AmdSev_suffix.bin", "qemu", "EPYC-v4", 1, "0x21", false,
+	 "e1e1ca029dd7973ab9513295be68198472dcd4fc834bd9af9b63f6e8a1674dbf281a9278a4a2ebe0eed9f22adbcd0e2b"},
+	{"snp_without_kernel_feature_snp_only", "ovmf_AmdSev_suffix.bin", "qemu", "EPYC-v4", 1, "0x1",
+	 false,
+	 "19358ba9a7615534a9a1e2f0dfc29384dcd4dcb7062ff9c6013b26869a5fc6ecabe033c48dd6f6db5d6d76e7c5df632d"},
+	{"snp_with_multiple_vcpus_default", "ovmf_AmdSev_suffix.bin", "qemu", "EPYC-v4", 4, "0x21",
+	 true,
+	 "4953b1fb416fa874980e8442b3706d345926d5f38879134e00813c5d7abcbe78eafe7b422907be0b4698e2414a631942"},
+	{"snp_with_multiple_vcpus_feature_snp_only", "ovmf_AmdSev_suffix.bin", "qemu", "EPYC-v4", 4,
+	 "0x1", true,
+	 "5061fffb019493a903613d56d54b94912a1a2f9e4502385f5c194616753720a92441310ba6c4933de877c36e23046ad5"},
+	{"snp_with_ovmfx64_without_kernel_default", "ovmf_OvmfX64_suffix.bin", "qemu", "EPYC-v4", 1,
+	 "0x21", false,
+	 "28797ae0afaba4005a81e629acebfb59e6687949d6be44007cd5506823b0dd66f146aaae26ff291eed7b493d8a64c385"},
+	{"snp_ec2_default", "ovmf_AmdSev_suffix.bin", "ec2", "EPYC-v4", 1, "0x21", true,
+	 "0ce9ccc06bab55eebe8abc234f3df6514883977a68a591b71052498ab52b2f1aa415db338033946ef93aa8278c0d67fb"},
+	{"snp_gce_with_multiple_vcpus", "ovmf_AmdSev_suffix.bin", "gce", NULL, 4, "0x1", true,
+	 "5c5debf100fc339f90276e761ee1f1658d08922c3b20e2a2e6c7a6c3370b2452a15a00eae11886a93d6fd1e7ab81e29d"},
+};
+
+static void snp_vector_policies_launch_to_the_reference_digests(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(snp_vectors) / sizeof(snp_vectors[0]); i++) {
+		char fw[512], rel[128], text[1024], model[64] = "";
+		snprintf(rel, sizeof(rel), "snp/%s", snp_vectors[i].fixture);
+		if (!fixture(fw, sizeof(fw), rel))
+			skip();
+		print_message("# vector %s\n", snp_vectors[i].name);
+		if (snp_vectors[i].model)
+			snprintf(model, sizeof(model), ", \"model\": \"%s\"", snp_vectors[i].model);
+		snprintf(text, sizeof(text),
+			 "{\"version\": 1, \"tee\": \"snp\", \"vmm\": \"%s\", \"cpus\": {\"count\": %u%s},"
+			 " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"}%s,"
+			 " \"snp\": {\"guest_features\": \"%s\"}}",
+			 snp_vectors[i].vmm, snp_vectors[i].vcpus, model, fw,
+			 snp_vectors[i].kernel ? ", \"boot\": {\"kernel\": \"/dev/null\", \"initrd\": "
+						 "\"/dev/null\", \"cmdline\": \"\"}"
+					       : "",
+			 snp_vectors[i].features);
+		struct cvm_policy *p = policy_from_text(text);
+		struct spec_kvm *k = new_fake();
+		struct cvm_launch *l = launch_ok(k, p);
+		expect_digests_agree(k, l, p, snp_vectors[i].expected);
+		cvm_launch_free(l);
+		spec_kvm_free(k);
+		cvm_policy_free(p);
+	}
+}
+
+/* An ID block signs the launch digest: the fake checks its LD as the PSP does. */
+static void snp_launch_with_an_id_block_signs_its_digest(void **state)
+{
+	(void)state;
+	char fw[512];
+	if (!fixture(fw, sizeof(fw), "snp/ovmf_AmdSev_suffix.bin"))
+		skip();
+	char dir[] = "/tmp/cvmkit-test-id-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char key[64], policy[64];
+	snprintf(key, sizeof(key), "%s/id.pem", dir);
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	EVP_PKEY *pk = EVP_EC_gen("P-384");
+	FILE *kf = fopen(key, "w");
+	assert_non_null(pk);
+	assert_non_null(kf);
+	assert_int_equal(PEM_write_PrivateKey(kf, pk, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(kf);
+	EVP_PKEY_free(pk);
+	FILE *pf = fopen(policy, "w");
+	assert_non_null(pf);
+	fprintf(pf, "{\"version\": 1, \"tee\": \"snp\", \"cpus\": {\"count\": 1, \"model\": \"EPYC\"},"
+		    " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
+		    " \"snp\": {\"id_block\": {\"guest_svn\": 7, \"id_key\": \"id.pem\"}}}", fw);
+	fclose(pf);
+	struct cvm_policy *p = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_policy_load(policy, &p, NULL, &err), 0);
+
+	struct spec_kvm *k = new_fake();
+	struct cvm_launch *l = launch_ok(k, p);
+	expect_digests_agree(k, l, p, NULL);
+	const uint8_t *id_block = spec_kvm_snp_id_block(k);
+	assert_non_null(id_block);
+	assert_memory_equal(id_block, cvm_launch_measurement(l)->digest, 48); /* LD */
+	assert_int_equal(cvm_le32(id_block + 0x50), 1);             /* VERSION */
+	assert_int_equal(cvm_le32(id_block + 0x54), 7);             /* GUEST_SVN */
+	assert_int_equal(cvm_le64(id_block + 0x58), 0x30000);       /* POLICY */
+	const struct spec_kvm_event *fin = must_find(k, "SNP_LAUNCH_FINISH", 0);
+	assert_int_equal(spec_kvm_field(fin, "id_block_en"), 1);
+	assert_int_equal(spec_kvm_field(fin, "auth_key_en"), 0);
+	assert_true(cvm_launch_measurement(l)->has_id_key_digest);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+	unlink(key);
+	unlink(policy);
+	rmdir(dir);
+}
+
+static void snp_firmware_error_is_reported_with_its_code(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = snp_policy();
+	if (!p)
+		skip();
+	struct spec_kvm *k = new_fake();
+	spec_kvm_script(k, "SNP_LAUNCH_UPDATE", 0, 0, EIO, 0x16); /* INVALID_PARAM */
+	struct cvm_error err;
+	int rc;
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	assert_null(l);
+	assert_int_equal(rc, -EIO);
+	/* The shape error.h shows: outermost context first, the firmware status last. */
+	assert_string_equal(cvm_error_message(&err),
+			    "launch: kvm-snp: op 0 (firmware gpa 0xfffff000): SNP_LAUNCH_UPDATE gpa "
+			    "0xfffff000 (NORMAL): EIO (firmware status 0x16)");
+	assert_true(err.has_fw_status);
+	assert_int_equal(err.fw_status, 0x16);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+static void snp_refused_when_host_lacks_the_vm_type(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = snp_policy();
+	if (!p)
+		skip();
+	struct spec_kvm *k = new_fake();
+	spec_kvm_set_vm_types(k, 1);
+	struct cvm_error err;
+	int rc;
+	int before = count_fds();
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	assert_null(l);
+	assert_int_equal(rc, -EOPNOTSUPP);
+	assert_non_null(strstr(cvm_error_message(&err),
+			       "SEV-SNP VMs are not supported by this host's KVM (KVM_CAP_VM_TYPES = 0x1)"));
+	assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+	assert_int_equal(count_fds(), before);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+/* ---- TDX -------------------------------------------------------------------------------- */
+
 static const char tdx_policy_fmt[] =
 	"{\"version\": 1, \"name\": \"tdx-seam\", \"tee\": \"tdx\", \"vmm\": \"qemu\","
 	" \"cpus\": {\"count\": 2}, \"memory\": {\"size\": \"64M\"},"
 	" \"firmware\": {\"path\": \"%s\"},"
 	" \"tdx\": {\"attributes\": {\"debug\": false, \"sept_ve_disable\": true}, \"xfam\": \"0xe7\"},"
 	" \"prefault\": {\"mode\": \"best-effort\"}}";
+
+static struct cvm_policy *tdx_policy(void)
+{
+	return fixture_policy(tdx_policy_fmt, "tdx/synth_tdvf.bin");
+}
+
+/* VECTORS.md C: BFV 0x8000 @0xffff8000 MR_EXTEND, CFV 0x2000 @0xffff0000, TD_HOB
+ * 0x809000+0x2000, TempMem 0x800000+0x6000, in metadata order. */
+static const struct {
+	uint64_t gpa, pages;
+	uint32_t flags;
+} tdx_expected[] = {
+	{0xffff8000, 8, 1},
+	{0xffff0000, 2, 0},
+	{0x809000, 2, 0},
+	{0x800000, 6, 0},
+};
+
+#define SYNTH_MRTD                                                                            \
+	"9f6f2b4794af938d8e88008dac7ef1351b96cdb56e081987a8cb5c078182f9db912e13b712456b81d579d00e" \
+	"dbebd1c0"
+
+static void tdx_launch_issues_the_spec_sequence(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = tdx_policy();
+	if (!p)
+		skip();
+	struct spec_kvm *k = new_fake();
+	/* entropy, contention and signals: every retry path of the launcher */
+	spec_kvm_script(k, "KVM_TDX_INIT_VM", 0, 0, EAGAIN, 0);
+	spec_kvm_script(k, "KVM_TDX_INIT_MEM_REGION", 0, 0, EBUSY, 0);
+	spec_kvm_script(k, "KVM_TDX_INIT_MEM_REGION", 2, 1, EAGAIN, 0);
+	spec_kvm_script(k, "KVM_TDX_FINALIZE_VM", 0, 0, EBUSY, 0);
+	spec_kvm_set_chunk(k, 3);
+	struct cvm_launch *l = launch_ok(k, p);
+
+	assert_int_equal(must_find(k, "KVM_CREATE_VM", 0)->arg, SPEC_VM_TDX);
+	/* CAPABILITIES: 6 entries -> E2BIG -> 12 */
+	const struct spec_kvm_event *c0 = must_find(k, "KVM_TDX_CAPABILITIES", 0);
+	assert_int_equal(c0->rc, -E2BIG);
+	assert_int_equal(cvm_le32(c0->in + 2048), 6);
+	const struct spec_kvm_event *c1 = must_find(k, "KVM_TDX_CAPABILITIES", 1);
+	assert_int_equal(c1->rc, 0);
+	assert_int_equal(cvm_le32(c1->in + 2048), 12);
+	/* INIT_VM (after one EAGAIN): SEPT_VE_DISABLE, xfam 0xe7, the CPUID KVM and the module
+	 * both have (5 of the 8 configurable leaves), before any vCPU */
+	assert_int_equal(must_find(k, "KVM_TDX_INIT_VM", 0)->rc, -EAGAIN);
+	const struct spec_kvm_event *iv = must_find(k, "KVM_TDX_INIT_VM", 1);
+	assert_int_equal(iv->rc, 0);
+	assert_int_equal(spec_kvm_field(iv, "attributes"), 1ull << 28);
+	assert_int_equal(spec_kvm_field(iv, "xfam"), 0xe7);
+	assert_int_equal(cvm_le32(iv->in + 256), 5);
+	assert_true(spec_kvm_pos(k, iv) < pos(k, "KVM_CREATE_VCPU", 0));
+	/* every vCPU: INIT_VCPU with RCX = the TD HOB's GPA, then the TD's CPUID */
+	for (unsigned v = 0; v < 2; v++) {
+		assert_int_equal(spec_kvm_tdx_vcpu_rcx(k, v), 0x809000);
+		assert_int_equal(must_find(k, "KVM_TDX_INIT_VCPU", v)->vcpu, (int)v);
+		assert_true(pos(k, "KVM_SET_CPUID2", v) > pos(k, "KVM_TDX_GET_CPUID", 0));
+	}
+	/* INIT_MEM_REGION per section in metadata order, measured only for the BFV; an EBUSY is
+	 * retried as it was, an EINTR or EAGAIN after progress from where the fake stopped */
+	size_t idx = 0;
+	for (size_t i = 0; i < sizeof(tdx_expected) / sizeof(tdx_expected[0]); i++) {
+		const struct spec_kvm_event *m = must_find(k, "KVM_TDX_INIT_MEM_REGION", idx);
+		while (m->rc == -EBUSY)
+			m = must_find(k, "KVM_TDX_INIT_MEM_REGION", ++idx);
+		assert_int_equal(spec_kvm_field(m, "gpa"), tdx_expected[i].gpa);
+		assert_int_equal(spec_kvm_field(m, "nr_pages"), tdx_expected[i].pages);
+		assert_int_equal(spec_kvm_cmd_field(m, "flags"), tdx_expected[i].flags);
+		while (m->rc) {
+			const struct spec_kvm_event *next = must_find(k, "KVM_TDX_INIT_MEM_REGION", ++idx);
+			uint64_t left = spec_kvm_field(next, "nr_pages");
+			assert_true(left < spec_kvm_field(m, "nr_pages"));
+			assert_int_equal(spec_kvm_field(next, "gpa"),
+					 tdx_expected[i].gpa + (tdx_expected[i].pages - left) * 4096);
+			assert_int_equal(spec_kvm_cmd_field(next, "flags"), tdx_expected[i].flags);
+			m = next;
+		}
+		idx++;
+	}
+	assert_null(spec_kvm_find(k, "KVM_TDX_INIT_MEM_REGION", idx));
+	assert_int_equal(must_find(k, "KVM_TDX_FINALIZE_VM", 0)->rc, -EBUSY);
+	assert_true(pos(k, "KVM_PRE_FAULT_MEMORY", 0) > pos(k, "KVM_TDX_FINALIZE_VM", 1));
+	expect_digests_agree(k, l, p, SYNTH_MRTD);
+	cvm_launch_free(l);
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+/* examples/tdx.json with Debian's OVMF.fd: VECTORS.md A, single-pass. */
+static void tdx_example_policy_launches_to_the_offline_mrtd(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = example_policy("tdx.json", NULL, NULL);
+	for (int retries = 0; retries < 2; retries++) {
+		struct spec_kvm *k = new_fake();
+		if (retries) {
+			spec_kvm_set_chunk(k, 100);
+			spec_kvm_script(k, "KVM_TDX_INIT_MEM_REGION", 1, 7, EAGAIN, 0);
+		}
+		struct cvm_launch *l = launch_ok(k, p);
+		expect_digests_agree(k, l, p,
+				     "4c7206f0f483c524f12c366c711e9049030a8d47c471ee5aa9c4999a08de4057"
+				     "fb887fed0744d5631a212967fb231c47");
+		for (unsigned v = 0; v < 2; v++)
+			assert_int_equal(spec_kvm_tdx_vcpu_rcx(k, v), 0x809000);
+		cvm_launch_free(l);
+		spec_kvm_free(k);
+	}
+	cvm_policy_free(p);
+}
+
+/* VECTORS.md C with the PAGE_AUG section: honoured (no PAGE.ADD) and ignored (QEMU). */
+static void tdx_page_aug_vectors_launch_to_the_reference_mrtds(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *page_aug, *expected;
+	} v[] = {
+		{"honour", "e0acc8237781488d8b32ba0a445ffc0330ecec1ff8f6b380b59dfd68a08b391059f0725da762a91a66b638d5c739b078"},
+		{"ignore", "81e745249b7a2e2118f4b6f50256200e9929d1e138a8813346fb1ad6fcca61bc1d49fe74032b9c8f3c33321cad91c536"},
+	};
+	char fw[512];
+	if (!fixture(fw, sizeof(fw), "tdx/synth_tdvf_pageaug.bin"))
+		skip();
+	for (size_t i = 0; i < 2; i++) {
+		char text[1024];
+		snprintf(text, sizeof(text),
+			 "{\"version\": 1, \"tee\": \"tdx\", \"cpus\": {\"count\": 1},"
+			 " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
+			 " \"tdx\": {\"page_aug\": \"%s\"}}",
+			 fw, v[i].page_aug);
+		struct cvm_policy *p = policy_from_text(text);
+		struct spec_kvm *k = new_fake();
+		struct cvm_launch *l = launch_ok(k, p);
+		expect_digests_agree(k, l, p, v[i].expected);
+		cvm_launch_free(l);
+		spec_kvm_free(k);
+		cvm_policy_free(p);
+	}
+}
+
+/* KVM measures single-pass: a two-pass policy would launch a TD whose MRTD is not the one the
+ * launch reports, so it is refused before anything is created. */
+static void tdx_two_pass_policy_is_refused_before_a_vm_exists(void **state)
+{
+	(void)state;
+	char fw[512], text[1024];
+	if (!fixture(fw, sizeof(fw), "tdx/synth_tdvf.bin"))
+		skip();
+	snprintf(text, sizeof(text),
+		 "{\"version\": 1, \"tee\": \"tdx\", \"cpus\": {\"count\": 1},"
+		 " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
+		 " \"tdx\": {\"measure_order\": \"two-pass\"}}",
+		 fw);
+	struct cvm_policy *p = policy_from_text(text);
+	struct spec_kvm *k = new_fake();
+	struct cvm_error err;
+	int rc;
+	assert_null(launch_on(k, p, &err, &rc));
+	assert_int_equal(rc, -EOPNOTSUPP);
+	assert_non_null(strstr(cvm_error_message(&err), "upstream KVM measures single-pass"));
+	assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+/* ---- Pre-fault through the seam (default VM) -------------------------------------------- */
+
+static const char default_policy_fmt[] =
+	"{\"version\": 1, \"name\": \"default-seam\", \"tee\": \"none\", \"vmm\": \"cvmkit\","
+	" \"cpus\": {\"count\": 2}, \"memory\": {\"size\": \"64M\"},"
+	" \"firmware\": {\"path\": \"%s\"}, \"prefault\": {\"mode\": \"best-effort\"}}";
 
 static char *write_test_guest(size_t size)
 {
@@ -467,409 +1084,6 @@ static char *write_test_guest(size_t size)
 	return path;
 }
 
-static const char default_policy_fmt[] =
-	"{\"version\": 1, \"name\": \"default-seam\", \"tee\": \"none\", \"vmm\": \"cvmkit\","
-	" \"cpus\": {\"count\": 2}, \"memory\": {\"size\": \"64M\"},"
-	" \"firmware\": {\"path\": \"%s\"}, \"prefault\": {\"mode\": \"best-effort\"}}";
-
-static struct cvm_launch *launch_fake(struct fake *f, const struct cvm_policy *p,
-				      struct cvm_error *err, int *rc)
-{
-	struct cvm_launch_options opts = {.seam = &f->seam};
-	struct cvm_launch *l = NULL;
-	cvm_error_clear(err);
-	*rc = cvm_launch(p, &opts, &l, err);
-	return l;
-}
-
-/* Index of the n-th record (0-based) with this request and sub-command (sub ~0u: any). */
-static const struct rec *find_rec(const struct fake *f, unsigned long req, uint32_t sub,
-				  size_t nth)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (f->recs[i].req == req && (sub == ~0u || f->recs[i].sub == sub) && nth-- == 0)
-			return &f->recs[i];
-	return NULL;
-}
-
-static size_t rec_index(const struct fake *f, const struct rec *r)
-{
-	return (size_t)(r - f->recs);
-}
-
-/* ---- SNP -------------------------------------------------------------------------------- */
-
-struct expect_update {
-	uint64_t gpa, len;
-	uint8_t type;
-};
-
-/* spec/snp-measurement.md section 3 and 9 over the AmdSev fixture's metadata (VECTORS.md). */
-static const struct expect_update snp_expected[] = {
-	{0xfffff000, 0x1000, CVM_KVM_SEV_SNP_PAGE_TYPE_NORMAL},
-	{0x800000, 0x9000, CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO},
-	{0x80a000, 0x3000, CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO},
-	{0x80d000, 0x1000, CVM_KVM_SEV_SNP_PAGE_TYPE_SECRETS},
-	{0x80e000, 0x1000, CVM_KVM_SEV_SNP_PAGE_TYPE_CPUID},
-	{0x80f000, 0x1000, CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO},
-	{0x810000, 0x1000, CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO},
-	{0x811000, 0xf000, CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO},
-};
-
-static struct cvm_policy *snp_policy(char *fw, size_t fwlen)
-{
-	snprintf(fw, fwlen, "%s/vectors/snp/ovmf_AmdSev_suffix.bin", shared_dir());
-	if (access(fw, R_OK))
-		return NULL;
-	return load_policy(snp_policy_fmt, fw);
-}
-
-static void snp_launch_issues_the_spec_sequence(void **state)
-{
-	(void)state;
-	char fw[512];
-	struct cvm_policy *p = snp_policy(fw, sizeof(fw));
-	if (!p) {
-		print_message("# SKIP SNP fixture not found\n");
-		skip();
-	}
-	struct fake f;
-	fake_init(&f);
-	f.eagain_once = true;
-	struct cvm_error err;
-	int rc;
-	struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
-	if (rc)
-		print_message("# %s\n", cvm_error_message(&err));
-	assert_int_equal(rc, 0);
-
-	/* VM type 4, then INIT2 with vmsa_features = guest_features minus SNPActive (0). */
-	const struct rec *vm = find_rec(&f, KVM_CREATE_VM, ~0u, 0);
-	assert_non_null(vm);
-	assert_int_equal(vm->arg, CVM_KVM_X86_SNP_VM);
-	const struct rec *init = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_SEV_INIT2, 0);
-	assert_non_null(init);
-	const struct cvm_kvm_sev_init *si = (const void *)init->body;
-	assert_int_equal(si->vmsa_features, 0);
-	assert_int_equal(si->flags, 0);
-
-	/* Every guest_memfd has no flags; every slot is gmem-backed and then made PRIVATE. */
-	const struct rec *g;
-	for (size_t i = 0; (g = find_rec(&f, CVM_KVM_CREATE_GUEST_MEMFD, ~0u, i)); i++) {
-		const struct cvm_kvm_create_guest_memfd *cg = (const void *)g->body;
-		assert_int_equal(cg->flags, 0);
-		const struct rec *slot = find_rec(&f, CVM_KVM_SET_USER_MEMORY_REGION2, ~0u, i);
-		const struct rec *attr = find_rec(&f, CVM_KVM_SET_MEMORY_ATTRIBUTES, ~0u, i);
-		assert_non_null(slot);
-		assert_non_null(attr);
-		const struct cvm_kvm_userspace_memory_region2 *r2 = (const void *)slot->body;
-		const struct cvm_kvm_memory_attributes *ma = (const void *)attr->body;
-		assert_int_equal(r2->flags, CVM_KVM_MEM_GUEST_MEMFD);
-		assert_int_equal(r2->memory_size, cg->size);
-		assert_int_equal(ma->address, r2->guest_phys_addr);
-		assert_int_equal(ma->size, r2->memory_size);
-		assert_int_equal(ma->attributes, CVM_KVM_MEMORY_ATTRIBUTE_PRIVATE);
-		assert_true(rec_index(&f, attr) > rec_index(&f, slot));
-	}
-	const struct rec *s0 = find_rec(&f, CVM_KVM_SET_USER_MEMORY_REGION2, ~0u, 0);
-	const struct rec *s1 = find_rec(&f, CVM_KVM_SET_USER_MEMORY_REGION2, ~0u, 1);
-	assert_int_equal(((const struct cvm_kvm_userspace_memory_region2 *)s0->body)->memory_size,
-			 64u << 20);
-	assert_int_equal(((const struct cvm_kvm_userspace_memory_region2 *)s1->body)->guest_phys_addr,
-			 0xfffff000u);
-
-	/* LAUNCH_START with the policy: SMT (bit 16) and the reserved bit 17. */
-	const struct rec *start = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_SEV_SNP_LAUNCH_START, 0);
-	assert_non_null(start);
-	assert_int_equal(((const struct cvm_kvm_sev_snp_launch_start *)start->body)->policy, 0x30000);
-	assert_true(rec_index(&f, start) > rec_index(&f, find_rec(&f, CVM_KVM_SET_MEMORY_ATTRIBUTES, ~0u, 1)));
-	assert_true(rec_index(&f, start) < rec_index(&f, find_rec(&f, KVM_CREATE_VCPU, ~0u, 0)));
-
-	/* LAUNCH_UPDATEs: each op starts at its GPA with its full length and page type (after one
-	 * EAGAIN retry and in chunks of 4 pages), uaddr page aligned, NORMAL bytes = firmware. */
-	size_t idx = 1; /* record 0 is the EAGAIN */
-	const struct rec *u0 = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_SEV_SNP_LAUNCH_UPDATE, 0);
-	assert_int_equal(u0->rc, -EAGAIN);
-	for (size_t k = 0; k < sizeof(snp_expected) / sizeof(snp_expected[0]); k++) {
-		const struct rec *u = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP,
-					       CVM_KVM_SEV_SNP_LAUNCH_UPDATE, idx);
-		assert_non_null(u);
-		const struct cvm_kvm_sev_snp_launch_update *lu = (const void *)u->body;
-		assert_int_equal(lu->gfn_start, snp_expected[k].gpa >> 12);
-		assert_int_equal(lu->len, snp_expected[k].len);
-		assert_int_equal(lu->type, snp_expected[k].type);
-		assert_int_equal(lu->flags, 0);
-		if (lu->type == CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO)
-			assert_int_equal(lu->uaddr, 0);
-		else
-			assert_int_equal(lu->uaddr % 4096, 0);
-		if (k == 0)
-			assert_memory_equal(u->src, cvm_launch_plan(l)->ops[0].data, sizeof(u->src));
-		if (lu->type == CVM_KVM_SEV_SNP_PAGE_TYPE_CPUID) {
-			/* The table of the vCPUs' CPUID: 3 leaves, leaf 1 reporting EPYC-Milan. */
-			assert_int_equal(cvm_le32(u->src), 3);
-			assert_int_equal(cvm_le32(u->src + 16), 1);
-			assert_int_equal(cvm_le32(u->src + 16 + 24), 0xa00f11);
-		}
-		idx += (size_t)((snp_expected[k].len / 4096 + 3) / 4);
-	}
-	assert_null(find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_SEV_SNP_LAUNCH_UPDATE, idx));
-
-	/* Both vCPUs get their VMSA state (RDX = signature, FPU, XCR0) before FINISH; FINISH
-	 * carries host_data. */
-	const struct rec *fin = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_SEV_SNP_LAUNCH_FINISH, 0);
-	assert_non_null(fin);
-	assert_true(rec_index(&f, find_rec(&f, KVM_SET_XCRS, ~0u, 1)) < rec_index(&f, fin));
-	const struct rec *regs = find_rec(&f, KVM_SET_REGS, ~0u, 0);
-	assert_int_equal(((const struct kvm_regs *)regs->body)->rdx, 0xa00f11); /* EPYC-Milan */
-	for (size_t v = 0; v < 2; v++) {
-		/* Every vCPU gets the host's CPUID with the model's signature in leaf 1, before the
-		 * CPUID page is built from it. */
-		const struct rec *cp = find_rec(&f, KVM_SET_CPUID2, ~0u, v);
-		assert_non_null(cp);
-		const struct kvm_cpuid2 *c2 = (const void *)cp->body;
-		assert_int_equal(c2->nent, 3);
-		assert_int_equal(c2->entries[0].function, 1);
-		assert_int_equal(c2->entries[0].eax, 0xa00f11);
-		assert_true(rec_index(&f, cp) < rec_index(&f, u0));
-	}
-	assert_null(find_rec(&f, KVM_SET_CPUID2, ~0u, 2));
-	const struct rec *fpu = find_rec(&f, KVM_SET_FPU, ~0u, 0);
-	assert_int_equal(((const struct kvm_fpu *)fpu->body)->fcw, 0x37f);
-	assert_int_equal(((const struct kvm_fpu *)fpu->body)->mxcsr, 0x1f80);
-	const struct rec *xcr = find_rec(&f, KVM_SET_XCRS, ~0u, 0);
-	assert_int_equal(((const struct kvm_xcrs *)xcr->body)->xcrs[0].value, 1);
-	const struct cvm_kvm_sev_snp_launch_finish *lf = (const void *)fin->body;
-	assert_int_equal(lf->id_block_en, 0);
-	for (int i = 0; i < 32; i++)
-		assert_int_equal(lf->host_data[i], i);
-	const struct rec *pf = find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 0);
-	assert_non_null(pf);
-	assert_true(rec_index(&f, pf) > rec_index(&f, fin));
-	assert_int_equal(cvm_launch_prefault_result(l)->done, 64u << 20);
-
-	/* The digest of the issued operations equals `measure`'s for the same policy. */
-	struct cvm_measurement *m = NULL;
-	struct cvm_firmware *image = NULL;
-	assert_int_equal(cvm_firmware_load(p->firmware.path, &image, &err), 0);
-	assert_int_equal(cvm_snp_measure(p, image, &m, &err), 0);
-	cvm_firmware_free(image);
-	assert_memory_equal(m->digest, cvm_launch_measurement(l)->digest, 48);
-	cvm_measurement_free(m);
-	cvm_launch_free(l);
-	assert_int_equal(f.live_maps, 0);
-	fake_fini(&f);
-	cvm_policy_free(p);
-}
-
-/* ---- TDX -------------------------------------------------------------------------------- */
-
-struct expect_region {
-	uint64_t gpa, pages;
-	bool measure;
-};
-
-/* VECTORS.md C: BFV 0x8000 @0xffff8000 MR_EXTEND, CFV 0x2000 @0xffff0000, TD_HOB
- * 0x809000+0x2000, TempMem 0x800000+0x6000, in metadata order. */
-static const struct expect_region tdx_expected[] = {
-	{0xffff8000, 8, true},
-	{0xffff0000, 2, false},
-	{0x809000, 2, false},
-	{0x800000, 6, false},
-};
-
-static struct cvm_policy *tdx_policy(char *fw, size_t fwlen)
-{
-	snprintf(fw, fwlen, "%s/vectors/tdx/synth_tdvf.bin", shared_dir());
-	if (access(fw, R_OK))
-		return NULL;
-	return load_policy(tdx_policy_fmt, fw);
-}
-
-static void tdx_launch_issues_the_spec_sequence(void **state)
-{
-	(void)state;
-	char fw[512];
-	struct cvm_policy *p = tdx_policy(fw, sizeof(fw));
-	if (!p) {
-		print_message("# SKIP TDX fixture not found\n");
-		skip();
-	}
-	struct fake f;
-	fake_init(&f);
-	struct cvm_error err;
-	int rc;
-	struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
-	if (rc)
-		print_message("# %s\n", cvm_error_message(&err));
-	assert_int_equal(rc, 0);
-
-	assert_int_equal(find_rec(&f, KVM_CREATE_VM, ~0u, 0)->arg, CVM_KVM_X86_TDX_VM);
-	/* CAPABILITIES: 6 entries -> E2BIG -> 12. */
-	const struct rec *c0 = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_TDX_CAPABILITIES, 0);
-	const struct rec *c1 = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_TDX_CAPABILITIES, 1);
-	assert_int_equal(c0->rc, -E2BIG);
-	assert_int_equal(*(const uint32_t *)c0->body, 6);
-	assert_int_equal(*(const uint32_t *)c1->body, 12);
-	assert_int_equal(c1->rc, 0);
-
-	/* INIT_VM: attributes SEPT_VE_DISABLE (bit 28), xfam 0xe7, CPUID = supported & configurable. */
-	const struct rec *iv = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_TDX_INIT_VM, 0);
-	assert_non_null(iv);
-	const struct cvm_kvm_tdx_init_vm *ivm = (const void *)iv->body;
-	assert_int_equal(ivm->attributes, 1ull << 28);
-	assert_int_equal(ivm->xfam, 0xe7);
-	assert_int_equal(ivm->cpuid_nent, 2);
-	assert_true(rec_index(&f, iv) < rec_index(&f, find_rec(&f, KVM_CREATE_VCPU, ~0u, 0)));
-	const struct rec *split = find_rec(&f, KVM_ENABLE_CAP, ~0u, 0);
-	assert_int_equal(((const struct kvm_enable_cap *)split->body)->cap, KVM_CAP_SPLIT_IRQCHIP);
-
-	/* INIT_VCPU on each vCPU with RCX = TD HOB GPA, before any memory. */
-	for (size_t i = 0; i < 2; i++) {
-		const struct rec *v = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_TDX_INIT_VCPU, i);
-		assert_non_null(v);
-		assert_int_equal(v->role, R_VCPU);
-		assert_int_equal(v->sub_data, 0x809000);
-		assert_true(rec_index(&f, v) < rec_index(&f, find_rec(&f, CVM_KVM_CREATE_GUEST_MEMFD, ~0u, 0)));
-	}
-	assert_non_null(find_rec(&f, CVM_KVM_SET_MEMORY_ATTRIBUTES, ~0u, 0));
-
-	/* The TD's CPUID, read back from vCPU 0 after INIT_VCPU, is every vCPU's KVM CPUID. */
-	const struct rec *gc = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_TDX_GET_CPUID, 0);
-	assert_non_null(gc);
-	assert_int_equal(gc->role, R_VCPU);
-	assert_true(rec_index(&f, gc) > rec_index(&f, find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP,
-							       CVM_KVM_TDX_INIT_VCPU, 1)));
-	for (size_t i = 0; i < 2; i++) {
-		const struct rec *sc = find_rec(&f, KVM_SET_CPUID2, ~0u, i);
-		assert_non_null(sc);
-		assert_int_equal(((const struct kvm_cpuid2 *)sc->body)->nent, 2);
-		assert_true(rec_index(&f, sc) > rec_index(&f, gc));
-	}
-
-	/* INIT_MEM_REGION per section, measure flag only on BFV, source page aligned. */
-	size_t idx = 0;
-	for (size_t k = 0; k < sizeof(tdx_expected) / sizeof(tdx_expected[0]); k++) {
-		const struct rec *m = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP,
-					       CVM_KVM_TDX_INIT_MEM_REGION, idx);
-		assert_non_null(m);
-		assert_int_equal(m->role, R_VCPU);
-		const struct cvm_kvm_tdx_init_mem_region *mr = (const void *)m->body;
-		assert_int_equal(mr->gpa, tdx_expected[k].gpa);
-		assert_int_equal(mr->nr_pages, tdx_expected[k].pages);
-		assert_int_equal(mr->source_addr % 4096, 0);
-		assert_int_equal(m->sub_flags,
-				 tdx_expected[k].measure ? CVM_KVM_TDX_MEASURE_MEMORY_REGION : 0);
-		if (k == 0) /* BFV bytes = the image at its data offset (end of the 64 KiB file) */
-			assert_memory_equal(m->src, cvm_launch_plan(l)->ops[0].data, sizeof(m->src));
-		idx += (size_t)((tdx_expected[k].pages + 3) / 4);
-	}
-	const struct rec *fin = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_TDX_FINALIZE_VM, 0);
-	assert_non_null(fin);
-	assert_int_equal(fin->role, R_VM);
-	assert_true(rec_index(&f, find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 0)) > rec_index(&f, fin));
-
-	struct cvm_measurement *m = NULL;
-	struct cvm_firmware *image = NULL;
-	assert_int_equal(cvm_firmware_load(p->firmware.path, &image, &err), 0);
-	assert_int_equal(cvm_tdx_measure(p, image, &m, &err), 0);
-	cvm_firmware_free(image);
-	assert_memory_equal(m->digest, cvm_launch_measurement(l)->digest, 48);
-	cvm_measurement_free(m);
-	cvm_launch_free(l);
-	assert_int_equal(f.live_maps, 0);
-	fake_fini(&f);
-	cvm_policy_free(p);
-}
-
-/* ---- Refusal and pre-fault through the seam --------------------------------------------- */
-
-/* An ID block signs the launch digest: LAUNCH_FINISH carries one built from the same digest. */
-static void snp_launch_with_an_id_block_signs_its_digest(void **state)
-{
-	(void)state;
-	char fw[512];
-	snprintf(fw, sizeof(fw), "%s/vectors/snp/ovmf_AmdSev_suffix.bin", shared_dir());
-	if (access(fw, R_OK)) {
-		print_message("# SKIP SNP fixture not found\n");
-		skip();
-	}
-	char dir[] = "/tmp/cvmkit-test-id-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	char key[64], policy[64];
-	snprintf(key, sizeof(key), "%s/id.pem", dir);
-	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
-	EVP_PKEY *k = EVP_EC_gen("P-384");
-	FILE *kf = fopen(key, "w");
-	assert_non_null(k);
-	assert_non_null(kf);
-	assert_int_equal(PEM_write_PrivateKey(kf, k, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(kf);
-	EVP_PKEY_free(k);
-	FILE *pf = fopen(policy, "w");
-	assert_non_null(pf);
-	fprintf(pf, "{\"version\": 1, \"tee\": \"snp\", \"cpus\": {\"count\": 1, \"model\": \"EPYC\"},"
-		    " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
-		    " \"snp\": {\"id_block\": {\"guest_svn\": 7, \"id_key\": \"id.pem\"}}}", fw);
-	fclose(pf);
-	struct cvm_policy *p = NULL;
-	struct cvm_error err;
-	assert_int_equal(cvm_policy_load(policy, &p, NULL, &err), 0);
-
-	struct fake f;
-	fake_init(&f);
-	int rc;
-	struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
-	if (rc)
-		print_message("# %s\n", cvm_error_message(&err));
-	assert_int_equal(rc, 0);
-	const struct rec *fin = find_rec(&f, CVM_KVM_MEMORY_ENCRYPT_OP, CVM_KVM_SEV_SNP_LAUNCH_FINISH, 0);
-	assert_non_null(fin);
-	const struct cvm_kvm_sev_snp_launch_finish *lf = (const void *)fin->body;
-	assert_int_equal(lf->id_block_en, 1);
-	assert_int_equal(lf->auth_key_en, 0);
-	const uint8_t *id_block = (const uint8_t *)(uintptr_t)lf->id_block_uaddr;
-	const uint8_t *id_auth = (const uint8_t *)(uintptr_t)lf->id_auth_uaddr;
-	assert_memory_equal(id_block, cvm_launch_measurement(l)->digest, 48); /* LD */
-	assert_int_equal(cvm_le32(id_block + 0x50), 1);             /* VERSION */
-	assert_int_equal(cvm_le32(id_block + 0x54), 7);             /* GUEST_SVN */
-	assert_int_equal(cvm_le64(id_block + 0x58), 0x30000);       /* POLICY */
-	assert_int_equal(cvm_le32(id_auth), 1);                     /* ECDSA P-384 */
-	assert_true(cvm_launch_measurement(l)->has_id_key_digest);
-	cvm_launch_free(l);
-	fake_fini(&f);
-	cvm_policy_free(p);
-	unlink(key);
-	unlink(policy);
-	rmdir(dir);
-}
-
-static void snp_refused_when_host_lacks_the_vm_type(void **state)
-{
-	(void)state;
-	char fw[512];
-	struct cvm_policy *p = snp_policy(fw, sizeof(fw));
-	if (!p) {
-		print_message("# SKIP SNP fixture not found\n");
-		skip();
-	}
-	struct fake f;
-	fake_init(&f);
-	f.vm_types = 1;
-	struct cvm_error err;
-	int rc;
-	int before = count_fds();
-	struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
-	assert_null(l);
-	assert_int_equal(rc, -EOPNOTSUPP);
-	assert_non_null(strstr(cvm_error_message(&err),
-			       "SEV-SNP VMs are not supported by this host's KVM (KVM_CAP_VM_TYPES = 0x1)"));
-	assert_null(find_rec(&f, KVM_CREATE_VM, ~0u, 0));
-	assert_int_equal(count_fds(), before);
-	fake_fini(&f);
-	cvm_policy_free(p);
-}
-
 static void prefault_required_fails_and_best_effort_skips(void **state)
 {
 	(void)state;
@@ -877,12 +1091,11 @@ static void prefault_required_fails_and_best_effort_skips(void **state)
 	for (int required = 0; required < 2; required++) {
 		struct cvm_policy *p = load_policy(default_policy_fmt, guest);
 		p->prefault.mode = required ? CVM_PREFAULT_REQUIRED : CVM_PREFAULT_BEST_EFFORT;
-		struct fake f;
-		fake_init(&f);
-		f.prefault_errno = EOPNOTSUPP;
+		struct spec_kvm *k = new_fake();
+		spec_kvm_set_prefault(k, EOPNOTSUPP, 0);
 		struct cvm_error err;
 		int rc;
-		struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
+		struct cvm_launch *l = launch_on(k, p, &err, &rc);
 		if (required) {
 			assert_int_equal(rc, -EOPNOTSUPP);
 			assert_non_null(strstr(cvm_error_message(&err), "KVM_PRE_FAULT_MEMORY"));
@@ -893,8 +1106,8 @@ static void prefault_required_fails_and_best_effort_skips(void **state)
 			assert_non_null(strstr(cvm_launch_prefault_result(l)->note, "EOPNOTSUPP"));
 		}
 		cvm_launch_free(l);
-		assert_int_equal(f.live_maps, 0);
-		fake_fini(&f);
+		assert_int_equal(spec_kvm_live_maps(k), 0);
+		spec_kvm_free(k);
 		cvm_policy_free(p);
 	}
 	unlink(guest);
@@ -906,21 +1119,16 @@ static void prefault_splits_large_ranges_across_vcpus(void **state)
 	char *guest = write_test_guest(4096);
 	struct cvm_policy *p = load_policy(default_policy_fmt, guest);
 	p->memory_size = 1ull << 30;
-	struct fake f;
-	fake_init(&f);
-	struct cvm_error err;
-	int rc;
-	struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
-	assert_int_equal(rc, 0);
+	struct spec_kvm *k = new_fake();
+	struct cvm_launch *l = launch_ok(k, p);
 	assert_int_equal(cvm_launch_prefault_result(l)->threads, 2);
 	assert_int_equal(cvm_launch_prefault_result(l)->done, 1ull << 30);
-	const struct rec *a = find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 0);
-	const struct rec *b = find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 1);
-	const struct cvm_kvm_pre_fault_memory *ra = (const void *)a->body, *rb = (const void *)b->body;
-	assert_int_equal(ra->size + rb->size, 1ull << 30);
-	assert_int_equal(ra->flags | rb->flags, 0);
+	const struct spec_kvm_event *a = must_find(k, "KVM_PRE_FAULT_MEMORY", 0);
+	const struct spec_kvm_event *b = must_find(k, "KVM_PRE_FAULT_MEMORY", 1);
+	assert_int_equal(spec_kvm_field(a, "size") + spec_kvm_field(b, "size"), 1ull << 30);
+	assert_int_not_equal(a->vcpu, b->vcpu);
 	cvm_launch_free(l);
-	fake_fini(&f);
+	spec_kvm_free(k);
 	cvm_policy_free(p);
 	unlink(guest);
 }
@@ -947,13 +1155,13 @@ static void log_progress(void *ctx, const char *what, uint64_t done, uint64_t to
 	pthread_mutex_unlock(&log->mu);
 }
 
-static struct cvm_launch *launch_with_progress(struct fake *f, const struct cvm_policy *p,
+static struct cvm_launch *launch_with_progress(struct spec_kvm *k, const struct cvm_policy *p,
 					       struct progress_log *log)
 {
 	memset(log, 0, sizeof(*log));
 	pthread_mutex_init(&log->mu, NULL);
 	struct cvm_progress cb = {log_progress, log};
-	struct cvm_launch_options opts = {.seam = &f->seam, .progress = &cb};
+	struct cvm_launch_options opts = {.seam = spec_kvm_seam(k), .progress = &cb};
 	struct cvm_launch *l = NULL;
 	struct cvm_error err;
 	cvm_error_clear(&err);
@@ -971,17 +1179,17 @@ static void prefault_progress_counts_the_bytes_of_every_vcpu_thread(void **state
 	char *guest = write_test_guest(4096);
 	struct cvm_policy *p = load_policy(default_policy_fmt, guest);
 	p->memory_size = 1ull << 30; /* split across both vCPUs */
-	struct fake f;
-	fake_init(&f); /* like KVM: each call does all it is asked for */
+	struct spec_kvm *k = new_fake(); /* like KVM: each call does all it is asked for */
 	struct progress_log log;
-	struct cvm_launch *l = launch_with_progress(&f, p, &log);
+	struct cvm_launch *l = launch_with_progress(k, p, &log);
 	assert_int_equal(cvm_launch_prefault_result(l)->threads, 2);
 	assert_int_equal(cvm_launch_prefault_result(l)->done, 1ull << 30);
 	assert_string_equal(log.what, "pre-faulting guest memory");
 	/* Each thread asks for 64 MiB windows, so 16 calls in all ... */
-	size_t calls = 0;
-	for (const struct rec *r; (r = find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, calls)); calls++)
-		assert_int_equal(((const struct cvm_kvm_pre_fault_memory *)r->body)->size, 64ull << 20);
+	size_t calls = count_calls(k, "KVM_PRE_FAULT_MEMORY");
+	for (size_t i = 0; i < calls; i++)
+		assert_int_equal(spec_kvm_field(must_find(k, "KVM_PRE_FAULT_MEMORY", i), "size"),
+				 64ull << 20);
 	assert_int_equal(calls, 16);
 	/* ... and one report per call: the running totals are each multiple of 64 MiB exactly once
 	 * (the threads' order may vary), always out of the whole GiB. */
@@ -990,12 +1198,12 @@ static void prefault_progress_counts_the_bytes_of_every_vcpu_thread(void **state
 	for (size_t i = 0; i < log.n; i++) {
 		assert_int_equal(log.total[i], 1ull << 30);
 		assert_int_equal(log.done[i] % (64ull << 20), 0);
-		uint64_t k = log.done[i] / (64ull << 20);
-		assert_true(k >= 1 && k <= 16 && !seen[k]);
-		seen[k] = true;
+		uint64_t n = log.done[i] / (64ull << 20);
+		assert_true(n >= 1 && n <= 16 && !seen[n]);
+		seen[n] = true;
 	}
 	cvm_launch_free(l);
-	fake_fini(&f);
+	spec_kvm_free(k);
 	cvm_policy_free(p);
 	unlink(guest);
 }
@@ -1010,11 +1218,10 @@ static void prefault_progress_runs_over_all_ranges_in_order(void **state)
 	p->prefault.nranges = 2;
 	p->prefault.ranges[0] = (struct cvm_prefault_range){0, 16u << 20};
 	p->prefault.ranges[1] = (struct cvm_prefault_range){32u << 20, 8u << 20};
-	struct fake f;
-	fake_init(&f);
-	f.prefault_step = 4u << 20;
+	struct spec_kvm *k = new_fake();
+	spec_kvm_set_prefault(k, 0, 4u << 20);
 	struct progress_log log;
-	struct cvm_launch *l = launch_with_progress(&f, p, &log);
+	struct cvm_launch *l = launch_with_progress(k, p, &log);
 	/* 4 + 2 calls; the second range continues where the first ended, out of 24 MiB. */
 	assert_int_equal(log.n, 6);
 	for (size_t i = 0; i < log.n; i++) {
@@ -1023,7 +1230,7 @@ static void prefault_progress_runs_over_all_ranges_in_order(void **state)
 	}
 	assert_int_equal(cvm_launch_prefault_result(l)->done, 24u << 20);
 	cvm_launch_free(l);
-	fake_fini(&f);
+	spec_kvm_free(k);
 	cvm_policy_free(p);
 	unlink(guest);
 }
@@ -1033,56 +1240,46 @@ static void prefault_without_progress_is_one_call_per_range(void **state)
 	(void)state;
 	char *guest = write_test_guest(4096);
 	struct cvm_policy *p = load_policy(default_policy_fmt, guest);
-	struct fake f;
-	fake_init(&f);
-	struct cvm_error err;
-	int rc;
-	struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
-	assert_int_equal(rc, 0);
+	struct spec_kvm *k = new_fake();
+	struct cvm_launch *l = launch_ok(k, p);
 	assert_int_equal(cvm_launch_prefault_result(l)->done, 64u << 20);
 	/* One call for the whole range, as without progress support. */
-	const struct rec *pf = find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 0);
-	assert_non_null(pf);
-	assert_int_equal(((const struct cvm_kvm_pre_fault_memory *)pf->body)->size, 64u << 20);
-	assert_null(find_rec(&f, CVM_KVM_PRE_FAULT_MEMORY, ~0u, 1));
+	assert_int_equal(spec_kvm_field(must_find(k, "KVM_PRE_FAULT_MEMORY", 0), "size"), 64u << 20);
+	assert_null(spec_kvm_find(k, "KVM_PRE_FAULT_MEMORY", 1));
 	cvm_launch_free(l);
-	fake_fini(&f);
+	spec_kvm_free(k);
 	cvm_policy_free(p);
 	unlink(guest);
 }
 
 /* ---- Fault injection -------------------------------------------------------------------- */
 
-static void inject_every_call(struct cvm_policy *p, const char *what)
+static void inject_every_call(const struct cvm_policy *p, const char *what)
 {
-	struct fake f;
-	fake_init(&f);
+	struct spec_kvm *k = new_fake();
 	struct cvm_error err;
 	int rc;
-	struct cvm_launch *l = launch_fake(&f, p, &err, &rc);
-	assert_int_equal(rc, 0);
-	cvm_launch_free(l);
-	unsigned total = f.calls;
-	fake_fini(&f);
+	cvm_launch_free(launch_ok(k, p));
+	unsigned total = spec_kvm_calls(k);
+	spec_kvm_free(k);
 	assert_true(total > 10);
 	for (unsigned n = 1; n <= total; n++) {
 		int before = count_fds();
-		fake_init(&f);
-		f.fail_at = n;
-		l = launch_fake(&f, p, &err, &rc);
-		if (rc == 0) {
+		k = new_fake();
+		spec_kvm_fail_call(k, n, EIO);
+		struct cvm_launch *l = launch_on(k, p, &err, &rc);
+		const char *step = spec_kvm_failed_step(k);
+		if (rc == 0)
 			print_message("# %s: failing call %u (%s) did not fail the launch\n", what, n,
-				      f.failed_step);
-		}
+				      step);
 		assert_int_not_equal(rc, 0);
 		assert_null(l);
-		if (!strstr(cvm_error_message(&err), f.failed_step))
-			print_message("# %s call %u: '%s' not named in: %s\n", what, n, f.failed_step,
-				      cvm_error_message(&err));
-		assert_non_null(strstr(cvm_error_message(&err), f.failed_step));
-		assert_int_equal(f.live_maps, 0);
+		if (!strstr(cvm_error_message(&err), step))
+			fail_msg("%s call %u: '%s' not named in: %s", what, n, step,
+				 cvm_error_message(&err));
+		assert_int_equal(spec_kvm_live_maps(k), 0);
+		spec_kvm_free(k);
 		assert_int_equal(count_fds(), before);
-		fake_fini(&f);
 	}
 }
 
@@ -1099,12 +1296,9 @@ static void every_failing_call_of_the_default_launch_is_named_and_leak_free(void
 static void every_failing_call_of_the_snp_launch_is_named_and_leak_free(void **state)
 {
 	(void)state;
-	char fw[512];
-	struct cvm_policy *p = snp_policy(fw, sizeof(fw));
-	if (!p) {
-		print_message("# SKIP SNP fixture not found\n");
+	struct cvm_policy *p = snp_policy();
+	if (!p)
 		skip();
-	}
 	inject_every_call(p, "snp");
 	cvm_policy_free(p);
 }
@@ -1112,43 +1306,10 @@ static void every_failing_call_of_the_snp_launch_is_named_and_leak_free(void **s
 static void every_failing_call_of_the_tdx_launch_is_named_and_leak_free(void **state)
 {
 	(void)state;
-	char fw[512];
-	struct cvm_policy *p = tdx_policy(fw, sizeof(fw));
-	if (!p) {
-		print_message("# SKIP TDX fixture not found\n");
+	struct cvm_policy *p = tdx_policy();
+	if (!p)
 		skip();
-	}
 	inject_every_call(p, "tdx");
-	cvm_policy_free(p);
-}
-
-static void snp_firmware_error_is_reported_with_its_code(void **state)
-{
-	(void)state;
-	char fw[512];
-	struct cvm_policy *p = snp_policy(fw, sizeof(fw));
-	if (!p) {
-		print_message("# SKIP SNP fixture not found\n");
-		skip();
-	}
-	struct cvm_error err;
-	int rc = 0;
-	bool hit = false;
-	for (unsigned n = 1; n < 1000 && !hit; n++) {
-		struct fake g;
-		fake_init(&g);
-		g.fail_at = n;
-		cvm_launch_free(launch_fake(&g, p, &err, &rc));
-		hit = strcmp(g.failed_step, "SNP_LAUNCH_UPDATE") == 0;
-		fake_fini(&g);
-	}
-	assert_true(hit);
-	assert_int_equal(rc, -EIO);
-	/* The shape error.h shows: outermost context first, the firmware status last. */
-	assert_string_equal(cvm_error_message(&err),
-			    "launch: kvm-snp: op 0 (firmware gpa 0xfffff000): SNP_LAUNCH_UPDATE gpa "
-			    "0xfffff000 (NORMAL): EIO (firmware status 0x0)");
-	assert_true(err.has_fw_status);
 	cvm_policy_free(p);
 }
 
@@ -1157,10 +1318,9 @@ static void cancel_flag_stops_the_launch_cleanly(void **state)
 	(void)state;
 	char *guest = write_test_guest(4096);
 	struct cvm_policy *p = load_policy(default_policy_fmt, guest);
-	struct fake f;
-	fake_init(&f);
+	struct spec_kvm *k = new_fake();
 	volatile sig_atomic_t cancel = 1;
-	struct cvm_launch_options opts = {.seam = &f.seam, .cancel = &cancel};
+	struct cvm_launch_options opts = {.seam = spec_kvm_seam(k), .cancel = &cancel};
 	struct cvm_launch *l = NULL;
 	struct cvm_error err;
 	cvm_error_clear(&err);
@@ -1168,11 +1328,13 @@ static void cancel_flag_stops_the_launch_cleanly(void **state)
 	assert_int_equal(cvm_launch(p, &opts, &l, &err), -ECANCELED);
 	assert_null(l);
 	assert_int_equal(count_fds(), before);
-	assert_int_equal(f.live_maps, 0);
-	fake_fini(&f);
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
 	cvm_policy_free(p);
 	unlink(guest);
 }
+
+/* ---- Plans ------------------------------------------------------------------------------ */
 
 static void dry_run_plan_of_the_default_vm_places_firmware_below_4g(void **state)
 {
@@ -1215,10 +1377,19 @@ static void committed_example_guest_is_the_generated_image(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(spec_fake_tables_are_consistent_and_match_the_system_header),
+		cmocka_unit_test(spec_fake_refuses_what_the_kernel_refuses_for_snp),
+		cmocka_unit_test(spec_fake_refuses_what_the_kernel_refuses_for_tdx),
 		cmocka_unit_test(snp_launch_issues_the_spec_sequence),
-		cmocka_unit_test(tdx_launch_issues_the_spec_sequence),
+		cmocka_unit_test(snp_example_policy_launches_to_the_offline_digest),
+		cmocka_unit_test(snp_vector_policies_launch_to_the_reference_digests),
 		cmocka_unit_test(snp_launch_with_an_id_block_signs_its_digest),
+		cmocka_unit_test(snp_firmware_error_is_reported_with_its_code),
 		cmocka_unit_test(snp_refused_when_host_lacks_the_vm_type),
+		cmocka_unit_test(tdx_launch_issues_the_spec_sequence),
+		cmocka_unit_test(tdx_example_policy_launches_to_the_offline_mrtd),
+		cmocka_unit_test(tdx_page_aug_vectors_launch_to_the_reference_mrtds),
+		cmocka_unit_test(tdx_two_pass_policy_is_refused_before_a_vm_exists),
 		cmocka_unit_test(prefault_required_fails_and_best_effort_skips),
 		cmocka_unit_test(prefault_splits_large_ranges_across_vcpus),
 		cmocka_unit_test(prefault_progress_counts_the_bytes_of_every_vcpu_thread),
@@ -1227,7 +1398,6 @@ int main(void)
 		cmocka_unit_test(every_failing_call_of_the_default_launch_is_named_and_leak_free),
 		cmocka_unit_test(every_failing_call_of_the_snp_launch_is_named_and_leak_free),
 		cmocka_unit_test(every_failing_call_of_the_tdx_launch_is_named_and_leak_free),
-		cmocka_unit_test(snp_firmware_error_is_reported_with_its_code),
 		cmocka_unit_test(cancel_flag_stops_the_launch_cleanly),
 		cmocka_unit_test(dry_run_plan_of_the_default_vm_places_firmware_below_4g),
 		cmocka_unit_test(committed_example_guest_is_the_generated_image),
