@@ -105,7 +105,7 @@ snp-vmsa-wrong-rdx|bug|static void segment_to_kvm(|s/regs\.rdx = r->rdx;/regs.rd
 snp-no-sev-fd|bug|cmd.sev_fd = (uint32_t)sev_fd;|s/cmd\.sev_fd = \(uint32_t\)sev_fd;/cmd.sev_fd = (uint32_t)sev_fd * 0;/
 snp-pat-left-at-kvm-reset|bug|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/MSR_IA32_CR_PAT, r->g_pat, err/MSR_IA32_CR_PAT, 0x0007040600070406ull, err/
 prefault-before-finish|bug|"%s: pre-fault"|s/(\tfor \(size_t b = 0; b < nbackends; b\+\+\) \{\n\t\tif \(backends\[b\]\.ops->finish.*?\n\t\}\n)(\tfor \(size_t b = 0; b < nbackends; b\+\+\) \{\n\t\tif \(backends\[b\]\.ops->prefault.*?\n\t\}\n)/$2$1/s
-tdx-no-measure-flag|bug|CVM_KVM_TDX_INIT_MEM_REGION,|s/uint32_t flags = \(op->flags & CVM_OP_MR_EXTEND\) \? CVM_KVM_TDX_MEASURE_MEMORY_REGION : 0;/uint32_t flags = 0;/
+tdx-no-measure-flag|bug|CVM_KVM_TDX_INIT_MEM_REGION,|s/\(op->flags & CVM_OP_MR_EXTEND\) \? CVM_KVM_TDX_MEASURE_MEMORY_REGION : 0/0/
 tdx-init-vm-after-vcpus|bug|CVM_KVM_TDX_INIT_MEM_REGION,|s/(\tif \(\(rc = tdx_init_vm\(ctx, plan, err\)\)\)\n\t\treturn rc;\n)(\tif \(\(rc = cvm_kvm_vm_create_vcpus\([^\n]*\n[^\n]*\n)/$2$1/
 tdx-init-vcpu-without-hob|bug|CVM_KVM_TDX_INIT_MEM_REGION,|s/CVM_KVM_TDX_INIT_VCPU, 0,\s*plan->tdx\.td_hob_gpa, &hw\);/CVM_KVM_TDX_INIT_VCPU, 0, 0, &hw);/
 tdx-finalize-skipped|bug|CVM_KVM_TDX_INIT_MEM_REGION,|s/(static int tdx_finish\(void \*vctx, const struct cvm_plan \*plan, struct cvm_error \*err\)\n\{\n)/$1\tif (plan)\n\t\treturn 0;\n/
