@@ -32,7 +32,7 @@ SAN_FLAGS   :=
 OPT         := -O2
 endif
 
-PKGS        := libcrypto json-c libcbor libvirt
+PKGS        := libcrypto json-c libcbor libvirt libcurl
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -112,7 +112,7 @@ unit-tests: $(UNIT_BINS)
 
 # --- dependencies ----------------------------------------------------------------------------
 DEB_PKGS := gcc make pkg-config libssl-dev libjson-c-dev libcbor-dev libvirt-dev libcmocka-dev \
-            ovmf clang-14 libclang-rt-14-dev libvirt-daemon libvirt-clients libxml2-utils openssl
+            libcurl4-openssl-dev ovmf clang-14 libclang-rt-14-dev libvirt-daemon libvirt-clients libxml2-utils openssl
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
