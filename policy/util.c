@@ -322,6 +322,34 @@ out:
 	return rc;
 }
 
+int cvm_dir_create(const char *path, struct cvm_error *err)
+{
+	if (!path[0])
+		return cvm_error_set(err, -EINVAL, "an empty folder name");
+	char *p = strdup(path);
+	if (!p)
+		return cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
+	int rc = 0;
+	/* Each prefix ending before a '/', then the whole path. */
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char saved = *s;
+		*s = '\0';
+		struct stat st;
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			rc = cvm_error_set(err, -errno, "%s: cannot create folder %s: %s", path, p,
+					   strerror(errno));
+		else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+			rc = cvm_error_set(err, -ENOTDIR, "%s: %s is not a folder", path, p);
+		*s = saved;
+		if (rc || saved == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
 char *cvm_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');

@@ -138,6 +138,12 @@ void cvm_file_close(struct cvm_file *f);
  */
 int cvm_file_write_atomic(const char *path, const void *data, size_t len, struct cvm_error *err);
 
+/*
+ * Create the folder path and its missing parents (mode 0755 before the umask), like mkdir -p.
+ * An existing folder is fine; an existing non-folder is -ENOTDIR.
+ */
+int cvm_dir_create(const char *path, struct cvm_error *err);
+
 /* "a/b/c.json" -> "a/b"; "c.json" -> ".".  Returns a malloc'd string or NULL. */
 char *cvm_dirname(const char *path);
 

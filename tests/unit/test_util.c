@@ -122,6 +122,30 @@ static void atomic_write_replaces_whole_file(void **state)
 	rmdir(dir);
 }
 
+static void dir_create_makes_parents(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/cvmkit-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char deep[96], file[96], under_file[128];
+	snprintf(deep, sizeof(deep), "%s/a/b/c/", dir);
+	struct cvm_error err;
+	assert_int_equal(cvm_dir_create(deep, &err), 0);
+	assert_int_equal(cvm_dir_create(deep, &err), 0); /* already there */
+	snprintf(file, sizeof(file), "%s/a/b/c/f", dir);
+	assert_int_equal(cvm_file_write_atomic(file, "x", 1, &err), 0);
+	snprintf(under_file, sizeof(under_file), "%s/g", file);
+	assert_int_equal(cvm_dir_create(under_file, &err), -ENOTDIR);
+	assert_int_equal(cvm_dir_create("", &err), -EINVAL);
+	unlink(file);
+	static const char *const made[] = {"a/b/c", "a/b", "a"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(deep, sizeof(deep), "%s/%s", dir, made[i]);
+		assert_int_equal(rmdir(deep), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void paths_resolve_against_folder(void **state)
 {
 	(void)state;
@@ -175,6 +199,7 @@ int main(void)
 		cmocka_unit_test(utf8_rejects_overlong_surrogate_and_truncated),
 		cmocka_unit_test(atomic_write_replaces_whole_file),
 		cmocka_unit_test(paths_resolve_against_folder),
+		cmocka_unit_test(dir_create_makes_parents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
