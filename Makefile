@@ -99,7 +99,8 @@ help:
 	@echo "make check      deps + build + every test; ends with 'N passed, N failed'"
 	@echo "make mutation   mutate the launcher on a copy, one change at a time: the launch tests must catch each"
 	@echo "make fuzz       build the libFuzzer targets (clang); fuzz-run runs each FUZZ_SECONDS"
-	@echo "make bench      benchmarks against their floors (BENCH_JSON=FILE also writes JSON)"
+	@echo "make bench      benchmarks against their floors (BENCH_JSON=FILE also writes JSON,"
+	@echo "                BENCH_QUICK=1 fewer runs)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); make uninstall removes it"
 
 ifeq ($(V),1)
@@ -203,13 +204,20 @@ fuzz-run: fuzz
 	done
 
 # --- benchmarks --------------------------------------------------------------------------------
+# BENCH_QUICK=1: fewer runs; BENCH_REPS=N; SNP_MEASURE=sev-snp-measure.py, TDX_REFERENCE='cmd':
+# optional peers.  The minimal program links libcrypto alone (the fixed-cost floor).
 BENCH_BIN := $(BUILD)/cvmkit-bench
+BENCH_MIN := $(BUILD)/cvmkit-bench-minimal
 
-$(BENCH_BIN): $(BENCH_SRCS) tests/bench/bench.h $(STATIC_LIB)
+$(BENCH_BIN): $(BENCH_SRCS) tests/bench/bench.h tests/bench/floor.h $(STATIC_LIB)
 	$(Q)$(CC) $(CFLAGS_ALL) -Wno-cast-qual -o $@ $(BENCH_SRCS) $(STATIC_LIB) $(LDFLAGS_ALL) $(CORE_LIBS)
 
-bench: all $(BENCH_BIN)
-	@$(BENCH_BIN) --cli $(CLI_BIN) $(if $(BENCH_JSON),--json $(BENCH_JSON))
+$(BENCH_MIN): tests/bench/minimal/minimal.c tests/bench/floor.c tests/bench/floor.h
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ tests/bench/minimal/minimal.c tests/bench/floor.c \
+		$(LDFLAGS_ALL) -Wl,--as-needed $(shell pkg-config --libs libcrypto 2>/dev/null) -lpthread
+
+bench: all $(BENCH_BIN) $(BENCH_MIN)
+	@$(BENCH_BIN) --cli $(CLI_BIN) --minimal $(BENCH_MIN) $(if $(BENCH_JSON),--json $(BENCH_JSON))
 
 # --- install -----------------------------------------------------------------------------------
 PUBLIC_HEADERS := $(wildcard include/cvmkit/*.h)
