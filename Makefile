@@ -193,6 +193,9 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
+# The objects are shared by every target: keep them between builds.
+.SECONDARY: $(FUZZ_LIB_OBJS)
+
 fuzz: $(FUZZ_BINS)
 
 fuzz-run: fuzz
