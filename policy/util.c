@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,17 +274,37 @@ static int write_fully(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-int cvm_file_write_atomic(const char *path, const void *data, size_t len, struct cvm_error *err)
+/* Write through to a FIFO or character device (opened again, so it must still be one). */
+static int write_through(const char *path, const void *data, size_t len, struct cvm_error *err)
 {
-	if (strcmp(path, "-") == 0) {
-		int rc = write_fully(STDOUT_FILENO, data, len);
-		return rc ? cvm_error_set(err, rc, "standard output: %s", strerror(-rc)) : 0;
+	int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return cvm_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	struct stat st;
+	int rc = fstat(fd, &st) < 0 ? -errno : 0;
+	if (!rc && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		close(fd);
+		return cvm_error_set(err, -EAGAIN, "%s: changed while it was opened; not written",
+				     path);
 	}
+	if (!rc)
+		rc = write_fully(fd, data, len);
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	return rc ? cvm_error_set(err, rc, "%s: write failed: %s", path, strerror(-rc)) : 0;
+}
+
+/*
+ * Write a new file at path through a temporary file in the same folder, then rename it over
+ * path.  old (NULL: there is no file yet) is the regular file being replaced: its mode and
+ * owner are kept, and a failure to keep them leaves it untouched.
+ */
+static int replace_file(const char *path, const struct stat *old, const void *data, size_t len,
+			struct cvm_error *err)
+{
 	char *dir = cvm_dirname(path);
-	if (!dir)
-		return cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
 	size_t tlen = strlen(path) + 16;
-	char *tmp = malloc(tlen);
+	char *tmp = dir ? malloc(tlen) : NULL;
 	if (!tmp) {
 		free(dir);
 		return cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
@@ -296,18 +317,22 @@ int cvm_file_write_atomic(const char *path, const void *data, size_t len, struct
 				   strerror(errno));
 		goto out;
 	}
+	const char *step = "write failed";
 	rc = write_fully(fd, data, len);
-	if (!rc && fchmod(fd, 0644) < 0)
-		rc = -errno;
+	if (!rc && fchmod(fd, old ? old->st_mode & 07777 : 0644) < 0)
+		rc = -errno, step = "cannot keep its mode";
+	if (!rc && old && (old->st_uid != geteuid() || old->st_gid != getegid()) &&
+	    fchown(fd, old->st_uid, old->st_gid) < 0)
+		rc = -errno, step = "cannot keep its owner, so it was not replaced";
 	if (!rc && fsync(fd) < 0)
-		rc = -errno;
+		rc = -errno, step = "write failed";
 	if (close(fd) < 0 && !rc)
-		rc = -errno;
+		rc = -errno, step = "write failed";
 	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
+		rc = -errno, step = "write failed";
 	if (rc) {
 		unlink(tmp);
-		cvm_error_set(err, rc, "%s: write failed: %s", path, strerror(-rc));
+		cvm_error_set(err, rc, "%s: %s: %s", path, step, strerror(-rc));
 		goto out;
 	}
 	/* Make the rename itself durable. */
@@ -319,6 +344,53 @@ int cvm_file_write_atomic(const char *path, const void *data, size_t len, struct
 out:
 	free(tmp);
 	free(dir);
+	return rc;
+}
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file, FIFO or character device";
+}
+
+int cvm_file_write_atomic(const char *path, const void *data, size_t len, struct cvm_error *err)
+{
+	if (strcmp(path, "-") == 0) {
+		int rc = write_fully(STDOUT_FILENO, data, len);
+		return rc ? cvm_error_set(err, rc, "standard output: %s", strerror(-rc)) : 0;
+	}
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return replace_file(path, NULL, data, len, err);
+		return cvm_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	}
+	bool link = S_ISLNK(st.st_mode);
+	if (link && stat(path, &st) < 0)
+		return cvm_error_set(err, -errno, "%s: a symbolic link that cannot be followed "
+				     "(%s); not written", path, strerror(errno));
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))
+		return write_through(path, data, len, err);
+	if (!S_ISREG(st.st_mode))
+		return cvm_error_set(err, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL,
+				     "%s: %s%s; not written", path, link ? "links to " : "is ",
+				     file_kind(st.st_mode));
+	if (st.st_nlink > 1)
+		return cvm_error_set(err, -EMLINK, "%s: has %ju hard links, which replacing it "
+				     "would split; not written", path, (uintmax_t)st.st_nlink);
+	if (!link)
+		return replace_file(path, &st, data, len, err);
+	/* Replace the file the link names, next to it, and keep the link. */
+	char *target = realpath(path, NULL);
+	if (!target)
+		return cvm_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	int rc = replace_file(target, &st, data, len, err);
+	free(target);
 	return rc;
 }
 
@@ -368,5 +440,22 @@ char *cvm_path_join(const char *dir, const char *rel)
 	char *out = malloc(n);
 	if (out)
 		snprintf(out, n, "%s/%s", dir, rel);
+	return out;
+}
+
+char *cvm_path_absolute(const char *path)
+{
+	if (path[0] == '/')
+		return strdup(path);
+	while (path[0] == '.' && path[1] == '/') {
+		path += 2;
+		while (*path == '/')
+			path++;
+	}
+	char *cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return NULL;
+	char *out = !path[0] || strcmp(path, ".") == 0 ? strdup(cwd) : cvm_path_join(cwd, path);
+	free(cwd);
 	return out;
 }

@@ -132,9 +132,17 @@ int cvm_file_open(const char *path, struct cvm_file *out, struct cvm_error *err)
 void cvm_file_close(struct cvm_file *f);
 
 /*
- * Write data to path atomically: a temporary file in the same folder, fsync, rename.  On
- * failure nothing is left behind and an existing file at path is untouched.  path "-" writes to
- * standard output.
+ * Write data to path without damaging what it replaces (docs/output-safety.md):
+ *   - "-" is standard output;
+ *   - a missing file is created (mode 0644) through a temporary file in the same folder, fsync
+ *     and rename, so a failure leaves nothing behind;
+ *   - an existing regular file is replaced the same way, keeping its mode and owner (refused,
+ *     and left untouched, when the owner cannot be kept or it has several hard links);
+ *   - a FIFO or character device (a pipe, a terminal, /dev/null) is written through, not
+ *     replaced;
+ *   - a symbolic link is followed: its target is treated as above and the link stays; a link
+ *     that cannot be followed is refused;
+ *   - a directory, block device or socket is refused.
  */
 int cvm_file_write_atomic(const char *path, const void *data, size_t len, struct cvm_error *err);
 
@@ -149,6 +157,12 @@ char *cvm_dirname(const char *path);
 
 /* Join dir and rel unless rel is absolute.  Returns a malloc'd string or NULL. */
 char *cvm_path_join(const char *dir, const char *rel);
+
+/*
+ * path made absolute against the current folder (leading "./" parts dropped; symbolic links
+ * are not resolved).  Returns a malloc'd string or NULL.
+ */
+char *cvm_path_absolute(const char *path);
 
 #pragma GCC visibility pop
 

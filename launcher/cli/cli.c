@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 	if (rc >= 0) {
 		if (help)
 			print_help(stdout);
-		return rc;
+		return cli_finish_stdout(NULL, rc);
 	}
 	if (i == argc) {
 		print_help(stderr);
@@ -57,6 +57,6 @@ int main(int argc, char **argv)
 	}
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
 		if (strcmp(argv[i], verbs[v].name) == 0)
-			return verbs[v].run(&ctx, argc - i, argv + i);
+			return cli_finish_stdout(verbs[v].name, verbs[v].run(&ctx, argc - i, argv + i));
 	return cli_usage_error(NULL, "unknown verb '%s'", argv[i]);
 }

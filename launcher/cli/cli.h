@@ -9,6 +9,7 @@
 #define CVMKIT_CLI_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,8 +56,26 @@ int cli_parse_global_options(int argc, char **argv, struct cli_ctx *ctx, int *ne
 /* "cvmkit VERB: <message> (see 'cvmkit VERB --help')" on stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The end of every run: flush and close standard output and check for a write error (a full
+ * disk, a closed pipe with SIGPIPE ignored, a descriptor not open for writing).  On one,
+ * "cvmkit VERB: error writing standard output: ..." goes to stderr and CLI_FAIL replaces a
+ * success; otherwise status is returned unchanged.  verb may be NULL.
+ */
+int cli_finish_stdout(const char *verb, int status);
+
 /* "cvmkit VERB: <err message>" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *verb, const struct cvm_error *err);
+
+/*
+ * printf for text output that carries untrusted strings (policy names, paths, messages, event
+ * log and certificate text): the formatted text goes to f with every control character but a
+ * final newline (terminal escape sequences, embedded newlines, DEL, the C1 controls U+0080..
+ * U+009F) shown as \xNN, so nothing read from an input can move the cursor, recolour the
+ * terminal or forge a line.  Every message the verbs print goes through it.
+ */
+void cli_printf_safe(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_vprintf_safe(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Informational line on stderr unless --quiet. */
 void cli_info(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -19,9 +19,9 @@ int main(int argc, char **argv)
 		if (help)
 			printf("usage: cvmkit-libvirt [--quiet|--verbose] libvirt SUBCOMMAND ...\n"
 			       "(the libvirt verb of cvmkit; see 'cvmkit libvirt --help')\n");
-		return rc;
+		return cli_finish_stdout(NULL, rc);
 	}
 	if (i == argc || strcmp(argv[i], "libvirt") != 0)
 		return cli_usage_error(NULL, "cvmkit-libvirt runs the verb 'libvirt' only");
-	return cmd_libvirt(&ctx, argc - i, argv + i);
+	return cli_finish_stdout("libvirt", cmd_libvirt(&ctx, argc - i, argv + i));
 }

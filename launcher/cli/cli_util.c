@@ -99,9 +99,10 @@ struct cvm_policy *cli_load_policy(const char *verb, const char *path)
 	for (size_t i = 0; i < pr.count; i++) {
 		const struct cvm_policy_problem *it = &pr.items[i];
 		if (it->path[0])
-			fprintf(stderr, "cvmkit %s: %s: %s: %s\n", verb, path, it->path, it->message);
+			cli_printf_safe(stderr, "cvmkit %s: %s: %s: %s\n", verb, path, it->path,
+					it->message);
 		else
-			fprintf(stderr, "cvmkit %s: %s: %s\n", verb, path, it->message);
+			cli_printf_safe(stderr, "cvmkit %s: %s: %s\n", verb, path, it->message);
 	}
 	if (pr.count == 0)
 		cli_fail(verb, &err);
@@ -156,20 +157,84 @@ void cli_print_plan(FILE *out, const struct cvm_policy *p, const struct cvm_plan
 
 /* ---- messages and global options ---- */
 
+void cli_vprintf_safe(FILE *f, const char *fmt, va_list ap)
+{
+	char small[512], *text = small;
+	va_list copy;
+	va_copy(copy, ap);
+	int n = vsnprintf(small, sizeof(small), fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(small) && (vasprintf(&text, fmt, ap) < 0 || !text))
+		return;
+	const unsigned char *s = (const unsigned char *)text;
+	size_t len = (size_t)n;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+		bool last_newline = c == '\n' && i + 1 == len;
+		if (c == '\n' && !last_newline)
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if ((c < 0x20 && !last_newline) || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else if (c == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f)
+			fprintf(f, "\\u%04x", s[++i]); /* a C1 control in UTF-8 */
+		else
+			fputc(c, f);
+	}
+	if (text != small)
+		free(text);
+}
+
+void cli_printf_safe(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	cli_vprintf_safe(f, fmt, ap);
+	va_end(ap);
+}
+
 int cli_usage_error(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
 	fprintf(stderr, "cvmkit%s%s: ", verb ? " " : "", verb ? verb : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vprintf_safe(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, " (see 'cvmkit%s%s --help')\n", verb ? " " : "", verb ? verb : "");
 	return CLI_USAGE;
 }
 
+int cli_finish_stdout(const char *verb, int status)
+{
+	int e = 0;
+	bool bad = false;
+	errno = 0;
+	if (fflush(stdout) != 0) {
+		bad = true;
+		e = errno;
+	} else if (ferror(stdout)) {
+		bad = true; /* an earlier write failed; errno from then is gone */
+	}
+	errno = 0;
+	if (fclose(stdout) != 0 && !bad) {
+		bad = true;
+		e = errno;
+	}
+	if (!bad)
+		return status;
+	fprintf(stderr, "cvmkit%s%s: error writing standard output: %s\n", verb ? " " : "",
+		verb ? verb : "", e ? strerror(e) : "a write failed");
+	return status == CLI_OK ? CLI_FAIL : status;
+}
+
 int cli_fail(const char *verb, const struct cvm_error *err)
 {
-	fprintf(stderr, "cvmkit %s: %s\n", verb, cvm_error_message(err));
+	cli_printf_safe(stderr, "cvmkit %s: %s\n", verb, cvm_error_message(err));
 	return CLI_FAIL;
 }
 
@@ -179,7 +244,7 @@ void cli_info(const struct cli_ctx *ctx, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vprintf_safe(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }

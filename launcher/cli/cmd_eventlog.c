@@ -89,21 +89,6 @@ static char *hex_of(const uint8_t *p, size_t n)
 
 /* ---- text ---------------------------------------------------------------------------------- */
 
-/* s with control characters escaped, so that one event stays on its lines. */
-static void print_escaped(const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\n')
-			fputs("\\n", stdout);
-		else if (*s == '\t')
-			fputs("\\t", stdout);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\x%02x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-}
-
 static bool printable(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -115,7 +100,7 @@ static bool printable(const uint8_t *p, size_t n)
 static void print_header(const struct cvm_eventlog *log, const char *path)
 {
 	size_t specid = log->nevents ? log->events[0].offset : log->len;
-	printf("event log: %s (%zu bytes: %zu in the SpecID event, %zu in %zu event%s, %zu free",
+	cli_printf_safe(stdout, "event log: %s (%zu bytes: %zu in the SpecID event, %zu in %zu event%s, %zu free",
 	       path, log->area_len, specid, log->len - specid, log->nevents,
 	       log->nevents == 1 ? "" : "s", log->free_len);
 	if (log->fill >= 0)
@@ -124,7 +109,7 @@ static void print_header(const struct cvm_eventlog *log, const char *path)
 	if (log->has_ccel) {
 		const struct cvm_ccel_table *t = &log->ccel;
 		const char *cc = cvm_ccel_cc_type_name(t->cc_type);
-		printf("ACPI table: %s revision %u, OEM \"%s\" \"%s\", CC type %u (%s) subtype %u, "
+		cli_printf_safe(stdout, "ACPI table: %s revision %u, OEM \"%s\" \"%s\", CC type %u (%s) subtype %u, "
 		       "log area 0x%" PRIx64 " bytes at 0x%" PRIx64 "\n", t->signature, t->revision,
 		       t->oem_id, t->oem_table_id, t->cc_type, cc ? cc : "unknown", t->cc_subtype,
 		       t->laml, t->lasa);
@@ -149,7 +134,7 @@ static void print_header(const struct cvm_eventlog *log, const char *path)
 		free(hex);
 	}
 	if (log->warnings[0])
-		printf("warning: %s\n", log->warnings);
+		cli_printf_safe(stdout, "warning: %s\n", log->warnings);
 }
 
 static void print_event(size_t i, const struct cvm_eventlog_event *ev)
@@ -164,9 +149,9 @@ static void print_event(size_t i, const struct cvm_eventlog_event *ev)
 	}
 	const struct cvm_event_detail *det = &ev->detail;
 	if (det->text[0]) {
-		printf("    %s", det->kind == CVM_EVD_MALFORMED ? "malformed: " : "");
-		print_escaped(det->text);
-		printf("\n");
+		/* escaped, so that one event stays on its lines */
+		cli_printf_safe(stdout, "    %s%s\n", det->kind == CVM_EVD_MALFORMED ? "malformed: " : "",
+				det->text);
 	} else if (ev->data_len) {
 		size_t n = ev->data_len < DATA_PREVIEW ? ev->data_len : DATA_PREVIEW;
 		char *hex = hex_of(ev->data, n);
@@ -178,7 +163,8 @@ static void print_event(size_t i, const struct cvm_eventlog_event *ev)
 static void print_replay_text(const struct cvm_rtmr_replay *r, const struct cvm_error *why)
 {
 	if (!r) {
-		printf("\nreplay: %s\n", cvm_error_message(why));
+		putchar('\n');
+		cli_printf_safe(stdout, "replay: %s\n", cvm_error_message(why));
 		return;
 	}
 	printf("\nreplay (SHA-384):\n");

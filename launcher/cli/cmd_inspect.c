@@ -116,7 +116,7 @@ static void print_warnings(const char *warnings)
 
 static void print_text(const struct cvm_firmware *fw, const char *path, const char *sha)
 {
-	printf("firmware:     %s\n", path);
+	cli_printf_safe(stdout, "firmware:     %s\n", path);
 	printf("size:         %zu bytes (0x%zx)\n", fw->size, fw->size);
 	printf("sha256:       %s\n", sha);
 	printf("load address: 0x%" PRIx64 " .. 0xffffffff\n", fw->load_gpa);
@@ -140,7 +140,7 @@ static void print_text(const struct cvm_firmware *fw, const char *path, const ch
 		       fw->nsev == 1 ? "" : "s");
 	printf("\n");
 	if (fw->sev_reason[0])
-		printf("  %s\n", fw->sev_reason);
+		cli_printf_safe(stdout, "  %s\n", fw->sev_reason);
 	if (fw->nsev)
 		printf("  %2s  %-10s  %-10s  %s\n", "#", "gpa", "size", "type");
 	for (size_t i = 0; i < fw->nsev; i++) {
@@ -156,7 +156,7 @@ static void print_text(const struct cvm_firmware *fw, const char *path, const ch
 		       fw->ntdx == 1 ? "" : "s");
 	printf("\n");
 	if (fw->tdx_reason[0])
-		printf("  %s\n", fw->tdx_reason);
+		cli_printf_safe(stdout, "  %s\n", fw->tdx_reason);
 	if (fw->ntdx)
 		printf("  %2s  %-12s  %-11s  %-10s  %-18s  %-10s  %s\n", "#", "type", "data offset",
 		       "raw size", "gpa", "mem size", "attributes");

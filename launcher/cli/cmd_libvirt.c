@@ -165,19 +165,19 @@ static int caps_text(const struct cvm_libvirt_caps *c)
 {
 	char ver[32];
 	cvm_libvirt_version_string(c->lib_version, ver, sizeof(ver));
-	printf("uri:       %s\n", c->uri ? c->uri : "(file)");
+	cli_printf_safe(stdout, "uri:       %s\n", c->uri ? c->uri : "(file)");
 	if (c->driver)
-		printf("driver:    %s (libvirt %s)\n", c->driver, c->lib_version ? ver : "?");
+		cli_printf_safe(stdout, "driver:    %s (libvirt %s)\n", c->driver, c->lib_version ? ver : "?");
 	if (!c->has_domain_caps) {
-		printf("domain capabilities: not reported by this driver (%s)\n",
+		cli_printf_safe(stdout, "domain capabilities: not reported by this driver (%s)\n",
 		       c->domain_caps_error ? c->domain_caps_error : "unknown reason");
 		printf("SEV: unknown  SEV-ES: unknown  SEV-SNP: unknown  TDX: unknown\n");
 		return CLI_OK;
 	}
 	if (c->emulator)
-		printf("emulator:  %s\n", c->emulator);
+		cli_printf_safe(stdout, "emulator:  %s\n", c->emulator);
 	if (c->machine)
-		printf("machine:   %s\n", c->machine);
+		cli_printf_safe(stdout, "machine:   %s\n", c->machine);
 	printf("SEV:       %s\n", c->sev ? "yes" : "no");
 	if (c->sev) {
 		print_u32("cbitpos", c->has_cbitpos, c->cbitpos);
@@ -413,7 +413,7 @@ static int run_define(const struct cli_ctx *ctx, int argc, char **argv)
 		json_object_object_add(o, "notes", notes_json(&notes));
 		status = cli_print_json(VERB, o);
 	} else {
-		printf("defined domain %s (uuid %s)\n", name, uuid);
+		cli_printf_safe(stdout, "defined domain %s (uuid %s)\n", name, uuid);
 		print_notes(ctx, &notes);
 	}
 	free(name);

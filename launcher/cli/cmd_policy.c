@@ -83,9 +83,9 @@ static void print_problems_text(const char *file, const struct cvm_policy_proble
 	for (size_t i = 0; i < pr->count; i++) {
 		const struct cvm_policy_problem *it = &pr->items[i];
 		if (it->path[0])
-			fprintf(stderr, "%s: %s: %s\n", file, it->path, it->message);
+			cli_printf_safe(stderr, "%s: %s: %s\n", file, it->path, it->message);
 		else
-			fprintf(stderr, "%s: %s\n", file, it->message);
+			cli_printf_safe(stderr, "%s: %s\n", file, it->message);
 	}
 }
 
@@ -211,7 +211,7 @@ static int policy_check(const struct cli_ctx *ctx, int argc, char **argv)
 		print_problems_text(file, &pr);
 		status = CLI_FAIL;
 	} else {
-		printf("%s\n", summary);
+		cli_printf_safe(stdout, "%s\n", summary);
 		status = CLI_OK;
 	}
 	cvm_policy_problems_free(&pr);
@@ -225,19 +225,6 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* An absolute form of path (against the current folder); malloc'd. */
-static char *absolute(const char *path)
-{
-	if (path[0] == '/')
-		return strdup(path);
-	char *cwd = getcwd(NULL, 0);
-	if (!cwd)
-		return NULL;
-	char *out = strcmp(path, ".") == 0 ? strdup(cwd) : cvm_path_join(cwd, path);
-	free(cwd);
-	return out;
-}
-
 /*
  * Make every path of p absolute and OUT's folder the base, so that the writer puts paths
  * relative to where the new document lives (and they keep naming the same files).
@@ -249,14 +236,14 @@ static int rebase_paths(struct cvm_policy *p, const char *out_path)
 	for (size_t i = 0; i < CVM_ARRAY_SIZE(paths); i++) {
 		if (!*paths[i])
 			continue;
-		char *abs = absolute(*paths[i]);
+		char *abs = cvm_path_absolute(*paths[i]);
 		if (!abs)
 			return -ENOMEM;
 		free(*paths[i]);
 		*paths[i] = abs;
 	}
 	char *dir = cvm_dirname(out_path);
-	char *abs_dir = dir ? absolute(dir) : NULL;
+	char *abs_dir = dir ? cvm_path_absolute(dir) : NULL;
 	free(dir);
 	if (!abs_dir)
 		return -ENOMEM;

@@ -279,7 +279,7 @@ static void each_field(const uint8_t *data, size_t len, field_fn emit, void *ctx
 static void text_field(void *ctx, const char *key, const char *value)
 {
 	(void)ctx;
-	printf("    %-18s %s\n", key, value);
+	cli_printf_safe(stdout, "    %-18s %s\n", key, value);
 }
 
 static void json_field(void *ctx, const char *key, const char *value)
@@ -291,15 +291,16 @@ static void print_text(const char *path, const struct cvm_verify_result *res, co
 		       size_t len)
 {
 	bool ok = cvm_verify_result_ok(res);
-	printf("%s: %s evidence: %s\n", path, cvm_evidence_kind_name(res->kind), ok ? "PASS" : "FAIL");
+	cli_printf_safe(stdout, "%s: %s evidence: %s\n", path, cvm_evidence_kind_name(res->kind), ok ? "PASS" : "FAIL");
 	for (size_t i = 0; i < res->nchecks; i++) {
 		const struct cvm_check *c = &res->checks[i];
-		printf("  %-4s  %-22s %s\n", cvm_check_status_name(c->status), c->name, c->reason);
+		cli_printf_safe(stdout, "  %-4s  %-22s %s\n", cvm_check_status_name(c->status), c->name,
+				c->reason);
 	}
 	if (res->kind == CVM_EVIDENCE_SNP_REPORT && res->product != CVM_AMD_UNKNOWN)
 		printf("  product: %s\n", cvm_amd_product_name(res->product));
 	if (res->tcb_status[0])
-		printf("  tcb status: %s\n", res->tcb_status);
+		cli_printf_safe(stdout, "  tcb status: %s\n", res->tcb_status);
 	const struct cvm_check *parse = cvm_verify_result_find(res, "parse");
 	if (data && parse && parse->status == CVM_CHECK_PASS) {
 		printf("  fields:\n");

@@ -8,6 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -187,6 +192,165 @@ static void utf8_rejects_overlong_surrogate_and_truncated(void **state)
 				 cases[i].valid);
 }
 
+/* ---- output safety: what cvm_file_write_atomic does to what it replaces ----------------- */
+
+struct scratch {
+	char dir[32];
+	char path[96];
+};
+
+static void scratch_make(struct scratch *s, const char *name)
+{
+	snprintf(s->dir, sizeof(s->dir), "/tmp/cvmkit-test-XXXXXX");
+	assert_non_null(mkdtemp(s->dir));
+	snprintf(s->path, sizeof(s->path), "%s/%s", s->dir, name);
+}
+
+/* Removes the folder and what the tests put in it. */
+static void scratch_remove(struct scratch *s)
+{
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void read_back(const char *path, const char *want)
+{
+	struct cvm_file f;
+	struct cvm_error err;
+	assert_int_equal(cvm_file_open(path, &f, &err), 0);
+	assert_int_equal(f.size, strlen(want));
+	assert_memory_equal(f.data, want, f.size);
+	cvm_file_close(&f);
+}
+
+static void atomic_write_keeps_mode_and_owner(void **state)
+{
+	(void)state;
+	struct scratch s;
+	scratch_make(&s, "doc.json");
+	struct cvm_error err;
+	struct stat st;
+	assert_int_equal(cvm_file_write_atomic(s.path, "new", 3, &err), 0);
+	assert_int_equal(stat(s.path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644); /* a new file */
+	assert_int_equal(chmod(s.path, 0600), 0);
+	bool root = geteuid() == 0;
+	if (root)
+		assert_int_equal(chown(s.path, 4321, 4322), 0);
+	assert_int_equal(cvm_file_write_atomic(s.path, "replaced", 8, &err), 0);
+	read_back(s.path, "replaced");
+	assert_int_equal(stat(s.path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	if (root) {
+		assert_int_equal(st.st_uid, 4321);
+		assert_int_equal(st.st_gid, 4322);
+	}
+	/* A file with two names is not split in two. */
+	char other[128];
+	snprintf(other, sizeof(other), "%s/other-name", s.dir);
+	assert_int_equal(link(s.path, other), 0);
+	assert_int_equal(cvm_file_write_atomic(s.path, "x", 1, &err), -EMLINK);
+	assert_non_null(strstr(cvm_error_message(&err), "hard links"));
+	read_back(other, "replaced");
+	scratch_remove(&s);
+}
+
+static void atomic_write_writes_through_a_fifo(void **state)
+{
+	(void)state;
+	struct scratch s;
+	scratch_make(&s, "pipe");
+	assert_int_equal(mkfifo(s.path, 0600), 0);
+	/* The read end is open first (non-blocking), so the writer's open does not wait and a
+	   small write fits the pipe's buffer. */
+	int rfd = open(s.path, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	struct cvm_error err;
+	assert_int_equal(cvm_file_write_atomic(s.path, "through", 7, &err), 0);
+	char got[16];
+	assert_int_equal(read(rfd, got, sizeof(got)), 7);
+	assert_memory_equal(got, "through", 7);
+	close(rfd);
+	struct stat st;
+	assert_int_equal(lstat(s.path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode)); /* still the FIFO, not a file in its place */
+	scratch_remove(&s);
+}
+
+static void atomic_write_writes_through_a_character_device(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* mknod needs root; the FIFO test covers writing through */
+	struct scratch s;
+	scratch_make(&s, "null");
+	/* The null device's numbers (1, 3), made in a scratch folder, never /dev itself. */
+	assert_int_equal(mknod(s.path, S_IFCHR | 0666, makedev(1, 3)), 0);
+	struct cvm_error err;
+	assert_int_equal(cvm_file_write_atomic(s.path, "gone", 4, &err), 0);
+	struct stat st;
+	assert_int_equal(lstat(s.path, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, makedev(1, 3));
+	scratch_remove(&s);
+}
+
+static void atomic_write_follows_links_and_refuses_what_it_cannot_write(void **state)
+{
+	(void)state;
+	struct scratch s;
+	scratch_make(&s, "target.json");
+	struct cvm_error err;
+	char link_path[128], dangling[128], sock_path[96];
+	snprintf(link_path, sizeof(link_path), "%s/current.json", s.dir);
+	snprintf(dangling, sizeof(dangling), "%s/dangling.json", s.dir);
+	snprintf(sock_path, sizeof(sock_path), "%.80s/sock", s.dir);
+	assert_int_equal(cvm_file_write_atomic(s.path, "v1", 2, &err), 0);
+	assert_int_equal(chmod(s.path, 0640), 0);
+	assert_int_equal(symlink("target.json", link_path), 0);
+	assert_int_equal(cvm_file_write_atomic(link_path, "v2", 2, &err), 0);
+	struct stat st;
+	assert_int_equal(lstat(link_path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode)); /* the link stays a link */
+	read_back(s.path, "v2");
+	assert_int_equal(stat(s.path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+
+	assert_int_equal(symlink("missing/file.json", dangling), 0);
+	assert_int_equal(cvm_file_write_atomic(dangling, "x", 1, &err), -ENOENT);
+	assert_non_null(strstr(cvm_error_message(&err), "symbolic link"));
+
+	assert_int_equal(cvm_file_write_atomic(s.dir, "x", 1, &err), -EISDIR);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(cvm_file_write_atomic(sock_path, "x", 1, &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "a socket"));
+	close(fd);
+	assert_int_equal(lstat(sock_path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	scratch_remove(&s);
+}
+
+static void path_absolute_joins_the_current_folder(void **state)
+{
+	(void)state;
+	char *cwd = getcwd(NULL, 0), want[4200];
+	char *a = cvm_path_absolute("./fw.fd");
+	snprintf(want, sizeof(want), "%s/fw.fd", cwd);
+	assert_string_equal(a, want);
+	free(a);
+	a = cvm_path_absolute("/abs/x");
+	assert_string_equal(a, "/abs/x");
+	free(a);
+	a = cvm_path_absolute(".");
+	assert_string_equal(a, cwd);
+	free(a);
+	free(cwd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +364,11 @@ int main(void)
 		cmocka_unit_test(atomic_write_replaces_whole_file),
 		cmocka_unit_test(paths_resolve_against_folder),
 		cmocka_unit_test(dir_create_makes_parents),
+		cmocka_unit_test(atomic_write_keeps_mode_and_owner),
+		cmocka_unit_test(atomic_write_writes_through_a_fifo),
+		cmocka_unit_test(atomic_write_writes_through_a_character_device),
+		cmocka_unit_test(atomic_write_follows_links_and_refuses_what_it_cannot_write),
+		cmocka_unit_test(path_absolute_joins_the_current_folder),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
