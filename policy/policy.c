@@ -182,6 +182,149 @@ static void line_column(const uint8_t *data, size_t off, size_t *line, size_t *c
 	}
 }
 
+
+/*
+ * json-c keeps the last of two equal keys in one object; the CBOR reader refuses them, and so
+ * does this scan of the text json-c accepted (so its syntax is known good).  Keys are compared
+ * decoded ("a" and "\u0061" are the same key); each object's keys go into a json-c object used
+ * as a set, so a hostile document with many keys costs linear time.
+ */
+struct dup_frame {
+	bool is_object;
+	bool expect_key;
+	size_t index;           /* arrays: the current item */
+	char *key;              /* objects: the current key (decoded), owned */
+	struct json_object *seen;
+};
+
+struct dup_scan {
+	struct dup_frame stack[CVM_POLICY_MAX_DEPTH + 1];
+	size_t depth;
+	struct json_tokener *tok;
+	struct cvm_policy_problems *problems;
+	int rc;
+};
+
+static void dup_append(char *out, size_t n, size_t *used, const char *text, bool sanitize)
+{
+	for (const char *c = text; *c && *used + 1 < n; c++)
+		out[(*used)++] = !sanitize || (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+	out[*used] = '\0';
+}
+
+/*
+ * The key path of key in the innermost object: each enclosing object's current key, each
+ * enclosing array's index ("snp.policy.debug", "prefault.ranges[1].gpa").
+ */
+static void dup_path(const struct dup_scan *d, const char *key, char *out, size_t n)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	/* stack[0] is the root object; frame i's position is named in frame i - 1. */
+	for (size_t i = 1; i < d->depth; i++) {
+		const struct dup_frame *parent = &d->stack[i - 1];
+		if (parent->is_object) {
+			if (used)
+				dup_append(out, n, &used, ".", false);
+			dup_append(out, n, &used, parent->key ? parent->key : "?", true);
+		} else {
+			char idx[24];
+			snprintf(idx, sizeof(idx), "[%zu]", parent->index);
+			dup_append(out, n, &used, idx, false);
+		}
+	}
+	if (used)
+		dup_append(out, n, &used, ".", false);
+	dup_append(out, n, &used, key, true);
+}
+
+/* The string token [start, end] (quotes included) decoded by json-c; NULL when out of memory. */
+static char *dup_decode(struct dup_scan *d, const uint8_t *data, size_t start, size_t end)
+{
+	json_tokener_reset(d->tok);
+	struct json_object *v =
+		json_tokener_parse_ex(d->tok, (const char *)data + start, (int)(end - start + 1));
+	char *key = v && json_object_get_type(v) == json_type_string
+			    ? strdup(json_object_get_string(v))
+			    : NULL;
+	json_object_put(v);
+	return key;
+}
+
+static void dup_key(struct dup_scan *d, char *key)
+{
+	struct dup_frame *f = &d->stack[d->depth - 1];
+	if (json_object_object_get_ex(f->seen, key, NULL)) {
+		char path[256];
+		dup_path(d, key, path, sizeof(path));
+		if (cvm_policy_problem_add(d->problems, path, "duplicate key: it appears more than "
+					   "once in this object (JSON readers keep one of them "
+					   "silently); give it once"))
+			d->rc = -ENOMEM;
+	} else if (json_object_object_add(f->seen, key, NULL)) {
+		d->rc = -ENOMEM;
+	}
+	free(f->key);
+	f->key = key;
+}
+
+static int find_duplicate_keys(const uint8_t *data, size_t len,
+			       struct cvm_policy_problems *problems)
+{
+	struct dup_scan d;
+	memset(&d, 0, sizeof(d));
+	d.problems = problems;
+	d.tok = json_tokener_new();
+	if (!d.tok)
+		return -ENOMEM;
+	for (size_t i = 0; i < len && !d.rc; i++) {
+		uint8_t c = data[i];
+		struct dup_frame *top = d.depth ? &d.stack[d.depth - 1] : NULL;
+		if (c == '{' || c == '[') {
+			if (d.depth == CVM_ARRAY_SIZE(d.stack))
+				break; /* json-c bounds the depth already */
+			struct dup_frame *f = &d.stack[d.depth++];
+			memset(f, 0, sizeof(*f));
+			f->is_object = c == '{';
+			f->expect_key = f->is_object;
+			if (f->is_object && !(f->seen = json_object_new_object()))
+				d.rc = -ENOMEM;
+		} else if ((c == '}' || c == ']') && top) {
+			json_object_put(top->seen);
+			free(top->key);
+			d.depth--;
+		} else if (c == ',' && top) {
+			if (top->is_object)
+				top->expect_key = true;
+			else
+				top->index++;
+		} else if (c == ':' && top) {
+			top->expect_key = false;
+		} else if (c == '"') {
+			size_t start = i;
+			for (i++; i < len && data[i] != '"'; i++)
+				if (data[i] == '\\')
+					i++;
+			if (i >= len)
+				break;
+			if (top && top->is_object && top->expect_key) {
+				char *key = dup_decode(&d, data, start, i);
+				if (key)
+					dup_key(&d, key);
+				else
+					d.rc = -ENOMEM;
+			}
+		}
+	}
+	while (d.depth) {
+		json_object_put(d.stack[d.depth - 1].seen);
+		free(d.stack[d.depth - 1].key);
+		d.depth--;
+	}
+	json_tokener_free(d.tok);
+	return d.rc;
+}
+
 static int json_to_tree(const uint8_t *data, size_t len, struct json_object **out,
 			struct cvm_policy_problems *problems)
 {
@@ -212,8 +355,12 @@ static int json_to_tree(const uint8_t *data, size_t len, struct json_object **ou
 						    "unexpected data after the policy object",
 						    line, col);
 		} else {
-			*out = tree;
-			return 0;
+			size_t before = problems ? problems->count : 0;
+			rc = find_duplicate_keys(data, len, problems);
+			if (!rc && (!problems || problems->count == before)) {
+				*out = tree;
+				return 0;
+			}
 		}
 	}
 	json_object_put(tree);
@@ -368,6 +515,49 @@ int cvm_policy_encode(const struct cvm_policy *p, enum cvm_policy_format fmt, ui
 		rc = 0;
 	json_object_put(tree);
 	return rc;
+}
+
+int cvm_policy_validate(const struct cvm_policy *p, struct cvm_policy_problems *problems,
+			struct cvm_error *err)
+{
+	struct json_object *tree = cvm_policy_to_tree(p);
+	struct cvm_policy *copy = malloc(sizeof(*copy));
+	struct cvm_policy_problems found = {0};
+	int rc = tree && copy ? 0 : -ENOMEM;
+	if (copy) {
+		cvm_policy_init(copy);
+		/* The paths are already resolved: "." leaves them as they are. */
+		if (!rc && !(copy->base_dir = strdup(".")))
+			rc = -ENOMEM;
+	}
+	if (!rc)
+		rc = cvm_policy_read_tree(tree, copy, &found);
+	json_object_put(tree);
+	cvm_policy_free(copy);
+	if (rc == -ENOMEM) {
+		cvm_policy_problems_free(&found);
+		return cvm_error_set(err, -ENOMEM, "validating the policy: out of memory");
+	}
+	if (found.count == 0)
+		return 0;
+	const struct cvm_policy_problem *first = &found.items[0];
+	const char *sep = first->path[0] ? ": " : "";
+	if (found.count == 1)
+		cvm_error_set(err, -EINVAL, "%s%s%s", first->path, sep, first->message);
+	else
+		cvm_error_set(err, -EINVAL, "%zu problems, the first: %s%s%s", found.count,
+			      first->path, sep, first->message);
+	move_problems(&found, problems);
+	return -EINVAL;
+}
+
+bool cvm_policy_range_in_ram(uint64_t mem_size, uint64_t gpa, uint64_t size)
+{
+	uint64_t low = mem_size < CVM_GUEST_LOW_RAM_END ? mem_size : CVM_GUEST_LOW_RAM_END;
+	if (cvm_range_ok(gpa, size, low))
+		return true;
+	return gpa >= CVM_GUEST_HIGH_RAM_START &&
+	       cvm_range_ok(gpa - CVM_GUEST_HIGH_RAM_START, size, mem_size - low);
 }
 
 int cvm_policy_firmware_pin_check(const struct cvm_policy *p, const uint8_t sha256[32],

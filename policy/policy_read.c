@@ -24,7 +24,6 @@
 #define MAX_NAME_LEN 128
 #define MAX_MODEL_LEN 64
 #define MAX_CMDLINE_LEN 4095
-#define MAX_CPUS 512
 #define MAX_FAMILY (0xf + 0xff)      /* base family 0xf plus an 8-bit extended family */
 
 struct reader {
@@ -389,7 +388,7 @@ static void read_cpus(struct reader *r, struct json_object *root)
 		return;
 	struct cvm_policy *p = r->p;
 	uint64_t x;
-	if (FIELD(obj, "cpus", "count", v, path) && read_uint(r, path, v, 1, MAX_CPUS, &x))
+	if (FIELD(obj, "cpus", "count", v, path) && read_uint(r, path, v, 1, CVM_MAX_VCPUS, &x))
 		p->cpus.count = (uint32_t)x;
 	int ways = 0;
 	if (FIELD(obj, "cpus", "model", v, path)) {
@@ -668,6 +667,18 @@ static bool read_prefault_range(struct reader *r, struct json_object *item, cons
 	return ok;
 }
 
+/* "RAM [0, 0x80000000)" or "RAM [0, 0xc0000000) and [0x100000000, 0x140000000)". */
+static void guest_ram_text(uint64_t mem, char *out, size_t n)
+{
+	uint64_t low = mem < CVM_GUEST_LOW_RAM_END ? mem : CVM_GUEST_LOW_RAM_END;
+	if (mem == low)
+		snprintf(out, n, "memory.size 0x%" PRIx64 ": RAM [0, 0x%" PRIx64 ")", mem, low);
+	else
+		snprintf(out, n, "memory.size 0x%" PRIx64 ": RAM [0, 0x%" PRIx64 ") and [0x%" PRIx64
+			 ", 0x%" PRIx64 ")", mem, low, (uint64_t)CVM_GUEST_HIGH_RAM_START,
+			 (uint64_t)CVM_GUEST_HIGH_RAM_START + (mem - low));
+}
+
 static void read_prefault(struct reader *r, struct json_object *root)
 {
 	static const char *const keys[] = {"mode", "ranges", NULL};
@@ -708,6 +719,15 @@ static void read_prefault(struct reader *r, struct json_object *root)
 		snprintf(ipath, sizeof(ipath), "prefault.ranges[%zu]", i);
 		valid[i] = read_prefault_range(r, json_object_array_get_idx(v, i), ipath,
 					       &ranges[i]);
+		if (valid[i] && !cvm_policy_range_in_ram(p->memory_size, ranges[i].gpa,
+							 ranges[i].size)) {
+			char ram[96];
+			guest_ram_text(p->memory_size, ram, sizeof(ram));
+			problem(r, ipath, "[0x%" PRIx64 ", 0x%" PRIx64 ") is not inside guest RAM "
+				"(%s); pre-fault only memory the guest has", ranges[i].gpa,
+				ranges[i].gpa + ranges[i].size, ram);
+			valid[i] = false;
+		}
 		for (size_t j = 0; valid[i] && j < i; j++) {
 			if (!valid[j] || ranges[i].gpa >= ranges[j].gpa + ranges[j].size ||
 			    ranges[j].gpa >= ranges[i].gpa + ranges[i].size)
@@ -743,6 +763,10 @@ static void check_cross_rules(struct reader *r, struct json_object *root, bool t
 				"\"%s\"", blocks[i].block, cvm_tee_name(p->tee));
 		}
 	}
+	if (p->tee == CVM_TEE_TDX && (p->vmm == CVM_VMM_EC2 || p->vmm == CVM_VMM_GCE))
+		problem(r, "vmm", "\"%s\" is an SEV-SNP launch profile; a TD is measured as QEMU "
+			"and cvmkit launch it (QEMU's TD HOB), so use \"qemu\" or \"cvmkit\" with "
+			"tee \"tdx\"", cvm_vmm_name(p->vmm));
 	if (p->snp.policy.debug && !p->allow_debug)
 		problem(r, "snp.policy.debug", "a debug guest (its memory readable by the host) "
 			"is refused unless the policy also says \"allow_debug\": true");

@@ -145,8 +145,8 @@ int cvm_kvm_vm_create(const struct cvm_kvm_seam *s, unsigned long type,
 void cvm_kvm_vm_free(struct cvm_kvm_vm *vm);
 
 /* The guest-physical layout: RAM below the 3 GiB hole, the rest from 4 GiB, firmware below 4 GiB. */
-#define CVM_KVM_LOW_RAM_LIMIT 0xC0000000ull
-#define CVM_KVM_FOUR_GIB 0x100000000ull
+#define CVM_KVM_LOW_RAM_LIMIT CVM_GUEST_LOW_RAM_END
+#define CVM_KVM_FOUR_GIB CVM_GUEST_HIGH_RAM_START
 
 /*
  * Guest memory: RAM [0, min(mem, 3 GiB)), the rest from 4 GiB, and a firmware region

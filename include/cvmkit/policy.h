@@ -22,6 +22,20 @@ extern "C" {
 
 #pragma GCC visibility push(default)
 
+/*
+ * The most vCPUs a policy may ask for: KVM's own ceiling on x86 (KVM_MAX_VCPUS is the kernel's
+ * CONFIG_KVM_MAX_NR_VCPUS, 1024 by default and at most 4096).  A host built with a lower limit
+ * refuses the extra vCPUs when they are created.
+ */
+#define CVM_MAX_VCPUS 4096u
+
+/*
+ * Guest RAM as cvmkit's launcher lays it out: [0, min(memory.size, CVM_GUEST_LOW_RAM_END)) and
+ * the rest from 4 GiB up (the firmware is mapped just below 4 GiB).
+ */
+#define CVM_GUEST_LOW_RAM_END 0xC0000000ull
+#define CVM_GUEST_HIGH_RAM_START 0x100000000ull
+
 enum cvm_tee {
 	CVM_TEE_NONE = 0, /* plain KVM VM (the only kind the development machines offer) */
 	CVM_TEE_SNP,
@@ -183,6 +197,18 @@ int cvm_policy_load(const char *path, struct cvm_policy **out,
  */
 int cvm_policy_encode(const struct cvm_policy *p, enum cvm_policy_format fmt, uint8_t **out,
 		      size_t *out_len, struct cvm_error *err);
+
+/*
+ * Validate a policy built or changed in code (e.g. a command line's overrides applied to a
+ * loaded one) with exactly the rules the reader applies to a document: it is written out and
+ * read back.  0, or -EINVAL with every problem in problems (if non-NULL) and err naming the
+ * first, as cvm_policy_parse; -ENOMEM.
+ */
+int cvm_policy_validate(const struct cvm_policy *p, struct cvm_policy_problems *problems,
+			struct cvm_error *err);
+
+/* True when [gpa, gpa + size) lies inside the guest RAM of a policy with mem_size bytes. */
+bool cvm_policy_range_in_ram(uint64_t mem_size, uint64_t gpa, uint64_t size);
 
 /* CPUID(1).EAX from family/model/stepping, extended encoding (spec/snp-measurement.md 3.3). */
 uint32_t cvm_cpu_signature(uint32_t family, uint32_t model, uint32_t stepping);

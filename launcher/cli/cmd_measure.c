@@ -25,7 +25,7 @@
 #include <cvmkit/util.h>
 
 #define VERB "measure"
-#define MAX_VCPUS 512u         /* as the policy's cpus.count */
+#define MAX_VCPUS CVM_MAX_VCPUS /* as the policy's cpus.count */
 #define MAX_MATRIX_COUNTS 4096u /* entries of a --vcpus list */
 
 static void print_usage(FILE *out)
@@ -45,8 +45,9 @@ static void print_usage(FILE *out)
 		"inputs (override the policy):\n"
 		"  --tee snp|tdx           the TEE (default: the policy's, else snp)\n"
 		"  --mode snp|sev|seves    AMD launch kind (default snp; sev, seves are SHA-256)\n"
-		"  --firmware FILE         OVMF image (AmdSev build for kernel hashes)\n"
-		"  --vcpus N|LIST          vCPU count 1..512 (default: the policy's, else 1); a list\n"
+		"  --firmware FILE         OVMF image (AmdSev build for kernel hashes); a policy's\n"
+		"                          firmware.sha256 pin still applies to it\n"
+		"  --vcpus N|LIST          vCPU count 1..4096 (default: the policy's, else 1); a list\n"
 		"                          or range (1-64, 1,2,4) makes a matrix\n"
 		"  --cpu MODEL[,MODEL..]   QEMU CPU model (EPYC-Milan, ...); several make a matrix\n"
 		"  --vcpu-sig X            raw CPUID(1).EAX signature instead of a model\n"
@@ -65,9 +66,12 @@ static void print_usage(FILE *out)
 		"\n"
 		"  -h, --help              this help\n"
 		"\n"
+		"The options are applied to the policy and the result is validated as a policy file\n"
+		"is (docs/policy.md): what a policy may not say, an option may not say either.\n"
 		"Matrix mode prints one digest per CPU model and vCPU count: a table, JSON lines\n"
 		"(--format json) or bare digests (--format hex).\n"
-		"Exit status: 0 success, 1 the measurement failed, 2 usage error.\n");
+		"Exit status: 0 success, 1 the measurement failed, 2 usage error (also an option\n"
+		"that makes the policy invalid).\n");
 }
 
 enum opt_id {
@@ -171,9 +175,12 @@ static int push_count(struct measure_args *a, uint32_t n)
 	return 0;
 }
 
-/* "4", "1-64", "1,2,4-8": vCPU counts in the order given. */
+/* "4", "1-64", "1,2,4-8": vCPU counts in the order given (no empty items: "1,,2" is refused). */
 static int parse_vcpus(struct measure_args *a, const char *text)
 {
+	size_t len = strlen(text);
+	if (!len || text[0] == ',' || text[len - 1] == ',' || strstr(text, ",,"))
+		return -1;
 	char *copy = strdup(text), *save = NULL;
 	int rc = copy ? 0 : -1;
 	a->nvcpus = 0;
@@ -404,13 +411,15 @@ static int apply_overrides(const struct measure_args *a, struct cvm_policy **io,
 	if (a->has_sig) {
 		p->cpus.has_signature = true;
 		p->cpus.signature = a->sig;
+		free(p->cpus.model); /* a raw signature replaces the policy's model */
+		p->cpus.model = NULL;
 	}
 	if (a->has_features)
 		p->snp.guest_features = a->features;
-	if (a->firmware) {
+	/* The policy's firmware.sha256 pin stays: --firmware says where to read the pinned image
+	   (another copy, another path), not that any image will do. */
+	if (a->firmware)
 		rc |= set_string(&p->firmware.path, a->firmware, err);
-		p->firmware.has_sha256 = false; /* a pin belongs to the policy's own file */
-	}
 	if (a->kernel)
 		rc |= set_string(&p->boot.kernel, a->kernel, err);
 	if (a->initrd)
@@ -422,6 +431,29 @@ static int apply_overrides(const struct measure_args *a, struct cvm_policy **io,
 		memcpy(p->snp.firmware_digest, a->fw_digest, CVM_SNP_DIGEST_SIZE);
 	}
 	return rc;
+}
+
+/*
+ * The one validator on the policy the options made: an option may not say what a policy may
+ * not ("--guest-features 0x20": no SNPActive; "--append" of 100 000 characters).
+ */
+static int validate_overridden(const struct measure_args *a, const struct cvm_policy *p)
+{
+	struct cvm_policy_problems pr = {0};
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	int rc = cvm_policy_validate(p, &pr, &err);
+	if (rc == 0)
+		return CLI_OK;
+	const char *what = a->policy_path ? "the policy with the command-line options"
+					  : "the command-line options";
+	for (size_t i = 0; i < pr.count; i++)
+		cli_printf_safe(stderr, "cvmkit %s: %s: %s%s%s\n", VERB, what, pr.items[i].path,
+				pr.items[i].path[0] ? ": " : "", pr.items[i].message);
+	if (pr.count == 0)
+		return cli_fail(VERB, &err); /* out of memory */
+	cvm_policy_problems_free(&pr);
+	return CLI_USAGE; /* the policy itself was valid: an option made it invalid */
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -619,6 +651,8 @@ int cmd_measure(const struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_FAIL;
 	if (!rc && apply_overrides(&a, &p, &err))
 		rc = cli_fail(VERB, &err);
+	if (!rc)
+		rc = validate_overridden(&a, p);
 	if (!rc && p->tee != CVM_TEE_SNP && p->tee != CVM_TEE_TDX) {
 		/* Only a policy can say tee "none" (--tee takes snp or tdx): its problem, not
 		 * the command line's. */

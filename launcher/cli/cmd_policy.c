@@ -252,6 +252,16 @@ static int rebase_paths(struct cvm_policy *p, const char *out_path)
 	return 0;
 }
 
+/* What convert writes must be a policy cvmkit reads: checked before anything is written. */
+static int reads_back(const uint8_t *buf, size_t len, struct cvm_error *err)
+{
+	struct cvm_policy *back = NULL;
+	int rc = cvm_policy_parse(buf, len, NULL, &back, NULL, err);
+	cvm_policy_free(back);
+	return rc ? cvm_error_wrap(err, "the converted policy does not read back (nothing was "
+				   "written)") : 0;
+}
+
 static int policy_convert(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -310,6 +320,8 @@ static int policy_convert(const struct cli_ctx *ctx, int argc, char **argv)
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	rc = cvm_policy_encode(p, fmt, &buf, &len, &err);
+	if (!rc)
+		rc = reads_back(buf, len, &err);
 	if (!rc)
 		rc = cvm_file_write_atomic(out, buf, len, &err);
 	free(buf);

@@ -226,9 +226,9 @@ check "unknown CPU model lists the known ones" eval 'rc_is 1 && err_has "unknown
 run measure --firmware "$AMDSEV"
 check "QEMU without a vCPU type is refused" eval 'rc_is 1 && err_has "cpus.model"'
 run measure --firmware "$AMDSEV" --cpu EPYC --initrd /dev/null
-check "--initrd without --kernel is refused" eval 'rc_is 1 && err_has "initrd given without a kernel"'
+check "--initrd without --kernel is refused by the policy validator (usage)" eval 'rc_is 2 && err_has "the command-line options: boot.initrd: an initrd needs boot.kernel"'
 run measure --firmware "$AMDSEV" --cpu EPYC --append 'console=ttyS0'
-check "--append without --kernel is refused" eval 'rc_is 1 && err_has "without a kernel"'
+check "--append without --kernel is refused by the policy validator (usage)" eval 'rc_is 2 && err_has "boot.cmdline: a command line needs boot.kernel"'
 run measure --firmware "$AMDSEV" --cpu EPYC --kernel "$T/does-not-exist"
 check "missing kernel file is an error" eval 'rc_is 1 && err_has "does-not-exist"'
 run measure --firmware "$AMDSEV" --cpu EPYC --mode snp:svsm
@@ -247,20 +247,22 @@ check "a policy without firmware is a job failure" eval 'rc_is 1 && err_has "no 
 printf '{"version": 1, "tee": "none", "memory": {"size": "16M"}, "firmware": {"path": "%s"}}\n' "$AMDSEV" >"$T/none.json"
 run measure "$T/none.json"
 check "tee none policy: exit 1, use cvmkit launch" eval 'rc_is 1 && err_has "tee \"none\" has no launch measurement; use cvmkit launch" && [ ! -s "$T/out" ]'
-run measure --firmware "$AMDSEV" --cpu EPYC --vcpus 513
-check "--vcpus above 512 is a usage error naming the range" eval 'rc_is 2 && err_has "--vcpus: expected a count 1..512"'
-run measure --firmware "$AMDSEV" --cpu EPYC --vcpus 4096
-check "--vcpus 4096 is a usage error" eval 'rc_is 2'
-run measure --firmware "$AMDSEV" --cpu EPYC --vcpus 510-513
-check "--vcpus range past 512 is a usage error" eval 'rc_is 2'
-run measure --firmware "$AMDSEV" --cpu EPYC-v4 --vcpus 512 --format hex
+run measure --firmware "$AMDSEV" --cpu EPYC --vcpus 4097
+check "--vcpus above KVM's 4096 is a usage error naming the range" eval 'rc_is 2 && err_has "--vcpus: expected a count 1..4096"'
+run measure --firmware "$AMDSEV" --cpu EPYC --vcpus 4094-4097
+check "--vcpus range past 4096 is a usage error" eval 'rc_is 2'
+run measure --firmware "$AMDSEV" --cpu EPYC --vcpus 1,,2
+check "--vcpus with an empty item is a usage error" eval 'rc_is 2 && err_has "not .1,,2."'
+run measure --firmware "$AMDSEV" --cpu EPYC --vcpus 767-768 --format hex
+check "--vcpus 768 (a two-socket Turin host's threads) is measured in a matrix" eval 'rc_is 0 && [ $(wc -l <"$T/out") -eq 2 ]'
+run measure --firmware "$AMDSEV" --cpu EPYC-v4 --vcpus 4096 --format hex
 want=$(cat "$T/out")
-run measure --firmware "$AMDSEV" --cpu EPYC-v4 --vcpus 512 --json
-check "--vcpus 512 is accepted; --json is --format json" eval 'rc_is 0 && [ -n "$want" ] && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"digest\"] == sys.argv[2]" "$T/out" "$want"'
+run measure --firmware "$AMDSEV" --cpu EPYC-v4 --vcpus 4096 --json
+check "--vcpus 4096 is accepted; --json is --format json" eval 'rc_is 0 && [ -n "$want" ] && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"digest\"] == sys.argv[2]" "$T/out" "$want"'
 run measure --firmware "$AMDSEV" --cpu EPYC-v4 --vcpus 1,2 --json
 check "--json in matrix mode prints JSON lines" eval 'rc_is 0 && [ $(wc -l <"$T/out") -eq 2 ] && head -1 "$T/out" | python3 -c "import json,sys; assert json.load(sys.stdin)[\"vcpus\"] == 1"'
 run measure --help
-check "measure --help gives --json and the default vCPU count" eval 'rc_is 0 && out_has "^  --json " && out_has "--vcpus N|LIST .*1\.\.512 (default: the policy.s, else 1)"'
+check "measure --help gives --json and the default vCPU count" eval 'rc_is 0 && out_has "^  --json " && out_has "--vcpus N|LIST .*1\.\.4096 (default: the policy.s, else 1)"'
 run measure --mode seves --firmware "$AMDSEV" --cpu EPYC --firmware-digest "$OVMF_HASH"
 check "--firmware-digest with a legacy mode is a usage error" eval 'rc_is 2'
 
@@ -292,3 +294,23 @@ JSON
 else
 	skip "ID key digest in the document" "openssl or OVMF_CODE.fd missing"
 fi
+
+# ---- overrides go through the one policy validator (issue 12) ----------------------------------
+run measure --firmware "$AMDSEV" --cpu EPYC --guest-features 0x20 --format hex
+check "--guest-features without SNPActive is refused as in a policy" eval 'rc_is 2 && err_has "snp.guest_features: bit 0 (SNPActive) must be set, got 0x20" && [ ! -s "$T/out" ]'
+python3 -c "print('a' * 100000, end='')" >"$T/long-cmdline"
+printf 'kernel' >"$T/kernel"
+run measure --firmware "$AMDSEV" --cpu EPYC --kernel "$T/kernel" --append "$(cat "$T/long-cmdline")" --format hex
+check "--append of 100 000 characters is refused as in a policy" eval 'rc_is 2 && err_has "boot.cmdline: expected at most 4095 characters, got 100000"'
+cp "$AMDSEV" "$T/copy.fd"
+python3 -c "import sys; sys.stdout.buffer.write(bytes(4096))" >"$T/other.fd"
+cat "$AMDSEV" >>"$T/other.fd"
+pin=$(sha256sum "$AMDSEV" | cut -c1-64)
+printf '{"version": 1, "tee": "snp", "cpus": {"model": "EPYC"}, "firmware": {"path": "%s", "sha256": "%s"}}\n' "$AMDSEV" "$pin" >"$T/pinned.json"
+run measure "$T/pinned.json" --firmware "$T/copy.fd" --format hex
+check "--firmware with a copy of the pinned image measures" eval 'rc_is 0 && [ -s "$T/out" ]'
+run measure "$T/pinned.json" --firmware "$T/other.fd" --format hex
+check "--firmware keeps the policy's pin: another image is refused" eval 'rc_is 1 && err_has "firmware.sha256: .*other.fd hashes to" && [ ! -s "$T/out" ]'
+printf '{"version": 1, "tee": "snp", "cpus": {"model": "EPYC-Milan"}, "firmware": {"path": "%s"}}\n' "$AMDSEV" >"$T/model.json"
+run measure "$T/model.json" --vcpu-sig 0x00a00f11 --format hex
+check "--vcpu-sig replaces the policy's cpus.model" eval 'rc_is 0 && [ -s "$T/out" ]'

@@ -20,7 +20,7 @@ bad() {
 bad unknown-key '{"version": 1, "tee": "none", "colour": "red"}' \
 	'colour: unknown key (expected one of: version, name, tee, vmm, cpus, memory, firmware, boot, snp, tdx, prefault, allow_debug)'
 bad wrong-type '{"version": 1, "tee": "none", "cpus": {"count": "four"}}' \
-	'cpus.count: expected an integer 1..512, got "four"'
+	'cpus.count: expected an integer 1..4096, got "four"'
 bad abi-out-of-range '{"version": 1, "tee": "snp", "snp": {"policy": {"abi_major": 300}}}' \
 	'snp.policy.abi_major: expected an integer 0..255, got 300'
 bad memory-not-page-multiple '{"version": 1, "tee": "none", "memory": {"size": 1000}}' \
@@ -63,7 +63,7 @@ check "a firmware pin mismatch fails" eval 'rc_is 1 && err_has "pinned.json: fir
 run policy check examples/tdx.json --json
 check "--json on a valid policy" eval 'rc_is 0 && out_has "\"ok\": true" && out_has "\"problems\": \[$"'
 run policy check --json "$T/many.json"
-check "--json lists every problem with path and message" eval 'rc_is 1 && out_has "\"ok\": false" && out_has "\"path\": \"cpus.count\"" && out_has "\"message\": \"expected an integer 1..512, got 0\"" && [ "$(grep -c "\"path\"" "$T/out")" -eq 4 ]'
+check "--json lists every problem with path and message" eval 'rc_is 1 && out_has "\"ok\": false" && out_has "\"path\": \"cpus.count\"" && out_has "\"message\": \"expected an integer 1..4096, got 0\"" && [ "$(grep -c "\"path\"" "$T/out")" -eq 4 ]'
 run policy check --json "$T/no-such-file.json"
 check "--json on a missing file" eval 'rc_is 1 && out_has "\"ok\": false" && out_has "No such file"'
 
@@ -97,6 +97,47 @@ check "converting into another folder keeps paths pointing at the same files" \
 run policy convert "$T/bad-version.json" "$T/never.cbor"
 check "convert of a broken policy fails and writes nothing" \
 	eval 'rc_is 1 && err_has "version: expected 1" && [ ! -e "$T/never.cbor" ]'
+
+# Every output of convert reads back through cvmkit's own reader and converts back to the same
+# bytes: the examples, a policy setting every SNP field, one setting every TDX field.
+mkdir -p "$T/rt"
+cat >"$T/rt/snp-all.json" <<'EOF'
+{"version": 1, "name": "every field \u00e9", "tee": "snp", "vmm": "ec2",
+ "cpus": {"count": 4096, "signature": "0x00a00f11"}, "memory": {"size": "0x1000"},
+ "firmware": {"path": "fw.fd", "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+ "boot": {"kernel": "k", "initrd": "i", "cmdline": ""},
+ "snp": {"policy": {"smt": true, "abi_major": 255, "abi_minor": 255, "migrate_ma": true,
+   "single_socket": true, "cxl_allow": true, "mem_aes_256_xts": true, "rapl_dis": true,
+   "ciphertext_hiding": true, "page_swap_disable": true, "debug": true},
+   "guest_features": "0xffffffffffffffff",
+   "host_data": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+   "firmware_digest": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f000102030405060708090a0b0c0d0e0f",
+   "id_block": {"family_id": "000102030405060708090a0b0c0d0e0f", "image_id": "000102030405060708090a0b0c0d0e0f",
+     "guest_svn": 4294967295, "id_key": "id.pem", "author_key": "a.pem"}},
+ "prefault": {"mode": "off", "ranges": [{"gpa": "0x0", "size": "4K"}]}, "allow_debug": true}
+EOF
+cat >"$T/rt/tdx-all.json" <<'EOF'
+{"version": 1, "tee": "tdx", "vmm": "cvmkit", "memory": {"size": "8G"},
+ "tdx": {"attributes": {"debug": false, "sept_ve_disable": false, "pks": true, "perfmon": true},
+   "xfam": "0xffffffffffffffff",
+   "mrconfigid": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f000102030405060708090a0b0c0d0e0f",
+   "measure_order": "two-pass", "page_aug": "honour"},
+ "prefault": {"mode": "required", "ranges": [{"gpa": "4G", "size": "2G"}, {"gpa": 0, "size": "1M"}]}}
+EOF
+for src in examples/snp-qemu.json examples/tdx.json examples/default-vm.json "$T/rt/snp-all.json" "$T/rt/tdx-all.json"; do
+	b=$(basename "$src" .json)
+	for fmt in json cbor; do
+		run policy convert "$src" "$T/rt/$b.out.$fmt" --to $fmt
+		ok1=$RC
+		run policy check "$T/rt/$b.out.$fmt"
+		ok2=$RC
+		run policy convert "$T/rt/$b.out.$fmt" "$T/rt/$b.back.$fmt.json" --to json
+		check "convert $b to $fmt reads back through cvmkit's reader" eval \
+			'[ $ok1 -eq 0 ] && [ $ok2 -eq 0 ] && rc_is 0'
+	done
+	check "$b: its JSON and CBOR outputs convert back to the same JSON" eval \
+		'cmp -s "$T/rt/$b.back.json.json" "$T/rt/$b.out.json" && cmp -s "$T/rt/$b.back.cbor.json" "$T/rt/$b.out.json"'
+done
 
 # usage errors
 run policy convert "$T/conv/vm.json" "$T/conv/vm.txt"

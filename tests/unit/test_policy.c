@@ -181,7 +181,7 @@ static void remove_temp_dir(char *dir)
 static const char *const full_snp_policy =
 	"{'version': 1, 'name': 'web-frontend', 'tee': 'snp', 'vmm': 'ec2',"
 	" 'cpus': {'count': 4, 'model': 'EPYC-Milan'},"
-	" 'memory': {'size': '512M'},"
+	" 'memory': {'size': '3G'},"
 	" 'firmware': {'path': 'fw/OVMF.fd', 'sha256': "
 	"'00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'},"
 	" 'boot': {'kernel': 'vmlinuz', 'initrd': '/boot/initrd.img', 'cmdline': 'console=ttyS0'},"
@@ -261,7 +261,7 @@ static void full_snp_policy_reads_every_field(void **state)
 	assert_int_equal(p->vmm, CVM_VMM_EC2);
 	assert_int_equal(p->cpus.count, 4);
 	assert_string_equal(p->cpus.model, "EPYC-Milan");
-	assert_int_equal(p->memory_size, 512ull << 20);
+	assert_int_equal(p->memory_size, 3ull << 30);
 	assert_string_equal(p->firmware.path, "/etc/cvm/fw/OVMF.fd");
 	assert_true(p->firmware.has_sha256);
 	assert_int_equal(p->firmware.sha256[1], 0x11);
@@ -626,14 +626,14 @@ static void wrong_type_is_refused(void **state)
 {
 	(void)state;
 	assert_only_problem_exact(MINIMAL ", 'cpus': {'count': 'four'}}", "cpus.count",
-				  "expected an integer 1..512, got \"four\"");
+				  "expected an integer 1..4096, got \"four\"");
 	assert_only_problem_exact(MINIMAL ", 'allow_debug': 'yes'}", "allow_debug",
 				  "expected true or false, got \"yes\"");
 	assert_only_problem_exact(MINIMAL ", 'memory': '2G'}", "memory",
 				  "expected an object, got \"2G\"");
 	assert_only_problem_exact(MINIMAL ", 'name': 42}", "name", "expected a string, got 42");
 	assert_only_problem_exact(MINIMAL ", 'cpus': {'count': 2.5}}", "cpus.count",
-				  "expected an integer 1..512, got 2.5");
+				  "expected an integer 1..4096, got 2.5");
 }
 
 static void out_of_range_value_is_refused(void **state)
@@ -642,9 +642,9 @@ static void out_of_range_value_is_refused(void **state)
 	assert_only_problem_exact(SNP_DOC("'snp': {'policy': {'abi_major': 300}}"),
 				  "snp.policy.abi_major", "expected an integer 0..255, got 300");
 	assert_only_problem_exact(MINIMAL ", 'cpus': {'count': 0}}", "cpus.count",
-				  "expected an integer 1..512, got 0");
+				  "expected an integer 1..4096, got 0");
 	assert_only_problem_exact(MINIMAL ", 'cpus': {'count': -3}}", "cpus.count",
-				  "expected an integer 1..512, got -3");
+				  "expected an integer 1..4096, got -3");
 	assert_only_problem_exact(MINIMAL ", 'cpus': {'signature': '0x100000000'}}",
 				  "cpus.signature",
 				  "expected an integer or a \"0x...\" hex string, at most "
@@ -924,13 +924,13 @@ static void malformed_cbor_is_refused(void **state)
 static void cbor_policy_problems_name_the_key_path(void **state)
 {
 	(void)state;
-	/* {"version": 1, "tee": "snp", "cpus": {"count": 1000}} -> the same rule as JSON */
+	/* {"version": 1, "tee": "snp", "cpus": {"count": 5000}} -> the same rule as JSON */
 	static const uint8_t doc[] = {0xa3, 0x67, 'v', 'e', 'r', 's', 'i', 'o', 'n', 0x01, 0x63,
 				      't', 'e', 'e', 0x63, 's', 'n', 'p', 0x64, 'c', 'p', 'u',
-				      's', 0xa1, 0x65, 'c', 'o', 'u', 'n', 't', 0x19, 0x03, 0xe8};
+				      's', 0xa1, 0x65, 'c', 'o', 'u', 'n', 't', 0x19, 0x13, 0x88};
 	struct cvm_policy_problems pr = parse_bytes_fail(doc, sizeof(doc));
 	assert_int_equal(pr.count, 1);
-	assert_problem(&pr, "cpus.count", "expected an integer 1..512, got 1000");
+	assert_problem(&pr, "cpus.count", "expected an integer 1..4096, got 5000");
 	cvm_policy_problems_free(&pr);
 }
 
@@ -952,7 +952,7 @@ static void every_problem_is_reported_not_just_the_first(void **state)
 	assert_problem(&pr, "extra", "unknown key (expected one of: version, name, tee, vmm, cpus, "
 		       "memory, firmware, boot, snp, tdx, prefault, allow_debug)");
 	assert_problem(&pr, "version", "expected 1 (the only version this cvmkit reads), got 3");
-	assert_problem(&pr, "cpus.count", "expected an integer 1..512, got 9999");
+	assert_problem(&pr, "cpus.count", "expected an integer 1..4096, got 9999");
 	assert_problem(&pr, "memory.size",
 		       "expected a multiple of 4096 (the page size), got 12345");
 	assert_problem(&pr, "boot.initrd", "an initrd needs boot.kernel (direct boot)");
@@ -1011,6 +1011,111 @@ static void missing_policy_file_is_an_error(void **state)
 	cvm_policy_problems_free(NULL);
 }
 
+/* --- issue 12: duplicate keys, the one validator, guest RAM, TDX profiles, vCPU limit --------- */
+
+static void json_duplicate_keys_are_refused_with_their_path(void **state)
+{
+	(void)state;
+	/* json-c alone would keep the last value: allow_debug would read as true */
+	assert_only_problem(MINIMAL ", 'allow_debug': false, 'allow_debug': true}", "allow_debug",
+			    "duplicate key");
+	/* compared decoded: \u0064ebug is debug */
+	assert_only_problem(SNP_DOC("'snp': {'policy': {'debug': false, '\\u0064ebug': true}}"),
+			    "snp.policy.debug", "duplicate key");
+	assert_only_problem(MINIMAL ", 'prefault': {'ranges': [{'gpa': 0, 'size': '4K'}, "
+				    "{'gpa': '8K', 'size': '4K', 'size': '8K'}]}}",
+			    "prefault.ranges[1].size", "duplicate key");
+	/* the same key in two objects is not a duplicate, nor a key equal to a string value */
+	struct cvm_policy *p = parse_ok(SNP_DOC("'name': 'debug', 'snp': {'policy': {'debug': "
+						"false}, 'host_data': '00" "00000000000000000000000000000000"
+						"000000000000000000000000000000'}, 'prefault': {'ranges': "
+						"[{'gpa': 0, 'size': '4K'}, {'gpa': '8K', 'size': '4K'}]}"));
+	assert_false(p->snp.policy.debug);
+	cvm_policy_free(p);
+}
+
+static void validate_applies_the_reader_rules_to_a_changed_policy(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = parse_ok(SNP_DOC("'cpus': {'model': 'EPYC-Milan'}, "
+						"'boot': {'kernel': 'vmlinuz'}"));
+	struct cvm_policy_problems pr = {0};
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	assert_int_equal(cvm_policy_validate(p, &pr, &err), 0);
+	assert_int_equal(pr.count, 0);
+	/* what a command line may change: each is refused as the same key in a file would be */
+	p->snp.guest_features = 0x20;
+	p->cpus.count = CVM_MAX_VCPUS + 1;
+	free(p->boot.cmdline);
+	p->boot.cmdline = malloc(100001);
+	memset(p->boot.cmdline, 'a', 100000);
+	p->boot.cmdline[100000] = '\0';
+	p->cpus.has_signature = true; /* and a model: "give one of" */
+	assert_int_equal(cvm_policy_validate(p, &pr, &err), -EINVAL);
+	assert_problem(&pr, "snp.guest_features", "bit 0 (SNPActive) must be set, got 0x20");
+	assert_problem(&pr, "cpus.count", "expected an integer 1..4096, got 4097");
+	assert_problem(&pr, "boot.cmdline", "expected at most 4095 characters, got 100000");
+	assert_problem(&pr, "cpus", "give one of model, signature, or family/model_id/stepping, "
+		       "not several");
+	assert_int_equal(pr.count, 4);
+	assert_non_null(strstr(cvm_error_message(&err), "4 problems, the first: "));
+	cvm_policy_problems_free(&pr);
+	/* paths stay as they are (already resolved) */
+	p->snp.guest_features = 1;
+	p->cpus.count = 4;
+	p->cpus.has_signature = false;
+	free(p->boot.cmdline);
+	p->boot.cmdline = NULL;
+	assert_int_equal(cvm_policy_validate(p, NULL, &err), 0);
+	cvm_policy_free(p);
+}
+
+static void prefault_ranges_must_lie_in_guest_ram(void **state)
+{
+	(void)state;
+	assert_only_problem_exact(MINIMAL ", 'memory': {'size': '1G'}, 'prefault': {'ranges': "
+				  "[{'gpa': '0x3ffff000', 'size': '8K'}]}}",
+				  "prefault.ranges[0]",
+				  "[0x3ffff000, 0x40001000) is not inside guest RAM (memory.size "
+				  "0x40000000: RAM [0, 0x40000000)); pre-fault only memory the guest "
+				  "has");
+	/* 4 GiB of RAM: 3 GiB below the hole, 1 GiB from 4 GiB; the hole itself is not RAM */
+	assert_only_problem(MINIMAL ", 'memory': {'size': '4G'}, 'prefault': {'ranges': "
+			    "[{'gpa': '3G', 'size': '4K'}]}}",
+			    "prefault.ranges[0]", "[0xc0000000, 0xc0001000) is not inside guest RAM");
+	struct cvm_policy *p = parse_ok(MINIMAL ", 'memory': {'size': '4G'}, 'prefault': "
+					"{'ranges': [{'gpa': 0, 'size': '3G'}, {'gpa': '4G', "
+					"'size': '1G'}]}}");
+	assert_int_equal(p->prefault.nranges, 2);
+	cvm_policy_free(p);
+	assert_true(cvm_policy_range_in_ram(4ull << 30, 4ull << 30, 1ull << 30));
+	assert_false(cvm_policy_range_in_ram(4ull << 30, 4ull << 30, (1ull << 30) + 4096));
+	assert_false(cvm_policy_range_in_ram(2ull << 30, 4ull << 30, 4096));
+}
+
+static void tdx_with_an_snp_vmm_profile_is_refused(void **state)
+{
+	(void)state;
+	assert_only_problem(TDX_DOC("'vmm': 'gce'"), "vmm", "\"gce\" is an SEV-SNP launch profile");
+	assert_only_problem(TDX_DOC("'vmm': 'ec2'"), "vmm", "\"ec2\" is an SEV-SNP launch profile");
+	cvm_policy_free(parse_ok(TDX_DOC("'vmm': 'cvmkit'")));
+	cvm_policy_free(parse_ok(SNP_DOC("'vmm': 'gce'")));
+}
+
+static void vcpu_count_goes_to_kvms_limit(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = parse_ok(MINIMAL ", 'cpus': {'count': 768}}");
+	assert_int_equal(p->cpus.count, 768);
+	cvm_policy_free(p);
+	p = parse_ok(MINIMAL ", 'cpus': {'count': 4096}}");
+	assert_int_equal(p->cpus.count, CVM_MAX_VCPUS);
+	cvm_policy_free(p);
+	assert_only_problem_exact(MINIMAL ", 'cpus': {'count': 4097}}", "cpus.count",
+				  "expected an integer 1..4096, got 4097");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1053,6 +1158,11 @@ int main(void)
 		cmocka_unit_test(every_problem_is_reported_not_just_the_first),
 		cmocka_unit_test(a_flood_of_problems_is_cut_at_the_limit),
 		cmocka_unit_test(missing_policy_file_is_an_error),
+		cmocka_unit_test(json_duplicate_keys_are_refused_with_their_path),
+		cmocka_unit_test(validate_applies_the_reader_rules_to_a_changed_policy),
+		cmocka_unit_test(prefault_ranges_must_lie_in_guest_ram),
+		cmocka_unit_test(tdx_with_an_snp_vmm_profile_is_refused),
+		cmocka_unit_test(vcpu_count_goes_to_kvms_limit),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
