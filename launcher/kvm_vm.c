@@ -130,8 +130,8 @@ int cvm_kvm_vm_create_vcpus(struct cvm_kvm_vm *vm, uint32_t n, struct cvm_error 
 	const struct cvm_kvm_seam *s = vm->seam;
 	if (vm->nvcpus)
 		return cvm_error_set(err, -EEXIST, "vCPUs already created");
-	if (!n || n > 1024)
-		return cvm_error_set(err, -EINVAL, "vCPU count %u out of range 1..1024", n);
+	if (!n || n > CVM_MAX_VCPUS)
+		return cvm_error_set(err, -EINVAL, "vCPU count %u out of range 1..%u", n, CVM_MAX_VCPUS);
 	vm->vcpu_fds = malloc(n * sizeof(int));
 	vm->runs = calloc(n, sizeof(*vm->runs));
 	if (!vm->vcpu_fds || !vm->runs)

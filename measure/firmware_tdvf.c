@@ -11,7 +11,9 @@
  *     memory size that is zero, not a 4 KiB multiple or smaller than its raw size, a GPA range
  *     that wraps; BFV/CFV without raw data, TD_HOB/TempMem with raw data;
  *   - raw data beyond the end of the image (Debian's split OVMF_CODE.fd: its metadata describes
- *     the unified OVMF.fd, so the reason says to use that);
+ *     the unified OVMF.fd, so the reason says to use that; otherwise it says truncated);
+ *   - a GPA range beyond the 52-bit guest-physical space; a BFV/CFV whose memory size exceeds
+ *     its raw size and runs past the image's end (QEMU copies the memory size from the image);
  *   - no BFV section, more than one TD_HOB section, overlapping GPA ranges.
  * Warnings (tdx_warnings): td-shim section types 4..8 (QEMU refuses them), a descriptor that is
  * not preceded by TDX_METADATA_GUID (td-shim tools require it; QEMU does not).
@@ -57,11 +59,10 @@ static bool tdvf_read_header(struct cvm_firmware *fw, const uint8_t **items, uin
 }
 
 /*
- * Raw data past the end: a split OVMF_CODE.fd is the unified image without its leading CFV
- * (variable store), so its size plus the CFV's raw size equals the end of the furthest raw data.
+ * A split OVMF_CODE.fd is the unified image without its leading CFV (variable store), so its
+ * size plus the CFV's raw size equals the end of the furthest raw data.
  */
-static void tdvf_raw_past_end(struct cvm_firmware *fw, size_t i, const struct cvm_tdvf_section *s,
-			      const struct cvm_tdvf_section *all, size_t n)
+static bool looks_split(size_t size, const struct cvm_tdvf_section *all, size_t n)
 {
 	uint64_t max_end = 0, cfv = 0;
 	for (size_t k = 0; k < n; k++) {
@@ -71,13 +72,24 @@ static void tdvf_raw_past_end(struct cvm_firmware *fw, size_t i, const struct cv
 		if (all[k].type == CVM_TDVF_CFV && all[k].data_offset == 0)
 			cfv = all[k].raw_size;
 	}
-	bool split = cfv && (uint64_t)fw->size + cfv == max_end;
+	return cfv && (uint64_t)size + cfv == max_end;
+}
+
+bool cvm_tdvf_looks_split(const struct cvm_firmware *fw)
+{
+	return fw->tdx_sections && looks_split(fw->size, fw->tdx_sections, fw->ntdx);
+}
+
+static void tdvf_raw_past_end(struct cvm_firmware *fw, size_t i, const struct cvm_tdvf_section *s,
+			      const struct cvm_tdvf_section *all, size_t n)
+{
 	TDX_REASON(fw,
 		   "TDX section %zu (%s): raw data 0x%x+0x%x beyond the end of the image (0x%zx "
 		   "bytes): %s",
 		   i, cvm_tdvf_section_type_name(s->type), s->data_offset, s->raw_size, fw->size,
-		   split ? "this looks like a split OVMF_CODE.fd; use the unified OVMF.fd"
-			 : "the image is truncated or its metadata is wrong");
+		   looks_split(fw->size, all, n)
+			   ? "this looks like a split OVMF_CODE.fd; use the unified OVMF.fd"
+			   : "the image is truncated or its metadata is wrong");
 }
 
 static bool tdvf_check_section(struct cvm_firmware *fw, size_t i, const struct cvm_tdvf_section *s,
@@ -115,6 +127,12 @@ static bool tdvf_check_section(struct cvm_firmware *fw, size_t i, const struct c
 			   (unsigned long long)s->gpa, (unsigned long long)s->mem_size);
 		return false;
 	}
+	if (s->gpa + s->mem_size > CVM_TDVF_GPA_LIMIT) {
+		TDX_REASON(fw, "TDX section %zu (%s): gpa 0x%llx + 0x%llx goes beyond the 52-bit "
+			   "guest-physical address space", i, name, (unsigned long long)s->gpa,
+			   (unsigned long long)s->mem_size);
+		return false;
+	}
 	bool has_raw = s->type == CVM_TDVF_BFV || s->type == CVM_TDVF_CFV;
 	bool no_raw = s->type == CVM_TDVF_TD_HOB || s->type == CVM_TDVF_TEMP_MEM;
 	if (has_raw && s->raw_size == 0) {
@@ -128,6 +146,14 @@ static bool tdvf_check_section(struct cvm_firmware *fw, size_t i, const struct c
 	}
 	if (!cvm_range_ok(s->data_offset, s->raw_size, fw->size)) {
 		tdvf_raw_past_end(fw, i, s, all, n);
+		return false;
+	}
+	/* QEMU copies the whole memory size of a BFV/CFV from the image, not just its raw data. */
+	if (has_raw && !cvm_range_ok(s->data_offset, s->mem_size, fw->size)) {
+		TDX_REASON(fw, "TDX section %zu (%s): memory size 0x%llx exceeds raw size 0x%x and "
+			   "runs past the end of the image (0x%zx bytes) from file offset 0x%x; "
+			   "QEMU copies the memory size from the image", i, name,
+			   (unsigned long long)s->mem_size, s->raw_size, fw->size, s->data_offset);
 		return false;
 	}
 	return true;

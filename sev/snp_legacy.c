@@ -103,6 +103,8 @@ int snp_legacy_check(enum cvm_sev_mode mode, const struct cvm_policy *policy,
 				     "build of OVMF (OvmfPkg/AmdSev/AmdSevX64.dsc) or boot without "
 				     "a kernel",
 				     cvm_sev_mode_name(mode));
+	if (direct_boot && (rc = snp_hash_area_check(fw, err)))
+		return cvm_error_wrap(err, "%s", cvm_sev_mode_name(mode));
 	if (mode == CVM_SEV_MODE_SEVES) {
 		uint32_t eip, sig;
 		if ((rc = snp_ap_reset_eip(fw, policy->cpus.count, &eip, err)) ||

@@ -341,8 +341,9 @@ int cvm_snp_measure_matrix(const struct cvm_policy *policy, const struct cvm_fir
 		return cvm_error_set(err, -EINVAL, "matrix: no vCPU counts or CPU models");
 	uint32_t max = 0;
 	for (size_t k = 0; k < ncounts; k++) {
-		if (vcpu_counts[k] == 0)
-			return cvm_error_set(err, -EINVAL, "matrix: a vCPU count of 0");
+		if (vcpu_counts[k] == 0 || vcpu_counts[k] > CVM_MAX_VCPUS)
+			return cvm_error_set(err, -EINVAL, "matrix: vCPU count %u is not in 1..%u",
+					     vcpu_counts[k], CVM_MAX_VCPUS);
 		if (vcpu_counts[k] > max)
 			max = vcpu_counts[k];
 	}

@@ -23,8 +23,9 @@ int snp_check_common(const struct cvm_policy *policy, const struct cvm_firmware 
 	if (policy->tee != CVM_TEE_SNP)
 		return cvm_error_set(err, -EINVAL, "policy tee is '%s', not 'snp'",
 				     cvm_tee_name(policy->tee));
-	if (policy->cpus.count == 0)
-		return cvm_error_set(err, -EINVAL, "cpus.count: at least one vCPU is needed");
+	if (policy->cpus.count == 0 || policy->cpus.count > CVM_MAX_VCPUS)
+		return cvm_error_set(err, -EINVAL, "cpus.count: %u is not in 1..%u (KVM's limit)",
+				     policy->cpus.count, CVM_MAX_VCPUS);
 	if (fw->size == 0 || fw->size % CVM_PAGE_SIZE || fw->size > FOUR_GIB)
 		return cvm_error_set(err, -EINVAL,
 				     "firmware size %zu is not a non-zero multiple of 4096 bytes "
@@ -41,12 +42,26 @@ int snp_ap_reset_eip(const struct cvm_firmware *fw, uint32_t nvcpus, uint32_t *e
 				     "firmware has no SEV-ES reset block (GUID "
 				     "00f771de-1a7e-4fcb-890e-68c77e2fb44e): it is not an "
 				     "SEV-capable OVMF build");
-	if (fw->ap_reset_eip == 0 && nvcpus > 1)
+	/* QEMU refuses it whatever the vCPU count ("SEV-ES reset address is zero"). */
+	if (fw->ap_reset_eip == 0)
 		return cvm_error_set(err, -EINVAL,
-				     "firmware's SEV-ES reset block gives AP address 0: it cannot "
-				     "start %u vCPUs",
-				     nvcpus);
+				     "firmware's SEV-ES reset block gives AP reset address 0, which "
+				     "QEMU refuses (\"SEV-ES reset address is zero\") even for %u "
+				     "vCPU%s: the image is not a usable SEV-ES/SNP build",
+				     nvcpus, nvcpus == 1 ? "" : "s");
 	*eip = fw->ap_reset_eip;
+	return 0;
+}
+
+int snp_hash_area_check(const struct cvm_firmware *fw, struct cvm_error *err)
+{
+	if (fw->hash_table_size < CVM_SNP_HASHES_TABLE_SIZE)
+		return cvm_error_set(err, -EINVAL,
+				     "firmware's SEV hash-table area (gpa 0x%x size 0x%x) is smaller "
+				     "than the 0x%x-byte hashes table; QEMU refuses it (\"hashes table "
+				     "area is invalid\")",
+				     fw->hash_table_gpa, fw->hash_table_size,
+				     CVM_SNP_HASHES_TABLE_SIZE);
 	return 0;
 }
 
@@ -119,6 +134,9 @@ static int hashes_page_offset(const struct cvm_firmware *fw, uint32_t *offset,
 				     "firmware has an SNP_KERNEL_HASHES section but no SEV "
 				     "hash-table location, so QEMU would not know where to put the "
 				     "hashes");
+	int rc = snp_hash_area_check(fw, err);
+	if (rc)
+		return rc;
 	uint32_t off = fw->hash_table_gpa & (CVM_PAGE_SIZE - 1);
 	if (off + CVM_SNP_HASHES_TABLE_SIZE > CVM_PAGE_SIZE)
 		return cvm_error_set(err, -EINVAL,

@@ -61,9 +61,12 @@ void snp_cpu_model_list(char *buf, size_t n);
 int snp_check_common(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		     struct cvm_error *err);
 
-/* The SEV-ES reset block's AP start address; an error without the block (or with 0 and APs). */
+/* The SEV-ES reset block's AP start address; an error without the block or when it is 0. */
 int snp_ap_reset_eip(const struct cvm_firmware *fw, uint32_t nvcpus, uint32_t *eip,
 		     struct cvm_error *err);
+
+/* The SEV hash-table area holds the padded hashes table (QEMU's own check); 0 or -EINVAL. */
+int snp_hash_area_check(const struct cvm_firmware *fw, struct cvm_error *err);
 
 /*
  * SHA-256 of one input on its own thread: a file (path) or bytes in memory, hashed in chunks of

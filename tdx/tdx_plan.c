@@ -61,12 +61,39 @@ static int check_section(const struct cvm_firmware *fw, size_t i, struct cvm_err
 		return cvm_error_set(err, -EINVAL,
 				     "TDVF section %zu (%s): raw data size must be 0, is 0x%x", i,
 				     name, s->raw_size);
-	if (!cvm_range_ok(s->data_offset, s->raw_size, fw->size))
+	if (s->gpa + s->mem_size > CVM_TDVF_GPA_LIMIT)
+		return cvm_error_set(err, -EINVAL,
+				     "TDVF section %zu (%s): GPA 0x%llx + 0x%llx goes beyond the "
+				     "52-bit guest-physical address space",
+				     i, name, (unsigned long long)s->gpa,
+				     (unsigned long long)s->mem_size);
+	if (!cvm_range_ok(s->data_offset, s->raw_size, fw->size)) {
+		if (cvm_tdvf_looks_split(fw))
+			return cvm_error_set(err, -EINVAL,
+					     "TDVF section %zu (%s): raw data at file offset 0x%x + "
+					     "0x%x runs past the end of the 0x%zx-byte image, as in "
+					     "a split OVMF_CODE.fd (the metadata describes the "
+					     "unified image); " UNIFIED_HINT,
+					     i, name, s->data_offset, s->raw_size, fw->size);
 		return cvm_error_set(err, -EINVAL,
 				     "TDVF section %zu (%s): raw data at file offset 0x%x + 0x%x runs "
-				     "past the end of the 0x%zx-byte image: the metadata describes the "
-				     "unified layout (a split OVMF_CODE.fd?); " UNIFIED_HINT,
+				     "past the end of the 0x%zx-byte image: the image is truncated or "
+				     "is not the one its TDX metadata describes",
 				     i, name, s->data_offset, s->raw_size, fw->size);
+	}
+	/*
+	 * QEMU hands KVM the section's whole memory size from the image (source = image +
+	 * DataOffset, MemoryDataSize bytes), so bytes past the raw data are measured as they are
+	 * in the image: modelled exactly when the image has them, refused when it does not.
+	 */
+	if (has_raw && !cvm_range_ok(s->data_offset, s->mem_size, fw->size))
+		return cvm_error_set(err, -EINVAL,
+				     "TDVF section %zu (%s): memory size 0x%llx exceeds the raw data "
+				     "(0x%x bytes) and, copied from file offset 0x%x as QEMU does, runs "
+				     "past the end of the 0x%zx-byte image: QEMU would load bytes that "
+				     "are not in the image",
+				     i, name, (unsigned long long)s->mem_size, s->raw_size,
+				     s->data_offset, fw->size);
 	return 0;
 }
 
@@ -107,13 +134,10 @@ int cvm_tdx_firmware_check(const struct cvm_firmware *fw, struct cvm_error *err)
 	}
 	if (check_overlaps(fw, err))
 		return cvm_error_wrap(err, "%s", path);
-	if (fw->tdx_status != CVM_FW_OK) {
-		bool past_end = strstr(fw->tdx_reason, "beyond") || strstr(fw->tdx_reason, "past") ||
-				strstr(fw->tdx_reason, "end of");
-		return cvm_error_set(err, -EINVAL, "%s: invalid TDX metadata: %s%s", path,
-				     fw->tdx_reason[0] ? fw->tdx_reason : "(no reason given)",
-				     past_end ? " (a split OVMF_CODE.fd?); " UNIFIED_HINT : "");
-	}
+	/* The reader's reason already says whether the image looks split or truncated. */
+	if (fw->tdx_status != CVM_FW_OK)
+		return cvm_error_set(err, -EINVAL, "%s: invalid TDX metadata: %s", path,
+				     fw->tdx_reason[0] ? fw->tdx_reason : "(no reason given)");
 	if (fw->ntdx == 0)
 		return cvm_error_set(err, -EINVAL, "%s: TDVF descriptor has no sections", path);
 	return 0;
@@ -145,6 +169,11 @@ static int check_policy(const struct cvm_policy *policy, struct cvm_error *err)
 	if (policy->tee != CVM_TEE_TDX)
 		return cvm_error_set(err, -EINVAL, "tee: the policy is for \"%s\", not \"tdx\"",
 				     cvm_tee_name(policy->tee));
+	if (policy->vmm == CVM_VMM_EC2 || policy->vmm == CVM_VMM_GCE)
+		return cvm_error_set(err, -EINVAL,
+				     "vmm \"%s\": an SEV-SNP launch profile; TDX is modelled as QEMU "
+				     "and cvmkit launch a TD (QEMU's TD HOB): use qemu or cvmkit",
+				     cvm_vmm_name(policy->vmm));
 	if (policy->tdx.debug && !policy->allow_debug)
 		return cvm_error_set(err, -EPERM,
 				     "tdx.attributes.debug: a debug TD exposes its memory and state "
@@ -153,6 +182,32 @@ static int check_policy(const struct cvm_policy *policy, struct cvm_error *err)
 		return cvm_error_set(err, -EINVAL,
 				     "memory.size: 0x%llx is not a positive multiple of 4 KiB",
 				     (unsigned long long)policy->memory_size);
+	return 0;
+}
+
+/*
+ * Every section where a launch can put it: BFV/CFV in guest RAM or in the firmware window (at
+ * most 1 GiB below 4 GiB, where cvmkit and QEMU map the image); TD_HOB/TempMem in RAM (the TD
+ * HOB builder checks that, as QEMU accepts them only there).
+ */
+static int check_placement(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			   struct cvm_error *err)
+{
+	const uint64_t four_gib = CVM_GUEST_HIGH_RAM_START, window = 1ull << 30;
+	for (size_t i = 0; i < fw->ntdx; i++) {
+		const struct cvm_tdvf_section *s = &fw->tdx_sections[i];
+		if (s->type != CVM_TDVF_BFV && s->type != CVM_TDVF_CFV)
+			continue;
+		bool in_window = s->gpa >= four_gib - window && s->gpa + s->mem_size <= four_gib;
+		if (!in_window && !cvm_policy_range_in_ram(policy->memory_size, s->gpa, s->mem_size))
+			return cvm_error_set(err, -EINVAL,
+					     "TDVF section %zu (%s): [0x%llx, 0x%llx) is neither in "
+					     "the guest's 0x%llx bytes of RAM nor in the firmware "
+					     "window below 4 GiB: it cannot be loaded",
+					     i, section_label(s->type), (unsigned long long)s->gpa,
+					     (unsigned long long)(s->gpa + s->mem_size),
+					     (unsigned long long)policy->memory_size);
+	}
 	return 0;
 }
 
@@ -170,8 +225,9 @@ static int add_section_ops(const struct cvm_policy *policy, const struct cvm_fir
 			.snp_page_type = CVM_SNP_PAGE_NONE,
 		};
 		if (s->raw_size) {
+			/* the whole memory size from the image, as QEMU copies it (check_section) */
 			op.data = fw->data + s->data_offset;
-			op.data_len = s->raw_size;
+			op.data_len = s->mem_size;
 			op.flags |= CVM_OP_FIRMWARE;
 		} else if (i == hob_index) {
 			op.data = hob;
@@ -196,6 +252,8 @@ int cvm_tdx_plan_build(const struct cvm_policy *policy, const struct cvm_firmwar
 		return rc;
 	if ((rc = cvm_tdx_firmware_check(fw, err)))
 		return rc;
+	if ((rc = check_placement(policy, fw, err)))
+		return cvm_error_wrap(err, "%s", fw->path ? fw->path : "firmware image");
 	size_t hob_index = 0;
 	if ((rc = find_td_hob(fw, &hob_index, err)))
 		return cvm_error_wrap(err, "%s", fw->path ? fw->path : "firmware image");

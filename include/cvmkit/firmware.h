@@ -156,6 +156,17 @@ const struct cvm_fw_table_entry *cvm_firmware_find(const struct cvm_firmware *fw
 const char *cvm_sev_section_type_name(uint32_t type);
 const char *cvm_tdvf_section_type_name(uint32_t type);
 
+/*
+ * True when raw data of fw's TDVF sections runs past the end of the image the way it does for
+ * the code half of a split OVMF (OVMF_CODE.fd: the unified image without its leading variable
+ * store, so the image size plus the CFV's raw size is where the raw data ends); false for an
+ * image that is truncated or does not match its metadata.
+ */
+bool cvm_tdvf_looks_split(const struct cvm_firmware *fw);
+
+/* The guest-physical address space TDVF sections must stay in (52 bits). */
+#define CVM_TDVF_GPA_LIMIT (1ull << 52)
+
 void cvm_firmware_free(struct cvm_firmware *fw);
 
 /*

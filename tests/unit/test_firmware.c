@@ -317,6 +317,32 @@ static void synth_tdvf_has_vector_layout(void **state)
 	free(d);
 }
 
+/* A BFV whose memory size is huge is not a valid TDVF (inspect said ok, measure looped). */
+static void tdvf_bfv_memory_size_past_the_image_is_invalid(void **state)
+{
+	(void)state;
+	size_t size = 0;
+	uint8_t *d = read_vector("tdx/synth_tdvf.bin", &size);
+	REQUIRE(d, "vectors/tdx/synth_tdvf.bin");
+	uint8_t *bfv = d + 0xf000 + 16; /* the descriptor's first section: BFV */
+	assert_int_equal(cvm_le32(bfv + 24), CVM_TDVF_BFV);
+	cvm_put_le64(bfv + 16, 0xfffffff0000ull); /* memory size */
+	struct cvm_firmware *fw = parse_ok(d, size);
+	assert_int_equal(fw->tdx_status, CVM_FW_INVALID);
+	assert_reason(fw->tdx_reason, "TDX section 0 (BFV): memory size 0xfffffff0000 exceeds raw "
+				      "size 0x8000 and runs past the end of the image");
+	cvm_firmware_free(fw);
+	/* one more page of memory than raw data, and the image has those bytes: valid */
+	cvm_put_le64(bfv + 16, 0x8000);
+	cvm_put_le32(bfv, 0x7000);
+	cvm_put_le64(bfv + 8, 0xffff7000ull);
+	cvm_put_le64(bfv + 16, 0x9000);
+	fw = parse_ok(d, size);
+	assert_int_equal(fw->tdx_status, CVM_FW_OK);
+	cvm_firmware_free(fw);
+	free(d);
+}
+
 static void synth_tdvf_pageaug_has_vector_layout(void **state)
 {
 	(void)state;
@@ -991,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(amdsev_fixture_has_vector_layout),
 		cmocka_unit_test(ovmfx64_fixture_has_vector_layout),
 		cmocka_unit_test(synth_tdvf_has_vector_layout),
+		cmocka_unit_test(tdvf_bfv_memory_size_past_the_image_is_invalid),
 		cmocka_unit_test(synth_tdvf_pageaug_has_vector_layout),
 		cmocka_unit_test(debian_ovmf_fd_has_both_tables),
 		cmocka_unit_test(debian_ovmf_code_is_split_for_tdx),

@@ -1045,6 +1045,51 @@ static void refuses_non_snp_tee_and_bad_vcpu_counts(void **state)
 	expect_failure(&c.p, fw, CVM_SEV_MODE_SNP, "not 'snp'");
 	case_init(&c, CVM_VMM_QEMU, 0, "EPYC", 1);
 	expect_failure(&c.p, fw, CVM_SEV_MODE_SNP, "cpus.count");
+	/* KVM's limit, the policy's: 4096 vCPUs measure, 4097 do not, in a matrix neither */
+	case_init(&c, CVM_VMM_QEMU, CVM_MAX_VCPUS + 1, "EPYC", 1);
+	expect_failure(&c.p, fw, CVM_SEV_MODE_SNP, "cpus.count: 4097 is not in 1..4096");
+	const uint32_t counts[] = {768, CVM_MAX_VCPUS + 1};
+	const char *const cpus[] = {"EPYC"};
+	struct cvm_snp_matrix_row *rows = NULL;
+	size_t nrows = 0;
+	struct cvm_error err;
+	assert_int_equal(cvm_snp_measure_matrix(&c.p, fw, counts, 2, cpus, 1, &rows, &nrows, &err),
+			 -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "4097 is not in 1..4096"));
+	assert_int_equal(cvm_snp_measure_matrix(&c.p, fw, counts, 1, cpus, 1, &rows, &nrows, &err),
+			 0);
+	assert_int_equal(rows[0].vcpus, 768);
+	free(rows);
+	cvm_firmware_free(fw);
+}
+
+/* What QEMU refuses is refused: an AP reset address of 0 (any vCPU count), a hashes area
+   smaller than the hashes table. */
+static void refuses_what_qemu_refuses_in_the_sev_firmware(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_fixture(AMDSEV);
+	struct cvm_firmware zero = *fw;
+	zero.ap_reset_eip = 0;
+	struct case_policy c;
+	case_init(&c, CVM_VMM_QEMU, 1, "EPYC", 1);
+	expect_failure(&c.p, &zero, CVM_SEV_MODE_SNP, "SEV-ES reset address is zero");
+	expect_failure(&c.p, &zero, CVM_SEV_MODE_SEVES, "SEV-ES reset address is zero");
+	c.p.cpus.count = 2;
+	expect_failure(&c.p, &zero, CVM_SEV_MODE_SNP, "AP reset address 0");
+
+	struct cvm_firmware small = *fw;
+	assert_true(small.has_hash_table && small.hash_table_size >= CVM_SNP_HASHES_TABLE_SIZE);
+	small.hash_table_size = CVM_SNP_HASHES_TABLE_SIZE - 8; /* the table without its padding */
+	case_init(&c, CVM_VMM_QEMU, 1, "EPYC-v4", 0x21);
+	case_direct_boot(&c, "");
+	expect_failure(&c.p, &small, CVM_SEV_MODE_SNP, "hashes table area is invalid");
+	expect_failure(&c.p, &small, CVM_SEV_MODE_SEV, "hashes table area is invalid");
+	small.hash_table_size = CVM_SNP_HASHES_TABLE_SIZE;
+	struct cvm_measurement *m = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_snp_measure(&c.p, &small, &m, &err), 0);
+	cvm_measurement_free(m);
 	cvm_firmware_free(fw);
 }
 
@@ -1112,6 +1157,7 @@ int main(void)
 		cmocka_unit_test(refuses_initrd_or_cmdline_without_kernel),
 		cmocka_unit_test(refuses_pinned_firmware_mismatch),
 		cmocka_unit_test(refuses_non_snp_tee_and_bad_vcpu_counts),
+		cmocka_unit_test(refuses_what_qemu_refuses_in_the_sev_firmware),
 		cmocka_unit_test(model_rejects_ops_without_page_type),
 		cmocka_unit_test(sev_modes_parse),
 	};

@@ -807,17 +807,30 @@ static void refuses_split_ovmf_code(void **state)
 {
 	(void)state;
 	static const uint8_t img[0x4000];
+	/* the unified layout (CFV at file offset 0, then the BFV) without its CFV: split */
 	struct cvm_tdvf_section s[] = {
 		{0x2000, 0x4000, 0xffffc000, 0x4000, CVM_TDVF_BFV, CVM_TDVF_ATTR_MR_EXTEND},
+		{0, 0x2000, 0xffffa000, 0x2000, CVM_TDVF_CFV, 0},
 		{0, 0, 0x809000, 0x2000, CVM_TDVF_TD_HOB, 0},
 	};
-	struct cvm_firmware fw = fake_fw(img, sizeof(img), s, 2);
+	struct cvm_firmware fw = fake_fw(img, sizeof(img), s, 3);
 	struct cvm_policy policy;
 	test_policy(&policy);
 	struct cvm_error err;
 	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "past the end"));
+	assert_non_null(strstr(err.msg, "split OVMF_CODE.fd"));
 	assert_non_null(strstr(err.msg, "use the unified OVMF.fd"));
+
+	/* the same raw data past the end of an image that is merely cut short: no split hint */
+	struct cvm_tdvf_section t[] = {
+		{0x2000, 0x4000, 0xffffc000, 0x4000, CVM_TDVF_BFV, CVM_TDVF_ATTR_MR_EXTEND},
+		{0, 0, 0x809000, 0x2000, CVM_TDVF_TD_HOB, 0},
+	};
+	fw = fake_fw(img, sizeof(img), t, 2);
+	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "truncated"));
+	assert_null(strstr(err.msg, "split"));
 
 	struct cvm_firmware *real = load_fw(DEBIAN_OVMF_CODE);
 	if (!real) {
@@ -933,6 +946,102 @@ static void refuses_firmware_pin_mismatch(void **state)
 	cvm_firmware_free(fw);
 }
 
+/* ---- issue 12: TDVF sections bounded by the guest, QEMU's copy of BFV/CFV ------------------ */
+
+static void bfv_memory_beyond_raw_data_is_loaded_from_the_image_as_qemu_does(void **state)
+{
+	(void)state;
+	static uint8_t img[0x4000];
+	memset(img, 0xa5, sizeof(img)); /* bytes after the raw data that QEMU does copy */
+	struct cvm_tdvf_section s[] = {
+		{0x1000, 0x1000, 0xffffc000, 0x2000, CVM_TDVF_BFV, CVM_TDVF_ATTR_MR_EXTEND},
+		{0, 0, 0x809000, 0x2000, CVM_TDVF_TD_HOB, 0},
+	};
+	struct cvm_firmware fw = fake_fw(img, sizeof(img), s, 2);
+	struct cvm_policy policy;
+	test_policy(&policy);
+	struct cvm_plan plan;
+	struct cvm_error err;
+	assert_int_equal(cvm_tdx_plan_build(&policy, &fw, &plan, &err), 0);
+	const struct cvm_plan_op *bfv = &plan.ops[0];
+	assert_string_equal(bfv->label, "BFV");
+	/* KVM_TDX_INIT_MEM_REGION(source = image + DataOffset, MemoryDataSize bytes) */
+	assert_ptr_equal(bfv->data, img + 0x1000);
+	assert_int_equal(bfv->data_len, 0x2000);
+	cvm_plan_release(&plan);
+
+	/* the same memory size from an offset where the image has no such bytes: refused */
+	s[0].data_offset = 0x3000;
+	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "exceeds the raw data"));
+	assert_non_null(strstr(err.msg, "QEMU would load bytes that are not in the image"));
+}
+
+static void tdvf_sections_are_bounded_by_the_guest(void **state)
+{
+	(void)state;
+	static uint8_t img[0x4000];
+	struct cvm_policy policy;
+	test_policy(&policy);
+	struct cvm_error err;
+	/* a BFV with a huge memory size (what made `measure` loop for ever) */
+	struct cvm_tdvf_section huge[] = {
+		{0, 0x4000, 0x1000, 0xfffffffff000ull, CVM_TDVF_BFV, CVM_TDVF_ATTR_MR_EXTEND},
+		{0, 0, 0x809000, 0x2000, CVM_TDVF_TD_HOB, 0},
+	};
+	struct cvm_firmware fw = fake_fw(img, sizeof(img), huge, 2);
+	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "exceeds the raw data"));
+	/* a BFV neither in RAM nor in the firmware window below 4 GiB */
+	struct cvm_tdvf_section far[] = {
+		{0, 0x4000, 0x200000000ull, 0x4000, CVM_TDVF_BFV, CVM_TDVF_ATTR_MR_EXTEND},
+		{0, 0, 0x809000, 0x2000, CVM_TDVF_TD_HOB, 0},
+	};
+	fw = fake_fw(img, sizeof(img), far, 2);
+	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "neither in the guest's 0x80000000 bytes of RAM nor in the "
+				       "firmware window"));
+	policy.memory_size = 16 * GIB; /* now it is RAM */
+	assert_int_equal(plan_error(&policy, &fw, &err), 0);
+	test_policy(&policy);
+	/* a TempMem past 52 bits, and one larger than the guest's memory */
+	struct cvm_tdvf_section wide[] = {
+		{0, 0x4000, 0xffffc000, 0x4000, CVM_TDVF_BFV, CVM_TDVF_ATTR_MR_EXTEND},
+		{0, 0, 0x809000, 0x2000, CVM_TDVF_TD_HOB, 0},
+		{0, 0, 0xffffffff00000ull, 0x200000000ull, CVM_TDVF_TEMP_MEM, 0},
+	};
+	fw = fake_fw(img, sizeof(img), wide, 3);
+	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "52-bit"));
+	wide[2].gpa = 0x1000000;
+	wide[2].mem_size = 4 * GIB;
+	assert_int_equal(plan_error(&policy, &fw, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "TempMem"));
+}
+
+/* The reader's reason for a truncated image goes out as it is, without a split hint. */
+static void truncated_image_is_not_called_split(void **state)
+{
+	(void)state;
+	struct cvm_firmware *real = load_fw(DEBIAN_OVMF);
+	if (!real) {
+		print_message("# SKIP " DEBIAN_OVMF " not installed (package ovmf)\n");
+		skip();
+	}
+	/* the front 64 KiB cut off: the metadata at the end survives, its offsets do not fit */
+	struct cvm_firmware *cut = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_firmware_parse(real->data + 0x10000, real->size - 0x10000, &cut, &err),
+			 0);
+	struct cvm_policy policy;
+	test_policy(&policy);
+	assert_int_equal(plan_error(&policy, cut, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "truncated"));
+	assert_null(strstr(err.msg, "split"));
+	cvm_firmware_free(cut);
+	cvm_firmware_free(real);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -964,6 +1073,9 @@ int main(void)
 		cmocka_unit_test(refuses_debug_without_allow),
 		cmocka_unit_test(refuses_policy_for_another_tee),
 		cmocka_unit_test(refuses_firmware_pin_mismatch),
+		cmocka_unit_test(bfv_memory_beyond_raw_data_is_loaded_from_the_image_as_qemu_does),
+		cmocka_unit_test(tdvf_sections_are_bounded_by_the_guest),
+		cmocka_unit_test(truncated_image_is_not_called_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
