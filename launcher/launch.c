@@ -14,7 +14,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "launcher/kvm_uapi.h"
 #include "launcher/tee.h"
+
+/*
+ * The seam a cancellable launch issues its ioctls through: with the cancel flag set, an ioctl
+ * is not issued, and one that returns EINTR (the signal that set the flag interrupted it)
+ * returns -ECANCELED, so VM setup and the wrappers' EINTR retry loops stop there.  KVM_RUN and
+ * KVM_PRE_FAULT_MEMORY pass unchanged: their own loops read EINTR as the cancellation.
+ */
+struct cancel_seam {
+	struct cvm_kvm_seam seam; /* {the cancel_* ops, this} */
+	const struct cvm_kvm_seam *inner;
+	volatile sig_atomic_t *cancel;
+};
 
 struct cvm_launch {
 	const struct cvm_policy *policy; /* borrowed: must outlive the launch */
@@ -24,6 +37,7 @@ struct cvm_launch {
 	struct cvm_kvm_backend_ctx kvm;  /* kvm.vm is the launched VM */
 	struct cvm_measurement *measurement;
 	struct cvm_launch_timings timings;
+	struct cancel_seam cancel_seam; /* l->kvm.seam when the launch has a cancel flag */
 };
 
 static uint64_t now_ns(void)
@@ -39,6 +53,53 @@ static const struct cvm_tee_ops *tee_of(const struct cvm_policy *policy, struct 
 	if (!tee)
 		cvm_error_set(err, -EINVAL, "tee %d is not one cvmkit knows", (int)policy->tee);
 	return tee;
+}
+
+static int cancel_open(void *ctx, const char *path, int flags)
+{
+	const struct cancel_seam *c = ctx;
+	return c->inner->ops->open(c->inner->ctx, path, flags);
+}
+
+static int cancel_close(void *ctx, int fd)
+{
+	const struct cancel_seam *c = ctx;
+	return c->inner->ops->close(c->inner->ctx, fd);
+}
+
+static int cancel_ioctl(void *ctx, int fd, unsigned long request, unsigned long arg)
+{
+	const struct cancel_seam *c = ctx;
+	bool own_loop = request == KVM_RUN || request == CVM_KVM_PRE_FAULT_MEMORY;
+	if (!own_loop && *c->cancel)
+		return -ECANCELED;
+	int rc = c->inner->ops->ioctl(c->inner->ctx, fd, request, arg);
+	return rc == -EINTR && !own_loop && *c->cancel ? -ECANCELED : rc;
+}
+
+static int cancel_mmap(void *ctx, size_t len, int prot, int flags, int fd, void **out)
+{
+	const struct cancel_seam *c = ctx;
+	return c->inner->ops->mmap(c->inner->ctx, len, prot, flags, fd, out);
+}
+
+static int cancel_munmap(void *ctx, void *addr, size_t len)
+{
+	const struct cancel_seam *c = ctx;
+	return c->inner->ops->munmap(c->inner->ctx, addr, len);
+}
+
+static const struct cvm_kvm_seam *cancel_seam_init(struct cancel_seam *c,
+						   const struct cvm_kvm_seam *inner,
+						   volatile sig_atomic_t *cancel)
+{
+	static const struct cvm_kvm_ops ops = {cancel_open, cancel_close, cancel_ioctl,
+					       cancel_mmap, cancel_munmap};
+	c->inner = inner;
+	c->cancel = cancel;
+	c->seam.ops = &ops;
+	c->seam.ctx = c;
+	return &c->seam;
 }
 
 /* ---- Plans ------------------------------------------------------------------------------ */
@@ -220,6 +281,7 @@ void cvm_launch_free(struct cvm_launch *l)
 /* The offline measurement document, computed on its own thread while KVM does the launch. */
 struct document_job {
 	const struct cvm_launch *launch;
+	volatile sig_atomic_t *cancel;
 	struct cvm_measurement *doc;
 	struct cvm_error err;
 	int rc;
@@ -229,7 +291,8 @@ static void *document_thread(void *arg)
 {
 	struct document_job *job = arg;
 	const struct cvm_launch *l = job->launch;
-	job->rc = l->tee->document(l->policy, &l->inputs, &l->plan, &job->doc, &job->err);
+	job->rc = l->tee->document(l->policy, &l->inputs, &l->plan, job->cancel, &job->doc,
+				   &job->err);
 	return NULL;
 }
 
@@ -287,7 +350,10 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 	void *model = tee->model_new();
 	if (!model)
 		return cvm_error_set(err, -ENOMEM, "out of memory");
-	struct document_job job = {.launch = l};
+	if (tee->model_set_cancel)
+		tee->model_set_cancel(model, opts->cancel);
+	/* A cancelled launch must not wait for the document: its thread stops on the same flag. */
+	struct document_job job = {.launch = l, .cancel = opts->cancel};
 	pthread_t doc_thread;
 	bool threaded = false, computed = false;
 	if (tee->needs_document && tee->needs_document(l->policy)) {
@@ -361,6 +427,8 @@ int cvm_launch(const struct cvm_policy *policy, const struct cvm_launch_options 
 	l->policy = policy;
 	l->tee = tee;
 	l->kvm.seam = opts->seam ? opts->seam : cvm_kvm_seam_real();
+	if (opts->cancel)
+		l->kvm.seam = cancel_seam_init(&l->cancel_seam, l->kvm.seam, opts->cancel);
 	l->kvm.cancel = opts->cancel;
 	l->kvm.progress = opts->progress;
 	int rc = host_offers_vm_type(l->kvm.seam, tee, err);

@@ -39,11 +39,13 @@ static int snp_plan(const struct cvm_policy *policy, const struct cvm_launch_inp
 	return cvm_snp_plan_build(policy, in->fw, plan, err);
 }
 
+/* SNP's document hashes inputs whose sizes are capped when read: no cancellation needed. */
 static int snp_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
-			const struct cvm_plan *plan, struct cvm_measurement **out,
-			struct cvm_error *err)
+			const struct cvm_plan *plan, volatile sig_atomic_t *cancel,
+			struct cvm_measurement **out, struct cvm_error *err)
 {
 	(void)plan;
+	(void)cancel;
 	return cvm_snp_measure(policy, in->fw, out, err);
 }
 
@@ -81,12 +83,14 @@ static int tdx_plan(const struct cvm_policy *policy, const struct cvm_launch_inp
 	return cvm_tdx_plan_build(policy, in->fw, plan, err);
 }
 
+/* TDX's sections can be as large as the guest's memory: the MRTD model honours cancel. */
 static int tdx_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
-			const struct cvm_plan *plan, struct cvm_measurement **out,
-			struct cvm_error *err)
+			const struct cvm_plan *plan, volatile sig_atomic_t *cancel,
+			struct cvm_measurement **out, struct cvm_error *err)
 {
 	(void)plan;
-	return cvm_tdx_measure(policy, in->fw, out, err);
+	struct cvm_tdx_measure_opts opts = {.cancel = cancel};
+	return cvm_tdx_measure_ex(policy, in->fw, &opts, out, err);
 }
 
 static void *tdx_model_new(void)
@@ -102,6 +106,11 @@ static void tdx_model_digest(const void *m, uint8_t out[48])
 static void tdx_model_free(void *m)
 {
 	cvm_tdx_model_free(m);
+}
+
+static void tdx_model_set_cancel(void *m, volatile sig_atomic_t *cancel)
+{
+	cvm_tdx_model_set_cancel(m, cancel);
 }
 
 /* ---- the default VM ---- */
@@ -170,6 +179,7 @@ static const struct cvm_tee_ops tees[] = {
 		.model_ops = cvm_tdx_model_ops,
 		.model_digest = tdx_model_digest,
 		.model_free = tdx_model_free,
+		.model_set_cancel = tdx_model_set_cancel,
 		.kvm_ops = cvm_tdx_kvm_ops,
 		.evidence = CVM_EVIDENCE_TDX_QUOTE,
 		.verify = cvm_tdx_verify_bytes,

@@ -7,6 +7,7 @@
 #ifndef CVMKIT_LAUNCHER_TEE_H
 #define CVMKIT_LAUNCHER_TEE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,10 +43,11 @@ struct cvm_tee_ops {
 	/* The plan of the policy over those inputs. */
 	int (*plan_build)(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 			  struct cvm_plan *plan, struct cvm_error *err);
-	/* The offline measurement document of the same policy and inputs. */
+	/* The offline measurement document of the same policy and inputs; gives up with
+	   -ECANCELED when *cancel (may be NULL) turns non-zero, where its work is long. */
 	int (*document)(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
-			const struct cvm_plan *plan, struct cvm_measurement **out,
-			struct cvm_error *err);
+			const struct cvm_plan *plan, volatile sig_atomic_t *cancel,
+			struct cvm_measurement **out, struct cvm_error *err);
 	/* The document carries the expected digest, which the lockstep digest must equal;
 	   otherwise the document takes the lockstep digest. */
 	bool document_has_digest;
@@ -60,6 +62,8 @@ struct cvm_tee_ops {
 	const struct cvm_backend_ops *(*model_ops)(void);
 	void (*model_digest)(const void *model, uint8_t out[48]);
 	void (*model_free)(void *model);
+	/* Optional: the model gives up when *cancel turns non-zero (long sections). */
+	void (*model_set_cancel)(void *model, volatile sig_atomic_t *cancel);
 
 	/* The KVM backend (its context is a struct cvm_kvm_backend_ctx). */
 	const struct cvm_backend_ops *(*kvm_ops)(void);
@@ -89,8 +93,8 @@ int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launc
 int cvm_default_vm_plan(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 			struct cvm_plan *plan, struct cvm_error *err);
 int cvm_default_vm_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
-			    const struct cvm_plan *plan, struct cvm_measurement **out,
-			    struct cvm_error *err);
+			    const struct cvm_plan *plan, volatile sig_atomic_t *cancel,
+			    struct cvm_measurement **out, struct cvm_error *err);
 
 /* launcher/verify_evidence.c: parse (a failure is a failed "parse" check) and verify. */
 int cvm_snp_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len,

@@ -16,12 +16,13 @@
 /* The generation cvm_tdx_measure assumes: the edk2 of Debian 12's ovmf (2022.11). */
 #define TDX_DEFAULT_FW_GEN CVM_TDX_FW_EDK2_PRE_202411
 
-static int run_model(const struct cvm_plan *plan, uint8_t mrtd[CVM_TDX_DIGEST_SIZE],
-		     struct cvm_error *err)
+static int run_model(const struct cvm_plan *plan, volatile sig_atomic_t *cancel,
+		     uint8_t mrtd[CVM_TDX_DIGEST_SIZE], struct cvm_error *err)
 {
 	struct cvm_tdx_model *model = cvm_tdx_model_new();
 	if (!model)
 		return cvm_error_set(err, -ENOMEM, "MRTD model: out of memory");
+	cvm_tdx_model_set_cancel(model, cancel);
 	struct cvm_backend b = {cvm_tdx_model_ops(), model};
 	int rc = cvm_plan_execute(plan, &b, 1, err);
 	if (!rc)
@@ -198,6 +199,13 @@ static int add_rtmrs(struct cvm_measurement *m, const struct cvm_policy *policy,
 int cvm_tdx_measure(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		    struct cvm_measurement **out, struct cvm_error *err)
 {
+	return cvm_tdx_measure_ex(policy, fw, NULL, out, err);
+}
+
+int cvm_tdx_measure_ex(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+		       const struct cvm_tdx_measure_opts *opts, struct cvm_measurement **out,
+		       struct cvm_error *err)
+{
 	char fw_sha256[65];
 	cvm_hex_encode(fw->sha256, 32, fw_sha256);
 	int rc = cvm_policy_firmware_pin_check(policy, fw->sha256, err);
@@ -213,7 +221,7 @@ int cvm_tdx_measure(const struct cvm_policy *policy, const struct cvm_firmware *
 		return cvm_error_set(err, -ENOMEM, "tdx measure: out of memory");
 	}
 	m->digest_len = CVM_TDX_DIGEST_SIZE;
-	rc = run_model(&plan, m->digest, err);
+	rc = run_model(&plan, opts ? opts->cancel : NULL, m->digest, err);
 	if (!rc) {
 		m->has_td_fields = true;
 		m->td_attributes = plan.tdx.attributes;

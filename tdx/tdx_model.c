@@ -25,6 +25,7 @@
 
 struct cvm_tdx_model {
 	EVP_MD_CTX *md;
+	volatile sig_atomic_t *cancel; /* optional, borrowed */
 	enum cvm_tdx_order order;
 	bool finished;
 	uint8_t digest[CVM_TDX_DIGEST_SIZE];
@@ -53,8 +54,16 @@ void cvm_tdx_model_free(struct cvm_tdx_model *model)
 	free(model);
 }
 
+void cvm_tdx_model_set_cancel(struct cvm_tdx_model *model, volatile sig_atomic_t *cancel)
+{
+	model->cancel = cancel;
+}
+
+/* Also where a long section is given up when cancelled: once per batch of records. */
 static int model_flush(struct cvm_tdx_model *model, struct cvm_error *err)
 {
+	if (model->cancel && *model->cancel)
+		return cvm_error_set(err, -ECANCELED, "MRTD: cancelled");
 	if (model->fill && EVP_DigestUpdate(model->md, model->batch, model->fill) != 1)
 		return cvm_error_set(err, -EIO, "MRTD: SHA-384 update failed");
 	model->fill = 0;

@@ -9,6 +9,7 @@
 #ifndef CVMKIT_TDX_H
 #define CVMKIT_TDX_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,11 @@ struct cvm_tdx_model;
 struct cvm_tdx_model *cvm_tdx_model_new(void);
 void cvm_tdx_model_free(struct cvm_tdx_model *model);
 const struct cvm_backend_ops *cvm_tdx_model_ops(void);
+/*
+ * Optional: the model gives up with -ECANCELED once *cancel is non-zero (checked every few
+ * hundred pages, so a huge section stops promptly).  cancel is borrowed; NULL turns it off.
+ */
+void cvm_tdx_model_set_cancel(struct cvm_tdx_model *model, volatile sig_atomic_t *cancel);
 /* MRTD after finish; valid only once the plan's finish has run (all zero before). */
 void cvm_tdx_model_digest(const struct cvm_tdx_model *model, uint8_t out[CVM_TDX_DIGEST_SIZE]);
 
@@ -59,6 +65,17 @@ void cvm_tdx_model_digest(const struct cvm_tdx_model *model, uint8_t out[CVM_TDX
  */
 int cvm_tdx_measure(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		    struct cvm_measurement **out, struct cvm_error *err);
+
+struct cvm_tdx_measure_opts {
+	/* optional: non-zero (e.g. from a signal or another thread) stops the MRTD model with
+	   -ECANCELED; borrowed */
+	volatile sig_atomic_t *cancel;
+};
+
+/* cvm_tdx_measure() with options (opts NULL: none). */
+int cvm_tdx_measure_ex(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+		       const struct cvm_tdx_measure_opts *opts, struct cvm_measurement **out,
+		       struct cvm_error *err);
 
 /* ---- TD HOB (tdx/tdx_hob.c, spec section 6) ------------------------------------------------ */
 

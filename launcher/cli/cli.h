@@ -21,6 +21,10 @@
 #define CLI_OK 0
 #define CLI_FAIL 1
 #define CLI_USAGE 2
+/* launch only: --run reached --timeout before the guest halted (the document is written) */
+#define CLI_TIMEOUT 4
+/* launch only: cancelled by SIGINT or SIGTERM (the VM torn down, no document written) */
+#define CLI_CANCELLED 5
 
 /* Options given before the verb (cvmkit --quiet measure ...). */
 struct cli_ctx {

@@ -84,7 +84,12 @@ static void usage(void)
 	       "  -n, --dry-run      print the plan (every op: GPA, size, page type/flags); no KVM\n"
 	       "  -h, --help         this help\n"
 	       "\n"
-	       "SIGINT/SIGTERM cancel cleanly: the VM is torn down and no document is written.\n");
+	       "SIGINT/SIGTERM cancel cleanly, also during VM setup: the VM is torn down and no\n"
+	       "document is written.\n"
+	       "\n"
+	       "Exit status: 0 success; 1 the launch failed; 2 usage error; 4 --run reached\n"
+	       "--timeout before the guest halted (the document, run_stop \"timeout\", is\n"
+	       "written); 5 cancelled by SIGINT or SIGTERM (nothing written).\n");
 }
 
 static int dry_run(const char *verb, const struct cvm_policy *p)
@@ -129,8 +134,9 @@ struct launch_args {
 	const char *launch_only; /* first option given that only a real launch takes, or NULL */
 };
 
+/* *timed_out: the guest was stopped at the timeout (it did not halt). */
 static int run_guest(const struct cli_ctx *ctx, struct cvm_launch *l, double timeout,
-		     struct cvm_error *err)
+		     bool *timed_out, struct cvm_error *err)
 {
 	struct run_report rep = {ctx, 0, false};
 	struct cvm_kvm_run_result res;
@@ -146,6 +152,7 @@ static int run_guest(const struct cli_ctx *ctx, struct cvm_launch *l, double tim
 							       : "timeout";
 	if (res.stop == CVM_KVM_STOP_CANCELLED && !launch_timed_out)
 		return cvm_error_set(err, -ECANCELED, "run: cancelled by a signal");
+	*timed_out = res.stop == CVM_KVM_STOP_CANCELLED;
 	cli_info(ctx, "guest: stopped (%s) after %llu exits", stop, (unsigned long long)res.exits);
 	struct cvm_measurement *m = cvm_launch_measurement(l);
 	if (cvm_measurement_add_launch(m, "run_stop", "%s", stop) ||
@@ -196,8 +203,9 @@ static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 		if (ctx->verbose)
 			print_details(l, p);
 	}
+	bool timed_out = false;
 	if (!rc && a->run)
-		rc = run_guest(ctx, l, a->timeout, &err);
+		rc = run_guest(ctx, l, a->timeout, &timed_out, &err);
 	if (!rc)
 		rc = cvm_measurement_encode(cvm_launch_measurement(l), a->format, &doc, &doc_len, &err);
 	/* Tear the VM down before writing: a failed write still leaves nothing behind. */
@@ -206,7 +214,14 @@ static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 	if (!rc)
 		rc = cvm_file_write_atomic(a->out, doc, doc_len, &err);
 	free(doc);
-	return rc ? cli_fail("launch", &err) : CLI_OK;
+	if (rc) {
+		cli_fail("launch", &err);
+		return launch_cancel && !launch_timed_out ? CLI_CANCELLED : CLI_FAIL;
+	}
+	if (timed_out)
+		cli_info(ctx, "cvmkit launch: the guest did not halt within --timeout %g s (exit "
+			 "status %d)", a->timeout, CLI_TIMEOUT);
+	return timed_out ? CLI_TIMEOUT : CLI_OK;
 }
 
 /* What the policy's TEE rules out, refused before KVM is touched; 0 or CLI_USAGE. */

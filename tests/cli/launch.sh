@@ -83,14 +83,21 @@ else
 	{ head -c 4080 /dev/zero; printf '\353\376'; head -c 14 /dev/zero; } >"$T/spin.bin"
 	sed 's/"guest.bin"/"spin.bin"/' examples/default-vm.json >"$T/spin.json"
 	run launch "$T/spin.json" --run --timeout 0.3 --out "$T/spin-out.json"
-	check "--timeout stops a spinning guest and records it" eval 'rc_is 0 && err_has "stopped (timeout)" && grep -q "\"run_stop\": *\"timeout\"" "$T/spin-out.json"'
+	check "--timeout stops a spinning guest, records it and exits 4 (timed out)" eval 'rc_is 4 && err_has "stopped (timeout)" && err_has "did not halt within --timeout" && grep -q "\"run_stop\": *\"timeout\"" "$T/spin-out.json"'
 	"$CVMKIT" launch "$T/spin.json" --run --timeout 60 --out "$T/int-out.json" >"$T/out" 2>"$T/err" &
 	pid=$!
 	sleep 1
 	kill -INT $pid
 	wait $pid
 	RC=$?
-	check "SIGINT cancels a running launch: exit 1, no output" eval 'rc_is 1 && err_has "cancelled" && [ ! -e "$T/int-out.json" ]'
+	check "SIGINT cancels a running launch: exit 5 (cancelled), no output" eval 'rc_is 5 && err_has "cancelled" && [ ! -e "$T/int-out.json" ]'
+	"$CVMKIT" launch "$T/spin.json" --run --timeout 60 --out "$T/term-out.json" >"$T/out" 2>"$T/err" &
+	pid=$!
+	sleep 1
+	kill -TERM $pid
+	wait $pid
+	RC=$?
+	check "SIGTERM cancels a running launch: exit 5 too, no output" eval 'rc_is 5 && err_has "cancelled" && [ ! -e "$T/term-out.json" ]'
 	run launch examples/default-vm.json --format hex
 	check "launch --format hex prints the digest alone" eval 'rc_is 0 && [ $(wc -c <"$T/out") -eq 97 ]'
 fi
@@ -115,3 +122,6 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 else
 	skip "--verbose and --quiet launch" "no usable /dev/kvm"
 fi
+
+run launch --help
+check "launch --help documents the timeout and cancel statuses" eval 'rc_is 0 && out_has "4 --run reached" && out_has "5 cancelled by SIGINT or SIGTERM"'

@@ -1334,6 +1334,199 @@ static void cancel_flag_stops_the_launch_cleanly(void **state)
 	unlink(guest);
 }
 
+/* ---- cancellation inside VM setup, the EINTR retries and the document thread (issue 12) -- */
+
+/*
+ * A seam in front of the fake: the first ioctl with request `at` does not reach it; instead the
+ * cancel flag is set and EINTR returned, as when SIGINT interrupts that ioctl.  Every ioctl that
+ * reaches the fake afterwards is counted.
+ */
+struct interrupting_seam {
+	struct cvm_kvm_seam seam;
+	struct cvm_kvm_ops ops;
+	const struct cvm_kvm_seam *inner;
+	unsigned long at;
+	volatile sig_atomic_t *cancel;
+	bool fired;
+	unsigned ioctls_after;
+};
+
+static int is_open(void *ctx, const char *path, int flags)
+{
+	const struct interrupting_seam *s = ctx;
+	return s->inner->ops->open(s->inner->ctx, path, flags);
+}
+
+static int is_close(void *ctx, int fd)
+{
+	const struct interrupting_seam *s = ctx;
+	return s->inner->ops->close(s->inner->ctx, fd);
+}
+
+static int is_ioctl(void *ctx, int fd, unsigned long request, unsigned long arg)
+{
+	struct interrupting_seam *s = ctx;
+	if (!s->fired && request == s->at) {
+		s->fired = true;
+		*s->cancel = 1;
+		return -EINTR;
+	}
+	if (s->fired)
+		s->ioctls_after++;
+	return s->inner->ops->ioctl(s->inner->ctx, fd, request, arg);
+}
+
+static int is_mmap(void *ctx, size_t len, int prot, int flags, int fd, void **out)
+{
+	const struct interrupting_seam *s = ctx;
+	return s->inner->ops->mmap(s->inner->ctx, len, prot, flags, fd, out);
+}
+
+static int is_munmap(void *ctx, void *addr, size_t len)
+{
+	const struct interrupting_seam *s = ctx;
+	return s->inner->ops->munmap(s->inner->ctx, addr, len);
+}
+
+static void interrupting_seam_init(struct interrupting_seam *s, struct spec_kvm *k,
+				   const char *at, volatile sig_atomic_t *cancel)
+{
+	memset(s, 0, sizeof(*s));
+	s->ops = (struct cvm_kvm_ops){is_open, is_close, is_ioctl, is_mmap, is_munmap};
+	s->seam = (struct cvm_kvm_seam){&s->ops, s};
+	s->inner = spec_kvm_seam(k);
+	s->at = spec_kvm_ioctl_number(at);
+	assert_int_not_equal(s->at, 0);
+	s->cancel = cancel;
+}
+
+static void cancel_during_vm_setup_issues_no_further_ioctl(void **state)
+{
+	(void)state;
+	char *guest = write_test_guest(4096);
+	struct cvm_policy *p = load_policy(default_policy_fmt, guest);
+	static const char *const steps[] = {"KVM_SET_USER_MEMORY_REGION2", "KVM_CREATE_VCPU",
+					    "KVM_SET_CPUID2"};
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(steps); i++) {
+		struct spec_kvm *k = new_fake();
+		volatile sig_atomic_t cancel = 0;
+		struct interrupting_seam s;
+		interrupting_seam_init(&s, k, steps[i], &cancel);
+		struct cvm_launch_options opts = {.seam = &s.seam, .cancel = &cancel};
+		struct cvm_launch *l = NULL;
+		struct cvm_error err;
+		cvm_error_clear(&err);
+		int before = count_fds();
+		assert_int_equal(cvm_launch(p, &opts, &l, &err), -ECANCELED);
+		assert_true(s.fired);
+		/* the wrapper's EINTR retry stopped, and nothing after it was issued */
+		if (s.ioctls_after)
+			fail_msg("%s: %u ioctls after the cancel (%s)", steps[i], s.ioctls_after,
+				 cvm_error_message(&err));
+		assert_null(l);
+		assert_int_equal(count_fds(), before);
+		assert_int_equal(spec_kvm_live_maps(k), 0);
+		spec_kvm_free(k);
+	}
+	cvm_policy_free(p);
+	unlink(guest);
+}
+
+/*
+ * synth_tdvf.bin with its TempMem moved to 4 GiB and grown to 1 PiB (the guest has 2 PiB): an
+ * MRTD model over it would hash for hours, so only a cancelled one returns (a model that
+ * ignored the flag would run past the test runner's timeout).
+ */
+static uint8_t *huge_tempmem_image(size_t *size)
+{
+	char path[4096];
+	if (!fixture(path, sizeof(path), "tdx/synth_tdvf.bin"))
+		return NULL;
+	struct cvm_file f;
+	struct cvm_error err;
+	assert_int_equal(cvm_file_open(path, &f, &err), 0);
+	uint8_t *img = malloc(f.size);
+	memcpy(img, f.data, f.size);
+	*size = f.size;
+	cvm_file_close(&f);
+	uint8_t *tempmem = img + 0xf000 + 16 + 3 * 32; /* the descriptor's section 3 */
+	assert_int_equal(cvm_le32(tempmem + 24), CVM_TDVF_TEMP_MEM);
+	cvm_put_le64(tempmem + 8, 1ull << 32);
+	cvm_put_le64(tempmem + 16, 1ull << 50);
+	return img;
+}
+
+struct delayed_cancel {
+	volatile sig_atomic_t *flag;
+};
+
+static void *cancel_soon(void *arg)
+{
+	struct delayed_cancel *d = arg;
+	usleep(20000);
+	*d->flag = 1;
+	return NULL;
+}
+
+static void tdx_measure_stops_when_cancelled(void **state)
+{
+	(void)state;
+	size_t size = 0;
+	uint8_t *img = huge_tempmem_image(&size);
+	if (!img)
+		skip();
+	struct cvm_firmware *fw = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_firmware_parse(img, size, &fw, &err), 0);
+	struct cvm_policy policy;
+	cvm_policy_init(&policy);
+	policy.tee = CVM_TEE_TDX;
+	policy.memory_size = 2ull << 50;
+	volatile sig_atomic_t cancel = 0;
+	struct cvm_tdx_measure_opts opts = {.cancel = &cancel};
+	struct delayed_cancel d = {&cancel};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, cancel_soon, &d), 0);
+	struct cvm_measurement *m = NULL;
+	assert_int_equal(cvm_tdx_measure_ex(&policy, fw, &opts, &m, &err), -ECANCELED);
+	pthread_join(t, NULL);
+	assert_null(m);
+	assert_non_null(strstr(cvm_error_message(&err), "cancelled"));
+	cvm_firmware_free(fw);
+	free(img);
+}
+
+/* The launch's document thread stops on the launch's cancel flag (pthread_join returns). */
+static void cancelled_tdx_launch_does_not_wait_for_the_document(void **state)
+{
+	(void)state;
+	size_t size = 0;
+	uint8_t *img = huge_tempmem_image(&size);
+	if (!img)
+		skip();
+	char path[] = "/tmp/cvmkit-test-tdvf-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img, size), (ssize_t)size);
+	close(fd);
+	free(img);
+	struct cvm_policy *p = load_policy(tdx_policy_fmt, path);
+	p->memory_size = 2ull << 50; /* past the policy file's limit: set in code */
+	struct spec_kvm *k = new_fake();
+	volatile sig_atomic_t cancel = 0;
+	struct interrupting_seam s;
+	interrupting_seam_init(&s, k, "KVM_CREATE_VM", &cancel); /* after the thread started */
+	struct cvm_launch_options opts = {.seam = &s.seam, .cancel = &cancel};
+	struct cvm_launch *l = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	assert_int_equal(cvm_launch(p, &opts, &l, &err), -ECANCELED);
+	assert_null(l);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+	unlink(path);
+}
+
 /* ---- Plans ------------------------------------------------------------------------------ */
 
 static void dry_run_plan_of_the_default_vm_places_firmware_below_4g(void **state)
@@ -1399,6 +1592,9 @@ int main(void)
 		cmocka_unit_test(every_failing_call_of_the_snp_launch_is_named_and_leak_free),
 		cmocka_unit_test(every_failing_call_of_the_tdx_launch_is_named_and_leak_free),
 		cmocka_unit_test(cancel_flag_stops_the_launch_cleanly),
+		cmocka_unit_test(cancel_during_vm_setup_issues_no_further_ioctl),
+		cmocka_unit_test(tdx_measure_stops_when_cancelled),
+		cmocka_unit_test(cancelled_tdx_launch_does_not_wait_for_the_document),
 		cmocka_unit_test(dry_run_plan_of_the_default_vm_places_firmware_below_4g),
 		cmocka_unit_test(committed_example_guest_is_the_generated_image),
 	};
