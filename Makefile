@@ -37,7 +37,7 @@ OPT         := -O2
 endif
 
 CORE_PKGS   := libcrypto json-c libcbor
-VIRT_PKGS   := libvirt
+VIRT_PKGS   := libvirt libxml-2.0
 # libcurl is loaded when a fetch runs (launcher/fetch_http.c): its headers only.
 PKG_CFLAGS  := $(shell pkg-config --cflags $(CORE_PKGS) $(VIRT_PKGS) libcurl 2>/dev/null)
 CORE_LIBS   := $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null) -lpthread
@@ -154,7 +154,7 @@ unit-tests: $(UNIT_BINS)
 
 # --- dependencies ----------------------------------------------------------------------------
 DEB_PKGS := gcc make pkg-config libssl-dev libjson-c-dev libcbor-dev libvirt-dev libcmocka-dev \
-            libcurl4-openssl-dev ovmf clang-14 libclang-rt-14-dev libvirt-daemon libvirt-clients libxml2-utils openssl
+            libcurl4-openssl-dev libxml2-dev ovmf clang-14 libclang-rt-14-dev libvirt-daemon libvirt-clients libxml2-utils openssl
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \

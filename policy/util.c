@@ -443,19 +443,37 @@ char *cvm_path_join(const char *dir, const char *rel)
 	return out;
 }
 
+/* "a/./b" -> "a/b", "a//b" -> "a/b", "a/." -> "a" in place (".." is left: links may be in it). */
+static void drop_dot_parts(char *p)
+{
+	char *w = p;
+	for (const char *r = p; *r;) {
+		if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || !r[2])))) {
+			r += r[1] == '/' ? 1 : 2;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	if (w > p + 1 && w[-1] == '/')
+		w[-1] = '\0';
+	if (!p[0])
+		strcpy(p, "/");
+}
+
 char *cvm_path_absolute(const char *path)
 {
-	if (path[0] == '/')
-		return strdup(path);
-	while (path[0] == '.' && path[1] == '/') {
-		path += 2;
-		while (*path == '/')
-			path++;
+	char *out;
+	if (path[0] == '/') {
+		out = strdup(path);
+	} else {
+		char *cwd = getcwd(NULL, 0);
+		if (!cwd)
+			return NULL;
+		out = cvm_path_join(cwd, path);
+		free(cwd);
 	}
-	char *cwd = getcwd(NULL, 0);
-	if (!cwd)
-		return NULL;
-	char *out = !path[0] || strcmp(path, ".") == 0 ? strdup(cwd) : cvm_path_join(cwd, path);
-	free(cwd);
+	if (out)
+		drop_dot_parts(out);
 	return out;
 }

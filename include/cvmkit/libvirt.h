@@ -3,8 +3,8 @@
  * The libvirt bridge: host capability discovery through libvirt's API, and a libvirt domain XML
  * for a policy such that the VM libvirt and QEMU start from it measures as `cvmkit measure`
  * does for the qemu profile.  Needs libvirt >= 10.5 and QEMU >= 9.1 for SEV-SNP
- * (<launchSecurity type='sev-snp'>), QEMU >= 10.1 and a libvirt with <launchSecurity
- * type='tdx'> for TDX.  docs/man/cvmkit.1 ("libvirt") lists what has no libvirt equivalent.
+ * (<launchSecurity type='sev-snp'>), libvirt >= 11.6 and QEMU >= 10.1 for TDX
+ * (<launchSecurity type='tdx'> with <quoteGenerationService>).  docs/man/cvmkit.1 ("libvirt") lists what has no libvirt equivalent.
  *
  * These functions never print; libvirt's own error reporting is the caller's to silence
  * (virSetErrorFunc).  Ownership: the outputs of the query and xml functions are malloc'd and owned by the
@@ -27,7 +27,9 @@ extern "C" {
 #pragma GCC visibility push(default)
 
 /* libvirt versions as libvirt encodes them: major * 1000000 + minor * 1000 + micro. */
-#define CVM_LIBVIRT_MIN_SNP 10005000ull /* <launchSecurity type='sev-snp'> */
+#define CVM_LIBVIRT_MIN_SNP 10005000ull /* <launchSecurity type='sev-snp'>: libvirt 10.5 */
+#define CVM_LIBVIRT_MIN_TDX 11006000ull /* <launchSecurity type='tdx'> with
+					   <quoteGenerationService>: libvirt 11.6 */
 
 struct cvm_libvirt_caps {
 	char *uri;                  /* the connection's canonical URI */
@@ -47,9 +49,13 @@ struct cvm_libvirt_caps {
 	uint32_t cbitpos, reduced_phys_bits, max_guests, max_es_guests;
 };
 
+/* Larger domain capabilities documents are refused (libvirt's are a few KiB). */
+#define CVM_LIBVIRT_MAX_DOMCAPS (4u << 20)
+
 /*
  * Fill the domain-capability fields of caps from a domain capabilities XML document (what
- * `virsh domcapabilities` prints).  SEV comes from <features><sev supported='yes'> (cbitpos,
+ * `virsh domcapabilities` prints), read with libxml2 (comments are comments; no network,
+ * entities or DTD).  SEV comes from <features><sev supported='yes'> (cbitpos,
  * reducedPhysBits, maxGuests, maxESGuests; SEV-ES when maxESGuests > 0); SEV-SNP and TDX from
  * the <launchSecurity><enum name='sectype'> values "sev-snp" and "tdx".
  */
@@ -71,13 +77,18 @@ struct cvm_libvirt_xml_opts {
 	const char *domain_type; /* <domain type=...>; NULL means "kvm" (any XML-safe value is
 				  * written; `cvmkit libvirt xml --type` accepts kvm and qemu) */
 	const char *name;        /* NULL: the policy's name, else "cvmkit-guest" */
+	const char *qgs_path;    /* TDX: the quote generation service's socket (absolute);
+				  * NULL: <quoteGenerationService/>, libvirt's default socket */
 };
 
 /*
  * The domain XML of a policy: memory, vCPUs and CPU model, firmware loader (type='rom', which
- * QEMU loads with -bios as cvmkit's qemu profile assumes), direct-boot kernel/initrd/cmdline,
- * and <launchSecurity> (sev-snp: policy, host data, ID block/auth signed for the digest of
- * `cvmkit measure`, kernel hashes; tdx: attributes, MRCONFIGID, MROWNER, MROWNERCONFIG).
+ * QEMU loads with -bios as cvmkit's qemu profile assumes), direct-boot kernel/initrd/cmdline
+ * (every path absolute), and <launchSecurity> (sev-snp: policy, host data, ID block/auth
+ * signed for the digest of `cvmkit measure`, kernel hashes; tdx: attributes, MRCONFIGID,
+ * MROWNER, MROWNERCONFIG, quoteGenerationService).  For SEV-SNP and TDX the firmware is read
+ * and the checks of `cvmkit measure` run first (its pin, the planner's refusals, as QEMU's
+ * profile), so XML is written only for what measure would measure.
  * opts may be NULL.  notes (may be NULL) receives what has no libvirt equivalent: for TDX
  * always XFAM (libvirt cannot set it; QEMU derives it from the vCPU model), for SNP
  * guest_features only when it differs from QEMU's default 0x1.  A tee none policy gets a

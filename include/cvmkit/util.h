@@ -159,8 +159,8 @@ char *cvm_dirname(const char *path);
 char *cvm_path_join(const char *dir, const char *rel);
 
 /*
- * path made absolute against the current folder (leading "./" parts dropped; symbolic links
- * are not resolved).  Returns a malloc'd string or NULL.
+ * path made absolute against the current folder, with "." parts and doubled slashes dropped
+ * (".." and symbolic links are left as they are).  Returns a malloc'd string or NULL.
  */
 char *cvm_path_absolute(const char *path);
 

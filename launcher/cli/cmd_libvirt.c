@@ -35,7 +35,8 @@ static void print_usage(FILE *out)
 		"\n"
 		"URI is a libvirt connection URI (default: libvirt's own default, e.g. from\n"
 		"LIBVIRT_DEFAULT_URI).  SEV-SNP needs libvirt >= 10.5 and QEMU >= 9.1; TDX needs\n"
-		"QEMU >= 10.1 and a libvirt with <launchSecurity type='tdx'>.\n"
+		"libvirt >= 11.6 (<launchSecurity type='tdx'>, <quoteGenerationService>) and\n"
+		"QEMU >= 10.1.\n"
 		"\n"
 		"'cvmkit libvirt SUBCOMMAND --help' describes a subcommand.\n");
 }
@@ -60,17 +61,23 @@ static void print_caps_usage(FILE *out)
 static void print_xml_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: cvmkit libvirt xml POLICY [--name NAME] [--type TYPE] [-o FILE] [--json]\n"
+		"usage: cvmkit libvirt xml POLICY [--name NAME] [--type TYPE] [--qgs SOCKET]\n"
+		"                               [-o FILE] [--json]\n"
 		"\n"
 		"Write the libvirt domain XML of POLICY: memory, vCPUs, CPU model, firmware loader,\n"
-		"direct-boot kernel/initrd/cmdline and <launchSecurity> (sev-snp: policy, host\n"
-		"data, ID block/auth, kernel hashes; tdx: attributes, MRCONFIGID, MROWNER,\n"
-		"MROWNERCONFIG).  Policy fields with no libvirt equivalent (SNP guest features,\n"
-		"TDX XFAM, pre-fault, ...) are printed as 'note:' lines on standard error.\n"
+		"direct-boot kernel/initrd/cmdline (absolute paths) and <launchSecurity> (sev-snp:\n"
+		"policy, host data, ID block/auth, kernel hashes; tdx: attributes, MRCONFIGID,\n"
+		"MROWNER, MROWNERCONFIG, quoteGenerationService).  For SEV-SNP and TDX the firmware\n"
+		"is read and checked as 'cvmkit measure' checks it (pin, kernel hashes, metadata):\n"
+		"what measure refuses gets no XML.  Policy fields with no libvirt equivalent (SNP\n"
+		"guest features, TDX XFAM, pre-fault, ...) are printed as 'note:' lines on\n"
+		"standard error.\n"
 		"\n"
 		"options:\n"
 		"  --name NAME   domain name (default: the policy's name)\n"
 		"  --type TYPE   <domain type=...>: kvm (default) or qemu (TCG, for testing)\n"
+		"  --qgs SOCKET  TDX: the quote generation service's socket (absolute path;\n"
+		"                default: libvirt's)\n"
 		"  -o FILE       write the XML to FILE atomically (default: standard output)\n"
 		"  --json        print {\"xml\": ..., \"notes\": [...]} instead\n"
 		"  -h, --help    this help\n");
@@ -79,7 +86,7 @@ static void print_xml_usage(FILE *out)
 static void print_define_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: cvmkit libvirt define POLICY [URI] [--name NAME] [--json]\n"
+		"usage: cvmkit libvirt define POLICY [URI] [--name NAME] [--qgs SOCKET] [--json]\n"
 		"\n"
 		"Define (not start) the domain of 'cvmkit libvirt xml POLICY' on URI (default:\n"
 		"libvirt's default) and print its name and UUID.  A libvirt too old for the\n"
@@ -87,6 +94,7 @@ static void print_define_usage(FILE *out)
 		"\n"
 		"options:\n"
 		"  --name NAME  domain name (default: the policy's name)\n"
+		"  --qgs SOCKET TDX: the quote generation service's socket (default: libvirt's)\n"
 		"  --json       print {\"name\": ..., \"uuid\": ..., \"uri\": ..., \"notes\": [...]}\n"
 		"  -h, --help   this help\n");
 }
@@ -282,7 +290,7 @@ static void print_notes(const struct cli_ctx *ctx, const struct cvm_libvirt_note
 }
 
 struct xml_args {
-	const char *name, *type, *output;
+	const char *name, *type, *output, *qgs;
 	bool json;
 	int npos;
 	char *pos[2];
@@ -296,6 +304,7 @@ static int parse_xml_args(const char *sub, int argc, char **argv, struct xml_arg
 		{"name", required_argument, NULL, 'n'},
 		{"type", required_argument, NULL, 't'},
 		{"output", required_argument, NULL, 'o'},
+		{"qgs", required_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -309,6 +318,12 @@ static int parse_xml_args(const char *sub, int argc, char **argv, struct xml_arg
 			break;
 		case 'n':
 			a->name = optarg;
+			break;
+		case 'q':
+			if (optarg[0] != '/')
+				return cli_usage_error(VERB, "%s: --qgs: expected the absolute path of "
+						       "a socket, not '%s'", sub, optarg);
+			a->qgs = optarg;
 			break;
 		case 't':
 			if (max_pos == 2)
@@ -350,7 +365,8 @@ static int run_xml(const struct cli_ctx *ctx, int argc, char **argv)
 	struct cvm_policy *p = cli_load_policy(VERB, a.pos[0]);
 	if (!p)
 		return CLI_FAIL;
-	struct cvm_libvirt_xml_opts opts = {.domain_type = a.type, .name = a.name};
+	struct cvm_libvirt_xml_opts opts = {.domain_type = a.type, .name = a.name,
+					    .qgs_path = a.qgs};
 	struct cvm_libvirt_notes notes = {0};
 	struct cvm_error err;
 	cvm_error_clear(&err);
@@ -388,7 +404,7 @@ static int run_define(const struct cli_ctx *ctx, int argc, char **argv)
 	struct cvm_policy *p = cli_load_policy(VERB, a.pos[0]);
 	if (!p)
 		return CLI_FAIL;
-	struct cvm_libvirt_xml_opts opts = {.name = a.name};
+	struct cvm_libvirt_xml_opts opts = {.name = a.name, .qgs_path = a.qgs};
 	struct cvm_libvirt_notes notes = {0};
 	struct cvm_error err;
 	cvm_error_clear(&err);

@@ -12,12 +12,15 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include <cvmkit/emit.h>
 #include <cvmkit/firmware.h>
 #include <cvmkit/libvirt.h>
 #include <cvmkit/policy.h>
 #include <cvmkit/snp.h>
+#include <cvmkit/tdx.h>
 #include <cvmkit/util.h>
 
 /* ---- small helpers ------------------------------------------------------------------------- */
@@ -71,142 +74,170 @@ void cvm_libvirt_notes_free(struct cvm_libvirt_notes *notes)
 /* ---- domain capabilities XML ---------------------------------------------------------------- */
 
 /*
- * A view of [begin, end) of the document.  The domain capabilities XML is libvirt's own output
- * with a fixed shape, so a bounded scan for the few elements we need is enough; no entity or
- * namespace handling is needed for them.
+ * The document is read with libxml2 (no network, no entity expansion, no DTD), so comments,
+ * CDATA, attribute quoting and whitespace mean what XML says they mean.
  */
-struct span {
-	const char *begin, *end;
-};
-
-/* The first element <name ...> inside s; its start tag in *tag, its content in *body. */
-static bool find_element(struct span s, const char *name, struct span *tag, struct span *body)
+static bool is_element(const xmlNode *n, const char *name)
 {
-	size_t nlen = strlen(name);
-	const char *p = s.begin;
-	while (p < s.end) {
-		const char *lt = memchr(p, '<', (size_t)(s.end - p));
-		if (!lt || (size_t)(s.end - lt) < nlen + 2)
-			return false;
-		char after = lt[1 + nlen];
-		if (memcmp(lt + 1, name, nlen) == 0 &&
-		    (after == '>' || after == ' ' || after == '/' || after == '\n' || after == '\t')) {
-			const char *gt = memchr(lt, '>', (size_t)(s.end - lt));
-			if (!gt)
-				return false;
-			tag->begin = lt;
-			tag->end = gt + 1;
-			if (gt[-1] == '/') { /* <name .../> */
-				body->begin = body->end = gt + 1;
-				return true;
-			}
-			char close[64];
-			if (nlen + 4 > sizeof(close))
-				return false;
-			snprintf(close, sizeof(close), "</%s>", name);
-			const char *c = memmem(gt + 1, (size_t)(s.end - gt - 1), close, strlen(close));
-			if (!c)
-				return false;
-			body->begin = gt + 1;
-			body->end = c;
-			return true;
-		}
-		p = lt + 1;
-	}
-	return false;
+	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
 }
 
-static bool tag_supported(struct span tag)
+/* The first child element of parent named name, or NULL. */
+static xmlNode *child(xmlNode *parent, const char *name)
 {
-	static const char *const yes[] = {"supported='yes'", "supported=\"yes\""};
-	for (size_t i = 0; i < CVM_ARRAY_SIZE(yes); i++)
-		if (memmem(tag.begin, (size_t)(tag.end - tag.begin), yes[i], strlen(yes[i])))
-			return true;
-	return false;
+	for (xmlNode *n = parent ? parent->children : NULL; n; n = n->next)
+		if (is_element(n, name))
+			return n;
+	return NULL;
 }
 
-static bool child_u32(struct span s, const char *name, uint32_t *out)
+/* The first element named name below root (document order), or NULL. */
+static xmlNode *descendant(xmlNode *root, const char *name)
 {
-	struct span tag, body;
-	if (!find_element(s, name, &tag, &body))
-		return false;
-	char num[16];
-	size_t n = (size_t)(body.end - body.begin);
-	while (n && (*body.begin == ' ' || *body.begin == '\n')) {
-		body.begin++;
-		n--;
+	for (xmlNode *n = root ? root->children : NULL; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (is_element(n, name))
+			return n;
+		xmlNode *below = descendant(n, name);
+		if (below)
+			return below;
 	}
-	if (n == 0 || n >= sizeof(num))
+	return NULL;
+}
+
+static bool supported(xmlNode *n)
+{
+	xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)"supported") : NULL;
+	bool yes = v && strcmp((const char *)v, "yes") == 0;
+	xmlFree(v);
+	return yes;
+}
+
+/* The text of n with surrounding white space removed, malloc'd (NULL: none or no memory). */
+static char *text_of(xmlNode *n)
+{
+	xmlChar *raw = n ? xmlNodeGetContent(n) : NULL;
+	if (!raw)
+		return NULL;
+	const char *s = (const char *)raw;
+	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+		s++;
+	size_t len = strlen(s);
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\t' ||
+		       s[len - 1] == '\r'))
+		len--;
+	char *out = strndup(s, len);
+	xmlFree(raw);
+	return out;
+}
+
+static bool child_u32(xmlNode *parent, const char *name, uint32_t *out)
+{
+	char *text = text_of(child(parent, name));
+	if (!text)
 		return false;
-	memcpy(num, body.begin, n);
-	num[n] = '\0';
 	char *endp;
 	errno = 0;
-	unsigned long v = strtoul(num, &endp, 10);
-	while (*endp == ' ' || *endp == '\n')
-		endp++;
-	if (errno || *endp || v > UINT32_MAX || num[0] == '-')
-		return false;
-	*out = (uint32_t)v;
-	return true;
+	unsigned long v = strtoul(text, &endp, 10);
+	bool ok = text[0] >= '0' && text[0] <= '9' && !errno && !*endp && v <= UINT32_MAX;
+	free(text);
+	if (ok)
+		*out = (uint32_t)v;
+	return ok;
 }
 
-static char *child_text(struct span s, const char *name)
+/* <enum name='sectype'><value>VALUE</value>... below n. */
+static bool enum_has_value(xmlNode *n, const char *value)
 {
-	struct span tag, body;
-	if (!find_element(s, name, &tag, &body))
-		return NULL;
-	return strndup(body.begin, (size_t)(body.end - body.begin));
+	for (xmlNode *e = n ? n->children : NULL; e; e = e->next) {
+		if (!is_element(e, "enum"))
+			continue;
+		for (xmlNode *v = e->children; v; v = v->next) {
+			if (!is_element(v, "value"))
+				continue;
+			char *text = text_of(v);
+			bool hit = text && strcmp(text, value) == 0;
+			free(text);
+			if (hit)
+				return true;
+		}
+	}
+	return false;
 }
 
-static bool enum_has_value(struct span s, const char *value)
+static void read_caps(xmlNode *root, struct cvm_libvirt_caps *caps)
 {
-	char want[64];
-	snprintf(want, sizeof(want), "<value>%s</value>", value);
-	return memmem(s.begin, (size_t)(s.end - s.begin), want, strlen(want)) != NULL;
+	caps->emulator = text_of(child(root, "path"));
+	caps->machine = text_of(child(root, "machine"));
+	caps->arch = text_of(child(root, "arch"));
+	xmlNode *sev = child(child(root, "features"), "sev");
+	if (supported(sev)) {
+		caps->sev = true;
+		caps->has_cbitpos = child_u32(sev, "cbitpos", &caps->cbitpos);
+		caps->has_reduced_phys_bits =
+			child_u32(sev, "reducedPhysBits", &caps->reduced_phys_bits);
+		caps->has_max_guests = child_u32(sev, "maxGuests", &caps->max_guests);
+		caps->has_max_es_guests = child_u32(sev, "maxESGuests", &caps->max_es_guests);
+		caps->sev_es = caps->has_max_es_guests && caps->max_es_guests > 0;
+	}
+	xmlNode *ls = descendant(root, "launchSecurity");
+	if (ls) {
+		caps->sectypes_listed = true;
+		if (supported(ls)) {
+			caps->sev_snp = enum_has_value(ls, "sev-snp");
+			caps->tdx = enum_has_value(ls, "tdx");
+			caps->sev = caps->sev || enum_has_value(ls, "sev");
+		}
+	}
+	/* Without the sectype enum, an SNP or TDX feature element is the only hint. */
+	if (supported(descendant(root, "sev-snp")))
+		caps->sev_snp = true;
+	if (supported(descendant(root, "tdx")))
+		caps->tdx = true;
 }
 
 int cvm_libvirt_caps_parse(const char *xml, struct cvm_libvirt_caps *caps, struct cvm_error *err)
 {
-	struct span doc = {xml, xml + strlen(xml)}, root, tag, body;
-	if (!find_element(doc, "domainCapabilities", &tag, &root))
-		return cvm_error_set(err, -EINVAL,
-				     "domain capabilities: no <domainCapabilities> element");
-	free(caps->emulator);
-	free(caps->machine);
-	free(caps->arch);
-	caps->emulator = child_text(root, "path");
-	caps->machine = child_text(root, "machine");
-	caps->arch = child_text(root, "arch");
-	caps->sev = caps->sev_es = caps->sev_snp = caps->tdx = caps->sectypes_listed = false;
-	caps->has_cbitpos = caps->has_reduced_phys_bits = false;
-	caps->has_max_guests = caps->has_max_es_guests = false;
-
-	struct span features;
-	if (find_element(root, "features", &tag, &features) &&
-	    find_element(features, "sev", &tag, &body) && tag_supported(tag)) {
-		caps->sev = true;
-		caps->has_cbitpos = child_u32(body, "cbitpos", &caps->cbitpos);
-		caps->has_reduced_phys_bits =
-			child_u32(body, "reducedPhysBits", &caps->reduced_phys_bits);
-		caps->has_max_guests = child_u32(body, "maxGuests", &caps->max_guests);
-		caps->has_max_es_guests = child_u32(body, "maxESGuests", &caps->max_es_guests);
-		caps->sev_es = caps->has_max_es_guests && caps->max_es_guests > 0;
-	}
-	if (find_element(root, "launchSecurity", &tag, &body)) {
-		caps->sectypes_listed = true;
-		if (tag_supported(tag)) {
-			caps->sev_snp = enum_has_value(body, "sev-snp");
-			caps->tdx = enum_has_value(body, "tdx");
-			caps->sev = caps->sev || enum_has_value(body, "sev");
+	size_t len = strlen(xml);
+	if (len > CVM_LIBVIRT_MAX_DOMCAPS)
+		return cvm_error_set(err, -EFBIG, "domain capabilities: %zu bytes, at most %u are "
+				     "read", len, CVM_LIBVIRT_MAX_DOMCAPS);
+	xmlInitParser();
+	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	if (!ctxt)
+		return cvm_error_set(err, -ENOMEM, "domain capabilities: out of memory");
+	xmlDocPtr doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "domcapabilities.xml", NULL,
+					  XML_PARSE_NONET | XML_PARSE_NOERROR |
+						  XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	int rc = 0;
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!doc) {
+		const xmlError *e = xmlCtxtGetLastError(ctxt);
+		char msg[160] = "not well-formed";
+		if (e && e->message) {
+			snprintf(msg, sizeof(msg), "%s", e->message);
+			msg[strcspn(msg, "\n")] = '\0';
 		}
+		rc = cvm_error_set(err, -EINVAL, "domain capabilities: not XML (line %d: %s)",
+				   e ? e->line : 0, msg);
+	} else if (!root || !is_element(root, "domainCapabilities")) {
+		rc = cvm_error_set(err, -EINVAL,
+				   "domain capabilities: no <domainCapabilities> element");
+	} else {
+		free(caps->emulator);
+		free(caps->machine);
+		free(caps->arch);
+		caps->emulator = caps->machine = caps->arch = NULL;
+		caps->sev = caps->sev_es = caps->sev_snp = caps->tdx = false;
+		caps->sectypes_listed = false;
+		caps->has_cbitpos = caps->has_reduced_phys_bits = false;
+		caps->has_max_guests = caps->has_max_es_guests = false;
+		read_caps(root, caps);
 	}
-	/* Without the sectype enum, an SNP or TDX feature element is the only hint. */
-	if (find_element(root, "sev-snp", &tag, &body) && tag_supported(tag))
-		caps->sev_snp = true;
-	if (find_element(root, "tdx", &tag, &body) && tag_supported(tag))
-		caps->tdx = true;
-	return 0;
+	xmlFreeDoc(doc);
+	xmlFreeParserCtxt(ctxt);
+	return rc;
 }
 
 void cvm_libvirt_caps_free(struct cvm_libvirt_caps *caps)
@@ -336,36 +367,54 @@ static int check_xml_string(const char *what, const char *s, struct cvm_error *e
 	return 0;
 }
 
-/* The digest `cvmkit measure` computes, which the ID block must sign. */
-static int snp_id_block(const struct cvm_policy *p, struct cvm_snp_id_result *id,
-			struct cvm_error *err)
+/*
+ * What `cvmkit measure` checks before it measures, on the policy as libvirt launches it (QEMU's
+ * profile, whatever the policy's vmm): the firmware (read once), its pin and the planner's
+ * refusals (no kernel-hashes section for a direct boot, a bad reset block, TDVF sections that
+ * cannot be loaded, ...).  *fw is the caller's to free, also on failure.
+ */
+static int check_launch(const struct cvm_policy *q, struct cvm_firmware **fw, struct cvm_error *err)
 {
-	if (!p->firmware.path)
-		return cvm_error_set(err, -EINVAL,
-				     "snp.id_block: needs firmware.path to compute the digest it "
-				     "signs");
-	struct cvm_firmware *fw = NULL;
+	if (!q->firmware.path)
+		return cvm_error_set(err, -EINVAL, "firmware.path: a confidential guest's XML needs "
+				     "the firmware, to check what `cvmkit measure` checks");
+	int rc = cvm_firmware_load(q->firmware.path, fw, err);
+	if (!rc)
+		rc = cvm_policy_firmware_pin_check(q, (*fw)->sha256, err);
+	if (!rc && q->tee == CVM_TEE_SNP)
+		rc = cvm_snp_plan_check(q, *fw, q->boot.kernel || q->boot.initrd || q->boot.cmdline,
+					err);
+	if (!rc && q->tee == CVM_TEE_TDX) {
+		struct cvm_plan plan;
+		if ((rc = cvm_tdx_plan_build(q, *fw, &plan, err)) == 0)
+			cvm_plan_release(&plan);
+	}
+	return rc;
+}
+
+/* The digest `cvmkit measure` computes, which the ID block must sign. */
+static int snp_id_block(const struct cvm_policy *q, const struct cvm_firmware *fw,
+			struct cvm_snp_id_result *id, struct cvm_error *err)
+{
 	struct cvm_measurement *m = NULL;
-	int rc = cvm_firmware_load(p->firmware.path, &fw, err);
+	int rc = cvm_snp_measure(q, fw, &m, err);
 	if (rc == 0)
-		rc = cvm_snp_measure(p, fw, &m, err);
-	if (rc == 0)
-		rc = cvm_snp_id_build(m->digest, &p->snp.id_block, cvm_snp_policy_value(&p->snp.policy),
+		rc = cvm_snp_id_build(m->digest, &q->snp.id_block, cvm_snp_policy_value(&q->snp.policy),
 				      id, err);
 	cvm_measurement_free(m);
-	cvm_firmware_free(fw);
 	if (rc < 0)
 		return cvm_error_wrap(err, "snp.id_block");
 	return 0;
 }
 
 static int snp_launch_security(struct xml_buf *b, const struct cvm_policy *p,
+			       const struct cvm_policy *q, const struct cvm_firmware *fw,
 			       struct cvm_libvirt_notes *notes, struct cvm_error *err)
 {
 	struct cvm_snp_id_result id;
 	bool has_id = p->snp.id_block.present;
 	int rc;
-	if (has_id && (rc = snp_id_block(p, &id, err)) < 0)
+	if (has_id && (rc = snp_id_block(q, fw, &id, err)) < 0)
 		return rc;
 	fprintf(b->f, "  <launchSecurity type='sev-snp' kernelHashes='%s' authorKey='%s'>\n",
 		p->boot.kernel ? "yes" : "no", has_id && id.has_author_key ? "yes" : "no");
@@ -397,7 +446,8 @@ static int snp_launch_security(struct xml_buf *b, const struct cvm_policy *p,
 }
 
 static int tdx_launch_security(struct xml_buf *b, const struct cvm_policy *p,
-			       struct cvm_libvirt_notes *notes, struct cvm_error *err)
+			       const char *qgs_path, struct cvm_libvirt_notes *notes,
+			       struct cvm_error *err)
 {
 	fputs("  <launchSecurity type='tdx'>\n", b->f);
 	fprintf(b->f, "    <policy>0x%016" PRIx64 "</policy>\n", cvm_tdx_attributes_value(&p->tdx));
@@ -406,6 +456,14 @@ static int tdx_launch_security(struct xml_buf *b, const struct cvm_policy *p,
 		rc = xml_base64(b, "mrOwner", p->tdx.mrowner, 48);
 	if (rc == 0)
 		rc = xml_base64(b, "mrOwnerConfig", p->tdx.mrownerconfig, 48);
+	/* Where the TD's GetQuote requests go (libvirt >= 11.6); no path: libvirt's default. */
+	if (qgs_path) {
+		fputs("    <quoteGenerationService path='", b->f);
+		xml_text(b, qgs_path);
+		fputs("'/>\n", b->f);
+	} else {
+		fputs("    <quoteGenerationService/>\n", b->f);
+	}
 	fputs("  </launchSecurity>\n", b->f);
 	/*
 	 * Always a note, even for the usual 0xe7: QEMU derives XFAM from the vCPU model, which
@@ -449,8 +507,24 @@ static int check_strings(const struct cvm_policy *p, const char *type, const cha
 	return 0;
 }
 
-static int domain_body(struct xml_buf *b, const struct cvm_policy *p, const char *type,
-		       const char *name, struct cvm_libvirt_notes *notes, struct cvm_error *err)
+/* An element whose text is path made absolute: libvirt resolves nothing against a folder. */
+static int xml_path_element(struct xml_buf *b, const char *open, const char *close,
+			    const char *path)
+{
+	char *abs = cvm_path_absolute(path);
+	if (!abs)
+		return -ENOMEM;
+	fputs(open, b->f);
+	xml_text(b, abs);
+	fputs(close, b->f);
+	free(abs);
+	return 0;
+}
+
+static int domain_body(struct xml_buf *b, const struct cvm_policy *p, const struct cvm_policy *q,
+		       const struct cvm_firmware *fw, const struct cvm_libvirt_xml_opts *opts,
+		       const char *type, const char *name, struct cvm_libvirt_notes *notes,
+		       struct cvm_error *err)
 {
 	int rc = 0;
 	fprintf(b->f, "<domain type='");
@@ -466,15 +540,13 @@ static int domain_body(struct xml_buf *b, const struct cvm_policy *p, const char
 	fprintf(b->f, "  <memory unit='KiB'>%" PRIu64 "</memory>\n", p->memory_size / 1024);
 	fprintf(b->f, "  <vcpu placement='static'>%u</vcpu>\n", p->cpus.count);
 	fputs("  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n", b->f);
-	if (p->firmware.path) {
-		fputs("    <loader type='rom' readonly='yes'>", b->f);
-		xml_text(b, p->firmware.path);
-		fputs("</loader>\n", b->f);
-	}
-	if (p->boot.kernel)
-		xml_element(b, "    ", "kernel", p->boot.kernel);
-	if (p->boot.initrd)
-		xml_element(b, "    ", "initrd", p->boot.initrd);
+	if (p->firmware.path)
+		rc = xml_path_element(b, "    <loader type='rom' readonly='yes'>", "</loader>\n",
+				      p->firmware.path);
+	if (!rc && p->boot.kernel)
+		rc = xml_path_element(b, "    <kernel>", "</kernel>\n", p->boot.kernel);
+	if (!rc && p->boot.initrd)
+		rc = xml_path_element(b, "    <initrd>", "</initrd>\n", p->boot.initrd);
 	if (p->boot.cmdline)
 		xml_element(b, "    ", "cmdline", p->boot.cmdline);
 	fputs("  </os>\n  <features>\n    <acpi/>\n    <apic/>\n", b->f);
@@ -488,7 +560,7 @@ static int domain_body(struct xml_buf *b, const struct cvm_policy *p, const char
 		fputs("</model>\n  </cpu>\n", b->f);
 	} else {
 		fputs("  <cpu mode='host-passthrough'/>\n", b->f);
-		if (p->tee == CVM_TEE_SNP && p->cpus.has_signature)
+		if (!rc && p->tee == CVM_TEE_SNP && p->cpus.has_signature)
 			rc = notes_add(notes,
 				       "cpus.signature 0x%08x: libvirt cannot set a raw CPUID "
 				       "signature; with host-passthrough the host's must equal it",
@@ -501,9 +573,9 @@ static int domain_body(struct xml_buf *b, const struct cvm_policy *p, const char
 	if (rc < 0)
 		return cvm_error_set(err, rc, "out of memory");
 	if (p->tee == CVM_TEE_SNP)
-		rc = snp_launch_security(b, p, notes, err);
+		rc = snp_launch_security(b, p, q, fw, notes, err);
 	else if (p->tee == CVM_TEE_TDX)
-		rc = tdx_launch_security(b, p, notes, err);
+		rc = tdx_launch_security(b, p, opts ? opts->qgs_path : NULL, notes, err);
 	fputs("</domain>\n", b->f);
 	if (rc < 0)
 		return rc;
@@ -528,12 +600,29 @@ int cvm_libvirt_domain_xml(const struct cvm_policy *p, const struct cvm_libvirt_
 	int rc = check_strings(p, type, name, err);
 	if (rc < 0)
 		return rc;
+	if (opts && opts->qgs_path && (opts->qgs_path[0] != '/' ||
+				       (rc = check_xml_string("quoteGenerationService",
+							      opts->qgs_path, err)) < 0))
+		return rc < 0 ? rc : cvm_error_set(err, -EINVAL, "quoteGenerationService: the "
+						   "socket path must be absolute, not '%s'",
+						   opts->qgs_path);
+	/* libvirt starts QEMU: the launch is checked (and an ID block signed) as QEMU's. */
+	struct cvm_policy q = *p;
+	q.vmm = CVM_VMM_QEMU;
+	struct cvm_firmware *fw = NULL;
+	if (p->tee != CVM_TEE_NONE && (rc = check_launch(&q, &fw, err)) < 0) {
+		cvm_firmware_free(fw);
+		return rc;
+	}
 	struct cvm_libvirt_notes local = {0};
 	struct xml_buf b = {0};
 	b.f = open_memstream(&b.data, &b.len);
-	if (!b.f)
+	if (!b.f) {
+		cvm_firmware_free(fw);
 		return cvm_error_set(err, -ENOMEM, "out of memory");
-	rc = domain_body(&b, p, type, name, notes ? &local : NULL, err);
+	}
+	rc = domain_body(&b, p, &q, fw, opts, type, name, notes ? &local : NULL, err);
+	cvm_firmware_free(fw);
 	if (fclose(b.f) != 0 && rc == 0)
 		rc = cvm_error_set(err, -ENOMEM, "out of memory");
 	if (rc < 0) {
@@ -563,20 +652,24 @@ int cvm_libvirt_define(const char *uri, const char *xml, enum cvm_tee tee, char 
 	if (virConnectGetLibVersion(conn, &lib) < 0)
 		lib = 0;
 	cvm_libvirt_version_string(lib, have, sizeof(have));
-	cvm_libvirt_version_string(CVM_LIBVIRT_MIN_SNP, need, sizeof(need));
-	if (tee == CVM_TEE_SNP && lib && lib < CVM_LIBVIRT_MIN_SNP) {
+	unsigned long long min = tee == CVM_TEE_SNP ? CVM_LIBVIRT_MIN_SNP
+				 : tee == CVM_TEE_TDX ? CVM_LIBVIRT_MIN_TDX
+						      : 0;
+	cvm_libvirt_version_string(min, need, sizeof(need));
+	if (min && lib && lib < min) {
 		virConnectClose(conn);
 		return cvm_error_set(err, -ENOTSUP,
-				     "libvirt %s at %s has no <launchSecurity type='sev-snp'> (needs "
-				     ">= %s with QEMU >= 9.1)", have, uri ? uri : "the default URI",
-				     need);
+				     "libvirt %s at %s has no <launchSecurity type='%s'> (needs >= %s "
+				     "with QEMU >= %s)", have, uri ? uri : "the default URI",
+				     tee == CVM_TEE_SNP ? "sev-snp" : "tdx", need,
+				     tee == CVM_TEE_SNP ? "9.1" : "10.1");
 	}
 	virDomainPtr dom = virDomainDefineXML(conn, xml);
 	if (!dom) {
 		rc = cvm_error_set(err, -EINVAL, "libvirt %s: define failed: %s%s", have,
 				   last_virt_error(),
-				   tee == CVM_TEE_TDX ? " (TDX needs a libvirt with <launchSecurity "
-							"type='tdx'> and QEMU >= 10.1)" : "");
+				   tee == CVM_TEE_TDX ? " (TDX needs libvirt >= 11.6 and QEMU >= 10.1)"
+						      : "");
 		virConnectClose(conn);
 		return rc;
 	}

@@ -4,11 +4,13 @@
 URI=test:///default
 RNG=$SHARED/vectors/libvirt/domain.rng
 FW=/usr/share/ovmf/OVMF.fd
+# An AmdSev build (a kernel-hashes section): SNP direct boot is measurable with it.
+AMDSEV=$SHARED/vectors/snp/ovmf_AmdSev_suffix.bin
 
-cat >"$T/snp.json" <<'P'
+cat >"$T/snp.json" <<P
 {"version": 1, "name": "web-frontend", "tee": "snp", "vmm": "qemu",
  "cpus": {"count": 4, "model": "EPYC-Milan"}, "memory": {"size": "2G"},
- "firmware": {"path": "/usr/share/ovmf/OVMF.fd"},
+ "firmware": {"path": "$AMDSEV"},
  "boot": {"kernel": "/var/lib/libvirt/boot/vmlinuz", "initrd": "/var/lib/libvirt/boot/initrd.img",
           "cmdline": "console=ttyS0 root=/dev/vda & quiet"},
  "snp": {"policy": {"smt": true}, "guest_features": "0x21",
@@ -56,10 +58,49 @@ validate "snp xml" "$T/snp.xml"
 run libvirt xml "$T/tdx.json"
 check "xml tdx exits 0" rc_is 0
 check "xml tdx carries attributes and MRCONFIGID" eval 'out_has "<launchSecurity type=.tdx.>" && out_has "<policy>0x0000000010000000</policy>" && out_has "<mrConfigId>AAECAwQF"'
+check "xml tdx names the quote generation service (libvirt's default socket)" out_has "^    <quoteGenerationService/>$"
 cp "$T/out" "$T/tdx.xml"
 validate "tdx xml" "$T/tdx.xml"
+run libvirt xml "$T/tdx.json" --qgs /run/tdx-qgs/qgs.socket
+check "xml --qgs puts the socket path in <quoteGenerationService>" out_has "<quoteGenerationService path='/run/tdx-qgs/qgs.socket'/>"
+cp "$T/out" "$T/tdx-qgs.xml"
+validate "tdx xml with a QGS socket" "$T/tdx-qgs.xml"
+run libvirt xml "$T/tdx.json" --qgs qgs.socket
+check "xml --qgs with a relative path is a usage error" eval 'rc_is 2 && err_has "absolute path"'
+run libvirt xml "$T/tdx.json" # the checks below read its notes
+
 check "xml tdx always notes that XFAM follows the host CPU (even 0xe7)" eval 'err_has "note: tdx.xfam 0xe7: libvirt does not set XFAM; the TD.s XFAM follows the host CPU model" && err_has "verify --expect. compares XFAM"'
 check "xml tdx keeps host-passthrough" out_has "<cpu mode='host-passthrough'/>"
+
+# The checks of cvmkit measure run first: what measure refuses gets no XML.
+sed "s|$AMDSEV|$FW|" "$T/snp.json" >"$T/snp-debian.json"
+run measure "$T/snp-debian.json"
+measure_err=$(cat "$T/err")
+run libvirt xml "$T/snp-debian.json"
+check "xml refuses a direct boot with an OVMF without kernel hashes, as measure does" eval \
+	'rc_is 1 && err_has "no SNP_KERNEL_HASHES section" && [ ! -s "$T/out" ] && echo "$measure_err" | grep -q "no SNP_KERNEL_HASHES section"'
+printf '{"version": 1, "tee": "snp", "cpus": {"model": "EPYC"}, "firmware": {"path": "%s", "sha256": "%064d"}}\n' "$AMDSEV" 0 >"$T/snp-pin.json"
+run libvirt xml "$T/snp-pin.json"
+check "xml refuses firmware that does not match the policy's pin" eval 'rc_is 1 && err_has "firmware.sha256: .* hashes to" && [ ! -s "$T/out" ]'
+if [ -r /usr/share/OVMF/OVMF_CODE_4M.fd ]; then
+	printf '{"version": 1, "tee": "tdx", "firmware": {"path": "/usr/share/OVMF/OVMF_CODE_4M.fd"}}\n' >"$T/tdx-nometa.json"
+	run libvirt xml "$T/tdx-nometa.json"
+	check "xml refuses TDX with a firmware without TDVF metadata" eval 'rc_is 1 && err_has "no TDX metadata" && [ ! -s "$T/out" ]'
+else
+	skip "xml refuses TDX with a firmware without TDVF metadata" "Debian's OVMF_CODE_4M.fd is missing"
+fi
+
+# Paths are absolute (libvirt resolves nothing against the policy's folder).
+mkdir -p "$T/rel"
+cp "$AMDSEV" "$T/rel/fw.fd"
+printf 'k' >"$T/rel/vmlinuz"
+printf '{"version": 1, "name": "rel", "tee": "snp", "cpus": {"model": "EPYC-Milan"}, "firmware": {"path": "fw.fd"}, "boot": {"kernel": "vmlinuz", "initrd": "./vmlinuz"}}\n' >"$T/rel/vm.json"
+(cd "$T" && "$CVMKIT" libvirt xml rel/vm.json >"$T/out" 2>"$T/err")
+RC=$?
+check "xml writes absolute firmware, kernel and initrd paths" eval \
+	'rc_is 0 && out_has "<loader type=.rom. readonly=.yes.>$T/rel/fw.fd</loader>" && out_has "<kernel>$T/rel/vmlinuz</kernel>" && out_has "<initrd>$T/rel/vmlinuz</initrd>"'
+cp "$T/out" "$T/rel.xml"
+validate "xml from a relative policy" "$T/rel.xml"
 
 run libvirt xml "$T/tdx.json" --type xen
 check "xml --type xen is a usage error listing the accepted types" eval 'rc_is 2 && err_has "unsupported domain type .xen. (expected kvm or qemu)" && [ ! -s "$T/out" ]'
@@ -176,6 +217,8 @@ run libvirt define "$T/none.json" "$URI" --name other --json
 check "define --json reports name and uuid" eval 'rc_is 0 && out_has "\"name\": \"other\"" && out_has "\"uuid\": \""'
 run libvirt define "$T/snp.json" "$URI"
 check "define snp on libvirt < 10.5 names the version it needs" eval 'rc_is 1 && err_has "needs >= 10.5.0"'
+run libvirt define "$T/tdx.json" "$URI"
+check "define tdx on libvirt < 11.6 names the version it needs" eval 'rc_is 1 && err_has "needs >= 11.6.0 with QEMU >= 10.1"'
 
 # Only the libvirt verb loads libvirt: cvmkit itself does not link it (cvmkit-libvirt does).
 LD_DEBUG=libs "$CVMKIT" measure examples/snp-qemu.json --format hex >"$T/out" 2>"$T/err"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libvirt/libvirt.h>
@@ -15,6 +16,8 @@
 
 #include <cvmkit/libvirt.h>
 #include <cvmkit/policy.h>
+
+#include "tests/unit/helper_vectors.h"
 
 #define TEST_URI "test:///default"
 
@@ -126,6 +129,44 @@ static void caps_parse_old_libvirt_without_sev(void **state)
 						&caps, NULL), -EINVAL);
 }
 
+/* libxml2, not a string scan: a comment is not an element, quoting and spacing are XML's. */
+static void caps_parse_reads_xml_not_text(void **state)
+{
+	(void)state;
+	static const char commented[] =
+		"<?xml version='1.0'?>\n"
+		"<domainCapabilities>\n"
+		"  <!-- <launchSecurity supported='no'/> <path>/wrong</path> -->\n"
+		"  <path>/usr/bin/qemu-system-x86_64</path>\n"
+		"  <features>\n"
+		"    <sev supported=\"yes\" ><cbitpos> 51 </cbitpos></sev>\n"
+		"    <launchSecurity  supported = \"yes\">\n"
+		"      <enum name='sectype'><value>sev-snp</value><!-- <value>tdx</value> --></enum>\n"
+		"    </launchSecurity>\n"
+		"  </features>\n"
+		"</domainCapabilities>\n";
+	struct cvm_libvirt_caps caps = {0};
+	struct cvm_error err;
+	assert_int_equal(cvm_libvirt_caps_parse(commented, &caps, &err), 0);
+	assert_true(caps.sectypes_listed);
+	assert_true(caps.sev_snp); /* the comment before <launchSecurity> does not hide it */
+	assert_false(caps.tdx);    /* nor does a commented-out value count */
+	assert_true(caps.sev);
+	assert_int_equal(caps.cbitpos, 51);
+	assert_string_equal(caps.emulator, "/usr/bin/qemu-system-x86_64");
+	free(caps.emulator);
+	caps.emulator = NULL;
+	assert_int_equal(cvm_libvirt_caps_parse("<domainCapabilities><features>", &caps, &err),
+			 -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "not XML"));
+	/* no entity expansion: an undeclared entity is an error, not text */
+	assert_int_equal(cvm_libvirt_caps_parse("<domainCapabilities><path>&xxe;</path>"
+						"</domainCapabilities>", &caps, &err), -EINVAL);
+	free(caps.emulator);
+	free(caps.machine);
+	free(caps.arch);
+}
+
 static void caps_query_test_driver_has_no_domain_caps(void **state)
 {
 	(void)state;
@@ -152,19 +193,36 @@ static void caps_query_bad_uri_fails_cleanly(void **state)
 	assert_non_null(strstr(cvm_error_message(&err), "cannot connect"));
 }
 
-static const char snp_policy[] =
+/* A direct boot on the AmdSev vector (it has a kernel-hashes section): measure accepts it. */
+static const char snp_policy_fmt[] =
 	"{\"version\": 1, \"name\": \"a&b\", \"tee\": \"snp\", \"vmm\": \"qemu\","
 	" \"cpus\": {\"count\": 4, \"model\": \"EPYC-Milan\"}, \"memory\": {\"size\": \"2G\"},"
-	" \"firmware\": {\"path\": \"/usr/share/ovmf/OVMF.fd\"},"
+	" \"firmware\": {\"path\": \"%s\"},"
 	" \"boot\": {\"kernel\": \"/boot/vmlinuz\", \"initrd\": \"/boot/initrd.img\","
 	"            \"cmdline\": \"console=ttyS0 <x>\"},"
 	" \"snp\": {\"policy\": {\"smt\": true}, \"guest_features\": \"0x21\","
 	"          \"host_data\": \"0101010101010101010101010101010101010101010101010101010101010101\"}}";
 
+static char amdsev_path[4096];
+
+static struct cvm_policy *snp_policy_on(const char *fw)
+{
+	char text[8192];
+	snprintf(text, sizeof(text), snp_policy_fmt, fw);
+	return policy_from(text);
+}
+
+static struct cvm_policy *snp_policy(void)
+{
+	snprintf(amdsev_path, sizeof(amdsev_path), "%s/vectors/snp/ovmf_AmdSev_suffix.bin",
+		 cvm_test_shared_dir());
+	return snp_policy_on(amdsev_path);
+}
+
 static void xml_snp_has_launch_security_and_notes(void **state)
 {
 	(void)state;
-	struct cvm_policy *p = policy_from(snp_policy);
+	struct cvm_policy *p = snp_policy();
 	char *xml = NULL;
 	struct cvm_libvirt_notes notes = {0};
 	struct cvm_error err;
@@ -175,7 +233,9 @@ static void xml_snp_has_launch_security_and_notes(void **state)
 	assert_non_null(strstr(xml, "<memory unit='KiB'>2097152</memory>"));
 	assert_non_null(strstr(xml, "<vcpu placement='static'>4</vcpu>"));
 	assert_non_null(strstr(xml, "<model fallback='forbid'>EPYC-Milan</model>"));
-	assert_non_null(strstr(xml, "<loader type='rom' readonly='yes'>/usr/share/ovmf/OVMF.fd"));
+	char loader[4200];
+	snprintf(loader, sizeof(loader), "<loader type='rom' readonly='yes'>%s</loader>", amdsev_path);
+	assert_non_null(strstr(xml, loader));
 	assert_non_null(strstr(xml, "<cmdline>console=ttyS0 &lt;x&gt;</cmdline>"));
 	assert_non_null(strstr(xml, "<launchSecurity type='sev-snp' kernelHashes='yes'"));
 	assert_non_null(strstr(xml, "<policy>0x0000000000030000</policy>"));
@@ -300,6 +360,75 @@ static void xml_refuses_control_characters_in_domain_type(void **state)
 	cvm_policy_free(p);
 }
 
+/* libvirt xml runs the checks of cvmkit measure, and writes absolute paths. */
+static void xml_refuses_what_measure_refuses(void **state)
+{
+	(void)state;
+	if (access("/usr/share/ovmf/OVMF.fd", R_OK) != 0)
+		skip();
+	/* Debian's OVMF has no kernel-hashes section: no measured direct boot with it */
+	struct cvm_policy *p = snp_policy_on("/usr/share/ovmf/OVMF.fd");
+	char *xml = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_libvirt_domain_xml(p, NULL, &xml, NULL, &err), -EINVAL);
+	assert_null(xml);
+	assert_non_null(strstr(cvm_error_message(&err), "no SNP_KERNEL_HASHES section"));
+	/* a pin the image does not match */
+	p->firmware.has_sha256 = true;
+	free(p->boot.kernel);
+	free(p->boot.initrd);
+	free(p->boot.cmdline);
+	p->boot.kernel = p->boot.initrd = p->boot.cmdline = NULL;
+	assert_int_equal(cvm_libvirt_domain_xml(p, NULL, &xml, NULL, &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "firmware.sha256"));
+	cvm_policy_free(p);
+}
+
+static void xml_paths_are_absolute(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = NULL;
+	struct cvm_error err;
+	const char *doc = "{\"version\": 1, \"tee\": \"none\", \"firmware\": {\"path\": \"fw.fd\"},"
+			  " \"boot\": {\"kernel\": \"./k\", \"initrd\": \"i\"}}";
+	assert_int_equal(cvm_policy_parse((const uint8_t *)doc, strlen(doc), ".", &p, NULL, &err),
+			 0);
+	char *xml = NULL;
+	assert_int_equal(cvm_libvirt_domain_xml(p, NULL, &xml, NULL, &err), 0);
+	char *cwd = getcwd(NULL, 0), want[4200];
+	snprintf(want, sizeof(want), "<loader type='rom' readonly='yes'>%s/fw.fd</loader>", cwd);
+	assert_non_null(strstr(xml, want));
+	snprintf(want, sizeof(want), "<kernel>%s/k</kernel>", cwd);
+	assert_non_null(strstr(xml, want));
+	snprintf(want, sizeof(want), "<initrd>%s/i</initrd>", cwd);
+	assert_non_null(strstr(xml, want));
+	free(cwd);
+	free(xml);
+	cvm_policy_free(p);
+}
+
+static void xml_tdx_names_the_quote_generation_service(void **state)
+{
+	(void)state;
+	if (access("/usr/share/ovmf/OVMF.fd", R_OK) != 0)
+		skip();
+	struct cvm_policy *p = policy_from(
+		"{\"version\": 1, \"tee\": \"tdx\", \"memory\": {\"size\": \"1G\"},"
+		" \"firmware\": {\"path\": \"/usr/share/ovmf/OVMF.fd\"}}");
+	char *xml = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_libvirt_domain_xml(p, NULL, &xml, NULL, &err), 0);
+	assert_non_null(strstr(xml, "    <quoteGenerationService/>\n  </launchSecurity>"));
+	free(xml);
+	struct cvm_libvirt_xml_opts opts = {.qgs_path = "/run/qgs.sock"};
+	assert_int_equal(cvm_libvirt_domain_xml(p, &opts, &xml, NULL, &err), 0);
+	assert_non_null(strstr(xml, "<quoteGenerationService path='/run/qgs.sock'/>"));
+	free(xml);
+	opts.qgs_path = "qgs.sock";
+	assert_int_equal(cvm_libvirt_domain_xml(p, &opts, &xml, NULL, &err), -EINVAL);
+	cvm_policy_free(p);
+}
+
 static void define_plain_domain_on_test_driver(void **state)
 {
 	(void)state;
@@ -322,7 +451,7 @@ static void define_plain_domain_on_test_driver(void **state)
 static void define_snp_refused_by_old_libvirt(void **state)
 {
 	(void)state;
-	struct cvm_policy *p = policy_from(snp_policy);
+	struct cvm_policy *p = snp_policy();
 	char *xml = NULL, *name = NULL;
 	struct cvm_error err;
 	assert_int_equal(cvm_libvirt_domain_xml(p, NULL, &xml, NULL, &err), 0);
@@ -359,6 +488,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(caps_parse_reads_sev_and_sectypes),
 		cmocka_unit_test(caps_parse_old_libvirt_without_sev),
+		cmocka_unit_test(caps_parse_reads_xml_not_text),
 		cmocka_unit_test(caps_query_test_driver_has_no_domain_caps),
 		cmocka_unit_test(caps_query_bad_uri_fails_cleanly),
 		cmocka_unit_test(xml_snp_has_launch_security_and_notes),
@@ -368,6 +498,9 @@ int main(void)
 		cmocka_unit_test(xml_plain_vm_description_claims_no_measurement),
 		cmocka_unit_test(xml_refuses_control_characters),
 		cmocka_unit_test(xml_refuses_control_characters_in_domain_type),
+		cmocka_unit_test(xml_refuses_what_measure_refuses),
+		cmocka_unit_test(xml_paths_are_absolute),
+		cmocka_unit_test(xml_tdx_names_the_quote_generation_service),
 		cmocka_unit_test(define_plain_domain_on_test_driver),
 		cmocka_unit_test(define_snp_refused_by_old_libvirt),
 		cmocka_unit_test(version_string_splits_fields),

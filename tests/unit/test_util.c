@@ -348,6 +348,15 @@ static void path_absolute_joins_the_current_folder(void **state)
 	a = cvm_path_absolute(".");
 	assert_string_equal(a, cwd);
 	free(a);
+	a = cvm_path_absolute("/a/./b//c/.");
+	assert_string_equal(a, "/a/b/c");
+	free(a);
+	a = cvm_path_absolute("/./");
+	assert_string_equal(a, "/");
+	free(a);
+	a = cvm_path_absolute("/a/../b");
+	assert_string_equal(a, "/a/../b");
+	free(a);
 	free(cwd);
 }
 
