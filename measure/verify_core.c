@@ -304,6 +304,13 @@ static bool read_digits(const char **s, int n, int *out)
 	return true;
 }
 
+static int days_in_month(int y, int mo)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
 int cvm_time_parse_rfc3339(const char *text, time_t *out)
 {
 	const char *s = text;
@@ -331,7 +338,9 @@ int cvm_time_parse_rfc3339(const char *text, time_t *out)
 			return -EINVAL;
 		}
 	}
-	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	/* 2025-02-31 is no date (timegm would make it 3 March) */
+	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+	    mi > 59 || sec > 60)
 		return -EINVAL;
 	struct tm tm = {0};
 	tm.tm_year = y - 1900;

@@ -114,3 +114,7 @@ check "bad --min-tcb is a usage error" eval 'rc_is 2'
 printf 'abc' >"$T/rd.bin"
 run verify "$T/rd.bin" --report-data 01 --report-data-file "$T/rd.bin"
 check "--report-data with --report-data-file is a usage error" eval 'rc_is 2 && err_has "not both"'
+
+# An impossible --at date is refused, not rolled over into the next month (issue 12).
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at 2025-02-31T00:00:00Z
+check "verify --at 2025-02-31 is a usage error" eval 'rc_is 2 && err_has "2025-02-31"'

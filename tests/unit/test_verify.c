@@ -934,10 +934,26 @@ static void time_parser_reads_rfc3339(void **state)
 	assert_int_equal(cvm_time_parse_rfc3339("yesterday", &t), -EINVAL);
 }
 
+/* Impossible dates are refused, not rolled over (2025-02-31 is not 3 March). */
+static void time_parser_refuses_impossible_dates(void **state)
+{
+	(void)state;
+	time_t t;
+	static const char *const bad[] = {"2025-02-31T00:00:00Z", "2025-02-29", "2025-04-31",
+					  "1900-02-29", "2025-12-32", "2025-00-10"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (cvm_time_parse_rfc3339(bad[i], &t) != -EINVAL)
+			fail_msg("%s was accepted", bad[i]);
+	assert_int_equal(cvm_time_parse_rfc3339("2024-02-29", &t), 0); /* a leap year */
+	assert_int_equal(cvm_time_parse_rfc3339("2000-02-29", &t), 0);
+	assert_int_equal(cvm_time_parse_rfc3339("2025-01-31T23:59:60Z", &t), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(go_sev_guest_report_is_genuine_but_debug_is_refused),
+		cmocka_unit_test(time_parser_refuses_impossible_dates),
 		cmocka_unit_test(virtee_milan_report_is_valid_from_hex_text),
 		cmocka_unit_test(virtee_flipped_vcek_byte40_fails_the_chain),
 		cmocka_unit_test(virtee_report_byte21_bit7_fails_the_signature),
