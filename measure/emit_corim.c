@@ -6,7 +6,8 @@
  * reference triple whose environment is class-id OID 1.3.6.1.4.1.3704.3.1 ("by chip") with the
  * MEASUREMENT as instance (as Veraison's own test CoRIM does: the chip is unknown when the
  * digest is computed), and measurements under the profile's numeric mkeys: 2 POLICY, 641
- * MEASUREMENT (digests [[7, sha-384]]), 642 HOST_DATA, 643 ID_KEY_DIGEST, 644 AUTHOR_KEY_DIGEST.
+ * MEASUREMENT (digests [[7, sha-384]]), 642 HOST_DATA, 643 ID_KEY_DIGEST, 644 AUTHOR_KEY_DIGEST
+ * (the last three only when not all zero, as Veraison's evidence has them).
  *
  * TDX has no published profile for a TD guest, so cvmkit writes a baseline CoMID that generic
  * consumers (Trustee's CoRIM extractor) read: environment class {vendor "Intel Corporation",
@@ -129,10 +130,25 @@ static cbor_item_t *snp_environment(const struct cvm_measurement *m)
 	return keep_if(ok, env);
 }
 
+static bool nonzero(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return true;
+	return false;
+}
+
+/*
+ * Optional reference values that are all zero (no HOST_DATA, no ID key) are left out, as
+ * Veraison's reference-value generator leaves them out of the evidence it derives from a report:
+ * its appraisal requires every reference mkey in the evidence ("MKey 642 not found").
+ */
 static cbor_item_t *snp_measurements(const struct cvm_measurement *m)
 {
-	size_t n = 1 + m->has_snp_policy + m->has_host_data + m->has_id_key_digest +
-		   m->has_author_key_digest;
+	bool host_data = m->has_host_data && nonzero(m->host_data, sizeof(m->host_data));
+	bool id_key = m->has_id_key_digest && nonzero(m->id_key_digest, 48);
+	bool author_key = m->has_author_key_digest && nonzero(m->author_key_digest, 48);
+	size_t n = 1 + m->has_snp_policy + host_data + id_key + author_key;
 	cbor_item_t *list = cbor_new_definite_array(n);
 	bool ok = list != NULL;
 	if (m->has_snp_policy) {
@@ -144,15 +160,15 @@ static cbor_item_t *snp_measurements(const struct cvm_measurement *m)
 	}
 	ok = ok && cvm_cbor_array_put(list, digest_measurement(
 						    cvm_cbor_uint(SNP_MKEY_MEASUREMENT), m->digest));
-	if (m->has_host_data)
+	if (host_data)
 		ok = ok && cvm_cbor_array_put(list, raw_measurement(
 							    cvm_cbor_uint(SNP_MKEY_HOST_DATA),
 							    m->host_data, sizeof(m->host_data)));
-	if (m->has_id_key_digest)
+	if (id_key)
 		ok = ok && cvm_cbor_array_put(list, raw_measurement(
 							    cvm_cbor_uint(SNP_MKEY_ID_KEY_DIGEST),
 							    m->id_key_digest, 48));
-	if (m->has_author_key_digest)
+	if (author_key)
 		ok = ok && cvm_cbor_array_put(list, raw_measurement(
 							    cvm_cbor_uint(SNP_MKEY_AUTHOR_KEY_DIGEST),
 							    m->author_key_digest, 48));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cbor.h>
 #include <cmocka.h>
 #include <openssl/evp.h>
 
@@ -678,6 +679,173 @@ static void decode_refuses_signed_corim_and_garbage(void **state)
 	assert_null(m);
 }
 
+/* ---- Veraison's SEV-SNP appraisal, replayed (issue 12) ----------------------------------------
+ * veraison/services scheme/sevsnp: the evidence is a CoMID its reference-value generator
+ * (go-gen-ref ReportToComid) derives from the report: POLICY (2) and MEASUREMENT (641) always,
+ * HOST_DATA (642), ID_KEY_DIGEST (643), AUTHOR_KEY_DIGEST (644) only when not all zero.
+ * AppraiseEvidence then takes every reference measurement but REPORT_DATA (640) and REPORT_ID
+ * (645), fails with "MKey N not found in Evidence" when the evidence lacks its key, and compares
+ * raw values byte for byte and digests by algorithm and value.
+ */
+struct snp_report_fields {
+	uint64_t policy;
+	uint8_t measurement[48], host_data[32], id_key_digest[48], author_key_digest[48];
+};
+
+static bool all_zero(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* The evidence value of mkey, as the generator would have it: raw bytes or a SHA-384 digest. */
+static bool evidence_value(const struct snp_report_fields *r, uint64_t mkey, const uint8_t **v,
+			   size_t *n, bool *digest, uint8_t policy_be[8])
+{
+	*digest = false;
+	switch (mkey) {
+	case 2:
+		for (int i = 0; i < 8; i++)
+			policy_be[i] = (uint8_t)(r->policy >> (56 - 8 * i));
+		*v = policy_be, *n = 8;
+		return true;
+	case 641:
+		*v = r->measurement, *n = 48, *digest = true;
+		return true;
+	case 642:
+		*v = r->host_data, *n = 32;
+		return !all_zero(r->host_data, 32);
+	case 643:
+		*v = r->id_key_digest, *n = 48;
+		return !all_zero(r->id_key_digest, 48);
+	case 644:
+		*v = r->author_key_digest, *n = 48;
+		return !all_zero(r->author_key_digest, 48);
+	default:
+		return false;
+	}
+}
+
+static cbor_item_t *map_get(const cbor_item_t *map, uint64_t key)
+{
+	struct cbor_pair *p = cbor_map_handle(map);
+	for (size_t i = 0; i < cbor_map_size(map); i++)
+		if (cbor_isa_uint(p[i].key) && cbor_get_int(p[i].key) == key)
+			return p[i].value;
+	return NULL;
+}
+
+/* 0, or fills why with Veraison's reason. */
+static int veraison_appraise(const uint8_t *corim, size_t len, const struct snp_report_fields *r,
+			     char *why, size_t whylen)
+{
+	struct cbor_load_result res;
+	cbor_item_t *top = cbor_load(corim, len, &res);
+	assert_non_null(top);
+	assert_true(cbor_isa_tag(top) && cbor_tag_value(top) == 501);
+	cbor_item_t *tags = map_get(cbor_move(cbor_tag_item(top)), 1);
+	assert_non_null(tags);
+	cbor_item_t *comid_tag = cbor_array_handle(tags)[0];
+	assert_true(cbor_tag_value(comid_tag) == 506);
+	cbor_item_t *bstr = cbor_move(cbor_tag_item(comid_tag));
+	cbor_item_t *comid = cbor_load(cbor_bytestring_handle(bstr), cbor_bytestring_length(bstr),
+				       &res);
+	assert_non_null(comid);
+	cbor_item_t *refs = map_get(map_get(comid, 4), 0);
+	cbor_item_t *triple = cbor_array_handle(refs)[0];
+	cbor_item_t *list = cbor_array_handle(triple)[1];
+	int rc = 0;
+	for (size_t i = 0; !rc && i < cbor_array_size(list); i++) {
+		cbor_item_t *m = cbor_array_handle(list)[i];
+		uint64_t k = cbor_get_int(map_get(m, 0));
+		cbor_item_t *mval = map_get(m, 1);
+		if (k == 640 || k == 645)
+			continue;
+		const uint8_t *ev;
+		size_t evn;
+		bool ev_digest;
+		uint8_t be[8];
+		if (!evidence_value(r, k, &ev, &evn, &ev_digest, be)) {
+			snprintf(why, whylen, "MKey %llu not found in Evidence", (unsigned long long)k);
+			rc = -1;
+			break;
+		}
+		cbor_item_t *raw = map_get(mval, 4), *digests = map_get(mval, 2);
+		bool match;
+		if (raw) {
+			cbor_item_t *b = cbor_move(cbor_tag_item(raw));
+			match = !ev_digest && cbor_bytestring_length(b) == evn &&
+				memcmp(cbor_bytestring_handle(b), ev, evn) == 0;
+		} else {
+			assert_non_null(digests);
+			match = false;
+			for (size_t d = 0; d < cbor_array_size(digests); d++) {
+				cbor_item_t **pair = cbor_array_handle(cbor_array_handle(digests)[d]);
+				cbor_item_t *b = pair[1];
+				match = match || (ev_digest && cbor_get_int(pair[0]) == 7 &&
+						  cbor_bytestring_length(b) == evn &&
+						  memcmp(cbor_bytestring_handle(b), ev, evn) == 0);
+			}
+		}
+		if (!match) {
+			snprintf(why, whylen, "MKey %llu in reference value doesn't match with evidence",
+				 (unsigned long long)k);
+			rc = -1;
+		}
+	}
+	cbor_decref(&comid);
+	cbor_decref(&top);
+	return rc;
+}
+
+static void appraise_case(struct cvm_measurement *m, const struct snp_report_fields *r,
+			  const char *want_failure)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct cvm_error err;
+	assert_int_equal(cvm_measurement_encode(m, CVM_FMT_CORIM, &buf, &len, &err), 0);
+	char why[128] = "";
+	int rc = veraison_appraise(buf, len, r, why, sizeof(why));
+	free(buf);
+	if (!want_failure && rc)
+		fail_msg("Veraison would refuse it: %s", why);
+	if (want_failure) {
+		assert_int_equal(rc, -1);
+		assert_string_equal(why, want_failure);
+	}
+}
+
+static void corim_snp_passes_veraison_appraisal(void **state)
+{
+	(void)state;
+	/* what `cvmkit measure` writes for a policy without host data or ID block */
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_SNP, "snp");
+	assert_int_equal(cvm_hex_decode(snp_digest_hex, m->digest, 48), 0);
+	m->has_snp_policy = true;
+	m->snp_policy = 0x30000;
+	m->has_host_data = true; /* zero, as in the report of such a guest */
+	struct snp_report_fields r = {.policy = 0x30000};
+	memcpy(r.measurement, m->digest, 48);
+	appraise_case(m, &r, NULL);
+
+	/* host data and an ID key: then they are reference values and must match */
+	memset(m->host_data, 0xab, 32);
+	m->has_id_key_digest = true;
+	memset(m->id_key_digest, 0x11, 48);
+	memset(r.host_data, 0xab, 32);
+	memset(r.id_key_digest, 0x11, 48);
+	appraise_case(m, &r, NULL);
+	r.host_data[31] ^= 1;
+	appraise_case(m, &r, "MKey 642 in reference value doesn't match with evidence");
+	r.host_data[31] ^= 1;
+	r.measurement[0] ^= 1; /* the replay can fail on the digest too */
+	appraise_case(m, &r, "MKey 641 in reference value doesn't match with evidence");
+	cvm_measurement_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -696,6 +864,7 @@ int main(void)
 		cmocka_unit_test(cbor_starts_with_a_map_and_names_schema),
 		cmocka_unit_test(cbor_decode_rejects_malformed),
 		cmocka_unit_test(corim_round_trips_snp),
+		cmocka_unit_test(corim_snp_passes_veraison_appraisal),
 		cmocka_unit_test(corim_snp_has_profile_tag_and_mkey_641),
 		cmocka_unit_test(corim_round_trips_tdx),
 		cmocka_unit_test(corim_refuses_legacy_sev),
