@@ -791,6 +791,30 @@ static void snp_vector_policies_launch_to_the_reference_digests(void **state)
 	}
 }
 
+/* vmm gce: the launcher sets the guest PAT the GCE model assumes (0x70106), so the VMSA KVM
+ * builds from the vCPU's state has it (KVM's own reset value would be 0x0007040600070406). */
+static void gce_launch_sets_the_guest_pat_its_model_assumes(void **state)
+{
+	(void)state;
+	char fw[512], text[1024];
+	if (!fixture(fw, sizeof(fw), "snp/ovmf_AmdSev_suffix.bin"))
+		skip();
+	snprintf(text, sizeof(text),
+		 "{\"version\": 1, \"tee\": \"snp\", \"vmm\": \"gce\", \"cpus\": {\"count\": 2},"
+		 " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"}}", fw);
+	struct cvm_policy *p = policy_from_text(text);
+	struct spec_kvm *k = new_fake();
+	struct cvm_launch *l = launch_ok(k, p);
+	for (unsigned v = 0; v < 2; v++) {
+		const uint8_t *vmsa = spec_kvm_snp_vmsa(k, v);
+		assert_non_null(vmsa);
+		assert_int_equal(cvm_le64(vmsa + 0x268), 0x70106); /* VMSA g_pat */
+	}
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
 /* An ID block signs the launch digest: the fake checks its LD as the PSP does. */
 static void snp_launch_with_an_id_block_signs_its_digest(void **state)
 {
@@ -1576,6 +1600,7 @@ int main(void)
 		cmocka_unit_test(snp_launch_issues_the_spec_sequence),
 		cmocka_unit_test(snp_example_policy_launches_to_the_offline_digest),
 		cmocka_unit_test(snp_vector_policies_launch_to_the_reference_digests),
+		cmocka_unit_test(gce_launch_sets_the_guest_pat_its_model_assumes),
 		cmocka_unit_test(snp_launch_with_an_id_block_signs_its_digest),
 		cmocka_unit_test(snp_firmware_error_is_reported_with_its_code),
 		cmocka_unit_test(snp_refused_when_host_lacks_the_vm_type),

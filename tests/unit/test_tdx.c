@@ -1042,6 +1042,28 @@ static void truncated_image_is_not_called_split(void **state)
 	cvm_firmware_free(real);
 }
 
+/* TDX with an SEV-SNP launch profile is refused, not silently measured as QEMU's TD HOB. */
+static void tdx_planner_refuses_snp_vmm_profiles(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_vector_fw("synth_tdvf.bin");
+	struct cvm_policy policy;
+	test_policy(&policy);
+	struct cvm_error err;
+	const enum cvm_vmm refused[] = {CVM_VMM_GCE, CVM_VMM_EC2};
+	for (size_t i = 0; i < 2; i++) {
+		policy.vmm = refused[i];
+		assert_int_equal(plan_error(&policy, fw, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "SEV-SNP launch profile"));
+		struct cvm_measurement *m = NULL;
+		assert_int_equal(cvm_tdx_measure(&policy, fw, &m, &err), -EINVAL);
+		assert_null(m);
+	}
+	policy.vmm = CVM_VMM_CVMKIT;
+	assert_int_equal(plan_error(&policy, fw, &err), 0);
+	cvm_firmware_free(fw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1076,6 +1098,7 @@ int main(void)
 		cmocka_unit_test(bfv_memory_beyond_raw_data_is_loaded_from_the_image_as_qemu_does),
 		cmocka_unit_test(tdvf_sections_are_bounded_by_the_guest),
 		cmocka_unit_test(truncated_image_is_not_called_split),
+		cmocka_unit_test(tdx_planner_refuses_snp_vmm_profiles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
