@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target: arbitrary bytes as a firmware image -> cvm_firmware_parse -> SNP plan (with a
- * fixed small kernel/initrd/cmdline, so the kernel-hashes page and the SEV metadata paths are
- * reached) -> PAGE_INFO model, for every VMM profile; plus the legacy SEV-ES digest.  Inputs
- * that are not a page multiple are padded with zeros in front (the metadata sits at the end).
+ * libFuzzer target: the SNP planner, firmware and policy in, plan out.  The input is a policy
+ * header and a firmware image (tests/fuzz/plan_input.h); the image is parsed, the policy checked
+ * by the one validator, and the plan built (with a small fixed kernel/initrd/cmdline for a
+ * direct boot, so the kernel-hashes page is reached) and run through the PAGE_INFO model; plus
+ * the legacy SEV-ES digest of the same pair.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,8 @@
 #include <cvmkit/snp.h>
 #include <cvmkit/util.h>
 
+#include "tests/fuzz/plan_input.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Sections may claim up to 4 GiB of ZERO pages: measure only plans of modest size. */
@@ -23,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void measure_plan(const struct cvm_plan *plan)
 {
-	if (cvm_plan_load_bytes(plan) > MAX_MEASURED_BYTES)
+	if (cvm_plan_load_bytes(plan) > MAX_MEASURED_BYTES || plan->nvcpus > 64)
 		return;
 	struct cvm_snp_model *model = cvm_snp_model_new();
 	if (!model)
@@ -37,51 +40,30 @@ static void measure_plan(const struct cvm_plan *plan)
 	cvm_snp_model_free(model);
 }
 
-static void plan_all_profiles(const struct cvm_firmware *fw, const struct cvm_snp_boot_hashes *h)
-{
-	static const enum cvm_vmm vmms[] = {CVM_VMM_QEMU, CVM_VMM_EC2, CVM_VMM_GCE, CVM_VMM_CVMKIT};
-	char model[] = "EPYC-Milan";
-	struct cvm_policy p;
-	cvm_policy_init(&p);
-	p.tee = CVM_TEE_SNP;
-	p.cpus.model = model;
-	p.cpus.count = 3;
-	for (size_t i = 0; i < CVM_ARRAY_SIZE(vmms); i++) {
-		p.vmm = vmms[i];
-		for (int boot = 0; boot < 2; boot++) {
-			struct cvm_plan plan;
-			struct cvm_error err;
-			if (cvm_snp_plan_build_hashed(&p, fw, boot ? h : NULL, &plan, &err) == 0) {
-				measure_plan(&plan);
-				cvm_plan_release(&plan);
-			}
-		}
-	}
-	uint8_t legacy[32];
-	struct cvm_error err;
-	cvm_sev_legacy_digest(CVM_SEV_MODE_SEVES, &p, fw, h, legacy, &err);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t kernel[] = "MZ tiny kernel";
-	struct cvm_snp_boot_hashes h;
+	struct plan_input in;
+	if (!plan_input_decode(data, size, CVM_TEE_SNP, &in))
+		return 0;
 	struct cvm_error err;
-	if (size == 0 || size > (1u << 20))
-		return 0;
-	if (cvm_snp_boot_hashes_from_bytes(kernel, sizeof(kernel), NULL, 0, "console=ttyS0", &h,
-					   &err))
-		return 0;
-	size_t padded = (size + CVM_PAGE_SIZE - 1) / CVM_PAGE_SIZE * CVM_PAGE_SIZE;
-	uint8_t *img = calloc(1, padded);
-	if (!img)
-		return 0;
-	memcpy(img + (padded - size), data, size);
 	struct cvm_firmware *fw = NULL;
-	if (cvm_firmware_parse(img, padded, &fw, &err) == 0) {
-		plan_all_profiles(fw, &h);
-		cvm_firmware_free(fw);
+	struct cvm_snp_boot_hashes h;
+	bool boot = in.policy.boot.cmdline != NULL;
+	if (cvm_firmware_parse(in.image, in.image_size, &fw, &err) == 0 &&
+	    cvm_policy_validate(&in.policy, NULL, &err) == 0 &&
+	    cvm_snp_boot_hashes_from_bytes(kernel, sizeof(kernel), NULL, 0, "console=ttyS0", &h,
+					   &err) == 0) {
+		struct cvm_plan plan;
+		if (cvm_snp_plan_build_hashed(&in.policy, fw, boot ? &h : NULL, &plan, &err) == 0) {
+			measure_plan(&plan);
+			cvm_plan_release(&plan);
+		}
+		uint8_t legacy[32];
+		cvm_sev_legacy_digest(CVM_SEV_MODE_SEVES, &in.policy, fw, boot ? &h : NULL, legacy,
+				      &err);
 	}
-	free(img);
+	cvm_firmware_free(fw);
+	free(in.image);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include <openssl/evp.h>
 
@@ -27,6 +28,7 @@
 #include <cvmkit/progress.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/util.h>
+#include "tests/fuzz/plan_input.h"
 
 #define AMDSEV "ovmf_AmdSev_suffix.bin"
 #define OVMFX64 "ovmf_OvmfX64_suffix.bin"
@@ -1124,6 +1126,64 @@ static void sev_modes_parse(void **state)
 	assert_string_equal(cvm_sev_mode_name(CVM_SEV_MODE_SEVES), "seves");
 }
 
+/* The fuzz target's seeds (tests/fuzz/corpus/%s) decode into a policy and firmware the planner
+   accepts, so the fuzzer starts from inputs that reach it. */
+static void for_each_seed(const char *name, void (*fn)(const struct plan_input *in, const char *file))
+{
+	char dir[256];
+	snprintf(dir, sizeof(dir), "tests/fuzz/corpus/%s", name);
+	DIR *d = opendir(dir);
+	if (!d) {
+		print_message("# SKIP %s not found (run from the source tree)\n", dir);
+		skip();
+	}
+	size_t seen = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		struct cvm_file f;
+		struct cvm_error err;
+		assert_int_equal(cvm_file_open(path, &f, &err), 0);
+		struct plan_input in;
+		assert_true(plan_input_decode(f.data, f.size, CVM_TEE_SNP, &in));
+		struct cvm_policy_problems pr = {0};
+		if (cvm_policy_validate(&in.policy, &pr, &err))
+			fail_msg("%s: policy: %s", path, cvm_error_message(&err));
+		fn(&in, path);
+		free(in.image);
+		cvm_file_close(&f);
+		seen++;
+	}
+	closedir(d);
+	assert_true(seen >= 2);
+}
+
+static void snp_seed_plans(const struct plan_input *in, const char *file)
+{
+	struct cvm_firmware *fw = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_firmware_parse(in->image, in->image_size, &fw, &err), 0);
+	struct cvm_snp_boot_hashes h;
+	static const uint8_t kernel[] = "MZ tiny kernel";
+	assert_int_equal(cvm_snp_boot_hashes_from_bytes(kernel, sizeof(kernel), NULL, 0,
+							"console=ttyS0", &h, &err), 0);
+	struct cvm_plan plan;
+	if (cvm_snp_plan_build_hashed(&in->policy, fw, in->policy.boot.cmdline ? &h : NULL, &plan,
+				      &err))
+		fail_msg("%s: %s", file, cvm_error_message(&err));
+	cvm_plan_release(&plan);
+	cvm_firmware_free(fw);
+}
+
+static void fuzz_snp_plan_seeds_reach_the_planner(void **state)
+{
+	(void)state;
+	for_each_seed("snp_plan", snp_seed_plans);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1160,6 +1220,7 @@ int main(void)
 		cmocka_unit_test(refuses_what_qemu_refuses_in_the_sev_firmware),
 		cmocka_unit_test(model_rejects_ops_without_page_type),
 		cmocka_unit_test(sev_modes_parse),
+		cmocka_unit_test(fuzz_snp_plan_seeds_reach_the_planner),
 	};
 	return cmocka_run_group_tests_name("snp", tests, NULL, NULL);
 }

@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include <cvmkit/tdx.h>
 #include <cvmkit/util.h>
 
 #include "tests/unit/helper_vectors.h"
+#include "tests/fuzz/plan_input.h"
 
 #define DEBIAN_OVMF "/usr/share/ovmf/OVMF.fd"
 #define DEBIAN_OVMF_CODE "/usr/share/OVMF/OVMF_CODE.fd"
@@ -1064,6 +1066,59 @@ static void tdx_planner_refuses_snp_vmm_profiles(void **state)
 	cvm_firmware_free(fw);
 }
 
+/* The fuzz target's seeds (tests/fuzz/corpus/%s) decode into a policy and firmware the planner
+   accepts, so the fuzzer starts from inputs that reach it. */
+static void for_each_seed(const char *name, void (*fn)(const struct plan_input *in, const char *file))
+{
+	char dir[256];
+	snprintf(dir, sizeof(dir), "tests/fuzz/corpus/%s", name);
+	DIR *d = opendir(dir);
+	if (!d) {
+		print_message("# SKIP %s not found (run from the source tree)\n", dir);
+		skip();
+	}
+	size_t seen = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		struct cvm_file f;
+		struct cvm_error err;
+		assert_int_equal(cvm_file_open(path, &f, &err), 0);
+		struct plan_input in;
+		assert_true(plan_input_decode(f.data, f.size, CVM_TEE_TDX, &in));
+		struct cvm_policy_problems pr = {0};
+		if (cvm_policy_validate(&in.policy, &pr, &err))
+			fail_msg("%s: policy: %s", path, cvm_error_message(&err));
+		fn(&in, path);
+		free(in.image);
+		cvm_file_close(&f);
+		seen++;
+	}
+	closedir(d);
+	assert_true(seen >= 2);
+}
+
+static void tdx_seed_plans(const struct plan_input *in, const char *file)
+{
+	struct cvm_firmware *fw = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_firmware_parse(in->image, in->image_size, &fw, &err), 0);
+	struct cvm_plan plan;
+	if (cvm_tdx_plan_build(&in->policy, fw, &plan, &err))
+		fail_msg("%s: %s", file, cvm_error_message(&err));
+	cvm_plan_release(&plan);
+	cvm_firmware_free(fw);
+}
+
+static void fuzz_tdx_plan_seeds_reach_the_planner(void **state)
+{
+	(void)state;
+	for_each_seed("tdx_plan", tdx_seed_plans);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1099,6 +1154,7 @@ int main(void)
 		cmocka_unit_test(tdvf_sections_are_bounded_by_the_guest),
 		cmocka_unit_test(truncated_image_is_not_called_split),
 		cmocka_unit_test(tdx_planner_refuses_snp_vmm_profiles),
+		cmocka_unit_test(fuzz_tdx_plan_seeds_reach_the_planner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
