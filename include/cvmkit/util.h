@@ -132,7 +132,7 @@ int cvm_file_open(const char *path, struct cvm_file *out, struct cvm_error *err)
 void cvm_file_close(struct cvm_file *f);
 
 /*
- * Write data to path without damaging what it replaces (docs/output-safety.md):
+ * Write data to path without damaging what it replaces (docs/limits.md):
  *   - "-" is standard output;
  *   - a missing file is created (mode 0644) through a temporary file in the same folder, fsync
  *     and rename, so a failure leaves nothing behind;

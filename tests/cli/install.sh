@@ -168,6 +168,13 @@ check "cvmkit(1) renders without warnings" eval 'rc_is 0 && [ ! -s "$T/err" ] &&
 man --warnings -E UTF-8 -l "$D$PREFIX/share/man/man5/cvmkit-policy.5" >"$T/out" 2>"$T/err"
 RC=$?
 check "cvmkit-policy(5) renders without warnings" eval 'rc_is 0 && [ ! -s "$T/err" ] && out_has "allow_debug"'
+# Quoted JSON in the pages renders with its quotes (macro arguments would eat them).
+MANWIDTH=200 man -E UTF-8 -l "$D$PREFIX/share/man/man5/cvmkit-policy.5" >"$T/out" 2>"$T/err"
+RC=$?
+check "cvmkit-policy(5) shows a prefault range's JSON intact" eval 'rc_is 0 && grep -qF "{\"gpa\": address, \"size\": size}" "$T/out"'
+MANWIDTH=200 man -E UTF-8 -l "$D$PREFIX/share/man/man1/cvmkit.1" >"$T/out" 2>"$T/err"
+RC=$?
+check "cvmkit(1) shows the RVPS message's JSON intact" eval 'rc_is 0 && grep -qF "{\"version\": \"0.1.0\", \"type\": \"sample\"" "$T/out"'
 
 if command -v bash >/dev/null 2>&1; then
 	bash -c '. "$1"; COMP_WORDS=(cvmkit libvirt ""); COMP_CWORD=2; _cvmkit; echo "${COMPREPLY[*]}";
@@ -175,6 +182,14 @@ if command -v bash >/dev/null 2>&1; then
 		_ "$D$PREFIX/share/bash-completion/completions/cvmkit" >"$T/out" 2>"$T/err"
 	RC=$?
 	check "bash completion completes subcommands and formats" eval 'rc_is 0 && out_has "^caps xml define" && out_has "^corim$"'
+	# As bash splits "qemu:///s" at the colon (COMP_WORDBREAKS): the reply goes after it.
+	bash -c '. "$1"; COMP_LINE="cvmkit libvirt caps qemu:///s"; COMP_POINT=${#COMP_LINE};
+		COMP_WORDS=(cvmkit libvirt caps qemu : ///s); COMP_CWORD=5; _cvmkit; echo "${COMPREPLY[*]}";
+		COMP_LINE="cvmkit libvirt caps qemu:"; COMP_POINT=${#COMP_LINE};
+		COMP_WORDS=(cvmkit libvirt caps qemu :); COMP_CWORD=4; _cvmkit; echo "${COMPREPLY[*]}"' \
+		_ "$D$PREFIX/share/bash-completion/completions/cvmkit" >"$T/out" 2>"$T/err"
+	RC=$?
+	check "bash completion completes a libvirt URI after qemu:" eval 'rc_is 0 && [ "$(sed -n 1p "$T/out")" = "///system ///session" ] && [ "$(sed -n 2p "$T/out")" = "///system ///session" ]'
 else
 	skip "bash completion completes subcommands and formats" "no bash"
 fi

@@ -314,3 +314,9 @@ check "--firmware keeps the policy's pin: another image is refused" eval 'rc_is 
 printf '{"version": 1, "tee": "snp", "cpus": {"model": "EPYC-Milan"}, "firmware": {"path": "%s"}}\n' "$AMDSEV" >"$T/model.json"
 run measure "$T/model.json" --vcpu-sig 0x00a00f11 --format hex
 check "--vcpu-sig replaces the policy's cpus.model" eval 'rc_is 0 && [ -s "$T/out" ]'
+
+# An empty and an absent command line are measured the same (QEMU passes "" when none is given).
+run measure --firmware "$AMDSEV" --cpu EPYC --kernel "$T/kernel" --format hex
+absent=$(cat "$T/out")
+run measure --firmware "$AMDSEV" --cpu EPYC --kernel "$T/kernel" --append "" --format hex
+check "an empty --append measures as no --append" eval 'rc_is 0 && [ -n "$absent" ] && out_is "$absent"'
