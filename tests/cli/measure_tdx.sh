@@ -69,3 +69,23 @@ if [ -r /usr/share/ovmf/OVMF.fd ]; then
 else
 	skip "measure --verbose" "/usr/share/ovmf/OVMF.fd not installed"
 fi
+
+# A BFV whose memory size is huge: inspect calls it invalid and measure refuses it at once
+# (it used to loop in the MRTD model) (issue 12).
+SYNTH=${SHARED:+$SHARED/vectors/tdx/synth_tdvf.bin}
+if [ -n "$SYNTH" ] && [ -r "$SYNTH" ]; then
+	python3 - "$SYNTH" "$T/huge-bfv.fd" <<'PY'
+import struct, sys
+img = bytearray(open(sys.argv[1], 'rb').read())
+struct.pack_into('<Q', img, 0xf000 + 16 + 16, 0xfffffff0000)  # section 0 (BFV): memory size
+open(sys.argv[2], 'wb').write(img)
+PY
+	run inspect "$T/huge-bfv.fd"
+	check "inspect calls a BFV larger than its image invalid (exit 1)" eval 'rc_is 1 && out_has "TDX metadata: invalid" && out_has "exceeds raw size"'
+	policy "$T/huge.json" "$T/huge-bfv.fd"
+	run measure "$T/huge.json" --tee tdx
+	check "measure refuses a BFV larger than its image instead of measuring it for ever" eval 'rc_is 1 && err_has "exceeds the raw data" && [ ! -s "$T/out" ]'
+else
+	skip "inspect calls a BFV larger than its image invalid" "synth_tdvf.bin vector missing"
+	skip "measure refuses a BFV larger than its image" "synth_tdvf.bin vector missing"
+fi

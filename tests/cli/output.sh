@@ -142,3 +142,12 @@ printf '{"version": 1, "name": "evil\\u001b[31mred\\nline", "tee": "none"}\n' >"
 run policy check "$T/evil.json"
 check "a policy name's escape sequence and newline are shown escaped" eval \
 	'rc_is 0 && out_has "evil\\\\x1b\[31mred\\\\nline" && ! grep -q "$(printf "\033")" "$T/out" && [ "$(wc -l <"$T/out")" -eq 1 ]'
+cp "$T/evil.json" "$T/$(printf 'bad\033]0;title\007name').json"
+run policy check "$T/$(printf 'bad\033]0;title\007name').json" --bogus
+check "a file name's control characters are escaped in error messages too" eval \
+	'rc_is 2 && ! grep -q "$(printf "\033")" "$T/err"'
+printf '{"version": 1, "tee": "none", "firmware": {"path": "fw\\u001b[2J.fd", "sha256": "%064d"}}\n' 0 >"$T/evil-path.json"
+cp "$SHARED/vectors/snp/ovmf_AmdSev_suffix.bin" "$T/$(printf 'fw\033[2J.fd')"
+run policy check "$T/evil-path.json"
+check "a policy path's escape sequence is escaped in the pin problem" eval \
+	'rc_is 1 && err_has "fw\\\\x1b\[2J.fd hashes to" && ! grep -q "$(printf "\033")" "$T/err"'
