@@ -4,7 +4,6 @@
  * and bundled roots), TDX collateral, and the evidence dispatcher that detects SNP reports and
  * TDX quotes, parses them and hands them to the SNP or TDX verifier.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -35,69 +34,6 @@ int cvm_verifier_add_collateral(struct cvm_verifier *v, const uint8_t *data, siz
 }
 
 /* ---- evidence ----------------------------------------------------------------------------- */
-
-enum cvm_evidence_kind cvm_evidence_detect(const uint8_t *data, size_t len)
-{
-	if (len >= 4) {
-		uint16_t v16 = cvm_le16(data), akt = cvm_le16(data + 2);
-		if (v16 >= 3 && v16 <= 5 && (akt == 2 || akt == 3))
-			return CVM_EVIDENCE_TDX_QUOTE;
-		uint32_t v32 = cvm_le32(data);
-		if (v32 >= 1 && v32 <= 0xff)
-			return CVM_EVIDENCE_SNP_REPORT;
-	}
-	return CVM_EVIDENCE_UNKNOWN;
-}
-
-const char *cvm_evidence_kind_name(enum cvm_evidence_kind kind)
-{
-	switch (kind) {
-	case CVM_EVIDENCE_SNP_REPORT:
-		return "snp";
-	case CVM_EVIDENCE_TDX_QUOTE:
-		return "tdx";
-	default:
-		return "unknown";
-	}
-}
-
-int cvm_evidence_unhex(const uint8_t *data, size_t len, uint8_t **out_buf, size_t *out_len)
-{
-	size_t digits = 0;
-	size_t i = 0;
-	while (i < len && isspace(data[i]))
-		i++;
-	if (i + 1 < len && data[i] == '0' && (data[i + 1] == 'x' || data[i + 1] == 'X'))
-		i += 2;
-	size_t start = i;
-	for (size_t k = start; k < len; k++) {
-		if (isxdigit(data[k]))
-			digits++;
-		else if (!isspace(data[k]))
-			return -EINVAL;
-	}
-	if (digits == 0 || digits % 2 != 0)
-		return -EINVAL;
-	uint8_t *out = malloc(digits / 2);
-	if (!out)
-		return -ENOMEM;
-	size_t n = 0;
-	int hi = -1;
-	for (size_t k = start; k < len; k++) {
-		if (!isxdigit(data[k]))
-			continue;
-		int nib = isdigit(data[k]) ? data[k] - '0' : (tolower(data[k]) - 'a' + 10);
-		if (hi < 0) {
-			hi = nib;
-		} else {
-			out[n++] = (uint8_t)(hi << 4 | nib);
-			hi = -1;
-		}
-	}
-	*out_buf = out;
-	*out_len = n;
-	return 0;
-}
 
 int cvm_snp_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len,
 			 const struct cvm_verify_options *opt, struct cvm_verify_result *res,

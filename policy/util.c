@@ -136,6 +136,63 @@ char *cvm_base64_encode(const void *data, size_t len)
 	return out;
 }
 
+static int base64_value(uint8_t ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+' || ch == '-')
+		return 62;
+	if (ch == '/' || ch == '_')
+		return 63;
+	return -1;
+}
+
+int cvm_base64_decode(const char *text, size_t len, uint8_t **out, size_t *out_len)
+{
+	/* Padding, if any, only at the end; then the length must be a whole number of quads. */
+	size_t end = len;
+	size_t pad = 0;
+	while (end > 0 && text[end - 1] == '=' && pad < 2) {
+		end--;
+		pad++;
+	}
+	if (pad && len % 4 != 0)
+		return -EINVAL;
+	if (end % 4 == 1)
+		return -EINVAL;
+	uint8_t *buf = malloc(end / 4 * 3 + 3);
+	if (!buf)
+		return -ENOMEM;
+	size_t n = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	for (size_t i = 0; i < end; i++) {
+		int v = base64_value((uint8_t)text[i]);
+		if (v < 0) {
+			free(buf);
+			return -EINVAL;
+		}
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	/* The bits left over must be zero (one canonical text per byte string). */
+	if (acc & ((1u << bits) - 1)) {
+		free(buf);
+		return -EINVAL;
+	}
+	*out = buf;
+	*out_len = n;
+	return 0;
+}
+
 bool cvm_utf8_valid(const uint8_t *s, size_t len)
 {
 	size_t i = 0;

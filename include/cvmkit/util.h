@@ -111,6 +111,12 @@ int cvm_sha256_hex(const void *data, size_t len, char out[65], struct cvm_error 
 /* Base64 (RFC 4648, with padding, no line breaks) as a malloc'd string; NULL when out of memory. */
 char *cvm_base64_encode(const void *data, size_t len);
 
+/*
+ * Base64 text (RFC 4648 standard or URL-safe alphabet, padded or not, nothing else) decoded
+ * into a new buffer the caller frees.  -EINVAL for any other text, -ENOMEM.
+ */
+int cvm_base64_decode(const char *text, size_t len, uint8_t **out, size_t *out_len);
+
 /* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). */
 bool cvm_utf8_valid(const uint8_t *s, size_t len);
 
