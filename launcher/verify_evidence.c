@@ -5,7 +5,11 @@
  * TDX quotes, parses them and hands them to the SNP or TDX verifier.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <cvmkit/evidence.h>
 
 #include "launcher/tee.h"
 #include "sev/snp_verify_internal.h"
@@ -31,6 +35,80 @@ int cvm_verifier_add_collateral(struct cvm_verifier *v, const uint8_t *data, siz
 				const char *origin, struct cvm_error *err)
 {
 	return cvm_tdx_collateral_add(v, data, len, origin ? origin : "collateral", err);
+}
+
+/* A CRL: an AMD ARK's for the SNP revocation check, any other for TDX.  -EINVAL: no CRL. */
+static int add_crl(struct cvm_verifier *v, const uint8_t *data, size_t len, const char *origin,
+		   struct cvm_error *err)
+{
+	struct cvm_error scratch;
+	cvm_error_clear(&scratch);
+	int rc = cvm_snp_crl_add(v, data, len, origin, &scratch);
+	if (rc == 0)
+		return cvm_tdx_collateral_add(v, data, len, origin, err);
+	if (rc < 0)
+		*err = scratch;
+	return rc;
+}
+
+/* Certificates and CRLs (DER: one of them; PEM: every certificate and the first CRL). */
+static int add_cert_or_crl(struct cvm_verifier *v, const uint8_t *data, size_t len,
+			   const char *origin, struct cvm_error *err)
+{
+	if (!memmem(data, len, "-----BEGIN ", 11)) {
+		int rc = add_crl(v, data, len, origin, err);
+		return rc == -EINVAL ? cvm_verifier_add_certs(v, data, len, origin, err) : rc;
+	}
+	int added = 0, rc;
+	if (memmem(data, len, "-----BEGIN CERTIFICATE", 22)) {
+		if ((rc = cvm_verifier_add_certs(v, data, len, origin, err)) < 0)
+			return rc;
+		added += rc;
+	}
+	if (memmem(data, len, "-----BEGIN X509 CRL", 19)) {
+		if ((rc = add_crl(v, data, len, origin, err)) < 0)
+			return rc;
+		added += rc;
+	}
+	return added ? added
+		     : cvm_error_set(err, -EINVAL, "%s: no PEM certificate or CRL in it", origin);
+}
+
+int cvm_verifier_add_endorsements(struct cvm_verifier *v, const uint8_t *data, size_t len,
+				  const char *origin, struct cvm_error *err)
+{
+	if (!origin)
+		origin = "certificates";
+	struct cvm_error first;
+	cvm_error_clear(&first);
+	int rc = add_cert_or_crl(v, data, len, origin, &first);
+	if (rc != -EINVAL) {
+		if (rc < 0)
+			*err = first;
+		return rc;
+	}
+	struct cvm_evidence *table = NULL;
+	if (cvm_evidence_cert_table(data, len, &table, NULL) != 0)
+		return cvm_error_set(err, -EINVAL,
+				     "%s: not certificates (DER or PEM), a CRL or a GHCB certificate "
+				     "table",
+				     origin);
+	int added = 0;
+	for (size_t i = 0; i < table->ncerts && rc != -ENOMEM; i++) {
+		const struct cvm_evidence_blob *b = &table->certs[i];
+		char what[128];
+		snprintf(what, sizeof(what), "%s: %s", origin, b->name);
+		rc = add_cert_or_crl(v, b->data, b->len, what, err);
+		if (rc > 0)
+			added += rc;
+	}
+	cvm_evidence_free(table);
+	if (rc == -ENOMEM)
+		return rc;
+	return added ? added
+		     : cvm_error_set(err, -EINVAL,
+				     "%s: no entry of the certificate table is a certificate or CRL",
+				     origin);
 }
 
 /* ---- evidence ----------------------------------------------------------------------------- */

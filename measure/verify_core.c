@@ -639,3 +639,44 @@ bool cvm_cert_link_ok(struct cvm_cert *child, const struct cvm_cert *issuer, tim
 	return cvm_cert_time_ok(child, t, label, why, n);
 }
 
+
+X509_CRL *cvm_crl_parse(const uint8_t *data, size_t len)
+{
+	X509_CRL *crl = NULL;
+	if (len > INT_MAX)
+		return NULL;
+	if (looks_like_pem(data, len)) {
+		BIO *bio = BIO_new_mem_buf(data, (int)len);
+		crl = bio ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+	} else {
+		const unsigned char *p = data;
+		crl = d2i_X509_CRL(NULL, &p, (long)len);
+		if (crl && (size_t)(p - data) != len) {
+			X509_CRL_free(crl);
+			crl = NULL;
+		}
+	}
+	ERR_clear_error();
+	return crl;
+}
+
+bool cvm_crl_time_ok(const X509_CRL *crl, time_t t, const char *label, char *why, size_t n)
+{
+	time_t last, next;
+	const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
+	if (!cvm_asn1_time_to_time(X509_CRL_get0_lastUpdate(crl), &last) || !nu ||
+	    !cvm_asn1_time_to_time(nu, &next)) {
+		snprintf(why, n, "%s has no readable lastUpdate and nextUpdate", label);
+		return false;
+	}
+	if (t < last || t >= next) {
+		char a[32], b[32], at[32];
+		cvm_time_format(last, a, sizeof(a));
+		cvm_time_format(next, b, sizeof(b));
+		cvm_time_format(t, at, sizeof(at));
+		snprintf(why, n, "%s is valid %s..%s, not at %s", label, a, b, at);
+		return false;
+	}
+	return true;
+}

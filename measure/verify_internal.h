@@ -123,6 +123,17 @@ bool cvm_cert_link_ok(struct cvm_cert *child, const struct cvm_cert *issuer, tim
 bool cvm_cert_time_ok(const struct cvm_cert *c, time_t t, const char *label, char *why,
 		      size_t n);
 
+/* ---- CRLs ---- */
+
+/* A CRL in DER or PEM, or NULL when it is neither (the OpenSSL error queue left empty). */
+X509_CRL *cvm_crl_parse(const uint8_t *data, size_t len);
+
+/*
+ * lastUpdate <= t < nextUpdate (a CRL without nextUpdate is refused); the reason into why
+ * otherwise.  label names the CRL in the reason.
+ */
+bool cvm_crl_time_ok(const X509_CRL *crl, time_t t, const char *label, char *why, size_t n);
+
 /* ---- verifier ---- */
 
 /* At most this many certificates that came inside evidence are cached. */

@@ -138,8 +138,10 @@ static bool leaf_shape_ok(const struct cvm_cert *leaf, const char *label, char *
 	return true;
 }
 
-static void check_chain(struct cvm_verifier *v, struct cvm_cert *leaf, enum cvm_amd_product p,
-			time_t t, struct cvm_verify_result *res)
+/* The chain check; the intermediate that verified (and the root) for the revocation check. */
+static struct cvm_cert *check_chain(struct cvm_verifier *v, struct cvm_cert *leaf,
+				    enum cvm_amd_product p, time_t t, struct cvm_verify_result *res,
+				    struct cvm_cert **root_out)
 {
 	char why[WHY_MAX];
 	const char *label = leaf->role == CVM_CERT_AMD_VLEK ? "VLEK" : "VCEK";
@@ -147,14 +149,15 @@ static void check_chain(struct cvm_verifier *v, struct cvm_cert *leaf, enum cvm_
 		leaf->role == CVM_CERT_AMD_VLEK ? CVM_CERT_AMD_ASVK : CVM_CERT_AMD_ASK;
 	const char *mid_label = leaf->role == CVM_CERT_AMD_VLEK ? "ASVK" : "ASK";
 	struct cvm_cert *root = find_root(v, p);
+	*root_out = root;
 	if (!root) {
 		cvm_check_add(res, "cert-chain", CVM_CHECK_FAIL, "no AMD root for product %s",
 			      cvm_amd_product_name(p));
-		return;
+		return NULL;
 	}
 	if (!leaf_shape_ok(leaf, label, why, sizeof(why))) {
 		cvm_check_add(res, "cert-chain", CVM_CHECK_FAIL, "%s", why);
-		return;
+		return NULL;
 	}
 	/* Try each intermediate of the product (bundled first); report the first failure. */
 	char first_why[WHY_MAX] = "";
@@ -170,7 +173,7 @@ static void check_chain(struct cvm_verifier *v, struct cvm_cert *leaf, enum cvm_
 			cvm_x509_cn(X509_get_subject_name(root->x509), cn, sizeof(cn));
 			cvm_check_add(res, "cert-chain", CVM_CHECK_PASS, "%s -> %s -> %s (bundled)", label,
 				      mid_label, cn);
-			return;
+			return mid;
 		}
 		if (!first_why[0])
 			memcpy(first_why, w, sizeof(first_why));
@@ -179,6 +182,7 @@ static void check_chain(struct cvm_verifier *v, struct cvm_cert *leaf, enum cvm_
 		snprintf(first_why, sizeof(first_why), "no %s for product %s", mid_label,
 			 cvm_amd_product_name(p));
 	cvm_check_add(res, "cert-chain", CVM_CHECK_FAIL, "%s", first_why);
+	return NULL;
 }
 
 static void check_signature(const struct cvm_snp_report *r, const struct cvm_cert *leaf,
@@ -380,7 +384,7 @@ int cvm_verify_snp(struct cvm_verifier *v, const struct cvm_snp_report *r,
 		cvm_check_add(res, "policy-format", CVM_CHECK_PASS, "guest policy 0x%llx is well formed",
 			      (unsigned long long)r->policy);
 
-	struct cvm_cert *leaf = NULL;
+	struct cvm_cert *leaf = NULL, *mid = NULL, *root = NULL;
 	if (key == CVM_SNP_KEY_VCEK || key == CVM_SNP_KEY_VLEK) {
 		enum cvm_cert_role role = key == CVM_SNP_KEY_VLEK ? CVM_CERT_AMD_VLEK : CVM_CERT_AMD_VCEK;
 		enum cvm_amd_product hint =
@@ -401,8 +405,9 @@ int cvm_verify_snp(struct cvm_verifier *v, const struct cvm_snp_report *r,
 	} else if (p == CVM_AMD_UNKNOWN) {
 		cvm_check_add(res, "cert-chain", CVM_CHECK_FAIL, "product line unknown: no root to use");
 	} else {
-		check_chain(v, leaf, p, t, res);
+		mid = check_chain(v, leaf, p, t, res, &root);
 	}
+	cvm_snp_revocation_check(v, root, mid, mid ? leaf : NULL, t, opt->require_revocation, res);
 
 	if (leaf) {
 		check_signature(r, leaf, res);

@@ -273,6 +273,8 @@ struct cvm_verify_options {
 	uint8_t min_tee_tcb_svn[16];
 	bool require_uptodate;        /* TDX collateral: TCB status must be UpToDate (default: any
 					 status but Revoked/unmatched passes and is reported) */
+	bool require_revocation;      /* SNP: fail unless a CRL of the chain's ARK was checked
+					 (default: such a CRL is checked when given, else skipped) */
 	bool has_report_data;         /* expected REPORT_DATA (zero-padded to 64) */
 	uint8_t report_data[64];
 	const struct cvm_measurement *expect; /* borrowed; NULL = no measurement matching */
@@ -301,6 +303,15 @@ int cvm_verifier_add_certs(struct cvm_verifier *v, const uint8_t *data, size_t l
  */
 int cvm_verifier_add_collateral(struct cvm_verifier *v, const uint8_t *data, size_t len,
 				const char *origin, struct cvm_error *err);
+
+/*
+ * Add endorsements of any kind, recognised by content: certificates (DER or PEM, as
+ * cvm_verifier_add_certs), a CRL (DER or PEM: an AMD ARK's CRL is kept for the SNP revocation
+ * check, any other is TDX collateral), or a GHCB certificate table (each entry's certificate or
+ * CRL).  Returns the number of items added, or -EINVAL when data is none of these.
+ */
+int cvm_verifier_add_endorsements(struct cvm_verifier *v, const uint8_t *data, size_t len,
+				  const char *origin, struct cvm_error *err);
 
 /*
  * Verify a parsed report / quote.  Every check is appended to res (initialised here).  Returns 0

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * AMD revocation: the CRLs AMD's KDS serves (/vcek/v1/{product}/crl, /vlek/v1/{product}/crl),
+ * signed by the product's ARK with RSASSA-PSS over SHA-384 (salt length 48, as the ARK signs
+ * its certificates), listing revoked ASKs/ASVKs and, where present, VCEK/VLEK serials.  They
+ * are kept in the verifier's SNP slot and judged again for every report: signature, issuer,
+ * window at the verification time, then the serials of the chain that verified.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "sev/snp_verify_internal.h"
+
+#define WHY_MAX CVM_CHECK_REASON_MAX
+
+struct snp_crl {
+	X509_CRL *crl;
+	char origin[64];
+};
+
+struct snp_state {
+	struct snp_crl crls[CVM_SNP_MAX_CRLS];
+	size_t ncrls;
+};
+
+static void state_free(void *p)
+{
+	struct snp_state *st = p;
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->ncrls; i++)
+		X509_CRL_free(st->crls[i].crl);
+	free(st);
+}
+
+static struct snp_state *snp_state(const struct cvm_verifier *v)
+{
+	return v->ext[CVM_VERIFIER_EXT_SNP].state;
+}
+
+static bool issued_by_an_ark(X509_CRL *crl)
+{
+	char cn[96];
+	cvm_x509_cn(X509_CRL_get_issuer(crl), cn, sizeof(cn));
+	return strncmp(cn, "ARK-", 4) == 0;
+}
+
+static time_t last_update(const X509_CRL *crl)
+{
+	time_t t = 0;
+	(void)cvm_asn1_time_to_time(X509_CRL_get0_lastUpdate(crl), &t);
+	return t;
+}
+
+int cvm_snp_crl_add(struct cvm_verifier *v, const uint8_t *data, size_t len, const char *origin,
+		    struct cvm_error *err)
+{
+	if (!origin)
+		origin = "CRL";
+	X509_CRL *crl = cvm_crl_parse(data, len);
+	if (!crl)
+		return cvm_error_set(err, -EINVAL, "%s: not a CRL (DER or PEM)", origin);
+	if (!issued_by_an_ark(crl)) {
+		X509_CRL_free(crl);
+		return 0;
+	}
+	struct cvm_verifier_ext *slot = &v->ext[CVM_VERIFIER_EXT_SNP];
+	if (!slot->state) {
+		if (!(slot->state = calloc(1, sizeof(struct snp_state)))) {
+			X509_CRL_free(crl);
+			return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
+		}
+		slot->free = state_free;
+	}
+	struct snp_state *st = slot->state;
+	struct snp_crl *at = NULL;
+	for (size_t i = 0; i < st->ncrls && !at; i++)
+		if (X509_NAME_cmp(X509_CRL_get_issuer(st->crls[i].crl), X509_CRL_get_issuer(crl)) == 0)
+			at = &st->crls[i];
+	if (at && last_update(at->crl) > last_update(crl)) {
+		X509_CRL_free(crl); /* an older CRL of the same ARK: the newer one stays */
+		return 1;
+	}
+	if (!at) {
+		if (st->ncrls == CVM_SNP_MAX_CRLS) {
+			X509_CRL_free(crl);
+			return cvm_error_set(err, -E2BIG, "%s: more than %u AMD CRLs", origin,
+					     CVM_SNP_MAX_CRLS);
+		}
+		at = &st->crls[st->ncrls++];
+	} else {
+		X509_CRL_free(at->crl);
+	}
+	at->crl = crl;
+	snprintf(at->origin, sizeof(at->origin), "%s", origin);
+	return 1;
+}
+
+/* RSASSA-PSS with SHA-384, MGF1-SHA-384 and a 48-byte salt, as AMD's ARK signs. */
+static bool pss_sha384(const X509_CRL *crl)
+{
+	const X509_ALGOR *alg = NULL;
+	X509_CRL_get0_signature(crl, NULL, &alg);
+	const ASN1_OBJECT *oid = NULL;
+	int ptype = 0;
+	const void *pval = NULL;
+	X509_ALGOR_get0(&oid, &ptype, &pval, alg);
+	bool ok = false;
+	if (OBJ_obj2nid(oid) == NID_rsassaPss && ptype == V_ASN1_SEQUENCE) {
+		const ASN1_STRING *s = pval;
+		const unsigned char *p = ASN1_STRING_get0_data(s);
+		RSA_PSS_PARAMS *pss = d2i_RSA_PSS_PARAMS(NULL, &p, ASN1_STRING_length(s));
+		/* MGF1's hash is an AlgorithmIdentifier inside the mask generation parameters. */
+		X509_ALGOR *mgf1_md = NULL;
+		if (pss && pss->maskGenAlgorithm &&
+		    OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) == NID_mgf1)
+			mgf1_md = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(X509_ALGOR),
+							    pss->maskGenAlgorithm->parameter);
+		ok = pss && pss->hashAlgorithm && mgf1_md && pss->saltLength &&
+		     OBJ_obj2nid(pss->hashAlgorithm->algorithm) == NID_sha384 &&
+		     OBJ_obj2nid(mgf1_md->algorithm) == NID_sha384 &&
+		     ASN1_INTEGER_get(pss->saltLength) == 48;
+		X509_ALGOR_free(mgf1_md);
+		RSA_PSS_PARAMS_free(pss);
+		ERR_clear_error();
+	}
+	return ok;
+}
+
+static void serial_text(const X509 *x, char *buf, size_t n)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	snprintf(buf, n, "0x%s", hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+/* The entry that revokes c, or NULL. */
+static const X509_REVOKED *revoked(X509_CRL *crl, const struct cvm_cert *c)
+{
+	X509_REVOKED *rev = NULL;
+	return X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(c->x509)) == 1 ? rev : NULL;
+}
+
+void cvm_snp_revocation_check(const struct cvm_verifier *v, const struct cvm_cert *ark,
+			      const struct cvm_cert *mid, const struct cvm_cert *leaf, time_t t,
+			      bool required, struct cvm_verify_result *res)
+{
+	enum cvm_check_status none = required ? CVM_CHECK_FAIL : CVM_CHECK_SKIP;
+	if (!ark || !mid || !leaf) {
+		cvm_check_add(res, "revocation", none, "no verified certificate chain to check");
+		return;
+	}
+	char ark_cn[64];
+	cvm_x509_cn(X509_get_subject_name(ark->x509), ark_cn, sizeof(ark_cn));
+	const struct snp_state *st = snp_state(v);
+	const struct snp_crl *c = NULL;
+	for (size_t i = 0; st && i < st->ncrls && !c; i++)
+		if (X509_NAME_cmp(X509_CRL_get_issuer(st->crls[i].crl),
+				  X509_get_subject_name(ark->x509)) == 0)
+			c = &st->crls[i];
+	if (!c) {
+		cvm_check_add(res, "revocation", none,
+			      "no CRL of %s was given (AMD KDS CRL: --certs FILE, or --fetch "
+			      "--check-revocation)",
+			      ark_cn);
+		return;
+	}
+	char label[160], why[WHY_MAX];
+	snprintf(label, sizeof(label), "the CRL of %s (%s)", ark_cn, c->origin);
+	if (!pss_sha384(c->crl)) {
+		cvm_check_add(res, "revocation", CVM_CHECK_FAIL,
+			      "%s: not signed with RSASSA-PSS SHA-384 (MGF1 SHA-384, salt 48)", label);
+		return;
+	}
+	if (X509_CRL_verify(c->crl, X509_get0_pubkey(ark->x509)) != 1) {
+		ERR_clear_error();
+		cvm_check_add(res, "revocation", CVM_CHECK_FAIL,
+			      "%s: its signature does not verify with the ARK's key", label);
+		return;
+	}
+	if (!cvm_crl_time_ok(c->crl, t, label, why, sizeof(why))) {
+		cvm_check_add(res, "revocation", CVM_CHECK_FAIL, "%s", why);
+		return;
+	}
+	const struct cvm_cert *subjects[] = {mid, leaf};
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(subjects); i++) {
+		const X509_REVOKED *r = revoked(c->crl, subjects[i]);
+		if (!r)
+			continue;
+		char cn[64], serial[80], when[32] = "?";
+		time_t rt;
+		cvm_x509_cn(X509_get_subject_name(subjects[i]->x509), cn, sizeof(cn));
+		serial_text(subjects[i]->x509, serial, sizeof(serial));
+		if (cvm_asn1_time_to_time(X509_REVOKED_get0_revocationDate(r), &rt))
+			cvm_time_format(rt, when, sizeof(when));
+		cvm_check_add(res, "revocation", CVM_CHECK_FAIL, "%s (serial %s) is revoked by %s since %s",
+			      cn, serial, label, when);
+		return;
+	}
+	cvm_check_add(res, "revocation", CVM_CHECK_PASS,
+		      "neither the %s nor the %s is revoked by %s",
+		      mid->role == CVM_CERT_AMD_ASVK ? "ASVK" : "ASK",
+		      leaf->role == CVM_CERT_AMD_VLEK ? "VLEK" : "VCEK", label);
+}
