@@ -166,6 +166,7 @@ static const struct cvm_tee_ops tees[] = {
 		.kvm_ops = cvm_snp_kvm_ops,
 		.evidence = CVM_EVIDENCE_SNP_REPORT,
 		.verify = cvm_snp_verify_bytes,
+		.fetch = cvm_snp_fetch_needs,
 	},
 	[CVM_TEE_TDX] = {
 		.tee = CVM_TEE_TDX,
@@ -183,6 +184,7 @@ static const struct cvm_tee_ops tees[] = {
 		.kvm_ops = cvm_tdx_kvm_ops,
 		.evidence = CVM_EVIDENCE_TDX_QUOTE,
 		.verify = cvm_tdx_verify_bytes,
+		.fetch = cvm_tdx_fetch_needs,
 	},
 };
 

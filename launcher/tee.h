@@ -14,6 +14,8 @@
 
 #include <cvmkit/emit.h>
 #include <cvmkit/error.h>
+#include <cvmkit/evidence.h>
+#include <cvmkit/fetch.h>
 #include <cvmkit/firmware.h>
 #include <cvmkit/plan.h>
 #include <cvmkit/policy.h>
@@ -73,6 +75,10 @@ struct cvm_tee_ops {
 	int (*verify)(struct cvm_verifier *v, const uint8_t *data, size_t len,
 		      const struct cvm_verify_options *opt, struct cvm_verify_result *res,
 		      struct cvm_error *err);
+	/* What verifying that evidence needs from KDS/PCS, fetched into fe (NULL: nothing). */
+	int (*fetch)(struct cvm_fetcher *f, const struct cvm_evidence *ev,
+		     const struct cvm_fetch_evidence_options *o, struct cvm_fetch_evidence *fe,
+		     struct cvm_error *err);
 };
 
 /* The table of a TEE; NULL for a value that is none of the enum's. */
@@ -103,5 +109,13 @@ int cvm_snp_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len
 int cvm_tdx_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len,
 			 const struct cvm_verify_options *opt, struct cvm_verify_result *res,
 			 struct cvm_error *err);
+
+/* launcher/fetch_evidence.c: what SNP and TDX evidence needs from KDS and PCS. */
+int cvm_snp_fetch_needs(struct cvm_fetcher *f, const struct cvm_evidence *ev,
+			const struct cvm_fetch_evidence_options *o, struct cvm_fetch_evidence *fe,
+			struct cvm_error *err);
+int cvm_tdx_fetch_needs(struct cvm_fetcher *f, const struct cvm_evidence *ev,
+			const struct cvm_fetch_evidence_options *o, struct cvm_fetch_evidence *fe,
+			struct cvm_error *err);
 
 #endif

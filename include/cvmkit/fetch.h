@@ -215,6 +215,43 @@ int cvm_fetch_pck_crl(struct cvm_fetcher *f, enum cvm_pck_ca ca, struct cvm_fetc
 int cvm_fetch_intel_root_crl(struct cvm_fetcher *f, struct cvm_fetch_item **out,
 			     struct cvm_error *err);
 
+/* ---- what a piece of evidence needs ------------------------------------------------------- */
+
+#define CVM_FETCH_EVIDENCE_MAX 6u
+
+struct cvm_fetch_evidence_options {
+	enum cvm_amd_product product; /* SNP: the product line; UNKNOWN = from the report */
+	bool amd_crl;                 /* SNP: the ARK's CRL too (for the revocation check) */
+	bool skip_carried;            /* SNP: no VCEK/VLEK when the evidence carries one */
+};
+
+/* One item the evidence needs: fetched (item), or why not (error.code != 0). */
+struct cvm_fetch_needed {
+	enum cvm_fetch_kind kind;
+	struct cvm_fetch_item *item; /* owned; NULL when it could not be had */
+	struct cvm_error error;
+};
+
+struct cvm_fetch_evidence {
+	enum cvm_evidence_kind kind; /* of the evidence */
+	size_t n;
+	struct cvm_fetch_needed needed[CVM_FETCH_EVIDENCE_MAX];
+};
+
+/*
+ * Fetch (cache first) what verifying data needs, whatever wrapper it comes in
+ * (<cvmkit/evidence.h>): SNP, the VCEK of its chip and TCB (unless signed by a VLEK, which only
+ * the evidence can carry), the product's ASK/ASVK + ARK chain and, with amd_crl, the ARK's CRL;
+ * TDX, the TCB info for the PCK certificate's FMSPC, the QE identity, the CRL of the PCK CA
+ * that issued it and the Intel root CA CRL.  Returns 0 when the evidence was understood (each
+ * item then says whether it was had, see cvm_fetch_needed), -EINVAL when it was not (no report
+ * or quote in it, or one that does not parse), -ENOMEM.  *out is written only on success.
+ */
+int cvm_fetch_for_evidence(struct cvm_fetcher *f, const uint8_t *data, size_t len,
+			   const struct cvm_fetch_evidence_options *o,
+			   struct cvm_fetch_evidence **out, struct cvm_error *err);
+void cvm_fetch_evidence_free(struct cvm_fetch_evidence *fe);
+
 /* ---- air-gap bundle ----------------------------------------------------------------------- */
 
 /*

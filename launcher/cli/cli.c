@@ -20,6 +20,7 @@ static const struct cli_verb verbs[] = {
 	{"host", "report what this host's KVM supports", cmd_host},
 	{"verify", "verify SNP attestation reports and TDX quotes", cmd_verify},
 	{"eventlog", "list a CC event log's events and the RTMRs it replays to", cmd_eventlog},
+	{"fetch", "fetch the VCEK, AMD chain and Intel collateral evidence needs (cache)", cmd_fetch},
 	{"libvirt", "libvirt capabilities, domain XML and define", cli_run_libvirt_helper},
 };
 

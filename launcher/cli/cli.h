@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include <cvmkit/error.h>
+#include <cvmkit/fetch.h>
 #include <cvmkit/progress.h>
 
 #define CLI_OK 0
@@ -41,6 +42,8 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_host(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_eventlog(const struct cli_ctx *ctx, int argc, char **argv);
+int cmd_fetch(const struct cli_ctx *ctx, int argc, char **argv);
+int cmd_evidence(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_libvirt(const struct cli_ctx *ctx, int argc, char **argv); /* in cvmkit-libvirt */
 
 /*
@@ -171,5 +174,58 @@ struct cvm_plan; /* <cvmkit/plan.h> */
 
 /* The plan of a policy, one line per op (GPA, size, data, page type, flags): --dry-run's output. */
 void cli_print_plan(FILE *out, const struct cvm_policy *p, const struct cvm_plan *plan);
+
+/* ---- the fetch options `fetch` and `verify --fetch` share (cli_fetch.c) ---- */
+
+/* getopt_long values of the shared options, clear of every verb's own. */
+enum {
+	CLI_OPT_KDS_URL = 0x400,
+	CLI_OPT_PCS_URL,
+	CLI_OPT_CACHE,
+	CLI_OPT_OFFLINE,
+	CLI_OPT_CA_BUNDLE,
+	CLI_OPT_TIMEOUT,
+};
+
+/* The struct option lines of the shared options (inside a verb's option table). */
+#define CLI_FETCH_LONG_OPTIONS                                                                    \
+	{"kds-url", required_argument, NULL, CLI_OPT_KDS_URL},                                    \
+		{"pcs-url", required_argument, NULL, CLI_OPT_PCS_URL},                            \
+		{"cache", required_argument, NULL, CLI_OPT_CACHE},                                \
+		{"offline", no_argument, NULL, CLI_OPT_OFFLINE},                                  \
+		{"ca-bundle", required_argument, NULL, CLI_OPT_CA_BUNDLE},                        \
+		{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT}
+
+/* Their --help lines. */
+#define CLI_FETCH_HELP                                                                            \
+	"  --kds-url URL           AMD KDS base URL (default " CVM_FETCH_DEFAULT_KDS_URL ")\n"     \
+	"  --pcs-url URL           Intel PCS or PCCS base URL (default\n"                            \
+	"                          " CVM_FETCH_DEFAULT_PCS_URL ")\n"                                 \
+	"  --cache DIR             the shared cache (default $XDG_CACHE_HOME/cvmkit, else\n"         \
+	"                          ~/.cache/cvmkit)\n"                                               \
+	"  --offline               the cache only: nothing is fetched, missing items are named\n"    \
+	"  --ca-bundle FILE        PEM CA certificates for HTTPS (default: the system's)\n"          \
+	"  --timeout SECONDS       per HTTP attempt (default 30)\n"
+
+/*
+ * One getopt_long result c (value arg) into cfg when it is a shared fetch option: 1 when it
+ * was one, 0 when not, CLI_USAGE after the usage error for a bad value.  The strings are
+ * borrowed from argv.
+ */
+int cli_fetch_option(const char *verb, int c, const char *arg, struct cvm_fetch_config *cfg);
+
+/*
+ * What was fetched for one piece of evidence, one line per item on out: "  KIND  ORIGIN  SOURCE"
+ * (ORIGIN "cache" or "network" and SOURCE the cache file or the URL; "missing" when the item
+ * could not be had).
+ */
+void cli_fetch_print(FILE *out, const struct cvm_fetch_evidence *fe);
+
+/* "cvmkit VERB: EVIDENCE: KIND: why" on stderr for each item not had; returns their number. */
+size_t cli_fetch_report_failures(const char *verb, const char *evidence,
+				 const struct cvm_fetch_evidence *fe);
+
+/* The same as a JSON array of {kind, what, origin, source, url, cache_path | error}. */
+struct json_object *cli_fetch_json(const struct cvm_fetch_evidence *fe);
 
 #endif

@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <cvmkit/evidence.h>
 #include <cvmkit/fetch.h>
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
@@ -1203,6 +1204,140 @@ static void export_writes_a_bundle_verify_reads(void **state)
 	cvm_fetcher_free(f);
 	}
 
+/* ---- what a piece of evidence needs ----------------------------------------------------------- */
+
+static struct cvm_fetch_evidence *needs(struct cvm_fetcher *f, const uint8_t *data, size_t len,
+					const struct cvm_fetch_evidence_options *o)
+{
+	struct cvm_fetch_evidence *fe = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	if (cvm_fetch_for_evidence(f, data, len, o, &fe, &err) != 0)
+		fail_msg("%s", err.msg);
+	return fe;
+}
+
+static void evidence_needs_its_vcek_and_chain(void **state)
+{
+	struct world *w = *state;
+	world_start(w, NULL);
+	size_t len;
+	uint8_t *report = vector("virtee-sev/report_milan.bin", &len);
+	struct cvm_fetcher *f = world_fetcher(w);
+	struct cvm_fetch_evidence_options o = {.amd_crl = true};
+	struct cvm_fetch_evidence *fe = needs(f, report, len, &o);
+	assert_int_equal(fe->kind, CVM_EVIDENCE_SNP_REPORT);
+	assert_int_equal(fe->n, 3);
+	assert_int_equal(fe->needed[0].kind, CVM_FETCH_VCEK);
+	assert_non_null(fe->needed[0].item);
+	assert_int_equal(fe->needed[1].kind, CVM_FETCH_AMD_CHAIN);
+	assert_non_null(fe->needed[1].item);
+	assert_int_equal(fe->needed[1].item->product, CVM_AMD_MILAN);
+	/* No CRL on this server: that item says why, the others stand. */
+	assert_int_equal(fe->needed[2].kind, CVM_FETCH_AMD_CRL);
+	assert_null(fe->needed[2].item);
+	assert_int_equal(fe->needed[2].error.code, -ENOENT);
+	assert_error_has(&fe->needed[2].error, "/vcek/v1/Milan/crl: HTTP 404");
+	cvm_fetch_evidence_free(fe);
+	assert_requests(&w->srv, "GET " MILAN_VCEK_PATH "\nGET /vcek/v1/Milan/cert_chain\n"
+				 "GET /vcek/v1/Milan/crl\n");
+
+	/* The same report inside a tsm-report: the same needs, now from the cache. */
+	struct cvm_tsm_blobs b = {.provider = "sev_guest", .outblob = report, .outblob_len = len};
+	uint8_t *json;
+	size_t jlen;
+	assert_int_equal(cvm_evidence_tsm_json(&b, &json, &jlen, NULL), 0);
+	o.amd_crl = false;
+	fe = needs(f, json, jlen, &o);
+	assert_int_equal(fe->n, 2);
+	assert_int_equal(fe->needed[0].item->origin, CVM_FETCH_ORIGIN_CACHE);
+	cvm_fetch_evidence_free(fe);
+	assert_requests(&w->srv, "");
+	free(json);
+
+	/* A VCEK the evidence carries is not fetched with skip_carried. */
+	size_t vlen;
+	uint8_t *vcek = vector("virtee-sev/vcek_milan.der", &vlen);
+	uint8_t *withcert = calloc(1, len + 48 + vlen);
+	memcpy(withcert, report, len);
+	static const uint8_t vcek_guid[16] = {0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64,
+					      0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd};
+	memcpy(withcert + len, vcek_guid, 16);
+	cvm_put_le32(withcert + len + 16, 48);
+	cvm_put_le32(withcert + len + 20, (uint32_t)vlen);
+	memcpy(withcert + len + 48, vcek, vlen);
+	o.skip_carried = true;
+	fe = needs(f, withcert, len + 48 + vlen, &o);
+	assert_int_equal(fe->n, 1);
+	assert_int_equal(fe->needed[0].kind, CVM_FETCH_AMD_CHAIN);
+	assert_int_equal(fe->needed[0].error.code, -EINVAL); /* v2, and no VCEK fetched to say */
+	assert_error_has(&fe->needed[0].error, "give --product");
+	cvm_fetch_evidence_free(fe);
+	o.product = CVM_AMD_MILAN;
+	fe = needs(f, withcert, len + 48 + vlen, &o);
+	assert_non_null(fe->needed[0].item);
+	cvm_fetch_evidence_free(fe);
+	free(withcert);
+	free(vcek);
+	free(report);
+	cvm_fetcher_free(f);
+}
+
+static void vlek_reports_need_what_only_the_evidence_has(void **state)
+{
+	struct world *w = *state;
+	world_start(w, NULL);
+	size_t len;
+	uint8_t *report = vector("confidential-containers-trustee/snp/test-vlek-report.bin", &len);
+	struct cvm_fetcher *f = world_fetcher(w);
+	struct cvm_fetch_evidence *fe = needs(f, report, len, NULL);
+	assert_int_equal(fe->n, 2);
+	assert_null(fe->needed[0].item);
+	assert_error_has(&fe->needed[0].error, "signed by a VLEK");
+	assert_non_null(fe->needed[1].item); /* the ASVK chain */
+	assert_int_equal(fe->needed[1].item->kind, CVM_FETCH_AMD_CHAIN);
+	cvm_fetch_evidence_free(fe);
+	assert_requests(&w->srv, "GET /vlek/v1/Milan/cert_chain\n");
+	free(report);
+	cvm_fetcher_free(f);
+}
+
+static void tdx_evidence_needs_its_collateral(void **state)
+{
+	struct world *w = *state;
+	world_start(w, NULL);
+	size_t len;
+	uint8_t *quote = vector(TRUSTEE_TDX "tdx_quote_6.dat", &len);
+	uint8_t *json;
+	size_t jlen;
+	assert_int_equal(cvm_evidence_trustee_tdx_json(quote, len, NULL, 0, &json, &jlen, NULL), 0);
+	struct cvm_fetcher *f = world_fetcher(w);
+	struct cvm_fetch_evidence *fe = needs(f, json, jlen, NULL);
+	assert_int_equal(fe->kind, CVM_EVIDENCE_TDX_QUOTE);
+	assert_int_equal(fe->n, 4);
+	static const enum cvm_fetch_kind kinds[] = {CVM_FETCH_TCB_INFO, CVM_FETCH_QE_IDENTITY,
+						   CVM_FETCH_PCK_CRL, CVM_FETCH_ROOT_CRL};
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(fe->needed[i].kind, kinds[i]);
+		assert_non_null(fe->needed[i].item);
+	}
+	cvm_fetch_evidence_free(fe);
+	assert_requests(&w->srv, "GET " TCB_INFO_PATH "\nGET " QE_ID_PATH "\nGET " PCK_CRL_PATH
+				 "\nGET " ROOT_CRL_PATH "\n");
+	/* A TD report alone (Azure's HCL report) names no collateral: refused. */
+	size_t hlen;
+	uint8_t *hcl = vector("confidential-containers-trustee/az-tdx-vtpm/hcl-report.bin", &hlen);
+	struct cvm_error err;
+	assert_int_equal(cvm_fetch_for_evidence(f, hcl, hlen, NULL, &fe, &err), -EINVAL);
+	assert_error_has(&err, "azure-hcl evidence without an SNP report or a TDX quote");
+	assert_int_equal(cvm_fetch_for_evidence(f, (const uint8_t *)"{}", 2, NULL, &fe, &err),
+			 -EINVAL);
+	free(hcl);
+	free(json);
+	free(quote);
+	cvm_fetcher_free(f);
+}
+
 int main(void)
 {
 	/* The server is on the loopback: never through a proxy. */
@@ -1230,6 +1365,9 @@ int main(void)
 		WORLD_TEST(tdx_collateral_with_issuer_chains),
 		WORLD_TEST(tdx_item_without_its_issuer_chain_is_refused),
 		WORLD_TEST(export_writes_a_bundle_verify_reads),
+		WORLD_TEST(evidence_needs_its_vcek_and_chain),
+		WORLD_TEST(vlek_reports_need_what_only_the_evidence_has),
+		WORLD_TEST(tdx_evidence_needs_its_collateral),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
