@@ -21,6 +21,7 @@ static const struct cli_verb verbs[] = {
 	{"verify", "verify SNP attestation reports and TDX quotes", cmd_verify},
 	{"eventlog", "list a CC event log's events and the RTMRs it replays to", cmd_eventlog},
 	{"fetch", "fetch the VCEK, AMD chain and Intel collateral evidence needs (cache)", cmd_fetch},
+	{"evidence", "in a confidential VM: get a report (configfs-tsm) and the event log", cmd_evidence},
 	{"libvirt", "libvirt capabilities, domain XML and define", cli_run_libvirt_helper},
 };
 
