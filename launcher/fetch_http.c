@@ -70,8 +70,13 @@ static bool curl_api_resolve(struct curl_api *a)
 
 static int curl_api_load(struct curl_api *a, struct cvm_error *err)
 {
+	/*
+	 * Never unloaded: libcurl's dependencies hold thread-local storage and exit handlers
+	 * that must not outlive their code (dlclose would unmap them while the process still
+	 * refers to them; LeakSanitizer trips on the stale TLS).
+	 */
 	for (size_t i = 0; i < CVM_ARRAY_SIZE(curl_sonames) && !a->lib; i++)
-		a->lib = dlopen(curl_sonames[i], RTLD_NOW | RTLD_LOCAL);
+		a->lib = dlopen(curl_sonames[i], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (!a->lib)
 		return cvm_error_set(err, -ENOSYS,
 				     "fetching needs libcurl (%s), which is not installed: "
