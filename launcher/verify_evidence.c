@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The verifier as the library offers it: a verifier that knows AMD and Intel (their classifiers
- * and bundled roots), TDX collateral, and the evidence dispatcher that detects SNP reports and
- * TDX quotes, parses them and hands them to the SNP or TDX verifier.
+ * and bundled roots), endorsements of any kind (certificates, CRLs, GHCB certificate tables),
+ * TDX collateral, and the evidence dispatcher: it unwraps evidence (measure/evidence*.c), adds
+ * the certificates it carries, hands the report or quote to the SNP or TDX verifier through the
+ * TEE table, and checks what the wrapper binds (runtime data).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include <cvmkit/evidence.h>
+#include <cvmkit/util.h>
 
 #include "launcher/tee.h"
 #include "sev/snp_verify_internal.h"
@@ -149,25 +154,181 @@ int cvm_tdx_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len
 	return 0;
 }
 
+/* ---- wrapped evidence ----------------------------------------------------------------------- */
+
+/* Names the evidence formats give certificates whose failure to load is worth a check line. */
+static bool named_endorsement(const char *name)
+{
+	static const char *const names[] = {"VCEK", "VLEK", "ASK", "ASVK", "ARK", "CRL"};
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The certificates and CRLs inside evidence, used like --certs.  The first failure of a named
+ * one goes to why (entries of other types may hold anything and are left out quietly).
+ */
+static int add_evidence_certs(struct cvm_verifier *v, const struct cvm_evidence *ev, char *why,
+			      size_t n, struct cvm_error *err)
+{
+	why[0] = '\0';
+	for (size_t i = 0; i < ev->ncerts; i++) {
+		const struct cvm_evidence_blob *b = &ev->certs[i];
+		char origin[64];
+		struct cvm_error aerr;
+		cvm_error_clear(&aerr);
+		snprintf(origin, sizeof(origin), "%s %s", cvm_evidence_format_name(ev->format),
+			 b->name);
+		int rc = cvm_verifier_add_endorsements(v, b->data, b->len, origin, &aerr);
+		if (rc == -ENOMEM)
+			return cvm_error_set(err, rc, "verify: out of memory");
+		if (rc < 0 && !why[0] && named_endorsement(b->name))
+			snprintf(why, n, "%s", cvm_error_message(&aerr));
+	}
+	return 0;
+}
+
+static const char *hash_title(enum cvm_evidence_hash h)
+{
+	return h == CVM_EVIDENCE_HASH_SHA256   ? "SHA-256"
+	       : h == CVM_EVIDENCE_HASH_SHA384 ? "SHA-384"
+					       : "SHA-512";
+}
+
+static const EVP_MD *binding_md(enum cvm_evidence_hash h)
+{
+	switch (h) {
+	case CVM_EVIDENCE_HASH_SHA256:
+		return EVP_sha256();
+	case CVM_EVIDENCE_HASH_SHA384:
+		return EVP_sha384();
+	case CVM_EVIDENCE_HASH_SHA512:
+		return EVP_sha512();
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * "runtime-data": the digest of the data the wrapper binds (Azure: the HCL runtime data JSON)
+ * is REPORT_DATA[0:n] of the signed report, and of the TD report the quote was made from.
+ */
+static void check_runtime_data(const struct cvm_evidence *ev, struct cvm_verify_result *res)
+{
+	const struct cvm_evidence_binding *b = &ev->runtime_data;
+	const uint8_t *target = b->in_td_report ? ev->td_report : ev->report;
+	size_t target_len = b->in_td_report ? ev->td_report_len : ev->report_len;
+	const char *field = ev->kind == CVM_EVIDENCE_SNP_REPORT ? "REPORT_DATA" : "REPORTDATA";
+	uint8_t digest[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	const EVP_MD *md = binding_md(b->hash);
+	if (!md || !EVP_Digest(b->data, b->len, digest, &dlen, md, NULL) ||
+	    dlen != b->digest_len || !cvm_range_ok(b->offset, b->digest_len, target_len)) {
+		cvm_check_add(res, "runtime-data", CVM_CHECK_FAIL,
+			      "the runtime data's %s digest cannot be compared with %s",
+			      cvm_evidence_hash_name(b->hash), field);
+		return;
+	}
+	char label[48];
+	snprintf(label, sizeof(label), "%s[0:%zu]", field, b->digest_len);
+	if (!cvm_memeq_ct(digest, target + b->offset, b->digest_len)) {
+		char why[CVM_CHECK_REASON_MAX];
+		cvm_mismatch_describe(why, sizeof(why), label, target + b->offset, digest,
+				      b->digest_len);
+		cvm_check_add(res, "runtime-data", CVM_CHECK_FAIL,
+			      "%s of the runtime data (%zu bytes) does not match: %s",
+			      hash_title(b->hash), b->len, why);
+		return;
+	}
+	bool td_too = ev->td_report && !b->in_td_report;
+	if (td_too && !cvm_memeq_ct(digest, ev->td_report + CVM_TD_REPORT_DATA_OFFSET,
+				    b->digest_len)) {
+		cvm_check_add(res, "runtime-data", CVM_CHECK_FAIL,
+			      "the quote binds the runtime data but the HCL report's TD report "
+			      "carries another REPORTDATA");
+		return;
+	}
+	cvm_check_add(res, "runtime-data", CVM_CHECK_PASS, "%s of the runtime data (%zu bytes) is %s%s",
+		      hash_title(b->hash), b->len, label,
+		      td_too ? ", as in the HCL report's TD report" : "");
+}
+
+static void wrapper_line(const struct cvm_evidence *ev, struct cvm_verify_result *res)
+{
+	size_t certs = 0, crls = 0;
+	for (size_t i = 0; i < ev->ncerts; i++)
+		ev->certs[i].crl ? crls++ : certs++;
+	char extra[96] = "";
+	if (ev->eventlog)
+		snprintf(extra, sizeof(extra), ", a CC event log of %zu bytes", ev->eventlog_len);
+	else if (ev->format == CVM_EVIDENCE_FORMAT_AZURE_SNP_JSON ||
+		 ev->format == CVM_EVIDENCE_FORMAT_AZURE_TDX_JSON)
+		snprintf(extra, sizeof(extra), " (its vTPM quote is not verified)");
+	cvm_check_add(res, "wrapper", CVM_CHECK_PASS, "%s%s%s: %zu certificate entr%s, %zu CRL%s%s",
+		      cvm_evidence_format_name(ev->format), ev->provider[0] ? " from " : "",
+		      ev->provider, certs, certs == 1 ? "y" : "ies", crls, crls == 1 ? "" : "s",
+		      extra);
+}
+
+int cvm_verify_unwrapped(struct cvm_verifier *v, const struct cvm_evidence *ev,
+			 const struct cvm_verify_options *opt, struct cvm_verify_result *res,
+			 struct cvm_error *err)
+{
+	char cert_why[CVM_CHECK_REASON_MAX];
+	int rc = add_evidence_certs(v, ev, cert_why, sizeof(cert_why), err);
+	if (rc)
+		return rc;
+	const struct cvm_tee_ops *tee = cvm_tee_ops_for_evidence(ev->kind);
+	if (tee) {
+		rc = tee->verify(v, ev->report, ev->report_len, opt, res, err);
+		if (rc)
+			return rc;
+	} else {
+		cvm_verify_result_init(res);
+		if (ev->td_report) {
+			/* A TD report is MACed for its own platform: nothing a verifier can check. */
+			res->kind = CVM_EVIDENCE_TDX_QUOTE;
+			cvm_check_add(res, "parse", CVM_CHECK_PASS,
+				      "an Azure HCL report carrying a TD report (not a quote)");
+			cvm_check_add(res, "signature", CVM_CHECK_FAIL,
+				      "a TD report is not signed (its MAC is for the platform): "
+				      "verify the TD quote made from it, e.g. Trustee's az-tdx-vtpm "
+				      "evidence JSON, which carries both");
+		} else {
+			cvm_check_add(res, "parse", CVM_CHECK_FAIL,
+				      "not an SNP attestation report or a TDX quote (%zu bytes, first "
+				      "word 0x%08x)",
+				      ev->report_len, ev->report_len >= 4 ? cvm_le32(ev->report) : 0u);
+		}
+	}
+	if (ev->format != CVM_EVIDENCE_FORMAT_RAW)
+		wrapper_line(ev, res);
+	if (cert_why[0])
+		cvm_check_add(res, "evidence-certs", CVM_CHECK_FAIL, "%s", cert_why);
+	if (ev->runtime_data.data)
+		check_runtime_data(ev, res);
+	return 0;
+}
+
 int cvm_verify_evidence(struct cvm_verifier *v, const uint8_t *data, size_t len,
 			const struct cvm_verify_options *opt, struct cvm_verify_result *res,
 			struct cvm_error *err)
 {
-	const struct cvm_tee_ops *tee = cvm_tee_ops_for_evidence(cvm_evidence_detect(data, len));
-	if (tee)
-		return tee->verify(v, data, len, opt, res, err);
-	size_t blen = 0;
-	uint8_t *bin = NULL;
-	if (cvm_evidence_unhex(data, len, &bin, &blen) == 0 &&
-	    cvm_evidence_detect(bin, blen) != CVM_EVIDENCE_UNKNOWN) {
-		int rc = cvm_verify_evidence(v, bin, blen, opt, res, err);
-		free(bin);
-		return rc;
+	struct cvm_evidence *ev = NULL;
+	struct cvm_error uerr;
+	cvm_error_clear(&uerr);
+	int rc = cvm_evidence_unwrap(data, len, &ev, &uerr);
+	if (rc == -ENOMEM)
+		return cvm_error_set(err, rc, "verify: out of memory");
+	if (rc) {
+		/* A wrapper recognised but malformed: a failed parse, like a malformed report. */
+		cvm_verify_result_init(res);
+		cvm_check_add(res, "parse", CVM_CHECK_FAIL, "%s", cvm_error_message(&uerr));
+		return 0;
 	}
-	free(bin);
-	cvm_verify_result_init(res);
-	cvm_check_add(res, "parse", CVM_CHECK_FAIL,
-		      "not an SNP attestation report or a TDX quote (%zu bytes, first word 0x%08x)", len,
-		      len >= 4 ? cvm_le32(data) : 0u);
-	return 0;
+	rc = cvm_verify_unwrapped(v, ev, opt, res, err);
+	cvm_evidence_free(ev);
+	return rc;
 }

@@ -249,15 +249,11 @@ int cvm_evidence_read_cert_table(struct cvm_evidence *ev, const uint8_t *data, s
 	size_t nentries = 0;
 	for (;; nentries++) {
 		size_t at = nentries * CVM_GHCB_CERT_ENTRY_SIZE;
-		if (!cvm_range_ok(at, CVM_GHCB_CERT_ENTRY_SIZE, len)) {
-			/* Zero padding shorter than an entry ends an empty table too. */
-			if (nentries == 0 && all_zero(data, len))
-				return 0;
+		if (!cvm_range_ok(at, CVM_GHCB_CERT_ENTRY_SIZE, len))
 			return cvm_error_set(err, -EINVAL,
 					     "%s: certificate table of %zu bytes has no all-zero "
 					     "terminating entry after %zu entries",
 					     what, len, nentries);
-		}
 		if (all_zero(data + at, CVM_GHCB_CERT_ENTRY_SIZE))
 			break;
 		if (nentries == CVM_EVIDENCE_MAX_CERTS)
@@ -320,9 +316,11 @@ static int read_raw_binary(struct cvm_evidence *ev, const uint8_t *data, size_t 
 	if (kind == CVM_EVIDENCE_SNP_REPORT && len > CVM_SNP_REPORT_SIZE) {
 		/* The extended guest request: the report, then the certificate table's pages. */
 		ev->format = CVM_EVIDENCE_FORMAT_SNP_CERT_TABLE;
+		char what[96];
+		snprintf(what, sizeof(what), "snp-cert-table: the report is padded with %zu bytes",
+			 len - CVM_SNP_REPORT_SIZE);
 		int rc = cvm_evidence_read_cert_table(ev, data + CVM_SNP_REPORT_SIZE,
-						      len - CVM_SNP_REPORT_SIZE,
-						      "snp-cert-table: after the report", err);
+						      len - CVM_SNP_REPORT_SIZE, what, err);
 		if (rc)
 			return rc;
 		len = CVM_SNP_REPORT_SIZE;

@@ -16,7 +16,6 @@
 #define CVM_SNP_REPORT_DATA_OFFSET 0x50u
 #define CVM_GHCB_CERT_ENTRY_SIZE 24u
 #define CVM_TD_REPORT_SIZE 1024u
-#define CVM_TD_REPORT_DATA_OFFSET 128u
 
 struct cvm_evidence *cvm_evidence_alloc(enum cvm_evidence_format format);
 

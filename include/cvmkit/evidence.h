@@ -45,6 +45,7 @@ extern "C" {
 #pragma GCC visibility push(default)
 
 #define CVM_EVIDENCE_MAX_BYTES (16u << 20)
+#define CVM_TD_REPORT_DATA_OFFSET 128u /* REPORTDATA in a TD report (TDREPORT_STRUCT) */
 #define CVM_EVIDENCE_MAX_CERTS 32u
 
 enum cvm_evidence_format {

@@ -325,12 +325,24 @@ int cvm_verify_tdx(struct cvm_verifier *v, const struct cvm_tdx_quote *quote,
 		   struct cvm_error *err);
 
 /*
- * Detect, parse and verify raw evidence.  A parse failure is a failed "parse" check, not an
- * error.  Returns 0 or -ENOMEM like the functions above.
+ * Detect, unwrap (<cvmkit/evidence.h>: raw reports and quotes, Trustee, Veraison and Azure
+ * wrappers, a report with its certificate table), parse and verify evidence.  The certificates
+ * and CRLs the evidence carries are added to v (as cvm_verifier_add_endorsements does) and used
+ * like supplied ones; wrapped evidence adds a "wrapper" check naming its format, and a
+ * "runtime-data" check when it binds runtime data into REPORT_DATA (Azure).  A parse failure,
+ * of the wrapper or of the report, is a failed "parse" check, not an error.  Returns 0 or
+ * -ENOMEM like the functions above.
  */
 int cvm_verify_evidence(struct cvm_verifier *v, const uint8_t *data, size_t len,
 			const struct cvm_verify_options *opt, struct cvm_verify_result *res,
 			struct cvm_error *err);
+
+struct cvm_evidence; /* <cvmkit/evidence.h> */
+
+/* The same for evidence already unwrapped by cvm_evidence_unwrap. */
+int cvm_verify_unwrapped(struct cvm_verifier *v, const struct cvm_evidence *ev,
+			 const struct cvm_verify_options *opt, struct cvm_verify_result *res,
+			 struct cvm_error *err);
 
 /* "2025-06-01T00:00:00Z" (also with an offset, or a date alone) -> time_t; -EINVAL otherwise. */
 int cvm_time_parse_rfc3339(const char *text, time_t *out);

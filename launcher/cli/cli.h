@@ -167,6 +167,9 @@ int cli_print_json(const char *verb, struct json_object *obj);
  */
 struct cvm_policy *cli_load_policy(const char *verb, const char *path);
 
+/* REPORT_DATA as hex (up to 64 bytes, "0x" allowed) into out, zero-padded; -EINVAL otherwise. */
+int cli_report_data_parse(const char *hex, uint8_t out[64]);
+
 /* The whole of path as a NUL-terminated string; *out is malloc'd and written only on success. */
 int cli_read_text_file(const char *path, char **out, struct cvm_error *err);
 
@@ -215,11 +218,11 @@ enum {
 int cli_fetch_option(const char *verb, int c, const char *arg, struct cvm_fetch_config *cfg);
 
 /*
- * What was fetched for one piece of evidence, one line per item on out: "  KIND  ORIGIN  SOURCE"
+ * What was fetched for one piece of evidence, one line per item on out: "INDENT KIND ORIGIN SOURCE"
  * (ORIGIN "cache" or "network" and SOURCE the cache file or the URL; "missing" when the item
  * could not be had).
  */
-void cli_fetch_print(FILE *out, const struct cvm_fetch_evidence *fe);
+void cli_fetch_print(FILE *out, const char *indent, const struct cvm_fetch_evidence *fe);
 
 /* "cvmkit VERB: EVIDENCE: KIND: why" on stderr for each item not had; returns their number. */
 size_t cli_fetch_report_failures(const char *verb, const char *evidence,

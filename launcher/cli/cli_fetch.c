@@ -43,11 +43,11 @@ int cli_fetch_option(const char *verb, int c, const char *arg, struct cvm_fetch_
 	}
 }
 
-void cli_fetch_print(FILE *out, const struct cvm_fetch_evidence *fe)
+void cli_fetch_print(FILE *out, const char *indent, const struct cvm_fetch_evidence *fe)
 {
 	for (size_t i = 0; i < fe->n; i++) {
 		const struct cvm_fetch_needed *n = &fe->needed[i];
-		fprintf(out, "  %-12s %-8s %s\n", cvm_fetch_kind_name(n->kind),
+		fprintf(out, "%s%-12s %-8s %s\n", indent, cvm_fetch_kind_name(n->kind),
 			n->item ? cvm_fetch_origin_name(n->item->origin) : "missing",
 			n->item ? n->item->source : "(see the error)");
 	}

@@ -291,3 +291,14 @@ int cli_parse_global_options(int argc, char **argv, struct cli_ctx *ctx, int *ne
 	*next = i;
 	return -1;
 }
+
+int cli_report_data_parse(const char *hex, uint8_t out[64])
+{
+	if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
+		hex += 2;
+	size_t n = strlen(hex);
+	if (n == 0 || n % 2 != 0 || n > 128)
+		return -EINVAL;
+	memset(out, 0, 64);
+	return cvm_hex_decode(hex, out, n / 2);
+}

@@ -90,16 +90,11 @@ static int parse_args(int argc, char **argv, struct evidence_args *a)
 		case OPT_OUT:
 			a->out = optarg;
 			break;
-		case OPT_REPORT_DATA: {
-			const char *hex = optarg;
-			if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
-				hex += 2;
-			size_t n = strlen(hex);
-			if (n == 0 || n % 2 || n > 128 || cvm_hex_decode(hex, a->req.inblob, n / 2))
+		case OPT_REPORT_DATA:
+			if (cli_report_data_parse(optarg, a->req.inblob))
 				return cli_usage_error(verb, "--report-data: expected up to 128 hex digits");
 			a->has_report_data = true;
 			break;
-		}
 		case OPT_PRIVLEVEL:
 			if (optarg[0] < '0' || optarg[0] > '3' || optarg[1])
 				return cli_usage_error(verb, "--privlevel: expected 0, 1, 2 or 3");

@@ -176,7 +176,7 @@ static bool fetch_one(struct cvm_fetcher *f, const char *path, const struct fetc
 		json_object_put(o);
 	} else {
 		printf("%s: %s evidence\n", path, cvm_evidence_kind_name(fe->kind));
-		cli_fetch_print(stdout, fe);
+		cli_fetch_print(stdout, "  ", fe);
 	}
 	*fe_out = fe;
 	return cli_fetch_report_failures(verb, path, fe) == 0;

@@ -18,6 +18,8 @@
 #include <json-c/json.h>
 
 #include <cvmkit/emit.h>
+#include <cvmkit/evidence.h>
+#include <cvmkit/fetch.h>
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
 
@@ -29,16 +31,22 @@ static void print_usage(void)
 {
 	printf("usage: cvmkit verify EVIDENCE... [OPTIONS]\n"
 	       "\n"
-	       "Verify SEV-SNP attestation reports and TDX quotes (type detected from the content;\n"
-	       "binary or hex text).  Prints every check with pass/fail and why, and the parsed fields.\n"
+	       "Verify SEV-SNP attestation reports and TDX quotes, raw (binary or hex text) or in the\n"
+	       "wrappers pipelines receive (Trustee and Azure evidence JSON, Veraison tsm-report JSON\n"
+	       "or CBOR, an Azure HCL report, an SNP report with its certificate table), detected from\n"
+	       "the content.  Prints every check with pass/fail and why, and the parsed fields.\n"
 	       "Exit status 0 only when every check of every evidence file passes, 1 otherwise.\n"
 	       "\n"
 	       "trust material:\n"
-	       "  --certs DIR|FILE         VCEK/VLEK and AMD intermediates, TDX TCB Signing chain (DER or\n"
-	       "                           PEM; a folder loads every certificate in it); repeatable\n"
+	       "  --certs DIR|FILE         VCEK/VLEK and AMD intermediates, AMD CRLs, GHCB certificate\n"
+	       "                           tables, the TDX TCB Signing chain (DER or PEM; a folder\n"
+	       "                           loads every such file in it); repeatable\n"
 	       "  --collateral DIR|FILE    TDX TCB info, QE identity, CRLs, issuer chains; repeatable\n"
 	       "  --product milan|genoa|turin  SNP product line (default: report CPUID, then certificate)\n"
 	       "  --at RFC3339             verification time for certificates and collateral (default now)\n"
+	       "  --fetch                  get what each evidence file needs from AMD KDS / Intel PCS\n"
+	       "                           (cache first) and verify it like supplied material:\n"
+	       CLI_FETCH_HELP
 	       "expectations and verifier policy:\n"
 	       "  --expect FILE            measurement document from 'cvmkit measure' (JSON, CBOR, CoRIM)\n"
 	       "  --report-data HEX        expected REPORT_DATA (up to 64 bytes, zero-padded)\n"
@@ -50,6 +58,8 @@ static void print_usage(void)
 	       "  --min-tee-tcb-svn HEX    TDX: minimum TEE_TCB_SVN (16 bytes, byte-wise)\n"
 	       "  --require-uptodate       TDX collateral: TCB status must be UpToDate (default: any\n"
 	       "                           known status but Revoked passes and is reported)\n"
+	       "  --check-revocation       SNP: require AMD's CRL for the chain (from --certs, the\n"
+	       "                           evidence, or --fetch) and fail without one\n"
 	       "output:\n"
 	       "  --json                   one JSON verdict per line per evidence file\n"
 	       "  -h, --help               this text\n");
@@ -70,6 +80,8 @@ enum {
 	OPT_MIN_TEE_TCB_SVN,
 	OPT_JSON,
 	OPT_REQUIRE_UPTODATE,
+	OPT_FETCH,
+	OPT_CHECK_REVOCATION,
 };
 
 static const struct option long_opts[] = {
@@ -87,7 +99,10 @@ static const struct option long_opts[] = {
 	{"min-tee-tcb-svn", required_argument, NULL, OPT_MIN_TEE_TCB_SVN},
 	{"require-uptodate", no_argument, NULL, OPT_REQUIRE_UPTODATE},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"fetch", no_argument, NULL, OPT_FETCH},
+	{"check-revocation", no_argument, NULL, OPT_CHECK_REVOCATION},
 	{"help", no_argument, NULL, 'h'},
+	CLI_FETCH_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -141,17 +156,6 @@ static int add_path(struct cvm_verifier *v, add_fn add, const char *path, const 
 }
 
 /* ---- option values ---- */
-
-static int parse_report_data_hex(const char *hex, uint8_t out[64])
-{
-	if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
-		hex += 2;
-	size_t n = strlen(hex);
-	if (n == 0 || n % 2 != 0 || n > 128)
-		return -EINVAL;
-	memset(out, 0, 64);
-	return cvm_hex_decode(hex, out, n / 2);
-}
 
 static int parse_vmpl_list(const char *s, uint32_t *mask)
 {
@@ -308,8 +312,9 @@ static void print_text(const char *path, const struct cvm_verify_result *res, co
 	}
 }
 
+/* sources: an array of where the trust material came from (consumed), or NULL. */
 static void print_json(const char *path, const struct cvm_verify_result *res, const uint8_t *data,
-		       size_t len)
+		       size_t len, json_object *sources)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "evidence", json_object_new_string(path));
@@ -335,6 +340,8 @@ static void print_json(const char *path, const struct cvm_verify_result *res, co
 	if (data)
 		each_field(data, len, json_field, fields);
 	json_object_object_add(o, "fields", fields);
+	if (sources)
+		json_object_object_add(o, "sources", sources);
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
@@ -349,8 +356,45 @@ struct verify_args {
 	const char **collateral;
 	size_t ncollateral;
 	bool json;
+	bool fetch;
+	bool fetch_options; /* a KDS/PCS/cache option was given (they need --fetch) */
+	struct cvm_fetch_config fetch_cfg;
 	struct cvm_verify_options opt;
 };
+
+/* ---- where the trust material came from: the files given, and what --fetch had ---- */
+
+static void print_sources(const struct verify_args *a, const struct cvm_fetch_evidence *fe)
+{
+	if (!a->ncerts && !a->ncollateral && !fe)
+		return;
+	printf("  sources:\n");
+	for (size_t i = 0; i < a->ncerts; i++)
+		printf("    %-12s %-8s %s\n", "certs", "file", a->certs[i]);
+	for (size_t i = 0; i < a->ncollateral; i++)
+		printf("    %-12s %-8s %s\n", "collateral", "file", a->collateral[i]);
+	if (fe)
+		cli_fetch_print(stdout, "    ", fe);
+}
+
+static void add_file_sources(json_object *arr, const char *kind, const char **paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "kind", json_object_new_string(kind));
+		json_object_object_add(o, "origin", json_object_new_string("file"));
+		json_object_object_add(o, "source", json_object_new_string(paths[i]));
+		json_object_array_add(arr, o);
+	}
+}
+
+static json_object *sources_json(const struct verify_args *a, const struct cvm_fetch_evidence *fe)
+{
+	json_object *arr = fe ? cli_fetch_json(fe) : json_object_new_array();
+	add_file_sources(arr, "certs", a->certs, a->ncerts);
+	add_file_sources(arr, "collateral", a->collateral, a->ncollateral);
+	return arr;
+}
 
 static int parse_args(int argc, char **argv, struct verify_args *a)
 {
@@ -358,7 +402,20 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+		int shared = cli_fetch_option(verb, c, optarg, &a->fetch_cfg);
+		if (shared == 1) {
+			a->fetch_options = true;
+			continue;
+		}
+		if (shared)
+			return shared;
 		switch (c) {
+		case OPT_FETCH:
+			a->fetch = true;
+			break;
+		case OPT_CHECK_REVOCATION:
+			a->opt.require_revocation = true;
+			break;
 		case OPT_EXPECT:
 			a->expect = optarg;
 			break;
@@ -373,7 +430,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 				return cli_usage_error(verb, "--product: '%s' is not milan, genoa or turin", optarg);
 			break;
 		case OPT_REPORT_DATA:
-			if (parse_report_data_hex(optarg, a->opt.report_data))
+			if (cli_report_data_parse(optarg, a->opt.report_data))
 				return cli_usage_error(verb, "--report-data: expected up to 128 hex digits");
 			a->opt.has_report_data = true;
 			break;
@@ -423,13 +480,19 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		return cli_usage_error(verb, "no evidence file given");
 	if (a->opt.has_report_data && a->report_data_file)
 		return cli_usage_error(verb, "give --report-data or --report-data-file, not both");
+	if (a->fetch_options && !a->fetch)
+		return cli_usage_error(verb, "--kds-url, --pcs-url, --cache, --offline, --ca-bundle and "
+					     "--timeout apply with --fetch");
+	/* Collateral is judged at the verification time, fetched or cached alike. */
+	a->fetch_cfg.has_time = a->opt.has_time;
+	a->fetch_cfg.time = a->opt.time;
 	return 0;
 }
 
 static int load_trust(struct cvm_verifier *v, const struct verify_args *a, struct cvm_error *err)
 {
 	for (size_t i = 0; i < a->ncerts; i++)
-		if (add_path(v, cvm_verifier_add_certs, a->certs[i], "--certs", err))
+		if (add_path(v, cvm_verifier_add_endorsements, a->certs[i], "--certs", err))
 			return err->code;
 	for (size_t i = 0; i < a->ncollateral; i++)
 		if (add_path(v, cvm_verifier_add_collateral, a->collateral[i], "--collateral", err))
@@ -497,45 +560,97 @@ static int load_expect(const char *path, struct cvm_measurement **out, struct cv
 /* One verdict on stdout, after erasing the progress line when it shares the terminal. */
 static void print_result(const struct verify_args *a, struct cli_progress *progress,
 			 const char *path, const struct cvm_verify_result *res, const uint8_t *data,
-			 size_t len)
+			 size_t len, const struct cvm_fetch_evidence *fe)
 {
 	if (progress)
 		cli_progress_clear(progress);
-	if (a->json)
-		print_json(path, res, data, len);
-	else
+	if (a->json) {
+		print_json(path, res, data, len, sources_json(a, fe));
+	} else {
 		print_text(path, res, data, len);
+		print_sources(a, fe);
+	}
+}
+
+/*
+ * --fetch: what the evidence needs, from the cache or KDS/PCS, into v like --certs and
+ * --collateral; each item that could not be had is named on stderr (the checks then fail for
+ * want of it).  *out lists the items for the sources.
+ */
+static int fetch_for(struct cvm_fetcher *f, struct cvm_verifier *v, const char *path,
+		     const uint8_t *data, size_t len, const struct verify_args *a,
+		     struct cvm_fetch_evidence **out, struct cvm_error *err)
+{
+	struct cvm_fetch_evidence_options o = {.product = a->opt.product,
+					       .amd_crl = a->opt.require_revocation,
+					       .skip_carried = true};
+	struct cvm_error ferr;
+	cvm_error_clear(&ferr);
+	int rc = cvm_fetch_for_evidence(f, data, len, &o, out, &ferr);
+	if (rc == -ENOMEM)
+		return cvm_error_set(err, rc, "out of memory");
+	if (rc) {
+		/* Nothing to fetch for: the verdict will say what the evidence is not. */
+		fprintf(stderr, "cvmkit %s: %s: --fetch: %s\n", verb, path, cvm_error_message(&ferr));
+		return 0;
+	}
+	cli_fetch_report_failures(verb, path, *out);
+	for (size_t i = 0; i < (*out)->n; i++) {
+		const struct cvm_fetch_item *it = (*out)->needed[i].item;
+		if (!it)
+			continue;
+		bool amd = it->kind == CVM_FETCH_VCEK || it->kind == CVM_FETCH_AMD_CHAIN ||
+			   it->kind == CVM_FETCH_AMD_CRL;
+		rc = amd ? cvm_verifier_add_endorsements(v, it->data, it->len, it->source, &ferr)
+			 : cvm_verifier_add_collateral(v, it->data, it->len, it->source, &ferr);
+		if (rc >= 0 && it->issuer_chain)
+			rc = cvm_verifier_add_collateral(v, (const uint8_t *)it->issuer_chain,
+							 it->issuer_chain_len, it->source, &ferr);
+		if (rc == -ENOMEM)
+			return cvm_error_set(err, rc, "out of memory");
+		if (rc < 0)
+			fprintf(stderr, "cvmkit %s: %s: %s: %s\n", verb, path,
+				cvm_fetch_kind_name(it->kind), cvm_error_message(&ferr));
+	}
+	return 0;
 }
 
 /* Verify one file; returns true when its verdict passes.  progress: see print_result. */
-static bool verify_one(struct cvm_verifier *v, const char *path, const struct verify_args *a,
-		       struct cli_progress *progress, struct cvm_verify_result *res,
-		       struct cvm_error *err, int *fatal)
+static bool verify_one(struct cvm_verifier *v, struct cvm_fetcher *f, const char *path,
+		       const struct verify_args *a, struct cli_progress *progress,
+		       struct cvm_verify_result *res, struct cvm_error *err, int *fatal)
 {
-	struct cvm_file f;
-	if (cvm_file_open(path, &f, err)) {
+	struct cvm_file file;
+	struct cvm_evidence *ev = NULL;
+	struct cvm_error uerr;
+	cvm_error_clear(&uerr);
+	if (cvm_file_open(path, &file, err)) {
 		cvm_verify_result_init(res);
 		cvm_verify_result_add(res, "parse", CVM_CHECK_FAIL, cvm_error_message(err));
-		print_result(a, progress, path, res, NULL, 0);
+		print_result(a, progress, path, res, NULL, 0, NULL);
 		return false;
 	}
-	const uint8_t *data = f.data;
-	size_t len = f.size;
-	uint8_t *bin = NULL;
-	size_t blen;
-	if (cvm_evidence_detect(data, len) == CVM_EVIDENCE_UNKNOWN &&
-	    cvm_evidence_unhex(data, len, &bin, &blen) == 0) {
-		data = bin;
-		len = blen;
+	struct cvm_fetch_evidence *fe = NULL;
+	int rc = f ? fetch_for(f, v, path, file.data, file.size, a, &fe, err) : 0;
+	int urc = rc ? 0 : cvm_evidence_unwrap(file.data, file.size, &ev, &uerr);
+	if (urc == -ENOMEM)
+		rc = cvm_error_set(err, urc, "out of memory");
+	if (!rc && urc) {
+		/* A wrapper recognised but malformed: a failed parse, like a malformed report. */
+		cvm_verify_result_init(res);
+		cvm_verify_result_add(res, "parse", CVM_CHECK_FAIL, cvm_error_message(&uerr));
+	} else if (!rc) {
+		rc = cvm_verify_unwrapped(v, ev, &a->opt, res, err);
 	}
-	int rc = cvm_verify_evidence(v, data, len, &a->opt, res, err);
 	bool ok = rc == 0 && cvm_verify_result_ok(res);
 	if (rc)
 		*fatal = rc;
 	else
-		print_result(a, progress, path, res, data, len);
-	free(bin);
-	cvm_file_close(&f);
+		print_result(a, progress, path, res, ev ? ev->report : NULL, ev ? ev->report_len : 0,
+			     fe);
+	cvm_fetch_evidence_free(fe);
+	cvm_evidence_free(ev);
+	cvm_file_close(&file);
 	return ok;
 }
 
@@ -561,6 +676,7 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 	struct cvm_error err;
 	cvm_error_clear(&err);
 	struct cvm_verifier *v = NULL;
+	struct cvm_fetcher *f = NULL;
 	struct cvm_measurement *expect = NULL;
 	struct cvm_verify_result *res = malloc(sizeof(*res));
 	status = CLI_OK;
@@ -569,7 +685,8 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 		status = cli_fail(verb, &err);
 	} else if ((a.report_data_file && load_report_data_file(a.report_data_file, &a.opt, &err)) ||
 		   cvm_verifier_new(&v, &err) || load_trust(v, &a, &err) ||
-		   (a.expect && load_expect(a.expect, &expect, &err))) {
+		   (a.expect && load_expect(a.expect, &expect, &err)) ||
+		   (a.fetch && cvm_fetcher_new(&a.fetch_cfg, &f, &err))) {
 		status = cli_fail(verb, &err);
 	} else {
 		a.opt.expect = expect;
@@ -582,7 +699,7 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 		struct cli_progress *shared_tty = isatty(STDOUT_FILENO) ? &progress : NULL;
 		for (int i = optind; i < argc; i++) {
 			int fatal = 0;
-			if (!verify_one(v, argv[i], &a, shared_tty, res, &err, &fatal))
+			if (!verify_one(v, f, argv[i], &a, shared_tty, res, &err, &fatal))
 				status = CLI_FAIL;
 			if (fatal) {
 				cli_progress_clear(&progress);
@@ -597,6 +714,7 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 		cli_progress_end(&progress);
 	}
 	cvm_measurement_free(expect);
+	cvm_fetcher_free(f);
 	cvm_verifier_free(v);
 	free(res);
 	free(a.certs);

@@ -299,8 +299,8 @@ static void report_with_cert_table(void **state)
 	ev = unwrap_ok(all->data, r->len + 4096);
 	assert_int_equal(ev->ncerts, 0);
 	cvm_evidence_free(ev);
-	ev = unwrap_ok(all->data, r->len + 5); /* shorter than an entry, zero */
-	cvm_evidence_free(ev);
+	/* Zero padding shorter than the terminating entry is no table. */
+	unwrap_fails(all->data, r->len + 5, "the report is padded with 5 bytes");
 	free(all);
 	free(ext);
 	free(vcek);
@@ -754,6 +754,49 @@ static void base64_decoding(void **state)
 	}
 }
 
+/* ---- verification of wrapped evidence (launcher/verify_evidence.c) ----------------------- */
+
+static const struct cvm_check *check_of(const struct cvm_verify_result *r, const char *name)
+{
+	const struct cvm_check *c = cvm_verify_result_find(r, name);
+	if (!c)
+		fail_msg("no \"%s\" check", name);
+	return c;
+}
+
+static void wrapped_evidence_is_verified_with_its_binding(void **state)
+{
+	(void)state;
+	struct blob *b = load(TRUSTEE "az-snp-vtpm/hcl-report.bin");
+	struct blob *vcek = load(TRUSTEE "az-snp-vtpm/vcek.pem");
+	struct cvm_verifier *v;
+	assert_int_equal(cvm_verifier_new(&v, NULL), 0);
+	assert_int_equal(cvm_verifier_add_endorsements(v, vcek->data, vcek->len, "vcek.pem", NULL), 3);
+	struct cvm_verify_options o = {.has_time = true, .time = 1748736000};
+	struct cvm_verify_result r;
+	assert_int_equal(cvm_verify_evidence(v, b->data, b->len, &o, &r, NULL), 0);
+	assert_true(cvm_verify_result_ok(&r));
+	assert_int_equal(check_of(&r, "runtime-data")->status, CVM_CHECK_PASS);
+	assert_int_equal(check_of(&r, "wrapper")->status, CVM_CHECK_PASS);
+	assert_int_equal(check_of(&r, "revocation")->status, CVM_CHECK_SKIP);
+	/* One changed runtime-data byte: the report still verifies, the binding does not. */
+	b->data[0x4d4 + 100] ^= 0x20;
+	assert_int_equal(cvm_verify_evidence(v, b->data, b->len, &o, &r, NULL), 0);
+	assert_false(cvm_verify_result_ok(&r));
+	assert_int_equal(check_of(&r, "signature")->status, CVM_CHECK_PASS);
+	const struct cvm_check *c = check_of(&r, "runtime-data");
+	assert_int_equal(c->status, CVM_CHECK_FAIL);
+	assert_non_null(strstr(c->reason, "does not match: REPORT_DATA[0:32]"));
+	/* A malformed wrapper is a failed parse, never an error. */
+	cvm_put_le32(b->data + 0x4c0 + 16, 0xffffffffu);
+	assert_int_equal(cvm_verify_evidence(v, b->data, b->len, &o, &r, NULL), 0);
+	assert_int_equal(check_of(&r, "parse")->status, CVM_CHECK_FAIL);
+	assert_false(cvm_verify_result_ok(&r));
+	cvm_verifier_free(v);
+	free(vcek);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +815,7 @@ int main(void)
 		cmocka_unit_test(hostile_tsm_cbor),
 		cmocka_unit_test(raw_evidence_passes_through),
 		cmocka_unit_test(base64_decoding),
+		cmocka_unit_test(wrapped_evidence_is_verified_with_its_binding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 #include <cvmkit/evidence.h>
 #include <cvmkit/tsm.h>
 #include <cvmkit/util.h>
+#include <cvmkit/verify.h>
 
 #include "tests/unit/helper_vectors.h"
 
@@ -257,6 +258,15 @@ static void snp_report_through_configfs(void **state)
 		assert_int_equal(ev->ncerts, 1);
 		assert_int_equal(ev->certs[0].len, clen);
 		cvm_evidence_free(ev);
+		/* Verified with no certificate given: the one in the table is used. */
+		struct cvm_verifier *v;
+		assert_int_equal(cvm_verifier_new(&v, NULL), 0);
+		struct cvm_verify_options o = {.has_time = true, .time = 1748736000};
+		struct cvm_verify_result res;
+		assert_int_equal(cvm_verify_evidence(v, f.data, f.size, &o, &res, NULL), 0);
+		if (!cvm_verify_result_ok(&res))
+			fail_msg("%s does not verify", evidence[i]);
+		cvm_verifier_free(v);
 		cvm_file_close(&f);
 	}
 	cvm_tsm_report_free(r);

@@ -1,0 +1,67 @@
+# cvmkit verify --fetch against the local KDS/PCS stand-in (tests/net/kds_pcs_server.py on
+# 127.0.0.1): what each evidence file needs is fetched (cache first), verified like supplied
+# material, and listed with where it came from.
+. tests/cli/lib.sh
+. tests/net/server.sh
+
+A=$SHARED/vectors/attest
+TR=$A/confidential-containers-trustee
+G=$A/google-go-tdx-guest
+MILAN=$A/virtee-sev/report_milan.bin
+QUOTE=$TR/tdx/tdx_quote_6.dat
+JUNE=2025-06-01T00:00:00Z
+CHIP=d49554ec717f4e5b0fe6b143bcf0405bd7ae304727edf46603f2a76aef6a3abc15d7af38db757039029f0efacfd08e244324884738c72b082e2f87a44d541eb6
+
+run verify "$MILAN" --cache "$T/cache"
+check "fetch options without --fetch are a usage error" eval 'rc_is 2 && err_has "apply with --fetch"'
+
+if [ ! -d "$A" ]; then
+	skip "verify --fetch vectors" "$A is missing"
+	exit 0
+fi
+if ! server_start; then
+	skip "verify --fetch against the local server" "python3 could not start tests/net/kds_pcs_server.py"
+	exit 0
+fi
+
+run verify "$MILAN" --fetch --kds-url "$BASE" --cache "$T/cache" --at $JUNE
+requests
+printf 'GET /vcek/v1/Milan/%s?blSPL=03&teeSPL=00&snpSPL=08&ucodeSPL=115\nGET /vcek/v1/Milan/cert_chain\n' "$CHIP" >"$T/want"
+check "SNP: passes with no --certs, requesting exactly the VCEK and the chain" \
+	eval 'rc_is 0 && cmp -s "$T/want" "$T/requests" && out_has "pass  cert-chain" && out_has "pass  signature"'
+check "the sources say where each item came from" \
+	eval 'out_has "^  sources:" && out_has "vcek  *network  *$BASE/vcek/v1/Milan/$CHIP" && out_has "amd-chain  *network  *$BASE/vcek/v1/Milan/cert_chain"'
+
+run verify "$MILAN" --fetch --kds-url "$BASE" --cache "$T/cache" --at $JUNE --json
+requests
+check "a second run makes no request: the cache serves it" \
+	eval 'rc_is 0 && ! test -s "$T/requests" && out_has "\"origin\":\"cache\",\"source\":\"$T/cache/vcek/$CHIP/bl03_tee00_snp08_ucode115_vcek.der\""'
+run verify "$MILAN" --fetch --offline --cache "$T/cache" --at $JUNE
+check "--offline verifies from the cache" eval 'rc_is 0 && out_has "pass  cert-chain"'
+run verify "$MILAN" --fetch --offline --cache "$T/none" --at $JUNE
+check "--offline with an empty cache says what is missing; the verdict fails" \
+	eval 'rc_is 1 && err_has "vcek: VCEK for Milan chip" && err_has "not in the cache" && out_has "fail  cert-chain"'
+
+run verify "$MILAN" --fetch --check-revocation --kds-url "$BASE" --cache "$T/cache" --at $JUNE
+requests
+check "--check-revocation fetches the ARK's CRL; none to be had fails the verdict" \
+	eval 'rc_is 1 && grep -q "GET /vcek/v1/Milan/crl" "$T/requests" && err_has "amd-crl: AMD Milan VCEK CRL: GET $BASE/vcek/v1/Milan/crl: HTTP 404" && out_has "fail  revocation"'
+
+# TDX: collateral fetched from the local PCS gives the checks of the same files given by hand.
+checks_of() { sed 's/"reason":"[^"]*"//g; s/.*"checks":\[\(.*\)\],"fields".*/\1/' "$T/out"; }
+run verify "$QUOTE" --fetch --pcs-url "$BASE" --cache "$T/cache" --at 2025-11-01T00:00:00Z --json
+requests
+checks_of >"$T/fetched"
+check "TDX: TCB info, QE identity, PCK CRL and root CRL fetched" \
+	eval '[ $(wc -l <"$T/requests") -eq 4 ] && out_has "\"kind\":\"tcb-info\"" && out_has "\"kind\":\"root-crl\""'
+run verify "$QUOTE" --collateral "$TR/tdx/tcbInfo.json" --collateral "$TR/tdx/enclaveIdentity.json" \
+	--collateral "$G/tcbInfoIssuerChain.pem" --collateral "$G/qeIdentityIssuerChain.pem" \
+	--collateral "$G/pckcrl" --collateral "$G/pckCrlIssuerChain.pem" --collateral "$G/rootcrl.der" \
+	--at 2025-11-01T00:00:00Z --json
+checks_of >"$T/by-hand"
+check "TDX: fetched collateral gives the same checks and verdict as the files by hand" \
+	eval 'cmp -s "$T/fetched" "$T/by-hand" && grep -q "\"name\":\"tcb-info-signature\",\"status\":\"pass\"" "$T/fetched" && grep -q "\"name\":\"collateral-signer\",\"status\":\"fail\"" "$T/fetched"'
+
+run verify "$A/google-go-sev-guest/attestation.bin" --fetch --kds-url "$BASE" --cache "$T/cache" --at $JUNE --allow-debug
+check "a VCEK the server does not have: the request is named, the chain fails" \
+	eval 'rc_is 1 && err_has "vcek: " && err_has "HTTP 404" && out_has "fail  cert-chain"'
