@@ -47,7 +47,7 @@ void cli_fetch_print(FILE *out, const char *indent, const struct cvm_fetch_evide
 {
 	for (size_t i = 0; i < fe->n; i++) {
 		const struct cvm_fetch_needed *n = &fe->needed[i];
-		fprintf(out, "%s%-12s %-8s %s\n", indent, cvm_fetch_kind_name(n->kind),
+		cli_printf_safe(out, "%s%-12s %-8s %s\n", indent, cvm_fetch_kind_name(n->kind),
 			n->item ? cvm_fetch_origin_name(n->item->origin) : "missing",
 			n->item ? n->item->source : "(see the error)");
 	}
@@ -61,7 +61,7 @@ size_t cli_fetch_report_failures(const char *verb, const char *evidence,
 		const struct cvm_fetch_needed *n = &fe->needed[i];
 		if (n->item)
 			continue;
-		fprintf(stderr, "cvmkit %s: %s: %s: %s\n", verb, evidence,
+		cli_printf_safe(stderr, "cvmkit %s: %s: %s: %s\n", verb, evidence,
 			cvm_fetch_kind_name(n->kind), cvm_error_message(&n->error));
 		failed++;
 	}

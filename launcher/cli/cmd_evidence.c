@@ -143,8 +143,9 @@ static void print_result(const struct evidence_args *a, const struct cvm_tsm_rep
 		cli_print_json(verb, o);
 		return;
 	}
-	printf("%s: %s report of %zu bytes%s%s\n", a->out, r->provider, r->outblob_len,
-	       r->auxblob ? ", certificate table" : "", ccel ? ", CC event log" : "");
+	cli_printf_safe(stdout, "%s: %s report of %zu bytes%s%s\n", a->out, r->provider,
+			r->outblob_len, r->auxblob ? ", certificate table" : "",
+			ccel ? ", CC event log" : "");
 	for (size_t i = 0; i < n; i++)
 		printf("  %s\n", names[i]);
 }

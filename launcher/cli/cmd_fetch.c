@@ -154,7 +154,7 @@ static bool fetch_one(struct cvm_fetcher *f, const char *path, const struct fetc
 		cvm_file_close(&file);
 	}
 	if (rc) {
-		fprintf(stderr, "cvmkit %s: %s: %s\n", verb, path, cvm_error_message(&err));
+		cli_printf_safe(stderr, "cvmkit %s: %s: %s\n", verb, path, cvm_error_message(&err));
 		if (a->json) {
 			json_object *o = json_object_new_object();
 			json_object_object_add(o, "evidence", json_object_new_string(path));
@@ -175,7 +175,7 @@ static bool fetch_one(struct cvm_fetcher *f, const char *path, const struct fetc
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
-		printf("%s: %s evidence\n", path, cvm_evidence_kind_name(fe->kind));
+		cli_printf_safe(stdout, "%s: %s evidence\n", path, cvm_evidence_kind_name(fe->kind));
 		cli_fetch_print(stdout, "  ", fe);
 	}
 	*fe_out = fe;
@@ -203,8 +203,8 @@ static int export_bundle(const struct fetch_args *a, struct cvm_fetch_evidence *
 	} else if (cvm_fetch_export(a->export_dir, b.items, b.n, &err)) {
 		status = cli_fail(verb, &err);
 	} else if (!a->json) {
-		printf("exported %zu item%s to %s (certs/, collateral/, sources.txt)\n", b.n,
-		       b.n == 1 ? "" : "s", a->export_dir);
+		cli_printf_safe(stdout, "exported %zu item%s to %s (certs/, collateral/, sources.txt)\n",
+				b.n, b.n == 1 ? "" : "s", a->export_dir);
 	}
 	free(b.items);
 	return status;

@@ -370,9 +370,10 @@ static void print_sources(const struct verify_args *a, const struct cvm_fetch_ev
 		return;
 	printf("  sources:\n");
 	for (size_t i = 0; i < a->ncerts; i++)
-		printf("    %-12s %-8s %s\n", "certs", "file", a->certs[i]);
+		cli_printf_safe(stdout, "    %-12s %-8s %s\n", "certs", "file", a->certs[i]);
 	for (size_t i = 0; i < a->ncollateral; i++)
-		printf("    %-12s %-8s %s\n", "collateral", "file", a->collateral[i]);
+		cli_printf_safe(stdout, "    %-12s %-8s %s\n", "collateral", "file",
+				a->collateral[i]);
 	if (fe)
 		cli_fetch_print(stdout, "    ", fe);
 }
@@ -591,7 +592,8 @@ static int fetch_for(struct cvm_fetcher *f, struct cvm_verifier *v, const char *
 		return cvm_error_set(err, rc, "out of memory");
 	if (rc) {
 		/* Nothing to fetch for: the verdict will say what the evidence is not. */
-		fprintf(stderr, "cvmkit %s: %s: --fetch: %s\n", verb, path, cvm_error_message(&ferr));
+		cli_printf_safe(stderr, "cvmkit %s: %s: --fetch: %s\n", verb, path,
+				cvm_error_message(&ferr));
 		return 0;
 	}
 	cli_fetch_report_failures(verb, path, *out);
@@ -609,7 +611,7 @@ static int fetch_for(struct cvm_fetcher *f, struct cvm_verifier *v, const char *
 		if (rc == -ENOMEM)
 			return cvm_error_set(err, rc, "out of memory");
 		if (rc < 0)
-			fprintf(stderr, "cvmkit %s: %s: %s: %s\n", verb, path,
+			cli_printf_safe(stderr, "cvmkit %s: %s: %s: %s\n", verb, path,
 				cvm_fetch_kind_name(it->kind), cvm_error_message(&ferr));
 	}
 	return 0;
