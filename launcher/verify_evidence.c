@@ -174,6 +174,11 @@ static int add_evidence_certs(struct cvm_verifier *v, const struct cvm_evidence 
 			      size_t n, struct cvm_error *err)
 {
 	why[0] = '\0';
+	if (!ev->ncerts)
+		return 0;
+	/* Like a quote's PCK chain: new certificates are evictable, so a batch stays bounded. */
+	cvm_verifier_trim(v);
+	size_t pooled = v->ncerts;
 	for (size_t i = 0; i < ev->ncerts; i++) {
 		const struct cvm_evidence_blob *b = &ev->certs[i];
 		char origin[64];
@@ -187,6 +192,8 @@ static int add_evidence_certs(struct cvm_verifier *v, const struct cvm_evidence 
 		if (rc < 0 && !why[0] && named_endorsement(b->name))
 			snprintf(why, n, "%s", cvm_error_message(&aerr));
 	}
+	for (size_t i = pooled; i < v->ncerts; i++) /* the pool only appends */
+		v->certs[i]->from_evidence = true;
 	return 0;
 }
 

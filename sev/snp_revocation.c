@@ -13,6 +13,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -22,6 +23,7 @@
 
 struct snp_crl {
 	X509_CRL *crl;
+	unsigned char sha256[32]; /* of the DER: the same CRL is held once */
 	char origin[64];
 };
 
@@ -52,13 +54,6 @@ static bool issued_by_an_ark(X509_CRL *crl)
 	return strncmp(cn, "ARK-", 4) == 0;
 }
 
-static time_t last_update(const X509_CRL *crl)
-{
-	time_t t = 0;
-	(void)cvm_asn1_time_to_time(X509_CRL_get0_lastUpdate(crl), &t);
-	return t;
-}
-
 int cvm_snp_crl_add(struct cvm_verifier *v, const uint8_t *data, size_t len, const char *origin,
 		    struct cvm_error *err)
 {
@@ -80,25 +75,27 @@ int cvm_snp_crl_add(struct cvm_verifier *v, const uint8_t *data, size_t len, con
 		slot->free = state_free;
 	}
 	struct snp_state *st = slot->state;
-	struct snp_crl *at = NULL;
-	for (size_t i = 0; i < st->ncrls && !at; i++)
-		if (X509_NAME_cmp(X509_CRL_get_issuer(st->crls[i].crl), X509_CRL_get_issuer(crl)) == 0)
-			at = &st->crls[i];
-	if (at && last_update(at->crl) > last_update(crl)) {
-		X509_CRL_free(crl); /* an older CRL of the same ARK: the newer one stays */
-		return 1;
+	unsigned char sha[32];
+	unsigned int n = 0;
+	if (X509_CRL_digest(crl, EVP_sha256(), sha, &n) != 1 || n != sizeof(sha)) {
+		X509_CRL_free(crl);
+		ERR_clear_error();
+		return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
 	}
-	if (!at) {
-		if (st->ncrls == CVM_SNP_MAX_CRLS) {
-			X509_CRL_free(crl);
-			return cvm_error_set(err, -E2BIG, "%s: more than %u AMD CRLs", origin,
-					     CVM_SNP_MAX_CRLS);
+	for (size_t i = 0; i < st->ncrls; i++) {
+		if (memcmp(st->crls[i].sha256, sha, sizeof(sha)) == 0) {
+			X509_CRL_free(crl); /* the same CRL again (given and fetched, say) */
+			return 1;
 		}
-		at = &st->crls[st->ncrls++];
-	} else {
-		X509_CRL_free(at->crl);
 	}
+	if (st->ncrls == CVM_SNP_MAX_CRLS) {
+		X509_CRL_free(crl);
+		return cvm_error_set(err, -E2BIG, "%s: more than %u AMD CRLs", origin,
+				     CVM_SNP_MAX_CRLS);
+	}
+	struct snp_crl *at = &st->crls[st->ncrls++];
 	at->crl = crl;
+	memcpy(at->sha256, sha, sizeof(sha));
 	snprintf(at->origin, sizeof(at->origin), "%s", origin);
 	return 1;
 }
@@ -150,6 +147,28 @@ static const X509_REVOKED *revoked(X509_CRL *crl, const struct cvm_cert *c)
 	return X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(c->x509)) == 1 ? rev : NULL;
 }
 
+/* A failed check when crl lists mid or leaf; true then. */
+static bool report_revoked(X509_CRL *crl, const struct cvm_cert *mid, const struct cvm_cert *leaf,
+			   const char *label, struct cvm_verify_result *res)
+{
+	const struct cvm_cert *subjects[] = {mid, leaf};
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(subjects); i++) {
+		const X509_REVOKED *r = revoked(crl, subjects[i]);
+		if (!r)
+			continue;
+		char cn[64], serial[80], when[32] = "?";
+		time_t rt;
+		cvm_x509_cn(X509_get_subject_name(subjects[i]->x509), cn, sizeof(cn));
+		serial_text(subjects[i]->x509, serial, sizeof(serial));
+		if (cvm_asn1_time_to_time(X509_REVOKED_get0_revocationDate(r), &rt))
+			cvm_time_format(rt, when, sizeof(when));
+		cvm_check_add(res, "revocation", CVM_CHECK_FAIL, "%s (serial %s) is revoked by %s since %s",
+			      cn, serial, label, when);
+		return true;
+	}
+	return false;
+}
+
 void cvm_snp_revocation_check(const struct cvm_verifier *v, const struct cvm_cert *ark,
 			      const struct cvm_cert *mid, const struct cvm_cert *leaf, time_t t,
 			      bool required, struct cvm_verify_result *res)
@@ -162,52 +181,51 @@ void cvm_snp_revocation_check(const struct cvm_verifier *v, const struct cvm_cer
 	char ark_cn[64];
 	cvm_x509_cn(X509_get_subject_name(ark->x509), ark_cn, sizeof(ark_cn));
 	const struct snp_state *st = snp_state(v);
-	const struct snp_crl *c = NULL;
-	for (size_t i = 0; st && i < st->ncrls && !c; i++)
-		if (X509_NAME_cmp(X509_CRL_get_issuer(st->crls[i].crl),
-				  X509_get_subject_name(ark->x509)) == 0)
-			c = &st->crls[i];
-	if (!c) {
+	/*
+	 * Every CRL of this ARK counts (KDS serves one for VCEK chains and one for VLEK chains):
+	 * each must be the ARK's signature, none may list the chain (a revocation stays one after
+	 * the CRL that carried it expired), and one must be current.
+	 */
+	size_t used = 0;
+	const struct snp_crl *current = NULL;
+	char label[160], why[WHY_MAX] = "";
+	for (size_t i = 0; st && i < st->ncrls; i++) {
+		const struct snp_crl *c = &st->crls[i];
+		if (X509_NAME_cmp(X509_CRL_get_issuer(c->crl), X509_get_subject_name(ark->x509)) != 0)
+			continue;
+		used++;
+		snprintf(label, sizeof(label), "the CRL of %s (%s)", ark_cn, c->origin);
+		if (!pss_sha384(c->crl)) {
+			cvm_check_add(res, "revocation", CVM_CHECK_FAIL,
+				      "%s: not signed with RSASSA-PSS SHA-384 (MGF1 SHA-384, salt 48)",
+				      label);
+			return;
+		}
+		if (X509_CRL_verify(c->crl, X509_get0_pubkey(ark->x509)) != 1) {
+			ERR_clear_error();
+			cvm_check_add(res, "revocation", CVM_CHECK_FAIL,
+				      "%s: its signature does not verify with the ARK's key", label);
+			return;
+		}
+		if (report_revoked(c->crl, mid, leaf, label, res))
+			return;
+		if (cvm_crl_time_ok(c->crl, t, label, why, sizeof(why)) && !current)
+			current = c;
+	}
+	if (used == 0) {
 		cvm_check_add(res, "revocation", none,
 			      "no CRL of %s was given (AMD KDS CRL: --certs FILE, or --fetch "
 			      "--check-revocation)",
 			      ark_cn);
 		return;
 	}
-	char label[160], why[WHY_MAX];
-	snprintf(label, sizeof(label), "the CRL of %s (%s)", ark_cn, c->origin);
-	if (!pss_sha384(c->crl)) {
-		cvm_check_add(res, "revocation", CVM_CHECK_FAIL,
-			      "%s: not signed with RSASSA-PSS SHA-384 (MGF1 SHA-384, salt 48)", label);
-		return;
-	}
-	if (X509_CRL_verify(c->crl, X509_get0_pubkey(ark->x509)) != 1) {
-		ERR_clear_error();
-		cvm_check_add(res, "revocation", CVM_CHECK_FAIL,
-			      "%s: its signature does not verify with the ARK's key", label);
-		return;
-	}
-	if (!cvm_crl_time_ok(c->crl, t, label, why, sizeof(why))) {
+	if (!current) {
 		cvm_check_add(res, "revocation", CVM_CHECK_FAIL, "%s", why);
 		return;
 	}
-	const struct cvm_cert *subjects[] = {mid, leaf};
-	for (size_t i = 0; i < CVM_ARRAY_SIZE(subjects); i++) {
-		const X509_REVOKED *r = revoked(c->crl, subjects[i]);
-		if (!r)
-			continue;
-		char cn[64], serial[80], when[32] = "?";
-		time_t rt;
-		cvm_x509_cn(X509_get_subject_name(subjects[i]->x509), cn, sizeof(cn));
-		serial_text(subjects[i]->x509, serial, sizeof(serial));
-		if (cvm_asn1_time_to_time(X509_REVOKED_get0_revocationDate(r), &rt))
-			cvm_time_format(rt, when, sizeof(when));
-		cvm_check_add(res, "revocation", CVM_CHECK_FAIL, "%s (serial %s) is revoked by %s since %s",
-			      cn, serial, label, when);
-		return;
-	}
-	cvm_check_add(res, "revocation", CVM_CHECK_PASS,
-		      "neither the %s nor the %s is revoked by %s",
+	snprintf(label, sizeof(label), "the CRL of %s (%s)", ark_cn, current->origin);
+	cvm_check_add(res, "revocation", CVM_CHECK_PASS, "neither the %s nor the %s is revoked by %s%s",
 		      mid->role == CVM_CERT_AMD_ASVK ? "ASVK" : "ASK",
-		      leaf->role == CVM_CERT_AMD_VLEK ? "VLEK" : "VCEK", label);
+		      leaf->role == CVM_CERT_AMD_VLEK ? "VLEK" : "VCEK", label,
+		      used > 1 ? " or the other CRLs of the ARK" : "");
 }

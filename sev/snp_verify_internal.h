@@ -39,24 +39,24 @@ int cvm_snp_verifier_setup(struct cvm_verifier *v, struct cvm_error *err);
 
 /* ---- AMD revocation (sev/snp_revocation.c) ---- */
 
-/* At most this many AMD CRLs are held (one per ARK and key type is what KDS serves). */
+/* At most this many AMD CRLs are held (KDS serves one per ARK and key type). */
 #define CVM_SNP_MAX_CRLS 8u
 
 /*
  * Hold a CRL (DER or PEM) for the revocation check when an AMD ARK issued it (issuer CN
- * "ARK-..."): 1 when taken, 0 when it is another issuer's CRL (left to the caller), -EINVAL when
- * data is no CRL, -E2BIG past CVM_SNP_MAX_CRLS, -ENOMEM.  Of two CRLs of the same ARK the one
- * with the later lastUpdate is kept.  Nothing is checked here: the signature, the ARK and the
- * window are judged for each report (cvm_snp_revocation_check).
+ * "ARK-..."): 1 when held (a CRL already held is not held twice), 0 when it is another issuer's
+ * CRL (left to the caller), -EINVAL when data is no CRL, -E2BIG past CVM_SNP_MAX_CRLS, -ENOMEM.
+ * Nothing is checked here: signatures, issuers and windows are judged for each report
+ * (cvm_snp_revocation_check).
  */
 int cvm_snp_crl_add(struct cvm_verifier *v, const uint8_t *data, size_t len, const char *origin,
 		    struct cvm_error *err);
 
 /*
  * The "revocation" check of a report whose chain leaf <- mid <- ark verified (any of them NULL:
- * no chain, skipped): the CRLs ark issued must be RSASSA-PSS/SHA-384 (salt 48) signatures that
- * verify with ark's key, valid at t, and list neither mid (ASK/ASVK) nor leaf (VCEK/VLEK) by
- * serial.  No CRL of ark: skip, or fail when required.
+ * no chain, skipped): every CRL ark issued must be an RSASSA-PSS/SHA-384 (salt 48) signature
+ * that verifies with ark's key and must list neither mid (ASK/ASVK) nor leaf (VCEK/VLEK) by
+ * serial, and one of them must be valid at t.  No CRL of ark: skip, or fail when required.
  */
 void cvm_snp_revocation_check(const struct cvm_verifier *v, const struct cvm_cert *ark,
 			      const struct cvm_cert *mid, const struct cvm_cert *leaf, time_t t,

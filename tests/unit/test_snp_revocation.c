@@ -448,26 +448,59 @@ static void crls_of_other_issuers_are_not_this_chains(void **state)
 	cvm_verifier_free(v);
 }
 
-static void the_newest_crl_of_an_ark_is_kept(void **state)
+static void every_crl_of_the_ark_counts(void **state)
 {
 	struct world *w = *state;
-	struct cvm_verifier *v = local_verifier(w);
-	struct crl_spec old = good_crl(w), cur = good_crl(w);
-	old.last = T0 - 30 * DAY;
-	old.next = T0 + 30 * DAY;
+	/* KDS's VCEK and VLEK CRLs are both the ARK's: one listing the ASK is enough. */
+	struct crl_spec other = good_crl(w), cur = good_crl(w);
+	other.last = T0 - 30 * DAY;
+	other.next = T0 + 30 * DAY;
 	cur.revoked[0] = 0x1234;
 	cur.nrevoked = 1;
 	char why[CVM_CHECK_REASON_MAX];
 	bool ok;
-	add_crl(v, &cur);
-	add_crl(v, &old); /* older: ignored */
-	assert_int_equal(verify_at(v, w, T0, false, &ok, why), CVM_CHECK_FAIL);
+	for (int order = 0; order < 2; order++) {
+		struct cvm_verifier *v = local_verifier(w);
+		add_crl(v, order ? &other : &cur);
+		add_crl(v, order ? &cur : &other);
+		assert_int_equal(verify_at(v, w, T0, false, &ok, why), CVM_CHECK_FAIL);
+		assert_has(why, "revoked");
+		cvm_verifier_free(v);
+	}
+	/* A revocation stays one after its CRL expired; an expired CRL beside a current one is
+	   no failure by itself. */
+	struct crl_spec expired = good_crl(w);
+	expired.last = T0 - 60 * DAY;
+	expired.next = T0 - 30 * DAY;
+	struct cvm_verifier *v = local_verifier(w);
+	add_crl(v, &expired);
+	add_crl(v, &other);
+	assert_int_equal(verify_at(v, w, T0, true, &ok, why), CVM_CHECK_PASS);
+	assert_has(why, "or the other CRLs of the ARK");
 	cvm_verifier_free(v);
+	expired.revoked[0] = 0x77;
+	expired.nrevoked = 1;
 	v = local_verifier(w);
-	add_crl(v, &old);
-	add_crl(v, &cur); /* newer: replaces */
+	add_crl(v, &other);
+	add_crl(v, &expired);
 	assert_int_equal(verify_at(v, w, T0, false, &ok, why), CVM_CHECK_FAIL);
-	assert_has(why, "revoked");
+	assert_has(why, "SEV-VCEK (serial 0x77) is revoked");
+	cvm_verifier_free(v);
+	/* The same CRL given again (and again) is held once; distinct ones up to the cap. */
+	v = local_verifier(w);
+	size_t len;
+	uint8_t *crl = make_crl(&other, &len);
+	for (unsigned i = 0; i < 2 * CVM_SNP_MAX_CRLS; i++)
+		assert_int_equal(cvm_snp_crl_add(v, crl, len, "again", NULL), 1);
+	free(crl);
+	assert_int_equal(verify_at(v, w, T0, false, &ok, why), CVM_CHECK_PASS);
+	for (unsigned i = 1; i < CVM_SNP_MAX_CRLS; i++)
+		add_crl(v, &other); /* a fresh PSS salt each time: another CRL */
+	crl = make_crl(&other, &len);
+	struct cvm_error err;
+	assert_int_equal(cvm_snp_crl_add(v, crl, len, "one too many", &err), -E2BIG);
+	assert_has(err.msg, "more than 8 AMD CRLs");
+	free(crl);
 	cvm_verifier_free(v);
 }
 
@@ -497,7 +530,7 @@ int main(void)
 		T(the_window_is_enforced),
 		T(only_the_arks_pss_sha384_signature_counts),
 		T(crls_of_other_issuers_are_not_this_chains),
-		T(the_newest_crl_of_an_ark_is_kept),
+		T(every_crl_of_the_ark_counts),
 		T(reports_without_a_chain_say_so),
 	};
 	return cmocka_run_group_tests(tests, world_setup, world_teardown);
