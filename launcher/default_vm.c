@@ -17,7 +17,7 @@
 int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			       struct cvm_error *err)
 {
-	int rc = cvm_file_open(policy->firmware.path, &in->image, err);
+	int rc = cvm_file_read(policy->firmware.path, CVM_FIRMWARE_MAX, &in->image, err);
 	if (rc)
 		return rc;
 	in->has_image = true;

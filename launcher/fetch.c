@@ -257,29 +257,29 @@ static int cache_read(const char *path, size_t max, uint8_t **out, size_t *len, 
 {
 	struct cvm_file file;
 	struct cvm_error e;
-	int rc = cvm_file_open(path, &file, &e);
+	int rc = cvm_file_read(path, max, &file, &e);
 	if (rc == -ENOENT) {
 		snprintf(why, n, "%s is not in the cache", path);
+		return rc;
+	}
+	if (rc == -EFBIG) {
+		snprintf(why, n, "cache file %s is larger than any item", path);
 		return rc;
 	}
 	if (rc) {
 		snprintf(why, n, "cache file %s is unreadable: %s", path, strerror(-rc));
 		return rc;
 	}
-	rc = -EFBIG;
-	uint8_t *copy = file.size <= max ? malloc(file.size + 1) : NULL;
+	uint8_t *copy = malloc(file.size + 1);
 	if (copy) {
 		memcpy(copy, file.data, file.size);
 		copy[file.size] = 0;
 		*out = copy;
 		*len = file.size;
-		rc = 0;
-	} else if (file.size <= max) {
+	} else {
 		rc = -ENOMEM;
+		snprintf(why, n, "cache file %s is too large for memory", path);
 	}
-	if (rc)
-		snprintf(why, n, "cache file %s is %s", path,
-			 rc == -ENOMEM ? "too large for memory" : "larger than any item");
 	cvm_file_close(&file);
 	return rc;
 }

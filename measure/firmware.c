@@ -355,7 +355,7 @@ int cvm_firmware_parse(const uint8_t *data, size_t size, struct cvm_firmware **o
 int cvm_firmware_load(const char *path, struct cvm_firmware **out, struct cvm_error *err)
 {
 	struct cvm_file file;
-	int rc = cvm_file_open(path, &file, err);
+	int rc = cvm_file_read(path, CVM_FIRMWARE_MAX, &file, err);
 	if (rc)
 		return cvm_error_wrap(err, "firmware");
 	struct cvm_firmware *fw = calloc(1, sizeof(*fw));

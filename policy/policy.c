@@ -466,7 +466,7 @@ int cvm_policy_load(const char *path, struct cvm_policy **out,
 		    struct cvm_policy_problems *problems, struct cvm_error *err)
 {
 	struct cvm_file f;
-	int rc = cvm_file_open(path, &f, err);
+	int rc = cvm_file_read(path, CVM_POLICY_MAX_BYTES, &f, err);
 	if (rc)
 		return cvm_error_wrap(err, "policy");
 	char *dir = cvm_dirname(path);
@@ -578,15 +578,11 @@ int cvm_policy_check_firmware_pin(const struct cvm_policy *p, struct cvm_error *
 		return 0;
 	if (!p->firmware.path)
 		return cvm_error_set(err, -EINVAL, "firmware.sha256: a pin needs firmware.path");
-	struct cvm_file f;
-	int rc = cvm_file_open(p->firmware.path, &f, err);
-	if (rc)
-		return cvm_error_wrap(err, "firmware.path");
-	uint8_t md[32];
-	rc = cvm_sha256(f.data, f.size, md, err);
-	cvm_file_close(&f);
-	return rc ? cvm_error_wrap(err, "firmware.sha256: %s", p->firmware.path)
-		  : cvm_policy_firmware_pin_check(p, md, err);
+	struct cvm_stream_digest d;
+	int rc = cvm_hash_stream(p->firmware.path, CVM_FIRMWARE_MAX, CVM_HASH_SHA256, NULL, NULL,
+				 &d, err);
+	return rc ? cvm_error_wrap(err, "firmware.path")
+		  : cvm_policy_firmware_pin_check(p, d.sha256, err);
 }
 
 uint32_t cvm_cpu_signature(uint32_t family, uint32_t model, uint32_t stepping)

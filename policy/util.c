@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <cvmkit/progress.h>
 #include <cvmkit/util.h>
 
 #include <errno.h>
@@ -7,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -235,86 +235,224 @@ bool cvm_memeq_ct(const void *a, const void *b, size_t n)
 	return diff == 0;
 }
 
-static int read_all(int fd, struct cvm_file *out)
+/* ---- reading inputs ------------------------------------------------------------------- */
+
+/* "64 MiB", "1 MiB", "4095 bytes": a cap as people say it. */
+static void size_text(uint64_t n, char *out, size_t len)
 {
-	size_t cap = 1 << 16, len = 0;
-	uint8_t *buf = malloc(cap);
+	if (n >= (1ull << 30) && n % (1ull << 30) == 0)
+		snprintf(out, len, "%" PRIu64 " GiB", n >> 30);
+	else if (n >= (1ull << 20) && n % (1ull << 20) == 0)
+		snprintf(out, len, "%" PRIu64 " MiB", n >> 20);
+	else if (n >= (1ull << 10) && n % (1ull << 10) == 0)
+		snprintf(out, len, "%" PRIu64 " KiB", n >> 10);
+	else
+		snprintf(out, len, "%" PRIu64 " bytes", n);
+}
+
+static int too_large(const char *path, uint64_t max, struct cvm_error *err)
+{
+	char cap[32];
+	size_text(max, cap, sizeof(cap));
+	return cvm_error_set(err, -EFBIG, "%s: larger than %s, the cap for this input "
+				     "(docs/limits.md)", path, cap);
+}
+
+/*
+ * Open an input for reading: regular files, FIFOs and character or block devices (read with the
+ * same cap as files); directories and sockets are refused.  A regular file larger than max is
+ * refused before a byte is read.
+ */
+static int input_open(const char *path, uint64_t max, int *fd_out, struct stat *st,
+		      struct cvm_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return cvm_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	int rc = 0;
+	if (fstat(fd, st) < 0)
+		rc = cvm_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	else if (S_ISDIR(st->st_mode))
+		rc = cvm_error_set(err, -EISDIR, "%s: is a directory, expected a file", path);
+	else if (S_ISSOCK(st->st_mode))
+		rc = cvm_error_set(err, -EINVAL, "%s: is a socket, expected a file", path);
+	else if (S_ISREG(st->st_mode) && (uint64_t)st->st_size > max)
+		rc = too_large(path, max, err);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+static ssize_t read_retry(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/*
+ * After the last read of a regular file: its size must still be what it was when it was
+ * opened and what was read, else it changed while it was read (truncated, grown or replaced in
+ * place) and the bytes are not used.
+ */
+static int input_unchanged(int fd, const char *path, const struct stat *st, uint64_t got,
+			   struct cvm_error *err)
+{
+	struct stat now;
+	if (!S_ISREG(st->st_mode))
+		return 0;
+	if (fstat(fd, &now) < 0)
+		return cvm_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (now.st_size == st->st_size && now.st_mtim.tv_sec == st->st_mtim.tv_sec && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec)
+		return 0;
+	return cvm_error_set(err, -EIO,
+			     "%s: changed while it was read (%lld bytes when opened, %" PRIu64
+			     " read, %lld now); not used: read it again when nothing writes it",
+			     path, (long long)st->st_size, got, (long long)now.st_size);
+}
+
+static int read_error(const char *path, int e, struct cvm_error *err)
+{
+	return cvm_error_set(err, -e, "reading %s: %s", path, strerror(e));
+}
+
+int cvm_file_read(const char *path, uint64_t max, struct cvm_file *out, struct cvm_error *err)
+{
+	int fd;
+	struct stat st;
+	int rc = input_open(path, max, &fd, &st, err);
+	if (rc)
+		return rc;
+	/* A regular file is read at its size; anything else grows up to max + 1 (to see the
+	   excess).  One byte more than the size is asked for, to see a file that grew. */
+	uint64_t limit = max < UINT64_MAX ? max + 1 : max;
+	size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 1u << 16;
+	if (limit < SIZE_MAX && cap > limit)
+		cap = (size_t)limit;
+	size_t len = 0;
+	uint8_t *buf = malloc(cap ? cap : 1);
 	if (!buf)
-		return -ENOMEM;
-	for (;;) {
+		rc = cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
+	while (!rc) {
 		if (len == cap) {
-			uint8_t *grown = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-			if (!grown) {
-				free(buf);
-				return -ENOMEM;
+			if ((uint64_t)len > max) {
+				rc = too_large(path, max, err);
+				break;
 			}
-			buf = grown;
-			cap *= 2;
+			size_t grown = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
+			if ((uint64_t)grown > limit)
+				grown = (size_t)limit;
+			uint8_t *nb = grown > cap ? realloc(buf, grown) : NULL;
+			if (!nb) {
+				rc = cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
+				break;
+			}
+			buf = nb;
+			cap = grown;
 		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = -errno;
-			free(buf);
-			return e;
-		}
-		if (n == 0)
+		ssize_t n = read_retry(fd, buf + len, cap - len);
+		if (n < 0)
+			rc = read_error(path, errno, err);
+		else if (n == 0)
 			break;
-		len += (size_t)n;
+		else
+			len += (size_t)n;
+	}
+	if (!rc && (uint64_t)len > max)
+		rc = too_large(path, max, err);
+	if (!rc)
+		rc = input_unchanged(fd, path, &st, len, err);
+	close(fd);
+	if (rc) {
+		free(buf);
+		return rc;
 	}
 	out->data = buf;
 	out->size = len;
-	out->mapped = false;
 	return 0;
 }
 
 int cvm_file_open(const char *path, struct cvm_file *out, struct cvm_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cvm_error_set(err, -errno, "%s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return cvm_error_set(err, -e, "%s: %s", path, strerror(e));
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return cvm_error_set(err, -EISDIR, "%s: is a directory, expected a file", path);
-	}
-	struct cvm_file f = {0};
-	int rc = 0;
-	if (S_ISREG(st.st_mode) && st.st_size > 0) {
-		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (p == MAP_FAILED)
-			rc = -errno;
-		else {
-			f.data = p;
-			f.size = (size_t)st.st_size;
-			f.mapped = true;
-		}
-	} else {
-		rc = read_all(fd, &f);
-	}
-	close(fd);
-	if (rc < 0)
-		return cvm_error_set(err, rc, "%s: %s", path, strerror(-rc));
-	*out = f;
-	return 0;
+	return cvm_file_read(path, CVM_FILE_MAX, out, err);
 }
 
 void cvm_file_close(struct cvm_file *f)
 {
 	if (!f || !f->data)
 		return;
-	if (f->mapped)
-		munmap((void *)(uintptr_t)f->data, f->size);
-	else
-		free((void *)(uintptr_t)f->data);
+	free((void *)(uintptr_t)f->data);
 	f->data = NULL;
 	f->size = 0;
+}
+
+#define STREAM_PIECE (1u << 20)
+
+int cvm_hash_stream(const char *path, uint64_t max, unsigned algs,
+		    const struct cvm_progress *progress, const char *label,
+		    struct cvm_stream_digest *out, struct cvm_error *err)
+{
+	int fd;
+	struct stat st;
+	int rc = input_open(path, max, &fd, &st, err);
+	if (rc)
+		return rc;
+	uint64_t total = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0, done = 0;
+	EVP_MD_CTX *c256 = (algs & CVM_HASH_SHA256) ? EVP_MD_CTX_new() : NULL;
+	EVP_MD_CTX *c384 = (algs & CVM_HASH_SHA384) ? EVP_MD_CTX_new() : NULL;
+	uint8_t *buf = malloc(STREAM_PIECE);
+	bool ok = buf && (!(algs & CVM_HASH_SHA256) || c256) && (!(algs & CVM_HASH_SHA384) || c384);
+	if (!ok)
+		rc = cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
+	else if ((c256 && !EVP_DigestInit_ex(c256, EVP_sha256(), NULL)) ||
+		 (c384 && !EVP_DigestInit_ex(c384, EVP_sha384(), NULL)))
+		rc = cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", path);
+	/* The progress is reported every 8 MiB and at the end. */
+	uint64_t next_report = 8u << 20;
+	while (!rc) {
+		ssize_t n = read_retry(fd, buf, STREAM_PIECE);
+		if (n < 0) {
+			rc = read_error(path, errno, err);
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((uint64_t)n > max - done) {
+			rc = too_large(path, max, err);
+			break;
+		}
+		done += (uint64_t)n;
+		if ((c256 && !EVP_DigestUpdate(c256, buf, (size_t)n)) ||
+		    (c384 && !EVP_DigestUpdate(c384, buf, (size_t)n))) {
+			rc = cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", path);
+			break;
+		}
+		if (label && done >= next_report && done != total) {
+			cvm_progress_report(progress, label, done, total);
+			next_report = done + (8u << 20);
+		}
+	}
+	if (!rc)
+		rc = input_unchanged(fd, path, &st, done, err);
+	struct cvm_stream_digest d = {.size = done};
+	if (!rc && ((c256 && !EVP_DigestFinal_ex(c256, d.sha256, NULL)) ||
+		    (c384 && !EVP_DigestFinal_ex(c384, d.sha384, NULL))))
+		rc = cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", path);
+	close(fd);
+	free(buf);
+	EVP_MD_CTX_free(c256);
+	EVP_MD_CTX_free(c384);
+	if (rc)
+		return rc;
+	if (label)
+		cvm_progress_report(progress, label, done, done);
+	*out = d;
+	return 0;
 }
 
 static int write_fully(int fd, const uint8_t *p, size_t len)

@@ -7,9 +7,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-
-#include <openssl/evp.h>
 
 #include <cvmkit/snp.h>
 #include <cvmkit/util.h>
@@ -36,53 +33,30 @@ int snp_cmdline_sha256(const char *cmdline, uint8_t out[32], struct cvm_error *e
 	return cvm_sha256(s, strlen(s) + 1, out, err);
 }
 
-/* SHA-256 of len bytes in SNP_HASH_CHUNK pieces, reporting each piece as label (if any). */
-static int sha256_chunked(const uint8_t *data, size_t len, const struct cvm_progress *progress,
-			  const char *label, uint8_t out[32], struct cvm_error *err)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	for (size_t done = 0; ok && done < len;) {
-		size_t n = len - done < SNP_HASH_CHUNK ? len - done : SNP_HASH_CHUNK;
-		ok = EVP_DigestUpdate(ctx, data + done, n);
-		done += n;
-		if (ok && label)
-			cvm_progress_report(progress, label, done, len);
-	}
-	ok = ok && EVP_DigestFinal_ex(ctx, out, NULL);
-	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : cvm_error_set(err, -EIO, "SHA-256 failed (OpenSSL)");
-}
-
+/* A file is hashed as it is read (memory does not grow with its size); bytes as they are. */
 static void hash_job_run(struct snp_hash_job *job)
 {
-	struct cvm_file f = {0};
-	const uint8_t *data = job->data;
-	size_t len = job->len;
 	char label[96];
 	bool labelled = job->progress && job->path;
 	cvm_error_clear(&job->err);
-	if (job->path) {
-		job->rc = cvm_file_open(job->path, &f, &job->err);
-		if (job->rc) {
-			cvm_error_wrap(&job->err, "%s", job->what);
-			return;
-		}
-		data = f.data;
-		len = f.size;
-		if (f.mapped)
-			madvise((void *)(uintptr_t)data, len, MADV_WILLNEED);
-	}
 	if (labelled) {
 		const char *slash = strrchr(job->path, '/');
 		snprintf(label, sizeof(label), "hashing %s", slash ? slash + 1 : job->path);
 	}
-	job->rc = sha256_chunked(data, len, job->progress, labelled ? label : NULL, job->sha256,
-				 &job->err);
-	job->size = len;
+	if (job->path) {
+		struct cvm_stream_digest d;
+		job->rc = cvm_hash_stream(job->path, CVM_BOOT_FILE_MAX, CVM_HASH_SHA256,
+					  job->progress, labelled ? label : NULL, &d, &job->err);
+		if (!job->rc) {
+			memcpy(job->sha256, d.sha256, 32);
+			job->size = d.size;
+		}
+	} else {
+		job->rc = cvm_sha256(job->data, job->len, job->sha256, &job->err);
+		job->size = job->len;
+	}
 	if (job->rc)
 		cvm_error_wrap(&job->err, "%s", job->what);
-	cvm_file_close(&f);
 }
 
 static void *hash_job_thread(void *arg)

@@ -5,6 +5,7 @@
  * little-endian in a 72-byte field, so R, S, Qx and Qy are converted from OpenSSL's big-endian.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #define SNP_CURVE_P384 2u     /* public key "curve" field */
 #define SNP_ALGO_ECDSA_P384 1u /* ID auth key algorithm: ECDSA P-384 with SHA-384 */
 #define SNP_SIG_SIZE 0x200
+#define ID_KEY_MAX (64u << 10)  /* a PEM key file (docs/limits.md) */
 
 /* Never let OpenSSL prompt for a passphrase on the terminal: encrypted keys are an error. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -48,16 +50,21 @@ static int openssl_error(struct cvm_error *err, int code, const char *what, cons
 static int load_p384(const char *what, const char *path, bool allow_public, EVP_PKEY **out,
 		     struct cvm_error *err)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return cvm_error_set(err, -errno, "%s %s: %s", what, path, strerror(errno));
-	EVP_PKEY *pkey = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
-	if (!pkey && allow_public) {
+	struct cvm_file f;
+	int rc = cvm_file_read(path, ID_KEY_MAX, &f, err);
+	if (rc)
+		return cvm_error_wrap(err, "%s", what);
+	EVP_PKEY *pkey = NULL;
+	BIO *bio = f.size <= INT_MAX ? BIO_new_mem_buf(f.data, (int)f.size) : NULL;
+	if (bio)
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	if (bio && !pkey && allow_public) {
 		ERR_clear_error();
-		rewind(f);
-		pkey = PEM_read_PUBKEY(f, NULL, no_passphrase, NULL);
+		(void)BIO_reset(bio);
+		pkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
 	}
-	fclose(f);
+	BIO_free(bio);
+	cvm_file_close(&f);
 	if (!pkey) {
 		ERR_clear_error();
 		return cvm_error_set(err, -EINVAL, "%s %s: no unencrypted PEM %s found", what, path,

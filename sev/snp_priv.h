@@ -69,15 +69,14 @@ int snp_ap_reset_eip(const struct cvm_firmware *fw, uint32_t nvcpus, uint32_t *e
 int snp_hash_area_check(const struct cvm_firmware *fw, struct cvm_error *err);
 
 /*
- * SHA-256 of one input on its own thread: a file (path) or bytes in memory, hashed in chunks of
- * SNP_HASH_CHUNK bytes with one context so progress can be reported between them.  start never
- * fails for lack of threads (it then hashes inline); join returns the job's result.
+ * SHA-256 of one input on its own thread: a file (path), hashed as it is read (cvm_hash_stream,
+ * progress every 8 MiB), or bytes in memory.  start never fails for lack of threads (it then
+ * hashes inline); join returns the job's result.
  */
-#define SNP_HASH_CHUNK (8u << 20)
 
 struct snp_hash_job {
 	const char *what;    /* "kernel", "initrd", "firmware" (for messages) */
-	const char *path;    /* file to map and hash, or NULL for data/len */
+	const char *path;    /* file to read and hash, or NULL for data/len */
 	const uint8_t *data;
 	size_t len;
 	const struct cvm_progress *progress; /* optional: "hashing <file name>", per chunk */

@@ -124,11 +124,11 @@ static int add_tdx_inputs(struct cvm_measurement *m, const struct cvm_policy *po
 	return 0;
 }
 
-/* A boot file mapped for hashing, with its SHA-256 recorded as an input. */
+/* A boot file read for hashing, with its SHA-256 recorded as an input. */
 static int open_boot_file(struct cvm_measurement *m, const char *what, const char *path,
 			  struct cvm_file *f, struct cvm_error *err)
 {
-	int rc = cvm_file_open(path, f, err);
+	int rc = cvm_file_read(path, CVM_BOOT_FILE_MAX, f, err);
 	if (rc)
 		return cvm_error_wrap(err, "boot.%s", what);
 	char hex[65], key[32];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Helpers shared by every module: little-endian access, a bounded cursor for untrusted bytes,
- * hex, whole-file mapping and atomic file writes.  Installed with the other headers because
+ * hex, capped whole-file reading and hashing, and atomic file writes.  Installed with the other headers because
  * public structs (struct cvm_firmware, struct cvm_launch_inputs) embed struct cvm_file.
  */
 #ifndef CVMKIT_UTIL_H
@@ -124,18 +124,50 @@ bool cvm_utf8_valid(const uint8_t *s, size_t len);
 bool cvm_memeq_ct(const void *a, const void *b, size_t n);
 
 /*
- * A whole file, read-only: mmap'd when it is a regular non-empty file, otherwise read into the
- * heap (pipes, /dev/null).  data is owned by the struct and freed by cvm_file_close().
+ * Inputs are read once, with read(2), into memory the process owns, and capped while they are
+ * read (docs/limits.md "Inputs"): what is checked (a pin, a hash) is what is used, whatever
+ * happens to the file afterwards.  Regular files, FIFOs and character/block devices are read
+ * alike; directories and sockets are refused.  A regular file larger than the cap is refused
+ * before it is read; anything else is read up to the cap and refused (-EFBIG) past it.  A
+ * regular file whose size or modification time changed while it was read is refused (-EIO).
  */
+#define CVM_FILE_MAX (64u << 20)     /* any input without a cap of its own */
+#define CVM_FIRMWARE_MAX (64u << 20) /* firmware images */
+/* Kernel and initrd: QEMU hands their sizes to the firmware in 32-bit fw_cfg items. */
+#define CVM_BOOT_FILE_MAX 0xffffffffull
+
+/* A whole file in memory; data is owned by the struct and freed by cvm_file_close(). */
 struct cvm_file {
 	const uint8_t *data;
 	size_t size;
-	bool mapped;
 };
 
-/* *out is written only on success; release it with cvm_file_close(). */
+/* At most max bytes of path.  *out is written only on success; release it with
+   cvm_file_close(). */
+int cvm_file_read(const char *path, uint64_t max, struct cvm_file *out, struct cvm_error *err);
+/* cvm_file_read with CVM_FILE_MAX. */
 int cvm_file_open(const char *path, struct cvm_file *out, struct cvm_error *err);
 void cvm_file_close(struct cvm_file *f);
+
+/*
+ * Hashing a file as it is read (for inputs too large to hold: kernel, initrd), in 1 MiB pieces,
+ * with SHA-256 and/or SHA-384 in the same pass over each piece.  Caps and refusals as
+ * cvm_file_read.  progress (optional) gets label every 8 MiB and at the end.  *out only on
+ * success; memory use does not depend on the file's size.
+ */
+#define CVM_HASH_SHA256 1u
+#define CVM_HASH_SHA384 2u
+
+struct cvm_stream_digest {
+	uint64_t size;      /* bytes read and hashed */
+	uint8_t sha256[32]; /* when CVM_HASH_SHA256 was asked for */
+	uint8_t sha384[48]; /* when CVM_HASH_SHA384 was asked for */
+};
+
+struct cvm_progress;
+int cvm_hash_stream(const char *path, uint64_t max, unsigned algs,
+		    const struct cvm_progress *progress, const char *label,
+		    struct cvm_stream_digest *out, struct cvm_error *err);
 
 /*
  * Write data to path without damaging what it replaces (docs/limits.md):

@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include <cvmkit/evidence.h>
 #include <cvmkit/fetch.h>
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
@@ -148,7 +149,7 @@ static bool fetch_one(struct cvm_fetcher *f, const char *path, const struct fetc
 	struct cvm_file file;
 	cvm_error_clear(&err);
 	struct cvm_fetch_evidence *fe = NULL;
-	int rc = cvm_file_open(path, &file, &err);
+	int rc = cvm_file_read(path, CVM_EVIDENCE_MAX_BYTES, &file, &err);
 	if (!rc) {
 		rc = cvm_fetch_for_evidence(f, file.data, file.size, &a->opt, &fe, &err);
 		cvm_file_close(&file);

@@ -506,15 +506,11 @@ static int load_report_data_file(const char *path, struct cvm_verify_options *op
 				 struct cvm_error *err)
 {
 	struct cvm_file f;
-	if (cvm_file_open(path, &f, err))
+	if (cvm_file_read(path, 64, &f, err))
 		return cvm_error_wrap(err, "--report-data-file");
-	bool fits = f.size <= 64;
 	memset(opt->report_data, 0, 64);
-	if (fits)
-		memcpy(opt->report_data, f.data, f.size);
+	memcpy(opt->report_data, f.data, f.size);
 	cvm_file_close(&f);
-	if (!fits)
-		return cvm_error_set(err, -EINVAL, "--report-data-file %s: more than 64 bytes", path);
 	opt->has_report_data = true;
 	return 0;
 }
@@ -626,7 +622,7 @@ static bool verify_one(struct cvm_verifier *v, struct cvm_fetcher *f, const char
 	struct cvm_evidence *ev = NULL;
 	struct cvm_error uerr;
 	cvm_error_clear(&uerr);
-	if (cvm_file_open(path, &file, err)) {
+	if (cvm_file_read(path, CVM_EVIDENCE_MAX_BYTES, &file, err)) {
 		cvm_verify_result_init(res);
 		cvm_verify_result_add(res, "parse", CVM_CHECK_FAIL, cvm_error_message(err));
 		print_result(a, progress, path, res, NULL, 0, NULL);

@@ -98,7 +98,7 @@ fi
 
 policy "$T/missing.json" nosuch.pem
 run id-block "$T/missing.json" --measurement "$HEX_LD"
-check "id-block with a missing key file exits 1" eval 'rc_is 1 && err_has "ID key .*nosuch.pem"'
+check "id-block with a missing key file exits 1" eval 'rc_is 1 && err_has "ID key: .*nosuch.pem"'
 
 cat >"$T/noid.json" <<'JSON'
 {"version": 1, "name": "no-id", "tee": "snp", "vmm": "qemu", "snp": {"policy": {"smt": true}}}

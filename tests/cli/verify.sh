@@ -104,7 +104,7 @@ for o in --certs --collateral --expect --report-data-file; do
 done
 head -c 65 /dev/zero >"$T/nonce65"
 run verify "$TR/snp/test-report.bin" --report-data-file "$T/nonce65"
-check "a --report-data-file over 64 bytes fails the job" eval 'rc_is 1 && err_has "more than 64 bytes"'
+check "a --report-data-file over 64 bytes fails the job" eval 'rc_is 1 && err_has "larger than 64 bytes"'
 run verify "$TR/snp/test-report.bin" --report-data 0xzz
 check "bad --report-data hex is a usage error" eval 'rc_is 2'
 run verify "$TR/snp/test-report.bin" --min-tcb nothex

@@ -441,6 +441,40 @@ static void load_missing_file_fails(void **state)
 	assert_reason(err.msg, "/nonexistent/OVMF.fd");
 }
 
+/*
+ * The image is read once into memory the firmware owns: truncating or rewriting the file after
+ * cvm_firmware_load changes nothing (a live mapping would raise SIGBUS or show the new bytes).
+ */
+static void loaded_firmware_survives_its_file_changing(void **state)
+{
+	(void)state;
+	size_t size = 0;
+	uint8_t *img = read_copy(DEBIAN_OVMF, &size);
+	REQUIRE(img, DEBIAN_OVMF);
+	char path[] = "/tmp/cvmkit-test-fw-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img, size), (ssize_t)size);
+	struct cvm_firmware *fw = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_firmware_load(path, &fw, &err), 0);
+	uint8_t before[32], after[32];
+	assert_int_equal(cvm_sha256(img, size, before, &err), 0);
+	uint8_t junk[4096];
+	memset(junk, 0xcc, sizeof(junk));
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), (off_t)size - sizeof(junk)),
+			 (ssize_t)sizeof(junk));
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	close(fd);
+	assert_int_equal(fw->size, size);
+	assert_int_equal(cvm_sha256(fw->data, fw->size, after, &err), 0);
+	assert_memory_equal(after, before, 32);
+	assert_memory_equal(fw->sha256, before, 32);
+	cvm_firmware_free(fw);
+	unlink(path);
+	free(img);
+}
+
 static void image_size_must_be_page_multiple(void **state)
 {
 	(void)state;
@@ -1023,6 +1057,7 @@ int main(void)
 		cmocka_unit_test(debian_ovmf_code_is_split_for_tdx),
 		cmocka_unit_test(debian_ovmf_code_4m_has_no_metadata),
 		cmocka_unit_test(load_missing_file_fails),
+		cmocka_unit_test(loaded_firmware_survives_its_file_changing),
 		cmocka_unit_test(image_size_must_be_page_multiple),
 		cmocka_unit_test(image_without_footer_has_empty_table),
 		cmocka_unit_test(truncated_ovmf_has_no_table),

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "launcher/kvm_backend.h"
 #include "launcher/kvm_uapi.h"
 #include <cvmkit/launch.h>
+#include <cvmkit/util.h>
 
 static int count_fds(void)
 {
@@ -152,6 +154,101 @@ static void corrupted_image_byte_changes_the_guest_checksum(void **state)
 	assert_int_equal(seen.value, cvm_test_guest_checksum(img, sizeof(img)));
 	assert_int_not_equal(seen.value, good);
 	cvm_launch_free(l);
+	cvm_policy_free(p);
+	unlink(guest_path);
+}
+
+/*
+ * The firmware pin is checked on the bytes that are loaded: a seam that rewrites the image file
+ * in place once the inputs are read (at the first open of /dev/kvm) changes neither what the
+ * guest runs nor the document, and a later launch of the rewritten file fails its pin.
+ */
+struct rewriting_seam {
+	struct cvm_kvm_seam seam;
+	struct cvm_kvm_ops ops;
+	const struct cvm_kvm_seam *inner;
+	bool rewritten;
+};
+
+static int rw_open(void *ctx, const char *path, int flags)
+{
+	struct rewriting_seam *s = ctx;
+	if (!s->rewritten) {
+		s->rewritten = true;
+		int fd = open(guest_path, O_WRONLY);
+		assert_true(fd >= 0);
+		uint8_t evil[64];
+		memset(evil, 0x5a, sizeof(evil));
+		assert_int_equal(pwrite(fd, evil, sizeof(evil), 100), (ssize_t)sizeof(evil));
+		close(fd);
+	}
+	return s->inner->ops->open(s->inner->ctx, path, flags);
+}
+
+static int rw_close(void *ctx, int fd)
+{
+	const struct rewriting_seam *s = ctx;
+	return s->inner->ops->close(s->inner->ctx, fd);
+}
+
+static int rw_ioctl(void *ctx, int fd, unsigned long request, unsigned long arg)
+{
+	const struct rewriting_seam *s = ctx;
+	return s->inner->ops->ioctl(s->inner->ctx, fd, request, arg);
+}
+
+static int rw_mmap(void *ctx, size_t len, int prot, int flags, int fd, void **out)
+{
+	const struct rewriting_seam *s = ctx;
+	return s->inner->ops->mmap(s->inner->ctx, len, prot, flags, fd, out);
+}
+
+static int rw_munmap(void *ctx, void *addr, size_t len)
+{
+	const struct rewriting_seam *s = ctx;
+	return s->inner->ops->munmap(s->inner->ctx, addr, len);
+}
+
+static void firmware_rewritten_after_the_pin_check_is_not_what_runs(void **state)
+{
+	(void)state;
+	struct cvm_kvm_caps caps;
+	SKIP_WITHOUT_KVM(&caps);
+	uint8_t img[16384];
+	assert_int_equal(cvm_test_guest_build(img, sizeof(img), NULL), 0);
+	write_guest(img, sizeof(img));
+	struct cvm_policy *p = default_policy(16u << 20, CVM_PREFAULT_OFF);
+	struct cvm_error err;
+	assert_int_equal(cvm_sha256(img, sizeof(img), p->firmware.sha256, &err), 0);
+	p->firmware.has_sha256 = true;
+
+	struct cvm_launch *l = NULL;
+	assert_int_equal(cvm_launch(p, NULL, &l, &err), 0);
+	uint8_t want[48];
+	memcpy(want, cvm_launch_measurement(l)->digest, 48);
+	cvm_launch_free(l);
+
+	struct rewriting_seam s = {0};
+	s.ops = (struct cvm_kvm_ops){rw_open, rw_close, rw_ioctl, rw_mmap, rw_munmap};
+	s.seam = (struct cvm_kvm_seam){&s.ops, &s};
+	s.inner = cvm_kvm_seam_real();
+	struct cvm_launch_options opts = {.seam = &s.seam};
+	l = NULL;
+	int rc = cvm_launch(p, &opts, &l, &err);
+	if (rc)
+		print_message("# %s\n", cvm_error_message(&err));
+	assert_int_equal(rc, 0);
+	assert_true(s.rewritten);
+	assert_memory_equal(cvm_launch_measurement(l)->digest, want, 48);
+	struct io_seen seen = {0, 0, 0};
+	assert_int_equal(cvm_launch_run(l, record_io, &seen, NULL, &err), 0);
+	assert_int_equal(seen.value, cvm_test_guest_checksum(img, sizeof(img)));
+	cvm_launch_free(l);
+
+	l = NULL;
+	assert_int_equal(cvm_launch(p, NULL, &l, &err), -EINVAL);
+	assert_null(l);
+	assert_non_null(strstr(cvm_error_message(&err), "firmware.sha256"));
 	cvm_policy_free(p);
 	unlink(guest_path);
 }
@@ -495,6 +592,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(default_vm_guest_checksum_equals_host_checksum),
 		cmocka_unit_test(corrupted_image_byte_changes_the_guest_checksum),
+		cmocka_unit_test(firmware_rewritten_after_the_pin_check_is_not_what_runs),
 		cmocka_unit_test(prefault_eopnotsupp_best_effort_is_a_reported_skip),
 		cmocka_unit_test(prefault_eopnotsupp_required_is_an_error),
 		cmocka_unit_test(confidential_vm_types_refused_with_one_clear_message),

@@ -359,7 +359,7 @@ static void missing_key_file_is_rejected(void **state)
 	struct cvm_snp_id_block_input in = input_for(k, false);
 	in.id_key_path = (char *)(uintptr_t) "/nonexistent/id.pem";
 	assert_int_equal(cvm_snp_id_build(ld, &in, 0x30000, &r, &err), -ENOENT);
-	assert_non_null(strstr(err.msg, "ID key /nonexistent/id.pem"));
+	assert_non_null(strstr(err.msg, "ID key: /nonexistent/id.pem"));
 }
 
 static void non_key_file_is_rejected(void **state)

@@ -13,11 +13,16 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
 #include <cvmkit/error.h>
+#include <cvmkit/progress.h>
 #include <cvmkit/util.h>
 
 static void error_wrap_builds_context_chain(void **state)
@@ -334,6 +339,214 @@ static void atomic_write_follows_links_and_refuses_what_it_cannot_write(void **s
 	scratch_remove(&s);
 }
 
+/* ---- inputs: read once into owned memory, capped while read ---------------------------- */
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+/*
+ * A FIFO in the scratch folder with a writer process that feeds it bytes bytes of 'A' (it stops
+ * when the reader goes away).  Returns the writer's pid.
+ */
+static pid_t fifo_fed(const char *path, size_t bytes)
+{
+	assert_int_equal(mkfifo(path, 0600), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		int fd = open(path, O_WRONLY);
+		static char buf[65536];
+		memset(buf, 'A', sizeof(buf));
+		for (size_t done = 0; fd >= 0 && done < bytes;) {
+			size_t n = bytes - done < sizeof(buf) ? bytes - done : sizeof(buf);
+			ssize_t k = write(fd, buf, n);
+			if (k <= 0)
+				break;
+			done += (size_t)k;
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
+/* The bytes read are the process's own: rewriting or truncating the file changes nothing. */
+static void file_read_owns_its_bytes(void **state)
+{
+	(void)state;
+	struct scratch s;
+	scratch_make(&s, "fw.bin");
+	uint8_t img[3 * 4096];
+	for (size_t i = 0; i < sizeof(img); i++)
+		img[i] = (uint8_t)(i * 7);
+	write_file(s.path, img, sizeof(img));
+	struct cvm_file f;
+	struct cvm_error err;
+	assert_int_equal(cvm_file_read(s.path, sizeof(img), &f, &err), 0);
+	assert_int_equal(f.size, sizeof(img));
+	/* rewritten in place (same inode, as an editor or attacker with write access would) */
+	int fd = open(s.path, O_WRONLY);
+	assert_true(fd >= 0);
+	uint8_t evil[4096];
+	memset(evil, 0xcc, sizeof(evil));
+	assert_int_equal(pwrite(fd, evil, sizeof(evil), 4096), (ssize_t)sizeof(evil));
+	close(fd);
+	assert_memory_equal(f.data, img, sizeof(img));
+	/* truncated: no SIGBUS, the bytes stay */
+	assert_int_equal(truncate(s.path, 0), 0);
+	assert_memory_equal(f.data, img, sizeof(img));
+	cvm_file_close(&f);
+	scratch_remove(&s);
+}
+
+static void file_read_refuses_a_regular_file_over_its_cap(void **state)
+{
+	(void)state;
+	struct scratch s;
+	scratch_make(&s, "big.json");
+	char buf[4097];
+	memset(buf, ' ', sizeof(buf));
+	write_file(s.path, buf, sizeof(buf));
+	struct cvm_file f = {0};
+	struct cvm_error err;
+	assert_int_equal(cvm_file_read(s.path, 4096, &f, &err), -EFBIG);
+	assert_non_null(strstr(cvm_error_message(&err), "larger than 4 KiB, the cap for this input"));
+	assert_null(f.data);
+	assert_int_equal(cvm_file_read(s.path, 4097, &f, &err), 0);
+	assert_int_equal(f.size, 4097);
+	cvm_file_close(&f);
+	scratch_remove(&s);
+}
+
+/* A FIFO fed without end is read up to the cap and refused; one within the cap is read. */
+static void file_read_caps_a_fifo_while_reading(void **state)
+{
+	(void)state;
+	struct scratch s;
+	scratch_make(&s, "pipe");
+	pid_t w = fifo_fed(s.path, 64u << 20);
+	struct cvm_file f = {0};
+	struct cvm_error err;
+	assert_int_equal(cvm_file_read(s.path, 1u << 20, &f, &err), -EFBIG);
+	assert_non_null(strstr(cvm_error_message(&err), "larger than 1 MiB"));
+	assert_null(f.data);
+	reap(w);
+	unlink(s.path);
+	w = fifo_fed(s.path, 100000);
+	assert_int_equal(cvm_file_read(s.path, 1u << 20, &f, &err), 0);
+	assert_int_equal(f.size, 100000);
+	assert_int_equal(f.data[99999], 'A');
+	cvm_file_close(&f);
+	reap(w);
+	scratch_remove(&s);
+}
+
+static void file_read_refuses_a_socket(void **state)
+{
+	(void)state;
+	struct scratch s;
+	scratch_make(&s, "sock");
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", s.path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	struct cvm_file f;
+	struct cvm_error err;
+	int rc = cvm_file_read(s.path, 100, &f, &err);
+	assert_true(rc < 0); /* open(2) itself refuses a socket (ENXIO) */
+	close(fd);
+	scratch_remove(&s);
+}
+
+static void sha384_of(const void *data, size_t len, uint8_t out[48])
+{
+	unsigned n = 0;
+	assert_int_equal(EVP_Digest(data, len, out, &n, EVP_sha384(), NULL), 1);
+}
+
+/* Streamed SHA-256 and SHA-384 are those of the whole file, in one pass. */
+static void hash_stream_equals_the_digests_of_the_bytes(void **state)
+{
+	(void)state;
+	struct scratch s;
+	scratch_make(&s, "initrd");
+	size_t sizes[] = {0, 1, (1u << 20) - 1, 1u << 20, (3u << 20) + 17};
+	for (size_t k = 0; k < CVM_ARRAY_SIZE(sizes); k++) {
+		size_t n = sizes[k];
+		uint8_t *b = malloc(n + 1);
+		for (size_t i = 0; i < n; i++)
+			b[i] = (uint8_t)(i ^ (i >> 9));
+		write_file(s.path, b, n);
+		struct cvm_stream_digest d;
+		struct cvm_error err;
+		assert_int_equal(cvm_hash_stream(s.path, n, CVM_HASH_SHA256 | CVM_HASH_SHA384, NULL,
+						 NULL, &d, &err), 0);
+		uint8_t want256[32], want384[48];
+		assert_int_equal(cvm_sha256(b, n, want256, &err), 0);
+		sha384_of(b, n, want384);
+		assert_int_equal(d.size, n);
+		assert_memory_equal(d.sha256, want256, 32);
+		assert_memory_equal(d.sha384, want384, 48);
+		if (n)
+			assert_int_equal(cvm_hash_stream(s.path, n - 1, CVM_HASH_SHA256, NULL, NULL,
+							 &d, &err), -EFBIG);
+		free(b);
+	}
+	scratch_remove(&s);
+}
+
+static void hash_stream_caps_a_fifo(void **state)
+{
+	(void)state;
+	struct scratch s;
+	scratch_make(&s, "pipe");
+	pid_t w = fifo_fed(s.path, 64u << 20);
+	struct cvm_stream_digest d;
+	struct cvm_error err;
+	assert_int_equal(cvm_hash_stream(s.path, 4u << 20, CVM_HASH_SHA256, NULL, NULL, &d, &err),
+			 -EFBIG);
+	assert_non_null(strstr(cvm_error_message(&err), "larger than 4 MiB"));
+	reap(w);
+	scratch_remove(&s);
+}
+
+/* A progress callback that truncates the file being hashed: the read sees it change. */
+static void truncate_on_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	(void)what;
+	if (done < total)
+		assert_int_equal(truncate(ctx, (off_t)done), 0);
+}
+
+static void hash_stream_refuses_a_file_truncated_while_read(void **state)
+{
+	(void)state;
+	struct scratch s;
+	scratch_make(&s, "initrd");
+	size_t n = 20u << 20;
+	uint8_t *b = calloc(1, n);
+	write_file(s.path, b, n);
+	free(b);
+	struct cvm_progress p = {truncate_on_progress, s.path};
+	struct cvm_stream_digest d;
+	struct cvm_error err;
+	assert_int_equal(cvm_hash_stream(s.path, n, CVM_HASH_SHA256, &p, "hashing initrd", &d,
+					 &err), -EIO);
+	assert_non_null(strstr(cvm_error_message(&err), "changed while it was read"));
+	scratch_remove(&s);
+}
+
 static void path_absolute_joins_the_current_folder(void **state)
 {
 	(void)state;
@@ -378,6 +591,13 @@ int main(void)
 		cmocka_unit_test(atomic_write_writes_through_a_character_device),
 		cmocka_unit_test(atomic_write_follows_links_and_refuses_what_it_cannot_write),
 		cmocka_unit_test(path_absolute_joins_the_current_folder),
+		cmocka_unit_test(file_read_owns_its_bytes),
+		cmocka_unit_test(file_read_refuses_a_regular_file_over_its_cap),
+		cmocka_unit_test(file_read_caps_a_fifo_while_reading),
+		cmocka_unit_test(file_read_refuses_a_socket),
+		cmocka_unit_test(hash_stream_equals_the_digests_of_the_bytes),
+		cmocka_unit_test(hash_stream_caps_a_fifo),
+		cmocka_unit_test(hash_stream_refuses_a_file_truncated_while_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
