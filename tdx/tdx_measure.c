@@ -124,27 +124,46 @@ static int add_tdx_inputs(struct cvm_measurement *m, const struct cvm_policy *po
 	return 0;
 }
 
-/* A boot file read for hashing, with its SHA-256 recorded as an input. */
-static int open_boot_file(struct cvm_measurement *m, const char *what, const char *path,
-			  struct cvm_file *f, struct cvm_error *err)
+/* A boot file's path and SHA-256 as inputs of the document. */
+static int add_boot_file(struct cvm_measurement *m, const char *what, const char *path,
+			 const uint8_t sha256[32], struct cvm_error *err)
 {
-	int rc = cvm_file_read(path, CVM_BOOT_FILE_MAX, f, err);
-	if (rc)
-		return cvm_error_wrap(err, "boot.%s", what);
 	char hex[65], key[32];
-	if ((rc = cvm_sha256_hex(f->data, f->size, hex, err))) {
-		cvm_file_close(f);
-		return rc;
-	}
+	cvm_hex_encode(sha256, 32, hex);
 	snprintf(key, sizeof(key), "%s_path", what);
 	int bad = cvm_measurement_add_input(m, key, "%s", path);
 	snprintf(key, sizeof(key), "%s_sha256", what);
 	bad = bad || cvm_measurement_add_input(m, key, "%s", hex);
-	if (bad) {
+	return bad ? cvm_error_set(err, -ENOMEM, "measurement document: out of memory") : 0;
+}
+
+/* The kernel, held whole: its Authenticode hash walks its PE/COFF section table. */
+static int read_kernel(struct cvm_measurement *m, const char *path, struct cvm_file *f,
+		       struct cvm_error *err)
+{
+	int rc = cvm_file_read(path, CVM_BOOT_FILE_MAX, f, err);
+	if (rc)
+		return cvm_error_wrap(err, "boot.kernel");
+	uint8_t d[32];
+	if (!(rc = cvm_sha256(f->data, f->size, d, err)))
+		rc = add_boot_file(m, "kernel", path, d, err);
+	if (rc)
 		cvm_file_close(f);
-		return cvm_error_set(err, -ENOMEM, "measurement document: out of memory");
-	}
-	return 0;
+	return rc;
+}
+
+/*
+ * The initrd, hashed as it is read: SHA-256 for the document and, in the same pass, SHA-384 for
+ * RTMR2 when with_sha384 (RTMR2 is computed only for a PE/COFF kernel).
+ */
+static int hash_initrd(struct cvm_measurement *m, const char *path, bool with_sha384,
+		       struct cvm_stream_digest *d, struct cvm_error *err)
+{
+	unsigned algs = CVM_HASH_SHA256 | (with_sha384 ? CVM_HASH_SHA384 : 0);
+	int rc = cvm_hash_stream(path, CVM_BOOT_FILE_MAX, algs, NULL, NULL, d, err);
+	if (rc)
+		return cvm_error_wrap(err, "boot.initrd");
+	return add_boot_file(m, "initrd", path, d->sha256, err);
 }
 
 static int add_rtmrs(struct cvm_measurement *m, const struct cvm_policy *policy,
@@ -168,31 +187,27 @@ static int add_rtmrs(struct cvm_measurement *m, const struct cvm_policy *policy,
 		in.cfv_len = cfv->data_len;
 	}
 
-	struct cvm_file kernel = {0}, initrd = {0};
+	struct cvm_file kernel = {0};
+	struct cvm_stream_digest initrd;
 	int rc = 0;
 	if (policy->boot.kernel) {
-		if ((rc = open_boot_file(m, "kernel", policy->boot.kernel, &kernel, err)))
+		if ((rc = read_kernel(m, policy->boot.kernel, &kernel, err)))
 			return rc;
 		in.kernel = kernel.data;
 		in.kernel_len = kernel.size;
 		if (policy->boot.cmdline &&
 		    cvm_measurement_add_input(m, "cmdline", "%s", policy->boot.cmdline))
 			rc = cvm_error_set(err, -ENOMEM, "measurement document: out of memory");
-		if (!rc && policy->boot.initrd) {
-			rc = open_boot_file(m, "initrd", policy->boot.initrd, &initrd, err);
-			if (!rc) {
-				/* an empty initrd still makes OVMF add the initrd token */
-				in.initrd = initrd.size ? initrd.data : (const uint8_t *)"";
-				in.initrd_len = initrd.size;
-			}
-		}
+		/* An empty initrd still makes OVMF add the initrd token.  A kernel without the MZ
+		   header is no PE/COFF image, so RTMR2 is not computed and needs no SHA-384. */
+		bool pe = kernel.size >= 2 && kernel.data[0] == 'M' && kernel.data[1] == 'Z';
+		if (!rc && policy->boot.initrd &&
+		    !(rc = hash_initrd(m, policy->boot.initrd, pe, &initrd, err)) && pe)
+			in.initrd_sha384 = initrd.sha384;
 	}
 	if (!rc)
 		rc = cvm_tdx_rtmr_compute(&in, m, err);
-	if (policy->boot.initrd && in.initrd)
-		cvm_file_close(&initrd);
-	if (policy->boot.kernel && in.kernel)
-		cvm_file_close(&kernel);
+	cvm_file_close(&kernel);
 	return rc;
 }
 

@@ -370,13 +370,16 @@ static int rtmr2_events(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *l
 			struct cvm_error *err)
 {
 	uint8_t d[CVM_TDX_DIGEST_SIZE];
-	int rc = cvm_tdx_cmdline_digest(in->cmdline, in->initrd != NULL, d, err);
+	bool initrd = in->initrd || in->initrd_sha384;
+	int rc = cvm_tdx_cmdline_digest(in->cmdline, initrd, d, err);
 	if (!rc)
 		rc = log_event(log, 2, "EV_EVENT_TAG",
-			       in->initrd ? "kernel command line (LoadOptions, + \" initrd=initrd\")"
-					  : "kernel command line (LoadOptions)",
+			       initrd ? "kernel command line (LoadOptions, + \" initrd=initrd\")"
+				      : "kernel command line (LoadOptions)",
 			       d, err);
-	if (!rc && in->initrd)
+	if (!rc && in->initrd_sha384)
+		rc = log_event(log, 2, "EV_EVENT_TAG", "initrd", in->initrd_sha384, err);
+	else if (!rc && in->initrd)
 		rc = log_data(log, 2, "EV_EVENT_TAG", "initrd", in->initrd, in->initrd_len, err);
 	return rc;
 }

@@ -145,8 +145,11 @@ struct cvm_tdx_rtmr_inputs {
 	const uint8_t *kernel;          /* NULL: no direct boot (RTMR1/RTMR2 not computed) */
 	size_t kernel_len;
 	const char *cmdline;            /* NULL: empty */
-	const uint8_t *initrd;          /* NULL: no initrd */
+	const uint8_t *initrd;          /* NULL: no initrd (unless initrd_sha384 is given) */
 	size_t initrd_len;
+	/* The initrd's SHA-384 when it was hashed as it was read (its bytes are then not needed
+	   and initrd may be NULL); NULL: hash initrd/initrd_len. */
+	const uint8_t *initrd_sha384;
 };
 
 /*

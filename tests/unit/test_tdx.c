@@ -4,6 +4,7 @@
  * Expected values: vectors/tdx/VECTORS.md sections A-C.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -760,6 +763,71 @@ static void measure_direct_boot_computes_rtmr1_and_rtmr2(void **state)
 	cvm_firmware_free(fw);
 }
 
+/*
+ * The initrd is hashed as it is read (SHA-256 and SHA-384 in one pass): from a FIFO fed by a
+ * writer process, RTMR2's initrd event is the SHA-384 of exactly the bytes written.
+ */
+static void measure_hashes_an_initrd_streamed_from_a_fifo(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_vector_fw("synth_tdvf.bin");
+	size_t pe_len;
+	uint8_t *pe = make_test_pe(&pe_len, false);
+	char *kernel = write_temp(pe, pe_len);
+	char dir[] = "/tmp/cvmkit-test-tdx-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char fifo[64];
+	snprintf(fifo, sizeof(fifo), "%s/initrd", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	size_t n = (5u << 20) + 3;
+	uint8_t *bytes = malloc(n);
+	assert_non_null(bytes);
+	for (size_t i = 0; i < n; i++)
+		bytes[i] = (uint8_t)(i * 13 + (i >> 12));
+	pid_t w = fork();
+	assert_true(w >= 0);
+	if (w == 0) {
+		int fd = open(fifo, O_WRONLY);
+		for (size_t done = 0; fd >= 0 && done < n;) {
+			ssize_t k = write(fd, bytes + done, n - done);
+			if (k <= 0)
+				_exit(1);
+			done += (size_t)k;
+		}
+		_exit(0);
+	}
+	struct cvm_policy policy;
+	test_policy(&policy);
+	policy.boot.kernel = kernel;
+	policy.boot.initrd = fifo;
+	struct cvm_measurement *m = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	int rc = cvm_tdx_measure(&policy, fw, &m, &err);
+	if (rc)
+		print_message("# %s\n", cvm_error_message(&err));
+	assert_int_equal(rc, 0);
+	int status;
+	assert_int_equal(waitpid(w, &status, 0), w);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(m->rtmr_known[2]);
+	uint8_t d[48], d256[32];
+	char hex[65];
+	cvm_tdx_sha384(bytes, n, d);
+	assert_memory_equal(find_event(m, 2, "initrd")->digest, d, 48);
+	assert_int_equal(cvm_sha256(bytes, n, d256, &err), 0);
+	cvm_hex_encode(d256, 32, hex);
+	assert_string_equal(find_input(m, "initrd_sha256"), hex);
+	cvm_measurement_free(m);
+	unlink(fifo);
+	rmdir(dir);
+	unlink(kernel);
+	free(kernel);
+	free(bytes);
+	free(pe);
+	cvm_firmware_free(fw);
+}
+
 static void measure_non_pe_kernel_says_why(void **state)
 {
 	(void)state;
@@ -1141,6 +1209,7 @@ int main(void)
 		cmocka_unit_test(authenticode_refuses_non_pe_and_truncated),
 		cmocka_unit_test(cmdline_digest_widens_and_appends_initrd_token),
 		cmocka_unit_test(measure_direct_boot_computes_rtmr1_and_rtmr2),
+		cmocka_unit_test(measure_hashes_an_initrd_streamed_from_a_fifo),
 		cmocka_unit_test(measure_non_pe_kernel_says_why),
 		cmocka_unit_test(refuses_firmware_without_tdx_metadata),
 		cmocka_unit_test(refuses_split_ovmf_code),
