@@ -9,8 +9,8 @@
  * serves inspect, the SNP planner and the TDX planner.  A problem in one metadata kind does not
  * hide the other: each has its own status and reason.
  *
- * Ownership: struct cvm_firmware owns its image mapping (or borrows the caller's bytes, see
- * cvm_firmware_parse) and all arrays; cvm_firmware_free() releases it.
+ * Ownership: struct cvm_firmware owns its image bytes, read once into memory (or borrows the
+ * caller's bytes, see cvm_firmware_parse), and all arrays; cvm_firmware_free() releases it.
  */
 #ifndef CVMKIT_FIRMWARE_H
 #define CVMKIT_FIRMWARE_H
@@ -138,7 +138,8 @@ struct cvm_firmware {
 };
 
 /*
- * Map and parse a firmware image.  Only structural errors of the image as a whole (unreadable,
+ * Read (once, at most CVM_FIRMWARE_MAX bytes, util.h) and parse a firmware image: sha256 and
+ * every later use are of those bytes, whatever happens to the file.  Only structural errors of the image as a whole (unreadable,
  * empty, size not a page multiple, malformed footer table) fail; SEV/TDX metadata problems are
  * reported through sev_status/tdx_status and their reasons.  *out is written only on success
  * and released with cvm_firmware_free().

@@ -676,6 +676,45 @@ static char *write_temp(const char *tmpl_name, const uint8_t *data, size_t len)
 	return path;
 }
 
+/* A progress callback that truncates the initrd being hashed (ctx: its path) at 8 MiB. */
+static void truncate_initrd(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	if (strstr(what, "cvmkit-initrd") && done < total)
+		assert_int_equal(truncate(ctx, 4096), 0);
+}
+
+/*
+ * An initrd truncated while measure hashes it is a clear error: no SIGBUS (as with a mapping),
+ * no digest of bytes that were never the file's.
+ */
+static void initrd_truncated_while_hashed_is_an_error(void **state)
+{
+	(void)state;
+	size_t ilen = 20u << 20;
+	uint8_t *initrd = calloc(1, ilen);
+	assert_non_null(initrd);
+	char *ipath = write_temp("cvmkit-initrd", initrd, ilen);
+	struct cvm_firmware *fw = load_fixture(AMDSEV);
+	struct case_policy c;
+	case_init(&c, CVM_VMM_QEMU, 1, "EPYC-v4", 0x1);
+	static char devnull[] = "/dev/null";
+	c.p.boot.kernel = devnull;
+	c.p.boot.initrd = ipath;
+	struct cvm_progress progress = {truncate_initrd, ipath};
+	struct cvm_snp_measure_opts opts = {.mode = CVM_SEV_MODE_SNP, .progress = &progress};
+	struct cvm_measurement *m = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	assert_int_equal(cvm_snp_measure_ex(&c.p, fw, &opts, &m, &err), -EIO);
+	assert_null(m);
+	assert_non_null(strstr(cvm_error_message(&err), "initrd: "));
+	assert_non_null(strstr(cvm_error_message(&err), "changed while it was read"));
+	unlink(ipath);
+	free(ipath);
+	free(initrd);
+	cvm_firmware_free(fw);
+}
+
 static void chunked_file_hashing_matches_one_shot_and_reports_progress(void **state)
 {
 	(void)state;
@@ -1206,6 +1245,7 @@ int main(void)
 		cmocka_unit_test(vcpu_signature_alternatives_agree),
 		cmocka_unit_test(measurement_document_carries_inputs),
 		cmocka_unit_test(chunked_file_hashing_matches_one_shot_and_reports_progress),
+		cmocka_unit_test(initrd_truncated_while_hashed_is_an_error),
 		cmocka_unit_test(debian_ovmf_code_digests),
 		cmocka_unit_test(debian_unified_ovmf_digest),
 		cmocka_unit_test(matrix_equals_single_measurements),
