@@ -58,8 +58,13 @@ static void print_usage(void)
 	       "  --min-tee-tcb-svn HEX    TDX: minimum TEE_TCB_SVN (16 bytes, byte-wise)\n"
 	       "  --require-uptodate       TDX collateral: TCB status must be UpToDate (default: any\n"
 	       "                           known status but Revoked passes and is reported)\n"
-	       "  --check-revocation       SNP: require AMD's CRL for the chain (from --certs, the\n"
-	       "                           evidence, or --fetch) and fail without one\n"
+	       "  --allow-unevaluated CHECK,...  accept these required checks unevaluated when their\n"
+	       "                           input is missing: cert-chain, reported-tcb, chip-id (SNP),\n"
+	       "                           tcb-status, qe-identity (TDX); the verdict names them\n"
+	       "  --require-revocation     fail unless the chain's CRLs were checked (SNP: AMD's ARK\n"
+	       "                           CRL; TDX: root CA and PCK CRLs), from --certs,\n"
+	       "                           --collateral, the evidence or --fetch (--check-revocation\n"
+	       "                           is the old name)\n"
 	       "output:\n"
 	       "  --json                   one JSON verdict per line per evidence file\n"
 	       "  -h, --help               this text\n");
@@ -82,6 +87,7 @@ enum {
 	OPT_REQUIRE_UPTODATE,
 	OPT_FETCH,
 	OPT_CHECK_REVOCATION,
+	OPT_ALLOW_UNEVALUATED,
 };
 
 static const struct option long_opts[] = {
@@ -101,6 +107,8 @@ static const struct option long_opts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"fetch", no_argument, NULL, OPT_FETCH},
 	{"check-revocation", no_argument, NULL, OPT_CHECK_REVOCATION},
+	{"require-revocation", no_argument, NULL, OPT_CHECK_REVOCATION},
+	{"allow-unevaluated", required_argument, NULL, OPT_ALLOW_UNEVALUATED},
 	{"help", no_argument, NULL, 'h'},
 	CLI_FETCH_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
@@ -291,16 +299,39 @@ static void json_field(void *ctx, const char *key, const char *value)
 	json_object_object_add((json_object *)ctx, key, json_object_new_string(value));
 }
 
+/* "tcb-status, qe-identity": the checks accepted unevaluated, into buf ("" when none). */
+static void unevaluated_list(const struct cvm_verify_result *res, char *buf, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < res->nchecks; i++) {
+		const struct cvm_check *c = &res->checks[i];
+		if (!c->unevaluated || c->status != CVM_CHECK_SKIP)
+			continue;
+		int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", c->name);
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
 static void print_text(const char *path, const struct cvm_verify_result *res, const uint8_t *data,
 		       size_t len)
 {
 	bool ok = cvm_verify_result_ok(res);
-	cli_printf_safe(stdout, "%s: %s evidence: %s\n", path, cvm_evidence_kind_name(res->kind), ok ? "PASS" : "FAIL");
+	char unev[256];
+	unevaluated_list(res, unev, sizeof(unev));
+	cli_printf_safe(stdout, "%s: %s evidence: %s%s%s%s\n", path, cvm_evidence_kind_name(res->kind),
+			ok ? "PASS" : "FAIL", unev[0] ? " (unevaluated: " : "", unev,
+			unev[0] ? ")" : "");
 	for (size_t i = 0; i < res->nchecks; i++) {
 		const struct cvm_check *c = &res->checks[i];
 		cli_printf_safe(stdout, "  %-4s  %-22s %s\n", cvm_check_status_name(c->status), c->name,
 				c->reason);
 	}
+	if (res->lost)
+		printf("  fail  %-22s %zu more checks did not fit in the check list\n", "check-list",
+		       res->lost);
 	if (res->kind == CVM_EVIDENCE_SNP_REPORT && res->product != CVM_AMD_UNKNOWN)
 		printf("  product: %s\n", cvm_amd_product_name(res->product));
 	if (res->tcb_status[0])
@@ -417,6 +448,16 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		case OPT_CHECK_REVOCATION:
 			a->opt.require_revocation = true;
 			break;
+		case OPT_ALLOW_UNEVALUATED: {
+			uint32_t mask;
+			struct cvm_error perr;
+			cvm_error_clear(&perr);
+			if (cvm_verify_allow_parse(optarg, &mask, &perr))
+				return cli_usage_error(verb, "--allow-unevaluated: %s",
+						       cvm_error_message(&perr));
+			a->opt.allow_unevaluated |= mask;
+			break;
+		}
 		case OPT_EXPECT:
 			a->expect = optarg;
 			break;
