@@ -119,7 +119,35 @@ static const struct option long_opts[] = {
 typedef int (*add_fn)(struct cvm_verifier *v, const uint8_t *data, size_t len, const char *origin,
 		      struct cvm_error *err);
 
-static int add_file(struct cvm_verifier *v, add_fn add, const char *path, struct cvm_error *err)
+/*
+ * True when a file looks like trust material: PEM, TCB info or QE identity JSON, or framed like
+ * DER.  In a folder, such a file that does not load is an error; any other file is skipped.
+ */
+static bool looks_like_trust_material(const uint8_t *d, size_t n, bool collateral)
+{
+	size_t i = 0;
+	while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n'))
+		i++;
+	if (i < n && d[i] == '{') /* JSON (evidence may carry PEM inside: not trust material) */
+		return collateral &&
+		       (memmem(d, n, "\"tcbInfo\"", 9) || memmem(d, n, "\"enclaveIdentity\"", 17));
+	/* PEM: a BEGIN line (not the text of a PEM inside CBOR or other binary data) */
+	for (const uint8_t *p = d; (p = memmem(p, n - (size_t)(p - d), "-----BEGIN ", 11)) != NULL;
+	     p += 11)
+		if (p == d + i || p[-1] == '\n')
+			return true;
+	if (n >= 4 && d[0] == 0x30 && d[1] >= 0x81 && d[1] <= 0x83) {
+		size_t len = 0, nl = d[1] & 0x7fu;
+		for (size_t k = 0; k < nl && 2 + k < n; k++)
+			len = len << 8 | d[2 + k];
+		return len + 2 + nl >= n; /* the whole file or cut short: a broken certificate or CRL */
+	}
+	return false;
+}
+
+/* in_folder: a file that is not trust material at all is skipped (1), not an error. */
+static int add_file(struct cvm_verifier *v, add_fn add, const char *path, bool in_folder,
+		    struct cvm_error *err)
 {
 	struct cvm_file f;
 	int rc = cvm_file_open(path, &f, err);
@@ -127,11 +155,19 @@ static int add_file(struct cvm_verifier *v, add_fn add, const char *path, struct
 		return rc;
 	const char *base = strrchr(path, '/');
 	rc = add(v, f.data, f.size, base ? base + 1 : path, err);
+	if (rc < 0 && rc != -ENOMEM && in_folder &&
+	    !looks_like_trust_material(f.data, f.size, add == cvm_verifier_add_collateral))
+		rc = 1;
+	else if (rc > 0)
+		rc = 0;
 	cvm_file_close(&f);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
-/* A folder: every regular file that is what add() takes; others are skipped. */
+/*
+ * A folder: every regular file that is trust material (one that looks like it but does not load
+ * is an error naming it); other files are skipped.
+ */
 static int add_path(struct cvm_verifier *v, add_fn add, const char *path, const char *what,
 		    struct cvm_error *err)
 {
@@ -139,25 +175,30 @@ static int add_path(struct cvm_verifier *v, add_fn add, const char *path, const 
 	if (stat(path, &st) != 0)
 		return cvm_error_set(err, -errno, "%s %s: %s", what, path, strerror(errno));
 	if (!S_ISDIR(st.st_mode)) {
-		int rc = add_file(v, add, path, err);
+		int rc = add_file(v, add, path, false, err);
 		return rc ? cvm_error_wrap(err, "%s", what) : 0;
 	}
 	struct dirent **names;
 	int n = scandir(path, &names, NULL, alphasort);
 	if (n < 0)
 		return cvm_error_set(err, -errno, "%s %s: %s", what, path, strerror(errno));
-	int loaded = 0;
+	int loaded = 0, rc = 0;
 	for (int i = 0; i < n; i++) {
 		char *full = names[i]->d_name[0] == '.' ? NULL : cvm_path_join(path, names[i]->d_name);
 		struct stat fst;
-		struct cvm_error ignored;
-		if (full && stat(full, &fst) == 0 && S_ISREG(fst.st_mode) &&
-		    add_file(v, add, full, &ignored) == 0)
-			loaded++;
+		if (!rc && full && stat(full, &fst) == 0 && S_ISREG(fst.st_mode)) {
+			int r = add_file(v, add, full, true, err);
+			if (r == 0)
+				loaded++;
+			else if (r < 0)
+				rc = cvm_error_wrap(err, "%s %s", what, path);
+		}
 		free(full);
 		free(names[i]);
 	}
 	free(names);
+	if (rc)
+		return rc;
 	if (loaded == 0)
 		return cvm_error_set(err, -ENOENT, "%s %s: nothing usable in this folder", what, path);
 	return 0;
