@@ -34,8 +34,18 @@ static void print_usage(void)
 	       "Verify SEV-SNP attestation reports and TDX quotes, raw (binary or hex text) or in the\n"
 	       "wrappers pipelines receive (Trustee and Azure evidence JSON, Veraison tsm-report JSON\n"
 	       "or CBOR, an Azure HCL report, an SNP report with its certificate table), detected from\n"
-	       "the content.  Prints every check with pass/fail and why, and the parsed fields.\n"
-	       "Exit status 0 only when every check of every evidence file passes, 1 otherwise.\n"
+	       "the content.  Prints every check with pass, fail or skip and why, and the parsed\n"
+	       "fields.  Fails closed: a check that could not be made for lack of input is\n"
+	       "\"not evaluated\", naming what is missing; a required one fails the verdict (TDX: the\n"
+	       "TCB status and QE identity; SNP: the chain, the TCB binding and the chip ID).\n"
+	       "\n"
+	       "exit status:\n"
+	       "  0  every evidence file accepted\n"
+	       "  1  some evidence rejected (its verdict says why)\n"
+	       "  2  usage error\n"
+	       "  3  the verifier could not run: unreadable or bad trust material (--certs,\n"
+	       "     --collateral), option file or expectation (--expect, --report-data-file);\n"
+	       "     with --json a {\"schema\", \"error\"} object on stdout\n"
 	       "\n"
 	       "trust material:\n"
 	       "  --certs DIR|FILE         VCEK/VLEK and AMD intermediates, AMD CRLs, GHCB certificate\n"
@@ -640,6 +650,29 @@ static int load_expect(const char *path, struct cvm_measurement **out, struct cv
 	return rc;
 }
 
+#define VERDICT_SCHEMA "cvmkit-verdict/1"
+
+/*
+ * The verifier could not run: the error on stderr and, with --json, as one object on stdout
+ * ({"schema", "error": {"message", "errno"}}).  Returns CLI_NOT_RUN.
+ */
+static int verify_fail(const struct verify_args *a, const struct cvm_error *err)
+{
+	cli_fail(verb, err);
+	if (a->json) {
+		json_object *o = json_object_new_object();
+		json_object *e = json_object_new_object();
+		json_object_object_add(o, "schema", json_object_new_string(VERDICT_SCHEMA));
+		json_object_object_add(e, "message", json_object_new_string(cvm_error_message(err)));
+		json_object_object_add(e, "errno", json_object_new_int(err->code < 0 ? -err->code : err->code));
+		json_object_object_add(o, "error", e);
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	}
+	return CLI_NOT_RUN;
+}
+
 /* One verdict on stdout, after erasing the progress line when it shares the terminal. */
 static void print_result(const struct verify_args *a, struct cli_progress *progress,
 			 const char *path, const struct cvm_verify_result *res, const uint8_t *data,
@@ -766,12 +799,12 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 	status = CLI_OK;
 	if (!res) {
 		cvm_error_set(&err, -ENOMEM, "out of memory");
-		status = cli_fail(verb, &err);
+		status = verify_fail(&a, &err);
 	} else if ((a.report_data_file && load_report_data_file(a.report_data_file, &a.opt, &err)) ||
 		   cvm_verifier_new(&v, &err) || load_trust(v, &a, &err) ||
 		   (a.expect && load_expect(a.expect, &expect, &err)) ||
 		   (a.fetch && cvm_fetcher_new(&a.fetch_cfg, &f, &err))) {
-		status = cli_fail(verb, &err);
+		status = verify_fail(&a, &err);
 	} else {
 		a.opt.expect = expect;
 		/* A batch shows "verifying 12/200" on a terminal stderr. */
@@ -787,7 +820,7 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 				status = CLI_FAIL;
 			if (fatal) {
 				cli_progress_clear(&progress);
-				status = cli_fail(verb, &err);
+				status = verify_fail(&a, &err);
 				break;
 			}
 			if (!a.json && i + 1 < argc)

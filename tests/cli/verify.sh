@@ -105,7 +105,21 @@ check "--at with a bad time is a usage error" eval 'rc_is 2'
 run verify
 check "no evidence is a usage error" eval 'rc_is 2'
 run verify "$TR/snp/test-report.bin" --certs /nonexistent
-check "unreadable --certs fails the job" eval 'rc_is 1 && err_has "nonexistent"'
+check "unreadable --certs: the verifier could not run (3)" eval 'rc_is 3 && err_has "nonexistent"'
+run verify "$TR/snp/test-report.bin" --certs /nonexistent --json
+check "unreadable --certs under --json: a JSON error object on stdout, exit 3" \
+	eval 'rc_is 3 && out_has "^{\"schema\":\"cvmkit-verdict/1\",\"error\":{\"message\":\"--certs /nonexistent: No such file or directory\",\"errno\":2}}$" && [ $(wc -l <"$T/out") -eq 1 ]'
+printf 'not a certificate\n' >"$T/bad.pem"
+printf -- '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' >"$T/bad.pem"
+run verify "$TR/snp/test-report.bin" --certs "$T/bad.pem" --json
+check "bad trust material: exit 3 with a JSON error, unlike a rejected report (1)" \
+	eval 'rc_is 3 && out_has "\"error\":{\"message\":\"--certs: bad.pem: "'
+run verify "$TR/snp/test-report.bin" --json
+check "a rejected report: exit 1 with its verdict, not an error object" \
+	eval 'rc_is 1 && out_has "\"verdict\":\"fail\"" && ! out_has "\"error\""'
+run verify --help
+check "verify --help documents the exit status" \
+	eval 'rc_is 0 && out_has "^  0  every evidence file accepted" && out_has "^  1  some evidence rejected" && out_has "^  2  usage error" && out_has "^  3  the verifier could not run"'
 
 # --expect: a measurement document (docs/measurement.md) made from the report's own MEASUREMENT.
 run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE
@@ -132,16 +146,22 @@ check "a wrong --report-data shows both values" \
 # A VM policy given to --expect: say what to do instead of a schema error.
 run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE --expect examples/snp-qemu.json
 check "--expect with a VM policy names the mix-up and the fix" \
-	eval 'rc_is 1 && err_has "examples/snp-qemu.json is a VM policy, not a measurement document: run .cvmkit measure examples/snp-qemu.json --out expected.json. and pass that to --expect"'
+	eval 'rc_is 3 && err_has "examples/snp-qemu.json is a VM policy, not a measurement document: run .cvmkit measure examples/snp-qemu.json --out expected.json. and pass that to --expect"'
 
-# Unreadable files named by options fail the job (1); malformed option values are usage errors (2).
+# Unreadable files named by options: the verifier could not run (3); malformed option values are
+# usage errors (2).
 for o in --certs --collateral --expect --report-data-file; do
 	run verify "$TR/snp/test-report.bin" $o /nonexistent
-	check "unreadable $o fails the job" eval 'rc_is 1 && err_has "nonexistent"'
+	check "unreadable $o: exit 3" eval 'rc_is 3 && err_has "nonexistent"'
+	run verify "$TR/snp/test-report.bin" $o /nonexistent --json
+	check "unreadable $o --json: a JSON error object" eval 'rc_is 3 && out_has "\"error\":{\"message\":.*nonexistent"'
 done
 head -c 65 /dev/zero >"$T/nonce65"
 run verify "$TR/snp/test-report.bin" --report-data-file "$T/nonce65"
-check "a --report-data-file over 64 bytes fails the job" eval 'rc_is 1 && err_has "more than 64 bytes"'
+check "a --report-data-file over 64 bytes: exit 3" eval 'rc_is 3 && err_has "more than 64 bytes"'
+printf '{"schema":"cvmkit-measurement/1"}' >"$T/bad-expect.json"
+run verify "$TR/snp/test-report.bin" --expect "$T/bad-expect.json" --json
+check "a bad expectation: exit 3 with a JSON error" eval 'rc_is 3 && out_has "\"error\":{\"message\":\"--expect "'
 run verify "$TR/snp/test-report.bin" --report-data 0xzz
 check "bad --report-data hex is a usage error" eval 'rc_is 2'
 run verify "$TR/snp/test-report.bin" --min-tcb nothex
