@@ -342,16 +342,19 @@ int cvm_verifier_add_certs(struct cvm_verifier *v, const uint8_t *data, size_t l
 
 /*
  * Add one item of TDX collateral, recognised by content: Intel TCB info JSON ({"tcbInfo":...}),
- * QE identity JSON ({"enclaveIdentity":...}), a CRL (DER or PEM), or certificates (issuer chains,
- * passed to cvm_verifier_add_certs).  -EINVAL when it is none of these.
+ * QE identity JSON ({"enclaveIdentity":...}), a CRL (DER, or every CRL of a PEM text), or
+ * certificates (issuer chains, passed to cvm_verifier_add_certs).  TCB infos are kept per FMSPC
+ * and PCE ID and QE identities per id; the verifier uses the one matching the quote.  Returns the
+ * number of items added; -ENOMSG when data is none of these kinds, -EINVAL when it is one but
+ * does not load (truncated JSON, no readable dates or FMSPC, an unreadable CRL), with the reason.
  */
 int cvm_verifier_add_collateral(struct cvm_verifier *v, const uint8_t *data, size_t len,
 				const char *origin, struct cvm_error *err);
 
 /*
  * Add endorsements of any kind, recognised by content: certificates (DER or PEM, as
- * cvm_verifier_add_certs), a CRL (DER or PEM: an AMD ARK's CRL is kept for the SNP revocation
- * check, any other is TDX collateral), or a GHCB certificate table (each entry's certificate or
+ * cvm_verifier_add_certs), CRLs (DER, or every CRL of a PEM text: an AMD ARK's CRL is kept for
+ * the SNP revocation check, any other is TDX collateral), or a GHCB certificate table (each entry's certificate or
  * CRL).  Returns the number of items added, or -EINVAL when data is none of these.
  */
 int cvm_verifier_add_endorsements(struct cvm_verifier *v, const uint8_t *data, size_t len,
