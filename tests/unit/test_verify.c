@@ -700,6 +700,124 @@ static void add_collateral_file(struct cvm_verifier *v, const char *rel)
 	assert_true(rc > 0);
 }
 
+/* Issue 13: what looks like collateral but does not load is an error, other data is not. */
+static void tdx_collateral_loading_fails_closed(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob b;
+	struct cvm_error err;
+	load(GOTDX "sample_tcbInfo_response", &b);
+	assert_int_equal(cvm_verifier_add_collateral(v, b.data, b.len / 2, "half", &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "half"));
+	load(GOTDX "sample_qeIdentity_response", &b);
+	assert_int_equal(cvm_verifier_add_collateral(v, b.data, b.len - 2, "qe", &err), -EINVAL);
+	load(GOTDX "rootcrl.der", &b);
+	assert_int_equal(cvm_verifier_add_collateral(v, b.data, b.len - 40, "crl", &err), -EINVAL);
+	static const char other[] = "{\"quote\": \"AAAA\"}";
+	assert_int_equal(cvm_verifier_add_collateral(v, (const uint8_t *)other, sizeof(other) - 1,
+						     "evidence.json", &err),
+			 -ENOMSG);
+	static const char notes[] = "just notes\n";
+	assert_int_equal(cvm_verifier_add_collateral(v, (const uint8_t *)notes, sizeof(notes) - 1,
+						     "README", &err),
+			 -ENOMSG);
+	cvm_verifier_free(v);
+}
+
+/* PEM text of a DER file, appended to out (64 columns). */
+static size_t pem_append(char *out, size_t at, const char *label, const struct blob *der)
+{
+	char *b64 = cvm_base64_encode(der->data, der->len);
+	assert_non_null(b64);
+	at += (size_t)sprintf(out + at, "-----BEGIN %s-----\n", label);
+	for (size_t i = 0, n = strlen(b64); i < n; i += 64)
+		at += (size_t)sprintf(out + at, "%.64s\n", b64 + i);
+	at += (size_t)sprintf(out + at, "-----END %s-----\n", label);
+	free(b64);
+	return at;
+}
+
+/* A root CA CRL followed by the PCK CRL in one PEM text: both are read and checked. */
+static void tdx_every_crl_of_a_pem_bundle_counts(void **state)
+{
+	(void)state;
+	static struct blob root, pck, q;
+	static char bundle[4 * BUF_MAX];
+	load(GOTDX "rootcrl.der", &root);
+	load(GOTDX "pckcrl", &pck);
+	size_t n = pem_append(bundle, 0, "X509 CRL", &root);
+	n = pem_append(bundle, n, "X509 CRL", &pck);
+	struct cvm_verifier *v = verifier_with(NULL);
+	assert_int_equal(cvm_verifier_add_collateral(v, (const uint8_t *)bundle, n, "bundle", NULL), 2);
+	load(TRUSTEE "tdx/tdx_quote_4.dat", &q);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned_unevaluated("2023-06-20T00:00:00Z");
+	o.allow_debug = true;
+	o.require_revocation = true;
+	verify_blob(v, &q, &o, &r);
+	assert_check(&r, "revocation", CVM_CHECK_PASS);
+	assert_true(cvm_verify_result_ok(&r));
+	cvm_verifier_free(v);
+
+	v = verifier_with(NULL); /* the root CA CRL alone: revocation unevaluated, required: fail */
+	n = pem_append(bundle, 0, "X509 CRL", &root);
+	assert_int_equal(cvm_verifier_add_collateral(v, (const uint8_t *)bundle, n, "root", NULL), 1);
+	verify_blob(v, &q, &o, &r);
+	assert_check(&r, "revocation", CVM_CHECK_FAIL);
+	assert_true(cvm_verify_result_find(&r, "revocation")->unevaluated);
+	cvm_verifier_free(v);
+}
+
+/* Two platforms' TCB infos: each quote is judged by its own FMSPC, whatever the order. */
+static void tdx_tcb_info_per_fmspc(void **state)
+{
+	(void)state;
+	static struct blob q4, q6;
+	load(TRUSTEE "tdx/tdx_quote_4.dat", &q4);
+	load(TRUSTEE "tdx/tdx_quote_6.dat", &q6);
+	for (int order = 0; order < 2; order++) {
+		struct cvm_verifier *v = verifier_with(NULL);
+		const char *first = order ? TRUSTEE "tdx/tcbInfo.json" : GOTDX "sample_tcbInfo_response";
+		const char *second = order ? GOTDX "sample_tcbInfo_response" : TRUSTEE "tdx/tcbInfo.json";
+		add_collateral_file(v, first);
+		add_collateral_file(v, second);
+		add_collateral_file(v, GOTDX "sample_qeIdentity_response");
+		add_collateral_file(v, GOTDX "tcbInfoIssuerChain.pem");
+		struct cvm_verify_result r;
+		struct cvm_verify_options o = pinned("2023-06-20T00:00:00Z");
+		o.allow_debug = true;
+		verify_blob(v, &q4, &o, &r);
+		assert_check(&r, "tcb-info", CVM_CHECK_PASS);
+		assert_reason_has(&r, "tcb-info", "50806f000000");
+		assert_string_equal(r.tcb_status, "UpToDate");
+		assert_true(cvm_verify_result_ok(&r));
+		o = pinned("2025-11-01T00:00:00Z");
+		verify_blob(v, &q6, &o, &r);
+		assert_reason_has(&r, "tcb-info", "00a06d080000");
+		assert_string_equal(r.tcb_status, "OutOfDate");
+		cvm_verifier_free(v);
+	}
+}
+
+/* A decoy VCEK given first does not shadow the VCEK whose key verifies the report. */
+static void snp_decoy_vcek_does_not_shadow(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {VIRTEE "vcek_milan.der", TRUSTEE "snp/test-vcek.der", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(TRUSTEE "snp/test-report.bin", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "signature", CVM_CHECK_PASS);
+	assert_check(&r, "cert-chain", CVM_CHECK_PASS);
+	assert_string_equal(r.leaf_origin, TRUSTEE "snp/test-vcek.der");
+	assert_true(cvm_verify_result_ok(&r));
+	cvm_verifier_free(v);
+}
+
 static void tdx_go_tdx_guest_collateral_verifies_for_quote4(void **state)
 {
 	(void)state;
@@ -1002,6 +1120,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(no_check_is_lost),
+		cmocka_unit_test(tdx_collateral_loading_fails_closed),
+		cmocka_unit_test(tdx_every_crl_of_a_pem_bundle_counts),
+		cmocka_unit_test(tdx_tcb_info_per_fmspc),
+		cmocka_unit_test(snp_decoy_vcek_does_not_shadow),
 		cmocka_unit_test(allow_list_parses_check_names),
 		cmocka_unit_test(go_sev_guest_report_is_genuine_but_debug_is_refused),
 		cmocka_unit_test(time_parser_refuses_impossible_dates),
