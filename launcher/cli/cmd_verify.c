@@ -390,13 +390,14 @@ static void tdx_fields(const struct cvm_tdx_quote *q, const struct cvm_verify_re
 	put_hex(o, "mrsigner_seam", bd->mrsignerseam, 48);
 	o->num(c, "seam_attributes", bd->seam_attributes, NUM_HEX16);
 	o->num(c, "td_attributes", bd->td_attributes, NUM_HEX16);
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} td_bits[] = {{"debug", 0},	{"sept_ve_disable", 28}, {"migratable", 29},
+		       {"pks", 30},	{"kl", 31},		 {"perfmon", 63}};
 	o->begin(c, "td_attributes_decoded");
-	o->flag(c, "debug", bd->td_attributes & 1);
-	o->flag(c, "sept_ve_disable", (bd->td_attributes >> 28) & 1);
-	o->flag(c, "migratable", (bd->td_attributes >> 29) & 1);
-	o->flag(c, "pks", (bd->td_attributes >> 30) & 1);
-	o->flag(c, "kl", (bd->td_attributes >> 31) & 1);
-	o->flag(c, "perfmon", (bd->td_attributes >> 63) & 1);
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(td_bits); i++)
+		o->flag(c, td_bits[i].name, (bd->td_attributes >> td_bits[i].bit) & 1);
 	o->end(c);
 	o->num(c, "xfam", bd->xfam, NUM_HEX16);
 	put_hex(o, "mr_td", bd->mrtd, 48);
