@@ -56,7 +56,19 @@ static int add_crl(struct cvm_verifier *v, const uint8_t *data, size_t len, cons
 	return rc;
 }
 
-/* Certificates and CRLs (DER: one of them; PEM: every certificate and the first CRL). */
+struct crl_ctx {
+	struct cvm_verifier *v;
+	const char *origin;
+	struct cvm_error *err;
+};
+
+static int add_one_crl(void *ctx, const uint8_t *der, size_t len)
+{
+	struct crl_ctx *c = ctx;
+	return add_crl(c->v, der, len, c->origin, c->err);
+}
+
+/* Certificates and CRLs (DER: one of them; PEM: every certificate and every CRL). */
 static int add_cert_or_crl(struct cvm_verifier *v, const uint8_t *data, size_t len,
 			   const char *origin, struct cvm_error *err)
 {
@@ -71,7 +83,10 @@ static int add_cert_or_crl(struct cvm_verifier *v, const uint8_t *data, size_t l
 		added += rc;
 	}
 	if (memmem(data, len, "-----BEGIN X509 CRL", 19)) {
-		if ((rc = add_crl(v, data, len, origin, err)) < 0)
+		struct crl_ctx ctx = {v, origin, err};
+		if ((rc = cvm_pem_crls_each(data, len, add_one_crl, &ctx)) == -EINVAL)
+			rc = cvm_error_set(err, -EINVAL, "%s: a PEM CRL in it is unreadable", origin);
+		if (rc < 0)
 			return rc;
 		added += rc;
 	}

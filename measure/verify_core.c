@@ -35,6 +35,8 @@ void cvm_verify_result_init(struct cvm_verify_result *res)
 
 bool cvm_verify_result_ok(const struct cvm_verify_result *res)
 {
+	if (res->lost)
+		return false;
 	bool any_pass = false;
 	for (size_t i = 0; i < res->nchecks; i++) {
 		if (res->checks[i].status == CVM_CHECK_FAIL)
@@ -66,18 +68,100 @@ const char *cvm_check_status_name(enum cvm_check_status st)
 	}
 }
 
-void cvm_check_add(struct cvm_verify_result *res, const char *name, enum cvm_check_status st,
-		   const char *fmt, ...)
+size_t cvm_verify_result_unevaluated(const struct cvm_verify_result *res)
 {
-	if (res->nchecks >= CVM_VERIFY_MAX_CHECKS)
-		return;
+	size_t n = 0;
+	for (size_t i = 0; i < res->nchecks; i++)
+		if (res->checks[i].unevaluated && res->checks[i].status == CVM_CHECK_SKIP)
+			n++;
+	return n;
+}
+
+/* The next slot, or NULL when the list is full (then the check is counted as lost). */
+static struct cvm_check *check_slot(struct cvm_verify_result *res, const char *name,
+				    enum cvm_check_status st)
+{
+	if (res->nchecks >= CVM_VERIFY_MAX_CHECKS) {
+		res->lost++;
+		return NULL;
+	}
 	struct cvm_check *c = &res->checks[res->nchecks++];
 	c->name = name;
 	c->status = st;
+	c->unevaluated = false;
+	return c;
+}
+
+void cvm_check_add(struct cvm_verify_result *res, const char *name, enum cvm_check_status st,
+		   const char *fmt, ...)
+{
+	struct cvm_check *c = check_slot(res, name, st);
+	if (!c)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
 	va_end(ap);
+}
+
+void cvm_check_unevaluated(struct cvm_verify_result *res, const char *name, bool required,
+			   const char *how, const char *fmt, ...)
+{
+	struct cvm_check *c = check_slot(res, name, required ? CVM_CHECK_FAIL : CVM_CHECK_SKIP);
+	if (!c)
+		return;
+	c->unevaluated = true;
+	static const char prefix[] = "not evaluated: ";
+	size_t cap = sizeof(c->reason), used = sizeof(prefix) - 1;
+	memcpy(c->reason, prefix, used + 1);
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(c->reason + used, cap - used, fmt, ap);
+	va_end(ap);
+	used = n < 0 ? used : used + (size_t)n;
+	if (required && how && used + 1 < cap) {
+		int m = snprintf(c->reason + used, cap - used, "; required (%s)", how);
+		(void)m;
+	}
+}
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} allow_names[] = {
+	{"cert-chain", CVM_ALLOW_CERT_CHAIN},   {"reported-tcb", CVM_ALLOW_REPORTED_TCB},
+	{"chip-id", CVM_ALLOW_CHIP_ID},         {"tcb-status", CVM_ALLOW_TCB_STATUS},
+	{"qe-identity", CVM_ALLOW_QE_IDENTITY},
+};
+
+int cvm_verify_allow_parse(const char *list, uint32_t *mask, struct cvm_error *err)
+{
+	uint32_t m = 0;
+	const char *p = list;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		size_t i;
+		for (i = 0; i < CVM_ARRAY_SIZE(allow_names); i++)
+			if (strlen(allow_names[i].name) == n && memcmp(allow_names[i].name, p, n) == 0)
+				break;
+		if (i == CVM_ARRAY_SIZE(allow_names))
+			return cvm_error_set(err, -EINVAL,
+					     "'%.*s' is not a check that may be accepted unevaluated "
+					     "(cert-chain, reported-tcb, chip-id, tcb-status, "
+					     "qe-identity)",
+					     (int)(n > 64 ? 64 : n), p);
+		m |= allow_names[i].bit;
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	*mask = m;
+	return 0;
+}
+
+bool cvm_check_required(const struct cvm_verify_options *opt, uint32_t bit)
+{
+	return !(opt->allow_unevaluated & bit);
 }
 
 void cvm_verify_result_add(struct cvm_verify_result *res, const char *name,
@@ -659,6 +743,47 @@ X509_CRL *cvm_crl_parse(const uint8_t *data, size_t len)
 	}
 	ERR_clear_error();
 	return crl;
+}
+
+int cvm_pem_crls_each(const uint8_t *data, size_t len,
+		      int (*fn)(void *ctx, const uint8_t *der, size_t len), void *ctx)
+{
+	static const char begin[] = "-----BEGIN X509 CRL-----";
+	static const char end[] = "-----END X509 CRL-----";
+	int count = 0;
+	const uint8_t *p = data, *stop = data + len;
+	while ((p = memmem(p, (size_t)(stop - p), begin, sizeof(begin) - 1)) != NULL) {
+		const uint8_t *e = memmem(p, (size_t)(stop - p), end, sizeof(end) - 1);
+		if (!e)
+			return -EINVAL;
+		e += sizeof(end) - 1;
+		X509_CRL *crl = cvm_crl_parse(p, (size_t)(e - p));
+		unsigned char *der = NULL;
+		int dlen = crl ? i2d_X509_CRL(crl, &der) : -1;
+		X509_CRL_free(crl);
+		ERR_clear_error();
+		if (dlen <= 0)
+			return crl ? -ENOMEM : -EINVAL;
+		int rc = fn(ctx, der, (size_t)dlen);
+		OPENSSL_free(der);
+		if (rc < 0)
+			return rc;
+		count++;
+		p = e;
+	}
+	return count;
+}
+
+bool cvm_der_framed(const uint8_t *data, size_t len)
+{
+	if (len < 4 || data[0] != 0x30 || data[1] < 0x81 || data[1] > 0x84)
+		return false;
+	size_t nlen = data[1] & 0x7fu, total = 0;
+	if (len < 2 + nlen)
+		return false;
+	for (size_t i = 0; i < nlen; i++)
+		total = total << 8 | data[2 + i];
+	return total + 2 + nlen >= len && total >= 64;
 }
 
 bool cvm_crl_time_ok(const X509_CRL *crl, time_t t, const char *label, char *why, size_t n)

@@ -23,9 +23,22 @@
 
 /* ---- check list ---- */
 
-/* Append a check (silently dropped beyond CVM_VERIFY_MAX_CHECKS; the list is sized for all). */
+/* Append a check (beyond CVM_VERIFY_MAX_CHECKS it is counted in res->lost: the verdict fails). */
 void cvm_check_add(struct cvm_verify_result *res, const char *name, enum cvm_check_status st,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * A check not made for lack of input: "not evaluated: <fmt>", where fmt says what was missing
+ * and how to supply it (--collateral DIR, --certs, --fetch).  A failure when required (how then
+ * says how to accept it, "accept with --allow-unevaluated tcb-status"), else a skip the verdict
+ * names.
+ */
+void cvm_check_unevaluated(struct cvm_verify_result *res, const char *name, bool required,
+			   const char *how, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* True unless opt accepts the CVM_ALLOW_* check bit unevaluated. */
+bool cvm_check_required(const struct cvm_verify_options *opt, uint32_t bit);
 
 /*
  * Checks both verifiers make the same way.  cvm_check_match_bytes compares in constant time and,
@@ -127,6 +140,19 @@ bool cvm_cert_time_ok(const struct cvm_cert *c, time_t t, const char *label, cha
 
 /* A CRL in DER or PEM, or NULL when it is neither (the OpenSSL error queue left empty). */
 X509_CRL *cvm_crl_parse(const uint8_t *data, size_t len);
+
+/*
+ * Call fn with the DER of every CRL of a PEM text, in order: the number of CRLs, -EINVAL when
+ * one is unreadable (none after it is read), or fn's negative return.
+ */
+int cvm_pem_crls_each(const uint8_t *data, size_t len,
+		      int (*fn)(void *ctx, const uint8_t *der, size_t len), void *ctx);
+
+/*
+ * True when data is framed like one DER SEQUENCE of at least 64 bytes that fills the data or
+ * is cut short: trust material that is broken, not some other file.
+ */
+bool cvm_der_framed(const uint8_t *data, size_t len);
 
 /*
  * lastUpdate <= t < nextUpdate (a CRL without nextUpdate is refused); the reason into why

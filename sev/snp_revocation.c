@@ -173,9 +173,9 @@ void cvm_snp_revocation_check(const struct cvm_verifier *v, const struct cvm_cer
 			      const struct cvm_cert *mid, const struct cvm_cert *leaf, time_t t,
 			      bool required, struct cvm_verify_result *res)
 {
-	enum cvm_check_status none = required ? CVM_CHECK_FAIL : CVM_CHECK_SKIP;
 	if (!ark || !mid || !leaf) {
-		cvm_check_add(res, "revocation", none, "no verified certificate chain to check");
+		cvm_check_unevaluated(res, "revocation", required, "by --require-revocation",
+				      "no verified certificate chain to check");
 		return;
 	}
 	char ark_cn[64];
@@ -213,10 +213,10 @@ void cvm_snp_revocation_check(const struct cvm_verifier *v, const struct cvm_cer
 			current = c;
 	}
 	if (used == 0) {
-		cvm_check_add(res, "revocation", none,
-			      "no CRL of %s was given (AMD KDS CRL: --certs FILE, or --fetch "
-			      "--check-revocation)",
-			      ark_cn);
+		cvm_check_unevaluated(res, "revocation", required, "by --require-revocation",
+				      "no CRL of %s: supply AMD KDS's CRL with --certs FILE or "
+				      "--fetch --require-revocation",
+				      ark_cn);
 		return;
 	}
 	if (!current) {

@@ -41,35 +41,62 @@ static const char *signing_key_name(unsigned key)
 }
 
 /*
- * Pick the leaf certificate for this report among the verifier's VCEKs or VLEKs: prefer a hwID
- * equal to CHIP_ID, then an equal TCB, then the product; ties go to the first added.  This only
- * chooses (hence plain memcmp); the checks below bind the choice.
+ * How well a VCEK/VLEK matches the report: a hwID equal to CHIP_ID, then an equal TCB, then the
+ * product.  This only orders the candidates (hence plain memcmp); the checks bind the choice.
+ */
+static int leaf_score(const struct cvm_cert *c, const struct cvm_snp_report *r,
+		      enum cvm_amd_product product)
+{
+	int score = 0;
+	const struct cvm_amd_cert_ext *ext = c->ext;
+	if (ext) {
+		if (ext->hwid_len && memcmp(ext->hwid, r->chip_id, ext->hwid_len) == 0)
+			score += 4;
+		struct cvm_snp_tcb t;
+		cvm_snp_tcb_decode(r->reported_tcb, c->product, &t);
+		if (ext->bl == t.bootloader && ext->tee == t.tee && ext->snp == t.snp &&
+		    ext->ucode == t.microcode)
+			score += 2;
+	}
+	if (product != CVM_AMD_UNKNOWN && c->product == product)
+		score += 1;
+	return score;
+}
+
+static bool signature_verifies(const struct cvm_snp_report *r, const struct cvm_cert *leaf)
+{
+	/* R and S are 72-byte little-endian fields; the signature covers bytes 0x000..0x2a0. */
+	return cvm_ecdsa_verify_rs(X509_get0_pubkey(leaf->x509), EVP_sha384(), r->signature_r,
+				   r->signature_s, sizeof(r->signature_r), true, r->raw,
+				   CVM_SNP_SIGNED_SIZE) == 1;
+}
+
+/*
+ * The leaf certificate for this report among the verifier's VCEKs or VLEKs: every candidate is
+ * tried, best match first, and the first whose key verifies the report signature is taken (a
+ * decoy given first cannot shadow the right one).  When none verifies, the best match, for the
+ * reasons.  *verified tells which.
  */
 static struct cvm_cert *select_leaf(const struct cvm_verifier *v, const struct cvm_snp_report *r,
-				    enum cvm_cert_role role, enum cvm_amd_product product)
+				    enum cvm_cert_role role, enum cvm_amd_product product,
+				    bool *verified)
 {
+	*verified = false;
 	struct cvm_cert *best = NULL;
 	int best_score = -1;
-	for (size_t i = 0; i < v->ncerts; i++) {
-		struct cvm_cert *c = v->certs[i];
-		if (c->role != role)
-			continue;
-		int score = 0;
-		const struct cvm_amd_cert_ext *ext = c->ext;
-		if (ext) {
-			if (ext->hwid_len && memcmp(ext->hwid, r->chip_id, ext->hwid_len) == 0)
-				score += 4;
-			struct cvm_snp_tcb t;
-			cvm_snp_tcb_decode(r->reported_tcb, c->product, &t);
-			if (ext->bl == t.bootloader && ext->tee == t.tee && ext->snp == t.snp &&
-			    ext->ucode == t.microcode)
-				score += 2;
-		}
-		if (product != CVM_AMD_UNKNOWN && c->product == product)
-			score += 1;
-		if (score > best_score) {
-			best = c;
-			best_score = score;
+	for (int score = 7; score >= 0; score--) {
+		for (size_t i = 0; i < v->ncerts; i++) {
+			struct cvm_cert *c = v->certs[i];
+			if (c->role != role || leaf_score(c, r, product) != score)
+				continue;
+			if (!best || score > best_score) {
+				best = c;
+				best_score = score;
+			}
+			if (signature_verifies(r, c)) {
+				*verified = true;
+				return c;
+			}
 		}
 	}
 	return best;
@@ -185,21 +212,28 @@ static struct cvm_cert *check_chain(struct cvm_verifier *v, struct cvm_cert *lea
 	return NULL;
 }
 
-static void check_signature(const struct cvm_snp_report *r, const struct cvm_cert *leaf,
+static void check_signature(const struct cvm_cert *leaf, bool verified, size_t candidates,
 			    struct cvm_verify_result *res)
 {
 	const char *label = leaf->role == CVM_CERT_AMD_VLEK ? "VLEK" : "VCEK";
-	/* R and S are 72-byte little-endian fields; the signature covers bytes 0x000..0x2a0. */
-	int ok = cvm_ecdsa_verify_rs(X509_get0_pubkey(leaf->x509), EVP_sha384(), r->signature_r,
-				     r->signature_s, sizeof(r->signature_r), true, r->raw,
-				     CVM_SNP_SIGNED_SIZE);
-	if (ok == 1)
+	if (verified)
 		cvm_check_add(res, "signature", CVM_CHECK_PASS,
-			      "ECDSA P-384/SHA-384 over bytes 0x000..0x2a0 verifies with the %s key",
-			      label);
+			      "ECDSA P-384/SHA-384 over bytes 0x000..0x2a0 verifies with the %s key "
+			      "(%s)",
+			      label, leaf->origin);
 	else
 		cvm_check_add(res, "signature", CVM_CHECK_FAIL,
-			      "ECDSA P-384/SHA-384 signature does not verify with the %s key", label);
+			      "ECDSA P-384/SHA-384 signature does not verify with the key of any of "
+			      "the %zu %s certificate%s given",
+			      candidates, label, candidates == 1 ? "" : "s");
+}
+
+static size_t count_role(const struct cvm_verifier *v, enum cvm_cert_role role)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < v->ncerts; i++)
+		n += v->certs[i]->role == role;
+	return n;
 }
 
 static void check_tcb_binding(const struct cvm_snp_report *r, const struct cvm_cert *leaf,
@@ -385,11 +419,18 @@ int cvm_verify_snp(struct cvm_verifier *v, const struct cvm_snp_report *r,
 			      (unsigned long long)r->policy);
 
 	struct cvm_cert *leaf = NULL, *mid = NULL, *root = NULL;
+	bool verified = false;
+	enum cvm_cert_role role = key == CVM_SNP_KEY_VLEK ? CVM_CERT_AMD_VLEK : CVM_CERT_AMD_VCEK;
 	if (key == CVM_SNP_KEY_VCEK || key == CVM_SNP_KEY_VLEK) {
-		enum cvm_cert_role role = key == CVM_SNP_KEY_VLEK ? CVM_CERT_AMD_VLEK : CVM_CERT_AMD_VCEK;
 		enum cvm_amd_product hint =
 			opt->product != CVM_AMD_UNKNOWN ? opt->product : cvm_snp_report_product(r);
-		leaf = select_leaf(v, r, role, hint);
+		leaf = select_leaf(v, r, role, hint, &verified);
+	}
+	if (leaf && verified) {
+		snprintf(res->leaf_origin, sizeof(res->leaf_origin), "%s", leaf->origin);
+		const struct cvm_amd_cert_ext *lext = leaf->ext;
+		if (lext)
+			snprintf(res->csp_id, sizeof(res->csp_id), "%s", lext->csp_id);
 	}
 	decide_product(r, leaf, opt, res);
 	enum cvm_amd_product p = res->product;
@@ -399,18 +440,22 @@ int cvm_verify_snp(struct cvm_verifier *v, const struct cvm_snp_report *r,
 			      "report is signed by %s (SIGNING_KEY=%u); nothing to verify", signing_key_name(key),
 			      key);
 	} else if (!leaf) {
-		cvm_check_add(res, "cert-chain", CVM_CHECK_FAIL,
-			      "report is signed by a %s but no %s certificate was given (--certs)",
-			      signing_key_name(key), signing_key_name(key));
+		cvm_check_unevaluated(res, "cert-chain", cvm_check_required(opt, CVM_ALLOW_CERT_CHAIN),
+				      "accept with --allow-unevaluated cert-chain",
+				      "the report is signed by a %s and no %s certificate was given: "
+				      "supply it with --certs FILE or --fetch",
+				      signing_key_name(key), signing_key_name(key));
 	} else if (p == CVM_AMD_UNKNOWN) {
-		cvm_check_add(res, "cert-chain", CVM_CHECK_FAIL, "product line unknown: no root to use");
+		cvm_check_unevaluated(res, "cert-chain", cvm_check_required(opt, CVM_ALLOW_CERT_CHAIN),
+				      "accept with --allow-unevaluated cert-chain",
+				      "product line unknown, so no AMD root to use: give --product");
 	} else {
 		mid = check_chain(v, leaf, p, t, res, &root);
 	}
 	cvm_snp_revocation_check(v, root, mid, mid ? leaf : NULL, t, opt->require_revocation, res);
 
 	if (leaf) {
-		check_signature(r, leaf, res);
+		check_signature(leaf, verified, count_role(v, role), res);
 		if (leaf->ext) {
 			check_tcb_binding(r, leaf, leaf->ext, p, res);
 			check_chip_id(r, leaf, leaf->ext, res);
@@ -423,7 +468,24 @@ int cvm_verify_snp(struct cvm_verifier *v, const struct cvm_snp_report *r,
 			cvm_check_add(res, "reported-tcb", CVM_CHECK_FAIL, "%s", cvm_error_message(&eerr));
 		}
 	} else {
-		cvm_check_add(res, "signature", CVM_CHECK_FAIL, "no certificate to verify it with");
+		cvm_check_add(res, "signature", CVM_CHECK_FAIL,
+			      "no certificate to verify it with: supply the %s with --certs FILE or "
+			      "--fetch",
+			      signing_key_name(key));
+		if (key == CVM_SNP_KEY_VCEK || key == CVM_SNP_KEY_VLEK) {
+			cvm_check_unevaluated(res, "reported-tcb",
+					      cvm_check_required(opt, CVM_ALLOW_REPORTED_TCB),
+					      "accept with --allow-unevaluated reported-tcb",
+					      "no %s to bind REPORTED_TCB to: supply it with --certs FILE "
+					      "or --fetch",
+					      signing_key_name(key));
+			if (key == CVM_SNP_KEY_VCEK)
+				cvm_check_unevaluated(res, "chip-id",
+						      cvm_check_required(opt, CVM_ALLOW_CHIP_ID),
+						      "accept with --allow-unevaluated chip-id",
+						      "no VCEK to bind CHIP_ID to: supply it with --certs "
+						      "FILE or --fetch");
+		}
 	}
 
 	check_policy(r, opt, p, res);

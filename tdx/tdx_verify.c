@@ -207,6 +207,21 @@ static void check_qe_binding(const struct cvm_tdx_quote *q, struct cvm_verify_re
 			      q->qe_auth_len);
 }
 
+/* The Intel quoting enclave's vendor ID (spec/tdx-quote.md §2). */
+static const uint8_t intel_qe_vendor_id[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
+					       0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
+
+static void check_qe_vendor(const struct cvm_tdx_quote *q, struct cvm_verify_result *res)
+{
+	char hex[33];
+	cvm_hex_encode(q->qe_vendor_id, 16, hex);
+	if (memcmp(q->qe_vendor_id, intel_qe_vendor_id, 16) == 0)
+		cvm_check_add(res, "qe-vendor-id", CVM_CHECK_PASS, "QE_VENDOR_ID %s is Intel's", hex);
+	else
+		cvm_check_add(res, "qe-vendor-id", CVM_CHECK_FAIL,
+			      "QE_VENDOR_ID %s is not Intel's 939a7233f79c4ca9940a0db3957f0607", hex);
+}
+
 static void check_policy(const struct cvm_tdx_quote *q, const struct cvm_verify_options *opt,
 			 struct cvm_verify_result *res)
 {
@@ -338,11 +353,15 @@ int cvm_verify_tdx(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
 			      "ECDSA P-256/SHA-256 signature over header and body does not verify with the attestation key");
 	}
 
-	bool have_collateral = cvm_tdx_verifier_state(v)->collateral != NULL;
-	if (have_collateral && chain_ok)
-		cvm_tdx_collateral_check(v, q, ch.leaf, ch.ca, ch.root, t, opt->require_uptodate, res);
-	else if (have_collateral)
-		cvm_check_add(res, "collateral", CVM_CHECK_FAIL, "not evaluated: the PCK chain did not verify");
+	check_qe_vendor(q, res);
+	if (chain_ok) {
+		cvm_tdx_collateral_check(v, q, ch.leaf, ch.ca, ch.root, t, opt, res);
+	} else {
+		static const char *const after_chain[] = {"revocation", "qe-identity", "tcb-status"};
+		for (size_t i = 0; i < CVM_ARRAY_SIZE(after_chain); i++)
+			cvm_check_add(res, after_chain[i], CVM_CHECK_SKIP,
+				      "not evaluated: the PCK chain did not verify");
+	}
 
 	check_policy(q, opt, res);
 	if (opt->expect)

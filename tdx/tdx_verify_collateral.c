@@ -22,7 +22,8 @@
 
 #include "tdx/tdx_verify_internal.h"
 
-#define MAX_CRLS 8
+#define MAX_CRLS 16
+#define MAX_DOCS 32 /* TCB infos (one per FMSPC and PCE ID) and QE identities (one per id) */
 
 /* A signed JSON document kept verbatim: the signature covers the raw bytes of one value. */
 struct signed_json {
@@ -34,11 +35,15 @@ struct signed_json {
 	json_object *root; /* the whole document: only its "signature" is read */
 	json_object *body; /* parsed from raw[body_off..+body_len], the signed bytes themselves */
 	char origin[64];
+	char key[24]; /* TCB info: FMSPC ‖ PCE ID (upper-case hex); QE identity: its id */
+	time_t issued, next;
 };
 
 struct cvm_tdx_collateral {
-	struct signed_json *tcb_info;
-	struct signed_json *qe_identity;
+	struct signed_json *tcb_infos[MAX_DOCS];
+	size_t ntcb_infos;
+	struct signed_json *qe_identities[MAX_DOCS];
+	size_t nqe_identities;
 	X509_CRL *crls[MAX_CRLS];
 	size_t ncrls;
 };
@@ -57,8 +62,10 @@ void cvm_tdx_collateral_free(struct cvm_tdx_collateral *c)
 {
 	if (!c)
 		return;
-	signed_json_free(c->tcb_info);
-	signed_json_free(c->qe_identity);
+	for (size_t i = 0; i < c->ntcb_infos; i++)
+		signed_json_free(c->tcb_infos[i]);
+	for (size_t i = 0; i < c->nqe_identities; i++)
+		signed_json_free(c->qe_identities[i]);
 	for (size_t i = 0; i < c->ncrls; i++)
 		X509_CRL_free(c->crls[i]);
 	free(c);
@@ -206,14 +213,107 @@ static int signed_json_load(const uint8_t *data, size_t len, const char *key, co
 
 /* ---- adding collateral ------------------------------------------------------------------- */
 
+static const char *jstr(json_object *o, const char *key);
+
 static int add_crl(struct cvm_tdx_collateral *c, X509_CRL *crl, const char *origin,
 		   struct cvm_error *err)
 {
+	for (size_t i = 0; i < c->ncrls; i++) {
+		if (X509_CRL_cmp(c->crls[i], crl) == 0 &&
+		    X509_CRL_match(c->crls[i], crl) == 0) { /* the same CRL again */
+			X509_CRL_free(crl);
+			return 1;
+		}
+	}
 	if (c->ncrls == MAX_CRLS) {
 		X509_CRL_free(crl);
 		return cvm_error_set(err, -E2BIG, "%s: more than %d CRLs", origin, MAX_CRLS);
 	}
 	c->crls[c->ncrls++] = crl;
+	return 1;
+}
+
+/* Every CRL of a PEM bundle (a root CA CRL then the PCK CRL, say); any unreadable one fails. */
+static int add_pem_crls(struct cvm_tdx_collateral *c, const uint8_t *data, size_t len,
+			const char *origin, struct cvm_error *err)
+{
+	size_t want = 0;
+	for (const uint8_t *p = data; (p = memmem(p, len - (size_t)(p - data), "-----BEGIN X509 CRL",
+						  19)) != NULL;
+	     p += 19)
+		want++;
+	if (len > INT_MAX)
+		return cvm_error_set(err, -EINVAL, "%s: too large", origin);
+	BIO *bio = BIO_new_mem_buf(data, (int)len);
+	if (!bio)
+		return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
+	size_t got = 0;
+	int rc = 0;
+	X509_CRL *crl;
+	while (rc >= 0 && got < want && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+		got++;
+		rc = add_crl(c, crl, origin, err);
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	if (rc < 0)
+		return rc;
+	if (got != want)
+		return cvm_error_set(err, -EINVAL, "%s: PEM CRL %zu of %zu is unreadable", origin,
+				     got + 1, want);
+	return (int)got;
+}
+
+/* A TCB info or QE identity: loaded, its key and dates read, kept beside the others. */
+static int add_signed_json(struct cvm_tdx_collateral *c, const uint8_t *data, size_t len,
+			   bool tcb, const char *origin, struct cvm_error *err)
+{
+	const char *key = tcb ? "tcbInfo" : "enclaveIdentity";
+	struct signed_json *s = NULL;
+	int rc = signed_json_load(data, len, key, origin, &s, err);
+	if (rc)
+		return rc;
+	const char *is = jstr(s->body, "issueDate"), *nu = jstr(s->body, "nextUpdate");
+	if (!is || !nu || cvm_time_parse_rfc3339(is, &s->issued) ||
+	    cvm_time_parse_rfc3339(nu, &s->next)) {
+		signed_json_free(s);
+		return cvm_error_set(err, -EINVAL, "%s: \"%s\" has no readable issueDate/nextUpdate",
+				     origin, key);
+	}
+	if (tcb) {
+		const char *fmspc = jstr(s->body, "fmspc"), *pceid = jstr(s->body, "pceId");
+		if (!fmspc || !pceid || strlen(fmspc) != 12 || strlen(pceid) != 4) {
+			signed_json_free(s);
+			return cvm_error_set(err, -EINVAL,
+					     "%s: TCB info has no 12-digit fmspc and 4-digit pceId",
+					     origin);
+		}
+		memcpy(s->key, fmspc, 12);
+		memcpy(s->key + 12, pceid, 5);
+		for (char *k = s->key; *k; k++)
+			*k = (char)toupper((unsigned char)*k);
+	} else {
+		const char *id = jstr(s->body, "id");
+		if (!id || strlen(id) >= sizeof(s->key)) {
+			signed_json_free(s);
+			return cvm_error_set(err, -EINVAL, "%s: QE identity has no short \"id\"", origin);
+		}
+		snprintf(s->key, sizeof(s->key), "%s", id);
+	}
+	struct signed_json **docs = tcb ? c->tcb_infos : c->qe_identities;
+	size_t *n = tcb ? &c->ntcb_infos : &c->nqe_identities;
+	for (size_t i = 0; i < *n; i++) {
+		if (docs[i]->len == s->len && memcmp(docs[i]->raw, s->raw, s->len) == 0) {
+			signed_json_free(s); /* the same document again */
+			return 1;
+		}
+	}
+	if (*n == MAX_DOCS) {
+		signed_json_free(s);
+		return cvm_error_set(err, -E2BIG, "%s: more than %d %s documents", origin, MAX_DOCS,
+				     key);
+	}
+	docs[(*n)++] = s;
 	return 1;
 }
 
@@ -226,26 +326,19 @@ int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t l
 	struct cvm_tdx_collateral *c = st->collateral;
 	size_t i = skip_ws((const char *)data, 0, len);
 	if (i < len && data[i] == '{') {
-		const char *key = memmem(data, len, "\"tcbInfo\"", 9) ? "tcbInfo" : "enclaveIdentity";
-		struct signed_json *s = NULL;
-		int rc = signed_json_load(data, len, key, origin, &s, err);
-		if (rc)
-			return rc;
-		struct signed_json **slot = strcmp(key, "tcbInfo") == 0 ? &c->tcb_info : &c->qe_identity;
-		signed_json_free(*slot);
-		*slot = s;
-		return 1;
+		if (memmem(data, len, "\"tcbInfo\"", 9))
+			return add_signed_json(c, data, len, true, origin, err);
+		if (memmem(data, len, "\"enclaveIdentity\"", 17))
+			return add_signed_json(c, data, len, false, origin, err);
+		return cvm_error_set(err, -ENOMSG, "%s: JSON, but not TCB info or a QE identity",
+				     origin);
 	}
 	if (memmem(data, len, "-----BEGIN X509 CRL", 19)) {
-		if (len > INT_MAX)
-			return cvm_error_set(err, -EINVAL, "%s: too large", origin);
-		BIO *bio = BIO_new_mem_buf(data, (int)len);
-		X509_CRL *crl = bio ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
-		BIO_free(bio);
-		ERR_clear_error();
-		if (!crl)
-			return cvm_error_set(err, -EINVAL, "%s: unreadable PEM CRL", origin);
-		return add_crl(c, crl, origin, err);
+		int n = add_pem_crls(c, data, len, origin, err);
+		if (n < 0 || !memmem(data, len, "-----BEGIN CERTIFICATE", 22))
+			return n;
+		int m = cvm_verifier_add_certs(v, data, len, origin, err);
+		return m < 0 ? m : n + m;
 	}
 	if (memmem(data, len, "-----BEGIN CERTIFICATE", 22))
 		return cvm_verifier_add_certs(v, data, len, origin, err);
@@ -267,7 +360,10 @@ int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t l
 		X509_free(x);
 		ERR_clear_error();
 	}
-	return cvm_error_set(err, -EINVAL,
+	if (cvm_der_framed(data, len))
+		return cvm_error_set(err, -EINVAL,
+				     "%s: DER, but neither a readable CRL nor a certificate", origin);
+	return cvm_error_set(err, -ENOMSG,
 			     "%s: not TCB info, QE identity, a CRL or a certificate", origin);
 }
 
@@ -413,21 +509,47 @@ static const char *worse_status(const char *a, const char *b)
 	return strncmp(b, "OutOfDate", 9) == 0 ? b : a;
 }
 
+/* Intel QVL's convergence of the platform's TCB status with the QE identity's. */
+static const char *fold_qe_status(const char *tcb, const char *qe)
+{
+	if (!qe)
+		return tcb;
+	if (strcmp(qe, "OutOfDate") == 0) {
+		if (strcmp(tcb, "UpToDate") == 0 || strcmp(tcb, "SWHardeningNeeded") == 0)
+			return "OutOfDate";
+		if (strcmp(tcb, "ConfigurationNeeded") == 0 ||
+		    strcmp(tcb, "ConfigurationAndSWHardeningNeeded") == 0)
+			return "OutOfDateConfigurationNeeded";
+	}
+	if (strcmp(qe, "Revoked") == 0)
+		return "Revoked";
+	return tcb;
+}
+
+/* Append a level's advisoryIDs to res->advisory_ids (comma-separated, bounded). */
+static void add_advisories(struct cvm_verify_result *res, json_object *level)
+{
+	json_object *ids = jget(level, "advisoryIDs");
+	size_t n = ids && json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
+		size_t used = strlen(res->advisory_ids);
+		if (!id || used + strlen(id) + 2 > sizeof(res->advisory_ids))
+			continue;
+		snprintf(res->advisory_ids + used, sizeof(res->advisory_ids) - used, "%s%s",
+			 used ? "," : "", id);
+	}
+}
+
 static void check_tcb_info(const struct signed_json *s, const struct cvm_tdx_quote *q,
-			   const struct cvm_sgx_pck_ext *pck, bool require_uptodate,
-			   struct cvm_verify_result *res)
+			   const struct cvm_sgx_pck_ext *pck, const char *qe_status,
+			   bool require_uptodate, struct cvm_verify_result *res)
 {
 	char fmspc[13], pceid[5];
 	cvm_hex_encode(pck->fmspc, 6, fmspc);
 	cvm_hex_encode(pck->pceid, 2, pceid);
-	const char *tf = jstr(s->body, "fmspc"), *tp = jstr(s->body, "pceId");
-	if (!tf || strcasecmp(tf, fmspc) != 0 || !tp || strcasecmp(tp, pceid) != 0) {
-		cvm_check_add(res, "tcb-info", CVM_CHECK_FAIL,
-			      "TCB info is for FMSPC %s PCEID %s, the PCK certificate has %s %s",
-			      tf ? tf : "?", tp ? tp : "?", fmspc, pceid);
-		return;
-	}
-	cvm_check_add(res, "tcb-info", CVM_CHECK_PASS, "TCB info for FMSPC %s is current", fmspc);
+	cvm_check_add(res, "tcb-info", CVM_CHECK_PASS, "TCB info for FMSPC %s PCE ID %s is current (%s)",
+		      fmspc, pceid, s->origin);
 
 	json_object *mod = jget(s->body, "tdxModule");
 	uint8_t mrsigner[48], attr[8], mask[8];
@@ -472,12 +594,15 @@ static void check_tcb_info(const struct signed_json *s, const struct cvm_tdx_quo
 			continue;
 		status = jstr(lv, "tcbStatus");
 		date = jstr(lv, "tcbDate");
+		add_advisories(res, lv);
 	}
 	if (!status) {
 		snprintf(res->tcb_status, sizeof(res->tcb_status), "Unsupported");
 		cvm_check_add(res, "tcb-status", CVM_CHECK_FAIL, "no TCB level of the TCB info matches this platform");
 		return;
 	}
+	if (date)
+		snprintf(res->tcb_date, sizeof(res->tcb_date), "%s", date);
 	const char *mod_status = NULL;
 	if (svn[1] > 0) {
 		char want[16];
@@ -494,26 +619,31 @@ static void check_tcb_info(const struct signed_json *s, const struct cvm_tdx_quo
 			for (size_t k = 0; k < nml && !mod_status; k++) {
 				int64_t isvsvn;
 				json_object *l = json_object_array_get_idx(ml, k);
-				if (jint(jget(l, "tcb"), "isvsvn", &isvsvn) && isvsvn <= svn[0])
+				if (jint(jget(l, "tcb"), "isvsvn", &isvsvn) && isvsvn <= svn[0]) {
 					mod_status = jstr(l, "tcbStatus");
+					add_advisories(res, l);
+				}
 			}
 		}
 		if (!mod_status)
 			mod_status = "Unsupported";
 	}
-	const char *final = worse_status(status, mod_status);
+	const char *platform = worse_status(status, mod_status);
+	const char *final = fold_qe_status(platform, qe_status);
 	snprintf(res->tcb_status, sizeof(res->tcb_status), "%s", final);
 	cvm_check_add(res, "tcb-status",
 		      status_acceptable(final, require_uptodate) ? CVM_CHECK_PASS : CVM_CHECK_FAIL,
-		      "TDX TCB status %s (platform level %s, tcbDate %s%s%s)%s", final, status,
+		      "TDX TCB status %s (platform level %s, tcbDate %s%s%s, QE %s)%s", final, status,
 		      date ? date : "?", mod_status ? ", TDX module " : "", mod_status ? mod_status : "",
+		      qe_status ? qe_status : "not evaluated",
 		      strcmp(final, "UpToDate") != 0 && status_acceptable(final, require_uptodate)
 			      ? "; reported, not required to be UpToDate"
 			      : "");
 }
 
-static void check_qe_identity(const struct signed_json *s, const struct cvm_tdx_quote *q,
-			      bool require_uptodate, struct cvm_verify_result *res)
+/* The QE identity checks; the QE's TCB status (a string of the document), or NULL. */
+static const char *check_qe_identity(const struct signed_json *s, const struct cvm_tdx_quote *q,
+				     bool require_uptodate, struct cvm_verify_result *res)
 {
 	uint8_t mrsigner[32], misc[4], misc_mask[4], attr[16], attr_mask[16];
 	int64_t prodid;
@@ -525,7 +655,7 @@ static void check_qe_identity(const struct signed_json *s, const struct cvm_tdx_
 	    cvm_hex_decode(at, attr, 16) || cvm_hex_decode(atm, attr_mask, 16) ||
 	    !jint(s->body, "isvprodid", &prodid)) {
 		cvm_check_add(res, "qe-identity", CVM_CHECK_FAIL, "QE identity fields are unreadable");
-		return;
+		return NULL;
 	}
 	const uint8_t *raw = q->qe_report_raw;
 	bool misc_ok = true, attr_ok = true;
@@ -535,16 +665,22 @@ static void check_qe_identity(const struct signed_json *s, const struct cvm_tdx_
 	for (int i = 0; i < 16; i++)
 		if ((raw[48 + i] & attr_mask[i]) != attr[i])
 			attr_ok = false;
-	if (!cvm_memeq_ct(q->qe_report.mrsigner, mrsigner, 32) || prodid != q->qe_report.isvprodid) {
+	if (!cvm_memeq_ct(q->qe_report.mrsigner, mrsigner, 32)) {
 		cvm_check_add(res, "qe-identity", CVM_CHECK_FAIL,
-			      "QE MRSIGNER/ISVPRODID %u differ from the QE identity", q->qe_report.isvprodid);
-		return;
+			      "QE MRSIGNER differs from the QE identity's mrsigner");
+		return NULL;
+	}
+	if (prodid != q->qe_report.isvprodid) {
+		cvm_check_add(res, "qe-identity", CVM_CHECK_FAIL,
+			      "QE ISVPRODID %u, the QE identity has %lld", q->qe_report.isvprodid,
+			      (long long)prodid);
+		return NULL;
 	}
 	if (!misc_ok || !attr_ok) {
 		cvm_check_add(res, "qe-identity", CVM_CHECK_FAIL,
 			      "QE %s do not match the QE identity under its mask",
 			      misc_ok ? "ATTRIBUTES" : "MISCSELECT");
-		return;
+		return NULL;
 	}
 	json_object *levels = jget(s->body, "tcbLevels");
 	size_t n = levels && json_object_is_type(levels, json_type_array) ? json_object_array_length(levels) : 0;
@@ -552,25 +688,38 @@ static void check_qe_identity(const struct signed_json *s, const struct cvm_tdx_
 	for (size_t i = 0; i < n && !status; i++) {
 		json_object *l = json_object_array_get_idx(levels, i);
 		int64_t isvsvn;
-		if (jint(jget(l, "tcb"), "isvsvn", &isvsvn) && isvsvn <= q->qe_report.isvsvn)
+		if (jint(jget(l, "tcb"), "isvsvn", &isvsvn) && isvsvn <= q->qe_report.isvsvn) {
 			status = jstr(l, "tcbStatus");
+			add_advisories(res, l);
+		}
 	}
 	if (!status)
 		status = "Unsupported";
+	snprintf(res->qe_tcb_status, sizeof(res->qe_tcb_status), "%s", status);
 	cvm_check_add(res, "qe-identity",
 		      status_acceptable(status, require_uptodate) ? CVM_CHECK_PASS : CVM_CHECK_FAIL,
-		      "QE matches the TD_QE identity; QE ISVSVN %u has TCB status %s",
-		      q->qe_report.isvsvn, status);
+		      "QE MRSIGNER, ISVPRODID %u, MISCSELECT and ATTRIBUTES match the TD_QE identity; "
+		      "QE ISVSVN %u has TCB status %s",
+		      q->qe_report.isvprodid, q->qe_report.isvsvn, status);
+	return status_acceptable(status, false) || strcmp(status, "Revoked") == 0 ? status : NULL;
 }
 
-static void check_crls(struct cvm_tdx_collateral *c, struct cvm_cert *leaf, struct cvm_cert *ca,
-		       struct cvm_cert *root, time_t t, struct cvm_verify_result *res)
+static const char supply[] = "supply it with --collateral DIR or --fetch";
+
+static void check_crls(const struct cvm_tdx_collateral *c, struct cvm_cert *leaf,
+		       struct cvm_cert *ca, struct cvm_cert *root, time_t t, bool required,
+		       struct cvm_verify_result *res)
 {
-	if (c->ncrls == 0)
+	if (!c || c->ncrls == 0) {
+		cvm_check_unevaluated(res, "revocation", required, "by --require-revocation",
+				      "no CRL for the PCK chain: supply the root CA CRL and the PCK "
+				      "CRL with --collateral DIR or --fetch");
 		return;
+	}
 	char at[32];
 	cvm_time_format(t, at, sizeof(at));
 	size_t used = 0;
+	bool have_pck_crl = false, have_root_crl = false;
 	for (size_t i = 0; i < c->ncrls; i++) {
 		X509_CRL *crl = c->crls[i];
 		struct cvm_cert *issuer = NULL, *subject = NULL;
@@ -579,71 +728,129 @@ static void check_crls(struct cvm_tdx_collateral *c, struct cvm_cert *leaf, stru
 			issuer = root;
 			subject = ca;
 			what = "root CA CRL";
+			have_root_crl = true;
 		} else if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca->x509)) == 0) {
 			issuer = ca;
 			subject = leaf;
 			what = "PCK CRL";
+			have_pck_crl = true;
 		} else {
 			continue; /* a CRL of another CA (say the Processor CA): not this chain's */
 		}
 		used++;
 		if (X509_CRL_verify(crl, X509_get0_pubkey(issuer->x509)) != 1) {
 			ERR_clear_error();
-			cvm_check_add(res, "crl", CVM_CHECK_FAIL, "%s signature does not verify", what);
+			cvm_check_add(res, "revocation", CVM_CHECK_FAIL, "%s signature does not verify", what);
 			return;
 		}
 		time_t last = 0, next = 0;
 		if (!cvm_asn1_time_to_time(X509_CRL_get0_lastUpdate(crl), &last) ||
 		    !cvm_asn1_time_to_time(X509_CRL_get0_nextUpdate(crl), &next)) {
-			cvm_check_add(res, "crl", CVM_CHECK_FAIL, "%s has no readable lastUpdate/nextUpdate",
-				      what);
+			cvm_check_add(res, "revocation", CVM_CHECK_FAIL,
+				      "%s has no readable lastUpdate/nextUpdate", what);
 			return;
 		}
 		if (t < last || t > next) {
 			char a[32], b[32];
 			cvm_time_format(last, a, sizeof(a));
 			cvm_time_format(next, b, sizeof(b));
-			cvm_check_add(res, "crl", CVM_CHECK_FAIL, "%s is valid %s..%s, not at %s", what, a, b, at);
+			cvm_check_add(res, "revocation", CVM_CHECK_FAIL, "%s is valid %s..%s, not at %s",
+				      what, a, b, at);
 			return;
 		}
 		X509_REVOKED *rev = NULL;
 		if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(subject->x509)) == 1) {
-			cvm_check_add(res, "crl", CVM_CHECK_FAIL, "the %s is revoked by the %s",
+			cvm_check_add(res, "revocation", CVM_CHECK_FAIL, "the %s is revoked by the %s",
 				      subject == leaf ? "PCK certificate" : "PCK CA", what);
 			return;
 		}
 	}
 	if (used == 0)
-		cvm_check_add(res, "crl", CVM_CHECK_FAIL, "none of the %zu CRLs is issued by this chain's CAs",
-			      c->ncrls);
+		cvm_check_add(res, "revocation", CVM_CHECK_FAIL,
+			      "none of the %zu CRLs is issued by this chain's CAs", c->ncrls);
+	else if (!have_pck_crl || !have_root_crl)
+		cvm_check_unevaluated(res, "revocation", required, "by --require-revocation",
+				      "the %s checked, but no %s: %s", have_pck_crl ? "PCK CRL" : "root CA CRL",
+				      have_pck_crl ? "root CA CRL" : "PCK CRL", supply);
 	else
-		cvm_check_add(res, "crl", CVM_CHECK_PASS, "%zu CRL%s checked: not revoked", used,
-			      used == 1 ? "" : "s");
+		cvm_check_add(res, "revocation", CVM_CHECK_PASS,
+			      "root CA CRL and PCK CRL checked: neither the PCK CA nor the PCK "
+			      "certificate is revoked");
+}
+
+/* Seconds between a document's validity and t: 0 when valid at t. */
+static time_t doc_distance(const struct signed_json *s, time_t t)
+{
+	return t < s->issued ? s->issued - t : t > s->next ? t - s->next : 0;
+}
+
+/* The document with this key valid at t (the latest issued), else the one nearest to t. */
+static const struct signed_json *select_doc(struct signed_json *const *docs, size_t n,
+					    const char *key, time_t t)
+{
+	const struct signed_json *best = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct signed_json *s = docs[i];
+		if (strcasecmp(s->key, key) != 0)
+			continue;
+		if (!best || doc_distance(s, t) < doc_distance(best, t) ||
+		    (doc_distance(s, t) == doc_distance(best, t) && s->issued >= best->issued))
+			best = s;
+	}
+	return best;
 }
 
 void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
 			      struct cvm_cert *leaf, struct cvm_cert *ca, struct cvm_cert *root,
-			      time_t t, bool require_uptodate, struct cvm_verify_result *res)
+			      time_t t, const struct cvm_verify_options *opt,
+			      struct cvm_verify_result *res)
 {
-	struct cvm_tdx_collateral *c = cvm_tdx_verifier_state(v)->collateral;
-	check_crls(c, leaf, ca, root, t, res);
-	if (!c->tcb_info && !c->qe_identity)
+	const struct cvm_tdx_collateral *c = cvm_tdx_verifier_state(v)->collateral;
+	check_crls(c, leaf, ca, root, t, opt->require_revocation, res);
+
+	struct cvm_sgx_pck_ext pck;
+	struct cvm_error perr;
+	cvm_error_clear(&perr);
+	if (cvm_sgx_pck_ext_read(leaf->x509, &pck, &perr) != 0) {
+		cvm_check_add(res, "tcb-status", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
 		return;
-	struct cvm_cert *signer = find_tcb_signer(v, root, t, res);
-	if (c->tcb_info) {
-		struct cvm_sgx_pck_ext pck;
-		struct cvm_error perr;
-		cvm_error_clear(&perr);
-		bool doc = document_ok(c->tcb_info, "TCB info", "TDX", 3, signer, t, res,
-				       "tcb-info-signature", "tcb-info");
-		if (cvm_sgx_pck_ext_read(leaf->x509, &pck, &perr) != 0)
-			cvm_check_add(res, "tcb-status", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
-		else if (doc)
-			check_tcb_info(c->tcb_info, q, &pck, require_uptodate, res);
 	}
-	if (c->qe_identity) {
-		if (document_ok(c->qe_identity, "QE identity", "TD_QE", 2, signer, t, res,
+	res->has_pck = true;
+	memcpy(res->fmspc, pck.fmspc, 6);
+	memcpy(res->pce_id, pck.pceid, 2);
+	char key[17];
+	cvm_hex_encode(pck.fmspc, 6, key);
+	cvm_hex_encode(pck.pceid, 2, key + 12);
+	const struct signed_json *tcb = c ? select_doc(c->tcb_infos, c->ntcb_infos, key, t) : NULL;
+	const struct signed_json *qe =
+		c ? select_doc(c->qe_identities, c->nqe_identities, "TD_QE", t) : NULL;
+	struct cvm_cert *signer = tcb || qe ? find_tcb_signer(v, root, t, res) : NULL;
+
+	const char *qe_status = NULL;
+	if (qe) {
+		if (document_ok(qe, "QE identity", "TD_QE", 2, signer, t, res,
 				"qe-identity-signature", "qe-identity"))
-			check_qe_identity(c->qe_identity, q, require_uptodate, res);
+			qe_status = check_qe_identity(qe, q, opt->require_uptodate, res);
+	} else {
+		size_t others = c ? c->nqe_identities : 0;
+		cvm_check_unevaluated(res, "qe-identity",
+				      cvm_check_required(opt, CVM_ALLOW_QE_IDENTITY),
+				      "accept with --allow-unevaluated qe-identity",
+				      "no TD_QE identity%s to check the QE's MRSIGNER, ISVPRODID and "
+				      "ISVSVN against: %s",
+				      others ? " (only other QE identities were given)" : "", supply);
+	}
+	if (tcb) {
+		if (document_ok(tcb, "TCB info", "TDX", 3, signer, t, res, "tcb-info-signature",
+				"tcb-info"))
+			check_tcb_info(tcb, q, &pck, qe_status, opt->require_uptodate, res);
+	} else {
+		size_t others = c ? c->ntcb_infos : 0;
+		cvm_check_unevaluated(res, "tcb-status",
+				      cvm_check_required(opt, CVM_ALLOW_TCB_STATUS),
+				      "accept with --allow-unevaluated tcb-status",
+				      "no TCB info for FMSPC %.12s PCE ID %s%s: %s", key, key + 12,
+				      others ? " (the TCB infos given are for other platforms)" : "",
+				      supply);
 	}
 }

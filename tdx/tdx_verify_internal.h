@@ -63,9 +63,14 @@ int cvm_tdx_verifier_setup(struct cvm_verifier *v, struct cvm_error *err);
 void cvm_tdx_collateral_free(struct cvm_tdx_collateral *c);
 int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t len,
 			   const char *origin, struct cvm_error *err);
-/* Collateral checks for a quote whose PCK chain (leaf, ca, root) verified. */
+/*
+ * Collateral checks for a quote whose PCK chain (leaf, ca, root) verified: revocation, QE
+ * identity and TCB status, each from the collateral matching the quote (the TCB info of the PCK
+ * certificate's FMSPC and PCE ID, the TD_QE identity), or unevaluated without it.
+ */
 void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
 			      struct cvm_cert *leaf, struct cvm_cert *ca, struct cvm_cert *root,
-			      time_t t, bool require_uptodate, struct cvm_verify_result *res);
+			      time_t t, const struct cvm_verify_options *opt,
+			      struct cvm_verify_result *res);
 
 #endif

@@ -9,8 +9,16 @@
  *               TCB binding, collateral, verifier policy, expected measurement) and record each one,
  *               by name, with pass/fail/skip and the reason, in a caller-owned struct
  *               cvm_verify_result;
- *   3. decide:  cvm_verify_result_ok() is true only when at least one check passed and none
- *               failed (a skipped check neither passes nor fails).
+ *   3. decide:  cvm_verify_result_ok() is true only when at least one check passed, none
+ *               failed and none was lost (a skipped check neither passes nor fails).
+ *
+ * Verdicts fail closed.  A check the verifier could not make for lack of input (no collateral, no
+ * CRL, no VCEK) is recorded as "unevaluated", with what was missing and how to supply it; when
+ * the check is required it fails, otherwise it is a skip that the verdict names.  Required by
+ * default: for a TDX quote the TCB status and the QE identity (the QE vendor ID is always
+ * checked), for an SNP report the certificate chain, the TCB binding and the chip ID.
+ * cvm_verify_options.allow_unevaluated accepts some of them unevaluated; revocation is a check
+ * of every SNP and TDX verdict, required only with cvm_verify_options.require_revocation.
  *
  * A struct cvm_verifier holds the trust material: the bundled AMD ARK/ASK/ASVK for Milan, Genoa
  * and Turin and the Intel SGX Root CA, plus whatever certificates (VCEK, VLEK, intermediates) and
@@ -227,15 +235,21 @@ int cvm_tdx_quote_parse(const uint8_t *data, size_t len, struct cvm_tdx_quote *o
 enum cvm_check_status {
 	CVM_CHECK_PASS = 0,
 	CVM_CHECK_FAIL,
-	CVM_CHECK_SKIP, /* not requested, or not applicable; never makes the verdict fail */
+	CVM_CHECK_SKIP, /* not requested, not applicable, or accepted unevaluated; never fails */
 };
 
-#define CVM_CHECK_REASON_MAX 200
-#define CVM_VERIFY_MAX_CHECKS 40
+#define CVM_CHECK_REASON_MAX 240
+/* Room for every check either verifier makes; a check past it is lost and fails the verdict. */
+#define CVM_VERIFY_MAX_CHECKS 64
 
 struct cvm_check {
 	const char *name; /* static, stable: "signature", "cert-chain", "measurement", ... */
 	enum cvm_check_status status;
+	/*
+	 * Not made for lack of input (the reason says what was missing and how to supply it):
+	 * a skip when accepted unevaluated, a failure when required.
+	 */
+	bool unevaluated;
 	char reason[CVM_CHECK_REASON_MAX];
 };
 
@@ -243,13 +257,25 @@ struct cvm_verify_result {
 	enum cvm_evidence_kind kind;
 	enum cvm_amd_product product; /* SNP: the product line used for the chain */
 	char tcb_status[40];          /* TDX: "UpToDate", ... when collateral was given; else "" */
+	/* TDX, from the PCK certificate (when the chain verified) and the TCB info used */
+	bool has_pck;
+	uint8_t fmspc[6], pce_id[2];
+	char tcb_date[24];      /* the matching TCB level's tcbDate, or "" */
+	char advisory_ids[256]; /* its advisoryIDs (and the QE level's), comma-separated, or "" */
+	char qe_tcb_status[40]; /* the QE identity's status for the QE's ISVSVN, or "" */
+	/* SNP: the VCEK/VLEK the report signature was checked with ("" when none) */
+	char leaf_origin[64];
+	char csp_id[128]; /* VLEK: the certificate's cspID, or "" */
 	size_t nchecks;
+	size_t lost; /* checks that did not fit in checks[]: any makes the verdict fail */
 	struct cvm_check checks[CVM_VERIFY_MAX_CHECKS];
 };
 
 void cvm_verify_result_init(struct cvm_verify_result *res);
-/* True when at least one check passed and none failed. */
+/* True when at least one check passed, none failed and none was lost. */
 bool cvm_verify_result_ok(const struct cvm_verify_result *res);
+/* The number of checks accepted unevaluated (skips with .unevaluated set). */
+size_t cvm_verify_result_unevaluated(const struct cvm_verify_result *res);
 /* The check with that name, or NULL. */
 const struct cvm_check *cvm_verify_result_find(const struct cvm_verify_result *res,
 					       const char *name);
@@ -259,6 +285,22 @@ void cvm_verify_result_add(struct cvm_verify_result *res, const char *name,
 			   enum cvm_check_status st, const char *reason);
 
 /* ---- verifier policy ---------------------------------------------------------------------- */
+
+/*
+ * Checks required by default that cvm_verify_options.allow_unevaluated may accept unevaluated
+ * (bit names are the check names).
+ */
+#define CVM_ALLOW_CERT_CHAIN (1u << 0)   /* SNP "cert-chain": no VCEK/VLEK or no root for it */
+#define CVM_ALLOW_REPORTED_TCB (1u << 1) /* SNP "reported-tcb": no certificate to bind it to */
+#define CVM_ALLOW_CHIP_ID (1u << 2)      /* SNP "chip-id": no VCEK to bind it to */
+#define CVM_ALLOW_TCB_STATUS (1u << 3)   /* TDX "tcb-status": no TCB info for the FMSPC */
+#define CVM_ALLOW_QE_IDENTITY (1u << 4)  /* TDX "qe-identity": no TD_QE identity */
+
+/*
+ * A comma-separated list of those check names ("tcb-status,qe-identity") into a mask of
+ * CVM_ALLOW_* bits; -EINVAL with the unknown name in err.
+ */
+int cvm_verify_allow_parse(const char *list, uint32_t *mask, struct cvm_error *err);
 
 struct cvm_verify_options {
 	bool has_time;
@@ -273,8 +315,10 @@ struct cvm_verify_options {
 	uint8_t min_tee_tcb_svn[16];
 	bool require_uptodate;        /* TDX collateral: TCB status must be UpToDate (default: any
 					 status but Revoked/unmatched passes and is reported) */
-	bool require_revocation;      /* SNP: fail unless a CRL of the chain's ARK was checked
-					 (default: such a CRL is checked when given, else skipped) */
+	bool require_revocation;      /* fail unless the chain's CRLs were checked (SNP: the ARK's
+					 CRL; TDX: root CA and PCK CRLs).  Default: checked when
+					 given, else an unevaluated skip */
+	uint32_t allow_unevaluated;   /* CVM_ALLOW_*: required checks accepted unevaluated */
 	bool has_report_data;         /* expected REPORT_DATA (zero-padded to 64) */
 	uint8_t report_data[64];
 	const struct cvm_measurement *expect; /* borrowed; NULL = no measurement matching */
@@ -298,16 +342,19 @@ int cvm_verifier_add_certs(struct cvm_verifier *v, const uint8_t *data, size_t l
 
 /*
  * Add one item of TDX collateral, recognised by content: Intel TCB info JSON ({"tcbInfo":...}),
- * QE identity JSON ({"enclaveIdentity":...}), a CRL (DER or PEM), or certificates (issuer chains,
- * passed to cvm_verifier_add_certs).  -EINVAL when it is none of these.
+ * QE identity JSON ({"enclaveIdentity":...}), a CRL (DER, or every CRL of a PEM text), or
+ * certificates (issuer chains, passed to cvm_verifier_add_certs).  TCB infos are kept per FMSPC
+ * and PCE ID and QE identities per id; the verifier uses the one matching the quote.  Returns the
+ * number of items added; -ENOMSG when data is none of these kinds, -EINVAL when it is one but
+ * does not load (truncated JSON, no readable dates or FMSPC, an unreadable CRL), with the reason.
  */
 int cvm_verifier_add_collateral(struct cvm_verifier *v, const uint8_t *data, size_t len,
 				const char *origin, struct cvm_error *err);
 
 /*
  * Add endorsements of any kind, recognised by content: certificates (DER or PEM, as
- * cvm_verifier_add_certs), a CRL (DER or PEM: an AMD ARK's CRL is kept for the SNP revocation
- * check, any other is TDX collateral), or a GHCB certificate table (each entry's certificate or
+ * cvm_verifier_add_certs), CRLs (DER, or every CRL of a PEM text: an AMD ARK's CRL is kept for
+ * the SNP revocation check, any other is TDX collateral), or a GHCB certificate table (each entry's certificate or
  * CRL).  Returns the number of items added, or -EINVAL when data is none of these.
  */
 int cvm_verifier_add_endorsements(struct cvm_verifier *v, const uint8_t *data, size_t len,

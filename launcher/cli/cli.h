@@ -22,6 +22,8 @@
 #define CLI_OK 0
 #define CLI_FAIL 1
 #define CLI_USAGE 2
+/* verify only: the verifier could not run (bad trust material, option file or expectation) */
+#define CLI_NOT_RUN 3
 /* launch only: --run reached --timeout before the guest halted (the document is written) */
 #define CLI_TIMEOUT 4
 /* launch only: cancelled by SIGINT or SIGTERM (the VM torn down, no document written) */

@@ -27,6 +27,9 @@
 
 static const char verb[] = "verify";
 
+/* The version of the --json verdict and error objects (docs/schema/verdict.schema.json). */
+#define VERDICT_SCHEMA "cvmkit-verdict/1"
+
 static void print_usage(void)
 {
 	printf("usage: cvmkit verify EVIDENCE... [OPTIONS]\n"
@@ -34,8 +37,18 @@ static void print_usage(void)
 	       "Verify SEV-SNP attestation reports and TDX quotes, raw (binary or hex text) or in the\n"
 	       "wrappers pipelines receive (Trustee and Azure evidence JSON, Veraison tsm-report JSON\n"
 	       "or CBOR, an Azure HCL report, an SNP report with its certificate table), detected from\n"
-	       "the content.  Prints every check with pass/fail and why, and the parsed fields.\n"
-	       "Exit status 0 only when every check of every evidence file passes, 1 otherwise.\n"
+	       "the content.  Prints every check with pass, fail or skip and why, and the parsed\n"
+	       "fields.  Fails closed: a check that could not be made for lack of input is\n"
+	       "\"not evaluated\", naming what is missing; a required one fails the verdict (TDX: the\n"
+	       "TCB status and QE identity; SNP: the chain, the TCB binding and the chip ID).\n"
+	       "\n"
+	       "exit status:\n"
+	       "  0  every evidence file accepted\n"
+	       "  1  some evidence rejected (its verdict says why)\n"
+	       "  2  usage error\n"
+	       "  3  the verifier could not run: unreadable or bad trust material (--certs,\n"
+	       "     --collateral), option file or expectation (--expect, --report-data-file);\n"
+	       "     with --json a {\"schema\", \"error\"} object on stdout\n"
 	       "\n"
 	       "trust material:\n"
 	       "  --certs DIR|FILE         VCEK/VLEK and AMD intermediates, AMD CRLs, GHCB certificate\n"
@@ -58,8 +71,13 @@ static void print_usage(void)
 	       "  --min-tee-tcb-svn HEX    TDX: minimum TEE_TCB_SVN (16 bytes, byte-wise)\n"
 	       "  --require-uptodate       TDX collateral: TCB status must be UpToDate (default: any\n"
 	       "                           known status but Revoked passes and is reported)\n"
-	       "  --check-revocation       SNP: require AMD's CRL for the chain (from --certs, the\n"
-	       "                           evidence, or --fetch) and fail without one\n"
+	       "  --allow-unevaluated CHECK,...  accept these required checks unevaluated when their\n"
+	       "                           input is missing: cert-chain, reported-tcb, chip-id (SNP),\n"
+	       "                           tcb-status, qe-identity (TDX); the verdict names them\n"
+	       "  --require-revocation     fail unless the chain's CRLs were checked (SNP: AMD's ARK\n"
+	       "                           CRL; TDX: root CA and PCK CRLs), from --certs,\n"
+	       "                           --collateral, the evidence or --fetch (--check-revocation\n"
+	       "                           is the old name)\n"
 	       "output:\n"
 	       "  --json                   one JSON verdict per line per evidence file\n"
 	       "  -h, --help               this text\n");
@@ -82,6 +100,7 @@ enum {
 	OPT_REQUIRE_UPTODATE,
 	OPT_FETCH,
 	OPT_CHECK_REVOCATION,
+	OPT_ALLOW_UNEVALUATED,
 };
 
 static const struct option long_opts[] = {
@@ -101,6 +120,8 @@ static const struct option long_opts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"fetch", no_argument, NULL, OPT_FETCH},
 	{"check-revocation", no_argument, NULL, OPT_CHECK_REVOCATION},
+	{"require-revocation", no_argument, NULL, OPT_CHECK_REVOCATION},
+	{"allow-unevaluated", required_argument, NULL, OPT_ALLOW_UNEVALUATED},
 	{"help", no_argument, NULL, 'h'},
 	CLI_FETCH_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
@@ -111,7 +132,35 @@ static const struct option long_opts[] = {
 typedef int (*add_fn)(struct cvm_verifier *v, const uint8_t *data, size_t len, const char *origin,
 		      struct cvm_error *err);
 
-static int add_file(struct cvm_verifier *v, add_fn add, const char *path, struct cvm_error *err)
+/*
+ * True when a file looks like trust material: PEM, TCB info or QE identity JSON, or framed like
+ * DER.  In a folder, such a file that does not load is an error; any other file is skipped.
+ */
+static bool looks_like_trust_material(const uint8_t *d, size_t n, bool collateral)
+{
+	size_t i = 0;
+	while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n'))
+		i++;
+	if (i < n && d[i] == '{') /* JSON (evidence may carry PEM inside: not trust material) */
+		return collateral &&
+		       (memmem(d, n, "\"tcbInfo\"", 9) || memmem(d, n, "\"enclaveIdentity\"", 17));
+	/* PEM: a BEGIN line (not the text of a PEM inside CBOR or other binary data) */
+	for (const uint8_t *p = d; (p = memmem(p, n - (size_t)(p - d), "-----BEGIN ", 11)) != NULL;
+	     p += 11)
+		if (p == d + i || p[-1] == '\n')
+			return true;
+	if (n >= 4 && d[0] == 0x30 && d[1] >= 0x81 && d[1] <= 0x83) {
+		size_t len = 0, nl = d[1] & 0x7fu;
+		for (size_t k = 0; k < nl && 2 + k < n; k++)
+			len = len << 8 | d[2 + k];
+		return len + 2 + nl >= n; /* the whole file or cut short: a broken certificate or CRL */
+	}
+	return false;
+}
+
+/* in_folder: a file that is not trust material at all is skipped (1), not an error. */
+static int add_file(struct cvm_verifier *v, add_fn add, const char *path, bool in_folder,
+		    struct cvm_error *err)
 {
 	struct cvm_file f;
 	int rc = cvm_file_open(path, &f, err);
@@ -119,11 +168,19 @@ static int add_file(struct cvm_verifier *v, add_fn add, const char *path, struct
 		return rc;
 	const char *base = strrchr(path, '/');
 	rc = add(v, f.data, f.size, base ? base + 1 : path, err);
+	if (rc < 0 && rc != -ENOMEM && in_folder &&
+	    !looks_like_trust_material(f.data, f.size, add == cvm_verifier_add_collateral))
+		rc = 1;
+	else if (rc > 0)
+		rc = 0;
 	cvm_file_close(&f);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
-/* A folder: every regular file that is what add() takes; others are skipped. */
+/*
+ * A folder: every regular file that is trust material (one that looks like it but does not load
+ * is an error naming it); other files are skipped.
+ */
 static int add_path(struct cvm_verifier *v, add_fn add, const char *path, const char *what,
 		    struct cvm_error *err)
 {
@@ -131,25 +188,30 @@ static int add_path(struct cvm_verifier *v, add_fn add, const char *path, const 
 	if (stat(path, &st) != 0)
 		return cvm_error_set(err, -errno, "%s %s: %s", what, path, strerror(errno));
 	if (!S_ISDIR(st.st_mode)) {
-		int rc = add_file(v, add, path, err);
+		int rc = add_file(v, add, path, false, err);
 		return rc ? cvm_error_wrap(err, "%s", what) : 0;
 	}
 	struct dirent **names;
 	int n = scandir(path, &names, NULL, alphasort);
 	if (n < 0)
 		return cvm_error_set(err, -errno, "%s %s: %s", what, path, strerror(errno));
-	int loaded = 0;
+	int loaded = 0, rc = 0;
 	for (int i = 0; i < n; i++) {
 		char *full = names[i]->d_name[0] == '.' ? NULL : cvm_path_join(path, names[i]->d_name);
 		struct stat fst;
-		struct cvm_error ignored;
-		if (full && stat(full, &fst) == 0 && S_ISREG(fst.st_mode) &&
-		    add_file(v, add, full, &ignored) == 0)
-			loaded++;
+		if (!rc && full && stat(full, &fst) == 0 && S_ISREG(fst.st_mode)) {
+			int r = add_file(v, add, full, true, err);
+			if (r == 0)
+				loaded++;
+			else if (r < 0)
+				rc = cvm_error_wrap(err, "%s %s", what, path);
+		}
 		free(full);
 		free(names[i]);
 	}
 	free(names);
+	if (rc)
+		return rc;
 	if (loaded == 0)
 		return cvm_error_set(err, -ENOENT, "%s %s: nothing usable in this folder", what, path);
 	return 0;
@@ -190,117 +252,342 @@ static int parse_u64_hex(const char *s, uint64_t *out)
 
 /* ---- output ---- */
 
-/* Calls emit(key, value) for every parsed field, values as text. */
-typedef void (*field_fn)(void *ctx, const char *key, const char *value);
+/*
+ * The parsed fields, written once for both outputs through a typed sink: text shows numbers in
+ * decimal or hex as the field is read in the specs, JSON as numbers (docs/schema/).
+ */
+enum num_style { NUM_DEC, NUM_HEX, NUM_HEX16 };
 
-static void emit_hex(field_fn emit, void *ctx, const char *key, const uint8_t *p, size_t n)
+struct field_sink {
+	void (*str)(void *ctx, const char *key, const char *value);
+	void (*num)(void *ctx, const char *key, uint64_t value, enum num_style style);
+	void (*flag)(void *ctx, const char *key, bool value);
+	void (*begin)(void *ctx, const char *key); /* a nested object */
+	void (*end)(void *ctx);
+	void *ctx;
+};
+
+static void put_hex(const struct field_sink *o, const char *key, const uint8_t *p, size_t n)
 {
 	char text[2 * 64 + 1];
 	cvm_hex_encode(p, n < 64 ? n : 64, text);
-	emit(ctx, key, text);
+	o->str(o->ctx, key, text);
 }
 
-__attribute__((format(printf, 4, 5)))
-static void emit_fmt(field_fn emit, void *ctx, const char *key, const char *fmt, ...)
+static void put_snp_tcb(const struct field_sink *o, const char *key, uint64_t raw,
+			enum cvm_amd_product p)
 {
-	char text[160];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	emit(ctx, key, text);
+	char dkey[48];
+	snprintf(dkey, sizeof(dkey), "%s_decoded", key);
+	o->num(o->ctx, key, raw, NUM_HEX16);
+	struct cvm_snp_tcb t;
+	cvm_snp_tcb_decode(raw, p, &t);
+	o->begin(o->ctx, dkey);
+	o->num(o->ctx, "bootloader", t.bootloader, NUM_DEC);
+	o->num(o->ctx, "tee", t.tee, NUM_DEC);
+	o->num(o->ctx, "snp", t.snp, NUM_DEC);
+	o->num(o->ctx, "microcode", t.microcode, NUM_DEC);
+	if (p == CVM_AMD_TURIN)
+		o->num(o->ctx, "fmc", t.fmc, NUM_DEC);
+	o->end(o->ctx);
 }
 
-static void snp_fields(const struct cvm_snp_report *r, field_fn emit, void *ctx)
+static void put_version(const struct field_sink *o, const char *key, unsigned major,
+			unsigned minor, unsigned build)
 {
-	emit_fmt(emit, ctx, "version", "%u", r->version);
-	emit_fmt(emit, ctx, "guest_svn", "%u", r->guest_svn);
-	emit_fmt(emit, ctx, "policy", "0x%llx", (unsigned long long)r->policy);
-	emit_hex(emit, ctx, "family_id", r->family_id, 16);
-	emit_hex(emit, ctx, "image_id", r->image_id, 16);
-	emit_fmt(emit, ctx, "vmpl", "%u", r->vmpl);
+	o->begin(o->ctx, key);
+	o->num(o->ctx, "major", major, NUM_DEC);
+	o->num(o->ctx, "minor", minor, NUM_DEC);
+	o->num(o->ctx, "build", build, NUM_DEC);
+	o->end(o->ctx);
+}
+
+static void snp_fields(const struct cvm_snp_report *r, const struct cvm_verify_result *res,
+		       const struct field_sink *o)
+{
+	void *c = o->ctx;
+	enum cvm_amd_product p = res->product != CVM_AMD_UNKNOWN ? res->product
+								 : cvm_snp_report_product(r);
+	o->num(c, "version", r->version, NUM_DEC);
+	o->num(c, "guest_svn", r->guest_svn, NUM_DEC);
+	o->num(c, "policy", r->policy, NUM_HEX);
+	o->begin(c, "policy_decoded");
+	o->num(c, "abi_minor", r->policy & 0xff, NUM_DEC);
+	o->num(c, "abi_major", (r->policy >> 8) & 0xff, NUM_DEC);
+	static const char *const bits[] = {"smt", "reserved_17", "migrate_ma", "debug",
+					   "single_socket", "cxl_allow", "mem_aes_256_xts", "rapl_dis",
+					   "ciphertext_hiding", "page_swap_disable"};
+	for (unsigned i = 0; i < CVM_ARRAY_SIZE(bits); i++)
+		o->flag(c, bits[i], (r->policy >> (16 + i)) & 1);
+	o->end(c);
+	put_hex(o, "family_id", r->family_id, 16);
+	put_hex(o, "image_id", r->image_id, 16);
+	o->num(c, "vmpl", r->vmpl, NUM_DEC);
+	o->num(c, "signature_algo", r->signature_algo, NUM_DEC);
 	unsigned key = cvm_snp_report_signing_key(r);
-	emit(ctx, "signing_key", key == 0 ? "vcek" : key == 1 ? "vlek" : key == 7 ? "none" : "reserved");
-	emit_fmt(emit, ctx, "current_tcb", "0x%016llx", (unsigned long long)r->current_tcb);
-	emit_fmt(emit, ctx, "reported_tcb", "0x%016llx", (unsigned long long)r->reported_tcb);
-	emit_fmt(emit, ctx, "committed_tcb", "0x%016llx", (unsigned long long)r->committed_tcb);
-	emit_fmt(emit, ctx, "launch_tcb", "0x%016llx", (unsigned long long)r->launch_tcb);
-	emit_fmt(emit, ctx, "platform_info", "0x%llx", (unsigned long long)r->platform_info);
-	if (r->version >= 3)
-		emit_fmt(emit, ctx, "cpuid", "family 0x%02x model 0x%02x stepping 0x%02x",
-			 r->cpuid_fam_id, r->cpuid_mod_id, r->cpuid_step);
-	emit_fmt(emit, ctx, "current_firmware", "%u.%u.%u", r->current_major, r->current_minor,
-		 r->current_build);
-	emit_hex(emit, ctx, "measurement", r->measurement, 48);
-	emit_hex(emit, ctx, "host_data", r->host_data, 32);
-	emit_hex(emit, ctx, "report_data", r->report_data, 64);
-	emit_hex(emit, ctx, "id_key_digest", r->id_key_digest, 48);
-	emit_hex(emit, ctx, "author_key_digest", r->author_key_digest, 48);
-	emit_hex(emit, ctx, "chip_id", r->chip_id, 64);
+	o->str(c, "signing_key",
+	       key == 0 ? "vcek" : key == 1 ? "vlek" : key == 7 ? "none" : "reserved");
+	o->num(c, "key_info", r->key_info, NUM_HEX);
+	o->begin(c, "key_info_decoded");
+	o->flag(c, "author_key_en", r->key_info & 1);
+	o->flag(c, "mask_chip_key", (r->key_info >> 1) & 1);
+	o->num(c, "signing_key", key, NUM_DEC);
+	o->end(c);
+	put_snp_tcb(o, "current_tcb", r->current_tcb, p);
+	put_snp_tcb(o, "reported_tcb", r->reported_tcb, p);
+	put_snp_tcb(o, "committed_tcb", r->committed_tcb, p);
+	put_snp_tcb(o, "launch_tcb", r->launch_tcb, p);
+	o->num(c, "platform_info", r->platform_info, NUM_HEX);
+	o->begin(c, "platform_info_decoded");
+	static const char *const pbits[] = {"smt_en", "tsme_en", "ecc_en", "rapl_dis",
+					    "ciphertext_hiding_en", "alias_check_complete"};
+	for (unsigned i = 0; i < CVM_ARRAY_SIZE(pbits); i++)
+		o->flag(c, pbits[i], (r->platform_info >> i) & 1);
+	o->flag(c, "tio_en", (r->platform_info >> 7) & 1);
+	o->end(c);
+	if (r->version >= 3) {
+		o->begin(c, "cpuid");
+		o->num(c, "family", r->cpuid_fam_id, NUM_HEX);
+		o->num(c, "model", r->cpuid_mod_id, NUM_HEX);
+		o->num(c, "stepping", r->cpuid_step, NUM_HEX);
+		o->end(c);
+	}
+	put_version(o, "current_firmware", r->current_major, r->current_minor, r->current_build);
+	put_version(o, "committed_firmware", r->committed_major, r->committed_minor,
+		    r->committed_build);
+	put_hex(o, "measurement", r->measurement, 48);
+	put_hex(o, "host_data", r->host_data, 32);
+	put_hex(o, "report_data", r->report_data, 64);
+	put_hex(o, "id_key_digest", r->id_key_digest, 48);
+	put_hex(o, "author_key_digest", r->author_key_digest, 48);
+	put_hex(o, "report_id", r->report_id, 32);
+	put_hex(o, "report_id_ma", r->report_id_ma, 32);
+	put_hex(o, "chip_id", r->chip_id, 64);
+	if (r->version >= 5) {
+		o->num(c, "launch_mit_vector", r->launch_mit_vector, NUM_HEX16);
+		o->num(c, "current_mit_vector", r->current_mit_vector, NUM_HEX16);
+	}
+	if (res->leaf_origin[0])
+		o->str(c, "signing_certificate", res->leaf_origin);
+	if (res->csp_id[0])
+		o->str(c, "vlek_csp_id", res->csp_id);
 }
 
-static void tdx_fields(const struct cvm_tdx_quote *q, field_fn emit, void *ctx)
+static void tdx_fields(const struct cvm_tdx_quote *q, const struct cvm_verify_result *res,
+		       const struct field_sink *o)
 {
 	static const char *const rtmr_keys[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+	void *c = o->ctx;
 	const struct cvm_tdx_td_body *bd = &q->body;
-	emit_fmt(emit, ctx, "version", "%u", q->version);
-	emit_fmt(emit, ctx, "body_type", "%u", q->body_type);
-	emit_hex(emit, ctx, "tee_tcb_svn", bd->tee_tcb_svn, 16);
-	emit_hex(emit, ctx, "mr_seam", bd->mrseam, 48);
-	emit_hex(emit, ctx, "mrsigner_seam", bd->mrsignerseam, 48);
-	emit_fmt(emit, ctx, "seam_attributes", "0x%016llx", (unsigned long long)bd->seam_attributes);
-	emit_fmt(emit, ctx, "td_attributes", "0x%016llx", (unsigned long long)bd->td_attributes);
-	emit_fmt(emit, ctx, "xfam", "0x%016llx", (unsigned long long)bd->xfam);
-	emit_hex(emit, ctx, "mr_td", bd->mrtd, 48);
-	emit_hex(emit, ctx, "mr_config_id", bd->mrconfigid, 48);
-	emit_hex(emit, ctx, "mr_owner", bd->mrowner, 48);
-	emit_hex(emit, ctx, "mr_owner_config", bd->mrownerconfig, 48);
+	o->num(c, "version", q->version, NUM_DEC);
+	o->num(c, "att_key_type", q->att_key_type, NUM_DEC);
+	o->num(c, "tee_type", q->tee_type, NUM_HEX);
+	put_hex(o, "qe_vendor_id", q->qe_vendor_id, 16);
+	put_hex(o, "user_data", q->user_data, 20);
+	o->num(c, "body_type", q->body_type, NUM_DEC);
+	put_hex(o, "tee_tcb_svn", bd->tee_tcb_svn, 16);
+	put_hex(o, "mr_seam", bd->mrseam, 48);
+	put_hex(o, "mrsigner_seam", bd->mrsignerseam, 48);
+	o->num(c, "seam_attributes", bd->seam_attributes, NUM_HEX16);
+	o->num(c, "td_attributes", bd->td_attributes, NUM_HEX16);
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} td_bits[] = {{"debug", 0},	{"sept_ve_disable", 28}, {"migratable", 29},
+		       {"pks", 30},	{"kl", 31},		 {"perfmon", 63}};
+	o->begin(c, "td_attributes_decoded");
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(td_bits); i++)
+		o->flag(c, td_bits[i].name, (bd->td_attributes >> td_bits[i].bit) & 1);
+	o->end(c);
+	o->num(c, "xfam", bd->xfam, NUM_HEX16);
+	put_hex(o, "mr_td", bd->mrtd, 48);
+	put_hex(o, "mr_config_id", bd->mrconfigid, 48);
+	put_hex(o, "mr_owner", bd->mrowner, 48);
+	put_hex(o, "mr_owner_config", bd->mrownerconfig, 48);
 	for (int i = 0; i < 4; i++)
-		emit_hex(emit, ctx, rtmr_keys[i], bd->rtmr[i], 48);
-	emit_hex(emit, ctx, "report_data", bd->report_data, 64);
+		put_hex(o, rtmr_keys[i], bd->rtmr[i], 48);
+	put_hex(o, "report_data", bd->report_data, 64);
 	if (q->body_type == CVM_TDX_BODY_TDX15) {
-		emit_hex(emit, ctx, "tee_tcb_svn2", bd->tee_tcb_svn2, 16);
-		emit_hex(emit, ctx, "mr_servicetd", bd->mrservicetd, 48);
+		put_hex(o, "tee_tcb_svn2", bd->tee_tcb_svn2, 16);
+		put_hex(o, "mr_servicetd", bd->mrservicetd, 48);
 	}
+	const struct cvm_tdx_qe_report *qe = &q->qe_report;
+	o->begin(c, "qe_report");
+	put_hex(o, "cpusvn", qe->cpusvn, 16);
+	o->num(c, "miscselect", qe->miscselect, NUM_HEX);
+	put_hex(o, "attributes", qe->attributes, 16);
+	put_hex(o, "mrenclave", qe->mrenclave, 32);
+	put_hex(o, "mrsigner", qe->mrsigner, 32);
+	o->num(c, "isvprodid", qe->isvprodid, NUM_DEC);
+	o->num(c, "isvsvn", qe->isvsvn, NUM_DEC);
+	o->end(c);
+	if (res->has_pck) {
+		put_hex(o, "fmspc", res->fmspc, 6);
+		put_hex(o, "pce_id", res->pce_id, 2);
+	}
+	if (res->tcb_date[0])
+		o->str(c, "tcb_date", res->tcb_date);
+	if (res->qe_tcb_status[0])
+		o->str(c, "qe_tcb_status", res->qe_tcb_status);
+	if (res->advisory_ids[0])
+		o->str(c, "advisory_ids", res->advisory_ids);
 }
 
 /* Parse again only to show the fields (verification has its own parse). */
-static void each_field(const uint8_t *data, size_t len, field_fn emit, void *ctx)
+static void each_field(const uint8_t *data, size_t len, const struct cvm_verify_result *res,
+		       const struct field_sink *o)
 {
 	enum cvm_evidence_kind kind = cvm_evidence_detect(data, len);
 	if (kind == CVM_EVIDENCE_SNP_REPORT) {
 		struct cvm_snp_report *r = malloc(sizeof(*r));
 		if (r && cvm_snp_report_parse(data, len, r, NULL) == 0)
-			snp_fields(r, emit, ctx);
+			snp_fields(r, res, o);
 		free(r);
 	} else if (kind == CVM_EVIDENCE_TDX_QUOTE) {
 		struct cvm_tdx_quote q;
 		if (cvm_tdx_quote_parse(data, len, &q, NULL) == 0)
-			tdx_fields(&q, emit, ctx);
+			tdx_fields(&q, res, o);
 	}
 }
 
-static void text_field(void *ctx, const char *key, const char *value)
+/* Text: "    key   value"; a nested object on one line, "    key   a=1 b=0". */
+struct text_ctx {
+	bool in_obj;
+	char key[48];
+	char line[512];
+	size_t used;
+};
+
+static void text_str(void *ctx, const char *key, const char *value)
 {
-	(void)ctx;
+	struct text_ctx *t = ctx;
+	if (t->in_obj) {
+		int w = snprintf(t->line + t->used, sizeof(t->line) - t->used, "%s%s=%s",
+				 t->used ? " " : "", key, value);
+		if (w > 0 && (size_t)w < sizeof(t->line) - t->used)
+			t->used += (size_t)w;
+		return;
+	}
 	cli_printf_safe(stdout, "    %-18s %s\n", key, value);
 }
 
-static void json_field(void *ctx, const char *key, const char *value)
+static void text_num(void *ctx, const char *key, uint64_t v, enum num_style style)
 {
-	json_object_object_add((json_object *)ctx, key, json_object_new_string(value));
+	char text[24];
+	snprintf(text, sizeof(text), style == NUM_DEC ? "%llu" : style == NUM_HEX ? "0x%llx" : "0x%016llx",
+		 (unsigned long long)v);
+	text_str(ctx, key, text);
+}
+
+static void text_flag(void *ctx, const char *key, bool v)
+{
+	text_str(ctx, key, v ? "1" : "0");
+}
+
+static void text_begin(void *ctx, const char *key)
+{
+	struct text_ctx *t = ctx;
+	t->in_obj = true;
+	t->used = 0;
+	t->line[0] = '\0';
+	snprintf(t->key, sizeof(t->key), "%s", key);
+}
+
+static void text_end(void *ctx)
+{
+	struct text_ctx *t = ctx;
+	t->in_obj = false;
+	cli_printf_safe(stdout, "    %-18s %s\n", t->key, t->line);
+}
+
+/* JSON: a stack of the objects being filled. */
+struct json_ctx {
+	json_object *stack[4];
+	int depth;
+};
+
+static void json_put(struct json_ctx *j, const char *key, json_object *v)
+{
+	json_object_object_add(j->stack[j->depth], key, v);
+}
+
+static void json_str(void *ctx, const char *key, const char *value)
+{
+	struct json_ctx *j = ctx;
+	if (strcmp(key, "advisory_ids") == 0) { /* a list */
+		json_object *arr = json_object_new_array();
+		const char *p = value;
+		while (*p) {
+			size_t n = strcspn(p, ",");
+			json_object_array_add(arr, json_object_new_string_len(p, (int)n));
+			p += n + (p[n] == ',');
+		}
+		json_put(j, key, arr);
+		return;
+	}
+	json_put(j, key, json_object_new_string(value));
+}
+
+static void json_num(void *ctx, const char *key, uint64_t v, enum num_style style)
+{
+	(void)style;
+	json_put(ctx, key, json_object_new_uint64(v));
+}
+
+static void json_flag(void *ctx, const char *key, bool v)
+{
+	json_put(ctx, key, json_object_new_boolean(v));
+}
+
+static void json_begin(void *ctx, const char *key)
+{
+	struct json_ctx *j = ctx;
+	json_object *o = json_object_new_object();
+	json_put(j, key, o);
+	if (j->depth + 1 < (int)CVM_ARRAY_SIZE(j->stack))
+		j->stack[++j->depth] = o;
+}
+
+static void json_end(void *ctx)
+{
+	struct json_ctx *j = ctx;
+	if (j->depth > 0)
+		j->depth--;
+}
+
+/* "tcb-status, qe-identity": the checks accepted unevaluated, into buf ("" when none). */
+static void unevaluated_list(const struct cvm_verify_result *res, char *buf, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < res->nchecks; i++) {
+		const struct cvm_check *c = &res->checks[i];
+		if (!c->unevaluated || c->status != CVM_CHECK_SKIP)
+			continue;
+		int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", c->name);
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
 }
 
 static void print_text(const char *path, const struct cvm_verify_result *res, const uint8_t *data,
 		       size_t len)
 {
 	bool ok = cvm_verify_result_ok(res);
-	cli_printf_safe(stdout, "%s: %s evidence: %s\n", path, cvm_evidence_kind_name(res->kind), ok ? "PASS" : "FAIL");
+	char unev[256];
+	unevaluated_list(res, unev, sizeof(unev));
+	cli_printf_safe(stdout, "%s: %s evidence: %s%s%s%s\n", path, cvm_evidence_kind_name(res->kind),
+			ok ? "PASS" : "FAIL", unev[0] ? " (unevaluated: " : "", unev,
+			unev[0] ? ")" : "");
 	for (size_t i = 0; i < res->nchecks; i++) {
 		const struct cvm_check *c = &res->checks[i];
 		cli_printf_safe(stdout, "  %-4s  %-22s %s\n", cvm_check_status_name(c->status), c->name,
 				c->reason);
 	}
+	if (res->lost)
+		printf("  fail  %-22s %zu more checks did not fit in the check list\n", "check-list",
+		       res->lost);
 	if (res->kind == CVM_EVIDENCE_SNP_REPORT && res->product != CVM_AMD_UNKNOWN)
 		printf("  product: %s\n", cvm_amd_product_name(res->product));
 	if (res->tcb_status[0])
@@ -308,7 +595,9 @@ static void print_text(const char *path, const struct cvm_verify_result *res, co
 	const struct cvm_check *parse = cvm_verify_result_find(res, "parse");
 	if (data && parse && parse->status == CVM_CHECK_PASS) {
 		printf("  fields:\n");
-		each_field(data, len, text_field, NULL);
+		struct text_ctx t = {.in_obj = false};
+		struct field_sink o = {text_str, text_num, text_flag, text_begin, text_end, &t};
+		each_field(data, len, res, &o);
 	}
 }
 
@@ -317,10 +606,17 @@ static void print_json(const char *path, const struct cvm_verify_result *res, co
 		       size_t len, json_object *sources)
 {
 	json_object *o = json_object_new_object();
+	json_object_object_add(o, "schema", json_object_new_string(VERDICT_SCHEMA));
 	json_object_object_add(o, "evidence", json_object_new_string(path));
 	json_object_object_add(o, "type", json_object_new_string(cvm_evidence_kind_name(res->kind)));
 	json_object_object_add(o, "verdict",
 			       json_object_new_string(cvm_verify_result_ok(res) ? "pass" : "fail"));
+	json_object *unev = json_object_new_array();
+	for (size_t i = 0; i < res->nchecks; i++)
+		if (res->checks[i].unevaluated && res->checks[i].status == CVM_CHECK_SKIP)
+			json_object_array_add(unev, json_object_new_string(res->checks[i].name));
+	json_object_object_add(o, "unevaluated", unev);
+	json_object_object_add(o, "lost_checks", json_object_new_uint64(res->lost));
 	if (res->kind == CVM_EVIDENCE_SNP_REPORT)
 		json_object_object_add(o, "product",
 				       json_object_new_string(cvm_amd_product_name(res->product)));
@@ -333,12 +629,16 @@ static void print_json(const char *path, const struct cvm_verify_result *res, co
 		json_object_object_add(jc, "name", json_object_new_string(c->name));
 		json_object_object_add(jc, "status", json_object_new_string(cvm_check_status_name(c->status)));
 		json_object_object_add(jc, "reason", json_object_new_string(c->reason));
+		json_object_object_add(jc, "unevaluated", json_object_new_boolean(c->unevaluated));
 		json_object_array_add(checks, jc);
 	}
 	json_object_object_add(o, "checks", checks);
 	json_object *fields = json_object_new_object();
-	if (data)
-		each_field(data, len, json_field, fields);
+	if (data) {
+		struct json_ctx j = {{fields}, 0};
+		struct field_sink fo = {json_str, json_num, json_flag, json_begin, json_end, &j};
+		each_field(data, len, res, &fo);
+	}
 	json_object_object_add(o, "fields", fields);
 	if (sources)
 		json_object_object_add(o, "sources", sources);
@@ -417,6 +717,16 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		case OPT_CHECK_REVOCATION:
 			a->opt.require_revocation = true;
 			break;
+		case OPT_ALLOW_UNEVALUATED: {
+			uint32_t mask;
+			struct cvm_error perr;
+			cvm_error_clear(&perr);
+			if (cvm_verify_allow_parse(optarg, &mask, &perr))
+				return cli_usage_error(verb, "--allow-unevaluated: %s",
+						       cvm_error_message(&perr));
+			a->opt.allow_unevaluated |= mask;
+			break;
+		}
 		case OPT_EXPECT:
 			a->expect = optarg;
 			break;
@@ -554,6 +864,27 @@ static int load_expect(const char *path, struct cvm_measurement **out, struct cv
 	return rc;
 }
 
+/*
+ * The verifier could not run: the error on stderr and, with --json, as one object on stdout
+ * ({"schema", "error": {"message", "errno"}}).  Returns CLI_NOT_RUN.
+ */
+static int verify_fail(const struct verify_args *a, const struct cvm_error *err)
+{
+	cli_fail(verb, err);
+	if (a->json) {
+		json_object *o = json_object_new_object();
+		json_object *e = json_object_new_object();
+		json_object_object_add(o, "schema", json_object_new_string(VERDICT_SCHEMA));
+		json_object_object_add(e, "message", json_object_new_string(cvm_error_message(err)));
+		json_object_object_add(e, "errno", json_object_new_int(err->code < 0 ? -err->code : err->code));
+		json_object_object_add(o, "error", e);
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	}
+	return CLI_NOT_RUN;
+}
+
 /* One verdict on stdout, after erasing the progress line when it shares the terminal. */
 static void print_result(const struct verify_args *a, struct cli_progress *progress,
 			 const char *path, const struct cvm_verify_result *res, const uint8_t *data,
@@ -680,12 +1011,12 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 	status = CLI_OK;
 	if (!res) {
 		cvm_error_set(&err, -ENOMEM, "out of memory");
-		status = cli_fail(verb, &err);
+		status = verify_fail(&a, &err);
 	} else if ((a.report_data_file && load_report_data_file(a.report_data_file, &a.opt, &err)) ||
 		   cvm_verifier_new(&v, &err) || load_trust(v, &a, &err) ||
 		   (a.expect && load_expect(a.expect, &expect, &err)) ||
 		   (a.fetch && cvm_fetcher_new(&a.fetch_cfg, &f, &err))) {
-		status = cli_fail(verb, &err);
+		status = verify_fail(&a, &err);
 	} else {
 		a.opt.expect = expect;
 		/* A batch shows "verifying 12/200" on a terminal stderr. */
@@ -701,7 +1032,7 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 				status = CLI_FAIL;
 			if (fatal) {
 				cli_progress_clear(&progress);
-				status = cli_fail(verb, &err);
+				status = verify_fail(&a, &err);
 				break;
 			}
 			if (!a.json && i + 1 < argc)

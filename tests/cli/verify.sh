@@ -11,7 +11,24 @@ if [ ! -d "$A" ]; then
 fi
 
 run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE
-check "trustee SNP report verifies at a pinned time" eval 'rc_is 0 && out_has "pass  cert-chain" && out_has "measurement "'
+check "trustee SNP report verifies at a pinned time; revocation named unevaluated" \
+	eval 'rc_is 0 && out_has "pass  cert-chain" && out_has "measurement " && out_has "snp evidence: PASS (unevaluated: revocation)$" && out_has "skip  revocation  *not evaluated: no CRL of ARK-Milan: supply AMD KDS.s CRL with --certs FILE or --fetch --require-revocation"'
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE --require-revocation
+check "--require-revocation: an SNP report without the ARK's CRL fails" \
+	eval 'rc_is 1 && out_has "fail  revocation  *not evaluated: no CRL of ARK-Milan.*required (by --require-revocation)"'
+run verify "$TR/snp/test-report.bin" --at $JUNE
+check "SNP report without a VCEK fails closed: chain, TCB and chip ID unevaluated" \
+	eval 'rc_is 1 && out_has "fail  cert-chain  *not evaluated: the report is signed by a VCEK and no VCEK certificate was given: supply it with --certs FILE or --fetch; required (accept with --allow-unevaluated cert-chain)" && out_has "fail  reported-tcb  *not evaluated" && out_has "fail  chip-id  *not evaluated" && out_has "fail  signature"'
+run verify "$TR/snp/test-report.bin" --at $JUNE --allow-unevaluated cert-chain,reported-tcb,chip-id
+check "no VCEK: accepting the chain unevaluated never accepts an unverified signature" \
+	eval 'rc_is 1 && out_has "skip  cert-chain" && out_has "fail  signature  *no certificate to verify it with"'
+# Every candidate VCEK is tried: a decoy given first does not shadow the right one.
+run verify "$TR/snp/test-report.bin" --certs "$A/virtee-sev/vcek_milan.der" --certs "$TR/snp/test-vcek.der" --at $JUNE
+check "a decoy VCEK given first: the VCEK whose key verifies is used and reported" \
+	eval 'rc_is 0 && out_has "pass  signature .*VCEK key (test-vcek.der)"'
+run verify "$TR/snp/test-report.bin" --certs "$A/virtee-sev/vcek_milan.der" --at $JUNE
+check "only a wrong VCEK: the signature fails" \
+	eval 'rc_is 1 && out_has "fail  signature .*any of the 1 VCEK certificate given"'
 
 run verify "$A/google-go-sev-guest/attestation.bin" --certs "$A/google-go-sev-guest/vcek.testcer" --at $JUNE
 check "debug SNP guest refused by default" eval 'rc_is 1 && out_has "fail  debug" && out_has "pass  signature"'
@@ -42,14 +59,34 @@ check "a Milan VCEK does not chain to the Genoa ARK" eval 'rc_is 1 && out_has "f
 
 run verify "$TR/tdx/tdx_quote_4.dat" --at $JUNE
 check "debug TD quote refused by default" eval 'rc_is 1 && out_has "fail  debug" && out_has "pass  quote-signature"'
-run verify "$TR/tdx/tdx_quote_4.dat" --at $JUNE --allow-debug
-check "debug TD quote accepted with --allow-debug" eval 'rc_is 0'
+run verify "$TR/tdx/tdx_quote_4.dat" --at $JUNE --allow-debug --allow-unevaluated tcb-status,qe-identity
+check "debug TD quote accepted with --allow-debug, the unevaluated checks named" \
+	eval 'rc_is 0 && out_has "tdx evidence: PASS (unevaluated: revocation, qe-identity, tcb-status)$"'
 
-run verify "$TR/tdx/tdx_quote_5.dat" "$TR/tdx/tdx_quote_6.dat" --at $JUNE --json
+# Fail closed: without collateral a quote's TCB status and QE identity are not evaluated.
+run verify "$TR/tdx/tdx_quote_5.dat" --at $JUNE
+check "TDX quote without collateral fails closed, saying what is missing and how to supply it" \
+	eval 'rc_is 1 && out_has "FAIL" && out_has "fail  tcb-status  *not evaluated: no TCB info for FMSPC [0-9a-f]* PCE ID 0000: supply it with --collateral DIR or --fetch; required (accept with --allow-unevaluated tcb-status)" && out_has "fail  qe-identity  *not evaluated: no TD_QE identity" && out_has "skip  revocation  *not evaluated: no CRL" && out_has "pass  qe-vendor-id"'
+run verify "$TR/tdx/tdx_quote_5.dat" --at $JUNE --allow-unevaluated tcb-status
+check "accepting only tcb-status unevaluated still fails on the QE identity" \
+	eval 'rc_is 1 && out_has "skip  tcb-status" && out_has "fail  qe-identity"'
+run verify "$TR/tdx/tdx_quote_5.dat" --at $JUNE --allow-unevaluated tcb-status,qe-identity --require-revocation
+check "--require-revocation: a TDX quote without CRLs fails" \
+	eval 'rc_is 1 && out_has "fail  revocation  *not evaluated: no CRL.*required (by --require-revocation)"'
+run verify "$TR/tdx/tdx_quote_5.dat" --allow-unevaluated tcb-status,signature
+check "--allow-unevaluated with a check that cannot be accepted is a usage error" \
+	eval 'rc_is 2 && err_has "signature. is not a check that may be accepted unevaluated"'
+cp "$TR/tdx/tdx_quote_5.dat" "$T/foreign-qe.dat"
+printf '\001' | dd of="$T/foreign-qe.dat" bs=1 seek=12 conv=notrunc 2>/dev/null
+run verify "$T/foreign-qe.dat" --at $JUNE --allow-unevaluated tcb-status,qe-identity
+check "a quote from a foreign QE vendor fails the qe-vendor-id check" \
+	eval 'rc_is 1 && out_has "fail  qe-vendor-id  *QE_VENDOR_ID 019a7233"'
+
+run verify "$TR/tdx/tdx_quote_5.dat" "$TR/tdx/tdx_quote_6.dat" --at $JUNE --json --allow-unevaluated tcb-status,qe-identity
 check "batch of TDX quotes: one JSON verdict per line" eval 'rc_is 0 && [ $(grep -c "\"verdict\":\"pass\"" "$T/out") -eq 2 ]'
 
 run verify "$TR/tdx/tdx_quote_4.dat" --collateral "$A/google-go-tdx-guest" --allow-debug --at 2023-06-20T00:00:00Z
-check "TDX collateral: signatures, CRLs and TCB status" eval 'rc_is 0 && out_has "tcb status: UpToDate" && out_has "pass  crl"'
+check "TDX collateral: signatures, CRLs and TCB status" eval 'rc_is 0 && out_has "tcb status: UpToDate" && out_has "pass  revocation  *root CA CRL and PCK CRL checked" && out_has "PASS$"'
 
 run verify "$TR/tdx/tdx_quote_6.dat" --collateral "$TR/tdx" --certs "$A/google-go-tdx-guest/tcbInfoIssuerChain.pem" \
 	--at 2025-11-01T00:00:00Z
@@ -68,7 +105,21 @@ check "--at with a bad time is a usage error" eval 'rc_is 2'
 run verify
 check "no evidence is a usage error" eval 'rc_is 2'
 run verify "$TR/snp/test-report.bin" --certs /nonexistent
-check "unreadable --certs fails the job" eval 'rc_is 1 && err_has "nonexistent"'
+check "unreadable --certs: the verifier could not run (3)" eval 'rc_is 3 && err_has "nonexistent"'
+run verify "$TR/snp/test-report.bin" --certs /nonexistent --json
+check "unreadable --certs under --json: a JSON error object on stdout, exit 3" \
+	eval 'rc_is 3 && out_has "^{\"schema\":\"cvmkit-verdict/1\",\"error\":{\"message\":\"--certs /nonexistent: No such file or directory\",\"errno\":2}}$" && [ $(wc -l <"$T/out") -eq 1 ]'
+printf 'not a certificate\n' >"$T/bad.pem"
+printf -- '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' >"$T/bad.pem"
+run verify "$TR/snp/test-report.bin" --certs "$T/bad.pem" --json
+check "bad trust material: exit 3 with a JSON error, unlike a rejected report (1)" \
+	eval 'rc_is 3 && out_has "\"error\":{\"message\":\"--certs: bad.pem: "'
+run verify "$TR/snp/test-report.bin" --json
+check "a rejected report: exit 1 with its verdict, not an error object" \
+	eval 'rc_is 1 && out_has "\"verdict\":\"fail\"" && ! out_has "\"error\""'
+run verify --help
+check "verify --help documents the exit status" \
+	eval 'rc_is 0 && out_has "^  0  every evidence file accepted" && out_has "^  1  some evidence rejected" && out_has "^  2  usage error" && out_has "^  3  the verifier could not run"'
 
 # --expect: a measurement document (docs/measurement.md) made from the report's own MEASUREMENT.
 run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE
@@ -95,16 +146,22 @@ check "a wrong --report-data shows both values" \
 # A VM policy given to --expect: say what to do instead of a schema error.
 run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE --expect examples/snp-qemu.json
 check "--expect with a VM policy names the mix-up and the fix" \
-	eval 'rc_is 1 && err_has "examples/snp-qemu.json is a VM policy, not a measurement document: run .cvmkit measure examples/snp-qemu.json --out expected.json. and pass that to --expect"'
+	eval 'rc_is 3 && err_has "examples/snp-qemu.json is a VM policy, not a measurement document: run .cvmkit measure examples/snp-qemu.json --out expected.json. and pass that to --expect"'
 
-# Unreadable files named by options fail the job (1); malformed option values are usage errors (2).
+# Unreadable files named by options: the verifier could not run (3); malformed option values are
+# usage errors (2).
 for o in --certs --collateral --expect --report-data-file; do
 	run verify "$TR/snp/test-report.bin" $o /nonexistent
-	check "unreadable $o fails the job" eval 'rc_is 1 && err_has "nonexistent"'
+	check "unreadable $o: exit 3" eval 'rc_is 3 && err_has "nonexistent"'
+	run verify "$TR/snp/test-report.bin" $o /nonexistent --json
+	check "unreadable $o --json: a JSON error object" eval 'rc_is 3 && out_has "\"error\":{\"message\":.*nonexistent"'
 done
 head -c 65 /dev/zero >"$T/nonce65"
 run verify "$TR/snp/test-report.bin" --report-data-file "$T/nonce65"
-check "a --report-data-file over 64 bytes fails the job" eval 'rc_is 1 && err_has "larger than 64 bytes"'
+check "a --report-data-file over 64 bytes: exit 3" eval 'rc_is 3 && err_has "64 bytes"'
+printf '{"schema":"cvmkit-measurement/1"}' >"$T/bad-expect.json"
+run verify "$TR/snp/test-report.bin" --expect "$T/bad-expect.json" --json
+check "a bad expectation: exit 3 with a JSON error" eval 'rc_is 3 && out_has "\"error\":{\"message\":\"--expect "'
 run verify "$TR/snp/test-report.bin" --report-data 0xzz
 check "bad --report-data hex is a usage error" eval 'rc_is 2'
 run verify "$TR/snp/test-report.bin" --min-tcb nothex

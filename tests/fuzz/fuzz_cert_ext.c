@@ -3,7 +3,8 @@
  * libFuzzer: certificate-extension readers.  The first byte picks the path:
  *   0  the Intel PCK SGX extension value (raw DER)
  *   1  a DER certificate: the AMD VCEK/VLEK extensions and the PCK SGX extension
- *   2  a TDX collateral item (TCB info / QE identity JSON, CRL, certificates)
+ *   2  a TDX collateral item (TCB info / QE identity JSON, CRLs of a PEM bundle, certificates)
+ *   3  endorsements (certificates, every CRL of a PEM bundle, a GHCB certificate table)
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	uint8_t mode = data[0] % 3;
+	uint8_t mode = data[0] % 4;
 	data++;
 	size--;
 	if (mode == 0) {
@@ -41,7 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct cvm_verifier *v = NULL;
 		if (cvm_verifier_new(&v, NULL) != 0)
 			abort();
-		(void)cvm_verifier_add_collateral(v, data, size, "fuzz", NULL);
+		if (mode == 2)
+			(void)cvm_verifier_add_collateral(v, data, size, "fuzz", NULL);
+		else
+			(void)cvm_verifier_add_endorsements(v, data, size, "fuzz", NULL);
 		cvm_verifier_free(v);
 	}
 	ERR_clear_error();

@@ -62,12 +62,61 @@ static struct cvm_verifier *verifier_with(const char *const *rels)
 	return v;
 }
 
+/* Issue 13: no check is lost; 40 passes and one failure (or a failure past the list) fail. */
+static void no_check_is_lost(void **state)
+{
+	(void)state;
+	struct cvm_verify_result *r = malloc(sizeof(*r));
+	assert_non_null(r);
+	cvm_verify_result_init(r);
+	for (int i = 0; i < 40; i++)
+		cvm_verify_result_add(r, "p", CVM_CHECK_PASS, "fine");
+	assert_true(cvm_verify_result_ok(r));
+	cvm_verify_result_add(r, "late", CVM_CHECK_FAIL, "the 41st check fails");
+	assert_false(cvm_verify_result_ok(r));
+	assert_non_null(cvm_verify_result_find(r, "late"));
+
+	cvm_verify_result_init(r);
+	for (int i = 0; i < CVM_VERIFY_MAX_CHECKS; i++)
+		cvm_verify_result_add(r, "p", CVM_CHECK_PASS, "fine");
+	assert_true(cvm_verify_result_ok(r));
+	cvm_verify_result_add(r, "lost", CVM_CHECK_FAIL, "does not fit");
+	assert_int_equal(r->lost, 1);
+	assert_false(cvm_verify_result_ok(r));
+	free(r);
+}
+
+static void allow_list_parses_check_names(void **state)
+{
+	(void)state;
+	uint32_t m = 0;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	assert_int_equal(cvm_verify_allow_parse("tcb-status,qe-identity", &m, &err), 0);
+	assert_int_equal(m, CVM_ALLOW_TCB_STATUS | CVM_ALLOW_QE_IDENTITY);
+	assert_int_equal(cvm_verify_allow_parse("cert-chain,reported-tcb,chip-id", &m, &err), 0);
+	assert_int_equal(m, CVM_ALLOW_CERT_CHAIN | CVM_ALLOW_REPORTED_TCB | CVM_ALLOW_CHIP_ID);
+	m = 7;
+	assert_int_equal(cvm_verify_allow_parse("tcb-status,signature", &m, &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "'signature'"));
+	assert_int_equal(m, 7);
+	assert_int_equal(cvm_verify_allow_parse("", &m, &err), -EINVAL);
+}
+
 static struct cvm_verify_options pinned(const char *when)
 {
 	struct cvm_verify_options o;
 	memset(&o, 0, sizeof(o));
 	o.has_time = true;
 	o.time = at(when);
+	return o;
+}
+
+/* A quote verified without collateral: TCB status and QE identity accepted unevaluated. */
+static struct cvm_verify_options pinned_unevaluated(const char *when)
+{
+	struct cvm_verify_options o = pinned(when);
+	o.allow_unevaluated = CVM_ALLOW_TCB_STATUS | CVM_ALLOW_QE_IDENTITY;
 	return o;
 }
 
@@ -542,7 +591,7 @@ static void tdx_v4_debug_quote_genuine_but_debug_refused(void **state)
 	static struct blob b;
 	load(TRUSTEE "tdx/tdx_quote_4.dat", &b);
 	struct cvm_verify_result r;
-	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	struct cvm_verify_options o = pinned_unevaluated("2025-06-01T00:00:00Z");
 	verify_blob(v, &b, &o, &r);
 	assert_check(&r, "pck-chain", CVM_CHECK_PASS);
 	assert_check(&r, "quote-signature", CVM_CHECK_PASS);
@@ -562,7 +611,7 @@ static void tdx_v5_and_quote6_are_valid(void **state)
 	struct cvm_verifier *v = verifier_with(NULL);
 	static struct blob b;
 	struct cvm_verify_result r;
-	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	struct cvm_verify_options o = pinned_unevaluated("2025-06-01T00:00:00Z");
 	load(TRUSTEE "tdx/tdx_quote_5.dat", &b);
 	verify_blob(v, &b, &o, &r);
 	assert_true(cvm_verify_result_ok(&r));
@@ -580,7 +629,7 @@ static void tdx_bit_flips_fail_the_right_check(void **state)
 	static struct blob b;
 	load(TRUSTEE "tdx/tdx_quote_5.dat", &b);
 	struct cvm_verify_result r;
-	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	struct cvm_verify_options o = pinned_unevaluated("2025-06-01T00:00:00Z");
 	size_t sig = 0x36 + 648 + 4;
 
 	b.data[0xbe] ^= 1; /* MRTD */
@@ -651,6 +700,124 @@ static void add_collateral_file(struct cvm_verifier *v, const char *rel)
 	assert_true(rc > 0);
 }
 
+/* Issue 13: what looks like collateral but does not load is an error, other data is not. */
+static void tdx_collateral_loading_fails_closed(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob b;
+	struct cvm_error err;
+	load(GOTDX "sample_tcbInfo_response", &b);
+	assert_int_equal(cvm_verifier_add_collateral(v, b.data, b.len / 2, "half", &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "half"));
+	load(GOTDX "sample_qeIdentity_response", &b);
+	assert_int_equal(cvm_verifier_add_collateral(v, b.data, b.len - 2, "qe", &err), -EINVAL);
+	load(GOTDX "rootcrl.der", &b);
+	assert_int_equal(cvm_verifier_add_collateral(v, b.data, b.len - 40, "crl", &err), -EINVAL);
+	static const char other[] = "{\"quote\": \"AAAA\"}";
+	assert_int_equal(cvm_verifier_add_collateral(v, (const uint8_t *)other, sizeof(other) - 1,
+						     "evidence.json", &err),
+			 -ENOMSG);
+	static const char notes[] = "just notes\n";
+	assert_int_equal(cvm_verifier_add_collateral(v, (const uint8_t *)notes, sizeof(notes) - 1,
+						     "README", &err),
+			 -ENOMSG);
+	cvm_verifier_free(v);
+}
+
+/* PEM text of a DER file, appended to out (64 columns). */
+static size_t pem_append(char *out, size_t at, const char *label, const struct blob *der)
+{
+	char *b64 = cvm_base64_encode(der->data, der->len);
+	assert_non_null(b64);
+	at += (size_t)sprintf(out + at, "-----BEGIN %s-----\n", label);
+	for (size_t i = 0, n = strlen(b64); i < n; i += 64)
+		at += (size_t)sprintf(out + at, "%.64s\n", b64 + i);
+	at += (size_t)sprintf(out + at, "-----END %s-----\n", label);
+	free(b64);
+	return at;
+}
+
+/* A root CA CRL followed by the PCK CRL in one PEM text: both are read and checked. */
+static void tdx_every_crl_of_a_pem_bundle_counts(void **state)
+{
+	(void)state;
+	static struct blob root, pck, q;
+	static char bundle[4 * BUF_MAX];
+	load(GOTDX "rootcrl.der", &root);
+	load(GOTDX "pckcrl", &pck);
+	size_t n = pem_append(bundle, 0, "X509 CRL", &root);
+	n = pem_append(bundle, n, "X509 CRL", &pck);
+	struct cvm_verifier *v = verifier_with(NULL);
+	assert_int_equal(cvm_verifier_add_collateral(v, (const uint8_t *)bundle, n, "bundle", NULL), 2);
+	load(TRUSTEE "tdx/tdx_quote_4.dat", &q);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned_unevaluated("2023-06-20T00:00:00Z");
+	o.allow_debug = true;
+	o.require_revocation = true;
+	verify_blob(v, &q, &o, &r);
+	assert_check(&r, "revocation", CVM_CHECK_PASS);
+	assert_true(cvm_verify_result_ok(&r));
+	cvm_verifier_free(v);
+
+	v = verifier_with(NULL); /* the root CA CRL alone: revocation unevaluated, required: fail */
+	n = pem_append(bundle, 0, "X509 CRL", &root);
+	assert_int_equal(cvm_verifier_add_collateral(v, (const uint8_t *)bundle, n, "root", NULL), 1);
+	verify_blob(v, &q, &o, &r);
+	assert_check(&r, "revocation", CVM_CHECK_FAIL);
+	assert_true(cvm_verify_result_find(&r, "revocation")->unevaluated);
+	cvm_verifier_free(v);
+}
+
+/* Two platforms' TCB infos: each quote is judged by its own FMSPC, whatever the order. */
+static void tdx_tcb_info_per_fmspc(void **state)
+{
+	(void)state;
+	static struct blob q4, q6;
+	load(TRUSTEE "tdx/tdx_quote_4.dat", &q4);
+	load(TRUSTEE "tdx/tdx_quote_6.dat", &q6);
+	for (int order = 0; order < 2; order++) {
+		struct cvm_verifier *v = verifier_with(NULL);
+		const char *first = order ? TRUSTEE "tdx/tcbInfo.json" : GOTDX "sample_tcbInfo_response";
+		const char *second = order ? GOTDX "sample_tcbInfo_response" : TRUSTEE "tdx/tcbInfo.json";
+		add_collateral_file(v, first);
+		add_collateral_file(v, second);
+		add_collateral_file(v, GOTDX "sample_qeIdentity_response");
+		add_collateral_file(v, GOTDX "tcbInfoIssuerChain.pem");
+		struct cvm_verify_result r;
+		struct cvm_verify_options o = pinned("2023-06-20T00:00:00Z");
+		o.allow_debug = true;
+		verify_blob(v, &q4, &o, &r);
+		assert_check(&r, "tcb-info", CVM_CHECK_PASS);
+		assert_reason_has(&r, "tcb-info", "50806f000000");
+		assert_string_equal(r.tcb_status, "UpToDate");
+		assert_true(cvm_verify_result_ok(&r));
+		o = pinned("2025-11-01T00:00:00Z");
+		verify_blob(v, &q6, &o, &r);
+		assert_reason_has(&r, "tcb-info", "00a06d080000");
+		assert_string_equal(r.tcb_status, "OutOfDate");
+		cvm_verifier_free(v);
+	}
+}
+
+/* A decoy VCEK given first does not shadow the VCEK whose key verifies the report. */
+static void snp_decoy_vcek_does_not_shadow(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {VIRTEE "vcek_milan.der", TRUSTEE "snp/test-vcek.der", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob b;
+	load(TRUSTEE "snp/test-report.bin", &b);
+	struct cvm_verify_result r;
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "signature", CVM_CHECK_PASS);
+	assert_check(&r, "cert-chain", CVM_CHECK_PASS);
+	assert_string_equal(r.leaf_origin, TRUSTEE "snp/test-vcek.der");
+	assert_true(cvm_verify_result_ok(&r));
+	cvm_verifier_free(v);
+}
+
 static void tdx_go_tdx_guest_collateral_verifies_for_quote4(void **state)
 {
 	(void)state;
@@ -666,7 +833,7 @@ static void tdx_go_tdx_guest_collateral_verifies_for_quote4(void **state)
 	struct cvm_verify_options o = pinned("2023-06-20T00:00:00Z");
 	o.allow_debug = true;
 	verify_blob(v, &b, &o, &r);
-	assert_check(&r, "crl", CVM_CHECK_PASS);
+	assert_check(&r, "revocation", CVM_CHECK_PASS);
 	assert_check(&r, "collateral-signer", CVM_CHECK_PASS);
 	assert_check(&r, "tcb-info-signature", CVM_CHECK_PASS);
 	assert_check(&r, "tcb-info", CVM_CHECK_PASS);
@@ -679,7 +846,7 @@ static void tdx_go_tdx_guest_collateral_verifies_for_quote4(void **state)
 	/* Two years later: the collateral and the CRLs are stale, the TCB signer expired. */
 	o.time = at("2025-06-01T00:00:00Z");
 	verify_blob(v, &b, &o, &r);
-	assert_check(&r, "crl", CVM_CHECK_FAIL);
+	assert_check(&r, "revocation", CVM_CHECK_FAIL);
 	assert_check(&r, "collateral-signer", CVM_CHECK_FAIL);
 	assert_check(&r, "tcb-info-signature", CVM_CHECK_PASS);
 	assert_check(&r, "tcb-info", CVM_CHECK_FAIL);
@@ -716,9 +883,9 @@ static void tdx_trustee_collateral_signatures_verify_for_quote6(void **state)
 	/* A tampered document no longer verifies. */
 	static struct blob doc;
 	load(TRUSTEE "tdx/tcbInfo.json", &doc);
-	char *p = memmem(doc.data, doc.len, "\"pceId\":\"0000\"", 14);
+	char *p = memmem(doc.data, doc.len, "\"tcbEvaluationDataNumber\":17", 28);
 	assert_non_null(p);
-	p[10] = '1';
+	p[27] = '8'; /* same platform, same dates: the later document is the one used */
 	assert_true(cvm_verifier_add_collateral(v, doc.data, doc.len, "tampered", NULL) > 0);
 	verify_blob(v, &b, &o, &r);
 	assert_check(&r, "tcb-info-signature", CVM_CHECK_FAIL);
@@ -849,7 +1016,7 @@ static void tdx_certificate_cache_stays_bounded(void **state)
 	char *end = memmem(orig.data, orig.len, "-----END CERTIFICATE-----", 25);
 	assert_non_null(end);
 	struct cvm_verify_result r;
-	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	struct cvm_verify_options o = pinned_unevaluated("2025-06-01T00:00:00Z");
 	o.allow_debug = true;
 	/* 320 quotes whose PCK certificates differ in one signature character: all distinct. */
 	size_t peak = 0;
@@ -952,6 +1119,12 @@ static void time_parser_refuses_impossible_dates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(no_check_is_lost),
+		cmocka_unit_test(tdx_collateral_loading_fails_closed),
+		cmocka_unit_test(tdx_every_crl_of_a_pem_bundle_counts),
+		cmocka_unit_test(tdx_tcb_info_per_fmspc),
+		cmocka_unit_test(snp_decoy_vcek_does_not_shadow),
+		cmocka_unit_test(allow_list_parses_check_names),
 		cmocka_unit_test(go_sev_guest_report_is_genuine_but_debug_is_refused),
 		cmocka_unit_test(time_parser_refuses_impossible_dates),
 		cmocka_unit_test(virtee_milan_report_is_valid_from_hex_text),
