@@ -5,7 +5,10 @@
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>
 
+#include <errno.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "launcher/kvm_uapi.h"
 #include "launcher/tee.h"
@@ -54,10 +57,41 @@ static bool snp_needs_document(const struct cvm_policy *policy)
 	return policy->snp.id_block.present;
 }
 
+/* The key of the ID auth at off is the one whose digest the document gives. */
+static int snp_signed_key_check(const struct cvm_plan *plan, size_t off, const char *what,
+				const uint8_t want[48], struct cvm_error *err)
+{
+	uint8_t d[48];
+	unsigned n = 0;
+	if (!EVP_Digest(plan->snp.id_auth + off, CVM_SNP_PUBKEY_SIZE, d, &n, EVP_sha384(), NULL))
+		return cvm_error_set(err, -EIO, "SHA-384 failed (OpenSSL)");
+	if (!cvm_memeq_ct(d, want, sizeof(d)))
+		return cvm_error_set(err, -EAGAIN,
+				     "snp.id_block.%s: the key file changed between the measurement "
+				     "document and the signature; launch again when nothing writes it",
+				     what);
+	return 0;
+}
+
+/*
+ * The document read the ID and author keys for their digests, the signature reads them again:
+ * what is signed (and what the PSP reports) must be what the document says.
+ */
 static int snp_complete_plan(struct cvm_plan *plan, const struct cvm_policy *policy,
 			     const struct cvm_measurement *doc, struct cvm_error *err)
 {
-	return cvm_snp_plan_attach_id_block(plan, &policy->snp.id_block, doc->digest, err);
+	int rc = cvm_snp_plan_attach_id_block(plan, &policy->snp.id_block, doc->digest, err);
+	if (!rc && (!doc->has_id_key_digest ||
+		    (plan->snp.auth_key_en && !doc->has_author_key_digest)))
+		rc = cvm_error_set(err, -EINVAL, "snp.id_block: the measurement document names "
+						 "no digest of a key the ID block is signed with");
+	if (!rc)
+		rc = snp_signed_key_check(plan, CVM_SNP_ID_AUTH_ID_KEY, "id_key",
+					  doc->id_key_digest, err);
+	if (!rc && plan->snp.auth_key_en)
+		rc = snp_signed_key_check(plan, CVM_SNP_ID_AUTH_AUTHOR_KEY, "author_key",
+					  doc->author_key_digest, err);
+	return rc;
 }
 
 static void *snp_model_new(void)

@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -865,6 +868,85 @@ static void snp_launch_with_an_id_block_signs_its_digest(void **state)
 	rmdir(dir);
 }
 
+/* PEM of a new P-384 private key, in a malloc'd string. */
+static char *new_p384_pem(void)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-384");
+	assert_non_null(pk);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	EVP_PKEY_free(pk);
+	return buf;
+}
+
+/*
+ * The ID key is read for the document's id_key_digest and again to sign: a key file that
+ * changes in between (a FIFO whose writer serves one key, then another) fails the launch
+ * before any VM exists, instead of a document naming a key the PSP never saw.
+ */
+static void snp_launch_refuses_an_id_key_that_changes(void **state)
+{
+	(void)state;
+	char fw[512];
+	if (!fixture(fw, sizeof(fw), "snp/ovmf_AmdSev_suffix.bin"))
+		skip();
+	char dir[] = "/tmp/cvmkit-test-id-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char key[64], policy[64];
+	snprintf(key, sizeof(key), "%s/id.pem", dir);
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	FILE *pf = fopen(policy, "w");
+	assert_non_null(pf);
+	fprintf(pf, "{\"version\": 1, \"tee\": \"snp\", \"cpus\": {\"count\": 1, \"model\": \"EPYC\"},"
+		    " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
+		    " \"snp\": {\"id_block\": {\"id_key\": \"id.pem\"}}}", fw);
+	fclose(pf);
+	struct cvm_policy *p = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_policy_load(policy, &p, NULL, &err), 0);
+
+	char *pems[2] = {new_p384_pem(), new_p384_pem()};
+	assert_int_equal(mkfifo(key, 0600), 0);
+	pid_t w = fork();
+	assert_true(w >= 0);
+	if (w == 0) {
+		/* Each open of the FIFO gets key 0 the first time, key 1 after, until killed.  A
+		   write that found the reader gone (EPIPE) is served again; a write can also join the
+		   stream of a reader that has not seen EOF yet, after the PEM it already has. */
+		signal(SIGPIPE, SIG_IGN);
+		for (int served = 0;;) {
+			int fd = open(key, O_WRONLY);
+			const char *pem = pems[served ? 1 : 0];
+			if (fd < 0)
+				_exit(1);
+			if (write(fd, pem, strlen(pem)) == (ssize_t)strlen(pem))
+				served++;
+			close(fd);
+			usleep(5000); /* pacing only: lets the reader see its EOF */
+		}
+	}
+	struct spec_kvm *k = new_fake();
+	int rc;
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	kill(w, SIGKILL);
+	waitpid(w, NULL, 0);
+	assert_null(l);
+	assert_int_equal(rc, -EAGAIN);
+	assert_non_null(strstr(cvm_error_message(&err), "snp.id_block.id_key: the key file changed"));
+	assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+	free(pems[0]);
+	free(pems[1]);
+	unlink(key);
+	unlink(policy);
+	rmdir(dir);
+}
+
 static void snp_firmware_error_is_reported_with_its_code(void **state)
 {
 	(void)state;
@@ -1602,6 +1684,7 @@ int main(void)
 		cmocka_unit_test(snp_vector_policies_launch_to_the_reference_digests),
 		cmocka_unit_test(gce_launch_sets_the_guest_pat_its_model_assumes),
 		cmocka_unit_test(snp_launch_with_an_id_block_signs_its_digest),
+		cmocka_unit_test(snp_launch_refuses_an_id_key_that_changes),
 		cmocka_unit_test(snp_firmware_error_is_reported_with_its_code),
 		cmocka_unit_test(snp_refused_when_host_lacks_the_vm_type),
 		cmocka_unit_test(tdx_launch_issues_the_spec_sequence),
