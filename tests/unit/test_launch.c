@@ -818,6 +818,39 @@ static void gce_launch_sets_the_guest_pat_its_model_assumes(void **state)
 	cvm_policy_free(p);
 }
 
+/* PEM of a new P-384 private key, in a malloc'd string. */
+static char *new_p384_pem(void)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-384");
+	assert_non_null(pk);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	EVP_PKEY_free(pk);
+	return buf;
+}
+
+/* dir/policy.json: a one-vCPU SNP policy on fw with the given snp.id_block members, loaded. */
+static struct cvm_policy *id_block_policy(const char *dir, const char *fw, const char *id_block)
+{
+	char policy[96];
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	FILE *pf = fopen(policy, "w");
+	assert_non_null(pf);
+	fprintf(pf, "{\"version\": 1, \"tee\": \"snp\", \"cpus\": {\"count\": 1, \"model\": \"EPYC\"},"
+		    " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
+		    " \"snp\": {\"id_block\": {%s}}}", fw, id_block);
+	fclose(pf);
+	struct cvm_policy *p = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_policy_load(policy, &p, NULL, &err), 0);
+	unlink(policy);
+	return p;
+}
+
 /* An ID block signs the launch digest: the fake checks its LD as the PSP does. */
 static void snp_launch_with_an_id_block_signs_its_digest(void **state)
 {
@@ -827,25 +860,15 @@ static void snp_launch_with_an_id_block_signs_its_digest(void **state)
 		skip();
 	char dir[] = "/tmp/cvmkit-test-id-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	char key[64], policy[64];
+	char key[64];
 	snprintf(key, sizeof(key), "%s/id.pem", dir);
-	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
-	EVP_PKEY *pk = EVP_EC_gen("P-384");
+	char *pem = new_p384_pem();
 	FILE *kf = fopen(key, "w");
-	assert_non_null(pk);
 	assert_non_null(kf);
-	assert_int_equal(PEM_write_PrivateKey(kf, pk, NULL, NULL, 0, NULL, NULL), 1);
+	fputs(pem, kf);
 	fclose(kf);
-	EVP_PKEY_free(pk);
-	FILE *pf = fopen(policy, "w");
-	assert_non_null(pf);
-	fprintf(pf, "{\"version\": 1, \"tee\": \"snp\", \"cpus\": {\"count\": 1, \"model\": \"EPYC\"},"
-		    " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
-		    " \"snp\": {\"id_block\": {\"guest_svn\": 7, \"id_key\": \"id.pem\"}}}", fw);
-	fclose(pf);
-	struct cvm_policy *p = NULL;
-	struct cvm_error err;
-	assert_int_equal(cvm_policy_load(policy, &p, NULL, &err), 0);
+	free(pem);
+	struct cvm_policy *p = id_block_policy(dir, fw, "\"guest_svn\": 7, \"id_key\": \"id.pem\"");
 
 	struct spec_kvm *k = new_fake();
 	struct cvm_launch *l = launch_ok(k, p);
@@ -864,23 +887,7 @@ static void snp_launch_with_an_id_block_signs_its_digest(void **state)
 	spec_kvm_free(k);
 	cvm_policy_free(p);
 	unlink(key);
-	unlink(policy);
 	rmdir(dir);
-}
-
-/* PEM of a new P-384 private key, in a malloc'd string. */
-static char *new_p384_pem(void)
-{
-	EVP_PKEY *pk = EVP_EC_gen("P-384");
-	assert_non_null(pk);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	assert_int_equal(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	EVP_PKEY_free(pk);
-	return buf;
 }
 
 /*
@@ -896,19 +903,10 @@ static void snp_launch_refuses_an_id_key_that_changes(void **state)
 		skip();
 	char dir[] = "/tmp/cvmkit-test-id-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	char key[64], policy[64];
+	char key[64];
 	snprintf(key, sizeof(key), "%s/id.pem", dir);
-	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
-	FILE *pf = fopen(policy, "w");
-	assert_non_null(pf);
-	fprintf(pf, "{\"version\": 1, \"tee\": \"snp\", \"cpus\": {\"count\": 1, \"model\": \"EPYC\"},"
-		    " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
-		    " \"snp\": {\"id_block\": {\"id_key\": \"id.pem\"}}}", fw);
-	fclose(pf);
-	struct cvm_policy *p = NULL;
+	struct cvm_policy *p = id_block_policy(dir, fw, "\"id_key\": \"id.pem\"");
 	struct cvm_error err;
-	assert_int_equal(cvm_policy_load(policy, &p, NULL, &err), 0);
-
 	char *pems[2] = {new_p384_pem(), new_p384_pem()};
 	assert_int_equal(mkfifo(key, 0600), 0);
 	pid_t w = fork();
@@ -943,7 +941,6 @@ static void snp_launch_refuses_an_id_key_that_changes(void **state)
 	free(pems[0]);
 	free(pems[1]);
 	unlink(key);
-	unlink(policy);
 	rmdir(dir);
 }
 
