@@ -400,14 +400,17 @@ static json_object *jget(json_object *o, const char *key)
 	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
+static const char no_signer[] =
+	"no Intel SGX TCB Signing certificate: supply its issuer chain (the TCB info's) with "
+	"--collateral DIR, --certs FILE or --fetch";
+
 /* Signature of the document and the issue/next-update window; reasons into why. */
 static bool document_ok(const struct signed_json *s, const char *name, const char *want_id,
 			int64_t want_version, struct cvm_cert *signer, time_t t,
 			struct cvm_verify_result *res, const char *sig_check, const char *doc_check)
 {
 	if (!signer)
-		cvm_check_add(res, sig_check, CVM_CHECK_FAIL,
-			      "no Intel SGX TCB Signing certificate given (--certs or --collateral)");
+		cvm_check_unevaluated(res, sig_check, true, NULL, "%s", no_signer);
 	else if (signed_json_verify(s, X509_get0_pubkey(signer->x509)))
 		cvm_check_add(res, sig_check, CVM_CHECK_PASS,
 			      "%s signature verifies with the TCB Signing key", name);
@@ -460,8 +463,7 @@ static struct cvm_cert *find_tcb_signer(struct cvm_verifier *v, struct cvm_cert 
 			memcpy(why, w, sizeof(why));
 	}
 	if (!first)
-		cvm_check_add(res, "collateral-signer", CVM_CHECK_FAIL,
-			      "no Intel SGX TCB Signing certificate given (--certs or --collateral)");
+		cvm_check_unevaluated(res, "collateral-signer", true, NULL, "%s", no_signer);
 	else
 		cvm_check_add(res, "collateral-signer", CVM_CHECK_FAIL, "%s", why);
 	return first;
@@ -844,6 +846,11 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 		if (document_ok(tcb, "TCB info", "TDX", 3, signer, t, res, "tcb-info-signature",
 				"tcb-info"))
 			check_tcb_info(tcb, q, &pck, qe_status, opt->require_uptodate, res);
+		else
+			cvm_check_add(res, "tcb-status", CVM_CHECK_FAIL,
+				      "not evaluated: the TCB info for FMSPC %.12s (%s) is not usable "
+				      "(see tcb-info)",
+				      key, tcb->origin);
 	} else {
 		size_t others = c ? c->ntcb_infos : 0;
 		cvm_check_unevaluated(res, "tcb-status",
