@@ -17,24 +17,7 @@ skip_all() {
 python3 -c 'import jsonschema' 2>/dev/null || skip_all "python3-jsonschema is not installed (apt-get install python3-jsonschema)"
 [ -d "$A" ] || skip_all "$A is missing"
 
-# validate SCHEMA FILE: every line of FILE (or the whole file when it is one document) is valid.
-validate() {
-	python3 - "$1" "$2" <<'PY'
-import json, sys, jsonschema
-schema = json.load(open(sys.argv[1]))
-cls = jsonschema.Draft202012Validator
-text = open(sys.argv[2]).read()
-docs = [json.loads(l) for l in text.splitlines() if l.strip()] if text.lstrip().startswith('{"') else [json.loads(text)]
-if not docs:
-    sys.exit("no document")
-for d in docs:
-    errors = sorted(cls(schema).iter_errors(d), key=lambda e: list(e.path))
-    for e in errors:
-        print("invalid at /%s: %s" % ("/".join(map(str, e.path)), e.message), file=sys.stderr)
-    if errors:
-        sys.exit(1)
-PY
-}
+validate() { schema_valid "$@"; }
 
 check "schema: schemas are valid JSON Schema" python3 -c "
 import json, jsonschema

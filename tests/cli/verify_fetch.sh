@@ -47,6 +47,11 @@ requests
 check "--check-revocation fetches the ARK's CRL; none to be had fails the verdict" \
 	eval 'rc_is 1 && grep -q "GET /vcek/v1/Milan/crl" "$T/requests" && err_has "amd-crl: AMD Milan VCEK CRL: GET $BASE/vcek/v1/Milan/crl: HTTP 404" && out_has "fail  revocation"'
 
+run verify "$MILAN" --fetch --require-revocation --kds-url "$BASE" --cache "$T/cache" --at $JUNE
+requests
+check "--require-revocation (the new name) does the same" \
+	eval 'rc_is 1 && out_has "fail  revocation  *not evaluated: no CRL of ARK-Milan"'
+
 # TDX: collateral fetched from the local PCS gives the checks of the same files given by hand.
 checks_of() { sed 's/"reason":"[^"]*"//g; s/.*"checks":\[\(.*\)\],"fields".*/\1/' "$T/out"; }
 run verify "$QUOTE" --fetch --pcs-url "$BASE" --cache "$T/cache" --at 2025-11-01T00:00:00Z --json
@@ -54,6 +59,12 @@ requests
 checks_of >"$T/fetched"
 check "TDX: TCB info, QE identity, PCK CRL and root CRL fetched" \
 	eval '[ $(wc -l <"$T/requests") -eq 4 ] && out_has "\"kind\":\"tcb-info\"" && out_has "\"kind\":\"root-crl\""'
+if has_jsonschema; then
+	check "TDX --fetch --json: the verdict and its sources match docs/schema/verdict.schema.json" \
+		schema_valid docs/schema/verdict.schema.json "$T/out"
+else
+	skip "TDX --fetch --json matches the verdict schema" "python3-jsonschema is not installed"
+fi
 run verify "$QUOTE" --collateral "$TR/tdx/tcbInfo.json" --collateral "$TR/tdx/enclaveIdentity.json" \
 	--collateral "$G/tcbInfoIssuerChain.pem" --collateral "$G/qeIdentityIssuerChain.pem" \
 	--collateral "$G/pckcrl" --collateral "$G/pckCrlIssuerChain.pem" --collateral "$G/rootcrl.der" \
