@@ -856,7 +856,8 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 		cvm_check_unevaluated(res, "tcb-status",
 				      cvm_check_required(opt, CVM_ALLOW_TCB_STATUS),
 				      "accept with --allow-unevaluated tcb-status",
-				      "no TCB info for FMSPC %.12s PCE ID %s%s: %s", key, key + 12,
+				      "no TCB info for FMSPC %.12s PCE ID %s%s to judge the TCB level and the TDX "
+				      "module by: %s", key, key + 12,
 				      others ? " (the TCB infos given are for other platforms)" : "",
 				      supply);
 	}

@@ -238,7 +238,7 @@ enum cvm_check_status {
 	CVM_CHECK_SKIP, /* not requested, not applicable, or accepted unevaluated; never fails */
 };
 
-#define CVM_CHECK_REASON_MAX 240
+#define CVM_CHECK_REASON_MAX 320
 /* Room for every check either verifier makes; a check past it is lost and fails the verdict. */
 #define CVM_VERIFY_MAX_CHECKS 64
 

@@ -66,7 +66,7 @@ check "debug TD quote accepted with --allow-debug, the unevaluated checks named"
 # Fail closed: without collateral a quote's TCB status and QE identity are not evaluated.
 run verify "$TR/tdx/tdx_quote_5.dat" --at $JUNE
 check "TDX quote without collateral fails closed, saying what is missing and how to supply it" \
-	eval 'rc_is 1 && out_has "FAIL" && out_has "fail  tcb-status  *not evaluated: no TCB info for FMSPC [0-9a-f]* PCE ID 0000: supply it with --collateral DIR or --fetch; required (accept with --allow-unevaluated tcb-status)" && out_has "fail  qe-identity  *not evaluated: no TD_QE identity" && out_has "skip  revocation  *not evaluated: no CRL" && out_has "pass  qe-vendor-id"'
+	eval 'rc_is 1 && out_has "FAIL" && out_has "fail  tcb-status  *not evaluated: no TCB info for FMSPC [0-9a-f]* PCE ID 0000 to judge the TCB level and the TDX module by: supply it with --collateral DIR or --fetch; required (accept with --allow-unevaluated tcb-status)" && out_has "fail  qe-identity  *not evaluated: no TD_QE identity" && out_has "skip  revocation  *not evaluated: no CRL" && out_has "pass  qe-vendor-id"'
 run verify "$TR/tdx/tdx_quote_5.dat" --at $JUNE --allow-unevaluated tcb-status
 check "accepting only tcb-status unevaluated still fails on the QE identity" \
 	eval 'rc_is 1 && out_has "skip  tcb-status" && out_has "fail  qe-identity"'
