@@ -354,8 +354,9 @@ int cvm_verifier_add_collateral(struct cvm_verifier *v, const uint8_t *data, siz
 /*
  * Add endorsements of any kind, recognised by content: certificates (DER or PEM, as
  * cvm_verifier_add_certs), CRLs (DER, or every CRL of a PEM text: an AMD ARK's CRL is kept for
- * the SNP revocation check, any other is TDX collateral), or a GHCB certificate table (each entry's certificate or
- * CRL).  Returns the number of items added, or -EINVAL when data is none of these.
+ * the SNP revocation check, any other is TDX collateral), or a GHCB certificate table (each
+ * entry's certificate or CRL).  Returns the number of items added, or -EINVAL when data is
+ * none of these.
  */
 int cvm_verifier_add_endorsements(struct cvm_verifier *v, const uint8_t *data, size_t len,
 				  const char *origin, struct cvm_error *err);

@@ -153,7 +153,7 @@ static bool looks_like_trust_material(const uint8_t *d, size_t n, bool collatera
 		size_t len = 0, nl = d[1] & 0x7fu;
 		for (size_t k = 0; k < nl && 2 + k < n; k++)
 			len = len << 8 | d[2 + k];
-		return len + 2 + nl >= n; /* the whole file or cut short: a broken certificate or CRL */
+		return len + 2 + nl >= n; /* whole or cut short: a broken certificate or CRL */
 	}
 	return false;
 }
@@ -474,8 +474,13 @@ static void text_str(void *ctx, const char *key, const char *value)
 static void text_num(void *ctx, const char *key, uint64_t v, enum num_style style)
 {
 	char text[24];
-	snprintf(text, sizeof(text), style == NUM_DEC ? "%llu" : style == NUM_HEX ? "0x%llx" : "0x%016llx",
-		 (unsigned long long)v);
+	unsigned long long u = v;
+	if (style == NUM_DEC)
+		snprintf(text, sizeof(text), "%llu", u);
+	else if (style == NUM_HEX)
+		snprintf(text, sizeof(text), "0x%llx", u);
+	else
+		snprintf(text, sizeof(text), "0x%016llx", u);
 	text_str(ctx, key, text);
 }
 
@@ -875,8 +880,10 @@ static int verify_fail(const struct verify_args *a, const struct cvm_error *err)
 		json_object *o = json_object_new_object();
 		json_object *e = json_object_new_object();
 		json_object_object_add(o, "schema", json_object_new_string(VERDICT_SCHEMA));
-		json_object_object_add(e, "message", json_object_new_string(cvm_error_message(err)));
-		json_object_object_add(e, "errno", json_object_new_int(err->code < 0 ? -err->code : err->code));
+		int code = err->code < 0 ? -err->code : err->code;
+		json_object_object_add(e, "message",
+				       json_object_new_string(cvm_error_message(err)));
+		json_object_object_add(e, "errno", json_object_new_int(code));
 		json_object_object_add(o, "error", e);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							  JSON_C_TO_STRING_NOSLASHESCAPE));
