@@ -36,6 +36,7 @@ struct signed_json {
 	json_object *body; /* parsed from raw[body_off..+body_len], the signed bytes themselves */
 	char origin[64];
 	char key[24]; /* TCB info: FMSPC ‖ PCE ID (upper-case hex); QE identity: its id */
+	char id[16];  /* the document's "id" ("TDX", "SGX"; "TD_QE", "QE", ...) */
 	time_t issued, next;
 };
 
@@ -280,6 +281,12 @@ static int add_signed_json(struct cvm_tdx_collateral *c, const uint8_t *data, si
 		return cvm_error_set(err, -EINVAL, "%s: \"%s\" has no readable issueDate/nextUpdate",
 				     origin, key);
 	}
+	const char *id = jstr(s->body, "id");
+	if (!id || strlen(id) >= sizeof(s->id)) {
+		signed_json_free(s);
+		return cvm_error_set(err, -EINVAL, "%s: \"%s\" has no short \"id\"", origin, key);
+	}
+	snprintf(s->id, sizeof(s->id), "%s", id);
 	if (tcb) {
 		const char *fmspc = jstr(s->body, "fmspc"), *pceid = jstr(s->body, "pceId");
 		if (!fmspc || !pceid || strlen(fmspc) != 12 || strlen(pceid) != 4) {
@@ -293,12 +300,7 @@ static int add_signed_json(struct cvm_tdx_collateral *c, const uint8_t *data, si
 		for (char *k = s->key; *k; k++)
 			*k = (char)toupper((unsigned char)*k);
 	} else {
-		const char *id = jstr(s->body, "id");
-		if (!id || strlen(id) >= sizeof(s->key)) {
-			signed_json_free(s);
-			return cvm_error_set(err, -EINVAL, "%s: QE identity has no short \"id\"", origin);
-		}
-		snprintf(s->key, sizeof(s->key), "%s", id);
+		snprintf(s->key, sizeof(s->key), "%s", s->id);
 	}
 	struct signed_json **docs = tcb ? c->tcb_infos : c->qe_identities;
 	size_t *n = tcb ? &c->ntcb_infos : &c->nqe_identities;
@@ -786,14 +788,17 @@ static time_t doc_distance(const struct signed_json *s, time_t t)
 	return t < s->issued ? s->issued - t : t > s->next ? t - s->next : 0;
 }
 
-/* The document with this key valid at t (the latest issued), else the one nearest to t. */
+/*
+ * The document with this key and id valid at t (the latest issued), else the one nearest to t:
+ * an SGX TCB info of the same FMSPC never stands in for the TDX one.
+ */
 static const struct signed_json *select_doc(struct signed_json *const *docs, size_t n,
-					    const char *key, time_t t)
+					    const char *key, const char *id, time_t t)
 {
 	const struct signed_json *best = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct signed_json *s = docs[i];
-		if (strcasecmp(s->key, key) != 0)
+		if (strcasecmp(s->key, key) != 0 || strcmp(s->id, id) != 0)
 			continue;
 		if (!best || doc_distance(s, t) < doc_distance(best, t) ||
 		    (doc_distance(s, t) == doc_distance(best, t) && s->issued >= best->issued))
@@ -823,9 +828,9 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 	char key[17];
 	cvm_hex_encode(pck.fmspc, 6, key);
 	cvm_hex_encode(pck.pceid, 2, key + 12);
-	const struct signed_json *tcb = c ? select_doc(c->tcb_infos, c->ntcb_infos, key, t) : NULL;
+	const struct signed_json *tcb = c ? select_doc(c->tcb_infos, c->ntcb_infos, key, "TDX", t) : NULL;
 	const struct signed_json *qe =
-		c ? select_doc(c->qe_identities, c->nqe_identities, "TD_QE", t) : NULL;
+		c ? select_doc(c->qe_identities, c->nqe_identities, "TD_QE", "TD_QE", t) : NULL;
 	struct cvm_cert *signer = tcb || qe ? find_tcb_signer(v, root, t, res) : NULL;
 
 	const char *qe_status = NULL;

@@ -784,11 +784,19 @@ static void tdx_tcb_info_per_fmspc(void **state)
 		add_collateral_file(v, second);
 		add_collateral_file(v, GOTDX "sample_qeIdentity_response");
 		add_collateral_file(v, GOTDX "tcbInfoIssuerChain.pem");
+		/* An SGX TCB info of the same FMSPC, added last, is not the one a TD quote uses. */
+		static struct blob sgx;
+		load(GOTDX "sample_tcbInfo_response", &sgx);
+		char *id = memmem(sgx.data, sgx.len, "\"id\":\"TDX\"", 10);
+		assert_non_null(id);
+		memcpy(id + 6, "SGX", 3);
+		assert_int_equal(cvm_verifier_add_collateral(v, sgx.data, sgx.len, "sgx", NULL), 1);
 		struct cvm_verify_result r;
 		struct cvm_verify_options o = pinned("2023-06-20T00:00:00Z");
 		o.allow_debug = true;
 		verify_blob(v, &q4, &o, &r);
 		assert_check(&r, "tcb-info", CVM_CHECK_PASS);
+		assert_check(&r, "tcb-info-signature", CVM_CHECK_PASS);
 		assert_reason_has(&r, "tcb-info", "50806f000000");
 		assert_string_equal(r.tcb_status, "UpToDate");
 		assert_true(cvm_verify_result_ok(&r));
