@@ -41,14 +41,7 @@ static void print_usage(void)
 	       "fields.  Fails closed: a check that could not be made for lack of input is\n"
 	       "\"not evaluated\", naming what is missing; a required one fails the verdict (TDX: the\n"
 	       "TCB status and QE identity; SNP: the chain, the TCB binding and the chip ID).\n"
-	       "\n"
-	       "exit status:\n"
-	       "  0  every evidence file accepted\n"
-	       "  1  some evidence rejected (its verdict says why)\n"
-	       "  2  usage error\n"
-	       "  3  the verifier could not run: unreadable or bad trust material (--certs,\n"
-	       "     --collateral), option file or expectation (--expect, --report-data-file);\n"
-	       "     with --json a {\"schema\", \"error\"} object on stdout\n"
+
 	       "\n"
 	       "trust material:\n"
 	       "  --certs DIR|FILE         VCEK/VLEK and AMD intermediates, AMD CRLs, GHCB certificate\n"
@@ -80,7 +73,16 @@ static void print_usage(void)
 	       "                           is the old name)\n"
 	       "output:\n"
 	       "  --json                   one JSON verdict per line per evidence file\n"
-	       "  -h, --help               this text\n");
+	       "                           (docs/schema/verdict.schema.json)\n"
+	       "  -h, --help               this text\n"
+	       "\n"
+	       "exit status:\n"
+	       "  0  every evidence file accepted\n"
+	       "  1  some evidence rejected (its verdict says why)\n"
+	       "  2  usage error\n"
+	       "  3  the verifier could not run: unreadable or bad trust material (--certs,\n"
+	       "     --collateral), option file or expectation (--expect, --report-data-file);\n"
+	       "     with --json a {\"schema\", \"error\"} object on stdout\n");
 }
 
 enum {
