@@ -8,7 +8,7 @@ OVMF=/usr/share/ovmf/OVMF.fd
 MS_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
 LOGS=${SHARED:+$SHARED/vectors/eventlog/confidential-containers-trustee}
 
-names="RTMR0 of CCEL_data_ovmf from the example policy|the grub log's Secure Boot and boot events from a varstore and boot entries|RTMR0 null with the missing inputs|a varstore that is not one is refused|the example policy survives CBOR"
+names="RTMR0 of CCEL_data_ovmf from the example policy|the grub log's Secure Boot and boot events from a varstore and boot entries|RTMR0 null with the missing inputs|a varstore that is not one is refused|the example policy survives CBOR|RVPS carries the computed RTMR0"
 skip_all() {
 	echo "$names" | tr '|' '\n' | while read -r n; do skip "measure tdx rtmr: $n" "$1"; done
 	exit 0
@@ -76,3 +76,6 @@ check "measure tdx rtmr: a varstore that is not one is refused" eval 'rc_is 1 &&
 run policy convert examples/tdx-rtmr0-ccel-ovmf.json "$T/ex.cbor" --to cbor
 run measure "$T/ex.cbor"
 check "measure tdx rtmr: the example policy survives CBOR" eval 'rc_is 0 && out_has "\"rtmr0\": \"$want\""'
+
+run measure examples/tdx-rtmr0-ccel-ovmf.json --format rvps
+check "measure tdx rtmr: RVPS carries the computed RTMR0" eval 'rc_is 0 && python3 -c "import base64,json,sys; p=json.loads(base64.b64decode(json.load(open(sys.argv[1]))[\"payload\"])); sys.exit(0 if p[\"rtmr_0\"] == [sys.argv[2]] and \"tdvfkernel\" not in p else 1)" "$T/out" "$want"'

@@ -630,13 +630,29 @@ static void rvps_message_carries_base64_sample(void **state)
 	const char *text = (const char *)buf;
 	assert_non_null(strstr(text, "\"version\": \"0.1.0\""));
 	assert_non_null(strstr(text, "\"type\": \"sample\""));
-	/* base64 of {"snp_launch_measurement":["5feee30d...fca1"]} */
+	/* base64 of the provenance: the measurement as a list, the guest policy's fields with the
+	   JSON types of Trustee's SNP claims (policy 0x30000: ABI 0.0, SMT allowed) */
 	static const char payload[] =
 		"{\"snp_launch_measurement\":[\"5feee30d6d7e1a29f403d70a4198237ddfb13051a2d6976439"
-		"487c609388ed7f98189887920ab2fa0096903a0c23fca1\"]}";
-	unsigned char b64[256];
+		"487c609388ed7f98189887920ab2fa0096903a0c23fca1\"],\"snp_guest_abi_major\":0,"
+		"\"snp_guest_abi_minor\":0,\"snp_single_socket\":false,\"snp_smt_allowed\":true}";
+	unsigned char b64[512];
 	EVP_EncodeBlock(b64, (const unsigned char *)payload, (int)strlen(payload));
 	assert_non_null(strstr(text, (const char *)b64));
+	free(buf);
+	m->snp_policy = 0x101f05; /* ABI 31.5, single socket, no SMT */
+	assert_int_equal(cvm_measurement_encode(m, CVM_FMT_RVPS, &buf, &len, NULL), 0);
+	const char *q = strstr((const char *)buf, "\"payload\": \"");
+	assert_non_null(q);
+	q += strlen("\"payload\": \"");
+	unsigned char snp_decoded[512];
+	int sn = EVP_DecodeBlock(snp_decoded, (const unsigned char *)q,
+				 (int)(strchr(q, '"') - q));
+	assert_true(sn > 0);
+	snp_decoded[sn] = '\0';
+	assert_non_null(strstr((const char *)snp_decoded, "\"snp_guest_abi_major\":31,"
+				"\"snp_guest_abi_minor\":5,\"snp_single_socket\":true,"
+				"\"snp_smt_allowed\":false"));
 	free(buf);
 	cvm_measurement_free(m);
 
@@ -656,6 +672,9 @@ static void rvps_message_carries_base64_sample(void **state)
 	assert_non_null(strstr((const char *)decoded, "\"rtmr_1\":[\"a1a1"));
 	assert_null(strstr((const char *)decoded, "rtmr_2"));
 	assert_non_null(strstr((const char *)decoded, "\"xfam\":[\"e700000000000000\"]"));
+	/* the kernel event's digest, bare (Trustee compares it with ==); no LoadOptions event */
+	assert_non_null(strstr((const char *)decoded, "\"tdvfkernel\":\"015a5a5a"));
+	assert_null(strstr((const char *)decoded, "tdvfkernelparams"));
 	free(buf);
 	cvm_measurement_free(m);
 }

@@ -1058,6 +1058,33 @@ static void measure_direct_boot_computes_rtmr1_and_rtmr2(void **state)
 	for (size_t i = 0; i < m->ninputs; i++)
 		assert_null(strchr(m->inputs[i].key, '.'));
 
+	/* RVPS: what Trustee's default policy queries for a direct boot */
+	uint8_t *msg = NULL, *prov = NULL;
+	size_t msg_len = 0, prov_len = 0;
+	assert_int_equal(cvm_measurement_encode(m, CVM_FMT_RVPS, &msg, &msg_len, NULL), 0);
+	const char *b64 = strstr((const char *)msg, "\"payload\": \"");
+	assert_non_null(b64);
+	b64 += strlen("\"payload\": \"");
+	assert_int_equal(cvm_base64_decode(b64, (size_t)(strchr(b64, '"') - b64), &prov,
+					   &prov_len), 0);
+	char *text = calloc(1, prov_len + 1), want[160], hex[97];
+	assert_non_null(text);
+	memcpy(text, prov, prov_len);
+	snprintf(want, sizeof(want), "\"tdvfkernel\":\"%s\"", PE_AUTHENTICODE);
+	assert_non_null(strstr(text, want));
+	cvm_hex_encode(find_event(m, 2, "kernel command line")->digest, 48, hex);
+	snprintf(want, sizeof(want), "\"tdvfkernelparams\":\"%s\"", hex);
+	assert_non_null(strstr(text, want));
+	cvm_hex_encode(m->rtmr[1], 48, hex);
+	snprintf(want, sizeof(want), "\"rtmr_1\":[\"%s\"]", hex);
+	assert_non_null(strstr(text, want));
+	cvm_hex_encode(m->rtmr[2], 48, hex);
+	snprintf(want, sizeof(want), "\"rtmr_2\":[\"%s\"]", hex);
+	assert_non_null(strstr(text, want));
+	assert_null(strstr(text, "rtmr_0"));
+	free(text);
+	free(prov);
+	free(msg);
 	cvm_measurement_free(m);
 
 	unlink(kernel);
