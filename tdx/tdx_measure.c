@@ -273,6 +273,19 @@ static int rtmr0_policy_inputs(struct cvm_measurement *m, const struct cvm_polic
 			return cvm_error_wrap(err, "tdx.varstore");
 		if ((rc = cvm_tdx_varstore_parse(f->varstore.data, f->varstore.size, &vs, err)))
 			return cvm_error_wrap(err, "tdx.varstore %s", t->cfv.path);
+		/* the store takes the CFV section's place: it must be of its size */
+		if (in->cfv && in->cfv_len != f->varstore.size)
+			return cvm_error_set(err, -EINVAL,
+					     "tdx.varstore %s: %zu bytes, but the firmware's CFV "
+					     "section is %zu bytes (a variable store of another "
+					     "build, e.g. OVMF_VARS_4M.fd for a 2 MiB OVMF.fd)",
+					     t->cfv.path, f->varstore.size, in->cfv_len);
+		if (in->cfv && memcmp(in->cfv, f->varstore.data, in->cfv_len) != 0)
+			ADD(cvm_measurement_add_input(
+				m, "cfv_source",
+				"tdx.varstore, not the firmware image's own CFV: the TD measures this "
+				"only if its image carries this variable store (cvmkit launch loads "
+				"the image as it is)"));
 		in->cfv = f->varstore.data;
 		in->cfv_len = f->varstore.size;
 		take_secure_boot(&vs, t->secure_boot, in);

@@ -59,9 +59,11 @@ void cvm_tdx_model_digest(const struct cvm_tdx_model *model, uint8_t out[CVM_TDX
 /*
  * Whole offline measurement: MRTD, RTMRs (or why not), and every input, as a measurement
  * document owned by the caller.  Checks the policy's firmware SHA-256 pin against fw, reads the
- * policy's kernel/initrd files for RTMR1/RTMR2, and assumes the edk2 <= stable202408 event
- * sequence (Debian 12's OVMF), which the document states.  RTMR0 is not computed (the ACPI
- * blobs of the VMM are not policy inputs); its known events are listed.
+ * policy's kernel/initrd files for RTMR1/RTMR2 and its tdx RTMR0 input files (ACPI blobs,
+ * variable store), and follows the policy's tdx.firmware_generation (default: the edk2 <=
+ * stable202408 sequence of Debian 12's OVMF), which the document states.  RTMR0 is computed
+ * when the policy supplies its inputs (docs/tdx-rtmr.md); otherwise its known events are listed
+ * and rtmr_missing[0] names what it lacks.
  */
 int cvm_tdx_measure(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		    struct cvm_measurement **out, struct cvm_error *err);

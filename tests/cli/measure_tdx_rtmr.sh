@@ -5,10 +5,11 @@
 . tests/cli/lib.sh
 
 OVMF=/usr/share/ovmf/OVMF.fd
-MS_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
+MS_VARS=/usr/share/OVMF/OVMF_VARS.ms.fd
+MS_VARS_4M=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
 LOGS=${SHARED:+$SHARED/vectors/eventlog/confidential-containers-trustee}
 
-names="RTMR0 of CCEL_data_ovmf from the example policy|the grub log's Secure Boot and boot events from a varstore and boot entries|RTMR0 null with the missing inputs|a varstore that is not one is refused|the example policy survives CBOR|RVPS carries the computed RTMR0"
+names="RTMR0 of CCEL_data_ovmf from the example policy|the grub log's Secure Boot and boot events from a varstore and boot entries|RTMR0 null with the missing inputs|a varstore that is not one is refused|the example policy survives CBOR|RVPS carries the computed RTMR0|a varstore of another size than the CFV is refused"
 skip_all() {
 	echo "$names" | tr '|' '\n' | while read -r n; do skip "measure tdx rtmr: $n" "$1"; done
 	exit 0
@@ -53,7 +54,7 @@ for name in ("SecureBoot", "db", "dbx", "BootOrder", "Boot0001", "Boot0000"):
     if ours.get(name) != theirs.get(name):
         print("# %s: ours %s, log %s" % (name, ours.get(name), theirs.get(name)))
         sys.exit(1)
-sys.exit(0 if doc["inputs"]["secure_boot"] == "enabled (1)" else 1)
+sys.exit(0 if doc["inputs"]["secure_boot"] == "enabled (1)" and "cfv_source" in doc["inputs"] else 1)
 PY
 else
 	skip "measure tdx rtmr: the grub log's Secure Boot and boot events from a varstore and boot entries" "$MS_VARS not installed"
@@ -79,3 +80,13 @@ check "measure tdx rtmr: the example policy survives CBOR" eval 'rc_is 0 && out_
 
 run measure examples/tdx-rtmr0-ccel-ovmf.json --format rvps
 check "measure tdx rtmr: RVPS carries the computed RTMR0" eval 'rc_is 0 && python3 -c "import base64,json,sys; p=json.loads(base64.b64decode(json.load(open(sys.argv[1]))[\"payload\"])); sys.exit(0 if p[\"rtmr_0\"] == [sys.argv[2]] and \"tdvfkernel\" not in p else 1)" "$T/out" "$want"'
+
+if [ -r "$MS_VARS_4M" ]; then
+	cat >"$T/vars4m.json" <<EOF2
+{"version": 1, "tee": "tdx", "firmware": {"path": "$OVMF"}, "tdx": {"varstore": "$MS_VARS_4M"}}
+EOF2
+	run measure "$T/vars4m.json"
+	check "measure tdx rtmr: a varstore of another size than the CFV is refused" eval 'rc_is 1 && err_has "540672 bytes, but the firmware.s CFV section is 131072 bytes" && [ ! -s "$T/out" ]'
+else
+	skip "measure tdx rtmr: a varstore of another size than the CFV is refused" "$MS_VARS_4M not installed"
+fi
