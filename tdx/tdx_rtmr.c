@@ -516,16 +516,28 @@ static int rtmr0_events(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *l
 	return rc;
 }
 
+/* What a generation's layout rests on, when no real event log confirmed it ("" otherwise). */
+static const char *gen_unconfirmed(enum cvm_tdx_fw_gen gen)
+{
+	switch (gen) {
+	case CVM_TDX_FW_EDK2_PRE_202411:
+		break;
+	case CVM_TDX_FW_EDK2_202411:
+		return "; the 202411..202502 layout (the ReadyToBoot separator in RTMR1) follows "
+		       "edk2 commit efaf8931 and is not confirmed by a real event log";
+	case CVM_TDX_FW_EDK2_202505:
+		return "; the >=202505 layout (fw_cfg events after the CFV, SMBIOS before the "
+		       "boot variables, BootManagerMenuApp Boot0000 + UiApp Boot0001) is taken "
+		       "from edk2's sources and not confirmed by a real event log";
+	}
+	return "";
+}
+
 static int rtmr0_note(const struct cvm_tdx_rtmr_inputs *in, struct cvm_measurement *m,
 		      const char *missing[6], size_t nmissing, struct cvm_error *err)
 {
 	char note[768];
-	const char *unconfirmed =
-		in->fw_gen == CVM_TDX_FW_EDK2_202505
-			? "; the >=202505 layout (fw_cfg events after the CFV, SMBIOS before the "
-			  "boot variables, BootManagerMenuApp Boot0000 + UiApp Boot0001) is taken "
-			  "from edk2's sources and not confirmed by a real event log"
-			: "";
+	const char *unconfirmed = gen_unconfirmed(in->fw_gen);
 	if (nmissing == 0) {
 		snprintf(note, sizeof(note), "firmware event sequence assumed: %s%s",
 			 cvm_tdx_fw_gen_name(in->fw_gen), unconfirmed);
@@ -590,7 +602,7 @@ static int kernel_rtmrs(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *l
 			struct cvm_error *err)
 {
 	struct cvm_measurement *m = log->m;
-	char note[512];
+	char note[768];
 	if (!in->kernel) {
 		int rc = set_note(m, 1,
 				  "not computed: no kernel in the policy (direct boot only; the "
@@ -622,8 +634,12 @@ static int kernel_rtmrs(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *l
 	memcpy(m->rtmr[1], log->value[1], CVM_TDX_DIGEST_SIZE);
 	snprintf(note, sizeof(note),
 		 "firmware event sequence assumed: %s; kernel hashed as given (the VMM must not "
-		 "patch its setup header: QEMU >= 10.2 for TDX, or the cvmkit launcher)",
-		 cvm_tdx_fw_gen_name(in->fw_gen));
+		 "patch its setup header: QEMU >= 10.2 for TDX, or the cvmkit launcher)%s",
+		 cvm_tdx_fw_gen_name(in->fw_gen),
+		 in->fw_gen == CVM_TDX_FW_EDK2_PRE_202411
+			 ? ""
+			 : "; the ReadyToBoot separator in RTMR1 follows edk2 commit efaf8931 and is "
+			   "not confirmed by a real event log");
 	if ((rc = set_note(m, 1, note, err)))
 		return rc;
 
