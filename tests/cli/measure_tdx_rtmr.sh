@@ -9,7 +9,7 @@ MS_VARS=/usr/share/OVMF/OVMF_VARS.ms.fd
 MS_VARS_4M=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
 LOGS=${SHARED:+$SHARED/vectors/eventlog/confidential-containers-trustee}
 
-names="RTMR0 of CCEL_data_ovmf from the example policy|the grub log's Secure Boot and boot events from a varstore and boot entries|RTMR0 null with the missing inputs|a varstore that is not one is refused|the example policy survives CBOR|RVPS carries the computed RTMR0|a varstore of another size than the CFV is refused"
+names="RTMR0 of CCEL_data_ovmf from the example policy|the grub log's Secure Boot and boot events from a varstore and boot entries|RTMR0 null with the missing inputs|a varstore that is not one is refused|the example policy survives CBOR|RVPS carries the computed RTMR0|a varstore of another size than the CFV is refused|ACPI blobs as files measure as their digests"
 skip_all() {
 	echo "$names" | tr '|' '\n' | while read -r n; do skip "measure tdx rtmr: $n" "$1"; done
 	exit 0
@@ -90,3 +90,23 @@ EOF2
 else
 	skip "measure tdx rtmr: a varstore of another size than the CFV is refused" "$MS_VARS_4M not installed"
 fi
+
+# The same three ACPI blobs as files and as their SHA-384s give the same RTMR0.
+printf 'loader' >"$T/loader.bin"
+printf 'RSD PTR ' >"$T/rsdp.bin"
+: >"$T/tables.bin"
+sha() { python3 -c 'import hashlib,sys; print(hashlib.sha384(open(sys.argv[1],"rb").read()).hexdigest())' "$1"; }
+cat >"$T/files.json" <<EOF2
+{"version": 1, "tee": "tdx", "firmware": {"path": "$OVMF"},
+ "tdx": {"acpi": {"table_loader": "loader.bin", "rsdp": "rsdp.bin", "tables": "tables.bin"}}}
+EOF2
+cat >"$T/digests.json" <<EOF2
+{"version": 1, "tee": "tdx", "firmware": {"path": "$OVMF"},
+ "tdx": {"acpi": {"table_loader_sha384": "$(sha "$T/loader.bin")", "rsdp_sha384": "$(sha "$T/rsdp.bin")",
+  "tables_sha384": "$(sha "$T/tables.bin")"}}}
+EOF2
+"$CVMKIT" measure "$T/digests.json" >"$T/digests.out" 2>&1
+run measure "$T/files.json"
+r_files=$(grep '"rtmr0"' "$T/out")
+r_digests=$(grep '"rtmr0"' "$T/digests.out")
+check "measure tdx rtmr: ACPI blobs as files measure as their digests" eval 'rc_is 0 && [ -n "$r_files" ] && [ "$r_files" = "$r_digests" ] && ! echo "$r_files" | grep -q null && out_has "\"acpi_tables_sha384\": \"$(sha "$T/tables.bin")\""'

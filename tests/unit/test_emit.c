@@ -679,6 +679,41 @@ static void rvps_message_carries_base64_sample(void **state)
 	cvm_measurement_free(m);
 }
 
+/* rtmrN_missing survives JSON and CBOR, and a bad list is refused when read back. */
+static void rtmr_missing_round_trips(void **state)
+{
+	(void)state;
+	struct cvm_measurement *m = make_tdx();
+	m->rtmr_known[0] = false;
+	assert_int_equal(cvm_measurement_add_rtmr_missing(m, 0, "tdx.acpi.rsdp"), 0);
+	assert_int_equal(cvm_measurement_add_rtmr_missing(m, 0, "tdx.smbios_sha384"), 0);
+	assert_int_equal(cvm_measurement_add_rtmr_missing(m, 4, "x"), -EINVAL);
+	static const enum cvm_emit_format fmts[] = {CVM_FMT_JSON, CVM_FMT_CBOR};
+	for (size_t f = 0; f < CVM_ARRAY_SIZE(fmts); f++) {
+		struct cvm_measurement *back = round_trip(m, fmts[f]);
+		assert_false(back->rtmr_known[0]);
+		assert_int_equal(back->nrtmr_missing[0], 2);
+		assert_string_equal(back->rtmr_missing[0][1], "tdx.smbios_sha384");
+		assert_int_equal(back->nrtmr_missing[1], 0);
+		cvm_measurement_free(back);
+	}
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(cvm_measurement_encode(m, CVM_FMT_JSON, &buf, &len, NULL), 0);
+	assert_non_null(strstr((const char *)buf, "\"rtmr0_missing\": [\n"));
+	char *bad = strdup((const char *)buf);
+	assert_non_null(bad);
+	char *at = strstr(bad, "\"tdx.acpi.rsdp\"");
+	memcpy(at, "17             ", 15); /* a number where a string belongs */
+	struct cvm_measurement *out = NULL;
+	struct cvm_error err;
+	assert_int_equal(decode_text(bad, &out, &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "report.rtmr0_missing[0]"));
+	free(bad);
+	free(buf);
+	cvm_measurement_free(m);
+}
+
 static void decode_refuses_signed_corim_and_garbage(void **state)
 {
 	(void)state;
@@ -892,6 +927,7 @@ int main(void)
 		cmocka_unit_test(corim_rejects_veraison_bad_files_with_reasons),
 		cmocka_unit_test(corim_trustee_example_has_nothing_to_check),
 		cmocka_unit_test(rvps_message_carries_base64_sample),
+		cmocka_unit_test(rtmr_missing_round_trips),
 		cmocka_unit_test(decode_refuses_signed_corim_and_garbage),
 	};
 	return cmocka_run_group_tests_name("emit", tests, NULL, NULL);
