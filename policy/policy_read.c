@@ -789,27 +789,31 @@ static void read_boot_entries(struct reader *r, struct json_object *v, const cha
 		return;
 	}
 	size_t k = 0;
-	bool ok = true;
 	json_object_object_foreach(v, key, val) {
 		sanitize(key, strlen(key), shown, sizeof(shown), 40);
 		path_key(epath, sizeof(epath), path, shown);
 		struct cvm_policy_boot_entry *e = &entries[k++];
-		if (strncmp(key, "Boot", 4) != 0 || !parse_boot_number(key + 4, strlen(key + 4),
-									&e->number)) {
+		bool named = strncmp(key, "Boot", 4) == 0 &&
+			     parse_boot_number(key + 4, strlen(key + 4), &e->number);
+		read_boot_entry(r, val, epath, e);
+		if (!named) {
+			/* reported, and kept out of the boot_order cross-checks */
 			problem(r, epath, "expected a key \"Boot####\" (4 hex digits)");
-			ok = false;
+			free(e->description);
+			free(e->device_path);
+			free(e->optional_data);
+			memset(e, 0, sizeof(*e));
+			k--;
+			continue;
 		}
-		ok = read_boot_entry(r, val, epath, e) && ok;
-		for (size_t j = 0; ok && j + 1 < k; j++)
-			if (entries[j].number == e->number) {
+		/* "Boot000a" and "Boot000A" name the same variable */
+		for (size_t j = 0; j + 1 < k; j++)
+			if (entries[j].number == e->number)
 				problem(r, epath, "Boot%04X is given twice", e->number);
-				ok = false;
-			}
 	}
 	free(t->boot_entries);
 	t->boot_entries = entries;
 	t->nboot_entries = k;
-	(void)ok;
 }
 
 /* The fw_cfg items edk2 >= 202505 measures, in its order, with their fixed sizes (0: any). */
@@ -866,8 +870,12 @@ static void read_fw_cfg(struct reader *r, struct json_object *v, const char *pat
 		size_t want = tdx_fw_cfg_items[i].size;
 		if ((want && it->len != want) || it->len == 0) {
 			/* edk2 skips an item of another size, or an empty one: it is not measured */
-			problem(r, ipath, "expected %zu bytes (edk2 skips an item of another size), "
-				"got %zu", want ? want : (size_t)1, it->len);
+			if (want)
+				problem(r, ipath, "expected %zu bytes (edk2 skips an item of another "
+					"size), got %zu", want, it->len);
+			else
+				problem(r, ipath, "expected at least one byte (edk2 skips an empty "
+					"item: leave it out)");
 			free(it->data);
 			it->data = NULL;
 			continue;

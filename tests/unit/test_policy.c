@@ -1244,6 +1244,17 @@ static void tdx_rtmr_input_problems(void **state)
 				    "{'BootMenu': '00'}}"),
 			    "tdx.fw_cfg.BootMenu", "expected 2 bytes");
 	assert_only_problem(TDX_DOC("'tdx': {'firmware_generation': '>=202505', 'fw_cfg': "
+				    "{'bootorder': ''}}"),
+			    "tdx.fw_cfg.bootorder", "expected at least one byte");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['000A'], 'boot_entries': "
+				    "{'Boot000A': {'description': 'a', 'device_path': '7fff0400'},"
+				    " 'Boot000a': {'description': 'b', 'device_path': '7fff0400'}}}"),
+			    "tdx.boot_entries.Boot000a", "Boot000A is given twice");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0001'], 'boot_entries': "
+				    "{'Boot0001': {'description': 'a', 'device_path': '7fff0400'},"
+				    " 'Bootx': {'description': 'b', 'device_path': '7fff0400'}}}"),
+			    "tdx.boot_entries.Bootx", "expected a key \"Boot####\"");
+	assert_only_problem(TDX_DOC("'tdx': {'firmware_generation': '>=202505', 'fw_cfg': "
 				    "{'etc/e820': '00'}}"),
 			    "tdx.fw_cfg.etc/e820", "not an item edk2 measures");
 }
