@@ -713,11 +713,73 @@ static void read_boot_order(struct reader *r, struct json_object *v, const char 
 	t->has_boot_order = true;
 }
 
+/*
+ * A whole EFI_LOAD_OPTION (as an event log's Boot#### variable data), split into the entry's
+ * fields: attributes, FilePathListLength, the NUL-terminated UCS-2 description (printable
+ * ASCII here), the device path, the optional data.
+ */
+static bool split_load_option(struct reader *r, const char *path, const uint8_t *b, size_t len,
+			      struct cvm_policy_boot_entry *e)
+{
+	char why[96];
+	if (len < 8) {
+		problem(r, path, "a load option has at least 8 bytes, got %zu", len);
+		return false;
+	}
+	size_t fpl = cvm_le16(b + 4), o = 6, n = 0;
+	while (o + 1 < len && cvm_le16(b + o) != 0) {
+		uint16_t c = cvm_le16(b + o);
+		if (c < 0x20 || c > 0x7e) {
+			problem(r, path, "the description holds U+%04X: only printable ASCII is "
+				"supported", c);
+			return false;
+		}
+		o += 2;
+		n++;
+	}
+	if (o + 1 >= len || n > MAX_DESCRIPTION) {
+		problem(r, path, "the description is not NUL-terminated within %d characters",
+			MAX_DESCRIPTION);
+		return false;
+	}
+	o += 2;
+	if (fpl > len - o || !device_path_ok(b + o, fpl, why, sizeof(why))) {
+		if (fpl > len - o)
+			problem(r, path, "FilePathListLength %zu runs past the %zu bytes", fpl, len);
+		else
+			problem(r, path, "not a UEFI device path: %s", why);
+		return false;
+	}
+	char *desc = malloc(n + 1);
+	uint8_t *dp = malloc(fpl ? fpl : 1);
+	uint8_t *opt = len - o - fpl ? malloc(len - o - fpl) : NULL;
+	if (!desc || !dp || (len - o - fpl && !opt)) {
+		free(desc);
+		free(dp);
+		free(opt);
+		r->rc = -ENOMEM;
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		desc[i] = (char)cvm_le16(b + 6 + 2 * i);
+	desc[n] = '\0';
+	memcpy(dp, b + o, fpl);
+	if (opt)
+		memcpy(opt, b + o + fpl, len - o - fpl);
+	e->attributes = cvm_le32(b);
+	e->description = desc;
+	e->device_path = dp;
+	e->device_path_len = fpl;
+	e->optional_data = opt;
+	e->optional_data_len = opt ? len - o - fpl : 0;
+	return true;
+}
+
 static bool read_boot_entry(struct reader *r, struct json_object *v, const char *epath,
 			    struct cvm_policy_boot_entry *e)
 {
 	static const char *const keys[] = {"attributes", "description", "device_path",
-					   "optional_data", NULL};
+					   "optional_data", "load_option", NULL};
 	char path[PATH_BUF], got[96], why[96];
 	if (json_object_get_type(v) != json_type_object) {
 		problem(r, epath, "expected an object {\"description\", \"device_path\", ...}, "
@@ -726,6 +788,20 @@ static bool read_boot_entry(struct reader *r, struct json_object *v, const char 
 	}
 	check_keys(r, v, epath, keys);
 	struct json_object *f;
+	if (FIELD(v, epath, "load_option", f, path)) {
+		if (json_object_object_length(v) != 1) {
+			problem(r, path, "give load_option alone, or the fields it holds "
+				"(attributes, description, device_path, optional_data)");
+			return false;
+		}
+		uint8_t *raw = NULL;
+		size_t raw_len = 0;
+		bool ok = read_hex_var(r, path, f, 6 + 2 * (MAX_DESCRIPTION + 1) + MAX_DEVICE_PATH +
+						      MAX_OPTIONAL_DATA, &raw, &raw_len) &&
+			  split_load_option(r, path, raw, raw_len, e);
+		free(raw);
+		return ok;
+	}
 	uint64_t x;
 	bool ok = true;
 	e->attributes = 1;

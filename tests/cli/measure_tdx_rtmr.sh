@@ -27,15 +27,14 @@ want=$(log_rtmr0 "$LOGS/CCEL_data_ovmf")
 check "measure tdx rtmr: RTMR0 of CCEL_data_ovmf from the example policy" eval 'rc_is 0 && [ -n "$want" ] && out_has "\"rtmr0\": \"$want\"" && out_has "\"cfv_sha384\": \"344bc51c" && ! out_has rtmr0_missing'
 
 # CCEL_data_grub: SecureBoot 1, db and dbx as Debian's Microsoft varstore enrolls them (PK and
-# KEK differ), BootOrder 0001,0000 with the log's two entries.
+# KEK differ), BootOrder 0001,0000 with the log's two entries (Boot0001 as the log's raw load
+# option, Boot0000 by its fields).
 if [ -r "$MS_VARS" ]; then
 	cat >"$T/grub.json" <<EOF2
 {"version": 1, "tee": "tdx", "firmware": {"path": "$OVMF"},
  "tdx": {"varstore": "$MS_VARS", "boot_order": ["0001", "0000"],
   "boot_entries": {
-   "Boot0001": {"description": "UEFI Misc Device",
-     "device_path": "02010c00d041030a000000000101060000010101060000000101060000010101060000007fff0400",
-     "optional_data": "4eac0881119f594d850ee21a522c59b2"},
+   "Boot0001": {"load_option": "010000002800550045004600490020004d006900730063002000440065007600690063006500000002010c00d041030a000000000101060000010101060000000101060000010101060000007fff04004eac0881119f594d850ee21a522c59b2"},
    "Boot0000": {"attributes": "0x109", "description": "UiApp",
      "device_path": "04071400c9bdb87cebf8344faaea3ee4af6516a10406140021aa2c4614760345836e8ab6f46623317fff0400"}}}}
 EOF2

@@ -1185,6 +1185,39 @@ static void tdx_rtmr_inputs_read_and_round_trip(void **state)
 	cvm_policy_free(p);
 }
 
+/* A whole load option (an event log's Boot#### data) reads as the same entry as its fields. */
+static void tdx_boot_entry_from_a_load_option(void **state)
+{
+	(void)state;
+	struct cvm_policy *a = parse_ok(TDX_DOC(
+		"'tdx': {'boot_order': ['0001'], 'boot_entries': {'Boot0001': {'load_option': "
+		"'010000002800550045004600490020004d006900730063002000440065007600690063006500000002"
+		"010c00d041030a000000000101060000010101060000000101060000010101060000007fff04004eac08"
+		"81119f594d850ee21a522c59b2'}}}"));
+	const struct cvm_policy_boot_entry *e = &a->tdx.rtmr.boot_entries[0];
+	assert_int_equal(e->attributes, 1);
+	assert_string_equal(e->description, "UEFI Misc Device");
+	assert_int_equal(e->device_path_len, 40);
+	assert_int_equal(e->optional_data_len, 16);
+	assert_int_equal(e->optional_data[0], 0x4e);
+	cvm_policy_free(a);
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0001'], 'boot_entries': {'Boot0001': "
+				    "{'load_option': '0100000004004100', 'description': 'x'}}}"),
+			    "tdx.boot_entries.Boot0001.load_option", "give load_option alone");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0001'], 'boot_entries': {'Boot0001': "
+				    "{'load_option': '010000000800410000007fff0400'}}}"),
+			    "tdx.boot_entries.Boot0001.load_option",
+			    "FilePathListLength 8 runs past the 14 bytes");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0001'], 'boot_entries': {'Boot0001': "
+				    "{'load_option': '01000000040041004200'}}}"),
+			    "tdx.boot_entries.Boot0001.load_option",
+			    "the description is not NUL-terminated");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0001'], 'boot_entries': {'Boot0001': "
+				    "{'load_option': '01000000040001010000'}}}"),
+			    "tdx.boot_entries.Boot0001.load_option",
+			    "the description holds U+0101");
+}
+
 static void tdx_rtmr_input_problems(void **state)
 {
 	(void)state;
@@ -1272,6 +1305,7 @@ int main(void)
 		cmocka_unit_test(json_to_cbor_to_json_round_trip_is_lossless),
 		cmocka_unit_test(tdx_rtmr_inputs_read_and_round_trip),
 		cmocka_unit_test(tdx_rtmr_input_problems),
+		cmocka_unit_test(tdx_boot_entry_from_a_load_option),
 		cmocka_unit_test(snp_policy_value_follows_the_report_layout),
 		cmocka_unit_test(tdx_attributes_value_sets_the_td_bits),
 		cmocka_unit_test(tee_and_vmm_names),
