@@ -129,8 +129,12 @@ void cvm_measurement_free(struct cvm_measurement *m)
 		return;
 	free(m->mode);
 	free(m->algorithm);
-	for (size_t i = 0; i < CVM_ARRAY_SIZE(m->rtmr_note); i++)
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(m->rtmr_note); i++) {
 		free(m->rtmr_note[i]);
+		for (size_t j = 0; j < m->nrtmr_missing[i]; j++)
+			free(m->rtmr_missing[i][j]);
+		free(m->rtmr_missing[i]);
+	}
 	for (size_t i = 0; i < m->nevents; i++) {
 		free(m->events[i].type);
 		free(m->events[i].description);
@@ -250,6 +254,21 @@ int cvm_measurement_set_rtmr_note(struct cvm_measurement *m, unsigned idx, const
 		return -ENOMEM;
 	free(m->rtmr_note[idx]);
 	m->rtmr_note[idx] = copy;
+	return 0;
+}
+
+int cvm_measurement_add_rtmr_missing(struct cvm_measurement *m, unsigned idx, const char *input)
+{
+	if (idx > 3 || !input || m->nrtmr_missing[idx] >= 64)
+		return -EINVAL;
+	char **grown = realloc(m->rtmr_missing[idx],
+			       (m->nrtmr_missing[idx] + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	m->rtmr_missing[idx] = grown;
+	if (!(grown[m->nrtmr_missing[idx]] = strdup(input)))
+		return -ENOMEM;
+	m->nrtmr_missing[idx]++;
 	return 0;
 }
 

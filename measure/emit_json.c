@@ -30,6 +30,11 @@ int cvm_emit_check_strings(const struct cvm_measurement *m, struct cvm_error *er
 	for (int i = 0; i < 4; i++)
 		if (m->rtmr_note[i] && !str_valid(m->rtmr_note[i]))
 			return cvm_error_set(err, -EINVAL, "report.rtmr%d_note: not UTF-8", i);
+	for (int i = 0; i < 4; i++)
+		for (size_t j = 0; j < m->nrtmr_missing[i]; j++)
+			if (!str_valid(m->rtmr_missing[i][j]))
+				return cvm_error_set(err, -EINVAL,
+						     "report.rtmr%d_missing[%zu]: not UTF-8", i, j);
 	for (size_t i = 0; i < m->nevents; i++)
 		if (!str_valid(m->events[i].type) ||
 		    (m->events[i].description && !str_valid(m->events[i].description)))
@@ -113,6 +118,25 @@ static int add_list(struct json_object *doc, const char *name, const struct cvm_
 	return 0;
 }
 
+/* "rtmrN_missing": the inputs an RTMR that is not computed lacks. */
+static int add_missing(struct json_object *r, unsigned i, const struct cvm_measurement *m)
+{
+	char key[24];
+	struct json_object *arr = json_object_new_array();
+	if (!arr)
+		return -ENOMEM;
+	for (size_t j = 0; j < m->nrtmr_missing[i]; j++) {
+		struct json_object *s = json_object_new_string(m->rtmr_missing[i][j]);
+		if (!s || json_object_array_add(arr, s) != 0) {
+			json_object_put(s);
+			json_object_put(arr);
+			return -ENOMEM;
+		}
+	}
+	snprintf(key, sizeof(key), "rtmr%u_missing", i);
+	return add(r, key, arr);
+}
+
 static int add_report(struct json_object *doc, const struct cvm_measurement *m)
 {
 	struct json_object *r = json_object_new_object();
@@ -141,6 +165,8 @@ static int add_report(struct json_object *doc, const struct cvm_measurement *m)
 				snprintf(key, sizeof(key), "rtmr%u_note", i);
 				rc |= add(r, key, json_object_new_string(m->rtmr_note[i]));
 			}
+			if (m->nrtmr_missing[i])
+				rc |= add_missing(r, i, m);
 		}
 	}
 	if (m->has_td_fields) {
@@ -333,6 +359,30 @@ static int read_report_snp(struct json_object *r, struct cvm_measurement *m,
 	return 0;
 }
 
+static int read_missing(struct json_object *r, unsigned i, struct cvm_measurement *m,
+			struct cvm_error *err)
+{
+	char key[24];
+	struct json_object *arr;
+	snprintf(key, sizeof(key), "rtmr%u_missing", i);
+	if (!json_object_object_get_ex(r, key, &arr))
+		return 0;
+	if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) > 64)
+		return cvm_error_set(err, -EINVAL, "report.%s: expected an array of at most 64 "
+				     "strings", key);
+	for (size_t j = 0; j < json_object_array_length(arr); j++) {
+		struct json_object *s = json_object_array_get_idx(arr, j);
+		if (!json_object_is_type(s, json_type_string) ||
+		    strlen(json_object_get_string(s)) != (size_t)json_object_get_string_len(s) ||
+		    !str_valid(json_object_get_string(s)))
+			return cvm_error_set(err, -EINVAL, "report.%s[%zu]: expected a string",
+					     key, j);
+		if (cvm_measurement_add_rtmr_missing(m, i, json_object_get_string(s)) < 0)
+			return cvm_error_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 static int read_report_tdx(struct json_object *r, struct cvm_measurement *m,
 			   struct cvm_error *err)
 {
@@ -357,6 +407,8 @@ static int read_report_tdx(struct json_object *r, struct cvm_measurement *m,
 			return rc;
 		if (rc == 0 && cvm_measurement_set_rtmr_note(m, i, note) < 0)
 			return cvm_error_set(err, -ENOMEM, "out of memory");
+		if ((rc = read_missing(r, i, m, err)) < 0)
+			return rc;
 	}
 	static const char *const td_keys[] = {"attributes", "xfam", "mrconfigid", "mrowner",
 					      "mrownerconfig"};
@@ -380,6 +432,7 @@ static int read_report(struct json_object *doc, struct cvm_measurement *m, struc
 	static const char *const keys[] = {
 		"policy", "host_data", "id_key_digest", "author_key_digest", "mrtd", "rtmr0",
 		"rtmr1", "rtmr2", "rtmr3", "rtmr0_note", "rtmr1_note", "rtmr2_note", "rtmr3_note",
+		"rtmr0_missing", "rtmr1_missing", "rtmr2_missing", "rtmr3_missing",
 		"attributes", "xfam", "mrconfigid", "mrowner", "mrownerconfig",
 	};
 	struct json_object *r;

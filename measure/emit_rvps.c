@@ -2,10 +2,15 @@
 /*
  * Trustee (confidential-containers) RVPS registration message:
  *   {"version": "0.1.0", "type": "sample", "payload": "<base64 of the provenance JSON>"}
- * The provenance maps reference-value names to lists of lower-case hex strings, the names
- * Trustee's default CPU policy queries: snp_launch_measurement (SNP); mr_td, rtmr_0..rtmr_3
- * (those cvmkit computed) and xfam (TDX; the report's little-endian bytes, as Trustee's
- * evidence claims print them).
+ * The provenance maps reference-value names to values, with the names and the JSON types
+ * Trustee's default CPU policy (ear_default_policy_cpu.rego) queries them with:
+ * - a list of lower-case hex strings where the policy tests `claim in query_reference_value(..)`:
+ *   snp_launch_measurement (SNP); mr_td, rtmr_0..rtmr_3 (those cvmkit computed) and xfam (TDX;
+ *   the report's little-endian bytes, as Trustee's evidence claims print them);
+ * - a bare value where it tests `==`: tdvfkernel and tdvfkernelparams (TDX direct boot: the hex
+ *   digests of the kernel and LoadOptions events, as Trustee prints event digests), and the SNP
+ *   guest policy's snp_guest_abi_major, snp_guest_abi_minor (numbers), snp_single_socket and
+ *   snp_smt_allowed (booleans), as Trustee's SNP claims carry them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -51,10 +56,52 @@ static int add_hex_list(struct json_object *obj, const char *name, const uint8_t
 	return 0;
 }
 
+/* obj[name] = value (owned); a value that cannot be added is released. */
+static int add_value(struct json_object *obj, const char *name, struct json_object *value)
+{
+	if (!value || json_object_object_add(obj, name, value) != 0) {
+		json_object_put(value);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_hex_string(struct json_object *obj, const char *name, const uint8_t *bytes,
+			  size_t n)
+{
+	char hex[2 * 48 + 1];
+	cvm_hex_encode(bytes, n, hex);
+	return add_string(obj, name, hex);
+}
+
+/* The document's first event of type in rtmr, or NULL. */
+static const struct cvm_mr_event *find_event(const struct cvm_measurement *m, uint32_t rtmr,
+					     const char *type)
+{
+	for (size_t i = 0; i < m->nevents; i++)
+		if (m->events[i].rtmr == rtmr && strcmp(m->events[i].type, type) == 0)
+			return &m->events[i];
+	return NULL;
+}
+
+/* SNP guest policy: ABI_MINOR 7:0, ABI_MAJOR 15:8, SMT 16, SINGLE_SOCKET 20. */
+static int build_snp(const struct cvm_measurement *m, struct json_object *prov)
+{
+	int rc = add_hex_list(prov, "snp_launch_measurement", m->digest, m->digest_len);
+	if (rc || !m->has_snp_policy)
+		return rc;
+	uint64_t p = m->snp_policy;
+	rc = add_value(prov, "snp_guest_abi_major", json_object_new_int64((p >> 8) & 0xff));
+	rc = rc ? rc : add_value(prov, "snp_guest_abi_minor", json_object_new_int64(p & 0xff));
+	rc = rc ? rc : add_value(prov, "snp_single_socket",
+				 json_object_new_boolean((p >> 20) & 1));
+	return rc ? rc : add_value(prov, "snp_smt_allowed", json_object_new_boolean((p >> 16) & 1));
+}
+
 static int build_provenance(const struct cvm_measurement *m, struct json_object *prov)
 {
 	if (m->tee == CVM_TEE_SNP)
-		return add_hex_list(prov, "snp_launch_measurement", m->digest, m->digest_len);
+		return build_snp(m, prov);
 	int rc = add_hex_list(prov, "mr_td", m->digest, m->digest_len);
 	for (unsigned i = 0; rc == 0 && i < 4; i++) {
 		char name[16];
@@ -67,6 +114,15 @@ static int build_provenance(const struct cvm_measurement *m, struct json_object 
 		cvm_put_le64(le, m->xfam);
 		rc = add_hex_list(prov, "xfam", le, sizeof(le));
 	}
+	/* direct boot: the kernel (RTMR1) and LoadOptions (RTMR2) events, when computed */
+	const struct cvm_mr_event *kernel =
+		m->rtmr_known[1] ? find_event(m, 1, "EV_EFI_BOOT_SERVICES_APPLICATION") : NULL;
+	const struct cvm_mr_event *params =
+		m->rtmr_known[2] ? find_event(m, 2, "EV_EVENT_TAG") : NULL;
+	if (rc == 0 && kernel)
+		rc = add_hex_string(prov, "tdvfkernel", kernel->digest, 48);
+	if (rc == 0 && params)
+		rc = add_hex_string(prov, "tdvfkernelparams", params->digest, 48);
 	return rc;
 }
 

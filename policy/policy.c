@@ -32,10 +32,30 @@ void cvm_policy_init(struct cvm_policy *p)
 	p->prefault.mode = CVM_PREFAULT_BEST_EFFORT;
 }
 
+static void tdx_rtmr_free(struct cvm_policy_tdx_rtmr *t)
+{
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(t->acpi); i++)
+		free(t->acpi[i].path);
+	free(t->cfv.path);
+	free(t->boot_order);
+	for (size_t i = 0; i < t->nboot_entries; i++) {
+		free(t->boot_entries[i].description);
+		free(t->boot_entries[i].device_path);
+		free(t->boot_entries[i].optional_data);
+	}
+	free(t->boot_entries);
+	for (size_t i = 0; i < t->nfw_cfg; i++) {
+		free(t->fw_cfg[i].name);
+		free(t->fw_cfg[i].data);
+	}
+	free(t->fw_cfg);
+}
+
 void cvm_policy_free(struct cvm_policy *p)
 {
 	if (!p)
 		return;
+	tdx_rtmr_free(&p->tdx.rtmr);
 	free(p->name);
 	free(p->cpus.model);
 	free(p->firmware.path);

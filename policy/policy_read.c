@@ -577,10 +577,491 @@ static void read_snp(struct reader *r, struct json_object *root)
 	read_snp_id_block(r, obj);
 }
 
+/* ---- tdx RTMR inputs (docs/tdx-rtmr.md) ------------------------------------------------ */
+
+#define MAX_BOOT_ENTRIES 64
+#define MAX_DEVICE_PATH 4096
+#define MAX_OPTIONAL_DATA 4096
+#define MAX_FW_CFG_DATA 65536
+#define MAX_DESCRIPTION 256
+
+/* An even number of hex digits ("0x" prefix allowed), 0..max bytes, into a fresh buffer. */
+static bool read_hex_var(struct reader *r, const char *path, struct json_object *v, size_t max,
+			 uint8_t **out, size_t *out_len)
+{
+	char got[96];
+	if (json_object_get_type(v) == json_type_string) {
+		const char *s = json_object_get_string(v);
+		size_t len = (size_t)json_object_get_string_len(v);
+		if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+			s += 2;
+			len -= 2;
+		}
+		if (len % 2 == 0 && len / 2 <= max && strlen(s) == len) {
+			uint8_t *buf = malloc(len / 2 ? len / 2 : 1);
+			if (!buf) {
+				r->rc = -ENOMEM;
+				return false;
+			}
+			if (cvm_hex_decode(s, buf, len / 2) == 0) {
+				free(*out);
+				*out = buf;
+				*out_len = len / 2;
+				return true;
+			}
+			free(buf);
+		}
+	}
+	problem(r, path, "expected an even number of hex digits (at most %zu bytes), got %s", max,
+		describe(v, got, sizeof(got)));
+	return false;
+}
+
+/* A UEFI device path: nodes of at least 4 bytes, the last one the end node (7f ff 04 00). */
+static bool device_path_ok(const uint8_t *dp, size_t len, char *why, size_t n)
+{
+	size_t off = 0;
+	while (off + 4 <= len) {
+		uint16_t node = cvm_le16(dp + off + 2);
+		if (node < 4 || node > len - off) {
+			snprintf(why, n, "node at byte %zu has length %u", off, node);
+			return false;
+		}
+		if (dp[off] == 0x7f && dp[off + 1] == 0xff) {
+			if (off + node == len)
+				return true;
+			snprintf(why, n, "bytes after the end node at byte %zu", off);
+			return false;
+		}
+		off += node;
+	}
+	snprintf(why, n, "no end node (7f ff 04 00)");
+	return false;
+}
+
+/* The blob at tdx.<parent>.<key>: "<key>" a path or "<key>_sha384" a digest, not both. */
+static void read_tdx_blob(struct reader *r, struct json_object *obj, const char *parent,
+			  const char *key, struct cvm_policy_tdx_blob *b)
+{
+	char path[PATH_BUF], dkey[48];
+	struct json_object *v;
+	snprintf(dkey, sizeof(dkey), "%s_sha384", key);
+	bool file = FIELD(obj, parent, key, v, path) && read_path(r, path, v, &b->path);
+	if (FIELD(obj, parent, dkey, v, path)) {
+		b->has_sha384 = read_hex_bytes(r, path, v, b->sha384, 48);
+		if (file || json_object_object_get_ex(obj, key, NULL))
+			problem(r, path, "give %s (the file) or %s (its SHA-384), not both", key,
+				dkey);
+	}
+}
+
+static bool parse_boot_number(const char *s, size_t len, uint16_t *out)
+{
+	uint64_t x = 0;
+	if (len != 4)
+		return false;
+	for (size_t i = 0; i < 4; i++) {
+		int d = cvm_hex_digit(s[i]);
+		if (d < 0)
+			return false;
+		x = x << 4 | (uint64_t)d;
+	}
+	*out = (uint16_t)x;
+	return true;
+}
+
+static void read_boot_order(struct reader *r, struct json_object *v, const char *path,
+			    struct cvm_policy_tdx_rtmr *t)
+{
+	char got[96], ipath[PATH_BUF];
+	size_t n = json_object_get_type(v) == json_type_array ? json_object_array_length(v) : 0;
+	if (json_object_get_type(v) != json_type_array || n == 0 || n > MAX_BOOT_ENTRIES) {
+		problem(r, path, "expected an array of 1..%d boot option numbers (\"0001\"), got %s",
+			MAX_BOOT_ENTRIES, describe(v, got, sizeof(got)));
+		return;
+	}
+	uint16_t *order = calloc(n, sizeof(*order));
+	if (!order) {
+		r->rc = -ENOMEM;
+		return;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+		snprintf(ipath, sizeof(ipath), "tdx.boot_order[%zu]", i);
+		if (json_object_get_type(e) != json_type_string ||
+		    !parse_boot_number(json_object_get_string(e),
+				       (size_t)json_object_get_string_len(e), &order[i])) {
+			problem(r, ipath, "expected 4 hex digits (the #### of Boot####), got %s",
+				describe(e, got, sizeof(got)));
+			ok = false;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (order[j] == order[i]) {
+				problem(r, ipath, "%04X is already at tdx.boot_order[%zu]", order[i], j);
+				ok = false;
+			}
+	}
+	if (!ok) {
+		free(order);
+		return;
+	}
+	free(t->boot_order);
+	t->boot_order = order;
+	t->nboot_order = n;
+	t->has_boot_order = true;
+}
+
+/*
+ * A whole EFI_LOAD_OPTION (as an event log's Boot#### variable data), split into the entry's
+ * fields: attributes, FilePathListLength, the NUL-terminated UCS-2 description (printable
+ * ASCII here), the device path, the optional data.
+ */
+static bool split_load_option(struct reader *r, const char *path, const uint8_t *b, size_t len,
+			      struct cvm_policy_boot_entry *e)
+{
+	char why[96];
+	if (len < 8) {
+		problem(r, path, "a load option has at least 8 bytes, got %zu", len);
+		return false;
+	}
+	size_t fpl = cvm_le16(b + 4), o = 6, n = 0;
+	while (o + 1 < len && cvm_le16(b + o) != 0) {
+		uint16_t c = cvm_le16(b + o);
+		if (c < 0x20 || c > 0x7e) {
+			problem(r, path, "the description holds U+%04X: only printable ASCII is "
+				"supported", c);
+			return false;
+		}
+		o += 2;
+		n++;
+	}
+	if (o + 1 >= len || n > MAX_DESCRIPTION) {
+		problem(r, path, "the description is not NUL-terminated within %d characters",
+			MAX_DESCRIPTION);
+		return false;
+	}
+	o += 2;
+	if (fpl > len - o || !device_path_ok(b + o, fpl, why, sizeof(why))) {
+		if (fpl > len - o)
+			problem(r, path, "FilePathListLength %zu runs past the %zu bytes", fpl, len);
+		else
+			problem(r, path, "not a UEFI device path: %s", why);
+		return false;
+	}
+	char *desc = malloc(n + 1);
+	uint8_t *dp = malloc(fpl ? fpl : 1);
+	uint8_t *opt = len - o - fpl ? malloc(len - o - fpl) : NULL;
+	if (!desc || !dp || (len - o - fpl && !opt)) {
+		free(desc);
+		free(dp);
+		free(opt);
+		r->rc = -ENOMEM;
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		desc[i] = (char)cvm_le16(b + 6 + 2 * i);
+	desc[n] = '\0';
+	memcpy(dp, b + o, fpl);
+	if (opt)
+		memcpy(opt, b + o + fpl, len - o - fpl);
+	e->attributes = cvm_le32(b);
+	e->description = desc;
+	e->device_path = dp;
+	e->device_path_len = fpl;
+	e->optional_data = opt;
+	e->optional_data_len = opt ? len - o - fpl : 0;
+	return true;
+}
+
+static bool read_boot_entry(struct reader *r, struct json_object *v, const char *epath,
+			    struct cvm_policy_boot_entry *e)
+{
+	static const char *const keys[] = {"attributes", "description", "device_path",
+					   "optional_data", "load_option", NULL};
+	char path[PATH_BUF], got[96], why[96];
+	if (json_object_get_type(v) != json_type_object) {
+		problem(r, epath, "expected an object {\"description\", \"device_path\", ...}, "
+			"got %s", describe(v, got, sizeof(got)));
+		return false;
+	}
+	check_keys(r, v, epath, keys);
+	struct json_object *f;
+	if (FIELD(v, epath, "load_option", f, path)) {
+		if (json_object_object_length(v) != 1) {
+			problem(r, path, "give load_option alone, or the fields it holds "
+				"(attributes, description, device_path, optional_data)");
+			return false;
+		}
+		uint8_t *raw = NULL;
+		size_t raw_len = 0;
+		bool ok = read_hex_var(r, path, f, 6 + 2 * (MAX_DESCRIPTION + 1) + MAX_DEVICE_PATH +
+						      MAX_OPTIONAL_DATA, &raw, &raw_len) &&
+			  split_load_option(r, path, raw, raw_len, e);
+		free(raw);
+		return ok;
+	}
+	uint64_t x;
+	bool ok = true;
+	e->attributes = 1;
+	if (FIELD(v, epath, "attributes", f, path)) {
+		if (read_u64_hex(r, path, f, UINT32_MAX, &x))
+			e->attributes = (uint32_t)x;
+		else
+			ok = false;
+	}
+	if (FIELD(v, epath, "description", f, path)) {
+		if (read_string(r, path, f, 0, MAX_DESCRIPTION, &e->description)) {
+			for (const char *c = e->description; *c; c++)
+				if (*c < 0x20 || *c > 0x7e) {
+					problem(r, path, "expected printable ASCII (it is "
+						"written as UCS-2)");
+					ok = false;
+					break;
+				}
+		} else {
+			ok = false;
+		}
+	} else {
+		path_key(path, sizeof(path), epath, "description");
+		problem(r, path, "missing: the boot option's description (\"UiApp\")");
+		ok = false;
+	}
+	if (FIELD(v, epath, "device_path", f, path)) {
+		if (!read_hex_var(r, path, f, MAX_DEVICE_PATH, &e->device_path,
+				  &e->device_path_len)) {
+			ok = false;
+		} else if (!device_path_ok(e->device_path, e->device_path_len, why,
+					   sizeof(why))) {
+			problem(r, path, "not a UEFI device path: %s", why);
+			ok = false;
+		}
+	} else {
+		path_key(path, sizeof(path), epath, "device_path");
+		problem(r, path, "missing: the device path bytes in hex, ending with 7fff0400");
+		ok = false;
+	}
+	if (FIELD(v, epath, "optional_data", f, path))
+		ok = read_hex_var(r, path, f, MAX_OPTIONAL_DATA, &e->optional_data,
+				  &e->optional_data_len) && ok;
+	return ok;
+}
+
+static void read_boot_entries(struct reader *r, struct json_object *v, const char *path,
+			      struct cvm_policy_tdx_rtmr *t)
+{
+	char got[96], epath[PATH_BUF], shown[64];
+	if (json_object_get_type(v) != json_type_object ||
+	    json_object_object_length(v) > MAX_BOOT_ENTRIES) {
+		problem(r, path, "expected an object of at most %d \"Boot####\" entries, got %s",
+			MAX_BOOT_ENTRIES, describe(v, got, sizeof(got)));
+		return;
+	}
+	size_t n = (size_t)json_object_object_length(v);
+	struct cvm_policy_boot_entry *entries = calloc(n ? n : 1, sizeof(*entries));
+	if (!entries) {
+		r->rc = -ENOMEM;
+		return;
+	}
+	size_t k = 0;
+	json_object_object_foreach(v, key, val) {
+		sanitize(key, strlen(key), shown, sizeof(shown), 40);
+		path_key(epath, sizeof(epath), path, shown);
+		struct cvm_policy_boot_entry *e = &entries[k++];
+		bool named = strncmp(key, "Boot", 4) == 0 &&
+			     parse_boot_number(key + 4, strlen(key + 4), &e->number);
+		read_boot_entry(r, val, epath, e);
+		if (!named) {
+			/* reported, and kept out of the boot_order cross-checks */
+			problem(r, epath, "expected a key \"Boot####\" (4 hex digits)");
+			free(e->description);
+			free(e->device_path);
+			free(e->optional_data);
+			memset(e, 0, sizeof(*e));
+			k--;
+			continue;
+		}
+		/* "Boot000a" and "Boot000A" name the same variable */
+		for (size_t j = 0; j + 1 < k; j++)
+			if (entries[j].number == e->number)
+				problem(r, epath, "Boot%04X is given twice", e->number);
+	}
+	free(t->boot_entries);
+	t->boot_entries = entries;
+	t->nboot_entries = k;
+}
+
+/* The fw_cfg items edk2 >= 202505 measures, in its order, with their fixed sizes (0: any). */
+static const struct {
+	const char *name;
+	size_t size;
+} tdx_fw_cfg_items[] = {
+	{"etc/extra-pci-roots", 8},     {"BootMenu", 2},
+	{"etc/boot-menu-wait", 2},      {"etc/reserved-memory-end", 8},
+	{"opt/ovmf/X-PciMmio64Mb", 0},  {"bootorder", 0},
+};
+
+static void read_fw_cfg(struct reader *r, struct json_object *v, const char *path,
+			struct cvm_policy_tdx_rtmr *t)
+{
+	char got[96], ipath[PATH_BUF], expected[200] = "";
+	if (json_object_get_type(v) != json_type_object) {
+		problem(r, path, "expected an object {\"BootMenu\": \"0000\", ...}, got %s",
+			describe(v, got, sizeof(got)));
+		return;
+	}
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(tdx_fw_cfg_items); i++) {
+		size_t used = strlen(expected);
+		snprintf(expected + used, sizeof(expected) - used, "%s%s", i ? ", " : "",
+			 tdx_fw_cfg_items[i].name);
+	}
+	json_object_object_foreach(v, key, val) {
+		(void)val;
+		bool known = false;
+		for (size_t i = 0; i < CVM_ARRAY_SIZE(tdx_fw_cfg_items) && !known; i++)
+			known = strcmp(key, tdx_fw_cfg_items[i].name) == 0;
+		if (!known) {
+			char shown[64];
+			sanitize(key, strlen(key), shown, sizeof(shown), 40);
+			path_key(ipath, sizeof(ipath), path, shown);
+			problem(r, ipath, "not an item edk2 measures (expected one of: %s)",
+				expected);
+		}
+	}
+	struct cvm_policy_fw_cfg_item *items = calloc(CVM_ARRAY_SIZE(tdx_fw_cfg_items),
+						      sizeof(*items));
+	if (!items) {
+		r->rc = -ENOMEM;
+		return;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(tdx_fw_cfg_items); i++) {
+		struct json_object *d;
+		if (!FIELD(v, path, tdx_fw_cfg_items[i].name, d, ipath))
+			continue;
+		struct cvm_policy_fw_cfg_item *it = &items[n];
+		if (!read_hex_var(r, ipath, d, MAX_FW_CFG_DATA, &it->data, &it->len))
+			continue;
+		size_t want = tdx_fw_cfg_items[i].size;
+		if ((want && it->len != want) || it->len == 0) {
+			/* edk2 skips an item of another size, or an empty one: it is not measured */
+			if (want)
+				problem(r, ipath, "expected %zu bytes (edk2 skips an item of another "
+					"size), got %zu", want, it->len);
+			else
+				problem(r, ipath, "expected at least one byte (edk2 skips an empty "
+					"item: leave it out)");
+			free(it->data);
+			it->data = NULL;
+			continue;
+		}
+		if (!(it->name = strdup(tdx_fw_cfg_items[i].name))) {
+			r->rc = -ENOMEM;
+			free(it->data);
+			it->data = NULL;
+			continue;
+		}
+		n++;
+	}
+	free(t->fw_cfg);
+	t->fw_cfg = items;
+	t->nfw_cfg = n;
+	t->has_fw_cfg = true;
+}
+
+static void check_tdx_boot(struct reader *r, struct cvm_policy_tdx_rtmr *t, bool has_order,
+			   bool has_entries)
+{
+	if (has_entries && !has_order) {
+		problem(r, "tdx.boot_entries", "needs tdx.boot_order (the firmware measures the "
+			"entries BootOrder lists, in its order)");
+		return;
+	}
+	if (!t->has_boot_order)
+		return;
+	for (size_t i = 0; i < t->nboot_order; i++) {
+		bool found = false;
+		for (size_t j = 0; j < t->nboot_entries && !found; j++)
+			found = t->boot_entries[j].number == t->boot_order[i];
+		if (!found) {
+			char path[PATH_BUF];
+			snprintf(path, sizeof(path), "tdx.boot_order[%zu]", i);
+			problem(r, path, "Boot%04X has no entry in tdx.boot_entries", t->boot_order[i]);
+		}
+	}
+	for (size_t j = 0; j < t->nboot_entries; j++) {
+		bool found = false;
+		for (size_t i = 0; i < t->nboot_order && !found; i++)
+			found = t->boot_entries[j].number == t->boot_order[i];
+		if (!found) {
+			char path[PATH_BUF];
+			snprintf(path, sizeof(path), "tdx.boot_entries.Boot%04X",
+				 t->boot_entries[j].number);
+			problem(r, path, "not in tdx.boot_order, so the firmware would not measure "
+				"it");
+		}
+	}
+}
+
+static void read_tdx_rtmr(struct reader *r, struct json_object *obj)
+{
+	static const char *const gens[] = {"<=202408", "202411..202502", ">=202505", NULL};
+	static const char *const acpi_keys[] = {"table_loader", "rsdp", "tables",
+						"table_loader_sha384", "rsdp_sha384",
+						"tables_sha384", NULL};
+	static const char *const sb[] = {"auto", "unsupported", "disabled", "enabled", NULL};
+	char path[PATH_BUF];
+	struct json_object *v;
+	struct cvm_policy_tdx_rtmr *t = &r->p->tdx.rtmr;
+	int e;
+	if (FIELD(obj, "tdx", "firmware_generation", v, path) && read_enum(r, path, v, gens, &e)) {
+		t->has_fw_gen = true;
+		t->fw_gen = (enum cvm_tdx_fw_gen)e;
+	}
+	struct json_object *acpi = child_block(r, obj, "tdx", "acpi", acpi_keys);
+	if (acpi) {
+		for (size_t i = 0; i < 3; i++)
+			read_tdx_blob(r, acpi, "tdx.acpi", acpi_keys[i], &t->acpi[i]);
+	}
+	bool file = FIELD(obj, "tdx", "varstore", v, path) && read_path(r, path, v, &t->cfv.path);
+	if (FIELD(obj, "tdx", "cfv_sha384", v, path)) {
+		t->cfv.has_sha384 = read_hex_bytes(r, path, v, t->cfv.sha384, 48);
+		if (file || json_object_object_get_ex(obj, "varstore", NULL))
+			problem(r, path, "give varstore (the file) or cfv_sha384 (its SHA-384), "
+				"not both");
+	}
+	if (FIELD(obj, "tdx", "secure_boot", v, path) && read_enum(r, path, v, sb, &e))
+		t->secure_boot = (enum cvm_tdx_secure_boot)e;
+	bool has_order = FIELD(obj, "tdx", "boot_order", v, path);
+	if (has_order)
+		read_boot_order(r, v, path, t);
+	bool has_entries = FIELD(obj, "tdx", "boot_entries", v, path);
+	if (has_entries)
+		read_boot_entries(r, v, path, t);
+	check_tdx_boot(r, t, has_order, has_entries);
+	bool late = t->has_fw_gen && t->fw_gen == CVM_TDX_FW_EDK2_202505;
+	if (FIELD(obj, "tdx", "smbios_sha384", v, path)) {
+		t->has_smbios_sha384 = read_hex_bytes(r, path, v, t->smbios_sha384, 48);
+		if (!late)
+			problem(r, path, "only edk2 >= 202505 measures SMBIOS: needs "
+				"\"firmware_generation\": \">=202505\"");
+	}
+	if (FIELD(obj, "tdx", "fw_cfg", v, path)) {
+		read_fw_cfg(r, v, path, t);
+		if (!late)
+			problem(r, path, "only edk2 >= 202505 measures fw_cfg items: needs "
+				"\"firmware_generation\": \">=202505\"");
+	}
+}
+
 static void read_tdx(struct reader *r, struct json_object *root)
 {
 	static const char *const keys[] = {"attributes", "xfam", "mrconfigid", "mrowner",
-					   "mrownerconfig", "measure_order", "page_aug", NULL};
+					   "mrownerconfig", "measure_order", "page_aug",
+					   "firmware_generation", "acpi", "cfv_sha384", "varstore",
+					   "secure_boot", "boot_order", "boot_entries",
+					   "smbios_sha384", "fw_cfg", NULL};
 	static const char *const attr_keys[] = {"debug", "sept_ve_disable", "pks", "perfmon",
 						NULL};
 	static const char *const orders[] = {"single-pass", "two-pass", NULL};
@@ -616,6 +1097,7 @@ static void read_tdx(struct reader *r, struct json_object *root)
 		t->measure_order = e ? CVM_TDX_ORDER_TWO_PASS : CVM_TDX_ORDER_SINGLE_PASS;
 	if (FIELD(obj, "tdx", "page_aug", v, path) && read_enum(r, path, v, page_aug, &e))
 		t->honour_page_aug = e == 1;
+	read_tdx_rtmr(r, obj);
 }
 
 static bool read_prefault_range(struct reader *r, struct json_object *item, const char *ipath,

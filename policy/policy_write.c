@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cvmkit/util.h>
@@ -122,8 +123,96 @@ static struct json_object *write_snp(struct writer *w, const struct cvm_policy *
 	return o;
 }
 
-static struct json_object *write_tdx(struct writer *w, const struct cvm_policy_tdx *t)
+/* Any number of bytes as hex (boot entries, fw_cfg items). */
+static struct json_object *hex_var(const uint8_t *b, size_t n)
 {
+	char *buf = malloc(2 * n + 1);
+	if (!buf)
+		return NULL;
+	cvm_hex_encode(b, n, buf);
+	struct json_object *s = json_object_new_string(buf);
+	free(buf);
+	return s;
+}
+
+static void write_tdx_blob(struct writer *w, const struct cvm_policy *p, struct json_object *o,
+			   const char *key, const struct cvm_policy_tdx_blob *b)
+{
+	char dkey[48];
+	snprintf(dkey, sizeof(dkey), "%s_sha384", key);
+	if (b->path)
+		put(w, o, key, doc_path(p, b->path));
+	else if (b->has_sha384)
+		put(w, o, dkey, hex_bytes(b->sha384, 48));
+}
+
+static void write_tdx_rtmr(struct writer *w, const struct cvm_policy *p, struct json_object *o)
+{
+	static const char *const gens[] = {"<=202408", "202411..202502", ">=202505"};
+	static const char *const sb[] = {"auto", "unsupported", "disabled", "enabled"};
+	static const char *const acpi_keys[] = {"table_loader", "rsdp", "tables"};
+	const struct cvm_policy_tdx_rtmr *t = &p->tdx.rtmr;
+	if (t->has_fw_gen && (size_t)t->fw_gen < CVM_ARRAY_SIZE(gens))
+		put(w, o, "firmware_generation", json_object_new_string(gens[t->fw_gen]));
+	bool any_acpi = false;
+	for (size_t i = 0; i < 3; i++)
+		any_acpi |= t->acpi[i].path || t->acpi[i].has_sha384;
+	if (any_acpi) {
+		struct json_object *acpi = json_object_new_object();
+		for (size_t i = 0; i < 3; i++)
+			write_tdx_blob(w, p, acpi, acpi_keys[i], &t->acpi[i]);
+		put(w, o, "acpi", acpi);
+	}
+	if (t->cfv.path)
+		put(w, o, "varstore", doc_path(p, t->cfv.path));
+	else if (t->cfv.has_sha384)
+		put(w, o, "cfv_sha384", hex_bytes(t->cfv.sha384, 48));
+	if (t->secure_boot != CVM_TDX_SB_AUTO && (size_t)t->secure_boot < CVM_ARRAY_SIZE(sb))
+		put(w, o, "secure_boot", json_object_new_string(sb[t->secure_boot]));
+	if (t->has_boot_order) {
+		struct json_object *arr = json_object_new_array();
+		for (size_t i = 0; arr && i < t->nboot_order; i++) {
+			char num[8];
+			snprintf(num, sizeof(num), "%04X", t->boot_order[i]);
+			struct json_object *s = json_object_new_string(num);
+			if (!s || json_object_array_add(arr, s)) {
+				json_object_put(s);
+				w->oom = true;
+			}
+		}
+		put(w, o, "boot_order", arr);
+	}
+	if (t->nboot_entries) {
+		struct json_object *entries = json_object_new_object();
+		for (size_t i = 0; i < t->nboot_entries; i++) {
+			const struct cvm_policy_boot_entry *e = &t->boot_entries[i];
+			struct json_object *eo = json_object_new_object();
+			char key[16];
+			snprintf(key, sizeof(key), "Boot%04X", e->number);
+			put(w, eo, "attributes", hex_u64(e->attributes));
+			put(w, eo, "description",
+			    json_object_new_string(e->description ? e->description : ""));
+			put(w, eo, "device_path", hex_var(e->device_path, e->device_path_len));
+			if (e->optional_data_len)
+				put(w, eo, "optional_data",
+				    hex_var(e->optional_data, e->optional_data_len));
+			put(w, entries, key, eo);
+		}
+		put(w, o, "boot_entries", entries);
+	}
+	if (t->has_smbios_sha384)
+		put(w, o, "smbios_sha384", hex_bytes(t->smbios_sha384, 48));
+	if (t->has_fw_cfg) {
+		struct json_object *fc = json_object_new_object();
+		for (size_t i = 0; i < t->nfw_cfg; i++)
+			put(w, fc, t->fw_cfg[i].name, hex_var(t->fw_cfg[i].data, t->fw_cfg[i].len));
+		put(w, o, "fw_cfg", fc);
+	}
+}
+
+static struct json_object *write_tdx(struct writer *w, const struct cvm_policy *p)
+{
+	const struct cvm_policy_tdx *t = &p->tdx;
 	struct json_object *o = json_object_new_object(), *attrs = json_object_new_object();
 	put(w, attrs, "debug", json_object_new_boolean(t->debug));
 	put(w, attrs, "sept_ve_disable", json_object_new_boolean(t->sept_ve_disable));
@@ -140,6 +229,7 @@ static struct json_object *write_tdx(struct writer *w, const struct cvm_policy_t
 	put(w, o, "measure_order", json_object_new_string(
 		t->measure_order == CVM_TDX_ORDER_TWO_PASS ? "two-pass" : "single-pass"));
 	put(w, o, "page_aug", json_object_new_string(t->honour_page_aug ? "honour" : "ignore"));
+	write_tdx_rtmr(w, p, o);
 	return o;
 }
 
@@ -200,7 +290,7 @@ struct json_object *cvm_policy_to_tree(const struct cvm_policy *p)
 	if (p->tee == CVM_TEE_SNP)
 		put(&w, root, "snp", write_snp(&w, p));
 	if (p->tee == CVM_TEE_TDX)
-		put(&w, root, "tdx", write_tdx(&w, &p->tdx));
+		put(&w, root, "tdx", write_tdx(&w, p));
 	put(&w, root, "prefault", write_prefault(&w, p));
 	put(&w, root, "allow_debug", json_object_new_boolean(p->allow_debug));
 	if (w.oom) {

@@ -36,6 +36,11 @@ static void hex48(const uint8_t d[48], char out[97])
 	cvm_hex_encode(d, 48, out);
 }
 
+static enum cvm_tdx_fw_gen policy_fw_gen(const struct cvm_policy *policy)
+{
+	return policy->tdx.rtmr.has_fw_gen ? policy->tdx.rtmr.fw_gen : TDX_DEFAULT_FW_GEN;
+}
+
 static const struct cvm_plan_op *find_op(const struct cvm_plan *plan, uint64_t gpa,
 					 const char *label)
 {
@@ -120,7 +125,7 @@ static int add_tdx_inputs(struct cvm_measurement *m, const struct cvm_policy *po
 	hex48(plan->tdx.mrownerconfig, hex);
 	ADD(cvm_measurement_add_input(m, "mrownerconfig", "%s", hex));
 	ADD(cvm_measurement_add_input(m, "firmware_generation", "%s",
-				      cvm_tdx_fw_gen_name(TDX_DEFAULT_FW_GEN)));
+				      cvm_tdx_fw_gen_name(policy_fw_gen(policy))));
 	return 0;
 }
 
@@ -166,10 +171,187 @@ static int hash_initrd(struct cvm_measurement *m, const char *path, bool with_sh
 	return add_boot_file(m, "initrd", path, d->sha256, err);
 }
 
+/* The files and buffers the RTMR inputs borrow, released together. */
+struct rtmr_files {
+	struct cvm_file varstore, kernel;
+	bool open_varstore, open_kernel;
+	uint8_t acpi_sha384[3][CVM_TDX_DIGEST_SIZE]; /* of the tdx.acpi files, hashed as read */
+	struct cvm_tdx_boot_option *options;
+	uint8_t **option_data; /* owned: the encoded load options */
+	size_t noptions;
+	struct cvm_tdx_fw_cfg_item *fw_cfg;
+};
+
+static void rtmr_files_close(struct rtmr_files *f)
+{
+	if (f->open_varstore)
+		cvm_file_close(&f->varstore);
+	if (f->open_kernel)
+		cvm_file_close(&f->kernel);
+	for (size_t i = 0; i < f->noptions; i++)
+		free(f->option_data[i]);
+	free(f->option_data);
+	free(f->options);
+	free(f->fw_cfg);
+}
+
+/* A policy input file, its SHA-384 recorded as an input. */
+static int open_rtmr_file(struct cvm_measurement *m, const char *key, const char *path,
+			  struct cvm_file *f, bool *opened, struct cvm_error *err)
+{
+	int rc = cvm_file_open(path, f, err);
+	if (rc)
+		return rc;
+	*opened = true;
+	uint8_t d[CVM_TDX_DIGEST_SIZE];
+	char hex[97], name[48];
+	cvm_tdx_sha384(f->data, f->size, d);
+	hex48(d, hex);
+	snprintf(name, sizeof(name), "%s_sha384", key);
+	ADD(cvm_measurement_add_input(m, name, "%s", hex));
+	return 0;
+}
+
+/* The Secure Boot variables from a variable store; SecureBoot itself as the firmware sets it. */
+static void take_secure_boot(const struct cvm_tdx_varstore *vs,
+			     enum cvm_tdx_secure_boot policy_sb, struct cvm_tdx_rtmr_inputs *in)
+{
+	in->pk = vs->pk;
+	in->kek = vs->kek;
+	in->db = vs->db;
+	in->dbx = vs->dbx;
+	in->dbt = vs->dbt;
+	in->secure_boot = policy_sb;
+	if (policy_sb == CVM_TDX_SB_AUTO && vs->pk.data)
+		/* AuthVariableLib: SecureBoot = 1 in user mode (PK enrolled) unless
+		   SecureBootEnable says 0 */
+		in->secure_boot = vs->has_secure_boot_enable && vs->secure_boot_enable != 1
+					  ? CVM_TDX_SB_DISABLED
+					  : CVM_TDX_SB_ENABLED;
+}
+
+static int rtmr0_policy_inputs(struct cvm_measurement *m, const struct cvm_policy *policy,
+			       struct cvm_tdx_rtmr_inputs *in, struct rtmr_files *f,
+			       struct cvm_error *err)
+{
+	static const char *const acpi_keys[3] = {"acpi_table_loader", "acpi_rsdp",
+						 "acpi_tables"};
+	const struct cvm_policy_tdx_rtmr *t = &policy->tdx.rtmr;
+	static const char *const acpi_paths[3] = {"tdx.acpi.table_loader", "tdx.acpi.rsdp",
+						  "tdx.acpi.tables"};
+	char hex[97];
+	int rc;
+	for (size_t i = 0; i < 3; i++) {
+		if (t->acpi[i].path) {
+			/* only its digest is extended: hashed as it is read, not held */
+			struct cvm_stream_digest d;
+			if ((rc = cvm_hash_stream(t->acpi[i].path, CVM_FILE_MAX, CVM_HASH_SHA384,
+						  NULL, NULL, &d, err)))
+				return cvm_error_wrap(err, "%s", acpi_paths[i]);
+			memcpy(f->acpi_sha384[i], d.sha384, CVM_TDX_DIGEST_SIZE);
+			in->acpi_sha384[i] = f->acpi_sha384[i];
+			hex48(d.sha384, hex);
+			char name[48];
+			snprintf(name, sizeof(name), "%s_sha384", acpi_keys[i]);
+			ADD(cvm_measurement_add_input(m, name, "%s", hex));
+		} else if (t->acpi[i].has_sha384) {
+			in->acpi_sha384[i] = t->acpi[i].sha384;
+			hex48(t->acpi[i].sha384, hex);
+			char name[48];
+			snprintf(name, sizeof(name), "%s_sha384", acpi_keys[i]);
+			ADD(cvm_measurement_add_input(m, name, "%s", hex));
+		}
+	}
+	struct cvm_tdx_varstore vs;
+	struct cvm_error vs_err;
+	cvm_error_clear(&vs_err);
+	in->secure_boot = t->secure_boot == CVM_TDX_SB_AUTO ? CVM_TDX_SB_UNSUPPORTED
+							    : t->secure_boot;
+	if (t->cfv.path) {
+		if ((rc = open_rtmr_file(m, "varstore", t->cfv.path, &f->varstore,
+					 &f->open_varstore, err)))
+			return cvm_error_wrap(err, "tdx.varstore");
+		if ((rc = cvm_tdx_varstore_parse(f->varstore.data, f->varstore.size, &vs, err)))
+			return cvm_error_wrap(err, "tdx.varstore %s", t->cfv.path);
+		/* the store takes the CFV section's place: it must be of its size */
+		if (in->cfv && in->cfv_len != f->varstore.size)
+			return cvm_error_set(err, -EINVAL,
+					     "tdx.varstore %s: %zu bytes, but the firmware's CFV "
+					     "section is %zu bytes (a variable store of another "
+					     "build, e.g. OVMF_VARS_4M.fd for a 2 MiB OVMF.fd)",
+					     t->cfv.path, f->varstore.size, in->cfv_len);
+		if (in->cfv && memcmp(in->cfv, f->varstore.data, in->cfv_len) != 0)
+			ADD(cvm_measurement_add_input(
+				m, "cfv_source",
+				"tdx.varstore, not the firmware image's own CFV: the TD measures this "
+				"only if its image carries this variable store (cvmkit launch loads "
+				"the image as it is)"));
+		in->cfv = f->varstore.data;
+		in->cfv_len = f->varstore.size;
+		take_secure_boot(&vs, t->secure_boot, in);
+	} else if (t->cfv.has_sha384) {
+		in->cfv = NULL;
+		in->cfv_sha384 = t->cfv.sha384;
+		hex48(t->cfv.sha384, hex);
+		ADD(cvm_measurement_add_input(m, "cfv_sha384", "%s", hex));
+	} else if (in->cfv &&
+		   cvm_tdx_varstore_parse(in->cfv, in->cfv_len, &vs, &vs_err) == 0) {
+		take_secure_boot(&vs, t->secure_boot, in);
+	}
+	if (t->secure_boot != CVM_TDX_SB_AUTO || in->pk.data) {
+		static const char *const sb[] = {"auto", "unsupported (absent)", "disabled (0)",
+						 "enabled (1)"};
+		ADD(cvm_measurement_add_input(m, "secure_boot", "%s", sb[in->secure_boot]));
+	}
+	if (t->has_boot_order) {
+		in->boot_order = t->boot_order;
+		in->nboot_order = t->nboot_order;
+		size_t n = t->nboot_entries ? t->nboot_entries : 1;
+		f->options = calloc(n, sizeof(*f->options));
+		f->option_data = calloc(n, sizeof(*f->option_data));
+		if (!f->options || !f->option_data)
+			return cvm_error_set(err, -ENOMEM, "boot entries: out of memory");
+		for (size_t i = 0; i < t->nboot_entries; i++) {
+			const struct cvm_policy_boot_entry *e = &t->boot_entries[i];
+			struct cvm_tdx_boot_option *o = &f->options[i];
+			uint8_t *data;
+			if ((rc = cvm_tdx_load_option_encode(e->attributes, e->description,
+							     e->device_path, e->device_path_len,
+							     e->optional_data, e->optional_data_len,
+							     &data, &o->len, err)))
+				return cvm_error_wrap(err, "tdx.boot_entries.Boot%04X", e->number);
+			o->data = f->option_data[i] = data;
+			o->number = e->number;
+			o->description = e->description;
+			f->noptions++;
+		}
+		in->boot_options = f->options;
+		in->nboot_options = f->noptions;
+	}
+	if (t->has_smbios_sha384) {
+		in->smbios_sha384 = t->smbios_sha384;
+		hex48(t->smbios_sha384, hex);
+		ADD(cvm_measurement_add_input(m, "smbios_sha384", "%s", hex));
+	}
+	if (t->has_fw_cfg) {
+		f->fw_cfg = calloc(t->nfw_cfg ? t->nfw_cfg : 1, sizeof(*f->fw_cfg));
+		if (!f->fw_cfg)
+			return cvm_error_set(err, -ENOMEM, "fw_cfg: out of memory");
+		for (size_t i = 0; i < t->nfw_cfg; i++)
+			f->fw_cfg[i] = (struct cvm_tdx_fw_cfg_item){t->fw_cfg[i].name,
+								    t->fw_cfg[i].data,
+								    t->fw_cfg[i].len};
+		in->has_fw_cfg = true;
+		in->fw_cfg = f->fw_cfg;
+		in->nfw_cfg = t->nfw_cfg;
+	}
+	return 0;
+}
+
 static int add_rtmrs(struct cvm_measurement *m, const struct cvm_policy *policy,
 		     const struct cvm_plan *plan, struct cvm_error *err)
 {
-	struct cvm_tdx_rtmr_inputs in = {.fw_gen = TDX_DEFAULT_FW_GEN,
+	struct cvm_tdx_rtmr_inputs in = {.fw_gen = policy_fw_gen(policy),
 					 .cmdline = policy->boot.cmdline};
 	const struct cvm_plan_op *hob = find_op(plan, plan->tdx.td_hob_gpa, "TD_HOB");
 	const struct cvm_plan_op *cfv = find_cfv(plan);
@@ -187,27 +369,31 @@ static int add_rtmrs(struct cvm_measurement *m, const struct cvm_policy *policy,
 		in.cfv_len = cfv->data_len;
 	}
 
-	struct cvm_file kernel = {0};
+	struct rtmr_files f;
+	memset(&f, 0, sizeof(f));
 	struct cvm_stream_digest initrd;
-	int rc = 0;
-	if (policy->boot.kernel) {
-		if ((rc = read_kernel(m, policy->boot.kernel, &kernel, err)))
+	int rc = rtmr0_policy_inputs(m, policy, &in, &f, err);
+	if (!rc && policy->boot.kernel) {
+		if ((rc = read_kernel(m, policy->boot.kernel, &f.kernel, err))) {
+			rtmr_files_close(&f);
 			return rc;
-		in.kernel = kernel.data;
-		in.kernel_len = kernel.size;
+		}
+		f.open_kernel = true;
+		in.kernel = f.kernel.data;
+		in.kernel_len = f.kernel.size;
 		if (policy->boot.cmdline &&
 		    cvm_measurement_add_input(m, "cmdline", "%s", policy->boot.cmdline))
 			rc = cvm_error_set(err, -ENOMEM, "measurement document: out of memory");
 		/* An empty initrd still makes OVMF add the initrd token.  A kernel without the MZ
 		   header is no PE/COFF image, so RTMR2 is not computed and needs no SHA-384. */
-		bool pe = kernel.size >= 2 && kernel.data[0] == 'M' && kernel.data[1] == 'Z';
+		bool pe = f.kernel.size >= 2 && f.kernel.data[0] == 'M' && f.kernel.data[1] == 'Z';
 		if (!rc && policy->boot.initrd &&
 		    !(rc = hash_initrd(m, policy->boot.initrd, pe, &initrd, err)) && pe)
 			in.initrd_sha384 = initrd.sha384;
 	}
 	if (!rc)
 		rc = cvm_tdx_rtmr_compute(&in, m, err);
-	cvm_file_close(&kernel);
+	rtmr_files_close(&f);
 	return rc;
 }
 

@@ -51,6 +51,10 @@ const char *cvm_tdx_fw_gen_name(enum cvm_tdx_fw_gen gen)
 		       "second separator, no separator in RTMR1";
 	case CVM_TDX_FW_EDK2_202411:
 		return "edk2 stable202411..stable202502: one separator in RTMR0, one in RTMR1";
+	case CVM_TDX_FW_EDK2_202505:
+		return "edk2 >= stable202505: one separator in RTMR0, one in RTMR1; fw_cfg "
+		       "BootMenu/bootorder and SMBIOS events in RTMR0; BootManagerMenuApp "
+		       "Boot0000 and UiApp Boot0001";
 	}
 	return "unknown";
 }
@@ -252,13 +256,19 @@ static int log_data(struct rtmr_log *log, uint32_t rtmr, const char *type, const
 	return log_event(log, rtmr, type, desc, d, err);
 }
 
+/* An EV_EFI_VARIABLE_DRIVER_CONFIG event: the whole UEFI_VARIABLE_DATA is hashed. */
 static int log_variable(struct rtmr_log *log, const struct cvm_guid *vendor, const char *name,
-			struct cvm_error *err)
+			const struct cvm_tdx_bytes *value, struct cvm_error *err)
 {
 	uint8_t d[CVM_TDX_DIGEST_SIZE];
 	char desc[64];
-	cvm_tdx_efi_variable_digest(vendor, name, NULL, 0, d);
-	snprintf(desc, sizeof(desc), "%s (empty)", name);
+	const uint8_t *data = value ? value->data : NULL;
+	size_t len = data ? value->len : 0;
+	cvm_tdx_efi_variable_digest(vendor, name, data, len, d);
+	if (!data)
+		snprintf(desc, sizeof(desc), "%s (empty)", name);
+	else
+		snprintf(desc, sizeof(desc), "%s (%zu bytes)", name, len);
 	return log_event(log, 0, "EV_EFI_VARIABLE_DRIVER_CONFIG", desc, d, err);
 }
 
@@ -270,78 +280,282 @@ static int set_note(struct cvm_measurement *m, unsigned idx, const char *note,
 	return 0;
 }
 
-static bool acpi_known(const struct cvm_tdx_rtmr_inputs *in)
+int cvm_tdx_load_option_encode(uint32_t attributes, const char *description,
+			       const uint8_t *device_path, size_t device_path_len,
+			       const uint8_t *optional_data, size_t optional_data_len,
+			       uint8_t **out, size_t *out_len, struct cvm_error *err)
 {
-	return in->acpi_table_loader && in->acpi_rsdp && in->acpi_tables;
+	if (device_path_len > UINT16_MAX)
+		return cvm_error_set(err, -EINVAL, "load option: device path of %zu bytes (at "
+				     "most 65535)", device_path_len);
+	if (!description)
+		description = "";
+	size_t nd = strlen(description);
+	if (nd > 4096 || optional_data_len > (1u << 20))
+		return cvm_error_set(err, -EINVAL, "load option: description or optional data "
+				     "too long");
+	size_t len = 6 + 2 * (nd + 1) + device_path_len + optional_data_len;
+	uint8_t *b = malloc(len);
+	if (!b)
+		return cvm_error_set(err, -ENOMEM, "load option: out of memory");
+	cvm_put_le32(b, attributes);
+	cvm_put_le16(b + 4, (uint16_t)device_path_len);
+	size_t o = 6;
+	for (size_t i = 0; i <= nd; i++, o += 2)
+		cvm_put_le16(b + o, (uint8_t)description[i]);
+	if (device_path_len)
+		memcpy(b + o, device_path, device_path_len);
+	o += device_path_len;
+	if (optional_data_len)
+		memcpy(b + o, optional_data, optional_data_len);
+	*out = b;
+	*out_len = len;
+	return 0;
+}
+
+/*
+ * Boot0000 and Boot0001 as OVMF >= edk2-stable202505 creates them: BootManagerMenuApp (the boot
+ * manager menu, attributes 0x109, its UI section name as description) and UiApp registered as
+ * "EFI Firmware Setup" (0x101), both FvFile nodes in DXEFV 7cb8bdc9-f8eb-4f34-aaea-3ee4af6516a1.
+ * Taken from edk2's sources (BmRegisterBootManagerMenu, PlatformRegisterFvBootOption); no real
+ * log of this layout was available to confirm the bytes.
+ */
+static const uint8_t dxefv_bootmgr_path[] = {
+	0x04, 0x07, 0x14, 0x00, 0xc9, 0xbd, 0xb8, 0x7c, 0xeb, 0xf8, 0x34, 0x4f, 0xaa, 0xea,
+	0x3e, 0xe4, 0xaf, 0x65, 0x16, 0xa1, 0x04, 0x06, 0x14, 0x00, 0xdc, 0x5b, 0xc2, 0xee,
+	0xf2, 0x67, 0x95, 0x4d, 0xb1, 0xd5, 0xf8, 0x1b, 0x20, 0x39, 0xd1, 0x1d, 0x7f, 0xff,
+	0x04, 0x00,
+};
+static const uint8_t dxefv_uiapp_path[] = {
+	0x04, 0x07, 0x14, 0x00, 0xc9, 0xbd, 0xb8, 0x7c, 0xeb, 0xf8, 0x34, 0x4f, 0xaa, 0xea,
+	0x3e, 0xe4, 0xaf, 0x65, 0x16, 0xa1, 0x04, 0x06, 0x14, 0x00, 0x21, 0xaa, 0x2c, 0x46,
+	0x14, 0x76, 0x03, 0x45, 0x83, 0x6e, 0x8a, 0xb6, 0xf4, 0x66, 0x23, 0x31, 0x7f, 0xff,
+	0x04, 0x00,
+};
+
+static int log_boot_option(struct rtmr_log *log, uint16_t number, const char *what,
+			   const uint8_t *data, size_t len, struct cvm_error *err)
+{
+	char desc[96];
+	snprintf(desc, sizeof(desc), "Boot%04X (%.64s)", number, what ? what : "load option");
+	return log_data(log, 0, "EV_EFI_VARIABLE_BOOT", desc, data, len, err);
+}
+
+/* BootOrder and the Boot#### variables it lists, in its order. */
+static int boot_variables(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *log,
+			  struct cvm_error *err)
+{
+	int rc;
+	if (!in->boot_order) {
+		if (in->fw_gen != CVM_TDX_FW_EDK2_202505) {
+			rc = log_data(log, 0, "EV_EFI_VARIABLE_BOOT", "BootOrder (0000)",
+				      boot_order_0000, sizeof(boot_order_0000), err);
+			return rc ? rc : log_data(log, 0, "EV_EFI_VARIABLE_BOOT",
+						  "Boot0000 (UiApp)", boot0000_uiapp,
+						  sizeof(boot0000_uiapp), err);
+		}
+		static const uint8_t order[] = {0x00, 0x00, 0x01, 0x00};
+		uint8_t *opt = NULL;
+		size_t n = 0;
+		rc = log_data(log, 0, "EV_EFI_VARIABLE_BOOT", "BootOrder (0000,0001)", order,
+			      sizeof(order), err);
+		if (!rc)
+			rc = cvm_tdx_load_option_encode(0x109, "BootManagerMenuApp",
+							dxefv_bootmgr_path,
+							sizeof(dxefv_bootmgr_path), NULL, 0, &opt,
+							&n, err);
+		if (!rc)
+			rc = log_boot_option(log, 0, "BootManagerMenuApp", opt, n, err);
+		free(opt);
+		opt = NULL;
+		if (!rc)
+			rc = cvm_tdx_load_option_encode(0x101, "EFI Firmware Setup",
+							dxefv_uiapp_path, sizeof(dxefv_uiapp_path),
+							NULL, 0, &opt, &n, err);
+		if (!rc)
+			rc = log_boot_option(log, 1, "EFI Firmware Setup (UiApp)", opt, n, err);
+		free(opt);
+		return rc;
+	}
+	if (in->nboot_order > 256)
+		return cvm_error_set(err, -EINVAL, "BootOrder: %zu entries (at most 256)",
+				     in->nboot_order);
+	uint8_t order[512];
+	char desc[64] = "BootOrder (";
+	for (size_t i = 0; i < in->nboot_order; i++) {
+		cvm_put_le16(order + 2 * i, in->boot_order[i]);
+		size_t used = strlen(desc);
+		if (used + 8 < sizeof(desc))
+			snprintf(desc + used, sizeof(desc) - used, "%s%04X", i ? "," : "",
+				 in->boot_order[i]);
+	}
+	size_t used = strlen(desc);
+	snprintf(desc + used, sizeof(desc) - used, ")");
+	rc = log_data(log, 0, "EV_EFI_VARIABLE_BOOT", desc, order, 2 * in->nboot_order, err);
+	for (size_t i = 0; !rc && i < in->nboot_order; i++) {
+		/* edk2 skips a number whose Boot#### does not exist */
+		for (size_t j = 0; j < in->nboot_options; j++) {
+			const struct cvm_tdx_boot_option *o = &in->boot_options[j];
+			if (o->number != in->boot_order[i])
+				continue;
+			rc = log_boot_option(log, o->number, o->description, o->data, o->len, err);
+			break;
+		}
+	}
+	return rc;
+}
+
+static const char *const acpi_names[3] = {"etc/table-loader", "etc/acpi/rsdp",
+					  "etc/acpi/tables"};
+static const char *const acpi_keys[3] = {"tdx.acpi.table_loader", "tdx.acpi.rsdp",
+					 "tdx.acpi.tables"};
+
+static bool acpi_known(const struct cvm_tdx_rtmr_inputs *in, size_t i)
+{
+	const uint8_t *blob[3] = {in->acpi_table_loader, in->acpi_rsdp, in->acpi_tables};
+	return blob[i] || in->acpi_sha384[i];
+}
+
+static int log_acpi(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *log, size_t i,
+		    struct cvm_error *err)
+{
+	const uint8_t *blob[3] = {in->acpi_table_loader, in->acpi_rsdp, in->acpi_tables};
+	const size_t len[3] = {in->acpi_table_loader_len, in->acpi_rsdp_len, in->acpi_tables_len};
+	if (blob[i])
+		return log_data(log, 0, "EV_PLATFORM_CONFIG_FLAGS", acpi_names[i], blob[i], len[i],
+				err);
+	return log_event(log, 0, "EV_PLATFORM_CONFIG_FLAGS", acpi_names[i], in->acpi_sha384[i],
+			 err);
+}
+
+/* The inputs RTMR0 lacks, as policy keys; returns how many. */
+static size_t rtmr0_missing(const struct cvm_tdx_rtmr_inputs *in, const char *out[6])
+{
+	size_t n = 0;
+	if (!in->td_hob)
+		out[n++] = "the TD HOB (firmware without a TD_HOB section)";
+	if (!in->cfv && !in->cfv_sha384)
+		out[n++] = "tdx.cfv_sha384";
+	for (size_t i = 0; i < 3; i++)
+		if (!acpi_known(in, i))
+			out[n++] = acpi_keys[i];
+	if (in->fw_gen == CVM_TDX_FW_EDK2_202505 && !in->smbios_sha384)
+		out[n++] = "tdx.smbios_sha384";
+	return n;
+}
+
+/* edk2 >= 202505: the fw_cfg items PlatformPei measures, "QEMU FW CFG" + the item's name. */
+static int fw_cfg_events(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *log,
+			 struct cvm_error *err)
+{
+	static const uint8_t boot_menu_off[2] = {0, 0};
+	static const struct cvm_tdx_fw_cfg_item def = {"BootMenu", boot_menu_off, 2};
+	const struct cvm_tdx_fw_cfg_item *items = in->has_fw_cfg ? in->fw_cfg : &def;
+	size_t n = in->has_fw_cfg ? in->nfw_cfg : 1;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		char desc[96];
+		snprintf(desc, sizeof(desc), "QEMU FW CFG %.64s", items[i].name);
+		rc = log_data(log, 0, "EV_PLATFORM_CONFIG_FLAGS", desc, items[i].data, items[i].len,
+			      err);
+	}
+	return rc;
 }
 
 static int rtmr0_events(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *log,
-			bool *complete, struct cvm_error *err)
+			struct cvm_error *err)
 {
 	int rc = 0;
-	*complete = in->td_hob && in->cfv && acpi_known(in);
 	if (in->td_hob) {
 		uint8_t d[CVM_TDX_DIGEST_SIZE];
 		cvm_tdx_hob_digest(in->td_hob, in->td_hob_len, d);
 		rc = log_event(log, 0, "EV_EFI_HANDOFF_TABLES2", "TD HOB (TdxTable)", d, err);
 	}
-	if (!rc && in->cfv)
+	if (!rc && in->cfv_sha384)
+		rc = log_event(log, 0, "EV_EFI_PLATFORM_FIRMWARE_BLOB2",
+			       "CFV (UEFI variable store, digest from the policy)", in->cfv_sha384,
+			       err);
+	else if (!rc && in->cfv)
 		rc = log_data(log, 0, "EV_EFI_PLATFORM_FIRMWARE_BLOB2",
 			      "CFV (UEFI variable store in the image)", in->cfv, in->cfv_len, err);
+	if (!rc && in->fw_gen == CVM_TDX_FW_EDK2_202505)
+		rc = fw_cfg_events(in, log, err);
+	if (!rc) {
+		static const uint8_t sb_off = 0, sb_on = 1;
+		struct cvm_tdx_bytes sb = {NULL, 0};
+		if (in->secure_boot == CVM_TDX_SB_DISABLED)
+			sb = (struct cvm_tdx_bytes){&sb_off, 1};
+		else if (in->secure_boot == CVM_TDX_SB_ENABLED)
+			sb = (struct cvm_tdx_bytes){&sb_on, 1};
+		rc = log_variable(log, &efi_global_variable, "SecureBoot", &sb, err);
+	}
 	if (!rc)
-		rc = log_variable(log, &efi_global_variable, "SecureBoot", err);
+		rc = log_variable(log, &efi_global_variable, "PK", &in->pk, err);
 	if (!rc)
-		rc = log_variable(log, &efi_global_variable, "PK", err);
+		rc = log_variable(log, &efi_global_variable, "KEK", &in->kek, err);
 	if (!rc)
-		rc = log_variable(log, &efi_global_variable, "KEK", err);
+		rc = log_variable(log, &efi_image_security_database, "db", &in->db, err);
 	if (!rc)
-		rc = log_variable(log, &efi_image_security_database, "db", err);
-	if (!rc)
-		rc = log_variable(log, &efi_image_security_database, "dbx", err);
+		rc = log_variable(log, &efi_image_security_database, "dbx", &in->dbx, err);
+	if (!rc && in->dbt.data)
+		rc = log_variable(log, &efi_image_security_database, "dbt", &in->dbt, err);
 	if (!rc)
 		rc = log_data(log, 0, "EV_SEPARATOR", "separator", separator_data,
 			      sizeof(separator_data), err);
-	if (!rc && acpi_known(in)) {
-		rc = log_data(log, 0, "EV_PLATFORM_CONFIG_FLAGS", "etc/table-loader",
-			      in->acpi_table_loader, in->acpi_table_loader_len, err);
-		if (!rc)
-			rc = log_data(log, 0, "EV_PLATFORM_CONFIG_FLAGS", "etc/acpi/rsdp",
-				      in->acpi_rsdp, in->acpi_rsdp_len, err);
-		if (!rc)
-			rc = log_data(log, 0, "EV_PLATFORM_CONFIG_FLAGS", "etc/acpi/tables",
-				      in->acpi_tables, in->acpi_tables_len, err);
-	}
+	for (size_t i = 0; !rc && i < 3; i++)
+		if (acpi_known(in, i))
+			rc = log_acpi(in, log, i, err);
+	if (!rc && in->fw_gen == CVM_TDX_FW_EDK2_202505 && in->smbios_sha384)
+		rc = log_event(log, 0, "EV_EFI_HANDOFF_TABLES", "SMBIOS tables (SmbiosTable)",
+			       in->smbios_sha384, err);
 	if (!rc)
-		rc = log_data(log, 0, "EV_EFI_VARIABLE_BOOT", "BootOrder (0000)", boot_order_0000,
-			      sizeof(boot_order_0000), err);
-	if (!rc)
-		rc = log_data(log, 0, "EV_EFI_VARIABLE_BOOT", "Boot0000 (UiApp)", boot0000_uiapp,
-			      sizeof(boot0000_uiapp), err);
+		rc = boot_variables(in, log, err);
 	if (!rc && in->fw_gen == CVM_TDX_FW_EDK2_PRE_202411)
 		rc = log_data(log, 0, "EV_SEPARATOR", "separator", separator_data,
 			      sizeof(separator_data), err);
 	return rc;
 }
 
-static int rtmr0_note(const struct cvm_tdx_rtmr_inputs *in, struct cvm_measurement *m,
-		      bool complete, struct cvm_error *err)
+/* What a generation's layout rests on, when no real event log confirmed it ("" otherwise). */
+static const char *gen_unconfirmed(enum cvm_tdx_fw_gen gen)
 {
-	char note[512];
-	if (complete) {
-		snprintf(note, sizeof(note), "firmware event sequence assumed: %s",
-			 cvm_tdx_fw_gen_name(in->fw_gen));
-	} else if (!acpi_known(in)) {
-		snprintf(note, sizeof(note),
-			 "not computed: needs ACPI tables from the VMM (fw_cfg etc/table-loader, "
-			 "etc/acpi/rsdp, etc/acpi/tables; they depend on the VMM version, machine, "
-			 "vCPUs, RAM and devices); the events listed are the known ones, the three "
-			 "EV_PLATFORM_CONFIG_FLAGS events after the first separator are missing; "
-			 "TD HOB as QEMU q35 builds it; firmware event sequence assumed: %s",
-			 cvm_tdx_fw_gen_name(in->fw_gen));
-	} else {
-		snprintf(note, sizeof(note), "not computed: %s unknown",
-			 in->td_hob ? "the CFV (variable store)" : "the TD HOB");
+	switch (gen) {
+	case CVM_TDX_FW_EDK2_PRE_202411:
+		break;
+	case CVM_TDX_FW_EDK2_202411:
+		return "; the 202411..202502 layout (the ReadyToBoot separator in RTMR1) follows "
+		       "edk2 commit efaf8931 and is not confirmed by a real event log";
+	case CVM_TDX_FW_EDK2_202505:
+		return "; the >=202505 layout (fw_cfg events after the CFV, SMBIOS before the "
+		       "boot variables, BootManagerMenuApp Boot0000 + UiApp Boot0001) is taken "
+		       "from edk2's sources and not confirmed by a real event log";
 	}
+	return "";
+}
+
+static int rtmr0_note(const struct cvm_tdx_rtmr_inputs *in, struct cvm_measurement *m,
+		      const char *missing[6], size_t nmissing, struct cvm_error *err)
+{
+	char note[768];
+	const char *unconfirmed = gen_unconfirmed(in->fw_gen);
+	if (nmissing == 0) {
+		snprintf(note, sizeof(note), "firmware event sequence assumed: %s%s",
+			 cvm_tdx_fw_gen_name(in->fw_gen), unconfirmed);
+		return set_note(m, 0, note, err);
+	}
+	for (size_t i = 0; i < nmissing; i++)
+		if (cvm_measurement_add_rtmr_missing(m, 0, missing[i]))
+			return cvm_error_set(err, -ENOMEM, "RTMR0 missing list: out of memory");
+	bool no_acpi = !acpi_known(in, 0) && !acpi_known(in, 1) && !acpi_known(in, 2);
+	snprintf(note, sizeof(note),
+		 "not computed: %s; the events listed are the known ones; TD HOB as QEMU q35 "
+		 "builds it; firmware event sequence assumed: %s%s",
+		 no_acpi ? "needs ACPI tables from the VMM (fw_cfg etc/table-loader, "
+			   "etc/acpi/rsdp, etc/acpi/tables, policy tdx.acpi; they depend on the "
+			   "VMM version, machine, vCPUs, RAM and devices), the three "
+			   "EV_PLATFORM_CONFIG_FLAGS events after the first separator are missing"
+			 : "inputs missing (see rtmr0_missing)",
+		 cvm_tdx_fw_gen_name(in->fw_gen), unconfirmed);
 	return set_note(m, 0, note, err);
 }
 
@@ -353,7 +567,7 @@ static int rtmr1_events(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *l
 	if (!rc)
 		rc = log_data(log, 1, "EV_EFI_ACTION", ACTION_CALLING_BOOT_OPTION,
 			      ACTION_CALLING_BOOT_OPTION, strlen(ACTION_CALLING_BOOT_OPTION), err);
-	if (!rc && in->fw_gen == CVM_TDX_FW_EDK2_202411)
+	if (!rc && in->fw_gen != CVM_TDX_FW_EDK2_PRE_202411)
 		rc = log_data(log, 1, "EV_SEPARATOR", "separator", separator_data,
 			      sizeof(separator_data), err);
 	if (!rc)
@@ -388,7 +602,7 @@ static int kernel_rtmrs(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *l
 			struct cvm_error *err)
 {
 	struct cvm_measurement *m = log->m;
-	char note[512];
+	char note[768];
 	if (!in->kernel) {
 		int rc = set_note(m, 1,
 				  "not computed: no kernel in the policy (direct boot only; the "
@@ -420,8 +634,12 @@ static int kernel_rtmrs(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *l
 	memcpy(m->rtmr[1], log->value[1], CVM_TDX_DIGEST_SIZE);
 	snprintf(note, sizeof(note),
 		 "firmware event sequence assumed: %s; kernel hashed as given (the VMM must not "
-		 "patch its setup header: QEMU >= 10.2 for TDX, or the cvmkit launcher)",
-		 cvm_tdx_fw_gen_name(in->fw_gen));
+		 "patch its setup header: QEMU >= 10.2 for TDX, or the cvmkit launcher)%s",
+		 cvm_tdx_fw_gen_name(in->fw_gen),
+		 in->fw_gen == CVM_TDX_FW_EDK2_PRE_202411
+			 ? ""
+			 : "; the ReadyToBoot separator in RTMR1 follows edk2 commit efaf8931 and is "
+			   "not confirmed by a real event log");
 	if ((rc = set_note(m, 1, note, err)))
 		return rc;
 
@@ -440,14 +658,15 @@ int cvm_tdx_rtmr_compute(const struct cvm_tdx_rtmr_inputs *in, struct cvm_measur
 			 struct cvm_error *err)
 {
 	struct rtmr_log log = {.m = m};
-	bool rtmr0_complete = false;
-	int rc = rtmr0_events(in, &log, &rtmr0_complete, err);
-	if (!rc && rtmr0_complete) {
+	const char *missing[6];
+	size_t nmissing = rtmr0_missing(in, missing);
+	int rc = rtmr0_events(in, &log, err);
+	if (!rc && nmissing == 0) {
 		m->rtmr_known[0] = true;
 		memcpy(m->rtmr[0], log.value[0], CVM_TDX_DIGEST_SIZE);
 	}
 	if (!rc)
-		rc = rtmr0_note(in, m, rtmr0_complete, err);
+		rc = rtmr0_note(in, m, missing, nmissing, err);
 	if (!rc)
 		rc = kernel_rtmrs(in, &log, err);
 	if (!rc) {

@@ -72,6 +72,8 @@ struct cvm_measurement {
 	bool rtmr_known[4];
 	uint8_t rtmr[4][48];
 	char *rtmr_note[4];  /* why an RTMR is not computed, or which firmware generation it assumes */
+	char **rtmr_missing[4]; /* the inputs an RTMR that is not computed lacks (policy keys) */
+	size_t nrtmr_missing[4];
 
 	struct cvm_mr_event *events;
 	size_t nevents;
@@ -101,6 +103,8 @@ int cvm_measurement_add_launch(struct cvm_measurement *m, const char *key, const
 	__attribute__((format(printf, 3, 4)));
 int cvm_measurement_add_launch_u64(struct cvm_measurement *m, const char *key, uint64_t value);
 int cvm_measurement_set_rtmr_note(struct cvm_measurement *m, unsigned idx, const char *note);
+/* Append one missing input ("tdx.acpi.table_loader") to RTMR idx's list; 0, -EINVAL, -ENOMEM. */
+int cvm_measurement_add_rtmr_missing(struct cvm_measurement *m, unsigned idx, const char *input);
 
 /* "json", "hex", "cbor", "corim", "rvps" */
 int cvm_emit_format_parse(const char *name, enum cvm_emit_format *out);

@@ -100,6 +100,65 @@ struct cvm_policy_snp {
 	struct cvm_snp_id_block_input id_block;
 };
 
+/* The edk2 (OVMF) event layout of the RTMRs (docs/tdx-rtmr.md). */
+enum cvm_tdx_fw_gen {
+	CVM_TDX_FW_EDK2_PRE_202411 = 0, /* "<=202408" (Debian 12 ovmf 2022.11) */
+	CVM_TDX_FW_EDK2_202411,         /* "202411..202502": ReadyToBoot separator in RTMR1 */
+	CVM_TDX_FW_EDK2_202505,         /* ">=202505": fw_cfg and SMBIOS events, two boot entries */
+};
+
+/* One RTMR0 input blob: a file (path) or the SHA-384 the firmware extends for it. */
+struct cvm_policy_tdx_blob {
+	char *path;                    /* NULL: not given as a file */
+	bool has_sha384;
+	uint8_t sha384[48];
+};
+
+/* The SecureBoot variable as the firmware measures it. */
+enum cvm_tdx_secure_boot {
+	CVM_TDX_SB_AUTO = 0,      /* from the variable store: PK enrolled -> enabled, else unsupported */
+	CVM_TDX_SB_UNSUPPORTED,   /* a build without Secure Boot: the variable is absent (empty) */
+	CVM_TDX_SB_DISABLED,      /* SecureBoot = 0 */
+	CVM_TDX_SB_ENABLED,       /* SecureBoot = 1 */
+};
+
+/* One Boot#### load option (EFI_LOAD_OPTION fields). */
+struct cvm_policy_boot_entry {
+	uint16_t number;
+	uint32_t attributes;           /* default 1 (LOAD_OPTION_ACTIVE) */
+	char *description;             /* ASCII */
+	uint8_t *device_path;          /* device path bytes, ending with the end node */
+	size_t device_path_len;
+	uint8_t *optional_data;
+	size_t optional_data_len;
+};
+
+/* One fw_cfg item edk2 >= 202505 measures into RTMR0 (name as edk2 lists it, raw bytes). */
+struct cvm_policy_fw_cfg_item {
+	char *name;
+	uint8_t *data;
+	size_t len;
+};
+
+/* RTMR0 inputs beyond the firmware image and the TD HOB; every member optional. */
+struct cvm_policy_tdx_rtmr {
+	bool has_fw_gen;
+	enum cvm_tdx_fw_gen fw_gen;    /* default CVM_TDX_FW_EDK2_PRE_202411 */
+	struct cvm_policy_tdx_blob acpi[3]; /* etc/table-loader, etc/acpi/rsdp, etc/acpi/tables */
+	struct cvm_policy_tdx_blob cfv;     /* path: an OVMF variable-store file; or the digest */
+	enum cvm_tdx_secure_boot secure_boot;
+	bool has_boot_order;
+	uint16_t *boot_order;
+	size_t nboot_order;
+	struct cvm_policy_boot_entry *boot_entries;
+	size_t nboot_entries;
+	bool has_smbios_sha384;        /* >= 202505: the SMBIOS handoff-table event's digest */
+	uint8_t smbios_sha384[48];
+	bool has_fw_cfg;               /* >= 202505: the fw_cfg items (default: BootMenu 0) */
+	struct cvm_policy_fw_cfg_item *fw_cfg;
+	size_t nfw_cfg;
+};
+
 struct cvm_policy_tdx {
 	bool debug;                    /* TD attribute bit 0 */
 	bool sept_ve_disable;          /* bit 28; default true */
@@ -111,6 +170,7 @@ struct cvm_policy_tdx {
 	uint8_t mrownerconfig[48];
 	enum cvm_tdx_order measure_order;
 	bool honour_page_aug;          /* skip PAGE.ADD of PAGE_AUG sections; default false (as QEMU) */
+	struct cvm_policy_tdx_rtmr rtmr; /* RTMR inputs (docs/tdx-rtmr.md) */
 };
 
 struct cvm_policy {

@@ -59,9 +59,11 @@ void cvm_tdx_model_digest(const struct cvm_tdx_model *model, uint8_t out[CVM_TDX
 /*
  * Whole offline measurement: MRTD, RTMRs (or why not), and every input, as a measurement
  * document owned by the caller.  Checks the policy's firmware SHA-256 pin against fw, reads the
- * policy's kernel/initrd files for RTMR1/RTMR2, and assumes the edk2 <= stable202408 event
- * sequence (Debian 12's OVMF), which the document states.  RTMR0 is not computed (the ACPI
- * blobs of the VMM are not policy inputs); its known events are listed.
+ * policy's kernel/initrd files for RTMR1/RTMR2 and its tdx RTMR0 input files (ACPI blobs,
+ * variable store), and follows the policy's tdx.firmware_generation (default: the edk2 <=
+ * stable202408 sequence of Debian 12's OVMF), which the document states.  RTMR0 is computed
+ * when the policy supplies its inputs (docs/tdx-rtmr.md); otherwise its known events are listed
+ * and rtmr_missing[0] names what it lacks.
  */
 int cvm_tdx_measure(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		    struct cvm_measurement **out, struct cvm_error *err);
@@ -95,11 +97,7 @@ void cvm_tdx_hob_digest(const uint8_t *hob, size_t hob_len, uint8_t out[CVM_TDX_
 
 /* ---- RTMR precompute (tdx/tdx_rtmr.c, spec section 7) -------------------------------------- */
 
-/* The edk2 (OVMF) event sequence assumed; the generations differ in where the separators go. */
-enum cvm_tdx_fw_gen {
-	CVM_TDX_FW_EDK2_PRE_202411 = 0, /* <= edk2-stable202408 (Debian 12 ovmf 2022.11) */
-	CVM_TDX_FW_EDK2_202411,         /* edk2-stable202411 .. 202502 */
-};
+/* enum cvm_tdx_fw_gen (the edk2 event layout) is in cvmkit/policy.h. */
 
 /* "edk2 <= stable202408 ..." */
 const char *cvm_tdx_fw_gen_name(enum cvm_tdx_fw_gen gen);
@@ -132,6 +130,56 @@ int cvm_tdx_authenticode_sha384(const uint8_t *pe, size_t len, uint8_t out[CVM_T
 int cvm_tdx_cmdline_digest(const char *cmdline, bool has_initrd, uint8_t out[CVM_TDX_DIGEST_SIZE],
 			   struct cvm_error *err);
 
+/* Borrowed bytes; data NULL means absent. */
+struct cvm_tdx_bytes {
+	const uint8_t *data;
+	size_t len;
+};
+
+/* ---- OVMF variable store (tdx/tdx_varstore.c) ---------------------------------------------- */
+
+/* What the RTMR0 events take from a variable store; every pointer borrows the parsed bytes. */
+struct cvm_tdx_varstore {
+	bool authenticated;            /* the authenticated variable format (OVMF's) */
+	size_t nvars;                  /* valid variables seen */
+	struct cvm_tdx_bytes pk, kek, db, dbx, dbt; /* EFI_SIGNATURE_LIST data as stored */
+	bool has_secure_boot_enable;
+	uint8_t secure_boot_enable;
+};
+
+/*
+ * Parse an OVMF variable store (an OVMF_VARS.fd file, or the CFV of a unified OVMF.fd): the FV
+ * header, the variable store header (authenticated or plain), then the added variables.  The
+ * bytes are untrusted; 0, or -EINVAL naming what is wrong.  *out is written only on success.
+ */
+int cvm_tdx_varstore_parse(const uint8_t *data, size_t len, struct cvm_tdx_varstore *out,
+			   struct cvm_error *err);
+
+/*
+ * EFI_LOAD_OPTION bytes: attributes, FilePathListLength, the description as UCS-2 with its NUL,
+ * the device path, the optional data.  description is ASCII.  *out is malloc'd (caller frees).
+ * 0, -EINVAL (device path longer than 65535 bytes) or -ENOMEM.
+ */
+int cvm_tdx_load_option_encode(uint32_t attributes, const char *description,
+			       const uint8_t *device_path, size_t device_path_len,
+			       const uint8_t *optional_data, size_t optional_data_len,
+			       uint8_t **out, size_t *out_len, struct cvm_error *err);
+
+/* One Boot#### variable as measured: its number and its EFI_LOAD_OPTION bytes (borrowed). */
+struct cvm_tdx_boot_option {
+	uint16_t number;
+	const uint8_t *data;
+	size_t len;
+	const char *description;       /* for the event list; NULL: none */
+};
+
+/* One fw_cfg item measured into RTMR0 by edk2 >= 202505 (borrowed). */
+struct cvm_tdx_fw_cfg_item {
+	const char *name;
+	const uint8_t *data;
+	size_t len;
+};
+
 /* What the RTMR precompute knows.  Every pointer is borrowed; NULL means unknown/absent. */
 struct cvm_tdx_rtmr_inputs {
 	enum cvm_tdx_fw_gen fw_gen;
@@ -150,12 +198,32 @@ struct cvm_tdx_rtmr_inputs {
 	/* The initrd's SHA-384 when it was hashed as it was read (its bytes are then not needed
 	   and initrd may be NULL); NULL: hash initrd/initrd_len. */
 	const uint8_t *initrd_sha384;
+
+	/* RTMR0 inputs given as digests (each used when its blob above is NULL) */
+	const uint8_t *cfv_sha384;      /* the EV_EFI_PLATFORM_FIRMWARE_BLOB2 digest */
+	const uint8_t *acpi_sha384[3];  /* table-loader, rsdp, tables */
+	/* Secure Boot: the SecureBoot variable (AUTO and UNSUPPORTED: absent, measured empty) and
+	   the databases (absent: measured empty; dbt only when present) */
+	enum cvm_tdx_secure_boot secure_boot;
+	struct cvm_tdx_bytes pk, kek, db, dbx, dbt;
+	/* BootOrder and the Boot#### it lists; boot_order NULL: the generation's defaults */
+	const uint16_t *boot_order;
+	size_t nboot_order;
+	const struct cvm_tdx_boot_option *boot_options;
+	size_t nboot_options;
+	/* edk2 >= 202505 only: the fw_cfg items (has_fw_cfg false: BootMenu = 0 alone) and the
+	   SMBIOS handoff-table digest (RTMR0 needs it) */
+	bool has_fw_cfg;
+	const struct cvm_tdx_fw_cfg_item *fw_cfg;
+	size_t nfw_cfg;
+	const uint8_t *smbios_sha384;
 };
 
 /*
  * Append the RTMR0..2 events (with their digests, in extend order) to m and set m->rtmr[i] with
- * rtmr_known[i] for the RTMRs whose every input is known; the others get a note saying what is
- * missing.  RTMR3 is 0 at boot.  Returns 0, or -ENOMEM/-EINVAL with err filled.
+ * rtmr_known[i] for the RTMRs whose every input is known; the others get a note saying why and
+ * the list of missing inputs (policy key names, cvm_measurement_add_rtmr_missing).  RTMR3 is 0
+ * at boot.  Returns 0, or -ENOMEM/-EINVAL with err filled.
  */
 int cvm_tdx_rtmr_compute(const struct cvm_tdx_rtmr_inputs *in, struct cvm_measurement *m,
 			 struct cvm_error *err);

@@ -630,13 +630,29 @@ static void rvps_message_carries_base64_sample(void **state)
 	const char *text = (const char *)buf;
 	assert_non_null(strstr(text, "\"version\": \"0.1.0\""));
 	assert_non_null(strstr(text, "\"type\": \"sample\""));
-	/* base64 of {"snp_launch_measurement":["5feee30d...fca1"]} */
+	/* base64 of the provenance: the measurement as a list, the guest policy's fields with the
+	   JSON types of Trustee's SNP claims (policy 0x30000: ABI 0.0, SMT allowed) */
 	static const char payload[] =
 		"{\"snp_launch_measurement\":[\"5feee30d6d7e1a29f403d70a4198237ddfb13051a2d6976439"
-		"487c609388ed7f98189887920ab2fa0096903a0c23fca1\"]}";
-	unsigned char b64[256];
+		"487c609388ed7f98189887920ab2fa0096903a0c23fca1\"],\"snp_guest_abi_major\":0,"
+		"\"snp_guest_abi_minor\":0,\"snp_single_socket\":false,\"snp_smt_allowed\":true}";
+	unsigned char b64[512];
 	EVP_EncodeBlock(b64, (const unsigned char *)payload, (int)strlen(payload));
 	assert_non_null(strstr(text, (const char *)b64));
+	free(buf);
+	m->snp_policy = 0x101f05; /* ABI 31.5, single socket, no SMT */
+	assert_int_equal(cvm_measurement_encode(m, CVM_FMT_RVPS, &buf, &len, NULL), 0);
+	const char *q = strstr((const char *)buf, "\"payload\": \"");
+	assert_non_null(q);
+	q += strlen("\"payload\": \"");
+	unsigned char snp_decoded[512];
+	int sn = EVP_DecodeBlock(snp_decoded, (const unsigned char *)q,
+				 (int)(strchr(q, '"') - q));
+	assert_true(sn > 0);
+	snp_decoded[sn] = '\0';
+	assert_non_null(strstr((const char *)snp_decoded, "\"snp_guest_abi_major\":31,"
+				"\"snp_guest_abi_minor\":5,\"snp_single_socket\":true,"
+				"\"snp_smt_allowed\":false"));
 	free(buf);
 	cvm_measurement_free(m);
 
@@ -656,6 +672,44 @@ static void rvps_message_carries_base64_sample(void **state)
 	assert_non_null(strstr((const char *)decoded, "\"rtmr_1\":[\"a1a1"));
 	assert_null(strstr((const char *)decoded, "rtmr_2"));
 	assert_non_null(strstr((const char *)decoded, "\"xfam\":[\"e700000000000000\"]"));
+	/* the kernel event's digest, bare (Trustee compares it with ==); no LoadOptions event */
+	assert_non_null(strstr((const char *)decoded, "\"tdvfkernel\":\"015a5a5a"));
+	assert_null(strstr((const char *)decoded, "tdvfkernelparams"));
+	free(buf);
+	cvm_measurement_free(m);
+}
+
+/* rtmrN_missing survives JSON and CBOR, and a bad list is refused when read back. */
+static void rtmr_missing_round_trips(void **state)
+{
+	(void)state;
+	struct cvm_measurement *m = make_tdx();
+	m->rtmr_known[0] = false;
+	assert_int_equal(cvm_measurement_add_rtmr_missing(m, 0, "tdx.acpi.rsdp"), 0);
+	assert_int_equal(cvm_measurement_add_rtmr_missing(m, 0, "tdx.smbios_sha384"), 0);
+	assert_int_equal(cvm_measurement_add_rtmr_missing(m, 4, "x"), -EINVAL);
+	static const enum cvm_emit_format fmts[] = {CVM_FMT_JSON, CVM_FMT_CBOR};
+	for (size_t f = 0; f < CVM_ARRAY_SIZE(fmts); f++) {
+		struct cvm_measurement *back = round_trip(m, fmts[f]);
+		assert_false(back->rtmr_known[0]);
+		assert_int_equal(back->nrtmr_missing[0], 2);
+		assert_string_equal(back->rtmr_missing[0][1], "tdx.smbios_sha384");
+		assert_int_equal(back->nrtmr_missing[1], 0);
+		cvm_measurement_free(back);
+	}
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(cvm_measurement_encode(m, CVM_FMT_JSON, &buf, &len, NULL), 0);
+	assert_non_null(strstr((const char *)buf, "\"rtmr0_missing\": [\n"));
+	char *bad = strdup((const char *)buf);
+	assert_non_null(bad);
+	char *at = strstr(bad, "\"tdx.acpi.rsdp\"");
+	memcpy(at, "17             ", 15); /* a number where a string belongs */
+	struct cvm_measurement *out = NULL;
+	struct cvm_error err;
+	assert_int_equal(decode_text(bad, &out, &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "report.rtmr0_missing[0]"));
+	free(bad);
 	free(buf);
 	cvm_measurement_free(m);
 }
@@ -873,6 +927,7 @@ int main(void)
 		cmocka_unit_test(corim_rejects_veraison_bad_files_with_reasons),
 		cmocka_unit_test(corim_trustee_example_has_nothing_to_check),
 		cmocka_unit_test(rvps_message_carries_base64_sample),
+		cmocka_unit_test(rtmr_missing_round_trips),
 		cmocka_unit_test(decode_refuses_signed_corim_and_garbage),
 	};
 	return cmocka_run_group_tests_name("emit", tests, NULL, NULL);

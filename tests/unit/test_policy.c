@@ -1116,6 +1116,182 @@ static void vcpu_count_goes_to_kvms_limit(void **state)
 				  "expected an integer 1..4096, got 4097");
 }
 
+/* --- tdx RTMR inputs (docs/tdx-rtmr.md) ---------------------------------------------------- */
+
+#define H48A "8db40217f1584456a532cd21ac440c8ee2204d497797a70b972d360a5eb2fde1be58be6fd9c6ea8ddac235f4db29a42c"
+#define H48B "379c9de60d0dd6862394273f66ad30e8707ba61b601e379e9c4718a026e06c66f78a5d98d3fd147b06d9398ccd4174ef"
+
+static const char *const rtmr_tdx_policy =
+	"{'version': 1, 'tee': 'tdx', 'tdx': {'firmware_generation': '>=202505',"
+	" 'acpi': {'table_loader': 'loader.bin', 'rsdp_sha384': '" H48A "', 'tables': 't.bin'},"
+	" 'varstore': 'vars.fd', 'secure_boot': 'disabled',"
+	" 'boot_order': ['0001', '000a'],"
+	" 'boot_entries': {'Boot000A': {'attributes': 265, 'description': 'UiApp',"
+	"   'device_path': '7fff0400'},"
+	"  'Boot0001': {'description': 'UEFI Misc Device', 'device_path':"
+	"   '02010c00d041030a000000007fff0400', 'optional_data': '4eac0881'}},"
+	" 'smbios_sha384': '" H48B "', 'fw_cfg': {'bootorder': '2f00', 'BootMenu': '0100'}}}";
+
+static void tdx_rtmr_inputs_read_and_round_trip(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = parse_ok_in(rtmr_tdx_policy, "/srv/p");
+	const struct cvm_policy_tdx_rtmr *t = &p->tdx.rtmr;
+	assert_true(t->has_fw_gen);
+	assert_int_equal(t->fw_gen, CVM_TDX_FW_EDK2_202505);
+	assert_string_equal(t->acpi[0].path, "/srv/p/loader.bin");
+	assert_false(t->acpi[0].has_sha384);
+	assert_null(t->acpi[1].path);
+	assert_true(t->acpi[1].has_sha384);
+	assert_int_equal(t->acpi[1].sha384[0], 0x8d);
+	assert_string_equal(t->acpi[2].path, "/srv/p/t.bin");
+	assert_string_equal(t->cfv.path, "/srv/p/vars.fd");
+	assert_int_equal(t->secure_boot, CVM_TDX_SB_DISABLED);
+	assert_int_equal(t->nboot_order, 2);
+	assert_int_equal(t->boot_order[1], 0xa);
+	assert_int_equal(t->nboot_entries, 2);
+	assert_int_equal(t->boot_entries[0].number, 0xa);
+	assert_int_equal(t->boot_entries[0].attributes, 0x109);
+	assert_int_equal(t->boot_entries[1].attributes, 1);
+	assert_int_equal(t->boot_entries[1].device_path_len, 16);
+	assert_int_equal(t->boot_entries[1].optional_data_len, 4);
+	assert_true(t->has_smbios_sha384);
+	/* fw_cfg items in edk2's measuring order, whatever the document's order */
+	assert_int_equal(t->nfw_cfg, 2);
+	assert_string_equal(t->fw_cfg[0].name, "BootMenu");
+	assert_string_equal(t->fw_cfg[1].name, "bootorder");
+	size_t json1_len, json2_len, cbor_len;
+	uint8_t *json1 = encode(p, CVM_POLICY_JSON, &json1_len);
+	uint8_t *cbor = encode(p, CVM_POLICY_CBOR, &cbor_len);
+	struct cvm_policy *q = parse_bytes_ok(cbor, cbor_len, "/srv/p");
+	uint8_t *json2 = encode(q, CVM_POLICY_JSON, &json2_len);
+	assert_int_equal(json1_len, json2_len);
+	assert_memory_equal(json1, json2, json1_len);
+	assert_non_null(strstr((const char *)json1, "\"varstore\": \"vars.fd\""));
+	assert_non_null(strstr((const char *)json1, "\"rsdp_sha384\""));
+	assert_non_null(strstr((const char *)json1, "\"Boot000A\""));
+	free(json1);
+	free(json2);
+	free(cbor);
+	cvm_policy_free(q);
+	cvm_policy_free(p);
+
+	/* a policy without the keys writes none of them */
+	p = parse_ok(TDX_DOC("'tdx': {'xfam': '0xe7'}"));
+	json1 = encode(p, CVM_POLICY_JSON, &json1_len);
+	assert_null(strstr((const char *)json1, "firmware_generation"));
+	assert_null(strstr((const char *)json1, "secure_boot"));
+	free(json1);
+	cvm_policy_free(p);
+}
+
+/* A whole load option (an event log's Boot#### data) reads as the same entry as its fields. */
+static void tdx_boot_entry_from_a_load_option(void **state)
+{
+	(void)state;
+	struct cvm_policy *a = parse_ok(TDX_DOC(
+		"'tdx': {'boot_order': ['0001'], 'boot_entries': {'Boot0001': {'load_option': "
+		"'010000002800550045004600490020004d006900730063002000440065007600690063006500000002"
+		"010c00d041030a000000000101060000010101060000000101060000010101060000007fff04004eac08"
+		"81119f594d850ee21a522c59b2'}}}"));
+	const struct cvm_policy_boot_entry *e = &a->tdx.rtmr.boot_entries[0];
+	assert_int_equal(e->attributes, 1);
+	assert_string_equal(e->description, "UEFI Misc Device");
+	assert_int_equal(e->device_path_len, 40);
+	assert_int_equal(e->optional_data_len, 16);
+	assert_int_equal(e->optional_data[0], 0x4e);
+	cvm_policy_free(a);
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0001'], 'boot_entries': {'Boot0001': "
+				    "{'load_option': '0100000004004100', 'description': 'x'}}}"),
+			    "tdx.boot_entries.Boot0001.load_option", "give load_option alone");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0001'], 'boot_entries': {'Boot0001': "
+				    "{'load_option': '010000000800410000007fff0400'}}}"),
+			    "tdx.boot_entries.Boot0001.load_option",
+			    "FilePathListLength 8 runs past the 14 bytes");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0001'], 'boot_entries': {'Boot0001': "
+				    "{'load_option': '01000000040041004200'}}}"),
+			    "tdx.boot_entries.Boot0001.load_option",
+			    "the description is not NUL-terminated");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0001'], 'boot_entries': {'Boot0001': "
+				    "{'load_option': '01000000040001010000'}}}"),
+			    "tdx.boot_entries.Boot0001.load_option",
+			    "the description holds U+0101");
+}
+
+static void tdx_rtmr_input_problems(void **state)
+{
+	(void)state;
+	assert_only_problem_exact(TDX_DOC("'tdx': {'firmware_generation': '202408'}"),
+				  "tdx.firmware_generation",
+				  "expected \"<=202408\", \"202411..202502\" or \">=202505\", got "
+				  "\"202408\"");
+	assert_only_problem(TDX_DOC("'tdx': {'acpi': {'rsdp': 'r', 'rsdp_sha384': '" H48A "'}}"),
+			    "tdx.acpi.rsdp_sha384", "give rsdp (the file) or rsdp_sha384");
+	assert_only_problem(TDX_DOC("'tdx': {'acpi': {'rsdp_sha384': 'abcd'}}"),
+			    "tdx.acpi.rsdp_sha384", "expected 96 hex digits");
+	assert_only_problem(TDX_DOC("'tdx': {'acpi': {'dsdt': 'x'}}"), "tdx.acpi.dsdt",
+			    "unknown key");
+	assert_only_problem(TDX_DOC("'tdx': {'varstore': 'v', 'cfv_sha384': '" H48A "'}"),
+			    "tdx.cfv_sha384", "give varstore (the file) or cfv_sha384");
+	assert_only_problem(TDX_DOC("'tdx': {'secure_boot': true}"), "tdx.secure_boot",
+			    "expected \"auto\"");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0000', '0000'], 'boot_entries': "
+				    "{'Boot0000': {'description': 'a', 'device_path': '7fff0400'}}}"),
+			    "tdx.boot_order[1]", "0000 is already at tdx.boot_order[0]");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['1']}"), "tdx.boot_order[0]",
+			    "expected 4 hex digits");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': []}"), "tdx.boot_order",
+			    "expected an array of 1..64");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0002']}"), "tdx.boot_order[0]",
+			    "Boot0002 has no entry in tdx.boot_entries");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_entries': {'Boot0000': {'description': 'a', "
+				    "'device_path': '7fff0400'}}}"),
+			    "tdx.boot_entries", "needs tdx.boot_order");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0000'], 'boot_entries': "
+				    "{'Boot0000': {'description': 'a', 'device_path': '7fff0400'},"
+				    " 'Boot0003': {'description': 'b', 'device_path': '7fff0400'}}}"),
+			    "tdx.boot_entries.Boot0003", "not in tdx.boot_order");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0000'], 'boot_entries': "
+				    "{'Boot0000': {'description': 'a', 'device_path': '04071400'}}}"),
+			    "tdx.boot_entries.Boot0000.device_path",
+			    "not a UEFI device path: node at byte 0 has length 20");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0000'], 'boot_entries': "
+				    "{'Boot0000': {'description': 'a', 'device_path': "
+				    "'7fff04000000'}}}"),
+			    "tdx.boot_entries.Boot0000.device_path",
+			    "not a UEFI device path: bytes after the end node");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0000'], 'boot_entries': "
+				    "{'Boot0000': {'device_path': '7fff0400'}}}"),
+			    "tdx.boot_entries.Boot0000.description", "missing");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0000'], 'boot_entries': "
+				    "{'Boot0000': {'description': 'caf\\u00e9', "
+				    "'device_path': '7fff0400'}}}"),
+			    "tdx.boot_entries.Boot0000.description", "expected printable ASCII");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0000'], 'boot_entries': "
+				    "{'Boot0000': {'description': 'a', 'device_path': '7fff040'}}}"),
+			    "tdx.boot_entries.Boot0000.device_path",
+			    "expected an even number of hex digits");
+	assert_only_problem(TDX_DOC("'tdx': {'smbios_sha384': '" H48A "'}"), "tdx.smbios_sha384",
+			    "only edk2 >= 202505 measures SMBIOS");
+	assert_only_problem(TDX_DOC("'tdx': {'firmware_generation': '>=202505', 'fw_cfg': "
+				    "{'BootMenu': '00'}}"),
+			    "tdx.fw_cfg.BootMenu", "expected 2 bytes");
+	assert_only_problem(TDX_DOC("'tdx': {'firmware_generation': '>=202505', 'fw_cfg': "
+				    "{'bootorder': ''}}"),
+			    "tdx.fw_cfg.bootorder", "expected at least one byte");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['000A'], 'boot_entries': "
+				    "{'Boot000A': {'description': 'a', 'device_path': '7fff0400'},"
+				    " 'Boot000a': {'description': 'b', 'device_path': '7fff0400'}}}"),
+			    "tdx.boot_entries.Boot000a", "Boot000A is given twice");
+	assert_only_problem(TDX_DOC("'tdx': {'boot_order': ['0001'], 'boot_entries': "
+				    "{'Boot0001': {'description': 'a', 'device_path': '7fff0400'},"
+				    " 'Bootx': {'description': 'b', 'device_path': '7fff0400'}}}"),
+			    "tdx.boot_entries.Bootx", "expected a key \"Boot####\"");
+	assert_only_problem(TDX_DOC("'tdx': {'firmware_generation': '>=202505', 'fw_cfg': "
+				    "{'etc/e820': '00'}}"),
+			    "tdx.fw_cfg.etc/e820", "not an item edk2 measures");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1127,6 +1303,9 @@ int main(void)
 		cmocka_unit_test(relative_paths_resolve_against_the_policy_folder),
 		cmocka_unit_test(cbor_policy_reads_like_json),
 		cmocka_unit_test(json_to_cbor_to_json_round_trip_is_lossless),
+		cmocka_unit_test(tdx_rtmr_inputs_read_and_round_trip),
+		cmocka_unit_test(tdx_rtmr_input_problems),
+		cmocka_unit_test(tdx_boot_entry_from_a_load_option),
 		cmocka_unit_test(snp_policy_value_follows_the_report_layout),
 		cmocka_unit_test(tdx_attributes_value_sets_the_td_bits),
 		cmocka_unit_test(tee_and_vmm_names),

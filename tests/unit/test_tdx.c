@@ -595,6 +595,312 @@ static void rtmr0_computed_when_acpi_blobs_given(void **state)
 	free(hob);
 }
 
+/* ---- RTMR0 inputs from the policy: digests, variable store, boot entries, generations ------ */
+
+static void hex_to(const char *hex, uint8_t *out, size_t n)
+{
+	assert_int_equal(cvm_hex_decode(hex, out, n), 0);
+}
+
+static void assert_digest(const uint8_t d[48], const char *hex)
+{
+	char got[97];
+	cvm_hex_encode(d, 48, got);
+	assert_string_equal(got, hex);
+}
+
+/* ../shared/vectors/eventlog/README.md: CCEL_data_ovmf's RTMR0 from its four inputs. */
+static void rtmr0_of_ccel_ovmf_from_cfv_and_acpi_digests(void **state)
+{
+	(void)state;
+	uint8_t cfv[48], acpi[3][48];
+	hex_to("344bc51c980ba621aaa00da3ed7436f7d6e549197dfe699515dfa2c6583d95e6412af21c097d4731"
+	       "55875ffd561d6790", cfv, 48);
+	hex_to("8db40217f1584456a532cd21ac440c8ee2204d497797a70b972d360a5eb2fde1be58be6fd9c6ea8d"
+	       "dac235f4db29a42c", acpi[0], 48);
+	hex_to("379c9de60d0dd6862394273f66ad30e8707ba61b601e379e9c4718a026e06c66f78a5d98d3fd147b"
+	       "06d9398ccd4174ef", acpi[1], 48);
+	hex_to("2213f7791b826d9e60cde6158fb77ae4ddaaf52bf58304c0c0d1350e374a64037b3e69e8759371b0"
+	       "2b09fe904ece0718", acpi[2], 48);
+	uint8_t *hob = NULL;
+	size_t hob_len = 0;
+	assert_int_equal(cvm_tdx_hob_build(debian_sections, CVM_ARRAY_SIZE(debian_sections),
+					   2 * GIB, 0x809000, &hob, &hob_len, NULL),
+			 0);
+	struct cvm_tdx_rtmr_inputs in = {
+		.fw_gen = CVM_TDX_FW_EDK2_PRE_202411, .td_hob = hob, .td_hob_len = hob_len,
+		.cfv_sha384 = cfv, .acpi_sha384 = {acpi[0], acpi[1], acpi[2]},
+	};
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, "tdx");
+	assert_int_equal(cvm_tdx_rtmr_compute(&in, m, NULL), 0);
+	assert_true(m->rtmr_known[0]);
+	assert_int_equal(m->nrtmr_missing[0], 0);
+	assert_digest(m->rtmr[0], "8566f998798db09443b244c62de9a3041fb02e2e6936c4396d784bba2e9017"
+				  "7329ec5aba3bb484404f2ab9cc90abe193");
+	cvm_measurement_free(m);
+
+	/* one ACPI digest short: null, and the missing input named */
+	in.acpi_sha384[1] = NULL;
+	m = cvm_measurement_new(CVM_TEE_TDX, "tdx");
+	assert_int_equal(cvm_tdx_rtmr_compute(&in, m, NULL), 0);
+	assert_false(m->rtmr_known[0]);
+	assert_int_equal(m->nrtmr_missing[0], 1);
+	assert_string_equal(m->rtmr_missing[0][0], "tdx.acpi.rsdp");
+	cvm_measurement_free(m);
+	free(hob);
+}
+
+/* One authenticated variable: header, UCS-2 name with NUL, data, 4-byte aligned. */
+static size_t put_auth_var(uint8_t *p, uint8_t state, const uint8_t guid[16], const char *name,
+			   const uint8_t *data, size_t len)
+{
+	size_t nb = 2 * (strlen(name) + 1);
+	memset(p, 0, 60);
+	cvm_put_le16(p, 0x55aa);
+	p[2] = state;
+	cvm_put_le32(p + 4, 0x27);
+	cvm_put_le32(p + 36, (uint32_t)nb);
+	cvm_put_le32(p + 40, (uint32_t)len);
+	memcpy(p + 44, guid, 16);
+	for (size_t i = 0; i <= strlen(name); i++)
+		cvm_put_le16(p + 60 + 2 * i, (uint8_t)name[i]);
+	memcpy(p + 60 + nb, data, len);
+	return (60 + nb + len + 3) & ~(size_t)3;
+}
+
+static const uint8_t g_global[16] = {0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
+				     0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c};
+static const uint8_t g_db[16] = {0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
+				 0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f};
+static const uint8_t g_sbe[16] = {0xc7, 0x0b, 0xa3, 0xf0, 0x08, 0xaf, 0x56, 0x45,
+				  0x99, 0xc4, 0x00, 0x10, 0x09, 0xc9, 0x3a, 0x44};
+
+/* An FV with an authenticated variable store; returns its length. */
+static size_t make_varstore(uint8_t *b, size_t cap)
+{
+	static const uint8_t auth[16] = {0x78, 0x2c, 0xf3, 0xaa, 0x7b, 0x94, 0x9a, 0x43,
+					 0xa1, 0x80, 0x2e, 0x14, 0x4e, 0xc3, 0x77, 0x92};
+	memset(b, 0xff, cap);
+	memset(b, 0, 72);
+	memcpy(b + 40, "_FVH", 4);
+	cvm_put_le16(b + 48, 72);
+	uint8_t *store = b + 72;
+	memcpy(store, auth, 16);
+	cvm_put_le32(store + 16, (uint32_t)(cap - 72));
+	store[20] = 0x5a;
+	store[21] = 0xfe;
+	memset(store + 22, 0, 6);
+	size_t o = 28;
+	static const uint8_t pk[5] = {1, 2, 3, 4, 5}, db_old[3] = {9, 9, 9}, db[2] = {7, 7};
+	static const uint8_t off = 0;
+	o += put_auth_var(store + o, 0x3f, g_global, "PK", pk, sizeof(pk));
+	o += put_auth_var(store + o, 0x3c, g_db, "db", db_old, sizeof(db_old)); /* deleted */
+	o += put_auth_var(store + o, 0x3e, g_db, "db", db_old, sizeof(db_old)); /* in transition */
+	o += put_auth_var(store + o, 0x3f, g_db, "db", db, sizeof(db));
+	o += put_auth_var(store + o, 0x3f, g_sbe, "SecureBootEnable", &off, 1);
+	assert_true(o < cap - 72);
+	return cap;
+}
+
+static void varstore_parser_takes_the_secure_boot_variables(void **state)
+{
+	(void)state;
+	uint8_t b[1024];
+	size_t len = make_varstore(b, sizeof(b));
+	struct cvm_tdx_varstore vs;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	assert_int_equal(cvm_tdx_varstore_parse(b, len, &vs, &err), 0);
+	assert_true(vs.authenticated);
+	assert_int_equal(vs.nvars, 4);
+	assert_int_equal(vs.pk.len, 5);
+	assert_int_equal(vs.pk.data[4], 5);
+	assert_int_equal(vs.db.len, 2); /* the added copy, not the one in deletion transition */
+	assert_null(vs.kek.data);
+	assert_null(vs.dbx.data);
+	assert_true(vs.has_secure_boot_enable);
+	assert_int_equal(vs.secure_boot_enable, 0);
+
+	/* a variable whose data runs past the store */
+	uint8_t bad[1024];
+	memcpy(bad, b, sizeof(bad));
+	cvm_put_le32(bad + 72 + 28 + 40, 0x10000);
+	assert_int_equal(cvm_tdx_varstore_parse(bad, len, &vs, &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "run past the store"));
+	/* not an FV, a store larger than the file, an unknown store GUID */
+	assert_int_equal(cvm_tdx_varstore_parse(b, 63, &vs, &err), -EINVAL);
+	memcpy(bad, b, sizeof(bad));
+	bad[40] = 'X';
+	assert_int_equal(cvm_tdx_varstore_parse(bad, len, &vs, &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "_FVH"));
+	memcpy(bad, b, sizeof(bad));
+	cvm_put_le32(bad + 72 + 16, 0x10000);
+	assert_int_equal(cvm_tdx_varstore_parse(bad, len, &vs, &err), -EINVAL);
+	memcpy(bad, b, sizeof(bad));
+	bad[72] ^= 1;
+	assert_int_equal(cvm_tdx_varstore_parse(bad, len, &vs, &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "no variable store header"));
+}
+
+/*
+ * Debian's OVMF_VARS_4M.ms.fd enrolls the db and dbx that CCEL_data_grub measured: parsed by
+ * cvmkit, they give that log's db and dbx event digests.
+ */
+static void debian_ms_varstore_gives_the_grub_logs_db_and_dbx(void **state)
+{
+	(void)state;
+	struct cvm_file f;
+	if (cvm_file_open("/usr/share/OVMF/OVMF_VARS_4M.ms.fd", &f, NULL) != 0) {
+		print_message("# SKIP /usr/share/OVMF/OVMF_VARS_4M.ms.fd not installed\n");
+		skip();
+	}
+	struct cvm_tdx_varstore vs;
+	assert_int_equal(cvm_tdx_varstore_parse(f.data, f.size, &vs, NULL), 0);
+	assert_non_null(vs.pk.data);
+	static const struct cvm_guid db_guid = {{0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
+						 0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f}};
+	uint8_t d[48];
+	cvm_tdx_efi_variable_digest(&db_guid, "db", vs.db.data, vs.db.len, d);
+	assert_digest(d, "9e9a3075edf75a466c09e4ffe463e65a800922dd7decbf9dd526ab95de33d8d2ccdd9792d2"
+			 "39990a8deec1d173bb7464");
+	cvm_tdx_efi_variable_digest(&db_guid, "dbx", vs.dbx.data, vs.dbx.len, d);
+	assert_digest(d, "5f95c5051ade2e2314961e4011150fbe3315c0b78c93b27be3ac8e4df73930e6ad82aa50ac"
+			 "3591d292ce364b04c850c7");
+	cvm_file_close(&f);
+}
+
+/* The load options of CCEL_data_grub, rebuilt from their fields, give its event digests. */
+static void load_options_rebuild_the_grub_logs_boot_entries(void **state)
+{
+	(void)state;
+	uint8_t dp1[40], opt1[16], dp0[44], *b = NULL, d[48];
+	size_t n = 0;
+	hex_to("02010c00d041030a000000000101060000010101060000000101060000010101060000007fff0400",
+	       dp1, sizeof(dp1));
+	hex_to("4eac0881119f594d850ee21a522c59b2", opt1, sizeof(opt1));
+	hex_to("04071400c9bdb87cebf8344faaea3ee4af6516a10406140021aa2c4614760345836e8ab6f4662331"
+	       "7fff0400", dp0, sizeof(dp0));
+	assert_int_equal(cvm_tdx_load_option_encode(1, "UEFI Misc Device", dp1, sizeof(dp1), opt1,
+						    sizeof(opt1), &b, &n, NULL),
+			 0);
+	assert_int_equal(n, 96);
+	cvm_tdx_sha384(b, n, d);
+	assert_digest(d, "3970e66d183f4f6307263d390de73c71609ffda1516cddcf39eec885829577390d272f8f9e"
+			 "04266515c08de23b5a9df7");
+	free(b);
+	assert_int_equal(cvm_tdx_load_option_encode(0x109, "UiApp", dp0, sizeof(dp0), NULL, 0, &b,
+						    &n, NULL),
+			 0);
+	cvm_tdx_sha384(b, n, d);
+	assert_digest(d, "23ada07f5261f12f34a0bd8e46760962d6b4d576a416f1fea1c64bc656b1d28eacf7047ae6"
+			 "e967c58fd2a98bfa74c298");
+	free(b);
+
+	/* BootOrder 0001,0000 with both entries: the log's three EV_EFI_VARIABLE_BOOT digests */
+	uint8_t *o1 = NULL, *o0 = NULL;
+	size_t n1 = 0, n0 = 0;
+	assert_int_equal(cvm_tdx_load_option_encode(1, "UEFI Misc Device", dp1, sizeof(dp1), opt1,
+						    sizeof(opt1), &o1, &n1, NULL),
+			 0);
+	assert_int_equal(cvm_tdx_load_option_encode(0x109, "UiApp", dp0, sizeof(dp0), NULL, 0,
+						    &o0, &n0, NULL),
+			 0);
+	const uint16_t order[] = {1, 0};
+	const struct cvm_tdx_boot_option opts[] = {{0, o0, n0, "UiApp"},
+						   {1, o1, n1, "UEFI Misc Device"}};
+	struct cvm_tdx_rtmr_inputs in = {.fw_gen = CVM_TDX_FW_EDK2_PRE_202411, .boot_order = order,
+					 .nboot_order = 2, .boot_options = opts,
+					 .nboot_options = 2, .secure_boot = CVM_TDX_SB_ENABLED};
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, "tdx");
+	assert_int_equal(cvm_tdx_rtmr_compute(&in, m, NULL), 0);
+	static const char *const want[] = {
+		"7210af19145ec2a8e250a7fe8e9eeeac1301e524daab82366c36be614dc35402a289101e48cad61c45337f2f32c14fdc",
+		"3970e66d183f4f6307263d390de73c71609ffda1516cddcf39eec885829577390d272f8f9e04266515c08de23b5a9df7",
+		"23ada07f5261f12f34a0bd8e46760962d6b4d576a416f1fea1c64bc656b1d28eacf7047ae6e967c58fd2a98bfa74c298",
+	};
+	size_t k = 0;
+	for (size_t i = 0; i < m->nevents; i++) {
+		if (!strcmp(m->events[i].description, "SecureBoot (1 bytes)"))
+			assert_digest(m->events[i].digest,
+				      "2cded0c6f453d4c6f59c5e14ec61abc6b018314540a2367cba326a52aa2b315c"
+				      "cc08ce68a816ce09c6ef2ac7e514ae1f");
+		if (strcmp(m->events[i].type, "EV_EFI_VARIABLE_BOOT"))
+			continue;
+		assert_true(k < 3);
+		assert_digest(m->events[i].digest, want[k++]);
+	}
+	assert_int_equal(k, 3);
+	assert_false(m->rtmr_known[0]); /* no HOB, CFV or ACPI given */
+	cvm_measurement_free(m);
+	free(o0);
+	free(o1);
+}
+
+static size_t count_events(const struct cvm_measurement *m, uint32_t rtmr, const char *type)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nevents; i++)
+		n += m->events[i].rtmr == rtmr && !strcmp(m->events[i].type, type);
+	return n;
+}
+
+static void generations_move_separators_and_add_202505_events(void **state)
+{
+	(void)state;
+	static const uint8_t cfv[48], a[48], smbios[48];
+	struct cvm_tdx_rtmr_inputs in = {.cfv_sha384 = cfv, .acpi_sha384 = {a, a, a}};
+	uint8_t *hob = NULL;
+	size_t hob_len = 0;
+	assert_int_equal(cvm_tdx_hob_build(debian_sections, CVM_ARRAY_SIZE(debian_sections),
+					   2 * GIB, 0x809000, &hob, &hob_len, NULL),
+			 0);
+	in.td_hob = hob;
+	in.td_hob_len = hob_len;
+	static const enum cvm_tdx_fw_gen gens[] = {CVM_TDX_FW_EDK2_PRE_202411,
+						   CVM_TDX_FW_EDK2_202411, CVM_TDX_FW_EDK2_202505};
+	static const size_t rtmr0_separators[] = {2, 1, 1};
+	for (size_t g = 0; g < CVM_ARRAY_SIZE(gens); g++) {
+		in.fw_gen = gens[g];
+		struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, "tdx");
+		assert_int_equal(cvm_tdx_rtmr_compute(&in, m, NULL), 0);
+		assert_int_equal(count_events(m, 0, "EV_SEPARATOR"), rtmr0_separators[g]);
+		if (gens[g] == CVM_TDX_FW_EDK2_202505) {
+			/* SMBIOS is an input of its own: without it, RTMR0 stays null */
+			assert_false(m->rtmr_known[0]);
+			assert_int_equal(m->nrtmr_missing[0], 1);
+			assert_string_equal(m->rtmr_missing[0][0], "tdx.smbios_sha384");
+			assert_int_equal(count_events(m, 0, "EV_PLATFORM_CONFIG_FLAGS"), 4);
+			assert_int_equal(count_events(m, 0, "EV_EFI_VARIABLE_BOOT"), 3);
+			assert_non_null(strstr(m->rtmr_note[0], "not confirmed by a real event log"));
+		} else {
+			assert_true(m->rtmr_known[0]);
+			assert_int_equal(count_events(m, 0, "EV_PLATFORM_CONFIG_FLAGS"), 3);
+			assert_int_equal(count_events(m, 0, "EV_EFI_VARIABLE_BOOT"), 2);
+			/* only the layout two real logs show goes without a caveat */
+			bool caveat = strstr(m->rtmr_note[0], "not confirmed") != NULL;
+			assert_int_equal(caveat, gens[g] != CVM_TDX_FW_EDK2_PRE_202411);
+		}
+		cvm_measurement_free(m);
+	}
+	in.smbios_sha384 = smbios;
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, "tdx");
+	assert_int_equal(cvm_tdx_rtmr_compute(&in, m, NULL), 0);
+	assert_true(m->rtmr_known[0]);
+	assert_int_equal(count_events(m, 0, "EV_EFI_HANDOFF_TABLES"), 1);
+	bool saw_boot_menu = false;
+	for (size_t i = 0; i < m->nevents; i++)
+		if (!strcmp(m->events[i].description, "QEMU FW CFG BootMenu")) {
+			static const uint8_t zero[2];
+			uint8_t d[48];
+			cvm_tdx_sha384(zero, 2, d);
+			assert_memory_equal(m->events[i].digest, d, 48);
+			saw_boot_menu = true;
+		}
+	assert_true(saw_boot_menu);
+	cvm_measurement_free(m);
+	free(hob);
+}
+
 /* ---- PE/COFF Authenticode and direct-boot RTMR1/RTMR2 --------------------------------------- */
 
 /* A small PE32+ EFI application: two sections listed out of file order, trailing data. */
@@ -753,6 +1059,34 @@ static void measure_direct_boot_computes_rtmr1_and_rtmr2(void **state)
 	assert_string_equal(find_input(m, "initrd_path"), initrd);
 	for (size_t i = 0; i < m->ninputs; i++)
 		assert_null(strchr(m->inputs[i].key, '.'));
+
+	/* RVPS: what Trustee's default policy queries for a direct boot */
+	uint8_t *msg = NULL, *prov = NULL;
+	size_t msg_len = 0, prov_len = 0;
+	assert_int_equal(cvm_measurement_encode(m, CVM_FMT_RVPS, &msg, &msg_len, NULL), 0);
+	const char *b64 = strstr((const char *)msg, "\"payload\": \"");
+	assert_non_null(b64);
+	b64 += strlen("\"payload\": \"");
+	assert_int_equal(cvm_base64_decode(b64, (size_t)(strchr(b64, '"') - b64), &prov,
+					   &prov_len), 0);
+	char *text = calloc(1, prov_len + 1), want[160], hex[97];
+	assert_non_null(text);
+	memcpy(text, prov, prov_len);
+	snprintf(want, sizeof(want), "\"tdvfkernel\":\"%s\"", PE_AUTHENTICODE);
+	assert_non_null(strstr(text, want));
+	cvm_hex_encode(find_event(m, 2, "kernel command line")->digest, 48, hex);
+	snprintf(want, sizeof(want), "\"tdvfkernelparams\":\"%s\"", hex);
+	assert_non_null(strstr(text, want));
+	cvm_hex_encode(m->rtmr[1], 48, hex);
+	snprintf(want, sizeof(want), "\"rtmr_1\":[\"%s\"]", hex);
+	assert_non_null(strstr(text, want));
+	cvm_hex_encode(m->rtmr[2], 48, hex);
+	snprintf(want, sizeof(want), "\"rtmr_2\":[\"%s\"]", hex);
+	assert_non_null(strstr(text, want));
+	assert_null(strstr(text, "rtmr_0"));
+	free(text);
+	free(prov);
+	free(msg);
 	cvm_measurement_free(m);
 
 	unlink(kernel);
@@ -1205,6 +1539,11 @@ int main(void)
 		cmocka_unit_test(model_batches_across_ops),
 		cmocka_unit_test(event_digests_match_vectors),
 		cmocka_unit_test(rtmr0_computed_when_acpi_blobs_given),
+		cmocka_unit_test(rtmr0_of_ccel_ovmf_from_cfv_and_acpi_digests),
+		cmocka_unit_test(varstore_parser_takes_the_secure_boot_variables),
+		cmocka_unit_test(debian_ms_varstore_gives_the_grub_logs_db_and_dbx),
+		cmocka_unit_test(load_options_rebuild_the_grub_logs_boot_entries),
+		cmocka_unit_test(generations_move_separators_and_add_202505_events),
 		cmocka_unit_test(authenticode_matches_osslsigncode),
 		cmocka_unit_test(authenticode_refuses_non_pe_and_truncated),
 		cmocka_unit_test(cmdline_digest_widens_and_appends_initrd_token),
