@@ -29,6 +29,15 @@ static int fw_failure(struct cvm_error *err, int rc, uint32_t fw_error, const ch
 	return rc;
 }
 
+/* One KVM CPUID entry without the bits the SNP firmware refuses (QEMU's mask). */
+static void mask_refused_cpuid(struct kvm_cpuid_entry2 *e)
+{
+	e->eax = cvm_snp_cpuid_mask(e->function, e->index, CVM_CPUID_EAX, e->eax);
+	e->ebx = cvm_snp_cpuid_mask(e->function, e->index, CVM_CPUID_EBX, e->ebx);
+	e->ecx = cvm_snp_cpuid_mask(e->function, e->index, CVM_CPUID_ECX, e->ecx);
+	e->edx = cvm_snp_cpuid_mask(e->function, e->index, CVM_CPUID_EDX, e->edx);
+}
+
 static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
@@ -65,8 +74,12 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 
 	if ((rc = cvm_kvm_vm_create_vcpus(ctx->vm, plan->nvcpus, err)))
 		return rc;
-	/* The vCPUs' CPUID is also what goes into the CPUID page (QEMU: vCPU 0's). */
-	return cvm_kvm_backend_set_cpuid(ctx, plan, err);
+	/*
+	 * The vCPUs' CPUID is also what goes into the CPUID page (QEMU: vCPU 0's), both without
+	 * the features the SNP firmware refuses.
+	 */
+	ctx->snp_cpuid_retry = plan->snp.cpuid_retry;
+	return cvm_kvm_backend_set_cpuid_adjusted(ctx, plan, mask_refused_cpuid, err);
 }
 
 /*
@@ -123,6 +136,43 @@ static uint64_t snp_update_left(const void *vcall)
 	return c->up->len;
 }
 
+#define SEV_RET_INVALID_PARAM 0x16u /* SEV firmware status of a rejected CPUID page */
+#define CPUID_REPORT_MAX 16u
+
+/*
+ * The PSP rejected the CPUID page (EIO, INVALID_PARAM) and KVM copied its corrected page back
+ * into the source buffer: name every register that differs, as QEMU does, and when the policy
+ * allows it issue the page once more with the corrected values.
+ */
+static int cpuid_rejected(struct cvm_kvm_backend_ctx *ctx, struct snp_update *call,
+			  const struct cvm_kvm_sev_snp_launch_update *orig, const uint8_t *sent,
+			  const uint8_t *fixed, struct cvm_error *err)
+{
+	struct cvm_snp_cpuid_mismatch m[CPUID_REPORT_MAX];
+	size_t total = cvm_snp_cpuid_page_compare(sent, fixed, m, CPUID_REPORT_MAX);
+	char text[CVM_ERROR_MSG_MAX];
+	if (!total)
+		return cvm_error_wrap(err, "the PSP rejected the CPUID page and wrote back no "
+				      "correction");
+	cvm_snp_cpuid_mismatch_text(m, total < CPUID_REPORT_MAX ? total : CPUID_REPORT_MAX, total,
+				    text, sizeof(text));
+	if (!ctx->snp_cpuid_retry)
+		return cvm_error_wrap(err, "the PSP rejected the CPUID page (%zu difference%s: %s; "
+				      "snp.cpuid_retry retries with its values)",
+				      total, total == 1 ? "" : "s", text);
+	struct cvm_error first = *err;
+	*call->up = *orig;
+	cvm_error_clear(err);
+	int again = cvm_kvm_load_with_retries(snp_update_once, snp_update_left, call, ctx->cancel,
+					      "SNP_LAUNCH_UPDATE of the corrected CPUID page", err);
+	if (!again) {
+		ctx->snp_cpuid_corrected = true;
+		return 0;
+	}
+	return cvm_error_wrap(err, "the PSP rejected the CPUID page (%s: %s), and the page with "
+			      "its corrections too", cvm_error_message(&first), text);
+}
+
 static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
@@ -157,8 +207,17 @@ static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 	struct snp_update call = {s, ctx->vm->vm_fd, ctx->vm->sev_fd, &up};
 	char what[64];
 	snprintf(what, sizeof(what), "SNP_LAUNCH_UPDATE gpa 0x%llx", (unsigned long long)op->gpa);
+	bool cpuid = type == CVM_KVM_SEV_SNP_PAGE_TYPE_CPUID;
+	uint8_t sent[CVM_PAGE_SIZE];
+	const struct cvm_kvm_sev_snp_launch_update orig = up;
+	if (cpuid)
+		memcpy(sent, (const void *)(uintptr_t)up.uaddr, sizeof(sent));
 	int rc = cvm_kvm_load_with_retries(snp_update_once, snp_update_left, &call, ctx->cancel,
 					   what, err);
+	if (rc == -EIO && cpuid && err && err->has_fw_status &&
+	    err->fw_status == SEV_RET_INVALID_PARAM)
+		rc = cpuid_rejected(ctx, &call, &orig, sent, (const uint8_t *)(uintptr_t)orig.uaddr,
+				    err);
 	if (rc)
 		return rc;
 	if ((up.gfn_start << 12) != op->gpa + op->size)

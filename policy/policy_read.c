@@ -552,10 +552,20 @@ static void read_snp_id_block(struct reader *r, struct json_object *snp)
 		read_path(r, path, v, &id->author_key_path);
 }
 
+/* The CPUID page's rejection rule and the SEV features by name (docs/policy.md). */
+static void read_snp_cpuid_features(struct reader *r, struct json_object *snp)
+{
+	char path[PATH_BUF];
+	struct json_object *v;
+	if (FIELD(snp, "snp", "cpuid_retry", v, path))
+		read_bool(r, path, v, &r->p->snp.cpuid_retry);
+}
+
 static void read_snp(struct reader *r, struct json_object *root)
 {
-	static const char *const keys[] = {"policy", "guest_features", "host_data",
-					   "firmware_digest", "id_block", NULL};
+	static const char *const keys[] = {"policy",	     "guest_features", "host_data",
+					   "firmware_digest", "id_block",	     "cpuid_retry",
+					   NULL};
 	char path[PATH_BUF];
 	struct json_object *obj = child_block(r, root, "", "snp", keys), *v;
 	if (!obj)
@@ -575,6 +585,7 @@ static void read_snp(struct reader *r, struct json_object *root)
 	if (FIELD(obj, "snp", "firmware_digest", v, path))
 		snp->has_firmware_digest = read_hex_bytes(r, path, v, snp->firmware_digest, 48);
 	read_snp_id_block(r, obj);
+	read_snp_cpuid_features(r, obj);
 }
 
 static void read_tdx(struct reader *r, struct json_object *root)

@@ -85,6 +85,14 @@ static struct json_object *write_cpus(struct writer *w, const struct cvm_policy 
 	return o;
 }
 
+/* The CPUID page's rejection rule and the SEV features by name (docs/policy.md). */
+static void write_snp_cpuid_features(struct writer *w, const struct cvm_policy_snp *snp,
+				     struct json_object *o)
+{
+	if (snp->cpuid_retry)
+		put(w, o, "cpuid_retry", json_object_new_boolean(true));
+}
+
 static struct json_object *write_snp(struct writer *w, const struct cvm_policy *p)
 {
 	const struct cvm_policy_snp *snp = &p->snp;
@@ -119,6 +127,7 @@ static struct json_object *write_snp(struct writer *w, const struct cvm_policy *
 			put(w, ib, "author_key", doc_path(p, id->author_key_path));
 		put(w, o, "id_block", ib);
 	}
+	write_snp_cpuid_features(w, snp, o);
 	return o;
 }
 

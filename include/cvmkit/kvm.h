@@ -244,6 +244,9 @@ struct cvm_kvm_backend_ctx {
 	uint64_t fw_size;     /* firmware region size (set by begin from the plan) */
 	struct kvm_cpuid2 *cpuid; /* the CPUID every vCPU was given (owned) */
 	const struct cvm_progress *progress; /* optional: pre-fault bytes over all its ranges */
+	/* SNP, set by begin from the plan: retry a rejected CPUID page once with the PSP's values */
+	bool snp_cpuid_retry;
+	bool snp_cpuid_corrected; /* out: the PSP corrected the CPUID page and the retry passed */
 };
 
 /* Close the VM and free what the context owns (the context struct stays the caller's). */

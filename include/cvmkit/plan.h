@@ -86,6 +86,7 @@ struct cvm_plan_snp {
 	uint8_t id_block[96];
 	uint8_t *id_auth;        /* 4096 bytes, owned by the plan, NULL without an ID block */
 	uint8_t host_data[32];
+	bool cpuid_retry;        /* retry a rejected CPUID page once with the PSP's corrections */
 };
 
 struct cvm_plan_tdx {

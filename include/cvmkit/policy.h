@@ -98,6 +98,8 @@ struct cvm_policy_snp {
 	bool has_firmware_digest;      /* launch digest after the firmware pages (split computation) */
 	uint8_t firmware_digest[48];
 	struct cvm_snp_id_block_input id_block;
+	/* The CPUID page and the SEV features by name (docs/policy.md "SEV features"). */
+	bool cpuid_retry;              /* PSP rejected the CPUID page: retry once with its values */
 };
 
 struct cvm_policy_tdx {

@@ -989,6 +989,161 @@ static void snp_refused_when_host_lacks_the_vm_type(void **state)
 	cvm_policy_free(p);
 }
 
+/* ---- SNP: the CPUID page and the SEV features ------------------------------------------- */
+
+/* A register (0 eax .. 3 edx) of CPUID fn/idx in a KVM_SET_CPUID2 event, by the fake's layout. */
+static uint32_t set_cpuid_reg(const struct spec_kvm_event *e, uint32_t fn, uint32_t idx,
+			      unsigned reg)
+{
+	static const char *const regs[] = {"eax", "ebx", "ecx", "edx"};
+	unsigned off_fn, off_idx, off_reg, size, hdr = spec_kvm_layout_size("kvm_cpuid2");
+	unsigned esize = spec_kvm_layout_size("kvm_cpuid_entry2");
+	assert_int_equal(spec_kvm_layout_field("kvm_cpuid_entry2", "function", &off_fn, &size), 0);
+	assert_int_equal(spec_kvm_layout_field("kvm_cpuid_entry2", "index", &off_idx, &size), 0);
+	assert_int_equal(spec_kvm_layout_field("kvm_cpuid_entry2", regs[reg], &off_reg, &size), 0);
+	uint32_t n = (uint32_t)spec_kvm_field(e, "nent");
+	for (uint32_t i = 0; i < n && hdr + (i + 1) * esize <= SPEC_KVM_IN_MAX; i++) {
+		const uint8_t *en = e->in + hdr + i * esize;
+		if (cvm_le32(en + off_fn) == fn && cvm_le32(en + off_idx) == idx)
+			return cvm_le32(en + off_reg);
+	}
+	fail_msg("KVM_SET_CPUID2 has no leaf 0x%x.%u", fn, idx);
+	return 0;
+}
+
+/* A register of CPUID fn/idx in an SNP CPUID page (entries of 48 bytes after 16). */
+static uint32_t page_cpuid_reg(const uint8_t *page, uint32_t fn, uint32_t idx, unsigned reg)
+{
+	for (uint32_t i = 0; i < cvm_le32(page) && i < 64; i++) {
+		const uint8_t *en = page + 16 + 48 * i;
+		if (cvm_le32(en) == fn && cvm_le32(en + 4) == idx)
+			return cvm_le32(en + 24 + 4 * reg);
+	}
+	fail_msg("the CPUID page has no leaf 0x%x.%u", fn, idx);
+	return 0;
+}
+
+/*
+ * The fake host offers TSC_DEADLINE, TSC_ADJUST, SPEC_CTRL..SSBD and VIRT_SSBD, which its PSP
+ * refuses: the vCPUs and the page get them cleared (QEMU's mask), everything else untouched, and
+ * the PSP accepts the page at the first try.
+ */
+static void snp_cpuid_drops_what_the_firmware_refuses(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = snp_policy();
+	if (!p)
+		skip();
+	struct spec_kvm *k = new_fake();
+	struct cvm_launch *l = launch_ok(k, p);
+	const uint8_t *page = spec_kvm_snp_cpuid_page(k);
+	assert_non_null(page);
+	assert_int_equal(spec_kvm_snp_cpuid_rejections(k), 0);
+	static const struct {
+		uint32_t fn, idx;
+		unsigned reg;
+		uint32_t want;
+	} regs[] = {
+		{0x1, 0, 2, 0x7ef8320b},        /* ECX without TSC_DEADLINE (24) */
+		{0x1, 0, 3, 0x178bfbff},        /* EDX untouched */
+		{0x7, 0, 1, 0x219c97a9},        /* EBX without TSC_ADJUST (1) */
+		{0x7, 0, 2, 0x0040068c},        /* ECX untouched */
+		{0x7, 0, 3, 0x00000010},        /* EDX without bits 26-31 */
+		{0x80000008, 0, 1, 0x39b7d7ff}, /* EBX without VIRT_SSBD (25) */
+	};
+	for (size_t v = 0; v < 2; v++) {
+		const struct spec_kvm_event *e = must_find(k, "KVM_SET_CPUID2", v);
+		for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+			assert_int_equal(set_cpuid_reg(e, regs[i].fn, regs[i].idx, regs[i].reg),
+					 regs[i].want);
+	}
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		assert_int_equal(page_cpuid_reg(page, regs[i].fn, regs[i].idx, regs[i].reg),
+				 regs[i].want);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+static const char snp_cpuid_retry_policy_fmt[] =
+	"{\"version\": 1, \"name\": \"snp-cpuid\", \"tee\": \"snp\", \"vmm\": \"qemu\","
+	" \"cpus\": {\"count\": 2, \"model\": \"EPYC-Milan\"}, \"memory\": {\"size\": \"64M\"},"
+	" \"firmware\": {\"path\": \"%s\"}, \"snp\": {\"cpuid_retry\": true}}";
+
+/* The PSP of this host refuses two more bits than the firmware's list (FSGSBASE, and AMD's
+ * leaf 0x80000001 ECX bit 0 LAHF_LM); the page the launcher gives has both set. */
+static void refuse_two_more_bits(struct spec_kvm *k)
+{
+	spec_kvm_snp_cpuid_refuse(k, 0x7, 0, 1, 1u << 0);
+	spec_kvm_snp_cpuid_refuse(k, 0x80000001, ~0u, 2, 1u << 0);
+}
+
+static void snp_rejected_cpuid_page_is_reported_per_register(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = snp_policy();
+	if (!p)
+		skip();
+	struct spec_kvm *k = new_fake();
+	refuse_two_more_bits(k);
+	struct cvm_error err;
+	int rc, before = count_fds();
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	assert_null(l);
+	assert_int_equal(rc, -EIO);
+	assert_int_equal(spec_kvm_snp_cpuid_rejections(k), 1);
+	/* QEMU's words, one register each, then the failing call and its firmware status */
+	assert_string_equal(cvm_error_message(&err),
+			    "launch: kvm-snp: op 4 (CPUID gpa 0x80e000): the PSP rejected the CPUID "
+			    "page (2 differences: function 0x7 index 0x0 ebx: provided 0x219c97a9, "
+			    "expected 0x219c97a8; function 0x80000001 index 0x0 ecx: provided "
+			    "0x75c237ff, expected 0x75c237fe; snp.cpuid_retry retries with its values): "
+			    "SNP_LAUNCH_UPDATE gpa 0x80e000 (CPUID): EIO (firmware status 0x16)");
+	assert_true(err.has_fw_status);
+	assert_int_equal(err.fw_status, 0x16);
+	assert_null(spec_kvm_snp_cpuid_page(k));
+	assert_int_equal(count_fds(), before);
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+static void snp_rejected_cpuid_page_is_retried_when_the_policy_allows(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = fixture_policy(snp_cpuid_retry_policy_fmt, "snp/ovmf_AmdSev_suffix.bin");
+	if (!p)
+		skip();
+	struct spec_kvm *k = new_fake();
+	refuse_two_more_bits(k);
+	struct cvm_launch *l = launch_ok(k, p);
+	assert_int_equal(spec_kvm_snp_cpuid_rejections(k), 1);
+	/* the CPUID page twice, from the same GPA: refused, then accepted with the corrections */
+	const struct spec_kvm_event *cpuid[2] = {NULL, NULL};
+	unsigned n = 0;
+	for (size_t i = 0; spec_kvm_find(k, "SNP_LAUNCH_UPDATE", i); i++) {
+		const struct spec_kvm_event *u = spec_kvm_find(k, "SNP_LAUNCH_UPDATE", i);
+		if (spec_kvm_field(u, "type") == 6) {
+			assert_true(n < 2);
+			cpuid[n++] = u;
+		}
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(cpuid[0]->rc, -EIO);
+	assert_int_equal(cpuid[1]->rc, 0);
+	assert_int_equal(spec_kvm_field(cpuid[1], "gfn_start"), 0x80e);
+	assert_int_equal(spec_kvm_field(cpuid[1], "len"), 4096);
+	const uint8_t *page = spec_kvm_snp_cpuid_page(k);
+	assert_non_null(page);
+	assert_int_equal(page_cpuid_reg(page, 0x7, 0, 1), 0x219c97a8);
+	assert_int_equal(page_cpuid_reg(page, 0x80000001, 0, 2), 0x75c237fe);
+	/* the CPUID page is not measured: the digest is the offline one */
+	expect_digests_agree(k, l, p, NULL);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
 /* ---- TDX -------------------------------------------------------------------------------- */
 
 static const char tdx_policy_fmt[] =
@@ -1684,6 +1839,9 @@ int main(void)
 		cmocka_unit_test(snp_launch_refuses_an_id_key_that_changes),
 		cmocka_unit_test(snp_firmware_error_is_reported_with_its_code),
 		cmocka_unit_test(snp_refused_when_host_lacks_the_vm_type),
+		cmocka_unit_test(snp_cpuid_drops_what_the_firmware_refuses),
+		cmocka_unit_test(snp_rejected_cpuid_page_is_reported_per_register),
+		cmocka_unit_test(snp_rejected_cpuid_page_is_retried_when_the_policy_allows),
 		cmocka_unit_test(tdx_launch_issues_the_spec_sequence),
 		cmocka_unit_test(tdx_example_policy_launches_to_the_offline_mrtd),
 		cmocka_unit_test(tdx_page_aug_vectors_launch_to_the_reference_mrtds),
