@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The SEV-SNP KVM backend (DESIGN.md "Launch sequences", spec/kvm-uapi.md 8a):
- *   KVM_CREATE_VM(SNP) -> open /dev/sev -> KVM_SEV_INIT2(vmsa_features) -> guest_memfd +
- *   memslots + PRIVATE -> SNP_LAUNCH_START(policy) -> vCPUs -> SNP_LAUNCH_UPDATE per plan op
+ *   [KVM_GET_DEVICE_ATTR(SEV VMSA features) with features] -> KVM_CREATE_VM(SNP) -> open
+ *   /dev/sev -> KVM_SEV_INIT2(vmsa_features) -> guest_memfd + memslots + PRIVATE ->
+ *   [KVM_SET_TSC_KHZ(VM) for SecureTSC] -> SNP_LAUNCH_START(policy) -> vCPUs (CPUID without
+ *   what the firmware refuses) -> SNP_LAUNCH_UPDATE per plan op
  *   (source staged in a page-aligned shared buffer) -> vCPU state per VMSA op ->
  *   SNP_LAUNCH_FINISH(ID block, auth, host data) -> pre-fault.
  * Every kvm_sev_cmd carries the /dev/sev descriptor in sev_fd (spec 8a): SNP_LAUNCH_START
@@ -38,11 +40,64 @@ static void mask_refused_cpuid(struct kvm_cpuid_entry2 *e)
 	e->edx = cvm_snp_cpuid_mask(e->function, e->index, CVM_CPUID_EDX, e->edx);
 }
 
+/*
+ * The SEV features the plan asks KVM_SEV_INIT2 for, checked against what this host's KVM
+ * advertises, before anything is created.  Without features (QEMU's default) nothing is asked.
+ */
+static int check_host_features(const struct cvm_kvm_seam *s, uint64_t want, struct cvm_error *err)
+{
+	if (!want)
+		return 0;
+	char names[256];
+	cvm_sev_features_text(want, ", ", names, sizeof(names));
+	uint64_t have = 0;
+	int rc = cvm_kvm_sev_vmsa_features(s, &have, err);
+	if (rc)
+		return cvm_error_wrap(err, "the policy asks for SEV features %s (0x%llx) and the "
+				      "host cannot say which it supports", names,
+				      (unsigned long long)want);
+	uint64_t missing = want & ~have;
+	if (!missing)
+		return 0;
+	char lack[256], offers[256];
+	cvm_sev_features_text(missing, ", ", lack, sizeof(lack));
+	cvm_sev_features_text(have, ", ", offers, sizeof(offers));
+	bool one = (missing & (missing - 1)) == 0;
+	return cvm_error_set(err, -EOPNOTSUPP,
+			     "this host's KVM cannot enable the SEV feature%s %s (0x%llx) the policy "
+			     "asks for (it offers %s, 0x%llx): remove %s from snp.features or "
+			     "snp.guest_features, or launch on a host that has %s",
+			     one ? "" : "s", lack, (unsigned long long)missing, offers,
+			     (unsigned long long)have, one ? "it" : "them", one ? "it" : "them");
+}
+
+/*
+ * SecureTSC: the firmware takes the guest's TSC frequency at SNP_LAUNCH_START (desired_tsc_khz),
+ * and KVM fills it from the VM's default frequency, so KVM_SET_TSC_KHZ on the VM comes first
+ * (and before any vCPU, which KVM requires of the VM ioctl).  No tsc_khz: the host's.
+ */
+static int set_secure_tsc(const struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *plan,
+			  struct cvm_error *err)
+{
+	if (!(plan->snp.vmsa_features & CVM_SVM_SEV_FEAT_SECURE_TSC) || !plan->snp.tsc_khz)
+		return 0;
+	int rc = cvm_kvm_ioctl(ctx->seam, ctx->vm->vm_fd, KVM_SET_TSC_KHZ, plan->snp.tsc_khz);
+	if (rc < 0)
+		return cvm_error_set(err, rc, "KVM_SET_TSC_KHZ(%u kHz) for SecureTSC: %s%s",
+				     plan->snp.tsc_khz, cvm_errno_name(rc),
+				     rc == -EINVAL ? " (beyond what this host's TSC scaling allows?)"
+						   : "");
+	return 0;
+}
+
 static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
 	const struct cvm_kvm_seam *s = ctx->seam;
-	int rc = cvm_kvm_vm_create(s, CVM_KVM_X86_SNP_VM, ctx->cancel, &ctx->vm, err);
+	int rc = check_host_features(s, plan->snp.vmsa_features, err);
+	if (rc)
+		return rc;
+	rc = cvm_kvm_vm_create(s, CVM_KVM_X86_SNP_VM, ctx->cancel, &ctx->vm, err);
 	if (rc)
 		return rc;
 	int vm_fd = ctx->vm->vm_fd;
@@ -66,6 +121,8 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 	if ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, true, err)))
 		return rc;
 
+	if ((rc = set_secure_tsc(ctx, plan, err)))
+		return rc;
 	struct cvm_kvm_sev_snp_launch_start start;
 	memset(&start, 0, sizeof(start));
 	start.policy = plan->snp.policy;

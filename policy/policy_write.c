@@ -91,6 +91,20 @@ static void write_snp_cpuid_features(struct writer *w, const struct cvm_policy_s
 {
 	if (snp->cpuid_retry)
 		put(w, o, "cpuid_retry", json_object_new_boolean(true));
+	/* by name when they were named and every bit has one (an override may set any) */
+	bool named = snp->features_named;
+	for (unsigned bit = 0; named && bit < 64; bit++)
+		named = !(snp->guest_features >> bit & 1) || cvm_sev_feature_name(bit);
+	if (named) {
+		struct json_object *names = json_object_new_array();
+		for (unsigned bit = 1; bit < 64; bit++)
+			if (snp->guest_features >> bit & 1)
+				json_object_array_add(names,
+						      json_object_new_string(cvm_sev_feature_name(bit)));
+		put(w, o, "features", names);
+	}
+	if (snp->tsc_khz)
+		put(w, o, "tsc_khz", json_object_new_int64(snp->tsc_khz));
 }
 
 static struct json_object *write_snp(struct writer *w, const struct cvm_policy *p)
