@@ -2,8 +2,8 @@
 /*
  * The SEV-SNP KVM backend (DESIGN.md "Launch sequences", spec/kvm-uapi.md 8a):
  *   [KVM_GET_DEVICE_ATTR(SEV VMSA features) with features] -> KVM_CREATE_VM(SNP) -> open
- *   /dev/sev -> KVM_SEV_INIT2(vmsa_features) -> guest_memfd + memslots + PRIVATE ->
- *   [KVM_SET_TSC_KHZ(VM) for SecureTSC] -> SNP_LAUNCH_START(policy) -> vCPUs (CPUID without
+ *   /dev/sev -> KVM_SEV_INIT2(vmsa_features) -> [KVM_SET_TSC_KHZ(VM) for SecureTSC] ->
+ *   guest_memfd + memslots + PRIVATE -> SNP_LAUNCH_START(policy) -> vCPUs (CPUID without
  *   what the firmware refuses) -> SNP_LAUNCH_UPDATE per plan op
  *   (source staged in a page-aligned shared buffer) -> vCPU state per VMSA op ->
  *   SNP_LAUNCH_FINISH(ID block, auth, host data) -> pre-fault.
@@ -73,8 +73,9 @@ static int check_host_features(const struct cvm_kvm_seam *s, uint64_t want, stru
 
 /*
  * SecureTSC: the firmware takes the guest's TSC frequency at SNP_LAUNCH_START (desired_tsc_khz),
- * and KVM fills it from the VM's default frequency, so KVM_SET_TSC_KHZ on the VM comes first
- * (and before any vCPU, which KVM requires of the VM ioctl).  No tsc_khz: the host's.
+ * and KVM fills it from the VM's default frequency, so KVM_SET_TSC_KHZ on the VM comes first,
+ * right after INIT2: before LAUNCH_START and before any vCPU (KVM refuses the VM ioctl after
+ * one), whichever of the two a VMM does first.  No tsc_khz: the host's.
  */
 static int set_secure_tsc(const struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *plan,
 			  struct cvm_error *err)
@@ -116,13 +117,13 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 	init.vmsa_features = plan->snp.vmsa_features;
 	if ((rc = cvm_kvm_sev_op(s, vm_fd, sev_fd, CVM_KVM_SEV_INIT2, &init, &fw_error)))
 		return fw_failure(err, rc, fw_error, "KVM_SEV_INIT2");
+	if ((rc = set_secure_tsc(ctx, plan, err)))
+		return rc;
 
 	ctx->fw_size = cvm_kvm_plan_firmware_size(plan);
 	if ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, true, err)))
 		return rc;
 
-	if ((rc = set_secure_tsc(ctx, plan, err)))
-		return rc;
 	struct cvm_kvm_sev_snp_launch_start start;
 	memset(&start, 0, sizeof(start));
 	start.policy = plan->snp.policy;

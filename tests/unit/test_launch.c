@@ -1045,6 +1045,9 @@ static void snp_cpuid_drops_what_the_firmware_refuses(void **state)
 	const uint8_t *page = spec_kvm_snp_cpuid_page(k);
 	assert_non_null(page);
 	assert_int_equal(spec_kvm_snp_cpuid_rejections(k), 0);
+	const struct cvm_measurement *m = cvm_launch_measurement(l);
+	for (size_t i = 0; i < m->nlaunch; i++)
+		assert_string_not_equal(m->launch[i].key, "snp_cpuid_page");
 	static const struct {
 		uint32_t fn, idx;
 		unsigned reg;
@@ -1143,6 +1146,14 @@ static void snp_rejected_cpuid_page_is_retried_when_the_policy_allows(void **sta
 	assert_non_null(page);
 	assert_int_equal(page_cpuid_reg(page, 0x7, 0, 1), 0x219c97a8);
 	assert_int_equal(page_cpuid_reg(page, 0x80000001, 0, 2), 0x75c237fe);
+	/* the launch document says so */
+	const struct cvm_measurement *m = cvm_launch_measurement(l);
+	const char *said = NULL;
+	for (size_t i = 0; i < m->nlaunch; i++)
+		if (strcmp(m->launch[i].key, "snp_cpuid_page") == 0)
+			said = m->launch[i].value;
+	assert_non_null(said);
+	assert_string_equal(said, "corrected by the PSP, retried with its values");
 	/* the CPUID page is not measured: the digest is the offline one */
 	expect_digests_agree(k, l, p, NULL);
 	cvm_launch_free(l);
