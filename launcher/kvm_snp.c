@@ -196,6 +196,7 @@ static uint64_t snp_update_left(const void *vcall)
 
 #define SEV_RET_INVALID_PARAM 0x16u /* SEV firmware status of a rejected CPUID page */
 #define CPUID_REPORT_MAX 16u
+#define CPUID_REPORT_TEXT 640u
 
 /*
  * The PSP rejected the CPUID page (EIO, INVALID_PARAM) and KVM copied its corrected page back
@@ -208,7 +209,7 @@ static int cpuid_rejected(struct cvm_kvm_backend_ctx *ctx, struct snp_update *ca
 {
 	struct cvm_snp_cpuid_mismatch m[CPUID_REPORT_MAX];
 	size_t total = cvm_snp_cpuid_page_compare(sent, fixed, m, CPUID_REPORT_MAX);
-	char text[CVM_ERROR_MSG_MAX];
+	char text[CPUID_REPORT_TEXT]; /* leaves room in the message for the failing call */
 	if (!total)
 		return cvm_error_wrap(err, "the PSP rejected the CPUID page and wrote back no "
 				      "correction");
