@@ -241,6 +241,39 @@ int cvm_kvm_probe(const struct cvm_kvm_seam *s, struct cvm_kvm_caps *out, struct
 	return 0;
 }
 
+int cvm_kvm_get_device_attr(const struct cvm_kvm_seam *s, int fd, uint32_t group, uint64_t attr,
+			    uint64_t *value)
+{
+	struct kvm_device_attr a;
+	memset(&a, 0, sizeof(a));
+	a.group = group;
+	a.attr = attr;
+	a.addr = (uint64_t)(uintptr_t)value;
+	return cvm_kvm_ioctl(s, fd, KVM_GET_DEVICE_ATTR, (unsigned long)&a);
+}
+
+int cvm_kvm_sev_vmsa_features(const struct cvm_kvm_seam *s, uint64_t *out, struct cvm_error *err)
+{
+	int fd = open_kvm(s, err);
+	if (fd < 0)
+		return fd;
+	uint64_t v = 0;
+	int rc = cvm_kvm_get_device_attr(s, fd, CVM_KVM_X86_GRP_SEV, CVM_KVM_X86_SEV_VMSA_FEATURES,
+					 &v);
+	s->ops->close(s->ctx, fd);
+	if (rc < 0)
+		return cvm_error_set(err, rc,
+				     "KVM_GET_DEVICE_ATTR(KVM_X86_GRP_SEV, KVM_X86_SEV_VMSA_FEATURES): "
+				     "%s%s",
+				     cvm_errno_name(rc),
+				     rc == -ENXIO	? " (this host's KVM has no SEV support)"
+				     : rc == -ENOTTY ? " (this host's KVM has no device attributes: "
+						       "older than 6.10)"
+						     : "");
+	*out = v;
+	return 0;
+}
+
 /* ---- VM lifetime ------------------------------------------------------------------------ */
 
 static const char *vm_type_title(unsigned long type)

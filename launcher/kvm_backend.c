@@ -58,6 +58,13 @@ static uint32_t plan_vcpu_signature(const struct cvm_plan *plan)
 int cvm_kvm_backend_set_cpuid(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *plan,
 			      struct cvm_error *err)
 {
+	return cvm_kvm_backend_set_cpuid_adjusted(ctx, plan, NULL, err);
+}
+
+int cvm_kvm_backend_set_cpuid_adjusted(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *plan,
+				       void (*adjust)(struct kvm_cpuid_entry2 *e),
+				       struct cvm_error *err)
+{
 	struct kvm_cpuid2 *cpuid = NULL;
 	int rc = cvm_kvm_supported_cpuid(ctx->seam, ctx->vm->kvm_fd, &cpuid, err);
 	if (rc)
@@ -66,6 +73,8 @@ int cvm_kvm_backend_set_cpuid(struct cvm_kvm_backend_ctx *ctx, const struct cvm_
 	for (uint32_t i = 0; signature && i < cpuid->nent; i++)
 		if (cpuid->entries[i].function == 1)
 			cpuid->entries[i].eax = signature;
+	for (uint32_t i = 0; adjust && i < cpuid->nent; i++)
+		adjust(&cpuid->entries[i]);
 	free(ctx->cpuid);
 	ctx->cpuid = cpuid;
 	return cvm_kvm_vm_set_cpuid(ctx->vm, cpuid, err);

@@ -13,6 +13,12 @@
 int cvm_kvm_backend_set_cpuid(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *plan,
 			      struct cvm_error *err);
 
+/* The same with adjust (non-NULL) applied to every entry first (SNP: what its firmware refuses). */
+struct kvm_cpuid_entry2;
+int cvm_kvm_backend_set_cpuid_adjusted(struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *plan,
+				       void (*adjust)(struct kvm_cpuid_entry2 *e),
+				       struct cvm_error *err);
+
 /* Shared by the backends: the plan's firmware region size (ops flagged CVM_OP_FIRMWARE). */
 uint64_t cvm_kvm_plan_firmware_size(const struct cvm_plan *plan);
 

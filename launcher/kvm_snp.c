@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The SEV-SNP KVM backend (DESIGN.md "Launch sequences", spec/kvm-uapi.md 8a):
- *   KVM_CREATE_VM(SNP) -> open /dev/sev -> KVM_SEV_INIT2(vmsa_features) -> guest_memfd +
- *   memslots + PRIVATE -> SNP_LAUNCH_START(policy) -> vCPUs -> SNP_LAUNCH_UPDATE per plan op
+ *   [KVM_GET_DEVICE_ATTR(SEV VMSA features) with features] -> KVM_CREATE_VM(SNP) -> open
+ *   /dev/sev -> KVM_SEV_INIT2(vmsa_features) -> [KVM_SET_TSC_KHZ(VM) for SecureTSC] ->
+ *   guest_memfd + memslots + PRIVATE -> SNP_LAUNCH_START(policy) -> vCPUs (CPUID without
+ *   what the firmware refuses) -> SNP_LAUNCH_UPDATE per plan op
  *   (source staged in a page-aligned shared buffer) -> vCPU state per VMSA op ->
  *   SNP_LAUNCH_FINISH(ID block, auth, host data) -> pre-fault.
  * Every kvm_sev_cmd carries the /dev/sev descriptor in sev_fd (spec 8a): SNP_LAUNCH_START
@@ -29,11 +31,74 @@ static int fw_failure(struct cvm_error *err, int rc, uint32_t fw_error, const ch
 	return rc;
 }
 
+/* One KVM CPUID entry without the bits the SNP firmware refuses (QEMU's mask). */
+static void mask_refused_cpuid(struct kvm_cpuid_entry2 *e)
+{
+	e->eax = cvm_snp_cpuid_mask(e->function, e->index, CVM_CPUID_EAX, e->eax);
+	e->ebx = cvm_snp_cpuid_mask(e->function, e->index, CVM_CPUID_EBX, e->ebx);
+	e->ecx = cvm_snp_cpuid_mask(e->function, e->index, CVM_CPUID_ECX, e->ecx);
+	e->edx = cvm_snp_cpuid_mask(e->function, e->index, CVM_CPUID_EDX, e->edx);
+}
+
+/*
+ * The SEV features the plan asks KVM_SEV_INIT2 for, checked against what this host's KVM
+ * advertises, before anything is created.  Without features (QEMU's default) nothing is asked.
+ */
+static int check_host_features(const struct cvm_kvm_seam *s, uint64_t want, struct cvm_error *err)
+{
+	if (!want)
+		return 0;
+	char names[256];
+	cvm_sev_features_text(want, ", ", names, sizeof(names));
+	uint64_t have = 0;
+	int rc = cvm_kvm_sev_vmsa_features(s, &have, err);
+	if (rc)
+		return cvm_error_wrap(err, "the policy asks for SEV features %s (0x%llx) and the "
+				      "host cannot say which it supports", names,
+				      (unsigned long long)want);
+	uint64_t missing = want & ~have;
+	if (!missing)
+		return 0;
+	char lack[256], offers[256];
+	cvm_sev_features_text(missing, ", ", lack, sizeof(lack));
+	cvm_sev_features_text(have, ", ", offers, sizeof(offers));
+	bool one = (missing & (missing - 1)) == 0;
+	return cvm_error_set(err, -EOPNOTSUPP,
+			     "this host's KVM cannot enable the SEV feature%s %s (0x%llx) the policy "
+			     "asks for (it offers %s, 0x%llx): remove %s from snp.features or "
+			     "snp.guest_features, or launch on a host that has %s",
+			     one ? "" : "s", lack, (unsigned long long)missing, offers,
+			     (unsigned long long)have, one ? "it" : "them", one ? "it" : "them");
+}
+
+/*
+ * SecureTSC: the firmware takes the guest's TSC frequency at SNP_LAUNCH_START (desired_tsc_khz),
+ * and KVM fills it from the VM's default frequency, so KVM_SET_TSC_KHZ on the VM comes first,
+ * right after INIT2: before LAUNCH_START and before any vCPU (KVM refuses the VM ioctl after
+ * one), whichever of the two a VMM does first.  No tsc_khz: the host's.
+ */
+static int set_secure_tsc(const struct cvm_kvm_backend_ctx *ctx, const struct cvm_plan *plan,
+			  struct cvm_error *err)
+{
+	if (!(plan->snp.vmsa_features & CVM_SVM_SEV_FEAT_SECURE_TSC) || !plan->snp.tsc_khz)
+		return 0;
+	int rc = cvm_kvm_ioctl(ctx->seam, ctx->vm->vm_fd, KVM_SET_TSC_KHZ, plan->snp.tsc_khz);
+	if (rc < 0)
+		return cvm_error_set(err, rc, "KVM_SET_TSC_KHZ(%u kHz) for SecureTSC: %s%s",
+				     plan->snp.tsc_khz, cvm_errno_name(rc),
+				     rc == -EINVAL ? " (beyond what this host's TSC scaling allows?)"
+						   : "");
+	return 0;
+}
+
 static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
 	const struct cvm_kvm_seam *s = ctx->seam;
-	int rc = cvm_kvm_vm_create(s, CVM_KVM_X86_SNP_VM, ctx->cancel, &ctx->vm, err);
+	int rc = check_host_features(s, plan->snp.vmsa_features, err);
+	if (rc)
+		return rc;
+	rc = cvm_kvm_vm_create(s, CVM_KVM_X86_SNP_VM, ctx->cancel, &ctx->vm, err);
 	if (rc)
 		return rc;
 	int vm_fd = ctx->vm->vm_fd;
@@ -52,6 +117,8 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 	init.vmsa_features = plan->snp.vmsa_features;
 	if ((rc = cvm_kvm_sev_op(s, vm_fd, sev_fd, CVM_KVM_SEV_INIT2, &init, &fw_error)))
 		return fw_failure(err, rc, fw_error, "KVM_SEV_INIT2");
+	if ((rc = set_secure_tsc(ctx, plan, err)))
+		return rc;
 
 	ctx->fw_size = cvm_kvm_plan_firmware_size(plan);
 	if ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, true, err)))
@@ -65,8 +132,12 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 
 	if ((rc = cvm_kvm_vm_create_vcpus(ctx->vm, plan->nvcpus, err)))
 		return rc;
-	/* The vCPUs' CPUID is also what goes into the CPUID page (QEMU: vCPU 0's). */
-	return cvm_kvm_backend_set_cpuid(ctx, plan, err);
+	/*
+	 * The vCPUs' CPUID is also what goes into the CPUID page (QEMU: vCPU 0's), both without
+	 * the features the SNP firmware refuses.
+	 */
+	ctx->snp_cpuid_retry = plan->snp.cpuid_retry;
+	return cvm_kvm_backend_set_cpuid_adjusted(ctx, plan, mask_refused_cpuid, err);
 }
 
 /*
@@ -123,6 +194,44 @@ static uint64_t snp_update_left(const void *vcall)
 	return c->up->len;
 }
 
+#define SEV_RET_INVALID_PARAM 0x16u /* SEV firmware status of a rejected CPUID page */
+#define CPUID_REPORT_MAX 16u
+#define CPUID_REPORT_TEXT 640u
+
+/*
+ * The PSP rejected the CPUID page (EIO, INVALID_PARAM) and KVM copied its corrected page back
+ * into the source buffer: name every register that differs, as QEMU does, and when the policy
+ * allows it issue the page once more with the corrected values.
+ */
+static int cpuid_rejected(struct cvm_kvm_backend_ctx *ctx, struct snp_update *call,
+			  const struct cvm_kvm_sev_snp_launch_update *orig, const uint8_t *sent,
+			  const uint8_t *fixed, struct cvm_error *err)
+{
+	struct cvm_snp_cpuid_mismatch m[CPUID_REPORT_MAX];
+	size_t total = cvm_snp_cpuid_page_compare(sent, fixed, m, CPUID_REPORT_MAX);
+	char text[CPUID_REPORT_TEXT]; /* leaves room in the message for the failing call */
+	if (!total)
+		return cvm_error_wrap(err, "the PSP rejected the CPUID page and wrote back no "
+				      "correction");
+	cvm_snp_cpuid_mismatch_text(m, total < CPUID_REPORT_MAX ? total : CPUID_REPORT_MAX, total,
+				    text, sizeof(text));
+	if (!ctx->snp_cpuid_retry)
+		return cvm_error_wrap(err, "the PSP rejected the CPUID page (%zu difference%s: %s; "
+				      "snp.cpuid_retry retries with its values)",
+				      total, total == 1 ? "" : "s", text);
+	struct cvm_error first = *err;
+	*call->up = *orig;
+	cvm_error_clear(err);
+	int again = cvm_kvm_load_with_retries(snp_update_once, snp_update_left, call, ctx->cancel,
+					      "SNP_LAUNCH_UPDATE of the corrected CPUID page", err);
+	if (!again) {
+		ctx->snp_cpuid_corrected = true;
+		return 0;
+	}
+	return cvm_error_wrap(err, "the PSP rejected the CPUID page (%s: %s), and the page with "
+			      "its corrections too", cvm_error_message(&first), text);
+}
+
 static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
@@ -157,8 +266,17 @@ static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 	struct snp_update call = {s, ctx->vm->vm_fd, ctx->vm->sev_fd, &up};
 	char what[64];
 	snprintf(what, sizeof(what), "SNP_LAUNCH_UPDATE gpa 0x%llx", (unsigned long long)op->gpa);
+	bool cpuid = type == CVM_KVM_SEV_SNP_PAGE_TYPE_CPUID;
+	uint8_t sent[CVM_PAGE_SIZE];
+	const struct cvm_kvm_sev_snp_launch_update orig = up;
+	if (cpuid)
+		memcpy(sent, (const void *)(uintptr_t)up.uaddr, sizeof(sent));
 	int rc = cvm_kvm_load_with_retries(snp_update_once, snp_update_left, &call, ctx->cancel,
 					   what, err);
+	if (rc == -EIO && cpuid && err && err->has_fw_status &&
+	    err->fw_status == SEV_RET_INVALID_PARAM)
+		rc = cpuid_rejected(ctx, &call, &orig, sent, (const uint8_t *)(uintptr_t)orig.uaddr,
+				    err);
 	if (rc)
 		return rc;
 	if ((up.gfn_start << 12) != op->gpa + op->size)

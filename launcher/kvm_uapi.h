@@ -234,6 +234,22 @@ CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, pad0, 51, "kvm-uapi.md 8a");
 CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, flags, 54, "kvm-uapi.md 8a");
 CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, pad1, 56, "kvm-uapi.md 8a");
 
+/*
+ * The VMSA features KVM_SEV_INIT2 accepts: KVM_GET_DEVICE_ATTR on /dev/kvm of group
+ * KVM_X86_GRP_SEV, attribute KVM_X86_SEV_VMSA_FEATURES, a u64 at addr (spec 8a; ENXIO without
+ * SEV, spec 9).  struct kvm_device_attr is the 6.1 header's.
+ */
+#define CVM_KVM_X86_GRP_SEV 1
+#define CVM_KVM_X86_SEV_VMSA_FEATURES 0
+_Static_assert(sizeof(struct kvm_device_attr) == 24, "kvm_device_attr is 24 bytes");
+CVM_UAPI_AT(kvm_device_attr, flags, 0, "x86 uAPI");
+CVM_UAPI_AT(kvm_device_attr, group, 4, "x86 uAPI");
+CVM_UAPI_AT(kvm_device_attr, attr, 8, "x86 uAPI");
+CVM_UAPI_AT(kvm_device_attr, addr, 16, "x86 uAPI");
+
+/* The SEV_FEATURES bit whose guests need the launch's TSC frequency (snp-measurement.md 3.2). */
+#define CVM_SVM_SEV_FEAT_SECURE_TSC (1ull << 9)
+
 /* TDX sub-commands */
 #define CVM_KVM_TDX_CAPABILITIES 0
 #define CVM_KVM_TDX_INIT_VM 1
@@ -344,5 +360,7 @@ _Static_assert(KVM_CHECK_EXTENSION == 0xae03, "KVM_CHECK_EXTENSION");
 _Static_assert(KVM_GET_VCPU_MMAP_SIZE == 0xae04, "KVM_GET_VCPU_MMAP_SIZE");
 _Static_assert(KVM_CREATE_VCPU == 0xae41, "KVM_CREATE_VCPU");
 _Static_assert(KVM_RUN == 0xae80, "KVM_RUN");
+_Static_assert(KVM_GET_DEVICE_ATTR == 0x4018aee2, "KVM_GET_DEVICE_ATTR");
+_Static_assert(KVM_SET_TSC_KHZ == 0xaea2, "KVM_SET_TSC_KHZ");
 
 #endif

@@ -264,6 +264,10 @@ static int add_launch_entries(struct cvm_launch *l, struct cvm_error *err)
 		    cvm_measurement_add_launch_u64(m, "time_prefault_us", t->prefault_ns / 1000) ||
 		    cvm_measurement_add_launch_u64(m, "time_document_us", t->document_ns / 1000) ||
 		    cvm_measurement_add_launch_u64(m, "time_total_us", t->total_ns / 1000);
+	/* SNP: the PSP corrected the CPUID page and the launch retried with it (snp.cpuid_retry) */
+	if (!fail && l->kvm.snp_cpuid_corrected)
+		fail = cvm_measurement_add_launch(m, "snp_cpuid_page", "%s",
+						  "corrected by the PSP, retried with its values");
 	return fail ? cvm_error_set(err, -ENOMEM, "out of memory") : 0;
 }
 

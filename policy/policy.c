@@ -144,6 +144,63 @@ const char *cvm_vmm_name(enum cvm_vmm vmm)
 	return "unknown";
 }
 
+/* ---- SEV features by name ----------------------------------------------------------------- */
+
+static const char *const sev_feature_names[] = {
+	[0] = "SNPActive",
+	[1] = "vTOM",
+	[2] = "ReflectVC",
+	[3] = "RestrictedInjection",
+	[4] = "AlternateInjection",
+	[5] = "DebugSwap",
+	[6] = "PreventHostIBS",
+	[7] = "BTBIsolation",
+	[8] = "VmplSSS",
+	[9] = "SecureTSC",
+	[10] = "VmgexitParameter",
+	[12] = "IbsVirtualization",
+	[14] = "VmsaRegProt",
+	[15] = "SmtProtection",
+	[16] = "SecureAVIC",
+};
+
+const char *cvm_sev_feature_name(unsigned bit)
+{
+	return bit < CVM_ARRAY_SIZE(sev_feature_names) ? sev_feature_names[bit] : NULL;
+}
+
+int cvm_sev_feature_bit(const char *name)
+{
+	for (size_t i = 0; name && i < CVM_ARRAY_SIZE(sev_feature_names); i++)
+		if (sev_feature_names[i] && strcmp(sev_feature_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int cvm_sev_features_text(uint64_t features, const char *sep, char *out, size_t len)
+{
+	size_t at = 0;
+	if (len)
+		out[0] = '\0';
+	if (!features)
+		return snprintf(out, len, "none");
+	for (unsigned bit = 0; bit < 64; bit++) {
+		if (!(features >> bit & 1))
+			continue;
+		const char *name = cvm_sev_feature_name(bit);
+		char unnamed[16];
+		if (!name) {
+			snprintf(unnamed, sizeof(unnamed), "bit %u", bit);
+			name = unnamed;
+		}
+		int w = snprintf(at < len ? out + at : NULL, at < len ? len - at : 0, "%s%s",
+				 at ? sep : "", name);
+		if (w > 0)
+			at += (size_t)w;
+	}
+	return (int)at;
+}
+
 uint64_t cvm_snp_policy_value(const struct cvm_snp_guest_policy *gp)
 {
 	uint64_t v = (uint64_t)gp->abi_minor | (uint64_t)gp->abi_major << 8;

@@ -552,10 +552,84 @@ static void read_snp_id_block(struct reader *r, struct json_object *snp)
 		read_path(r, path, v, &id->author_key_path);
 }
 
+/* Every bit cvm_sev_feature_name() names: 0-10, 12, 14-16. */
+#define NAMED_SEV_FEATURES 0x1d7ffull
+
+/* The names of snp.features as bits (SNPActive always set); false after a problem. */
+static bool read_sev_feature_names(struct reader *r, const char *path, struct json_object *v,
+				   uint64_t *out)
+{
+	char got[96], ipath[PATH_BUF + 24];
+	if (json_object_get_type(v) != json_type_array) {
+		problem(r, path, "expected an array of SEV feature names (\"DebugSwap\", \"SecureTSC\", "
+			"...), got %s", describe(v, got, sizeof(got)));
+		return false;
+	}
+	uint64_t bits = CVM_SEV_FEATURE_SNP_ACTIVE;
+	bool ok = true;
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct json_object *item = json_object_array_get_idx(v, i);
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+		int bit = json_object_get_type(item) == json_type_string
+				  ? cvm_sev_feature_bit(json_object_get_string(item))
+				  : -1;
+		if (bit < 0) {
+			char names[400];
+			cvm_sev_features_text(NAMED_SEV_FEATURES, ", ", names, sizeof(names));
+			problem(r, ipath, "expected an SEV feature name (%s), got %s", names,
+				describe(item, got, sizeof(got)));
+			ok = false;
+		} else if (bits >> bit & 1 && bit) {
+			problem(r, ipath, "%s is named twice", json_object_get_string(item));
+			ok = false;
+		} else {
+			bits |= 1ull << bit;
+		}
+	}
+	*out = bits;
+	return ok;
+}
+
+/* The CPUID page's rejection rule and the SEV features by name (docs/policy.md). */
+static void read_snp_cpuid_features(struct reader *r, struct json_object *snp)
+{
+	char path[PATH_BUF], fpath[PATH_BUF];
+	struct json_object *v;
+	struct cvm_policy_snp *s = &r->p->snp;
+	if (FIELD(snp, "snp", "cpuid_retry", v, path))
+		read_bool(r, path, v, &s->cpuid_retry);
+	uint64_t bits;
+	if (FIELD(snp, "snp", "features", v, fpath) && read_sev_feature_names(r, fpath, v, &bits)) {
+		struct json_object *raw;
+		if (json_object_object_get_ex(snp, "guest_features", &raw) &&
+		    s->guest_features != bits) {
+			char named[160], given[160];
+			cvm_sev_features_text(bits, ", ", named, sizeof(named));
+			cvm_sev_features_text(s->guest_features, ", ", given, sizeof(given));
+			problem(r, fpath,
+				"names 0x%" PRIx64 " (%s) but snp.guest_features is 0x%" PRIx64
+				" (%s): give one of them, or both alike",
+				bits, named, s->guest_features, given);
+		} else {
+			s->guest_features = bits;
+			s->features_named = true;
+		}
+	}
+	uint64_t x;
+	if (FIELD(snp, "snp", "tsc_khz", v, path) && read_uint(r, path, v, 1000, UINT32_MAX, &x)) {
+		if (s->guest_features & CVM_SEV_FEATURE_SECURE_TSC)
+			s->tsc_khz = (uint32_t)x;
+		else
+			problem(r, path, "the guest's TSC frequency applies to SecureTSC guests only: "
+				"add \"SecureTSC\" to snp.features (bit 9 of snp.guest_features)");
+	}
+}
+
 static void read_snp(struct reader *r, struct json_object *root)
 {
-	static const char *const keys[] = {"policy", "guest_features", "host_data",
-					   "firmware_digest", "id_block", NULL};
+	static const char *const keys[] = {"policy",	     "guest_features", "host_data",
+					   "firmware_digest", "id_block",	     "cpuid_retry",
+					   "features",	     "tsc_khz",	       NULL};
 	char path[PATH_BUF];
 	struct json_object *obj = child_block(r, root, "", "snp", keys), *v;
 	if (!obj)
@@ -575,6 +649,7 @@ static void read_snp(struct reader *r, struct json_object *root)
 	if (FIELD(obj, "snp", "firmware_digest", v, path))
 		snp->has_firmware_digest = read_hex_bytes(r, path, v, snp->firmware_digest, 48);
 	read_snp_id_block(r, obj);
+	read_snp_cpuid_features(r, obj);
 }
 
 /* ---- tdx RTMR inputs (docs/tdx-rtmr.md) ------------------------------------------------ */

@@ -86,6 +86,28 @@ static struct json_object *write_cpus(struct writer *w, const struct cvm_policy 
 	return o;
 }
 
+/* The CPUID page's rejection rule and the SEV features by name (docs/policy.md). */
+static void write_snp_cpuid_features(struct writer *w, const struct cvm_policy_snp *snp,
+				     struct json_object *o)
+{
+	if (snp->cpuid_retry)
+		put(w, o, "cpuid_retry", json_object_new_boolean(true));
+	/* by name when they were named and every bit has one (an override may set any) */
+	bool named = snp->features_named;
+	for (unsigned bit = 0; named && bit < 64; bit++)
+		named = !(snp->guest_features >> bit & 1) || cvm_sev_feature_name(bit);
+	if (named) {
+		struct json_object *names = json_object_new_array();
+		for (unsigned bit = 1; bit < 64; bit++)
+			if (snp->guest_features >> bit & 1)
+				json_object_array_add(names,
+						      json_object_new_string(cvm_sev_feature_name(bit)));
+		put(w, o, "features", names);
+	}
+	if (snp->tsc_khz)
+		put(w, o, "tsc_khz", json_object_new_int64(snp->tsc_khz));
+}
+
 static struct json_object *write_snp(struct writer *w, const struct cvm_policy *p)
 {
 	const struct cvm_policy_snp *snp = &p->snp;
@@ -120,6 +142,7 @@ static struct json_object *write_snp(struct writer *w, const struct cvm_policy *
 			put(w, ib, "author_key", doc_path(p, id->author_key_path));
 		put(w, o, "id_block", ib);
 	}
+	write_snp_cpuid_features(w, snp, o);
 	return o;
 }
 

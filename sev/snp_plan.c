@@ -276,6 +276,8 @@ static void fill_launch_params(struct cvm_plan *plan, const struct cvm_policy *p
 	plan->snp.policy = cvm_snp_policy_value(&policy->snp.policy);
 	/* KVM_SEV_INIT2 takes the features besides SNPActive, which KVM always sets. */
 	plan->snp.vmsa_features = policy->snp.guest_features & ~1ull;
+	plan->snp.cpuid_retry = policy->snp.cpuid_retry;
+	plan->snp.tsc_khz = policy->snp.tsc_khz;
 	if (policy->snp.has_host_data)
 		memcpy(plan->snp.host_data, policy->snp.host_data, sizeof(plan->snp.host_data));
 	if (policy->snp.has_firmware_digest) {

@@ -93,6 +93,18 @@ struct cvm_kvm_caps {
 /* Open /dev/kvm through the seam, read API version and capabilities, close it. */
 int cvm_kvm_probe(const struct cvm_kvm_seam *s, struct cvm_kvm_caps *out, struct cvm_error *err);
 
+/* KVM_GET_DEVICE_ATTR of (group, attr) on fd; the u64 lands in *value.  0 or -errno. */
+int cvm_kvm_get_device_attr(const struct cvm_kvm_seam *s, int fd, uint32_t group, uint64_t attr,
+			    uint64_t *value);
+
+/*
+ * The VMSA SEV features this host's KVM can enable (KVM_SEV_INIT2 vmsa_features; SNPActive is
+ * not among them, KVM always sets it): opens /dev/kvm and reads KVM_GET_DEVICE_ATTR(
+ * KVM_X86_GRP_SEV, KVM_X86_SEV_VMSA_FEATURES).  -ENXIO on a KVM without SEV ("this host's KVM
+ * has no SEV support"), -ENOTTY on one older than the attribute.
+ */
+int cvm_kvm_sev_vmsa_features(const struct cvm_kvm_seam *s, uint64_t *out, struct cvm_error *err);
+
 /* "default", "sw-protected", "sev", "sev-es", "sev-snp", "tdx" */
 const char *cvm_kvm_vm_type_name(unsigned long type);
 
@@ -244,6 +256,9 @@ struct cvm_kvm_backend_ctx {
 	uint64_t fw_size;     /* firmware region size (set by begin from the plan) */
 	struct kvm_cpuid2 *cpuid; /* the CPUID every vCPU was given (owned) */
 	const struct cvm_progress *progress; /* optional: pre-fault bytes over all its ranges */
+	/* SNP, set by begin from the plan: retry a rejected CPUID page once with the PSP's values */
+	bool snp_cpuid_retry;
+	bool snp_cpuid_corrected; /* out: the PSP corrected the CPUID page and the retry passed */
 };
 
 /* Close the VM and free what the context owns (the context struct stays the caller's). */

@@ -86,6 +86,8 @@ struct cvm_plan_snp {
 	uint8_t id_block[96];
 	uint8_t *id_auth;        /* 4096 bytes, owned by the plan, NULL without an ID block */
 	uint8_t host_data[32];
+	bool cpuid_retry;        /* retry a rejected CPUID page once with the PSP's corrections */
+	uint32_t tsc_khz;        /* SecureTSC: KVM_SET_TSC_KHZ on the VM before LAUNCH_START; 0 none */
 };
 
 struct cvm_plan_tdx {

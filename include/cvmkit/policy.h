@@ -98,6 +98,10 @@ struct cvm_policy_snp {
 	bool has_firmware_digest;      /* launch digest after the firmware pages (split computation) */
 	uint8_t firmware_digest[48];
 	struct cvm_snp_id_block_input id_block;
+	/* The CPUID page and the SEV features by name (docs/policy.md "SEV features"). */
+	bool cpuid_retry;              /* PSP rejected the CPUID page: retry once with its values */
+	bool features_named;           /* snp.features given: guest_features is written back by name */
+	uint32_t tsc_khz;              /* SecureTSC: the guest's TSC in kHz; 0 = the host's */
 };
 
 /* The edk2 (OVMF) event layout of the RTMRs (docs/tdx-rtmr.md). */
@@ -286,6 +290,26 @@ int cvm_policy_check_firmware_pin(const struct cvm_policy *p, struct cvm_error *
 
 /* The SNP guest policy as the u64 of SNP_LAUNCH_START (reserved bit 17 set). */
 uint64_t cvm_snp_policy_value(const struct cvm_snp_guest_policy *gp);
+
+/*
+ * The VMSA SEV_FEATURES bits by name (spec/snp-measurement.md 3.2, AMD APM vol. 2 table 15-38):
+ * 0 SNPActive, 1 vTOM, 2 ReflectVC, 3 RestrictedInjection, 4 AlternateInjection, 5 DebugSwap,
+ * 6 PreventHostIBS, 7 BTBIsolation, 8 VmplSSS, 9 SecureTSC, 10 VmgexitParameter,
+ * 12 IbsVirtualization, 14 VmsaRegProt, 15 SmtProtection, 16 SecureAVIC.  The name of a bit
+ * (a constant string) or NULL; the bit of a name (exact spelling) or -1.
+ */
+#define CVM_SEV_FEATURE_SNP_ACTIVE (1ull << 0)
+#define CVM_SEV_FEATURE_DEBUG_SWAP (1ull << 5)
+#define CVM_SEV_FEATURE_SECURE_TSC (1ull << 9)
+#define CVM_SEV_FEATURE_SECURE_AVIC (1ull << 16)
+const char *cvm_sev_feature_name(unsigned bit);
+int cvm_sev_feature_bit(const char *name);
+
+/*
+ * features as text: names joined by sep, an unnamed bit as "bit N" ("DebugSwap, SecureTSC");
+ * "none" for 0.  Returns what snprintf would.
+ */
+int cvm_sev_features_text(uint64_t features, const char *sep, char *out, size_t len);
 
 /* The TD attributes u64 from the policy's tdx block. */
 uint64_t cvm_tdx_attributes_value(const struct cvm_policy_tdx *t);

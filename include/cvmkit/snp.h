@@ -213,6 +213,48 @@ struct cvm_cpuid_leaf {
 int cvm_snp_cpuid_page_build(const struct cvm_cpuid_leaf *leaves, size_t n, uint8_t *page,
 			     struct cvm_error *err);
 
+/* A register of a CPUID result. */
+enum cvm_cpuid_reg { CVM_CPUID_EAX, CVM_CPUID_EBX, CVM_CPUID_ECX, CVM_CPUID_EDX };
+
+/*
+ * value with the feature bits cleared that the SNP firmware refuses in a guest's CPUID, as QEMU's
+ * sev_snp_mask_cpuid_features clears them before the vCPUs and the CPUID page get them:
+ * leaf 1 ECX TSC_DEADLINE (24); leaf 7.0 EBX TSC_ADJUST (1); leaf 7.0 EDX SPEC_CTRL (26),
+ * STIBP (27), FLUSH_L1D (28), ARCH_CAPABILITIES (29), CORE_CAPABILITY (30), SSBD (31); leaf
+ * 0x80000008 EBX VIRT_SSBD (25).  Every other register is returned unchanged.
+ */
+uint32_t cvm_snp_cpuid_mask(uint32_t function, uint32_t index, enum cvm_cpuid_reg reg,
+			    uint32_t value);
+
+/*
+ * One difference between the CPUID page the VMM provided and the one the PSP wrote back when it
+ * rejected the page (SNP_LAUNCH_UPDATE: EIO, firmware status INVALID_PARAM): the entry's
+ * function (eax_in) and index (ecx_in) as provided, the field ("count", "eax_in", "ecx_in",
+ * "xcr0_in", "xss_in", "eax", "ebx", "ecx", "edx") and both values.
+ */
+struct cvm_snp_cpuid_mismatch {
+	uint32_t function, index;
+	const char *field; /* a constant string */
+	uint64_t provided, expected;
+};
+
+/*
+ * Compare two CPUID pages (4096 bytes each) entry by entry, register by register, in page order.
+ * Writes at most max differences to out (NULL with max 0 counts them) and returns how many
+ * there are.  A different count is the first difference; entries are compared up to the smaller
+ * count (at most 64).
+ */
+size_t cvm_snp_cpuid_page_compare(const uint8_t *provided, const uint8_t *expected,
+				  struct cvm_snp_cpuid_mismatch *out, size_t max);
+
+/*
+ * The differences as one line, QEMU's words per register: "function 0x7 index 0x0 edx: provided
+ * 0xfc000010, expected 0x00000010; ...", "count: provided 9, expected 8", ending with "; and N
+ * more" when total exceeds n or the text does not fit in len.  Returns what snprintf would.
+ */
+int cvm_snp_cpuid_mismatch_text(const struct cvm_snp_cpuid_mismatch *m, size_t n, size_t total,
+				char *out, size_t len);
+
 /* ---- ID block and ID auth (sev/snp_id.c) ------------------------------------------------- */
 /*
  * spec/snp-measurement.md section 7.  Keys are ECDSA P-384 PEM files (private keys for signing;

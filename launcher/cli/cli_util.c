@@ -126,6 +126,14 @@ void cli_print_plan(FILE *out, const struct cvm_policy *p, const struct cvm_plan
 		fprintf(out, "snp: policy 0x%llx, vmsa_features 0x%llx, id_block %s, host_data %s\n",
 		       (unsigned long long)plan->snp.policy, (unsigned long long)plan->snp.vmsa_features,
 		       id_block, p->snp.has_host_data ? "yes" : "no");
+		if (plan->snp.vmsa_features || plan->snp.cpuid_retry) {
+			char names[256];
+			cvm_sev_features_text(plan->snp.vmsa_features, ", ", names, sizeof(names));
+			fprintf(out, "snp: SEV features %s", names);
+			if (plan->snp.tsc_khz)
+				fprintf(out, ", tsc_khz %u", plan->snp.tsc_khz);
+			fprintf(out, ", cpuid_retry %s\n", plan->snp.cpuid_retry ? "yes" : "no");
+		}
 	}
 	if (plan->tee == CVM_TEE_TDX)
 		fprintf(out, "tdx: attributes 0x%llx, xfam 0x%llx, td_hob_gpa 0x%llx\n",

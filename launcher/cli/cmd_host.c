@@ -15,7 +15,9 @@ static void usage(void)
 	printf("usage: cvmkit host [--json]\n"
 	       "\n"
 	       "Report what this host's KVM offers: API version, VM types (default, SEV-SNP, TDX),\n"
-	       "guest_memfd and its flags, memory attributes, pre-fault, memory-fault exits.\n"
+	       "guest_memfd and its flags, memory attributes, pre-fault, memory-fault exits, and\n"
+	       "the SEV features KVM can enable in an SNP guest's VMSA (snp.features), or why it\n"
+	       "cannot say (no SEV support in this host's KVM).\n"
 	       "\n"
 	       "  --json      machine-readable output\n"
 	       "  -h, --help  this help\n");
@@ -31,7 +33,45 @@ static bool has_vm_type(const struct cvm_kvm_caps *c, unsigned long type)
 	return c->vm_types & (1ull << type);
 }
 
-static int print_json(const struct cvm_kvm_caps *c)
+/* The SEV features KVM can enable (KVM_X86_SEV_VMSA_FEATURES), or why they cannot be read. */
+struct sev_features {
+	bool readable;
+	uint64_t mask;
+	struct cvm_error err;
+};
+
+static void read_sev_features(struct sev_features *f)
+{
+	cvm_error_clear(&f->err);
+	f->readable = cvm_kvm_sev_vmsa_features(cvm_kvm_seam_real(), &f->mask, &f->err) == 0;
+}
+
+static json_object *sev_features_json(const struct sev_features *f)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "readable", json_object_new_boolean(f->readable));
+	if (!f->readable) {
+		json_object_object_add(o, "error",
+				       json_object_new_string(cvm_error_message(&f->err)));
+		return o;
+	}
+	char hex[32];
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)f->mask);
+	json_object_object_add(o, "mask", json_object_new_string(hex));
+	json_object *names = json_object_new_array();
+	for (unsigned bit = 0; bit < 64; bit++) {
+		if (!(f->mask >> bit & 1))
+			continue;
+		const char *name = cvm_sev_feature_name(bit);
+		char unnamed[16];
+		snprintf(unnamed, sizeof(unnamed), "bit %u", bit);
+		json_object_array_add(names, json_object_new_string(name ? name : unnamed));
+	}
+	json_object_object_add(o, "names", names);
+	return o;
+}
+
+static int print_json(const struct cvm_kvm_caps *c, const struct sev_features *f)
 {
 	json_object *root = json_object_new_object();
 	json_object *types = json_object_new_array();
@@ -57,6 +97,7 @@ static int print_json(const struct cvm_kvm_caps *c)
 			       json_object_new_boolean(c->pre_fault_memory > 0));
 	json_object_object_add(root, "memory_fault_info",
 			       json_object_new_boolean(c->memory_fault_info > 0));
+	json_object_object_add(root, "sev_vmsa_features", sev_features_json(f));
 	return cli_print_json("host", root);
 }
 
@@ -65,7 +106,7 @@ static const char *yes_no(int v)
 	return v > 0 ? "yes" : "no";
 }
 
-static int print_text(const struct cvm_kvm_caps *c)
+static int print_text(const struct cvm_kvm_caps *c, const struct sev_features *f)
 {
 	printf("KVM API version:      %d\n", c->api_version);
 	printf("VM types:             0x%llx (", (unsigned long long)c->vm_types);
@@ -89,6 +130,14 @@ static int print_text(const struct cvm_kvm_caps *c)
 	printf("pre-fault memory:     %s%s\n", yes_no(c->pre_fault_memory),
 	       c->pre_fault_memory > 0 ? "" : " (KVM_PRE_FAULT_MEMORY: shadow paging or not built)");
 	printf("memory fault exits:   %s\n", yes_no(c->memory_fault_info));
+	if (f->readable) {
+		char names[512];
+		cvm_sev_features_text(f->mask, ", ", names, sizeof(names));
+		printf("SEV VMSA features:    %s (0x%llx)\n", names, (unsigned long long)f->mask);
+	} else {
+		cli_printf_safe(stdout, "SEV VMSA features:    cannot be read: %s\n",
+				cvm_error_message(&f->err));
+	}
 	return CLI_OK;
 }
 
@@ -119,5 +168,7 @@ int cmd_host(const struct cli_ctx *ctx, int argc, char **argv)
 	cvm_error_clear(&err);
 	if (cvm_kvm_probe(cvm_kvm_seam_real(), &caps, &err))
 		return cli_fail("host", &err);
-	return json ? print_json(&caps) : print_text(&caps);
+	struct sev_features f;
+	read_sev_features(&f);
+	return json ? print_json(&caps, &f) : print_text(&caps, &f);
 }

@@ -38,6 +38,11 @@ EOP
 		"$T/snp.json" >"$T/snp-id.json"
 	run launch "$T/snp-id.json" --dry-run
 	check "SNP dry run with snp.id_block says the launch attaches one" eval 'rc_is 0 && out_has "^snp: .*id_block yes (built from the launch digest at launch), host_data no"'
+	check "SNP dry run without SEV features has no features line" eval '! out_has "^snp: SEV features"'
+	sed 's/"snp": {"policy": {"smt": true}}/"snp": {"features": ["SecureTSC", "DebugSwap"], "tsc_khz": 2000000, "cpuid_retry": true}/' \
+		"$T/snp.json" >"$T/snp-features.json"
+	run launch "$T/snp-features.json" --dry-run
+	check "SNP dry run names the SEV features, the TSC frequency and the CPUID retry" eval 'rc_is 0 && out_has "^snp: policy 0x30000, vmsa_features 0x220," && out_has "^snp: SEV features DebugSwap, SecureTSC, tsc_khz 2000000, cpuid_retry yes$"'
 	if [ -r /dev/kvm ] && ! "$CVMKIT" host --json 2>/dev/null | grep -q '"sev_snp": *true'; then
 		run launch "$T/snp.json" --out "$T/snp-out.json"
 		check "SNP launch refused on this host with one clear line, no output" eval 'rc_is 1 && [ ! -s "$T/out" ] && grep -qx "cvmkit launch: SEV-SNP VMs are not supported by this host'"'"'s KVM (KVM_CAP_VM_TYPES = 0x[0-9a-f]*)" "$T/err" && [ $(wc -l <"$T/err") -eq 1 ] && [ ! -e "$T/snp-out.json" ]'

@@ -320,3 +320,26 @@ run measure --firmware "$AMDSEV" --cpu EPYC --kernel "$T/kernel" --format hex
 absent=$(cat "$T/out")
 run measure --firmware "$AMDSEV" --cpu EPYC --kernel "$T/kernel" --append "" --format hex
 check "an empty --append measures as no --append" eval 'rc_is 0 && [ -n "$absent" ] && out_is "$absent"'
+
+# SEV features by name: the digests sev-snp-measure 0.0.13 prints with --vcpus 2 --vcpu-type
+# EPYC-Milan --ovmf ovmf_AmdSev_suffix.bin --guest-features 0x201 / 0x10001 / 0x10221.
+feat() {
+	name=$1 want=$2 keys=$3
+	printf '{"version": 1, "tee": "snp", "cpus": {"count": 2, "model": "EPYC-Milan"}, "firmware": {"path": "%s"}, "snp": {%s}}\n' "$AMDSEV" "$keys" >"$T/features.json"
+	vec "$name" "$want" "$T/features.json"
+}
+feat "SecureTSC by name (sev-snp-measure 0x201)" \
+	f1a457a3da8aa2f5605f41e6ddb0b3044e714457e9d907882a7b8b1ff2b94b977c9f28211a79652f923522801e27441b \
+	'"features": ["SecureTSC"], "tsc_khz": 2000000'
+feat "SecureAVIC by name (sev-snp-measure 0x10001)" \
+	2ba5cf14ea2ade567979908ddb13c01738bf2ff80b74c50258b20ef7bc34d08e2f4097c8cd7623ed94c54d25b26830f8 \
+	'"features": ["SecureAVIC"]'
+feat "DebugSwap, SecureTSC, SecureAVIC by name (sev-snp-measure 0x10221)" \
+	43a9771c759ae2a950e62f7bdac17b25b328109ef4e0ee7e72b5e62eed76205407ef09f0c27ae6af3617705255b377d0 \
+	'"features": ["DebugSwap", "SecureTSC", "SecureAVIC"]'
+feat "the same bits as guest_features (sev-snp-measure 0x10221)" \
+	43a9771c759ae2a950e62f7bdac17b25b328109ef4e0ee7e72b5e62eed76205407ef09f0c27ae6af3617705255b377d0 \
+	'"guest_features": "0x10221"'
+printf '{"version": 1, "tee": "snp", "firmware": {"path": "%s"}, "snp": {"features": ["DebugSwap"], "guest_features": "0x1"}}\n' "$AMDSEV" >"$T/disagree.json"
+run measure "$T/disagree.json" --format hex
+check "features and guest_features that disagree are refused" eval 'rc_is 1 && err_has "snp.features: names 0x21 (SNPActive, DebugSwap) but snp.guest_features is 0x1" && [ ! -s "$T/out" ]'

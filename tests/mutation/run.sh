@@ -112,6 +112,13 @@ tdx-finalize-skipped|bug|CVM_KVM_TDX_INIT_MEM_REGION,|s/(static int tdx_finish\(
 tdx-finalize-on-vcpu-fd|bug|CVM_KVM_TDX_INIT_MEM_REGION,|s/ctx->vm->vm_fd, CVM_KVM_TDX_FINALIZE_VM/ctx->vm->vcpu_fds[0], CVM_KVM_TDX_FINALIZE_VM/
 snp-finish-skipped|bug|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/(static int snp_finish\(void \*vctx, const struct cvm_plan \*plan, struct cvm_error \*err\)\n\{\n)/$1\tif (plan)\n\t\treturn 0;\n/
 tdx-two-pass-launched|bug|CVM_KVM_TDX_INIT_MEM_REGION,|s/if \(plan->tdx\.order == CVM_TDX_ORDER_TWO_PASS\)/if (0)/
+snp-cpuid-not-masked|bug|static void mask_refused_cpuid(|s/(static void mask_refused_cpuid\(struct kvm_cpuid_entry2 \*e\)\n\{\n)/$1\tif (e)\n\t\treturn;\n/
+snp-cpuid-report-provided-expected-swapped|bug|cvm_snp_cpuid_page_compare(sent, fixed|s/cvm_snp_cpuid_page_compare\(sent, fixed/cvm_snp_cpuid_page_compare(fixed, sent/
+snp-cpuid-retry-ignored|bug|if (!ctx->snp_cpuid_retry)|s/if \(!ctx->snp_cpuid_retry\)/if (ctx)/
+snp-host-features-unchecked|bug|check_host_features(s, plan->snp.vmsa_features, err)|s/check_host_features\(s, plan->snp\.vmsa_features, err\)/check_host_features(s, 0, err)/
+snp-init2-features-dropped|bug|init.vmsa_features = plan->snp.vmsa_features;|s/init\.vmsa_features = plan->snp\.vmsa_features;/init.vmsa_features = 0;/
+snp-tsc-after-launch-start|bug|set_secure_tsc(ctx, plan, err)|s/(\tif \(\(rc = set_secure_tsc\(ctx, plan, err\)\)\)\n\t\treturn rc;\n)(.*?"SNP_LAUNCH_START"\);\n)/$2$1/s
+snp-tsc-skipped|bug|set_secure_tsc(ctx, plan, err)|s/ \|\| !plan->snp\.tsc_khz\)/ || plan->snp.tsc_khz)/
 snp-launch-start-before-memory|legal|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/(\tctx->fw_size = cvm_kvm_plan_firmware_size\(plan\);\n\tif \(\(rc = cvm_kvm_vm_add_memory[^\n]*\n[^\n]*\n\n)(\tstruct cvm_kvm_sev_snp_launch_start start;.*?"SNP_LAUNCH_START"\);\n)/$2\n$1/s
 snp-vcpus-before-launch-start|legal|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/(\tstruct cvm_kvm_sev_snp_launch_start start;.*?"SNP_LAUNCH_START"\);\n\n)(\tif \(\(rc = cvm_kvm_vm_create_vcpus\([^\n]*\n[^\n]*\n)/$2$1/s
 tdx-memory-before-init-vm|legal|CVM_KVM_TDX_INIT_MEM_REGION,|s/(\tif \(\(rc = tdx_init_vm\(ctx, plan, err\)\)\)\n)/\tctx->fw_size = cvm_kvm_plan_firmware_size(plan);\n\tif ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, true, err)))\n\t\treturn rc;\n$1/; s/\tctx->fw_size = cvm_kvm_plan_firmware_size\(plan\);\n\treturn cvm_kvm_vm_add_memory\(ctx->vm, plan->mem_size, ctx->fw_size, true, err\);/\treturn 0;/

@@ -217,6 +217,7 @@ static int h_create_vm(struct spec_call *c)
 	vm->type = type;
 	vm->tee = tee;
 	vm->pre_fault_allowed = !(tee->attributes & ATTR_PRIVATE); /* [U 5] svm_vm_init */
+	vm->default_tsc_khz = k->host_tsc_khz;
 	vm->snp.digest_rc = -ENODATA;
 	int fd = new_fd(k, SPEC_FD_VM, (int)k->nvms, -1);
 	if (fd < 0) {
@@ -258,12 +259,17 @@ static int h_vcpu_mmap_size(struct spec_call *c)
 	return SPEC_RUN_SIZE;
 }
 
-/* The host CPUID the fake offers: an EPYC-Milan-like part with 48 physical address bits. */
+/*
+ * The host CPUID the fake offers: an EPYC-Milan-like part with 48 physical address bits, with
+ * what KVM advertises there and the SNP firmware refuses in a guest ([P]): TSC_DEADLINE (leaf 1
+ * ECX 24), TSC_ADJUST (7.0 EBX 1), SPEC_CTRL..SSBD (7.0 EDX 26-31), VIRT_SSBD (0x80000008 EBX
+ * 25).
+ */
 static const uint32_t host_cpuid[][7] = {
 	/* function, index, flags, eax, ebx, ecx, edx */
 	{0x0, 0, 0, 0x10, 0x68747541, 0x444d4163, 0x69746e65},
-	{0x1, 0, 0, 0x00a00f11, 0x00000800, 0x7ef8320b, 0x178bfbff},
-	{0x7, 0, 1, 0, 0x219c97a9, 0x0040068c, 0x00000010},
+	{0x1, 0, 0, 0x00a00f11, 0x00000800, 0x7ff8320b, 0x178bfbff},
+	{0x7, 0, 1, 0, 0x219c97ab, 0x0040068c, 0xfc000010},
 	{0xd, 0, 1, 0x7, 0x340, 0x340, 0},
 	{0xd, 1, 1, 0xf, 0x340, 0, 0},
 	{0x80000000, 0, 0, 0x80000021, 0x68747541, 0x444d4163, 0x69746e65},
@@ -465,9 +471,41 @@ static int h_enable_cap(struct spec_call *c)
 	return 0;
 }
 
+/*
+ * KVM_SET_TSC_KHZ: on a VM it sets the default frequency of the vCPUs to come, and KVM refuses it
+ * once a vCPU exists (EINVAL); SNP's LAUNCH_START hands that default to the firmware as
+ * desired_tsc_khz for a SecureTSC guest.
+ */
 static int h_set_tsc_khz(struct spec_call *c)
 {
-	return c->arg ? 0 : spec_refuse(c, EINVAL, "TSC frequency 0");
+	if (!c->arg || c->arg > UINT32_MAX)
+		return spec_refuse(c, EINVAL, "TSC frequency %lu kHz", c->arg);
+	if (c->ev->on == SPEC_FD_VM) {
+		if (c->vm->nvcpus)
+			return spec_refuse(c, EINVAL, "KVM_SET_TSC_KHZ on the VM after its first vCPU");
+		if (c->vm->snp.started)
+			return spec_refuse(c, EINVAL, "KVM_SET_TSC_KHZ after SNP_LAUNCH_START: the firmware has its frequency already");
+		c->vm->default_tsc_khz = (uint32_t)c->arg;
+	}
+	return 0;
+}
+
+/*
+ * [U 8a] KVM_GET_DEVICE_ATTR on /dev/kvm: group KVM_X86_GRP_SEV (1), attribute
+ * KVM_X86_SEV_VMSA_FEATURES (0) is the u64 of VMSA features KVM_SEV_INIT2 accepts; a KVM without
+ * SEV answers ENXIO (kvm-uapi.md 9).
+ */
+static int h_get_device_attr(struct spec_call *c)
+{
+	uint64_t group = spec_get(c->in, &L_DEVICE_ATTR, DA_GROUP);
+	uint64_t attr = spec_get(c->in, &L_DEVICE_ATTR, DA_ATTR);
+	if (group != 1 || attr != 0)
+		return -ENXIO;
+	if (c->k->sev_attr_errno)
+		return -c->k->sev_attr_errno;
+	uint8_t v[8];
+	spec_put_le(v, 8, c->k->sev_vmsa_features);
+	return spec_user_write(spec_get(c->in, &L_DEVICE_ATTR, DA_ADDR), v, sizeof(v));
 }
 
 /* ---- vCPU ioctls ------------------------------------------------------------------------ */
@@ -646,6 +684,8 @@ static const struct spec_ioctl ioctls[] = {
 	{"KVM_SET_TSC_KHZ", 0xaea2, NULL, ON_VM | ON_VCPU, h_set_tsc_khz, "launch-flows.md 2"},
 	{"KVM_ENABLE_CAP", 0x4068aea3, &L_ENABLE_CAP, ON_VM, h_enable_cap, "x86 uAPI"},
 	{"KVM_SET_XCRS", 0x4188aea7, &L_XCRS, ON_VCPU, h_set_xcrs, "x86 uAPI"},
+	{"KVM_GET_DEVICE_ATTR", 0x4018aee2, &L_DEVICE_ATTR, ON_SYS, h_get_device_attr,
+	 "kvm-uapi.md 8a"},
 	{"KVM_MEMORY_ENCRYPT_OP", ENCRYPT_OP_NR, NULL, ON_VM | ON_VCPU, NULL, "kvm-uapi.md 8a/8b"},
 	{"KVM_SET_MEMORY_ATTRIBUTES", 0x4020aed2, &L_MEM_ATTR, ON_VM, h_mem_attr, "kvm-uapi.md 4"},
 	{"KVM_CREATE_GUEST_MEMFD", 0xc040aed4, &L_CREATE_GMEM, ON_VM, h_create_gmem, "kvm-uapi.md 3"},
@@ -1003,6 +1043,14 @@ struct spec_kvm *spec_kvm_new(void)
 		k->fds[i] = (struct spec_fd){SPEC_FD_NONE, -1, -1};
 	k->vm_types = 1ull << SPEC_VM_DEFAULT | 1ull << SPEC_VM_SNP | 1ull << SPEC_VM_TDX;
 	k->sev_vmsa_features = 1ull << 5; /* DebugSwap, what KVM has offered the longest */
+	k->host_tsc_khz = SPEC_HOST_TSC_KHZ;
+	/* [P] what the SNP firmware refuses in a guest's CPUID (QEMU's list) */
+	static const struct spec_cpuid_refusal firmware_refuses[] = {
+		{0x1, ~0u, 2, 1u << 24},        {0x7, 0, 1, 1u << 1},
+		{0x7, 0, 3, 0xfc000000u},       {0x80000008, ~0u, 1, 1u << 25},
+	};
+	for (size_t i = 0; i < sizeof(firmware_refuses) / sizeof(firmware_refuses[0]); i++)
+		k->cpuid_refused[k->ncpuid_refused++] = firmware_refuses[i];
 	k->fail_errno = EIO;
 	return k;
 }
@@ -1044,6 +1092,20 @@ void spec_kvm_set_prefault(struct spec_kvm *k, int errno_, uint64_t step)
 {
 	k->prefault_errno = errno_;
 	k->prefault_step = step;
+}
+
+void spec_kvm_set_sev_vmsa_features(struct spec_kvm *k, uint64_t features, int errno_)
+{
+	k->sev_vmsa_features = features;
+	k->sev_attr_errno = errno_;
+}
+
+void spec_kvm_snp_cpuid_refuse(struct spec_kvm *k, uint32_t function, uint32_t index,
+			       unsigned reg, uint32_t bits)
+{
+	if (k->ncpuid_refused < SPEC_MAX_CPUID_REFUSED && reg < 4)
+		k->cpuid_refused[k->ncpuid_refused++] =
+			(struct spec_cpuid_refusal){function, index, reg, bits};
 }
 
 void spec_kvm_set_chunk(struct spec_kvm *k, uint64_t pages)

@@ -74,6 +74,31 @@ void spec_kvm_set_chunk(struct spec_kvm *k, uint64_t pages);
 int spec_kvm_script(struct spec_kvm *k, const char *step, unsigned nth, uint64_t pages, int errno_,
 		    uint32_t fw_error);
 
+/*
+ * The SEV host ([U 8a]): the VMSA features KVM_GET_DEVICE_ATTR(KVM_X86_GRP_SEV,
+ * KVM_X86_SEV_VMSA_FEATURES) reports and KVM_SEV_INIT2 accepts (default: DebugSwap, bit 5), or
+ * errno_ != 0 for a KVM without SEV (the attribute answers -errno_, as ENXIO on a host without
+ * SEV).
+ */
+void spec_kvm_set_sev_vmsa_features(struct spec_kvm *k, uint64_t features, int errno_);
+/*
+ * [P] The PSP also refuses these bits of register reg (0 eax .. 3 edx) of CPUID function/index
+ * (index ~0u: any) in the CPUID page, besides the firmware's own list (QEMU's mask).  A page with
+ * any refused bit set fails SNP_LAUNCH_UPDATE with EIO, firmware status INVALID_PARAM (0x16),
+ * after the corrected page (those bits cleared) was written back into the source, as KVM does.
+ */
+void spec_kvm_snp_cpuid_refuse(struct spec_kvm *k, uint32_t function, uint32_t index,
+			       unsigned reg, uint32_t bits);
+/* How many CPUID pages the PSP rejected (last SNP VM). */
+unsigned spec_kvm_snp_cpuid_rejections(const struct spec_kvm *k);
+/*
+ * The TSC frequency KVM gave the firmware's SNP_LAUNCH_START (desired_tsc_khz) when the VM has
+ * SecureTSC: 0 and *khz set, or -ENODATA without SecureTSC or before LAUNCH_START.
+ */
+int spec_kvm_snp_desired_tsc_khz(const struct spec_kvm *k, uint32_t *khz);
+/* The host TSC frequency the fake reports as KVM's default (kHz). */
+#define SPEC_HOST_TSC_KHZ 2450000u
+
 /* Fail the nth seam call (1-based; open, mmap and ioctl count) with -errno_, before it acts. */
 void spec_kvm_fail_call(struct spec_kvm *k, unsigned n, int errno_);
 unsigned spec_kvm_calls(const struct spec_kvm *k);

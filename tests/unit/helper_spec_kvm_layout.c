@@ -275,12 +275,35 @@ static const struct spec_field enable_cap[] = {
 };
 LAYOUT(L_ENABLE_CAP, "kvm_enable_cap", "x86 uAPI", 104, enable_cap);
 
+/* [X] kvm_device_attr, 24 bytes (KVM_GET_DEVICE_ATTR; [U 8a] names group 1, attribute 0) */
+static const struct spec_field device_attr[] = {
+	[DA_FLAGS] = {"flags", 0, 4, SPEC_MBZ},
+	[DA_GROUP] = {"group", 4, 4, SPEC_IN},
+	[DA_ATTR] = {"attr", 8, 8, SPEC_IN},
+	[DA_ADDR] = {"addr", 16, 8, SPEC_IN},
+};
+LAYOUT(L_DEVICE_ATTR, "kvm_device_attr", "x86 uAPI", 24, device_attr);
+
+/*
+ * [P] one entry of the SNP CPUID page (SNP_CPUID_FUNCTION), 48 bytes; the page is a u32 count,
+ * 12 reserved bytes, then at most 64 of these.
+ */
+static const struct spec_field snp_cpuid_entry[] = {
+	[PC_EAX_IN] = {"eax_in", 0, 4, SPEC_IN},   [PC_ECX_IN] = {"ecx_in", 4, 4, SPEC_IN},
+	[PC_XCR0_IN] = {"xcr0_in", 8, 8, SPEC_IN}, [PC_XSS_IN] = {"xss_in", 16, 8, SPEC_IN},
+	[PC_EAX] = {"eax", 24, 4, SPEC_IN},        [PC_EBX] = {"ebx", 28, 4, SPEC_IN},
+	[PC_ECX] = {"ecx", 32, 4, SPEC_IN},        [PC_EDX] = {"edx", 36, 4, SPEC_IN},
+	[PC_RESERVED] = {"reserved", 40, 8, SPEC_PAD},
+};
+LAYOUT(L_SNP_CPUID_ENTRY, "snp_cpuid_function", "SEV-SNP firmware ABI", 48, snp_cpuid_entry);
+
 static const struct spec_layout *const all_layouts[] = {
 	&L_REGION2,   &L_CREATE_GMEM, &L_MEM_ATTR,    &L_PRE_FAULT,   &L_SEV_CMD,
 	&L_SEV_INIT,  &L_SNP_START,   &L_SNP_UPDATE,  &L_SNP_FINISH,  &L_TDX_CMD,
 	&L_TDX_CAPS,  &L_TDX_INIT_VM, &L_TDX_MEM_REGION, &L_CPUID2,   &L_CPUID_ENTRY,
 	&L_REGS,      &L_SEGMENT,     &L_DTABLE,      &L_SREGS,       &L_FPU,
 	&L_XCRS,      &L_XCR,         &L_MSRS,        &L_MSR_ENTRY,   &L_ENABLE_CAP,
+	&L_DEVICE_ATTR, &L_SNP_CPUID_ENTRY,
 };
 
 uint64_t spec_le(const uint8_t *p, unsigned size)

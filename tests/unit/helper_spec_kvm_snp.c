@@ -50,6 +50,9 @@
 #define POLICY_RSVD_MBO (1ull << 17)   /* snp-report.md 2: reserved, must be 1 */
 #define POLICY_MBZ (~0ull << 26)       /* snp-report.md 2: bits 63:26 */
 #define FW_BAD_MEASUREMENT 0x0b        /* SEV firmware status of an ID block with another LD */
+#define FW_INVALID_PARAM 0x16          /* [P] SEV firmware status of a rejected CPUID page */
+#define SEV_FEAT_SECURE_TSC (1ull << 9) /* [S 3.2] */
+#define CPUID_PAGE_MAX 64u             /* [P] entries of the CPUID page */
 
 /* [S 3.2] offsets in the VMSA page */
 enum {
@@ -263,8 +266,51 @@ static int snp_start(struct spec_call *c)
 				   (unsigned long long)policy);
 	s->started = true;
 	s->policy = policy;
+	/* Secure TSC: KVM passes the VM's default TSC frequency as the firmware's desired_tsc_khz */
+	s->secure_tsc = (s->vmsa_features & SEV_FEAT_SECURE_TSC) != 0;
+	s->desired_tsc_khz = s->secure_tsc ? c->vm->default_tsc_khz : 0;
 	memset(s->ld, 0, sizeof(s->ld));
 	return 0;
+}
+
+/*
+ * [P] The PSP's check of a CPUID page: every refused bit cleared, at most 64 entries.  A page it
+ * corrects is rejected: KVM writes the corrected page back to the source (uaddr) so that the VMM
+ * can compare it ([U 8a]) and answers EIO with INVALID_PARAM in kvm_sev_cmd.error.
+ */
+static int psp_check_cpuid(struct spec_call *c, uint8_t *page, uint64_t src)
+{
+	const struct spec_kvm *k = c->k;
+	bool corrected = false;
+	uint64_t n = spec_le(page, 4);
+	if (n > CPUID_PAGE_MAX) {
+		spec_put_le(page, 4, CPUID_PAGE_MAX);
+		n = CPUID_PAGE_MAX;
+		corrected = true;
+	}
+	static const unsigned regs[] = {PC_EAX, PC_EBX, PC_ECX, PC_EDX};
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t *e = page + 16 + i * L_SNP_CPUID_ENTRY.size;
+		uint64_t fn = spec_get(e, &L_SNP_CPUID_ENTRY, PC_EAX_IN);
+		uint64_t idx = spec_get(e, &L_SNP_CPUID_ENTRY, PC_ECX_IN);
+		for (unsigned r = 0; r < k->ncpuid_refused; r++) {
+			const struct spec_cpuid_refusal *x = &k->cpuid_refused[r];
+			if (x->function != fn || (x->index != ~0u && x->index != idx))
+				continue;
+			uint64_t v = spec_get(e, &L_SNP_CPUID_ENTRY, regs[x->reg]);
+			if (v & x->bits) {
+				spec_put(e, &L_SNP_CPUID_ENTRY, regs[x->reg], v & ~(uint64_t)x->bits);
+				corrected = true;
+			}
+		}
+	}
+	if (!corrected)
+		return 0;
+	c->vm->snp.cpuid_rejections++;
+	if (spec_user_write(src, page, SPEC_PAGE))
+		return -EFAULT;
+	spec_put(c->cmd, &L_SEV_CMD, SC_ERROR, FW_INVALID_PARAM);
+	return -EIO;
 }
 
 static bool page_type_ok(uint64_t t)
@@ -334,6 +380,9 @@ static int snp_update(struct spec_call *c)
 		else if (type != PT_ZERO && spec_user_read(page, uaddr + done * SPEC_PAGE, SPEC_PAGE))
 			rc = spec_refuse(c, EFAULT, "source 0x%llx is not readable",
 					 (unsigned long long)(uaddr + done * SPEC_PAGE));
+		else if (type == PT_CPUID &&
+			 (rc = psp_check_cpuid(c, page, uaddr + done * SPEC_PAGE)))
+			;
 		else
 			rc = spec_mark_populated(slot, pgpa);
 		if (rc)
@@ -530,6 +579,21 @@ const uint8_t *spec_kvm_snp_cpuid_page(const struct spec_kvm *k)
 {
 	const struct spec_vm *vm = spec_last_vm(k, SPEC_VM_SNP);
 	return vm && vm->snp.has_cpuid_page ? vm->snp.cpuid_page : NULL;
+}
+
+unsigned spec_kvm_snp_cpuid_rejections(const struct spec_kvm *k)
+{
+	const struct spec_vm *vm = spec_last_vm(k, SPEC_VM_SNP);
+	return vm ? vm->snp.cpuid_rejections : 0;
+}
+
+int spec_kvm_snp_desired_tsc_khz(const struct spec_kvm *k, uint32_t *khz)
+{
+	const struct spec_vm *vm = spec_last_vm(k, SPEC_VM_SNP);
+	if (!vm || !vm->snp.started || !vm->snp.secure_tsc)
+		return -ENODATA;
+	*khz = vm->snp.desired_tsc_khz;
+	return 0;
 }
 
 const uint8_t *spec_kvm_snp_vmsa(const struct spec_kvm *k, unsigned i)

@@ -6,8 +6,10 @@
  * Sources, cited per entry: [U n] = ../shared/spec/kvm-uapi.md section n, [F n] =
  * launch-flows.md section n, [S n] = snp-measurement.md, [T n] = tdx-measurement.md, [X] =
  * Linux's x86 uAPI for the old structs the spec does not spell out (kvm_regs, kvm_sregs,
- * kvm_fpu, kvm_xcrs, kvm_msrs, kvm_enable_cap; cross-checked against <linux/kvm.h> by
- * test_launch's table test, never by including it here).
+ * kvm_fpu, kvm_xcrs, kvm_msrs, kvm_enable_cap, kvm_device_attr; cross-checked against
+ * <linux/kvm.h> by test_launch's table test, never by including it here), [P] = the SEV-SNP
+ * firmware ABI for what the PSP does that the spec only names (the CPUID page's entries, the
+ * features it refuses in them, as QEMU's sev_snp_mask_cpuid_features lists them).
  *
  * The rules the fake enforces, each with the errno it answers:
  *   kernel rules the spec states [U]: struct flags and reserved fields that must be zero
@@ -131,11 +133,15 @@ enum { MS_NMSRS, MS_PAD };
 enum { ME_INDEX, ME_RESERVED, ME_DATA };
 /* [X] struct kvm_enable_cap */
 enum { EC_CAP, EC_FLAGS, EC_ARGS, EC_PAD };
+/* [X] struct kvm_device_attr */
+enum { DA_FLAGS, DA_GROUP, DA_ATTR, DA_ADDR };
+/* [P] one entry of the SNP CPUID page */
+enum { PC_EAX_IN, PC_ECX_IN, PC_XCR0_IN, PC_XSS_IN, PC_EAX, PC_EBX, PC_ECX, PC_EDX, PC_RESERVED };
 
 extern const struct spec_layout L_REGION2, L_CREATE_GMEM, L_MEM_ATTR, L_PRE_FAULT, L_SEV_CMD,
 	L_SEV_INIT, L_SNP_START, L_SNP_UPDATE, L_SNP_FINISH, L_TDX_CMD, L_TDX_CAPS, L_TDX_INIT_VM,
 	L_TDX_MEM_REGION, L_CPUID2, L_CPUID_ENTRY, L_REGS, L_SEGMENT, L_DTABLE, L_SREGS, L_FPU,
-	L_XCRS, L_XCR, L_MSRS, L_MSR_ENTRY, L_ENABLE_CAP;
+	L_XCRS, L_XCR, L_MSRS, L_MSR_ENTRY, L_ENABLE_CAP, L_DEVICE_ATTR, L_SNP_CPUID_ENTRY;
 
 /* ---- State ------------------------------------------------------------------------------ */
 
@@ -148,6 +154,7 @@ extern const struct spec_layout L_REGION2, L_CREATE_GMEM, L_MEM_ATTR, L_PRE_FAUL
 #define SPEC_MAX_MAPS 256
 #define SPEC_MAX_SCRIPT 16
 #define SPEC_MAX_CPUID 256
+#define SPEC_MAX_CPUID_REFUSED 16
 #define SPEC_IN_MAX SPEC_KVM_IN_MAX
 
 struct spec_gmem {
@@ -190,6 +197,9 @@ struct spec_snp {
 	uint8_t cpuid_page[4096];
 	uint8_t (*vmsa)[4096];
 	unsigned nvmsa;
+	bool secure_tsc;          /* LAUNCH_START ran with SecureTSC in vmsa_features */
+	uint32_t desired_tsc_khz; /* what KVM gave the firmware's SNP_LAUNCH_START */
+	unsigned cpuid_rejections;
 };
 
 struct spec_tdx {
@@ -220,6 +230,7 @@ struct spec_vm {
 	bool memory_seen; /* a guest_memfd or memslot was created */
 	bool split_irqchip;
 	bool pre_fault_allowed;
+	uint32_t default_tsc_khz; /* kvm->arch.default_tsc_khz: the host's, or KVM_SET_TSC_KHZ's */
 	struct spec_snp snp;
 	struct spec_tdx tdx;
 };
@@ -244,6 +255,13 @@ struct spec_script {
 	uint32_t fw_error;
 };
 
+/* [P] bits the PSP refuses in one register of a CPUID page entry (index ~0: any). */
+struct spec_cpuid_refusal {
+	uint32_t function, index;
+	unsigned reg; /* 0 eax .. 3 edx */
+	uint32_t bits;
+};
+
 struct spec_kvm {
 	pthread_mutex_t mu;
 	struct cvm_kvm_seam seam;
@@ -258,6 +276,10 @@ struct spec_kvm {
 	unsigned nscript;
 	/* host */
 	uint64_t vm_types, sev_vmsa_features;
+	int sev_attr_errno;            /* KVM_GET_DEVICE_ATTR(SEV group): 0 or the errno */
+	uint32_t host_tsc_khz;
+	struct spec_cpuid_refusal cpuid_refused[SPEC_MAX_CPUID_REFUSED];
+	unsigned ncpuid_refused;
 	int prefault_errno;
 	uint64_t prefault_step, chunk;
 	/* injected failure */

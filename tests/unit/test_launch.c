@@ -319,6 +319,10 @@ static void spec_fake_tables_are_consistent_and_match_the_system_header(void **s
 	XFIELD("kvm_enable_cap", kvm_enable_cap, flags);
 	XFIELD("kvm_enable_cap", kvm_enable_cap, args);
 	XFIELD("kvm_enable_cap", kvm_enable_cap, pad);
+	XFIELD("kvm_device_attr", kvm_device_attr, flags);
+	XFIELD("kvm_device_attr", kvm_device_attr, group);
+	XFIELD("kvm_device_attr", kvm_device_attr, attr);
+	XFIELD("kvm_device_attr", kvm_device_attr, addr);
 	XFIELD("kvm_cpuid2", kvm_cpuid2, nent);
 	XFIELD("kvm_cpuid2", kvm_cpuid2, padding);
 	XFIELD("kvm_cpuid_entry2", kvm_cpuid_entry2, function);
@@ -332,6 +336,7 @@ static void spec_fake_tables_are_consistent_and_match_the_system_header(void **s
 	assert_int_equal(spec_kvm_layout_size("kvm_xcrs"), sizeof(struct kvm_xcrs));
 	assert_int_equal(spec_kvm_layout_size("kvm_msrs"), sizeof(struct kvm_msrs));
 	assert_int_equal(spec_kvm_layout_size("kvm_enable_cap"), sizeof(struct kvm_enable_cap));
+	assert_int_equal(spec_kvm_layout_size("kvm_device_attr"), sizeof(struct kvm_device_attr));
 	assert_int_equal(spec_kvm_layout_size("kvm_cpuid_entry2"), sizeof(struct kvm_cpuid_entry2));
 	static const struct {
 		const char *name;
@@ -353,6 +358,7 @@ static void spec_fake_tables_are_consistent_and_match_the_system_header(void **s
 		{"KVM_SET_TSC_KHZ", KVM_SET_TSC_KHZ},
 		{"KVM_ENABLE_CAP", KVM_ENABLE_CAP},
 		{"KVM_SET_XCRS", KVM_SET_XCRS},
+		{"KVM_GET_DEVICE_ATTR", KVM_GET_DEVICE_ATTR},
 		{"KVM_MEMORY_ENCRYPT_OP", KVM_MEMORY_ENCRYPT_OP},
 	};
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
@@ -986,6 +992,326 @@ static void snp_refused_when_host_lacks_the_vm_type(void **state)
 	assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
 	assert_int_equal(count_fds(), before);
 	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+/* ---- SNP: the CPUID page and the SEV features ------------------------------------------- */
+
+/* A register (0 eax .. 3 edx) of CPUID fn/idx in a KVM_SET_CPUID2 event, by the fake's layout. */
+static uint32_t set_cpuid_reg(const struct spec_kvm_event *e, uint32_t fn, uint32_t idx,
+			      unsigned reg)
+{
+	static const char *const regs[] = {"eax", "ebx", "ecx", "edx"};
+	unsigned off_fn, off_idx, off_reg, size, hdr = spec_kvm_layout_size("kvm_cpuid2");
+	unsigned esize = spec_kvm_layout_size("kvm_cpuid_entry2");
+	assert_int_equal(spec_kvm_layout_field("kvm_cpuid_entry2", "function", &off_fn, &size), 0);
+	assert_int_equal(spec_kvm_layout_field("kvm_cpuid_entry2", "index", &off_idx, &size), 0);
+	assert_int_equal(spec_kvm_layout_field("kvm_cpuid_entry2", regs[reg], &off_reg, &size), 0);
+	uint32_t n = (uint32_t)spec_kvm_field(e, "nent");
+	for (uint32_t i = 0; i < n && hdr + (i + 1) * esize <= SPEC_KVM_IN_MAX; i++) {
+		const uint8_t *en = e->in + hdr + i * esize;
+		if (cvm_le32(en + off_fn) == fn && cvm_le32(en + off_idx) == idx)
+			return cvm_le32(en + off_reg);
+	}
+	fail_msg("KVM_SET_CPUID2 has no leaf 0x%x.%u", fn, idx);
+	return 0;
+}
+
+/* A register of CPUID fn/idx in an SNP CPUID page (entries of 48 bytes after 16). */
+static uint32_t page_cpuid_reg(const uint8_t *page, uint32_t fn, uint32_t idx, unsigned reg)
+{
+	for (uint32_t i = 0; i < cvm_le32(page) && i < 64; i++) {
+		const uint8_t *en = page + 16 + 48 * i;
+		if (cvm_le32(en) == fn && cvm_le32(en + 4) == idx)
+			return cvm_le32(en + 24 + 4 * reg);
+	}
+	fail_msg("the CPUID page has no leaf 0x%x.%u", fn, idx);
+	return 0;
+}
+
+/*
+ * The fake host offers TSC_DEADLINE, TSC_ADJUST, SPEC_CTRL..SSBD and VIRT_SSBD, which its PSP
+ * refuses: the vCPUs and the page get them cleared (QEMU's mask), everything else untouched, and
+ * the PSP accepts the page at the first try.
+ */
+static void snp_cpuid_drops_what_the_firmware_refuses(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = snp_policy();
+	if (!p)
+		skip();
+	struct spec_kvm *k = new_fake();
+	struct cvm_launch *l = launch_ok(k, p);
+	const uint8_t *page = spec_kvm_snp_cpuid_page(k);
+	assert_non_null(page);
+	assert_int_equal(spec_kvm_snp_cpuid_rejections(k), 0);
+	const struct cvm_measurement *m = cvm_launch_measurement(l);
+	for (size_t i = 0; i < m->nlaunch; i++)
+		assert_string_not_equal(m->launch[i].key, "snp_cpuid_page");
+	static const struct {
+		uint32_t fn, idx;
+		unsigned reg;
+		uint32_t want;
+	} regs[] = {
+		{0x1, 0, 2, 0x7ef8320b},        /* ECX without TSC_DEADLINE (24) */
+		{0x1, 0, 3, 0x178bfbff},        /* EDX untouched */
+		{0x7, 0, 1, 0x219c97a9},        /* EBX without TSC_ADJUST (1) */
+		{0x7, 0, 2, 0x0040068c},        /* ECX untouched */
+		{0x7, 0, 3, 0x00000010},        /* EDX without bits 26-31 */
+		{0x80000008, 0, 1, 0x39b7d7ff}, /* EBX without VIRT_SSBD (25) */
+	};
+	for (size_t v = 0; v < 2; v++) {
+		const struct spec_kvm_event *e = must_find(k, "KVM_SET_CPUID2", v);
+		for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+			assert_int_equal(set_cpuid_reg(e, regs[i].fn, regs[i].idx, regs[i].reg),
+					 regs[i].want);
+	}
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		assert_int_equal(page_cpuid_reg(page, regs[i].fn, regs[i].idx, regs[i].reg),
+				 regs[i].want);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+static const char snp_cpuid_retry_policy_fmt[] =
+	"{\"version\": 1, \"name\": \"snp-cpuid\", \"tee\": \"snp\", \"vmm\": \"qemu\","
+	" \"cpus\": {\"count\": 2, \"model\": \"EPYC-Milan\"}, \"memory\": {\"size\": \"64M\"},"
+	" \"firmware\": {\"path\": \"%s\"}, \"snp\": {\"cpuid_retry\": true}}";
+
+/* The PSP of this host refuses two more bits than the firmware's list (FSGSBASE, and AMD's
+ * leaf 0x80000001 ECX bit 0 LAHF_LM); the page the launcher gives has both set. */
+static void refuse_two_more_bits(struct spec_kvm *k)
+{
+	spec_kvm_snp_cpuid_refuse(k, 0x7, 0, 1, 1u << 0);
+	spec_kvm_snp_cpuid_refuse(k, 0x80000001, ~0u, 2, 1u << 0);
+}
+
+static void snp_rejected_cpuid_page_is_reported_per_register(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = snp_policy();
+	if (!p)
+		skip();
+	struct spec_kvm *k = new_fake();
+	refuse_two_more_bits(k);
+	struct cvm_error err;
+	int rc, before = count_fds();
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	assert_null(l);
+	assert_int_equal(rc, -EIO);
+	assert_int_equal(spec_kvm_snp_cpuid_rejections(k), 1);
+	/* QEMU's words, one register each, then the failing call and its firmware status */
+	assert_string_equal(cvm_error_message(&err),
+			    "launch: kvm-snp: op 4 (CPUID gpa 0x80e000): the PSP rejected the CPUID "
+			    "page (2 differences: function 0x7 index 0x0 ebx: provided 0x219c97a9, "
+			    "expected 0x219c97a8; function 0x80000001 index 0x0 ecx: provided "
+			    "0x75c237ff, expected 0x75c237fe; snp.cpuid_retry retries with its values): "
+			    "SNP_LAUNCH_UPDATE gpa 0x80e000 (CPUID): EIO (firmware status 0x16)");
+	assert_true(err.has_fw_status);
+	assert_int_equal(err.fw_status, 0x16);
+	assert_null(spec_kvm_snp_cpuid_page(k));
+	assert_int_equal(count_fds(), before);
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+static void snp_rejected_cpuid_page_is_retried_when_the_policy_allows(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = fixture_policy(snp_cpuid_retry_policy_fmt, "snp/ovmf_AmdSev_suffix.bin");
+	if (!p)
+		skip();
+	struct spec_kvm *k = new_fake();
+	refuse_two_more_bits(k);
+	struct cvm_launch *l = launch_ok(k, p);
+	assert_int_equal(spec_kvm_snp_cpuid_rejections(k), 1);
+	/* the CPUID page twice, from the same GPA: refused, then accepted with the corrections */
+	const struct spec_kvm_event *cpuid[2] = {NULL, NULL};
+	unsigned n = 0;
+	for (size_t i = 0; spec_kvm_find(k, "SNP_LAUNCH_UPDATE", i); i++) {
+		const struct spec_kvm_event *u = spec_kvm_find(k, "SNP_LAUNCH_UPDATE", i);
+		if (spec_kvm_field(u, "type") == 6) {
+			assert_true(n < 2);
+			cpuid[n++] = u;
+		}
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(cpuid[0]->rc, -EIO);
+	assert_int_equal(cpuid[1]->rc, 0);
+	assert_int_equal(spec_kvm_field(cpuid[1], "gfn_start"), 0x80e);
+	assert_int_equal(spec_kvm_field(cpuid[1], "len"), 4096);
+	const uint8_t *page = spec_kvm_snp_cpuid_page(k);
+	assert_non_null(page);
+	assert_int_equal(page_cpuid_reg(page, 0x7, 0, 1), 0x219c97a8);
+	assert_int_equal(page_cpuid_reg(page, 0x80000001, 0, 2), 0x75c237fe);
+	/* the launch document says so */
+	const struct cvm_measurement *m = cvm_launch_measurement(l);
+	const char *said = NULL;
+	for (size_t i = 0; i < m->nlaunch; i++)
+		if (strcmp(m->launch[i].key, "snp_cpuid_page") == 0)
+			said = m->launch[i].value;
+	assert_non_null(said);
+	assert_string_equal(said, "corrected by the PSP, retried with its values");
+	/* the CPUID page is not measured: the digest is the offline one */
+	expect_digests_agree(k, l, p, NULL);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+/* The SNP seam policy (2 vCPUs, EPYC-Milan) with snp keys of its own; NULL without the fixture. */
+static struct cvm_policy *snp_policy_with(const char *snp_keys)
+{
+	char fw[512], text[2048];
+	if (!fixture(fw, sizeof(fw), "snp/ovmf_AmdSev_suffix.bin"))
+		return NULL;
+	snprintf(text, sizeof(text),
+		 "{\"version\": 1, \"name\": \"snp-features\", \"tee\": \"snp\", \"vmm\": \"qemu\","
+		 " \"cpus\": {\"count\": 2, \"model\": \"EPYC-Milan\"}, \"memory\": {\"size\": \"64M\"},"
+		 " \"firmware\": {\"path\": \"%s\"}, \"snp\": {%s}}",
+		 fw, snp_keys);
+	return policy_from_text(text);
+}
+
+#define HOST_SEV_FEATURES (CVM_SEV_FEATURE_DEBUG_SWAP | CVM_SEV_FEATURE_SECURE_TSC | \
+			   CVM_SEV_FEATURE_SECURE_AVIC)
+
+/*
+ * Named SEV features on a host that offers them: the documented sequence (docs/snp-launch.md)
+ * and the digest sev-snp-measure 0.0.13 prints for the same guest (--mode snp --vcpus 2
+ * --vcpu-type EPYC-Milan --ovmf ovmf_AmdSev_suffix.bin --guest-features F).
+ */
+static void snp_named_features_follow_the_documented_sequence(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *keys;
+		uint64_t features;
+		uint32_t tsc_khz; /* KVM_SET_TSC_KHZ expected (0: none) */
+		const char *digest;
+	} cases[] = {
+		{"\"features\": [\"DebugSwap\"]", 0x21, 0,
+		 "2939f85e9efe5dc13bf200ff25ddd14d5242df1821f5e642878caa9e11e58c02358740bfe12c72360baa3aec4bf671ee"},
+		{"\"features\": [\"SecureTSC\"], \"tsc_khz\": 1800000", 0x201, 1800000,
+		 "f1a457a3da8aa2f5605f41e6ddb0b3044e714457e9d907882a7b8b1ff2b94b977c9f28211a79652f923522801e27441b"},
+		{"\"features\": [\"SecureAVIC\"]", 0x10001, 0,
+		 "2ba5cf14ea2ade567979908ddb13c01738bf2ff80b74c50258b20ef7bc34d08e2f4097c8cd7623ed94c54d25b26830f8"},
+		{"\"features\": [\"SecureTSC\", \"DebugSwap\", \"SecureAVIC\"], \"guest_features\": \"0x10221\"",
+		 0x10221, 0,
+		 "43a9771c759ae2a950e62f7bdac17b25b328109ef4e0ee7e72b5e62eed76205407ef09f0c27ae6af3617705255b377d0"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cvm_policy *p = snp_policy_with(cases[i].keys);
+		if (!p)
+			skip();
+		print_message("# %s\n", cases[i].keys);
+		assert_int_equal(p->snp.guest_features, cases[i].features);
+		struct spec_kvm *k = new_fake();
+		spec_kvm_set_sev_vmsa_features(k, HOST_SEV_FEATURES, 0);
+		struct cvm_launch *l = launch_ok(k, p);
+		/* the host's features are read on /dev/kvm before the VM exists */
+		const struct spec_kvm_event *attr = must_find(k, "KVM_GET_DEVICE_ATTR", 0);
+		assert_int_equal(attr->on, SPEC_FD_SYS);
+		assert_int_equal(spec_kvm_field(attr, "group"), 1);
+		assert_int_equal(spec_kvm_field(attr, "attr"), 0);
+		assert_true(spec_kvm_pos(k, attr) < pos(k, "KVM_CREATE_VM", 0));
+		/* INIT2 asks for them (SNPActive is KVM's own) */
+		assert_int_equal(spec_kvm_field(must_find(k, "KVM_SEV_INIT2", 0), "vmsa_features"),
+				 cases[i].features & ~1ull);
+		/* SecureTSC: the VM's TSC before LAUNCH_START and any vCPU, handed to the firmware */
+		const struct spec_kvm_event *tsc = spec_kvm_find(k, "KVM_SET_TSC_KHZ", 0);
+		uint32_t desired = 0;
+		if (cases[i].tsc_khz) {
+			assert_non_null(tsc);
+			assert_int_equal(tsc->on, SPEC_FD_VM);
+			assert_int_equal(tsc->arg, cases[i].tsc_khz);
+			assert_true(spec_kvm_pos(k, tsc) > pos(k, "KVM_SEV_INIT2", 0));
+			assert_true(spec_kvm_pos(k, tsc) < pos(k, "SNP_LAUNCH_START", 0));
+			assert_true(spec_kvm_pos(k, tsc) < pos(k, "KVM_CREATE_VCPU", 0));
+		} else {
+			assert_null(tsc);
+		}
+		if (cases[i].features & CVM_SEV_FEATURE_SECURE_TSC) {
+			assert_int_equal(spec_kvm_snp_desired_tsc_khz(k, &desired), 0);
+			assert_int_equal(desired, cases[i].tsc_khz ? cases[i].tsc_khz : SPEC_HOST_TSC_KHZ);
+		} else {
+			assert_int_equal(spec_kvm_snp_desired_tsc_khz(k, &desired), -ENODATA);
+		}
+		/* both VMSAs carry SEV_FEATURES, and the digest is sev-snp-measure's */
+		for (unsigned v = 0; v < 2; v++)
+			assert_int_equal(cvm_le64(spec_kvm_snp_vmsa(k, v) + 0x3b0), cases[i].features);
+		expect_digests_agree(k, l, p, cases[i].digest);
+		cvm_launch_free(l);
+		spec_kvm_free(k);
+		cvm_policy_free(p);
+	}
+}
+
+/* The host's SEV features as the library reads them (cvmkit host prints these). */
+static void sev_vmsa_features_are_read_on_dev_kvm(void **state)
+{
+	(void)state;
+	struct spec_kvm *k = new_fake();
+	struct cvm_error err;
+	uint64_t f = 0;
+	spec_kvm_set_sev_vmsa_features(k, HOST_SEV_FEATURES, 0);
+	cvm_error_clear(&err);
+	assert_int_equal(cvm_kvm_sev_vmsa_features(spec_kvm_seam(k), &f, &err), 0);
+	assert_int_equal(f, 0x10220);
+	char text[128];
+	cvm_sev_features_text(f, ", ", text, sizeof(text));
+	assert_string_equal(text, "DebugSwap, SecureTSC, SecureAVIC");
+	assert_int_equal(must_find(k, "KVM_GET_DEVICE_ATTR", 0)->on, SPEC_FD_SYS);
+	spec_kvm_set_sev_vmsa_features(k, 0, ENXIO);
+	assert_int_equal(cvm_kvm_sev_vmsa_features(spec_kvm_seam(k), &f, &err), -ENXIO);
+	assert_string_equal(cvm_error_message(&err),
+			    "KVM_GET_DEVICE_ATTR(KVM_X86_GRP_SEV, KVM_X86_SEV_VMSA_FEATURES): ENXIO "
+			    "(this host's KVM has no SEV support)");
+	assert_int_equal(f, 0x10220); /* untouched on failure */
+	spec_kvm_free(k);
+}
+
+/* A feature the host's KVM lacks, or a KVM without SEV: refused before any VM exists. */
+static void snp_launch_refuses_features_the_host_lacks_before_creating_anything(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = snp_policy_with("\"features\": [\"DebugSwap\", \"SecureAVIC\"]");
+	if (!p)
+		skip();
+	for (int no_sev = 0; no_sev < 2; no_sev++) {
+		struct spec_kvm *k = new_fake();
+		spec_kvm_set_sev_vmsa_features(k, CVM_SEV_FEATURE_DEBUG_SWAP, no_sev ? ENXIO : 0);
+		struct cvm_error err;
+		int rc, before = count_fds();
+		struct cvm_launch *l = launch_on(k, p, &err, &rc);
+		assert_null(l);
+		if (no_sev) {
+			assert_int_equal(rc, -ENXIO);
+			assert_string_equal(cvm_error_message(&err),
+					    "launch: kvm-snp: begin: the policy asks for SEV features "
+					    "DebugSwap, SecureAVIC (0x10020) and the host cannot say which "
+					    "it supports: KVM_GET_DEVICE_ATTR(KVM_X86_GRP_SEV, "
+					    "KVM_X86_SEV_VMSA_FEATURES): ENXIO (this host's KVM has no SEV "
+					    "support)");
+		} else {
+			assert_int_equal(rc, -EOPNOTSUPP);
+			assert_string_equal(cvm_error_message(&err),
+					    "launch: kvm-snp: begin: this host's KVM cannot enable the SEV "
+					    "feature SecureAVIC (0x10000) the policy asks for (it offers "
+					    "DebugSwap, 0x20): remove it from snp.features or "
+					    "snp.guest_features, or launch on a host that has it");
+		}
+		assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+		/* the attribute was the last call, and none was issued on a VM */
+		size_t n = spec_kvm_nevents(k);
+		assert_string_equal(spec_kvm_event_at(k, n - 1)->name, "KVM_GET_DEVICE_ATTR");
+		for (size_t i = 0; i < n; i++)
+			assert_int_not_equal(spec_kvm_event_at(k, i)->on, SPEC_FD_VM);
+		assert_int_equal(count_fds(), before);
+		spec_kvm_free(k);
+	}
 	cvm_policy_free(p);
 }
 
@@ -1684,6 +2010,12 @@ int main(void)
 		cmocka_unit_test(snp_launch_refuses_an_id_key_that_changes),
 		cmocka_unit_test(snp_firmware_error_is_reported_with_its_code),
 		cmocka_unit_test(snp_refused_when_host_lacks_the_vm_type),
+		cmocka_unit_test(snp_cpuid_drops_what_the_firmware_refuses),
+		cmocka_unit_test(snp_rejected_cpuid_page_is_reported_per_register),
+		cmocka_unit_test(snp_rejected_cpuid_page_is_retried_when_the_policy_allows),
+		cmocka_unit_test(snp_named_features_follow_the_documented_sequence),
+		cmocka_unit_test(sev_vmsa_features_are_read_on_dev_kvm),
+		cmocka_unit_test(snp_launch_refuses_features_the_host_lacks_before_creating_anything),
 		cmocka_unit_test(tdx_launch_issues_the_spec_sequence),
 		cmocka_unit_test(tdx_example_policy_launches_to_the_offline_mrtd),
 		cmocka_unit_test(tdx_page_aug_vectors_launch_to_the_reference_mrtds),

@@ -471,6 +471,9 @@ static void assert_same_policy(const struct cvm_policy *a, const struct cvm_poli
 	assert_memory_equal(a->snp.id_block.family_id, b->snp.id_block.family_id, 16);
 	assert_memory_equal(a->snp.id_block.image_id, b->snp.id_block.image_id, 16);
 	assert_int_equal(a->snp.id_block.guest_svn, b->snp.id_block.guest_svn);
+	assert_int_equal(a->snp.cpuid_retry, b->snp.cpuid_retry);
+	assert_int_equal(a->snp.features_named, b->snp.features_named);
+	assert_int_equal(a->snp.tsc_khz, b->snp.tsc_khz);
 	assert_int_equal(cvm_tdx_attributes_value(&a->tdx), cvm_tdx_attributes_value(&b->tdx));
 	assert_int_equal(a->tdx.xfam, b->tdx.xfam);
 	assert_memory_equal(a->tdx.mrconfigid, b->tdx.mrconfigid, 48);
@@ -491,6 +494,8 @@ static void json_to_cbor_to_json_round_trip_is_lossless(void **state)
 {
 	(void)state;
 	const char *const docs[] = {full_snp_policy, full_tdx_policy, MINIMAL "}",
+				    SNP_DOC("'snp': {'features': ['SecureTSC', 'DebugSwap'], "
+					    "'tsc_khz': 1800000, 'cpuid_retry': true}"),
 				    MINIMAL ", 'cpus': {'family': 25, 'model_id': 17, "
 					    "'stepping': 0}, 'boot': {'kernel': 'k', 'cmdline': ''}}"};
 	for (size_t i = 0; i < CVM_ARRAY_SIZE(docs); i++) {
@@ -808,6 +813,69 @@ static void feature_bits_that_cannot_launch_are_refused(void **state)
 				  "snp.guest_features", "bit 0 (SNPActive) must be set, got 0x20");
 	assert_only_problem_exact(TDX_DOC("'tdx': {'xfam': '0xe4'}"), "tdx.xfam",
 				  "bits 0 (x87) and 1 (SSE) must be set, got 0xe4");
+}
+
+/* SEV features by name: the same bits as guest_features, both forms agreeing when both given. */
+static void sev_features_by_name_are_guest_features(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = parse_ok(SNP_DOC("'snp': {'features': ['DebugSwap', 'SecureTSC', "
+						"'SecureAVIC'], 'tsc_khz': 1800000}"));
+	assert_int_equal(p->snp.guest_features, 0x10221);
+	assert_true(p->snp.features_named);
+	assert_int_equal(p->snp.tsc_khz, 1800000);
+	assert_int_equal(cvm_policy_validate(p, NULL, NULL), 0);
+	size_t len;
+	uint8_t *json = encode(p, CVM_POLICY_JSON, &len);
+	assert_non_null(strstr((char *)json, "\"features\": [\n      \"DebugSwap\",\n      "
+					     "\"SecureTSC\",\n      \"SecureAVIC\"\n    ]"));
+	assert_non_null(strstr((char *)json, "\"guest_features\": \"0x10221\""));
+	free(json);
+	/* an override to a bit without a name keeps guest_features only */
+	p->snp.guest_features = 0x801;
+	json = encode(p, CVM_POLICY_JSON, &len);
+	assert_null(strstr((char *)json, "\"features\""));
+	free(json);
+	assert_int_equal(cvm_policy_validate(p, NULL, NULL), -EINVAL); /* tsc_khz needs SecureTSC */
+	cvm_policy_free(p);
+	p = parse_ok(SNP_DOC("'snp': {'features': ['DebugSwap'], 'guest_features': '0x21'}"));
+	assert_int_equal(p->snp.guest_features, 0x21);
+	cvm_policy_free(p);
+	p = parse_ok(SNP_DOC("'snp': {'features': []}"));
+	assert_int_equal(p->snp.guest_features, 0x1);
+	cvm_policy_free(p);
+	assert_string_equal(cvm_sev_feature_name(9), "SecureTSC");
+	assert_null(cvm_sev_feature_name(11));
+	assert_int_equal(cvm_sev_feature_bit("SecureAVIC"), 16);
+	assert_int_equal(cvm_sev_feature_bit("secureavic"), -1);
+}
+
+static void sev_feature_names_that_cannot_launch_are_refused(void **state)
+{
+	(void)state;
+	assert_only_problem_exact(
+		SNP_DOC("'snp': {'features': ['DebugSwap', 'SecureTSC'], 'guest_features': '0x21'}"),
+		"snp.features",
+		"names 0x221 (SNPActive, DebugSwap, SecureTSC) but snp.guest_features is 0x21 "
+		"(SNPActive, DebugSwap): give one of them, or both alike");
+	assert_only_problem(SNP_DOC("'snp': {'features': ['DebugSwap', 'Debugswap']}"),
+			    "snp.features[1]",
+			    "expected an SEV feature name (SNPActive, vTOM, ReflectVC, "
+			    "RestrictedInjection, AlternateInjection, DebugSwap, PreventHostIBS, "
+			    "BTBIsolation, VmplSSS, SecureTSC, VmgexitParameter, IbsVirtualization, "
+			    "VmsaRegProt, SmtProtection, SecureAVIC), got");
+	assert_only_problem_exact(SNP_DOC("'snp': {'features': ['DebugSwap', 'DebugSwap']}"),
+				  "snp.features[1]", "DebugSwap is named twice");
+	assert_only_problem(SNP_DOC("'snp': {'features': 'DebugSwap'}"), "snp.features",
+			    "expected an array of SEV feature names");
+	assert_only_problem_exact(
+		SNP_DOC("'snp': {'features': ['DebugSwap'], 'tsc_khz': 1800000}"), "snp.tsc_khz",
+		"the guest's TSC frequency applies to SecureTSC guests only: add \"SecureTSC\" to "
+		"snp.features (bit 9 of snp.guest_features)");
+	assert_only_problem(SNP_DOC("'snp': {'features': ['SecureTSC'], 'tsc_khz': 999}"),
+			    "snp.tsc_khz", "expected an integer 1000..4294967295");
+	assert_only_problem(SNP_DOC("'snp': {'cpuid_retry': 'yes'}"), "snp.cpuid_retry",
+			    "expected true or false");
 }
 
 static void conflicting_or_partial_cpu_identity_is_refused(void **state)
@@ -1328,6 +1396,8 @@ int main(void)
 		cmocka_unit_test(tee_block_of_another_tee_is_refused),
 		cmocka_unit_test(malformed_hex_is_refused),
 		cmocka_unit_test(feature_bits_that_cannot_launch_are_refused),
+		cmocka_unit_test(sev_features_by_name_are_guest_features),
+		cmocka_unit_test(sev_feature_names_that_cannot_launch_are_refused),
 		cmocka_unit_test(conflicting_or_partial_cpu_identity_is_refused),
 		cmocka_unit_test(id_block_without_id_key_is_refused),
 		cmocka_unit_test(empty_or_nul_strings_are_refused),

@@ -77,12 +77,75 @@ static void more_than_64_entries_are_refused(void **state)
 	assert_non_null(strstr(err.msg, "65 CPUID leaves"));
 }
 
+/* QEMU's sev_snp_mask_cpuid_features, bit for bit, and nothing else. */
+static void mask_clears_what_the_firmware_refuses(void **state)
+{
+	(void)state;
+	assert_int_equal(cvm_snp_cpuid_mask(1, 0, CVM_CPUID_ECX, 0xffffffff), 0xfeffffff);
+	assert_int_equal(cvm_snp_cpuid_mask(1, 3, CVM_CPUID_ECX, 0xffffffff), 0xfeffffff);
+	assert_int_equal(cvm_snp_cpuid_mask(1, 0, CVM_CPUID_EDX, 0xffffffff), 0xffffffff);
+	assert_int_equal(cvm_snp_cpuid_mask(7, 0, CVM_CPUID_EBX, 0xffffffff), 0xfffffffd);
+	assert_int_equal(cvm_snp_cpuid_mask(7, 0, CVM_CPUID_EDX, 0xffffffff), 0x03ffffff);
+	assert_int_equal(cvm_snp_cpuid_mask(7, 1, CVM_CPUID_EDX, 0xffffffff), 0xffffffff);
+	assert_int_equal(cvm_snp_cpuid_mask(7, 0, CVM_CPUID_ECX, 0xffffffff), 0xffffffff);
+	assert_int_equal(cvm_snp_cpuid_mask(0x80000008, 0, CVM_CPUID_EBX, 0xffffffff), 0xfdffffff);
+	assert_int_equal(cvm_snp_cpuid_mask(0x80000008, 0, CVM_CPUID_EAX, 0xffffffff), 0xffffffff);
+	assert_int_equal(cvm_snp_cpuid_mask(0x80000001, 0, CVM_CPUID_ECX, 0xffffffff), 0xffffffff);
+}
+
+static void page_with(uint8_t *page, uint32_t edx7)
+{
+	const struct cvm_cpuid_leaf in[] = {
+		{.function = 1, .eax = 0xa00f11, .ecx = 0x7ef8320b},
+		{.function = 7, .index = 0, .index_significant = true, .ebx = 0x219c97a9, .edx = edx7},
+	};
+	assert_int_equal(cvm_snp_cpuid_page_build(in, 2, page, NULL), 0);
+}
+
+static void compare_names_each_register_that_differs(void **state)
+{
+	(void)state;
+	uint8_t a[CVM_PAGE_SIZE], b[CVM_PAGE_SIZE];
+	page_with(a, 0xfc000010);
+	page_with(b, 0x00000010);
+	assert_int_equal(cvm_snp_cpuid_page_compare(a, a, NULL, 0), 0);
+	cvm_put_le32(b + 16 + 48 + 28, 0x219c97a8); /* leaf 7 ebx */
+	struct cvm_snp_cpuid_mismatch m[4];
+	assert_int_equal(cvm_snp_cpuid_page_compare(a, b, m, 4), 2);
+	assert_int_equal(m[0].function, 7);
+	assert_string_equal(m[0].field, "ebx");
+	assert_int_equal(m[0].provided, 0x219c97a9);
+	assert_int_equal(m[0].expected, 0x219c97a8);
+	assert_string_equal(m[1].field, "edx");
+	char text[256];
+	cvm_snp_cpuid_mismatch_text(m, 2, 2, text, sizeof(text));
+	assert_string_equal(text, "function 0x7 index 0x0 ebx: provided 0x219c97a9, expected "
+				  "0x219c97a8; function 0x7 index 0x0 edx: provided 0xfc000010, "
+				  "expected 0x00000010");
+	/* a different count comes first; entries compare up to the smaller count */
+	cvm_put_le32(b, 1);
+	assert_int_equal(cvm_snp_cpuid_page_compare(a, b, m, 4), 1);
+	assert_string_equal(m[0].field, "count");
+	cvm_snp_cpuid_mismatch_text(m, 1, 1, text, sizeof(text));
+	assert_string_equal(text, "count: provided 2, expected 1");
+	/* what does not fit is counted */
+	cvm_put_le32(b, 2);
+	assert_int_equal(cvm_snp_cpuid_page_compare(a, b, m, 1), 2);
+	cvm_snp_cpuid_mismatch_text(m, 1, 2, text, sizeof(text));
+	assert_string_equal(text, "function 0x7 index 0x0 ebx: provided 0x219c97a9, expected "
+				  "0x219c97a8; and 1 more");
+	cvm_snp_cpuid_mismatch_text(m, 1, 2, text, 40);
+	assert_string_equal(text, "and 2 more");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(entries_are_laid_out_in_order),
 		cmocka_unit_test(xsave_base_leaves_assume_x87_only),
 		cmocka_unit_test(more_than_64_entries_are_refused),
+		cmocka_unit_test(mask_clears_what_the_firmware_refuses),
+		cmocka_unit_test(compare_names_each_register_that_differs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
