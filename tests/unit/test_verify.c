@@ -250,8 +250,16 @@ static void trustee_report_valid_and_its_bit_flips_fail_the_right_check(void **s
 	load(TRUSTEE "snp/test-report.bin", &b);
 	struct cvm_verify_result r;
 	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	/* CURRENT ucode 206, COMMITTED 115: provisional firmware, refused when committed is
+	   required. */
 	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "committed-firmware", CVM_CHECK_PASS);
 	assert_true(cvm_verify_result_ok(&r));
+	struct cvm_verify_rules rules = {.require_committed = true};
+	o.rules = &rules;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "committed-firmware", CVM_CHECK_FAIL);
+	o.rules = NULL;
 
 	b.data[42]++;
 	verify_blob(v, &b, &o, &r);
@@ -275,7 +283,12 @@ static void trustee_vlek_expired_now_valid_in_june_2025(void **state)
 	load(TRUSTEE "snp/test-vlek-report.bin", &b);
 	struct cvm_verify_result r;
 	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	/* VMPL 1: refused by default (VMPL 0 only), accepted when the verifier allows it. */
 	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "vmpl", CVM_CHECK_FAIL);
+	o.vmpl_mask = 0x3;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "vmpl", CVM_CHECK_PASS);
 	assert_check(&r, "cert-chain", CVM_CHECK_PASS);
 	assert_check(&r, "signature", CVM_CHECK_PASS);
 	assert_check(&r, "chip-id", CVM_CHECK_SKIP);
@@ -459,6 +472,7 @@ static void snp_expectations_match_field_by_field(void **state)
 	struct cvm_verify_result r;
 	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
 	o.expect = &m;
+
 	assert_int_equal(cvm_verify_snp(v, &rep, &o, &r, NULL), 0);
 	assert_check(&r, "measurement", CVM_CHECK_PASS);
 	assert_check(&r, "host-data", CVM_CHECK_PASS);
