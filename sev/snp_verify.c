@@ -319,7 +319,7 @@ static void check_policy(const struct cvm_snp_report *r, const struct cvm_verify
 }
 
 static void match_expectations(const struct cvm_snp_report *r, const struct cvm_measurement *m,
-			       struct cvm_verify_result *res)
+			       enum cvm_amd_product p, struct cvm_verify_result *res)
 {
 	if (m->tee != CVM_TEE_SNP) {
 		cvm_check_add(res, "measurement", CVM_CHECK_FAIL,
@@ -349,6 +349,7 @@ static void match_expectations(const struct cvm_snp_report *r, const struct cvm_
 				      "POLICY 0x%llx, expected 0x%llx", (unsigned long long)r->policy,
 				      (unsigned long long)m->snp_policy);
 	}
+	cvm_snp_refvals_check(r, &m->snp_rv, p, res);
 }
 
 int cvm_verify_snp(struct cvm_verifier *v, const struct cvm_snp_report *r,
@@ -458,6 +459,6 @@ int cvm_verify_snp(struct cvm_verifier *v, const struct cvm_snp_report *r,
 	check_policy(r, opt, res);
 	cvm_snp_rules_check(r, leaf ? leaf->ext : NULL, opt, p, res);
 	if (opt->expect)
-		match_expectations(r, opt->expect, res);
+		match_expectations(r, opt->expect, p, res);
 	return 0;
 }

@@ -72,4 +72,13 @@ void cvm_snp_rules_check(const struct cvm_snp_report *r, const struct cvm_amd_ce
 			 const struct cvm_verify_options *opt, enum cvm_amd_product p,
 			 struct cvm_verify_result *res);
 
+/*
+ * The reference values of an expected document beyond MEASUREMENT and its fields (a CoRIM's
+ * VMPL, FAMILY_ID, IMAGE_ID, GUEST_SVN, TCB minima, ...; struct cvm_snp_refvals), one named
+ * check each, on the report product p.
+ */
+struct cvm_snp_refvals;
+void cvm_snp_refvals_check(const struct cvm_snp_report *r, const struct cvm_snp_refvals *rv,
+			   enum cvm_amd_product p, struct cvm_verify_result *res);
+
 #endif

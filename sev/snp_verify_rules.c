@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cvmkit/emit.h>
+
 #include "sev/snp_verify_internal.h"
 
 #define POLICY_CXL_ALLOW (1ull << 21)
@@ -153,6 +155,16 @@ static void check_tcb_min(const char *name, const char *field, uint64_t raw,
 		      ok ? ">= the minimum" : "is below the minimum in a component", b);
 }
 
+static void tcb_min_raw(const char *name, const char *field, uint64_t have, uint64_t want,
+			enum cvm_amd_product p, struct cvm_verify_result *res)
+{
+	struct cvm_snp_tcb t;
+	cvm_snp_tcb_decode(want, p, &t);
+	struct cvm_verify_tcb_min m = {.present = true, .bootloader = t.bootloader, .tee = t.tee,
+				       .snp = t.snp, .microcode = t.microcode, .fmc = t.fmc};
+	check_tcb_min(name, field, have, &m, p, res);
+}
+
 static void check_pin(struct cvm_verify_result *res, const char *name, const char *field,
 		      bool has, const uint8_t *have, const uint8_t *want, size_t n)
 {
@@ -244,14 +256,8 @@ void cvm_snp_rules_check(const struct cvm_snp_report *r, const struct cvm_amd_ce
 	}
 	check_firmware(r, vr, p, res);
 	check_cert_tcb(r, ext, p, res);
-	if (opt->has_min_tcb) { /* --min-tcb: a TCB_VERSION in the product's layout */
-		struct cvm_snp_tcb t;
-		cvm_snp_tcb_decode(opt->min_tcb, p, &t);
-		struct cvm_verify_tcb_min m = {.present = true, .bootloader = t.bootloader,
-					       .tee = t.tee, .snp = t.snp, .microcode = t.microcode,
-					       .fmc = t.fmc};
-		check_tcb_min("min-tcb", "REPORTED_TCB", r->reported_tcb, &m, p, res);
-	}
+	if (opt->has_min_tcb) /* --min-tcb: a TCB_VERSION in the product's layout */
+		tcb_min_raw("min-tcb", "REPORTED_TCB", r->reported_tcb, opt->min_tcb, p, res);
 	check_tcb_min("min-reported-tcb", "REPORTED_TCB", r->reported_tcb, &vr->min_reported_tcb, p,
 		      res);
 	check_tcb_min("min-current-tcb", "CURRENT_TCB", r->current_tcb, &vr->min_current_tcb, p,
@@ -279,4 +285,69 @@ void cvm_snp_rules_check(const struct cvm_snp_report *r, const struct cvm_amd_ce
 		  vr->report_id_ma, 32);
 	check_pin(res, "chip-id-pin", "CHIP_ID", vr->has_chip_id, r->chip_id, vr->chip_id, 64);
 	check_keys(r, vr, res);
+}
+
+static void check_u32(struct cvm_verify_result *res, const char *name, const char *field,
+		      uint32_t have, uint32_t want, bool minimum)
+{
+	bool ok = minimum ? have >= want : have == want;
+	cvm_check_add(res, name, ok ? CVM_CHECK_PASS : CVM_CHECK_FAIL, "%s %u, expected %s%u",
+		      field, have, minimum ? "at least " : "", want);
+}
+
+static void check_version(struct cvm_verify_result *res, const char *name, const char *field,
+			  uint8_t major, uint8_t minor, uint8_t build, const uint8_t want[3])
+{
+	bool ok = major == want[0] && minor == want[1] && build == want[2];
+	cvm_check_add(res, name, ok ? CVM_CHECK_PASS : CVM_CHECK_FAIL,
+		      "%s %u.%u.%u, expected %u.%u.%u", field, major, minor, build, want[0],
+		      want[1], want[2]);
+}
+
+void cvm_snp_refvals_check(const struct cvm_snp_report *r, const struct cvm_snp_refvals *rv,
+			   enum cvm_amd_product p, struct cvm_verify_result *res)
+{
+	uint32_t has = rv->present;
+	if (has & CVM_SNP_RV_VERSION)
+		check_u32(res, "ref-version", "VERSION", r->version, rv->version, false);
+	if (has & CVM_SNP_RV_MIN_GUEST_SVN)
+		check_u32(res, "ref-guest-svn", "GUEST_SVN", r->guest_svn, rv->guest_svn, true);
+	if (has & CVM_SNP_RV_GUEST_SVN)
+		check_u32(res, "ref-guest-svn", "GUEST_SVN", r->guest_svn, rv->guest_svn, false);
+	check_pin(res, "ref-family-id", "FAMILY_ID", has & CVM_SNP_RV_FAMILY_ID, r->family_id,
+		  rv->family_id, 16);
+	check_pin(res, "ref-image-id", "IMAGE_ID", has & CVM_SNP_RV_IMAGE_ID, r->image_id,
+		  rv->image_id, 16);
+	if (has & CVM_SNP_RV_VMPL)
+		check_u32(res, "ref-vmpl", "VMPL", r->vmpl, rv->vmpl, false);
+	if (has & CVM_SNP_RV_PLATFORM_INFO)
+		cvm_check_add(res, "ref-platform-info",
+			      r->platform_info == rv->platform_info ? CVM_CHECK_PASS : CVM_CHECK_FAIL,
+			      "PLATFORM_INFO 0x%llx, expected 0x%llx",
+			      (unsigned long long)r->platform_info,
+			      (unsigned long long)rv->platform_info);
+	check_pin(res, "ref-report-data", "REPORT_DATA", has & CVM_SNP_RV_REPORT_DATA,
+		  r->report_data, rv->report_data, 64);
+	check_pin(res, "ref-report-id", "REPORT_ID", has & CVM_SNP_RV_REPORT_ID, r->report_id,
+		  rv->report_id, 32);
+	check_pin(res, "ref-report-id-ma", "REPORT_ID_MA", has & CVM_SNP_RV_REPORT_ID_MA,
+		  r->report_id_ma, rv->report_id_ma, 32);
+	check_pin(res, "ref-chip-id", "CHIP_ID", has & CVM_SNP_RV_CHIP_ID, r->chip_id, rv->chip_id,
+		  64);
+	if (has & CVM_SNP_RV_CURRENT_TCB)
+		tcb_min_raw("ref-current-tcb", "CURRENT_TCB", r->current_tcb, rv->current_tcb, p, res);
+	if (has & CVM_SNP_RV_REPORTED_TCB)
+		tcb_min_raw("ref-reported-tcb", "REPORTED_TCB", r->reported_tcb, rv->reported_tcb, p,
+			    res);
+	if (has & CVM_SNP_RV_COMMITTED_TCB)
+		tcb_min_raw("ref-committed-tcb", "COMMITTED_TCB", r->committed_tcb,
+			    rv->committed_tcb, p, res);
+	if (has & CVM_SNP_RV_LAUNCH_TCB)
+		tcb_min_raw("ref-launch-tcb", "LAUNCH_TCB", r->launch_tcb, rv->launch_tcb, p, res);
+	if (has & CVM_SNP_RV_CURRENT_VERSION)
+		check_version(res, "ref-current-version", "CURRENT version", r->current_major,
+			      r->current_minor, r->current_build, rv->current_version);
+	if (has & CVM_SNP_RV_COMMITTED_VERSION)
+		check_version(res, "ref-committed-version", "COMMITTED version", r->committed_major,
+			      r->committed_minor, r->committed_build, rv->committed_version);
 }

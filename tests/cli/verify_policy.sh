@@ -70,3 +70,18 @@ cat >"$T/bad.json" <<EOT
 EOT
 run verify "$TR/snp/test-report.bin" --policy "$T/bad.json"
 check "a bad verify section is an error naming the key" eval '! rc_is 0 && err_has "verify.snp.vmpl\[0\]"'
+
+# Every CoRIM reference value is enforced or refused (Veraison's valid CoRIM, patched copies).
+CORIM=$A/veraison-services-sevsnp/corim/corim-sevsnp-valid.cbor
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE --expect "$CORIM"
+check "CoRIM VMPL 0, FAMILY_ID, IMAGE_ID, GUEST_SVN and REPORTED_TCB are checked" \
+	eval 'rc_is 1 && out_has "pass  ref-vmpl" && out_has "fail  ref-family-id" && out_has "pass  ref-guest-svn" && out_has "fail  ref-reported-tcb"'
+cp "$CORIM" "$T/vmpl3.cbor"
+printf '\003' | dd of="$T/vmpl3.cbor" bs=1 seek=261 conv=notrunc 2>/dev/null
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE --expect "$T/vmpl3.cbor"
+check "a CoRIM patched to VMPL 3 fails the VMPL 0 report" eval 'rc_is 1 && out_has "fail  ref-vmpl .*VMPL 0, expected 3"'
+cp "$CORIM" "$T/mkey8.cbor"
+printf '\010' | dd of="$T/mkey8.cbor" bs=1 seek=282 conv=notrunc 2>/dev/null
+run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at $JUNE --expect "$T/mkey8.cbor"
+check "a CoRIM reference value cvmkit does not know is refused" \
+	eval '! rc_is 0 && err_has "reference value mkey 8 is not supported"'

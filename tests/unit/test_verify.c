@@ -1479,6 +1479,134 @@ static void tdx_rules_lists_and_minima(void **state)
 	cvm_verifier_free(c.v);
 }
 
+/* --- every CoRIM reference value is enforced or refused --------------------------------- */
+
+/* Byte offsets in Veraison's corim-sevsnp-valid.cbor (the CoMID is embedded unchanged). */
+#define CORIM_VALID "veraison-services-sevsnp/corim/corim-sevsnp-valid.cbor"
+#define CORIM_VMPL_LSB 261         /* mkey 5: 560(h'00000000') */
+#define CORIM_REPORTED_TCB_LSB 545 /* mkey 647: 552(0x541700000000000a), bootloader byte */
+#define CORIM_MKEY7 282            /* {0: 7, ...}: PLATFORM_INFO */
+
+static struct cvm_measurement *corim_decode(const struct blob *b)
+{
+	struct cvm_measurement *m = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	int rc = cvm_measurement_decode(b->data, b->len, &m, &err);
+	if (rc)
+		print_message("# %s\n", cvm_error_message(&err));
+	assert_int_equal(rc, 0);
+	return m;
+}
+
+/* Every check named ref-* passes (and there are some), or one of them has status st. */
+static size_t ref_checks(const struct cvm_verify_result *r, const char *name,
+			 enum cvm_check_status st)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nchecks; i++) {
+		const struct cvm_check *c = &r->checks[i];
+		if (strncmp(c->name, "ref-", 4) != 0)
+			continue;
+		n++;
+		enum cvm_check_status want = strcmp(c->name, name) == 0 ? st : CVM_CHECK_PASS;
+		if (c->status != want)
+			print_message("# %s %s: %s\n", cvm_check_status_name(c->status), c->name,
+				      c->reason);
+		assert_int_equal(c->status, want);
+	}
+	return n;
+}
+
+static void corim_reference_values_are_enforced(void **state)
+{
+	(void)state;
+	static struct blob c;
+	load(CORIM_VALID, &c);
+	struct cvm_measurement *m = corim_decode(&c);
+	const struct cvm_snp_refvals *rv = &m->snp_rv;
+	uint32_t all = CVM_SNP_RV_VERSION | CVM_SNP_RV_MIN_GUEST_SVN | CVM_SNP_RV_FAMILY_ID |
+		       CVM_SNP_RV_IMAGE_ID | CVM_SNP_RV_VMPL | CVM_SNP_RV_CURRENT_TCB |
+		       CVM_SNP_RV_PLATFORM_INFO | CVM_SNP_RV_REPORT_DATA | CVM_SNP_RV_REPORT_ID |
+		       CVM_SNP_RV_REPORT_ID_MA | CVM_SNP_RV_REPORTED_TCB | CVM_SNP_RV_CHIP_ID |
+		       CVM_SNP_RV_COMMITTED_TCB | CVM_SNP_RV_CURRENT_VERSION |
+		       CVM_SNP_RV_COMMITTED_VERSION | CVM_SNP_RV_LAUNCH_TCB;
+	assert_int_equal(rv->present, all);
+	assert_int_equal(rv->vmpl, 0);
+	assert_int_equal(rv->reported_tcb, 0x541700000000000aull);
+	assert_int_equal(rv->current_version[1], 55);
+
+	/* The real report given the reference's values (the signature is not what is tested). */
+	struct snp_case sc;
+	snp_case_init(&sc);
+	struct cvm_snp_report *rep = &sc.rep;
+	memcpy(rep->measurement, m->digest, 48);
+	rep->policy = m->snp_policy;
+	rep->version = rv->version;
+	rep->guest_svn = rv->guest_svn;
+	memcpy(rep->family_id, rv->family_id, 16);
+	memcpy(rep->image_id, rv->image_id, 16);
+	rep->vmpl = rv->vmpl;
+	rep->platform_info = rv->platform_info;
+	memcpy(rep->report_data, rv->report_data, 64);
+	memcpy(rep->report_id, rv->report_id, 32);
+	memcpy(rep->report_id_ma, rv->report_id_ma, 32);
+	memcpy(rep->chip_id, rv->chip_id, 64);
+	rep->current_tcb = rv->current_tcb;
+	rep->reported_tcb = rv->reported_tcb;
+	rep->committed_tcb = rv->committed_tcb;
+	rep->launch_tcb = rv->launch_tcb;
+	rep->current_major = rv->current_version[0];
+	rep->current_minor = rv->current_version[1];
+	rep->current_build = rv->current_version[2];
+	rep->committed_major = rv->committed_version[0];
+	rep->committed_minor = rv->committed_version[1];
+	rep->committed_build = rv->committed_version[2];
+	sc.o.expect = m;
+	assert_int_equal(snp_rule(&sc, "measurement"), CVM_CHECK_PASS);
+	assert_int_equal(ref_checks(&sc.r, "", CVM_CHECK_PASS), 16);
+
+	/* Patched copies: VMPL 3, then a higher minimum REPORTED_TCB (bootloader 11). */
+	c.data[CORIM_VMPL_LSB] = 3;
+	struct cvm_measurement *vmpl3 = corim_decode(&c);
+	sc.o.expect = vmpl3;
+	assert_int_equal(snp_rule(&sc, "ref-vmpl"), CVM_CHECK_FAIL);
+	ref_checks(&sc.r, "ref-vmpl", CVM_CHECK_FAIL);
+	assert_false(cvm_verify_result_ok(&sc.r));
+	c.data[CORIM_VMPL_LSB] = 0;
+	c.data[CORIM_REPORTED_TCB_LSB]++;
+	struct cvm_measurement *tcb = corim_decode(&c);
+	sc.o.expect = tcb;
+	assert_int_equal(snp_rule(&sc, "ref-reported-tcb"), CVM_CHECK_FAIL);
+	ref_checks(&sc.r, "ref-reported-tcb", CVM_CHECK_FAIL);
+	c.data[CORIM_REPORTED_TCB_LSB]--;
+
+	/* GUEST_SVN is a minimum (553): above passes, below fails; IMAGE_ID exact. */
+	rep->guest_svn = rv->guest_svn + 1;
+	sc.o.expect = m;
+	assert_int_equal(snp_rule(&sc, "ref-guest-svn"), CVM_CHECK_PASS);
+	rep->image_id[3] ^= 1;
+	assert_int_equal(snp_rule(&sc, "ref-image-id"), CVM_CHECK_FAIL);
+	rep->family_id[0] ^= 1;
+	assert_int_equal(snp_rule(&sc, "ref-family-id"), CVM_CHECK_FAIL);
+
+	/* A reference value cvmkit does not know is refused, never ignored. */
+	assert_int_equal(c.data[CORIM_MKEY7], 7);
+	c.data[CORIM_MKEY7] = 8;
+	struct cvm_measurement *unknown = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	assert_int_equal(cvm_measurement_decode(c.data, c.len, &unknown, &err), -ENOTSUP);
+	assert_null(unknown);
+	assert_non_null(strstr(cvm_error_message(&err), "reference value mkey 8 is not supported"));
+	c.data[CORIM_MKEY7] = 7;
+
+	cvm_measurement_free(m);
+	cvm_measurement_free(vmpl3);
+	cvm_measurement_free(tcb);
+	cvm_verifier_free(sc.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1525,6 +1653,7 @@ int main(void)
 		cmocka_unit_test(snp_rules_trusted_keys),
 		cmocka_unit_test(tdx_rules_attributes_and_xfam),
 		cmocka_unit_test(tdx_rules_lists_and_minima),
+		cmocka_unit_test(corim_reference_values_are_enforced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
