@@ -38,6 +38,8 @@ enum {
 	TAG_COSWID = 505,
 	TAG_COMID = 506,
 	TAG_BYTES = 560,
+	TAG_SVN = 552,
+	TAG_MIN_SVN = 553,
 	HASH_SHA384 = 7,
 };
 
@@ -47,6 +49,23 @@ enum {
 	SNP_MKEY_HOST_DATA = 642,
 	SNP_MKEY_ID_KEY_DIGEST = 643,
 	SNP_MKEY_AUTHOR_KEY_DIGEST = 644,
+	/* the other reference values of the profile (spec/reference-formats.md) */
+	SNP_MKEY_VERSION = 0,
+	SNP_MKEY_GUEST_SVN = 1,
+	SNP_MKEY_FAMILY_ID = 3,
+	SNP_MKEY_IMAGE_ID = 4,
+	SNP_MKEY_VMPL = 5,
+	SNP_MKEY_CURRENT_TCB = 6,
+	SNP_MKEY_PLATFORM_INFO = 7,
+	SNP_MKEY_REPORT_DATA = 640,
+	SNP_MKEY_REPORT_ID = 645,
+	SNP_MKEY_REPORT_ID_MA = 646,
+	SNP_MKEY_REPORTED_TCB = 647,
+	SNP_MKEY_CHIP_ID = 3328,
+	SNP_MKEY_COMMITTED_TCB = 3329,
+	SNP_MKEY_CURRENT_VERSION = 3330,
+	SNP_MKEY_COMMITTED_VERSION = 3936,
+	SNP_MKEY_LAUNCH_TCB = 3968,
 };
 
 #define SNP_PROFILE "tag:amd.com,2024:snp-corim-profile"
@@ -373,9 +392,212 @@ static int raw_value(const cbor_item_t *mval, const char *where, uint8_t *out, s
 	return 0;
 }
 
+/* The mval must hold exactly one entry, under key: a value cvmkit reads in full. */
+static int mval_only(const cbor_item_t *mval, int64_t key, const char *where, const char *what,
+		     struct cvm_error *err)
+{
+	if (cbor_map_size(mval) == 1 && cvm_cbor_map_get_int(mval, key))
+		return 0;
+	return cvm_error_set(err, -EINVAL,
+			     "%s: reference value %s is not supported in this form (expected an "
+			     "mval holding only key %lld)", where, what, (long long)key);
+}
+
+/* A big-endian unsigned integer of n <= 8 raw bytes under mval key 4. */
+static int raw_be(const cbor_item_t *mval, const char *where, size_t n, uint64_t *out,
+		  struct cvm_error *err)
+{
+	uint8_t buf[8];
+	int rc = raw_value(mval, where, buf, n, err);
+	if (rc < 0)
+		return rc;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | buf[i];
+	*out = v;
+	return 0;
+}
+
+/* mval key 1: 552(uint) (an exact SVN) or 553(uint) (a minimum). */
+static int svn_value(const cbor_item_t *mval, const char *where, bool *minimum, uint64_t *out,
+		     struct cvm_error *err)
+{
+	cbor_item_t *svn = cvm_cbor_map_get_int(mval, 1);
+	bool min = is_tag(svn, TAG_MIN_SVN);
+	cbor_item_t *v = (min || is_tag(svn, TAG_SVN)) ? tag_content(svn) : NULL;
+	if (!v || !cbor_isa_uint(v))
+		return cvm_error_set(err, -EINVAL, "%s: expected svn 552(uint) or min-svn 553(uint)",
+				     where);
+	*minimum = min;
+	*out = cbor_get_int(v);
+	return 0;
+}
+
+/* mval key 0: version-map {0: text, 1: scheme}; decimal (scheme 4) or semver (16384). */
+static int version_value(const cbor_item_t *mval, const char *where, bool semver, uint8_t out[3],
+			 struct cvm_error *err)
+{
+	cbor_item_t *vm = cvm_cbor_map_get_int(mval, 0);
+	int64_t scheme = -1;
+	char *text = vm && cbor_isa_map(vm) ? cvm_cbor_text(cvm_cbor_map_get_int(vm, 0)) : NULL;
+	cvm_cbor_get_i64(vm && cbor_isa_map(vm) ? cvm_cbor_map_get_int(vm, 1) : NULL, &scheme);
+	unsigned x[3] = {0, 0, 0};
+	int used = 0;
+	bool ok = text && (text[0] >= '0' && text[0] <= '9');
+	if (ok && semver)
+		ok = scheme == 16384 && sscanf(text, "%3u.%3u.%3u%n", &x[0], &x[1], &x[2], &used) == 3;
+	else if (ok)
+		ok = scheme == 4 && sscanf(text, "%3u%n", &x[0], &used) == 1;
+	ok = ok && text[used] == '\0' && !strpbrk(text, " +-") && x[0] <= 255 && x[1] <= 255 &&
+	     x[2] <= 255;
+	free(text);
+	if (!ok)
+		return cvm_error_set(err, -EINVAL, "%s: expected a version {0: \"%s\", 1: %s}",
+				     where, semver ? "MAJOR.MINOR.BUILD" : "N",
+				     semver ? "16384 (semver)" : "4 (decimal)");
+	for (int i = 0; i < 3; i++)
+		out[i] = (uint8_t)x[i];
+	return 0;
+}
+
+/* A TCB_VERSION reference value: mval key 1, 552(uint64) (a minimum, component-wise). */
+static int tcb_value(const cbor_item_t *mval, const char *where, uint64_t *out,
+		     struct cvm_error *err)
+{
+	bool minimum;
+	int rc = svn_value(mval, where, &minimum, out, err);
+	if (rc == 0 && minimum)
+		return cvm_error_set(err, -EINVAL, "%s: expected a TCB as svn 552(uint64)", where);
+	return rc;
+}
+
+/* The reference values beyond MEASUREMENT and the document's fields (struct cvm_snp_refvals). */
+static int snp_refval(struct corim_reader *r, int64_t mkey, const cbor_item_t *mval,
+		      struct cvm_error *err)
+{
+	struct cvm_snp_refvals *rv = &r->m->snp_rv;
+	uint64_t x = 0;
+	uint8_t ver[3];
+	bool minimum;
+	int rc;
+	uint32_t bit;
+	switch (mkey) {
+	case SNP_MKEY_VERSION:
+		rc = version_value(mval, r->where, false, ver, err);
+		rv->version = ver[0];
+		bit = CVM_SNP_RV_VERSION;
+		break;
+	case SNP_MKEY_GUEST_SVN:
+		rc = svn_value(mval, r->where, &minimum, &x, err);
+		if (rc == 0 && x > UINT32_MAX)
+			rc = cvm_error_set(err, -EINVAL, "%s: GUEST_SVN above 2^32-1", r->where);
+		rv->guest_svn = (uint32_t)x;
+		bit = minimum ? CVM_SNP_RV_MIN_GUEST_SVN : CVM_SNP_RV_GUEST_SVN;
+		break;
+	case SNP_MKEY_FAMILY_ID:
+		rc = raw_value(mval, r->where, rv->family_id, 16, err);
+		bit = CVM_SNP_RV_FAMILY_ID;
+		break;
+	case SNP_MKEY_IMAGE_ID:
+		rc = raw_value(mval, r->where, rv->image_id, 16, err);
+		bit = CVM_SNP_RV_IMAGE_ID;
+		break;
+	case SNP_MKEY_VMPL:
+		rc = raw_be(mval, r->where, 4, &x, err);
+		rv->vmpl = (uint32_t)x;
+		bit = CVM_SNP_RV_VMPL;
+		break;
+	case SNP_MKEY_CURRENT_TCB:
+		rc = tcb_value(mval, r->where, &rv->current_tcb, err);
+		bit = CVM_SNP_RV_CURRENT_TCB;
+		break;
+	case SNP_MKEY_PLATFORM_INFO:
+		rc = raw_be(mval, r->where, 8, &rv->platform_info, err);
+		bit = CVM_SNP_RV_PLATFORM_INFO;
+		break;
+	case SNP_MKEY_REPORT_DATA:
+		rc = raw_value(mval, r->where, rv->report_data, 64, err);
+		bit = CVM_SNP_RV_REPORT_DATA;
+		break;
+	case SNP_MKEY_REPORT_ID:
+		rc = raw_value(mval, r->where, rv->report_id, 32, err);
+		bit = CVM_SNP_RV_REPORT_ID;
+		break;
+	case SNP_MKEY_REPORT_ID_MA:
+		rc = raw_value(mval, r->where, rv->report_id_ma, 32, err);
+		bit = CVM_SNP_RV_REPORT_ID_MA;
+		break;
+	case SNP_MKEY_REPORTED_TCB:
+		rc = tcb_value(mval, r->where, &rv->reported_tcb, err);
+		bit = CVM_SNP_RV_REPORTED_TCB;
+		break;
+	case SNP_MKEY_CHIP_ID:
+		rc = raw_value(mval, r->where, rv->chip_id, 64, err);
+		bit = CVM_SNP_RV_CHIP_ID;
+		break;
+	case SNP_MKEY_COMMITTED_TCB:
+		rc = tcb_value(mval, r->where, &rv->committed_tcb, err);
+		bit = CVM_SNP_RV_COMMITTED_TCB;
+		break;
+	case SNP_MKEY_CURRENT_VERSION:
+		rc = version_value(mval, r->where, true, rv->current_version, err);
+		bit = CVM_SNP_RV_CURRENT_VERSION;
+		break;
+	case SNP_MKEY_COMMITTED_VERSION:
+		rc = version_value(mval, r->where, true, rv->committed_version, err);
+		bit = CVM_SNP_RV_COMMITTED_VERSION;
+		break;
+	case SNP_MKEY_LAUNCH_TCB:
+		rc = tcb_value(mval, r->where, &rv->launch_tcb, err);
+		bit = CVM_SNP_RV_LAUNCH_TCB;
+		break;
+	default:
+		return cvm_error_set(err, -ENOTSUP,
+				     "%s: reference value mkey %lld is not supported (cvmkit checks "
+				     "mkeys 0-7, 640-647, 3328-3330, 3936 and 3968 of the SNP "
+				     "profile)", r->where, (long long)mkey);
+	}
+	if (rc < 0)
+		return rc;
+	if (rv->present & bit)
+		return cvm_error_set(err, -EINVAL, "%s: reference value mkey %lld given twice",
+				     r->where, (long long)mkey);
+	rv->present |= bit;
+	return 0;
+}
+
+/* The mval key each SNP mkey is read from (digests 2, svn 1, version 0, raw value 4). */
+static int64_t snp_mval_key(int64_t mkey)
+{
+	switch (mkey) {
+	case SNP_MKEY_MEASUREMENT:
+		return 2;
+	case SNP_MKEY_VERSION:
+	case SNP_MKEY_CURRENT_VERSION:
+	case SNP_MKEY_COMMITTED_VERSION:
+		return 0;
+	case SNP_MKEY_GUEST_SVN:
+	case SNP_MKEY_CURRENT_TCB:
+	case SNP_MKEY_REPORTED_TCB:
+	case SNP_MKEY_COMMITTED_TCB:
+	case SNP_MKEY_LAUNCH_TCB:
+		return 1;
+	default:
+		return 4;
+	}
+}
+
 static int snp_measurement(struct corim_reader *r, int64_t mkey, const cbor_item_t *mval,
 			   struct cvm_error *err)
 {
+	char what[24];
+	snprintf(what, sizeof(what), "mkey %lld", (long long)mkey);
+	int known = mkey == SNP_MKEY_MEASUREMENT || mkey == SNP_MKEY_POLICY ||
+		    mkey == SNP_MKEY_HOST_DATA || mkey == SNP_MKEY_ID_KEY_DIGEST ||
+		    mkey == SNP_MKEY_AUTHOR_KEY_DIGEST;
+	int vrc = known ? mval_only(mval, snp_mval_key(mkey), r->where, what, err) : 0;
+	if (vrc < 0)
+		return vrc;
 	struct cvm_measurement *m = r->m;
 	uint8_t buf[48];
 	int rc = 0;
@@ -413,7 +635,8 @@ static int snp_measurement(struct corim_reader *r, int64_t mkey, const cbor_item
 		m->has_author_key_digest = rc == 0;
 		return rc;
 	default:
-		return 0; /* other report fields (TCB, VMPL, ...) are not part of the document */
+		rc = snp_refval(r, mkey, mval, err);
+		return rc < 0 ? rc : mval_only(mval, snp_mval_key(mkey), r->where, what, err);
 	}
 }
 
@@ -461,7 +684,9 @@ static int read_snp_triple(struct corim_reader *r, const cbor_item_t *env,
 		if (!mval || !cbor_isa_map(mval))
 			return cvm_error_set(err, -EINVAL, "%s: mval missing", r->where);
 		if (cbor_get_int(mkey) > INT64_MAX)
-			continue;
+			return cvm_error_set(err, -ENOTSUP,
+					     "%s: reference value mkey %llu is not supported", r->where,
+					     (unsigned long long)cbor_get_int(mkey));
 		rc = snp_measurement(r, (int64_t)cbor_get_int(mkey), mval, err);
 		if (rc < 0)
 			return rc;
@@ -482,6 +707,16 @@ static int tdx_measurement(struct corim_reader *r, const char *mkey, const cbor_
 			   struct cvm_error *err)
 {
 	struct cvm_measurement *m = r->m;
+	char what[48];
+	snprintf(what, sizeof(what), "\"%.32s\"", mkey);
+	bool digest = strcmp(mkey, "MRTD") == 0;
+	for (int i = 0; i < 4; i++)
+		digest |= strcmp(mkey, tdx_rtmr_mkeys[i]) == 0;
+	int vrc = mval_only(mval, digest ? 2 : 4, r->where, what, err);
+	if (vrc < 0 && (digest || strcmp(mkey, "TDATTRIBUTES") == 0 || strcmp(mkey, "XFAM") == 0 ||
+			strcmp(mkey, "MRCONFIGID") == 0 || strcmp(mkey, "MROWNER") == 0 ||
+			strcmp(mkey, "MROWNERCONFIG") == 0))
+		return vrc;
 	if (strcmp(mkey, "MRTD") == 0) {
 		int rc = find_sha384(cvm_cbor_map_get_int(mval, 2), r->where, m->digest, err);
 		r->have_digest |= rc == 0;
@@ -516,7 +751,10 @@ static int tdx_measurement(struct corim_reader *r, const char *mkey, const cbor_
 		rc = raw_value(mval, r->where, m->mrownerconfig, 48, err);
 		bit = 16;
 	} else {
-		return 0;
+		return cvm_error_set(err, -ENOTSUP,
+				     "%s: reference value %s is not supported (cvmkit checks MRTD, "
+				     "RTMR0..3, TDATTRIBUTES, XFAM, MRCONFIGID, MROWNER, "
+				     "MROWNERCONFIG)", r->where, what);
 	}
 	if (rc == 0)
 		r->td_fields |= bit;
@@ -525,8 +763,8 @@ static int tdx_measurement(struct corim_reader *r, const char *mkey, const cbor_
 
 /*
  * A generic triple: cvmkit's TDX CoMID ({vendor "Intel Corporation", model "TDX"} with text
- * mkeys), or Intel's profile where a TD's MRTD is mval key -83 (mrtee).  Anything else is
- * skipped: a CoRIM may describe more than cvmkit checks.
+ * mkeys), or Intel's profile where a TD's MRTD is mval key -83 (mrtee).  Any other reference
+ * value is refused ("not supported"): one that is not checked must not look accepted.
  */
 static int read_generic_triple(struct corim_reader *r, const cbor_item_t *env,
 			       const cbor_item_t *meas, struct cvm_error *err)
@@ -544,6 +782,10 @@ static int read_generic_triple(struct corim_reader *r, const cbor_item_t *env,
 		if (!mval || !cbor_isa_map(mval))
 			return cvm_error_set(err, -EINVAL, "%s: mval missing", r->where);
 		cbor_item_t *mrtee = cvm_cbor_map_get_int(mval, INTEL_MKEY_MRTEE);
+		if (mrtee && cbor_map_size(mval) != 1)
+			return cvm_error_set(err, -ENOTSUP,
+					     "%s: reference values beside mrtee (mval key -83) are not "
+					     "supported", r->where);
 		if (mrtee) {
 			if ((rc = set_tee(r, CVM_TEE_TDX, err)) < 0 ||
 			    (rc = find_sha384(mrtee, r->where, r->m->digest, err)) < 0)
@@ -553,7 +795,11 @@ static int read_generic_triple(struct corim_reader *r, const cbor_item_t *env,
 		}
 		char *mkey = tdx ? cvm_cbor_text(cvm_cbor_map_get_int(mm, 0)) : NULL;
 		if (!mkey)
-			continue;
+			return cvm_error_set(err, -ENOTSUP,
+					     "%s: reference value is not supported (cvmkit checks the "
+					     "AMD SNP profile, its TDX CoMID {\"%s\", \"%s\"} with text "
+					     "mkeys, and Intel's mrtee)", r->where, TDX_VENDOR,
+					     TDX_MODEL);
 		rc = set_tee(r, CVM_TEE_TDX, err);
 		if (rc >= 0)
 			rc = tdx_measurement(r, mkey, mval, err);

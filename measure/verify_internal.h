@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <cvmkit/policy.h>
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
 
@@ -59,6 +60,12 @@ void cvm_check_report_data(struct cvm_verify_result *res, const char *field,
  */
 void cvm_mismatch_describe(char *buf, size_t size, const char *field, const uint8_t *have,
 			   const uint8_t *want, size_t n);
+
+/* The rules of opt (the all-zero secure defaults when it has none); true when bit is relaxed. */
+static inline bool cvm_verify_allows(const struct cvm_verify_options *opt, uint32_t bit)
+{
+	return opt->rules && (opt->rules->allow & bit);
+}
 
 /* ---- signatures ---- */
 

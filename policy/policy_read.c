@@ -1332,12 +1332,290 @@ static void check_cross_rules(struct reader *r, struct json_object *root, bool t
 			"is refused unless the policy also says \"allow_debug\": true");
 }
 
+/* ---- the "verify" section: verifier rules (docs/policy.md) ---- */
+
+/* An array of distinct names, each mapped to a bit by parse (0: unknown name). */
+static bool read_name_list(struct reader *r, const char *path, struct json_object *v,
+			   uint64_t (*parse)(const char *), const char *expected, uint64_t *out)
+{
+	char got[96], ipath[PATH_BUF + 24];
+	if (json_object_get_type(v) != json_type_array) {
+		problem(r, path, "expected an array of names (%s), got %s", expected,
+			describe(v, got, sizeof(got)));
+		return false;
+	}
+	uint64_t bits = 0;
+	bool ok = true;
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct json_object *item = json_object_array_get_idx(v, i);
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+		const char *s = json_object_get_type(item) == json_type_string
+					? json_object_get_string(item) : NULL;
+		uint64_t bit = s && strlen(s) == (size_t)json_object_get_string_len(item)
+				       ? parse(s) : 0;
+		if (!bit) {
+			problem(r, ipath, "expected one of %s, got %s", expected,
+				describe(item, got, sizeof(got)));
+			ok = false;
+		} else if (bits & bit) {
+			problem(r, ipath, "%s is listed twice", s);
+			ok = false;
+		}
+		bits |= bit;
+	}
+	if (ok)
+		*out = bits;
+	return ok;
+}
+
+static uint64_t allow_bit(const char *name)
+{
+	return cvm_policy_verify_allow_parse(name);
+}
+
+/* An array of up to CVM_VERIFY_MAX_KEYS distinct 48-byte hex digests. */
+static void read_digest_list(struct reader *r, const char *path, struct json_object *v,
+			     struct cvm_verify_digests *out)
+{
+	char got[96], ipath[PATH_BUF + 24];
+	if (json_object_get_type(v) != json_type_array) {
+		problem(r, path, "expected an array of SHA-384 digests (96 hex digits each), got %s",
+			describe(v, got, sizeof(got)));
+		return;
+	}
+	size_t n = json_object_array_length(v);
+	if (n == 0 || n > CVM_VERIFY_MAX_KEYS) {
+		problem(r, path, "expected 1..%u digests, got %zu", CVM_VERIFY_MAX_KEYS, n);
+		return;
+	}
+	struct cvm_verify_digests d = {0};
+	bool ok = true;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+		if (!read_hex_bytes(r, ipath, json_object_array_get_idx(v, i), d.digest[i], 48)) {
+			ok = false;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(d.digest[i], d.digest[j], 48) == 0) {
+				problem(r, ipath, "the same digest as entry %zu", j);
+				ok = false;
+			}
+	}
+	d.count = n;
+	if (ok)
+		*out = d;
+}
+
+/* "MAJOR.MINOR" (parts = 2) or "MAJOR.MINOR.BUILD" (parts = 3), each 0..255. */
+static bool read_version(struct reader *r, const char *path, struct json_object *v, int parts,
+			 uint8_t out[3])
+{
+	const char *s = json_object_get_type(v) == json_type_string ? json_object_get_string(v)
+								    : NULL;
+	unsigned x[3] = {0, 0, 0};
+	int used = 0, n = 0;
+	if (s && strlen(s) == (size_t)json_object_get_string_len(v) && s[0] >= '0' && s[0] <= '9')
+		n = parts == 2 ? sscanf(s, "%3u.%3u%n", &x[0], &x[1], &used)
+			       : sscanf(s, "%3u.%3u.%3u%n", &x[0], &x[1], &x[2], &used);
+	if (n == parts && s[used] == '\0' && x[0] <= 255 && x[1] <= 255 && x[2] <= 255 &&
+	    !strchr(s, '+') && !strchr(s, '-') && !strchr(s, ' ')) {
+		for (int i = 0; i < 3; i++)
+			out[i] = (uint8_t)x[i];
+		return true;
+	}
+	char got[96];
+	problem(r, path, "expected \"%s\" with numbers 0..255, got %s",
+		parts == 2 ? "MAJOR.MINOR" : "MAJOR.MINOR.BUILD", describe(v, got, sizeof(got)));
+	return false;
+}
+
+/* {"bootloader": N, "tee": N, "snp": N, "microcode": N, "fmc": N}; absent parts are 0. */
+static void read_tcb_min(struct reader *r, struct json_object *obj, const char *parent,
+			 const char *key, struct cvm_verify_tcb_min *out)
+{
+	static const char *const keys[] = {"bootloader", "tee", "snp", "microcode", "fmc", NULL};
+	char bpath[PATH_BUF], path[PATH_BUF];
+	struct json_object *blk = child_block(r, obj, parent, key, keys), *v;
+	if (!blk)
+		return;
+	path_key(bpath, sizeof(bpath), parent, key);
+	struct cvm_verify_tcb_min t = {.present = true};
+	uint8_t *const parts[] = {&t.bootloader, &t.tee, &t.snp, &t.microcode, &t.fmc};
+	uint64_t x;
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(parts); i++)
+		if (FIELD(blk, bpath, keys[i], v, path) && read_uint(r, path, v, 0, 255, &x))
+			*parts[i] = (uint8_t)x;
+	*out = t;
+}
+
+static void read_verify_snp(struct reader *r, struct json_object *vfy)
+{
+	static const char *const keys[] = {
+		"refuse_smt", "require_committed", "vmpl", "min_report_version", "min_abi", "min_firmware",
+		"require_policy", "platform_info_mask", "min_guest_svn", "min_reported_tcb",
+		"min_current_tcb", "min_committed_tcb", "min_launch_tcb", "family_id", "image_id",
+		"report_id", "report_id_ma", "chip_id", "require_author_key", "trusted_id_keys",
+		"trusted_author_keys", NULL};
+	const char *bp = "verify.snp";
+	char path[PATH_BUF], ipath[PATH_BUF + 24], got[96];
+	struct json_object *obj = child_block(r, vfy, "verify", "snp", keys), *v;
+	if (!obj)
+		return;
+	struct cvm_verify_rules *vr = &r->p->verify;
+	uint64_t x;
+	uint8_t ver[3];
+	if (FIELD(obj, bp, "refuse_smt", v, path))
+		read_bool(r, path, v, &vr->refuse_smt);
+	if (FIELD(obj, bp, "require_committed", v, path))
+		read_bool(r, path, v, &vr->require_committed);
+	if (FIELD(obj, bp, "vmpl", v, path)) {
+		uint32_t mask = 0;
+		bool ok = json_object_get_type(v) == json_type_array &&
+			  json_object_array_length(v) > 0;
+		if (!ok)
+			problem(r, path, "expected a non-empty array of VMPLs 0..3, got %s",
+				describe(v, got, sizeof(got)));
+		for (size_t i = 0; ok && i < json_object_array_length(v); i++) {
+			snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+			if (!read_uint(r, ipath, json_object_array_get_idx(v, i), 0, 3, &x))
+				ok = false;
+			else if (mask & (1u << x))
+				problem(r, ipath, "VMPL %u is listed twice", (unsigned)x);
+			else
+				mask |= 1u << x;
+		}
+		if (ok)
+			vr->vmpl_mask = mask;
+	}
+	if (FIELD(obj, bp, "min_report_version", v, path) && read_uint(r, path, v, 2, 5, &x))
+		vr->min_report_version = (uint32_t)x;
+	if (FIELD(obj, bp, "min_abi", v, path) && read_version(r, path, v, 2, ver)) {
+		vr->has_min_abi = true;
+		vr->min_abi_major = ver[0];
+		vr->min_abi_minor = ver[1];
+	}
+	if (FIELD(obj, bp, "min_firmware", v, path) && read_version(r, path, v, 3, ver)) {
+		vr->has_min_firmware = true;
+		vr->min_fw_major = ver[0];
+		vr->min_fw_minor = ver[1];
+		vr->min_fw_build = ver[2];
+	}
+	if (FIELD(obj, bp, "require_policy", v, path))
+		read_name_list(r, path, v, cvm_policy_verify_bit_parse,
+			       "\"single_socket\", \"mem_aes_256_xts\", \"rapl_dis\", "
+			       "\"ciphertext_hiding\", \"page_swap_disable\"",
+			       &vr->require_policy);
+	if (FIELD(obj, bp, "platform_info_mask", v, path) &&
+	    read_u64_hex(r, path, v, UINT64_MAX, &vr->platform_info_mask))
+		vr->has_platform_info_mask = true;
+	if (FIELD(obj, bp, "min_guest_svn", v, path) && read_uint(r, path, v, 0, UINT32_MAX, &x))
+		vr->min_guest_svn = (uint32_t)x;
+	read_tcb_min(r, obj, bp, "min_reported_tcb", &vr->min_reported_tcb);
+	read_tcb_min(r, obj, bp, "min_current_tcb", &vr->min_current_tcb);
+	read_tcb_min(r, obj, bp, "min_committed_tcb", &vr->min_committed_tcb);
+	read_tcb_min(r, obj, bp, "min_launch_tcb", &vr->min_launch_tcb);
+	static const struct {
+		const char *key;
+		size_t has, val, n;
+	} pins[] = {
+		{"family_id", offsetof(struct cvm_verify_rules, has_family_id),
+		 offsetof(struct cvm_verify_rules, family_id), 16},
+		{"image_id", offsetof(struct cvm_verify_rules, has_image_id),
+		 offsetof(struct cvm_verify_rules, image_id), 16},
+		{"report_id", offsetof(struct cvm_verify_rules, has_report_id),
+		 offsetof(struct cvm_verify_rules, report_id), 32},
+		{"report_id_ma", offsetof(struct cvm_verify_rules, has_report_id_ma),
+		 offsetof(struct cvm_verify_rules, report_id_ma), 32},
+		{"chip_id", offsetof(struct cvm_verify_rules, has_chip_id),
+		 offsetof(struct cvm_verify_rules, chip_id), 64},
+	};
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(pins); i++)
+		if (FIELD(obj, bp, pins[i].key, v, path))
+			*(bool *)((char *)vr + pins[i].has) =
+				read_hex_bytes(r, path, v, (uint8_t *)vr + pins[i].val, pins[i].n);
+	if (FIELD(obj, bp, "require_author_key", v, path))
+		read_bool(r, path, v, &vr->require_author_key);
+	if (FIELD(obj, bp, "trusted_id_keys", v, path))
+		read_digest_list(r, path, v, &vr->trusted_id_keys);
+	if (FIELD(obj, bp, "trusted_author_keys", v, path))
+		read_digest_list(r, path, v, &vr->trusted_author_keys);
+	if (vr->require_author_key && !vr->trusted_author_keys.count)
+		problem(r, "verify.snp.require_author_key",
+			"an author key is required but verify.snp.trusted_author_keys lists none");
+}
+
+static void read_verify_tdx(struct reader *r, struct json_object *vfy)
+{
+	static const char *const keys[] = {"require_sept_ve_disable", "mrseam", "mrtd",
+					   "min_qe_svn", "min_pce_svn", "qe_vendor_id",
+					   "min_tee_tcb_svn", "min_tee_tcb_svn2", NULL};
+	const char *bp = "verify.tdx";
+	char path[PATH_BUF];
+	struct json_object *obj = child_block(r, vfy, "verify", "tdx", keys), *v;
+	if (!obj)
+		return;
+	struct cvm_verify_rules *vr = &r->p->verify;
+	uint64_t x;
+	if (FIELD(obj, bp, "require_sept_ve_disable", v, path))
+		read_bool(r, path, v, &vr->require_sept_ve_disable);
+	if (FIELD(obj, bp, "mrseam", v, path))
+		read_digest_list(r, path, v, &vr->mrseam);
+	if (FIELD(obj, bp, "mrtd", v, path))
+		read_digest_list(r, path, v, &vr->mrtd);
+	if (FIELD(obj, bp, "min_qe_svn", v, path) && read_uint(r, path, v, 0, UINT16_MAX, &x)) {
+		vr->has_min_qe_svn = true;
+		vr->min_qe_svn = (uint16_t)x;
+	}
+	if (FIELD(obj, bp, "min_pce_svn", v, path) && read_uint(r, path, v, 0, UINT16_MAX, &x)) {
+		vr->has_min_pce_svn = true;
+		vr->min_pce_svn = (uint16_t)x;
+	}
+	if (FIELD(obj, bp, "qe_vendor_id", v, path))
+		vr->has_qe_vendor_id = read_hex_bytes(r, path, v, vr->qe_vendor_id, 16);
+	if (FIELD(obj, bp, "min_tee_tcb_svn", v, path))
+		vr->has_min_tee_tcb_svn = read_hex_bytes(r, path, v, vr->min_tee_tcb_svn, 16);
+	if (FIELD(obj, bp, "min_tee_tcb_svn2", v, path))
+		vr->has_min_tee_tcb_svn2 = read_hex_bytes(r, path, v, vr->min_tee_tcb_svn2, 16);
+}
+
+static void read_verify(struct reader *r, struct json_object *root, bool tee_valid)
+{
+	static const char *const keys[] = {"allow", "snp", "tdx", NULL};
+	char path[PATH_BUF];
+	struct json_object *obj = child_block(r, root, "", "verify", keys), *v;
+	if (!obj)
+		return;
+	struct cvm_verify_rules *vr = &r->p->verify;
+	r->p->has_verify = true;
+	uint64_t bits;
+	if (FIELD(obj, "verify", "allow", v, path) &&
+	    read_name_list(r, path, v, allow_bit,
+			   "\"debug\", \"migrate_ma\", \"cxl_allow\", \"td_attributes_reserved\"",
+			   &bits))
+		vr->allow = (uint32_t)bits;
+	read_verify_snp(r, obj);
+	read_verify_tdx(r, obj);
+	static const struct {
+		const char *block;
+		enum cvm_tee tee;
+	} blocks[] = {{"snp", CVM_TEE_SNP}, {"tdx", CVM_TEE_TDX}};
+	for (size_t i = 0; tee_valid && i < CVM_ARRAY_SIZE(blocks); i++) {
+		if (!json_object_object_get_ex(obj, blocks[i].block, NULL) ||
+		    r->p->tee == blocks[i].tee)
+			continue;
+		path_key(path, sizeof(path), "verify", blocks[i].block);
+		problem(r, path, "these rules need \"tee\": \"%s\", but tee is \"%s\"",
+			blocks[i].block, cvm_tee_name(r->p->tee));
+	}
+}
+
 int cvm_policy_read_tree(struct json_object *root, struct cvm_policy *p,
 			 struct cvm_policy_problems *problems)
 {
 	static const char *const keys[] = {"version", "name", "tee", "vmm", "cpus", "memory",
 					   "firmware", "boot", "snp", "tdx", "prefault",
-					   "allow_debug", NULL};
+					   "allow_debug", "verify", NULL};
 	static const char *const tees[] = {"none", "snp", "tdx", NULL};
 	static const char *const vmms[] = {"qemu", "ec2", "gce", "cvmkit", NULL};
 	static const enum cvm_tee tee_values[] = {CVM_TEE_NONE, CVM_TEE_SNP, CVM_TEE_TDX};
@@ -1379,6 +1657,7 @@ int cvm_policy_read_tree(struct json_object *root, struct cvm_policy *p,
 	read_snp(&r, root);
 	read_tdx(&r, root);
 	read_prefault(&r, root);
+	read_verify(&r, root, tee_valid);
 	check_cross_rules(&r, root, tee_valid);
 
 	if (r.rc)

@@ -279,6 +279,154 @@ static struct json_object *write_prefault(struct writer *w, const struct cvm_pol
 	return o;
 }
 
+/* ---- the "verify" section ---- */
+
+static struct json_object *digest_list(struct writer *w, const struct cvm_verify_digests *d)
+{
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; arr && i < d->count && i < CVM_VERIFY_MAX_KEYS; i++) {
+		struct json_object *h = hex_bytes(d->digest[i], 48);
+		if (!h || json_object_array_add(arr, h)) {
+			json_object_put(h);
+			w->oom = true;
+		}
+	}
+	return arr;
+}
+
+/* The names of the set bits of mask, in bit order. */
+static struct json_object *name_list(struct writer *w, uint64_t mask,
+				     const char *(*name)(uint64_t))
+{
+	struct json_object *arr = json_object_new_array();
+	for (unsigned b = 0; arr && b < 64; b++) {
+		const char *n = (mask >> b & 1) ? name(1ull << b) : NULL;
+		if (!n)
+			continue;
+		struct json_object *s = json_object_new_string(n);
+		if (!s || json_object_array_add(arr, s)) {
+			json_object_put(s);
+			w->oom = true;
+		}
+	}
+	return arr;
+}
+
+static const char *allow_name(uint64_t bit)
+{
+	return bit >> 32 ? NULL : cvm_policy_verify_allow_name((uint32_t)bit);
+}
+
+static struct json_object *version_string(unsigned a, unsigned b, const unsigned *c)
+{
+	char buf[16];
+	if (c)
+		snprintf(buf, sizeof(buf), "%u.%u.%u", a, b, *c);
+	else
+		snprintf(buf, sizeof(buf), "%u.%u", a, b);
+	return json_object_new_string(buf);
+}
+
+static void put_tcb_min(struct writer *w, struct json_object *o, const char *key,
+			const struct cvm_verify_tcb_min *t)
+{
+	if (!t->present)
+		return;
+	struct json_object *b = json_object_new_object();
+	put(w, b, "bootloader", json_object_new_int64(t->bootloader));
+	put(w, b, "tee", json_object_new_int64(t->tee));
+	put(w, b, "snp", json_object_new_int64(t->snp));
+	put(w, b, "microcode", json_object_new_int64(t->microcode));
+	put(w, b, "fmc", json_object_new_int64(t->fmc));
+	put(w, o, key, b);
+}
+
+static struct json_object *write_verify_snp(struct writer *w, const struct cvm_verify_rules *v)
+{
+	struct json_object *o = json_object_new_object();
+	put(w, o, "refuse_smt", json_object_new_boolean(v->refuse_smt));
+	put(w, o, "require_committed", json_object_new_boolean(v->require_committed));
+	if (v->vmpl_mask) { /* absent: VMPL 0 only */
+		struct json_object *vmpl = json_object_new_array();
+		for (int i = 0; vmpl && i < 4; i++) {
+			if (!(v->vmpl_mask >> i & 1))
+				continue;
+			struct json_object *n = json_object_new_int64(i);
+			if (!n || json_object_array_add(vmpl, n)) {
+				json_object_put(n);
+				w->oom = true;
+			}
+		}
+		put(w, o, "vmpl", vmpl);
+	}
+	if (v->min_report_version)
+		put(w, o, "min_report_version", json_object_new_int64(v->min_report_version));
+	if (v->has_min_abi)
+		put(w, o, "min_abi", version_string(v->min_abi_major, v->min_abi_minor, NULL));
+	if (v->has_min_firmware) {
+		unsigned build = v->min_fw_build;
+		put(w, o, "min_firmware", version_string(v->min_fw_major, v->min_fw_minor, &build));
+	}
+	if (v->require_policy)
+		put(w, o, "require_policy", name_list(w, v->require_policy, cvm_policy_verify_bit_name));
+	if (v->has_platform_info_mask)
+		put(w, o, "platform_info_mask", hex_u64(v->platform_info_mask));
+	if (v->min_guest_svn)
+		put(w, o, "min_guest_svn", json_object_new_int64(v->min_guest_svn));
+	put_tcb_min(w, o, "min_reported_tcb", &v->min_reported_tcb);
+	put_tcb_min(w, o, "min_current_tcb", &v->min_current_tcb);
+	put_tcb_min(w, o, "min_committed_tcb", &v->min_committed_tcb);
+	put_tcb_min(w, o, "min_launch_tcb", &v->min_launch_tcb);
+	if (v->has_family_id)
+		put(w, o, "family_id", hex_bytes(v->family_id, 16));
+	if (v->has_image_id)
+		put(w, o, "image_id", hex_bytes(v->image_id, 16));
+	if (v->has_report_id)
+		put(w, o, "report_id", hex_bytes(v->report_id, 32));
+	if (v->has_report_id_ma)
+		put(w, o, "report_id_ma", hex_bytes(v->report_id_ma, 32));
+	if (v->has_chip_id)
+		put(w, o, "chip_id", hex_bytes(v->chip_id, 64));
+	put(w, o, "require_author_key", json_object_new_boolean(v->require_author_key));
+	if (v->trusted_id_keys.count)
+		put(w, o, "trusted_id_keys", digest_list(w, &v->trusted_id_keys));
+	if (v->trusted_author_keys.count)
+		put(w, o, "trusted_author_keys", digest_list(w, &v->trusted_author_keys));
+	return o;
+}
+
+static struct json_object *write_verify_tdx(struct writer *w, const struct cvm_verify_rules *v)
+{
+	struct json_object *o = json_object_new_object();
+	put(w, o, "require_sept_ve_disable", json_object_new_boolean(v->require_sept_ve_disable));
+	if (v->mrseam.count)
+		put(w, o, "mrseam", digest_list(w, &v->mrseam));
+	if (v->mrtd.count)
+		put(w, o, "mrtd", digest_list(w, &v->mrtd));
+	if (v->has_min_qe_svn)
+		put(w, o, "min_qe_svn", json_object_new_int64(v->min_qe_svn));
+	if (v->has_min_pce_svn)
+		put(w, o, "min_pce_svn", json_object_new_int64(v->min_pce_svn));
+	if (v->has_qe_vendor_id)
+		put(w, o, "qe_vendor_id", hex_bytes(v->qe_vendor_id, 16));
+	if (v->has_min_tee_tcb_svn)
+		put(w, o, "min_tee_tcb_svn", hex_bytes(v->min_tee_tcb_svn, 16));
+	if (v->has_min_tee_tcb_svn2)
+		put(w, o, "min_tee_tcb_svn2", hex_bytes(v->min_tee_tcb_svn2, 16));
+	return o;
+}
+
+static struct json_object *write_verify(struct writer *w, const struct cvm_policy *p)
+{
+	struct json_object *o = json_object_new_object();
+	put(w, o, "allow", name_list(w, p->verify.allow, allow_name));
+	if (p->tee == CVM_TEE_SNP)
+		put(w, o, "snp", write_verify_snp(w, &p->verify));
+	if (p->tee == CVM_TEE_TDX)
+		put(w, o, "tdx", write_verify_tdx(w, &p->verify));
+	return o;
+}
+
 struct json_object *cvm_policy_to_tree(const struct cvm_policy *p)
 {
 	struct writer w = {false};
@@ -316,6 +464,8 @@ struct json_object *cvm_policy_to_tree(const struct cvm_policy *p)
 		put(&w, root, "tdx", write_tdx(&w, p));
 	put(&w, root, "prefault", write_prefault(&w, p));
 	put(&w, root, "allow_debug", json_object_new_boolean(p->allow_debug));
+	if (p->has_verify)
+		put(&w, root, "verify", write_verify(&w, p));
 	if (w.oom) {
 		json_object_put(root);
 		return NULL;

@@ -301,12 +301,12 @@ static void check_chip_id(const struct cvm_snp_report *r, const struct cvm_cert 
 }
 
 static void check_policy(const struct cvm_snp_report *r, const struct cvm_verify_options *opt,
-			 enum cvm_amd_product p, struct cvm_verify_result *res)
+			 struct cvm_verify_result *res)
 {
 	bool debug = (r->policy & CVM_SNP_POLICY_DEBUG) != 0;
 	if (!debug)
 		cvm_check_add(res, "debug", CVM_CHECK_PASS, "guest policy forbids debugging");
-	else if (opt->allow_debug)
+	else if (opt->allow_debug || cvm_verify_allows(opt, CVM_VERIFY_ALLOW_DEBUG))
 		cvm_check_add(res, "debug", CVM_CHECK_PASS,
 			      "guest policy 0x%llx allows debugging (accepted: debug allowed)",
 			      (unsigned long long)r->policy);
@@ -315,44 +315,11 @@ static void check_policy(const struct cvm_snp_report *r, const struct cvm_verify
 			      "guest policy 0x%llx allows debugging (DEBUG=1); the verifier forbids it",
 			      (unsigned long long)r->policy);
 
-	if (opt->forbid_smt) {
-		if (r->policy & CVM_SNP_POLICY_SMT)
-			cvm_check_add(res, "smt", CVM_CHECK_FAIL,
-				      "guest policy allows SMT but the verifier forbids it");
-		else
-			cvm_check_add(res, "smt", CVM_CHECK_PASS, "guest policy forbids SMT");
-	}
-	if (opt->vmpl_mask) {
-		if (r->vmpl < 32 && (opt->vmpl_mask & (1u << r->vmpl)))
-			cvm_check_add(res, "vmpl", CVM_CHECK_PASS, "VMPL %u is allowed", r->vmpl);
-		else
-			cvm_check_add(res, "vmpl", CVM_CHECK_FAIL, "VMPL %u is not allowed (mask 0x%x)",
-				      r->vmpl, opt->vmpl_mask);
-	}
-	if (opt->has_min_tcb) {
-		struct cvm_snp_tcb have, want;
-		cvm_snp_tcb_decode(r->reported_tcb, p, &have);
-		cvm_snp_tcb_decode(opt->min_tcb, p, &want);
-		if (have.bootloader >= want.bootloader && have.tee >= want.tee && have.snp >= want.snp &&
-		    have.microcode >= want.microcode && have.fmc >= want.fmc)
-			cvm_check_add(res, "min-tcb", CVM_CHECK_PASS,
-				      "REPORTED_TCB 0x%016llx >= 0x%016llx component-wise",
-				      (unsigned long long)r->reported_tcb,
-				      (unsigned long long)opt->min_tcb);
-		else
-			cvm_check_add(res, "min-tcb", CVM_CHECK_FAIL,
-				      "REPORTED_TCB 0x%016llx is below the minimum 0x%016llx "
-				      "(bl %u/%u tee %u/%u snp %u/%u ucode %u/%u)",
-				      (unsigned long long)r->reported_tcb,
-				      (unsigned long long)opt->min_tcb, have.bootloader,
-				      want.bootloader, have.tee, want.tee, have.snp, want.snp,
-				      have.microcode, want.microcode);
-	}
 	cvm_check_report_data(res, "REPORT_DATA", r->report_data, opt);
 }
 
 static void match_expectations(const struct cvm_snp_report *r, const struct cvm_measurement *m,
-			       struct cvm_verify_result *res)
+			       enum cvm_amd_product p, struct cvm_verify_result *res)
 {
 	if (m->tee != CVM_TEE_SNP) {
 		cvm_check_add(res, "measurement", CVM_CHECK_FAIL,
@@ -382,6 +349,7 @@ static void match_expectations(const struct cvm_snp_report *r, const struct cvm_
 				      "POLICY 0x%llx, expected 0x%llx", (unsigned long long)r->policy,
 				      (unsigned long long)m->snp_policy);
 	}
+	cvm_snp_refvals_check(r, &m->snp_rv, p, res);
 }
 
 int cvm_verify_snp(struct cvm_verifier *v, const struct cvm_snp_report *r,
@@ -488,8 +456,9 @@ int cvm_verify_snp(struct cvm_verifier *v, const struct cvm_snp_report *r,
 		}
 	}
 
-	check_policy(r, opt, p, res);
+	check_policy(r, opt, res);
+	cvm_snp_rules_check(r, leaf ? leaf->ext : NULL, opt, p, res);
 	if (opt->expect)
-		match_expectations(r, opt->expect, res);
+		match_expectations(r, opt->expect, p, res);
 	return 0;
 }

@@ -62,4 +62,23 @@ void cvm_snp_revocation_check(const struct cvm_verifier *v, const struct cvm_cer
 			      const struct cvm_cert *mid, const struct cvm_cert *leaf, time_t t,
 			      bool required, struct cvm_verify_result *res);
 
+/*
+ * The verifier rules (sev/snp_verify_rules.c): opt's rules (the secure defaults when none) and
+ * the options that override them, one named check each, on the report product p.  ext is the
+ * extensions of the certificate whose key signed the report, or NULL when none verified (the
+ * certificate TCB check is then skipped).
+ */
+void cvm_snp_rules_check(const struct cvm_snp_report *r, const struct cvm_amd_cert_ext *ext,
+			 const struct cvm_verify_options *opt, enum cvm_amd_product p,
+			 struct cvm_verify_result *res);
+
+/*
+ * The reference values of an expected document beyond MEASUREMENT and its fields (a CoRIM's
+ * VMPL, FAMILY_ID, IMAGE_ID, GUEST_SVN, TCB minima, ...; struct cvm_snp_refvals), one named
+ * check each, on the report product p.
+ */
+struct cvm_snp_refvals;
+void cvm_snp_refvals_check(const struct cvm_snp_report *r, const struct cvm_snp_refvals *rv,
+			   enum cvm_amd_product p, struct cvm_verify_result *res);
+
 #endif

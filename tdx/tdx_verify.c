@@ -230,7 +230,7 @@ static void check_policy(const struct cvm_tdx_quote *q, const struct cvm_verify_
 	if (!debug)
 		cvm_check_add(res, "debug", CVM_CHECK_PASS, "TD is not debuggable (TDATTRIBUTES 0x%llx)",
 			      (unsigned long long)b->td_attributes);
-	else if (opt->allow_debug)
+	else if (opt->allow_debug || cvm_verify_allows(opt, CVM_VERIFY_ALLOW_DEBUG))
 		cvm_check_add(res, "debug", CVM_CHECK_PASS,
 			      "TD is debuggable (TDATTRIBUTES 0x%llx; accepted: debug allowed)",
 			      (unsigned long long)b->td_attributes);
@@ -238,14 +238,17 @@ static void check_policy(const struct cvm_tdx_quote *q, const struct cvm_verify_
 		cvm_check_add(res, "debug", CVM_CHECK_FAIL,
 			      "TD is debuggable (TDATTRIBUTES 0x%llx has DEBUG); the verifier forbids it",
 			      (unsigned long long)b->td_attributes);
-	if (opt->has_min_tee_tcb_svn) {
+	const uint8_t *min_svn = opt->has_min_tee_tcb_svn ? opt->min_tee_tcb_svn
+			       : opt->rules && opt->rules->has_min_tee_tcb_svn ? opt->rules->min_tee_tcb_svn
+			       : NULL;
+	if (min_svn) {
 		size_t i;
 		for (i = 0; i < 16; i++)
-			if (b->tee_tcb_svn[i] < opt->min_tee_tcb_svn[i])
+			if (b->tee_tcb_svn[i] < min_svn[i])
 				break;
 		char have[33], want[33];
 		cvm_hex_encode(b->tee_tcb_svn, 16, have);
-		cvm_hex_encode(opt->min_tee_tcb_svn, 16, want);
+		cvm_hex_encode(min_svn, 16, want);
 		if (i == 16)
 			cvm_check_add(res, "min-tee-tcb-svn", CVM_CHECK_PASS, "TEE_TCB_SVN %s >= %s", have,
 				      want);
@@ -364,6 +367,7 @@ int cvm_verify_tdx(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
 	}
 
 	check_policy(q, opt, res);
+	cvm_tdx_rules_check(q, chain_ok ? ch.leaf->x509 : NULL, opt, res);
 	if (opt->expect)
 		match_expectations(q, opt->expect, res);
 	(void)err;

@@ -73,4 +73,12 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 			      time_t t, const struct cvm_verify_options *opt,
 			      struct cvm_verify_result *res);
 
+/*
+ * The verifier rules (tdx/tdx_verify_rules.c): TD_ATTRIBUTES reserved bits and XFAM fixed bits
+ * always, then opt's rules (the secure defaults when none), one named check each.  pck is the
+ * PCK certificate of a chain that verified (its PCESVN), or NULL.
+ */
+void cvm_tdx_rules_check(const struct cvm_tdx_quote *q, X509 *pck,
+			 const struct cvm_verify_options *opt, struct cvm_verify_result *res);
+
 #endif

@@ -48,6 +48,41 @@ struct cvm_mr_event {
 	uint8_t digest[48];
 };
 
+/*
+ * SEV-SNP reference values beyond MEASUREMENT and the fields above, as a CoRIM of the AMD SNP
+ * profile carries them (its mkeys in spec/reference-formats.md); the verifier checks every one
+ * present (exact, or a component-wise minimum for the TCBs and GUEST_SVN's min-svn).
+ */
+enum cvm_snp_refval {
+	CVM_SNP_RV_VERSION = 1u << 0,           /* mkey 0: report VERSION, exact */
+	CVM_SNP_RV_MIN_GUEST_SVN = 1u << 1,     /* mkey 1, min-svn: GUEST_SVN >= */
+	CVM_SNP_RV_GUEST_SVN = 1u << 2,         /* mkey 1, svn: GUEST_SVN exact */
+	CVM_SNP_RV_FAMILY_ID = 1u << 3,         /* mkey 3 */
+	CVM_SNP_RV_IMAGE_ID = 1u << 4,          /* mkey 4 */
+	CVM_SNP_RV_VMPL = 1u << 5,              /* mkey 5 */
+	CVM_SNP_RV_CURRENT_TCB = 1u << 6,       /* mkey 6, minimum */
+	CVM_SNP_RV_PLATFORM_INFO = 1u << 7,     /* mkey 7, exact */
+	CVM_SNP_RV_REPORT_DATA = 1u << 8,       /* mkey 640 */
+	CVM_SNP_RV_REPORT_ID = 1u << 9,         /* mkey 645 */
+	CVM_SNP_RV_REPORT_ID_MA = 1u << 10,     /* mkey 646 */
+	CVM_SNP_RV_REPORTED_TCB = 1u << 11,     /* mkey 647, minimum */
+	CVM_SNP_RV_CHIP_ID = 1u << 12,          /* mkey 3328 */
+	CVM_SNP_RV_COMMITTED_TCB = 1u << 13,    /* mkey 3329, minimum */
+	CVM_SNP_RV_CURRENT_VERSION = 1u << 14,  /* mkey 3330: CURRENT major.minor.build, exact */
+	CVM_SNP_RV_COMMITTED_VERSION = 1u << 15, /* mkey 3936, exact */
+	CVM_SNP_RV_LAUNCH_TCB = 1u << 16,       /* mkey 3968, minimum */
+};
+
+struct cvm_snp_refvals {
+	uint32_t present; /* enum cvm_snp_refval bits */
+	uint32_t version, guest_svn, vmpl;
+	uint8_t family_id[16], image_id[16];
+	uint64_t platform_info;
+	uint8_t report_data[64], report_id[32], report_id_ma[32], chip_id[64];
+	uint64_t current_tcb, reported_tcb, committed_tcb, launch_tcb; /* TCB_VERSION as read */
+	uint8_t current_version[3], committed_version[3];             /* major, minor, build */
+};
+
 struct cvm_measurement {
 	enum cvm_tee tee;
 	char *mode;          /* "snp", "sev", "seves", "tdx", "none" */
@@ -64,6 +99,7 @@ struct cvm_measurement {
 	uint8_t id_key_digest[48];
 	bool has_author_key_digest;
 	uint8_t author_key_digest[48];
+	struct cvm_snp_refvals snp_rv; /* from a CoRIM; none from measure */
 
 	/* TDX TD report body fields */
 	bool has_td_fields;

@@ -177,6 +177,80 @@ struct cvm_policy_tdx {
 	struct cvm_policy_tdx_rtmr rtmr; /* RTMR inputs (docs/tdx-rtmr.md) */
 };
 
+/*
+ * The verifier rules of a policy (its "verify" section, docs/policy.md): what `cvmkit verify
+ * --policy` applies beside the measurement it computes from the same policy.  All zero is the
+ * secure default: debug, MIGRATE_MA, CXL_ALLOW and TD_ATTRIBUTES bits outside
+ * DEBUG/SEPT_VE_DISABLE/PKS/PERFMON refused, VMPL 0 only, COMMITTED firmware never above the
+ * current one; each refusal is relaxed by name (CVM_VERIFY_ALLOW_*).  Every other rule is off
+ * until set.  The struct owns no heap.
+ */
+#define CVM_VERIFY_MAX_KEYS 16u /* entries of each allow-list */
+
+enum cvm_verify_allow {
+	CVM_VERIFY_ALLOW_DEBUG = 1u << 0,                /* "debug" */
+	CVM_VERIFY_ALLOW_MIGRATE_MA = 1u << 1,           /* "migrate_ma" */
+	CVM_VERIFY_ALLOW_CXL = 1u << 2,                  /* "cxl_allow" */
+	CVM_VERIFY_ALLOW_TD_ATTRIBUTES = 1u << 3,        /* "td_attributes_reserved" */
+};
+
+/* A minimum TCB by component (each compared alone); fmc counts on Turin only. */
+struct cvm_verify_tcb_min {
+	bool present;
+	uint8_t bootloader, tee, snp, microcode, fmc;
+};
+
+struct cvm_verify_digests {
+	size_t count;
+	uint8_t digest[CVM_VERIFY_MAX_KEYS][48];
+};
+
+struct cvm_verify_rules {
+	uint32_t allow;            /* CVM_VERIFY_ALLOW_* */
+	bool refuse_smt;           /* SNP POLICY.SMT refused */
+	bool require_committed;    /* SNP: COMMITTED TCB and version equal the current ones (no
+				      provisional firmware) */
+	/* SEV-SNP */
+	uint32_t vmpl_mask;        /* bit n allows VMPL n; 0 = VMPL 0 only */
+	uint32_t min_report_version;                  /* 0 = any */
+	bool has_min_abi;          /* guest POLICY ABI_MAJOR.ABI_MINOR >= */
+	uint8_t min_abi_major, min_abi_minor;
+	bool has_min_firmware;     /* CURRENT major.minor.build >= */
+	uint8_t min_fw_major, min_fw_minor, min_fw_build;
+	uint64_t require_policy;   /* guest POLICY bits that must be set (CVM_SNP_POLICY_* bits) */
+	bool has_platform_info_mask; /* PLATFORM_INFO may set only these bits */
+	uint64_t platform_info_mask;
+	uint32_t min_guest_svn;    /* 0 = any */
+	struct cvm_verify_tcb_min min_reported_tcb, min_current_tcb, min_committed_tcb,
+		min_launch_tcb;
+	bool has_family_id, has_image_id, has_report_id, has_report_id_ma, has_chip_id;
+	uint8_t family_id[16], image_id[16], report_id[32], report_id_ma[32], chip_id[64];
+	bool require_author_key;   /* AUTHOR_KEY_EN must be 1 */
+	struct cvm_verify_digests trusted_id_keys;     /* ID_KEY_DIGEST must be one (or signed by a
+							  trusted author key); empty = unchecked */
+	struct cvm_verify_digests trusted_author_keys; /* AUTHOR_KEY_DIGEST values trusted */
+	/* TDX */
+	bool require_sept_ve_disable;
+	struct cvm_verify_digests mrseam, mrtd;        /* allow-lists; empty = unchecked */
+	bool has_min_qe_svn, has_min_pce_svn, has_qe_vendor_id;
+	uint16_t min_qe_svn, min_pce_svn;
+	uint8_t qe_vendor_id[16];
+	bool has_min_tee_tcb_svn, has_min_tee_tcb_svn2;
+	uint8_t min_tee_tcb_svn[16], min_tee_tcb_svn2[16];
+};
+
+/*
+ * Names of the relaxations (CVM_VERIFY_ALLOW_*: "debug", "migrate_ma", "cxl_allow",
+ * "td_attributes_reserved") and of the SNP guest POLICY bits a rule
+ * may require ("single_socket", "mem_aes_256_xts", "rapl_dis", "ciphertext_hiding",
+ * "page_swap_disable").  *_parse returns the bit, 0 when the name is unknown; *_name returns
+ * the name of one bit, NULL for others.
+ */
+uint32_t cvm_policy_verify_allow_parse(const char *name);
+const char *cvm_policy_verify_allow_name(uint32_t bit);
+uint64_t cvm_policy_verify_bit_parse(const char *name);
+const char *cvm_policy_verify_bit_name(uint64_t bit);
+
 struct cvm_policy {
 	uint32_t version;              /* 1 */
 	char *name;
@@ -214,6 +288,9 @@ struct cvm_policy {
 	} prefault;
 
 	bool allow_debug;              /* debug guests are refused unless this is set */
+
+	bool has_verify;               /* the "verify" section was given (written back) */
+	struct cvm_verify_rules verify;
 
 	char *base_dir;                /* folder relative paths were resolved against */
 };

@@ -46,6 +46,7 @@ extern "C" {
 #pragma GCC visibility push(default)
 
 struct cvm_measurement; /* <cvmkit/emit.h> */
+struct cvm_verify_rules; /* <cvmkit/policy.h> */
 
 /* ---- evidence detection ------------------------------------------------------------------- */
 
@@ -308,7 +309,7 @@ struct cvm_verify_options {
 	enum cvm_amd_product product; /* SNP: force the product line; UNKNOWN = detect */
 	bool allow_debug;             /* SNP POLICY.DEBUG / TDX TDATTRIBUTES.DEBUG */
 	bool forbid_smt;              /* SNP: fail when POLICY.SMT is set */
-	uint32_t vmpl_mask;           /* SNP: bit n allows VMPL n; 0 = not checked */
+	uint32_t vmpl_mask;           /* SNP: bit n allows VMPL n; 0 = the rules' (VMPL 0 only) */
 	bool has_min_tcb;             /* SNP: REPORTED_TCB component-wise >= min_tcb */
 	uint64_t min_tcb;             /* a TCB_VERSION in the product's layout */
 	bool has_min_tee_tcb_svn;     /* TDX: TEE_TCB_SVN byte-wise >= min_tee_tcb_svn */
@@ -322,6 +323,10 @@ struct cvm_verify_options {
 	bool has_report_data;         /* expected REPORT_DATA (zero-padded to 64) */
 	uint8_t report_data[64];
 	const struct cvm_measurement *expect; /* borrowed; NULL = no measurement matching */
+	/* The verifier rules of a VM policy (its "verify" section, <cvmkit/policy.h>), borrowed;
+	   NULL = the secure defaults (an all-zero struct cvm_verify_rules).  The fields above
+	   override the rules they share: allow_debug, forbid_smt, vmpl_mask, min_tee_tcb_svn. */
+	const struct cvm_verify_rules *rules;
 };
 
 /* ---- verifier: trust material and caches -------------------------------------------------- */

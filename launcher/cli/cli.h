@@ -18,6 +18,7 @@
 #include <cvmkit/error.h>
 #include <cvmkit/fetch.h>
 #include <cvmkit/progress.h>
+#include <cvmkit/snp.h>
 
 #define CLI_OK 0
 #define CLI_FAIL 1
@@ -168,6 +169,32 @@ int cli_print_json(const char *verb, struct json_object *obj);
  * read at all), and NULL is returned; the caller then exits with CLI_FAIL.
  */
 struct cvm_policy *cli_load_policy(const char *verb, const char *path);
+
+/*
+ * cli_measure.c, one path for `measure` and `verify --policy`: the firmware a policy measures
+ * (refused for tee "none" or without firmware.path; *out freed with cvm_firmware_free), and the
+ * measurement document of the policy over it (SNP in the given mode; progress on a terminal).
+ */
+struct cvm_firmware;
+struct cvm_measurement;
+int cli_policy_firmware(const struct cvm_policy *p, struct cvm_firmware **out,
+			struct cvm_error *err);
+int cli_policy_measurement(const struct cli_ctx *ctx, const struct cvm_policy *p,
+			   const struct cvm_firmware *fw, enum cvm_sev_mode mode,
+			   struct cvm_measurement **out, struct cvm_error *err);
+
+/*
+ * verify --policy (cli_verify_policy.c): *rules from the policy's "verify" section (the secure
+ * defaults without a policy) with the --allow bits added, and, when expect is not NULL, the
+ * measurement document the policy produces into *expect (caller frees).  path NULL: no policy.
+ * A bad policy is an error naming it (its problems on stderr).
+ */
+struct cvm_verify_rules;
+int cli_verify_policy(const struct cli_ctx *ctx, const char *path, uint32_t allow,
+		      struct cvm_measurement **expect, struct cvm_verify_rules *rules,
+		      struct cvm_error *err);
+/* "debug,migrate_ma": the CVM_VERIFY_ALLOW_* bits OR-ed into *bits; -EINVAL on a bad name. */
+int cli_verify_allow_parse(const char *list, uint32_t *bits);
 
 /* REPORT_DATA as hex (up to 64 bytes, "0x" allowed) into out, zero-padded; -EINVAL otherwise. */
 int cli_report_data_parse(const char *hex, uint8_t out[64]);

@@ -612,21 +612,8 @@ static int measure(const struct cli_ctx *ctx, const struct measure_args *a,
 	if (ctx->verbose)
 		print_plan(a, p, fw);
 	struct cvm_measurement *m = NULL;
-	int rc;
-	if (p->tee == CVM_TEE_TDX) {
-		rc = cvm_tdx_measure(p, fw, &m, &err);
-	} else {
-		/* Hashing a large kernel or initrd takes a moment: show it on a terminal. */
-		struct cli_progress progress;
-		cli_progress_init(&progress, ctx);
-		struct cvm_progress cb = cli_progress_callback(&progress);
-		struct cvm_snp_measure_opts opts = {
-			.mode = a->has_mode ? a->mode : CVM_SEV_MODE_SNP,
-			.progress = &cb,
-		};
-		rc = cvm_snp_measure_ex(p, fw, &opts, &m, &err);
-		cli_progress_end(&progress);
-	}
+	int rc = cli_policy_measurement(ctx, p, fw, a->has_mode ? a->mode : CVM_SEV_MODE_SNP, &m,
+					&err);
 	if (rc)
 		return cli_fail(VERB, &err);
 	rc = emit_document(a, m);
@@ -653,21 +640,9 @@ int cmd_measure(const struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_fail(VERB, &err);
 	if (!rc)
 		rc = validate_overridden(&a, p);
-	if (!rc && p->tee != CVM_TEE_SNP && p->tee != CVM_TEE_TDX) {
-		/* Only a policy can say tee "none" (--tee takes snp or tdx): its problem, not
-		 * the command line's. */
-		cvm_error_set(&err, -EINVAL, "tee \"%s\" has no launch measurement; use cvmkit "
-					     "launch (or --tee snp|tdx)", cvm_tee_name(p->tee));
-		rc = cli_fail(VERB, &err);
-	}
-	if (!rc)
+	if (!rc && (p->tee == CVM_TEE_SNP || p->tee == CVM_TEE_TDX))
 		rc = check_combination(&a, p);
-	if (!rc && !p->firmware.path) {
-		cvm_error_set(&err, -EINVAL, "no firmware: give --firmware FILE or firmware.path "
-					     "in the policy");
-		rc = cli_fail(VERB, &err);
-	}
-	if (!rc && cvm_firmware_load(p->firmware.path, &fw, &err))
+	if (!rc && cli_policy_firmware(p, &fw, &err))
 		rc = cli_fail(VERB, &err);
 	if (!rc)
 		rc = measure(ctx, &a, p, fw);

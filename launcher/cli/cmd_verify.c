@@ -54,12 +54,18 @@ static void print_usage(void)
 	       "                           (cache first) and verify it like supplied material:\n"
 	       CLI_FETCH_HELP
 	       "expectations and verifier policy:\n"
-	       "  --expect FILE            measurement document from 'cvmkit measure' (JSON, CBOR, CoRIM)\n"
+	       "  --policy FILE            a VM policy: the measurement it produces (as 'cvmkit measure'\n"
+	       "                           computes it) is expected, and its \"verify\" section gives the\n"
+	       "                           verifier rules (docs/policy.md); the options below override\n"
+	       "  --expect FILE            measurement document from 'cvmkit measure' (JSON, CBOR, CoRIM);\n"
+	       "                           replaces the one --policy computes\n"
+	       "  --allow NAME[,NAME...]   relax a secure default by name: debug, migrate_ma, cxl_allow,\n"
+	       "                           td_attributes_reserved\n"
 	       "  --report-data HEX        expected REPORT_DATA (up to 64 bytes, zero-padded)\n"
 	       "  --report-data-file FILE  expected REPORT_DATA as raw bytes (up to 64)\n"
 	       "  --allow-debug            accept debug-enabled guests (refused by default)\n"
 	       "  --no-smt                 SNP: refuse guests whose policy allows SMT\n"
-	       "  --vmpl LIST              SNP: allowed VMPLs, e.g. 0 or 0,1 (default: any)\n"
+	       "  --vmpl LIST              SNP: allowed VMPLs, e.g. 0 or 0,1 (default: 0)\n"
 	       "  --min-tcb HEX            SNP: minimum REPORTED_TCB (u64, product layout)\n"
 	       "  --min-tee-tcb-svn HEX    TDX: minimum TEE_TCB_SVN (16 bytes, byte-wise)\n"
 	       "  --require-uptodate       TDX collateral: TCB status must be UpToDate (default: any\n"
@@ -81,7 +87,8 @@ static void print_usage(void)
 	       "  1  some evidence rejected (its verdict says why)\n"
 	       "  2  usage error\n"
 	       "  3  the verifier could not run: unreadable or bad trust material (--certs,\n"
-	       "     --collateral), option file or expectation (--expect, --report-data-file);\n"
+	       "     --collateral), option file or expectation (--expect, --policy,\n"
+	       "     --report-data-file);\n"
 	       "     with --json a {\"schema\", \"error\"} object on stdout\n");
 }
 
@@ -103,6 +110,8 @@ enum {
 	OPT_FETCH,
 	OPT_CHECK_REVOCATION,
 	OPT_ALLOW_UNEVALUATED,
+	OPT_POLICY,
+	OPT_ALLOW,
 };
 
 static const struct option long_opts[] = {
@@ -124,6 +133,8 @@ static const struct option long_opts[] = {
 	{"check-revocation", no_argument, NULL, OPT_CHECK_REVOCATION},
 	{"require-revocation", no_argument, NULL, OPT_CHECK_REVOCATION},
 	{"allow-unevaluated", required_argument, NULL, OPT_ALLOW_UNEVALUATED},
+	{"policy", required_argument, NULL, OPT_POLICY},
+	{"allow", required_argument, NULL, OPT_ALLOW},
 	{"help", no_argument, NULL, 'h'},
 	CLI_FETCH_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
@@ -657,6 +668,8 @@ static void print_json(const char *path, const struct cvm_verify_result *res, co
 
 struct verify_args {
 	const char *expect;
+	const char *policy;
+	uint32_t allow; /* --allow: CVM_VERIFY_ALLOW_* */
 	const char *report_data_file;
 	const char **certs;
 	size_t ncerts;
@@ -736,6 +749,15 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		}
 		case OPT_EXPECT:
 			a->expect = optarg;
+			break;
+		case OPT_POLICY:
+			a->policy = optarg;
+			break;
+		case OPT_ALLOW:
+			if (cli_verify_allow_parse(optarg, &a->allow))
+				return cli_usage_error(verb, "--allow: '%s' is not a list of debug, "
+							     "migrate_ma, cxl_allow, td_attributes_reserved",
+						       optarg);
 			break;
 		case OPT_CERTS:
 			a->certs[a->ncerts++] = optarg;
@@ -1016,6 +1038,7 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 	struct cvm_verifier *v = NULL;
 	struct cvm_fetcher *f = NULL;
 	struct cvm_measurement *expect = NULL;
+	struct cvm_verify_rules rules;
 	struct cvm_verify_result *res = malloc(sizeof(*res));
 	status = CLI_OK;
 	if (!res) {
@@ -1024,10 +1047,12 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 	} else if ((a.report_data_file && load_report_data_file(a.report_data_file, &a.opt, &err)) ||
 		   cvm_verifier_new(&v, &err) || load_trust(v, &a, &err) ||
 		   (a.expect && load_expect(a.expect, &expect, &err)) ||
+		   cli_verify_policy(ctx, a.policy, a.allow, expect ? NULL : &expect, &rules, &err) ||
 		   (a.fetch && cvm_fetcher_new(&a.fetch_cfg, &f, &err))) {
 		status = verify_fail(&a, &err);
 	} else {
 		a.opt.expect = expect;
+		a.opt.rules = &rules;
 		/* A batch shows "verifying 12/200" on a terminal stderr. */
 		struct cli_progress progress;
 		if (argc - optind > 1)

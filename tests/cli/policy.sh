@@ -18,7 +18,7 @@ bad() {
 	check "policy check refuses $1" eval 'rc_is 1 && grep -qF -- "$bad_want" "$T/err"'
 }
 bad unknown-key '{"version": 1, "tee": "none", "colour": "red"}' \
-	'colour: unknown key (expected one of: version, name, tee, vmm, cpus, memory, firmware, boot, snp, tdx, prefault, allow_debug)'
+	'colour: unknown key (expected one of: version, name, tee, vmm, cpus, memory, firmware, boot, snp, tdx, prefault, allow_debug, verify)'
 bad wrong-type '{"version": 1, "tee": "none", "cpus": {"count": "four"}}' \
 	'cpus.count: expected an integer 1..4096, got "four"'
 bad abi-out-of-range '{"version": 1, "tee": "snp", "snp": {"policy": {"abi_major": 300}}}' \

@@ -28,7 +28,7 @@ run verify "$TR/snp/test-report.bin" "$A/google-go-sev-guest/attestation.bin" "$
 	--certs "$TR/snp/test-vcek.der" --certs "$A/google-go-sev-guest/vcek.testcer" --certs "$A/virtee-sev/vcek_milan.der" \
 	--at $JUNE --json
 check "schema: SNP verdicts" eval 'validate $VS "$T/out" && out_has "\"policy\":196639," && out_has "\"report_id_ma\":\"ffff" && out_has "\"mask_chip_key\":false"'
-run verify "$TR/snp/test-vlek-report.bin" --certs "$TR/snp/test-vlek.der" --at $JUNE --json
+run verify "$TR/snp/test-vlek-report.bin" --certs "$TR/snp/test-vlek.der" --at $JUNE --vmpl 0,1 --json
 check "schema: VLEK verdict" eval 'rc_is 0 && validate $VS "$T/out" && out_has "\"signing_key\":\"vlek\""'
 run verify "$TR/tdx/tdx_quote_4.dat" --collateral "$G" --allow-debug --at 2023-06-20T00:00:00Z --json
 check "schema: TDX verdict with collateral" \

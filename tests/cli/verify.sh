@@ -45,8 +45,10 @@ run verify "$A/virtee-sev/report_milan.hex" --certs "$A/virtee-sev" --at $JUNE
 check "hex-text report with a certificate folder verifies" eval 'rc_is 0'
 
 run verify "$TR/snp/test-vlek-report.bin" --certs "$TR/snp/test-vlek.der" --at $JUNE
-check "VLEK report valid at 2025-06-01" eval 'rc_is 0 && out_has "VLEK -> ASVK"'
-run verify "$TR/snp/test-vlek-report.bin" --certs "$TR/snp/test-vlek.der"
+check "VLEK report at VMPL 1 refused by default (VMPL 0 only)" eval 'rc_is 1 && out_has "fail  vmpl .*VMPL 1"'
+run verify "$TR/snp/test-vlek-report.bin" --certs "$TR/snp/test-vlek.der" --at $JUNE --vmpl 0,1
+check "VLEK report valid at 2025-06-01 with VMPL 1 allowed" eval 'rc_is 0 && out_has "VLEK -> ASVK"'
+run verify "$TR/snp/test-vlek-report.bin" --certs "$TR/snp/test-vlek.der" --vmpl 1
 check "VLEK report fails now: the VLEK expired" eval 'rc_is 1 && out_has "VLEK expired at 2025-12-10"'
 
 for f in legacy new; do

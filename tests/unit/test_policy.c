@@ -488,6 +488,8 @@ static void assert_same_policy(const struct cvm_policy *a, const struct cvm_poli
 		assert_int_equal(a->prefault.ranges[i].size, b->prefault.ranges[i].size);
 	}
 	assert_int_equal(a->allow_debug, b->allow_debug);
+	assert_int_equal(a->has_verify, b->has_verify);
+	assert_memory_equal(&a->verify, &b->verify, sizeof(a->verify));
 }
 
 static void json_to_cbor_to_json_round_trip_is_lossless(void **state)
@@ -1018,7 +1020,7 @@ static void every_problem_is_reported_not_just_the_first(void **state)
 	assert_null(p);
 	assert_int_equal(pr.count, 7);
 	assert_problem(&pr, "extra", "unknown key (expected one of: version, name, tee, vmm, cpus, "
-		       "memory, firmware, boot, snp, tdx, prefault, allow_debug)");
+		       "memory, firmware, boot, snp, tdx, prefault, allow_debug, verify)");
 	assert_problem(&pr, "version", "expected 1 (the only version this cvmkit reads), got 3");
 	assert_problem(&pr, "cpus.count", "expected an integer 1..4096, got 9999");
 	assert_problem(&pr, "memory.size",
@@ -1030,7 +1032,7 @@ static void every_problem_is_reported_not_just_the_first(void **state)
 	assert_string_equal(cvm_error_message(&err),
 			    "7 problems, the first: extra: unknown key (expected one of: version, "
 			    "name, tee, vmm, cpus, memory, firmware, boot, snp, tdx, prefault, "
-			    "allow_debug)");
+			    "allow_debug, verify)");
 	cvm_policy_problems_free(&pr);
 	free(json);
 }
@@ -1060,7 +1062,7 @@ static void a_flood_of_problems_is_cut_at_the_limit(void **state)
 	assert_string_equal(cvm_error_message(&err),
 			    "more than 100 problems, the first: k0: unknown key (expected one of: "
 			    "version, name, tee, vmm, cpus, memory, firmware, boot, snp, tdx, "
-			    "prefault, allow_debug)");
+			    "prefault, allow_debug, verify)");
 	cvm_policy_problems_free(&pr);
 	free(json);
 }
@@ -1358,6 +1360,171 @@ static void tdx_rtmr_input_problems(void **state)
 	assert_only_problem(TDX_DOC("'tdx': {'firmware_generation': '>=202505', 'fw_cfg': "
 				    "{'etc/e820': '00'}}"),
 			    "tdx.fw_cfg.etc/e820", "not an item edk2 measures");
+/* --- the verify section ------------------------------------------------------------------- */
+
+#define VERIFY_SNP "{'version': 1, 'tee': 'snp', 'verify': {'allow': ['cxl_allow', " \
+	"'migrate_ma'], 'snp': {'refuse_smt': true, 'require_committed': true, 'vmpl': [0, 2], 'min_report_version': 3, " \
+	"'min_abi': '1.51', 'min_firmware': '1.55.21', 'require_policy': ['single_socket', " \
+	"'page_swap_disable'], 'platform_info_mask': '0x3', 'min_guest_svn': 4, " \
+	"'min_reported_tcb': {'bootloader': 3, 'snp': 8, 'microcode': 115}, " \
+	"'min_launch_tcb': {'tee': 1}, 'family_id': '01000000000000000000000000000000', " \
+	"'image_id': '02000000000000000000000000000000', 'report_id': '" HEX32 "', " \
+	"'require_author_key': true, 'trusted_id_keys': [D48A, D48B], " \
+	"'trusted_author_keys': [D48B]}}}"
+#define VERIFY_TDX "{'version': 1, 'tee': 'tdx', 'verify': {'allow': ['debug', " \
+	"'td_attributes_reserved'], 'tdx': {'require_sept_ve_disable': true, 'mrseam': [D48A], " \
+	"'mrtd': [D48A, D48B], 'min_qe_svn': 8, 'min_pce_svn': 13, 'qe_vendor_id': " \
+	"'939a7233f79c4ca9940a0db3957f0607', 'min_tee_tcb_svn': '" HEX16 "', " \
+	"'min_tee_tcb_svn2': '" HEX16 "'}}}"
+#define HEX16 "0a0b0c0d000000000000000000000000"
+#define HEX32 HEX16 HEX16
+
+/* The macros above with D48A and D48B spelled out as two different digests. */
+static char *verify_doc(const char *tmpl)
+{
+	size_t n = strlen(tmpl) * 4 + 1;
+	char *out = malloc(n);
+	assert_non_null(out);
+	out[0] = '\0';
+	for (const char *c = tmpl; *c;) {
+		if (strncmp(c, "D48A", 4) == 0 || strncmp(c, "D48B", 4) == 0) {
+			strcat(out, "'");
+			for (int i = 0; i < 48; i++)
+				strcat(out, c[3] == 'A' ? "ab" : "cd");
+			strcat(out, "'");
+			c += 4;
+		} else {
+			size_t l = strlen(out);
+			out[l] = *c++;
+			out[l + 1] = '\0';
+		}
+	}
+	return out;
+}
+
+static void verify_section_reads_every_rule(void **state)
+{
+	(void)state;
+	char *doc = verify_doc(VERIFY_SNP);
+	struct cvm_policy *p = parse_ok(doc);
+	const struct cvm_verify_rules *v = &p->verify;
+	assert_true(p->has_verify);
+	assert_int_equal(v->allow, CVM_VERIFY_ALLOW_CXL | CVM_VERIFY_ALLOW_MIGRATE_MA);
+	assert_true(v->refuse_smt);
+	assert_true(v->require_committed);
+	assert_int_equal(v->vmpl_mask, 0x5);
+	assert_int_equal(v->min_report_version, 3);
+	assert_true(v->has_min_abi);
+	assert_int_equal(v->min_abi_major, 1);
+	assert_int_equal(v->min_abi_minor, 51);
+	assert_int_equal(v->min_fw_build, 21);
+	assert_int_equal(v->require_policy, (1ull << 20) | (1ull << 25));
+	assert_int_equal(v->platform_info_mask, 3);
+	assert_int_equal(v->min_guest_svn, 4);
+	assert_true(v->min_reported_tcb.present);
+	assert_int_equal(v->min_reported_tcb.microcode, 115);
+	assert_int_equal(v->min_reported_tcb.tee, 0);
+	assert_true(v->min_launch_tcb.present);
+	assert_false(v->min_current_tcb.present);
+	assert_int_equal(v->family_id[0], 1);
+	assert_int_equal(v->image_id[0], 2);
+	assert_true(v->has_report_id);
+	assert_false(v->has_report_id_ma);
+	assert_int_equal(v->trusted_id_keys.count, 2);
+	assert_int_equal(v->trusted_id_keys.digest[1][0], 0xcd);
+	assert_int_equal(v->trusted_author_keys.count, 1);
+	cvm_policy_free(p);
+	free(doc);
+
+	doc = verify_doc(VERIFY_TDX);
+	p = parse_ok(doc);
+	v = &p->verify;
+	assert_int_equal(v->allow, CVM_VERIFY_ALLOW_DEBUG | CVM_VERIFY_ALLOW_TD_ATTRIBUTES);
+	assert_true(v->require_sept_ve_disable);
+	assert_int_equal(v->mrseam.count, 1);
+	assert_int_equal(v->mrtd.count, 2);
+	assert_int_equal(v->min_qe_svn, 8);
+	assert_int_equal(v->min_pce_svn, 13);
+	assert_int_equal(v->qe_vendor_id[0], 0x93);
+	assert_true(v->has_min_tee_tcb_svn2);
+	cvm_policy_free(p);
+	free(doc);
+
+	/* No section: the secure defaults, all zero. */
+	p = parse_ok(MINIMAL "}");
+	assert_false(p->has_verify);
+	static const struct cvm_verify_rules zero;
+	assert_memory_equal(&p->verify, &zero, sizeof(zero));
+	cvm_policy_free(p);
+}
+
+static void verify_section_round_trips_through_json_and_cbor(void **state)
+{
+	(void)state;
+	const char *const tmpls[] = {VERIFY_SNP, VERIFY_TDX, "{'version': 1, 'tee': 'snp', "
+				     "'verify': {}}"};
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(tmpls); i++) {
+		char *doc = verify_doc(tmpls[i]);
+		struct cvm_policy *first = parse_ok(doc);
+		size_t cbor_len, json_len;
+		uint8_t *cbor = encode(first, CVM_POLICY_CBOR, &cbor_len);
+		uint8_t *json = encode(first, CVM_POLICY_JSON, &json_len);
+		struct cvm_policy *second = parse_bytes_ok(cbor, cbor_len, NULL);
+		struct cvm_policy *third = parse_bytes_ok(json, json_len, NULL);
+		assert_same_policy(first, second);
+		assert_same_policy(first, third);
+		struct cvm_error err;
+		cvm_error_clear(&err);
+		assert_int_equal(cvm_policy_validate(first, NULL, &err), 0);
+		free(cbor);
+		free(json);
+		free(doc);
+		cvm_policy_free(first);
+		cvm_policy_free(second);
+		cvm_policy_free(third);
+	}
+}
+
+static void verify_section_problems_name_the_rule(void **state)
+{
+	(void)state;
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'allow': ['smt']}}",
+			    "verify.allow[0]", "expected one of \"debug\"");
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'allow': ['debug', 'debug']}}",
+			    "verify.allow[1]", "debug is listed twice");
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'snp': {'vmpl': [4]}}}",
+			    "verify.snp.vmpl[0]", "expected an integer 0..3");
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'snp': {'vmpl': []}}}",
+			    "verify.snp.vmpl", "expected a non-empty array");
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'snp': {'min_abi': '1.256'}}}",
+			    "verify.snp.min_abi", "expected \"MAJOR.MINOR\"");
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'snp': {'min_firmware': "
+			    "'1.55'}}}", "verify.snp.min_firmware", "expected \"MAJOR.MINOR.BUILD\"");
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'snp': {'require_policy': "
+			    "['debug']}}}", "verify.snp.require_policy[0]",
+			    "expected one of \"single_socket\"");
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'snp': {'min_report_version': "
+			    "1}}}", "verify.snp.min_report_version", "expected an integer 2..5");
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'snp': {'min_reported_tcb': "
+			    "{'ucode': 1}}}}", "verify.snp.min_reported_tcb.ucode", "unknown key");
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'snp': {'family_id': '01'}}}",
+			    "verify.snp.family_id", "expected 32 hex digits");
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'snp': "
+			    "{'require_author_key': true}}}", "verify.snp.require_author_key",
+			    "an author key is required");
+	assert_only_problem("{'version': 1, 'tee': 'snp', 'verify': {'tdx': {}}}", "verify.tdx",
+			    "these rules need \"tee\": \"tdx\"");
+	assert_only_problem("{'version': 1, 'tee': 'tdx', 'verify': {'tdx': {'mrtd': ['00']}}}",
+			    "verify.tdx.mrtd[0]", "expected 96 hex digits");
+	assert_only_problem("{'version': 1, 'tee': 'tdx', 'verify': {'tdx': {'min_qe_svn': 65536}}}",
+			    "verify.tdx.min_qe_svn", "expected an integer 0..65535");
+	assert_only_problem("{'version': 1, 'tee': 'tdx', 'verify': {'tdx': {'mrseam': []}}}",
+			    "verify.tdx.mrseam", "expected 1..16 digests");
+	assert_only_problem("{'version': 1, 'tee': 'tdx', 'verify': {'mode': 1}}", "verify.mode",
+			    "unknown key");
+	assert_int_equal(cvm_policy_verify_allow_parse("cxl_allow"), CVM_VERIFY_ALLOW_CXL);
+	assert_string_equal(cvm_policy_verify_bit_name(1ull << 24), "ciphertext_hiding");
+	assert_null(cvm_policy_verify_bit_name(1ull << 19));
 }
 
 int main(void)
@@ -1412,6 +1579,9 @@ int main(void)
 		cmocka_unit_test(prefault_ranges_must_lie_in_guest_ram),
 		cmocka_unit_test(tdx_with_an_snp_vmm_profile_is_refused),
 		cmocka_unit_test(vcpu_count_goes_to_kvms_limit),
+		cmocka_unit_test(verify_section_reads_every_rule),
+		cmocka_unit_test(verify_section_round_trips_through_json_and_cbor),
+		cmocka_unit_test(verify_section_problems_name_the_rule),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }

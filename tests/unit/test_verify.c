@@ -250,8 +250,16 @@ static void trustee_report_valid_and_its_bit_flips_fail_the_right_check(void **s
 	load(TRUSTEE "snp/test-report.bin", &b);
 	struct cvm_verify_result r;
 	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	/* CURRENT ucode 206, COMMITTED 115: provisional firmware, refused when committed is
+	   required. */
 	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "committed-firmware", CVM_CHECK_PASS);
 	assert_true(cvm_verify_result_ok(&r));
+	struct cvm_verify_rules rules = {.require_committed = true};
+	o.rules = &rules;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "committed-firmware", CVM_CHECK_FAIL);
+	o.rules = NULL;
 
 	b.data[42]++;
 	verify_blob(v, &b, &o, &r);
@@ -275,7 +283,12 @@ static void trustee_vlek_expired_now_valid_in_june_2025(void **state)
 	load(TRUSTEE "snp/test-vlek-report.bin", &b);
 	struct cvm_verify_result r;
 	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	/* VMPL 1: refused by default (VMPL 0 only), accepted when the verifier allows it. */
 	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "vmpl", CVM_CHECK_FAIL);
+	o.vmpl_mask = 0x3;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "vmpl", CVM_CHECK_PASS);
 	assert_check(&r, "cert-chain", CVM_CHECK_PASS);
 	assert_check(&r, "signature", CVM_CHECK_PASS);
 	assert_check(&r, "chip-id", CVM_CHECK_SKIP);
@@ -459,6 +472,7 @@ static void snp_expectations_match_field_by_field(void **state)
 	struct cvm_verify_result r;
 	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
 	o.expect = &m;
+
 	assert_int_equal(cvm_verify_snp(v, &rep, &o, &r, NULL), 0);
 	assert_check(&r, "measurement", CVM_CHECK_PASS);
 	assert_check(&r, "host-data", CVM_CHECK_PASS);
@@ -1124,6 +1138,483 @@ static void time_parser_refuses_impossible_dates(void **state)
 	assert_int_equal(cvm_time_parse_rfc3339("2025-01-31T23:59:60Z", &t), 0);
 }
 
+/* --- the verifier rules of a VM policy (sev/snp_verify_rules.c, tdx/tdx_verify_rules.c) --- */
+
+struct snp_case {
+	struct cvm_verifier *v;
+	struct cvm_snp_report rep; /* the real report, changed field by field below */
+	struct cvm_verify_rules rules;
+	struct cvm_verify_options o;
+	struct cvm_verify_result r;
+};
+
+/* Trustee's report (v2, policy 0x3001f, GUEST_SVN 4, ID block, COMMITTED ucode 115 < 206). */
+static void snp_case_init(struct snp_case *c)
+{
+	static const char *const certs[] = {TRUSTEE "snp/test-vcek.der", NULL};
+	static struct blob b;
+	memset(c, 0, sizeof(*c));
+	c->v = verifier_with(certs);
+	load(TRUSTEE "snp/test-report.bin", &b);
+	assert_int_equal(cvm_snp_report_parse(b.data, b.len, &c->rep, NULL), 0);
+	c->o = pinned("2025-06-01T00:00:00Z");
+	c->o.rules = &c->rules;
+}
+
+/* Verify c->rep with c->rules and return the status of one check. */
+static enum cvm_check_status snp_rule(struct snp_case *c, const char *name)
+{
+	assert_int_equal(cvm_verify_snp(c->v, &c->rep, &c->o, &c->r, NULL), 0);
+	return status_of(&c->r, name);
+}
+
+static void snp_rules_secure_defaults(void **state)
+{
+	(void)state;
+	struct snp_case c;
+	snp_case_init(&c);
+	/* The real report passes every default. */
+	assert_int_equal(snp_rule(&c, "vmpl"), CVM_CHECK_PASS);
+	assert_check(&c.r, "migrate-ma", CVM_CHECK_PASS);
+	assert_check(&c.r, "cxl", CVM_CHECK_PASS);
+	assert_check(&c.r, "committed-firmware", CVM_CHECK_PASS);
+	assert_check(&c.r, "cert-tcb", CVM_CHECK_PASS);
+	assert_true(cvm_verify_result_ok(&c.r));
+	assert_null(cvm_verify_result_find(&c.r, "guest-svn")); /* unset rules add no line */
+
+	c.rep.vmpl = 2;
+	assert_int_equal(snp_rule(&c, "vmpl"), CVM_CHECK_FAIL);
+	c.rules.vmpl_mask = 0x4;
+	assert_int_equal(snp_rule(&c, "vmpl"), CVM_CHECK_PASS);
+	c.o.vmpl_mask = 0x1; /* the option overrides the rules */
+	assert_int_equal(snp_rule(&c, "vmpl"), CVM_CHECK_FAIL);
+	c.o.vmpl_mask = 0;
+
+	c.rep.policy |= CVM_SNP_POLICY_MIGRATE_MA;
+	assert_int_equal(snp_rule(&c, "migrate-ma"), CVM_CHECK_FAIL);
+	c.rules.allow |= CVM_VERIFY_ALLOW_MIGRATE_MA;
+	assert_int_equal(snp_rule(&c, "migrate-ma"), CVM_CHECK_PASS);
+
+	c.rep.policy |= 1ull << 21; /* CXL_ALLOW */
+	assert_int_equal(snp_rule(&c, "cxl"), CVM_CHECK_FAIL);
+	c.rules.allow |= CVM_VERIFY_ALLOW_CXL;
+	assert_int_equal(snp_rule(&c, "cxl"), CVM_CHECK_PASS);
+
+	c.rep.policy |= CVM_SNP_POLICY_SMT;
+	c.rules.refuse_smt = true;
+	assert_int_equal(snp_rule(&c, "smt"), CVM_CHECK_FAIL);
+	cvm_verifier_free(c.v);
+
+	/* go-sev-guest's debug report: refused, accepted when the rules allow "debug". */
+	static const char *const gcerts[] = {GOSEV "vcek.testcer", NULL};
+	struct cvm_verifier *v = verifier_with(gcerts);
+	static struct blob b;
+	load(GOSEV "attestation.bin", &b);
+	struct cvm_verify_rules rules = {0};
+	struct cvm_verify_options o = pinned("2025-06-01T00:00:00Z");
+	o.rules = &rules;
+	struct cvm_verify_result r;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "debug", CVM_CHECK_FAIL);
+	rules.allow = CVM_VERIFY_ALLOW_DEBUG;
+	verify_blob(v, &b, &o, &r);
+	assert_check(&r, "debug", CVM_CHECK_PASS);
+	cvm_verifier_free(v);
+}
+
+static void snp_rules_firmware_and_tcb(void **state)
+{
+	(void)state;
+	struct snp_case c;
+	snp_case_init(&c);
+	/* COMMITTED ucode 115 < CURRENT 206: provisional, refused when committed is required. */
+	c.rules.require_committed = true;
+	assert_int_equal(snp_rule(&c, "committed-firmware"), CVM_CHECK_FAIL);
+	assert_reason_has(&c.r, "committed-firmware", "ucode 115");
+	c.rules.require_committed = false;
+	uint64_t current = c.rep.current_tcb, committed = c.rep.committed_tcb;
+	c.rep.committed_tcb = current | 0xffull << 56; /* committed above current: never */
+	assert_int_equal(snp_rule(&c, "committed-firmware"), CVM_CHECK_FAIL);
+	c.rep.committed_tcb = current;
+	c.rep.committed_build = (uint8_t)(c.rep.current_build + 1);
+	assert_int_equal(snp_rule(&c, "committed-firmware"), CVM_CHECK_FAIL);
+	c.rep.committed_build = c.rep.current_build;
+	c.rules.require_committed = true;
+	assert_int_equal(snp_rule(&c, "committed-firmware"), CVM_CHECK_PASS);
+	c.rules.require_committed = false;
+	c.rep.committed_tcb = committed;
+
+	/* Firmware 1.52.4. */
+	c.rules.has_min_firmware = true;
+	c.rules.min_fw_major = 1;
+	c.rules.min_fw_minor = 52;
+	c.rules.min_fw_build = 4;
+	assert_int_equal(snp_rule(&c, "min-firmware"), CVM_CHECK_PASS);
+	c.rules.min_fw_build = 5;
+	assert_int_equal(snp_rule(&c, "min-firmware"), CVM_CHECK_FAIL);
+	c.rules.min_fw_minor = 51;
+	assert_int_equal(snp_rule(&c, "min-firmware"), CVM_CHECK_PASS);
+
+	/* The VCEK's TCB (ucode 115) must not be above CURRENT_TCB. */
+	c.rep.current_tcb = (current & ~(0xffull << 56)) | 0x72ull << 56;
+	assert_int_equal(snp_rule(&c, "cert-tcb"), CVM_CHECK_FAIL);
+	assert_check(&c.r, "reported-tcb", CVM_CHECK_PASS);
+	c.rep.current_tcb = current;
+
+	/* Minimum TCBs by component: REPORTED bl 3 tee 0 snp 8 ucode 115, CURRENT ucode 206. */
+	c.rules.min_reported_tcb = (struct cvm_verify_tcb_min){true, 3, 0, 8, 115, 0};
+	assert_int_equal(snp_rule(&c, "min-reported-tcb"), CVM_CHECK_PASS);
+	c.rules.min_reported_tcb.microcode = 116;
+	assert_int_equal(snp_rule(&c, "min-reported-tcb"), CVM_CHECK_FAIL);
+	c.rules.min_current_tcb = (struct cvm_verify_tcb_min){.present = true, .microcode = 206};
+	assert_int_equal(snp_rule(&c, "min-current-tcb"), CVM_CHECK_PASS);
+	c.rules.min_committed_tcb = (struct cvm_verify_tcb_min){.present = true, .microcode = 206};
+	assert_int_equal(snp_rule(&c, "min-committed-tcb"), CVM_CHECK_FAIL);
+	c.rules.min_launch_tcb = (struct cvm_verify_tcb_min){.present = true, .snp = 9};
+	assert_int_equal(snp_rule(&c, "min-launch-tcb"), CVM_CHECK_FAIL);
+	c.rules.min_launch_tcb.snp = 8;
+	assert_int_equal(snp_rule(&c, "min-launch-tcb"), CVM_CHECK_PASS);
+	cvm_verifier_free(c.v);
+}
+
+static void snp_rules_policy_platform_and_ids(void **state)
+{
+	(void)state;
+	struct snp_case c;
+	snp_case_init(&c);
+	/* POLICY 0x3001f: ABI 0.31, no SINGLE_SOCKET. */
+	c.rules.require_policy = cvm_policy_verify_bit_parse("single_socket");
+	assert_int_equal(snp_rule(&c, "required-policy"), CVM_CHECK_FAIL);
+	assert_reason_has(&c.r, "required-policy", "single_socket");
+	c.rep.policy |= 1ull << 20;
+	assert_int_equal(snp_rule(&c, "required-policy"), CVM_CHECK_PASS);
+	c.rules.has_min_abi = true;
+	c.rules.min_abi_minor = 31;
+	assert_int_equal(snp_rule(&c, "min-abi"), CVM_CHECK_PASS);
+	c.rules.min_abi_major = 1;
+	assert_int_equal(snp_rule(&c, "min-abi"), CVM_CHECK_FAIL);
+
+	/* PLATFORM_INFO 0x1 (SMT_EN). */
+	c.rules.has_platform_info_mask = true;
+	c.rules.platform_info_mask = 0x1;
+	assert_int_equal(snp_rule(&c, "platform-info"), CVM_CHECK_PASS);
+	c.rules.platform_info_mask = 0x2;
+	assert_int_equal(snp_rule(&c, "platform-info"), CVM_CHECK_FAIL);
+
+	/* GUEST_SVN 4, report version 2. */
+	c.rules.min_guest_svn = 4;
+	assert_int_equal(snp_rule(&c, "guest-svn"), CVM_CHECK_PASS);
+	c.rules.min_guest_svn = 5;
+	assert_int_equal(snp_rule(&c, "guest-svn"), CVM_CHECK_FAIL);
+	c.rules.min_report_version = 3;
+	assert_int_equal(snp_rule(&c, "report-version"), CVM_CHECK_FAIL);
+	c.rules.min_report_version = 2;
+	assert_int_equal(snp_rule(&c, "report-version"), CVM_CHECK_PASS);
+
+	/* Pins: FAMILY_ID 01..., IMAGE_ID 02..., and the report's own REPORT_ID(_MA), CHIP_ID. */
+	struct {
+		const char *name;
+		bool *has;
+		uint8_t *want, *field;
+		size_t n;
+	} pins[] = {
+		{"family-id", &c.rules.has_family_id, c.rules.family_id, c.rep.family_id, 16},
+		{"image-id", &c.rules.has_image_id, c.rules.image_id, c.rep.image_id, 16},
+		{"report-id", &c.rules.has_report_id, c.rules.report_id, c.rep.report_id, 32},
+		{"report-id-ma", &c.rules.has_report_id_ma, c.rules.report_id_ma, c.rep.report_id_ma,
+		 32},
+		{"chip-id-pin", &c.rules.has_chip_id, c.rules.chip_id, c.rep.chip_id, 64},
+	};
+	assert_int_equal(c.rep.family_id[0], 1);
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(pins); i++) {
+		*pins[i].has = true;
+		memcpy(pins[i].want, pins[i].field, pins[i].n);
+		assert_int_equal(snp_rule(&c, pins[i].name), CVM_CHECK_PASS);
+		pins[i].want[pins[i].n - 1] ^= 1;
+		assert_int_equal(snp_rule(&c, pins[i].name), CVM_CHECK_FAIL);
+		*pins[i].has = false;
+	}
+	cvm_verifier_free(c.v);
+}
+
+static void snp_rules_trusted_keys(void **state)
+{
+	(void)state;
+	struct snp_case c;
+	snp_case_init(&c);
+	/* The report's ID block key; no author key (AUTHOR_KEY_EN 0). */
+	c.rules.trusted_id_keys.count = 1;
+	memcpy(c.rules.trusted_id_keys.digest[0], c.rep.id_key_digest, 48);
+	assert_int_equal(snp_rule(&c, "id-key"), CVM_CHECK_PASS);
+	c.rules.trusted_id_keys.digest[0][0] ^= 1;
+	assert_int_equal(snp_rule(&c, "id-key"), CVM_CHECK_FAIL);
+
+	uint8_t author[48];
+	memset(author, 0xa5, sizeof(author));
+	c.rules.trusted_author_keys.count = 1;
+	memcpy(c.rules.trusted_author_keys.digest[0], author, 48);
+	c.rules.require_author_key = true;
+	assert_int_equal(snp_rule(&c, "author-key"), CVM_CHECK_FAIL);
+	assert_reason_has(&c.r, "author-key", "AUTHOR_KEY_EN is 0");
+	assert_check(&c.r, "id-key", CVM_CHECK_FAIL);
+	c.rep.key_info |= 1; /* AUTHOR_KEY_EN, signed by the trusted author key */
+	memcpy(c.rep.author_key_digest, author, 48);
+	assert_int_equal(snp_rule(&c, "author-key"), CVM_CHECK_PASS);
+	assert_check(&c.r, "id-key", CVM_CHECK_PASS);
+	c.rep.author_key_digest[47] ^= 1;
+	assert_int_equal(snp_rule(&c, "author-key"), CVM_CHECK_FAIL);
+	cvm_verifier_free(c.v);
+}
+
+struct tdx_case {
+	struct cvm_verifier *v;
+	struct blob b;
+	struct cvm_tdx_quote q;
+	struct cvm_verify_rules rules;
+	struct cvm_verify_options o;
+	struct cvm_verify_result r;
+};
+
+static void tdx_case_init(struct tdx_case *c, const char *rel)
+{
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(cvm_verifier_new(&c->v, NULL), 0);
+	load(rel, &c->b);
+	assert_int_equal(cvm_tdx_quote_parse(c->b.data, c->b.len, &c->q, NULL), 0);
+	c->o = pinned("2025-06-01T00:00:00Z");
+	c->o.rules = &c->rules;
+	c->o.allow_unevaluated = CVM_ALLOW_TCB_STATUS | CVM_ALLOW_QE_IDENTITY; /* no collateral */
+}
+
+static enum cvm_check_status tdx_rule(struct tdx_case *c, const char *name)
+{
+	assert_int_equal(cvm_verify_tdx(c->v, &c->q, &c->o, &c->r, NULL), 0);
+	return status_of(&c->r, name);
+}
+
+static void tdx_rules_attributes_and_xfam(void **state)
+{
+	(void)state;
+	static struct tdx_case c;
+	tdx_case_init(&c, TRUSTEE "tdx/tdx_quote_5.dat"); /* TD_ATTRIBUTES 0x10000000, XFAM 0x642e7 */
+	assert_int_equal(tdx_rule(&c, "td-attributes-bits"), CVM_CHECK_PASS);
+	assert_check(&c.r, "xfam-fixed", CVM_CHECK_PASS);
+	assert_true(cvm_verify_result_ok(&c.r));
+	c.q.body.td_attributes |= 1ull << 29; /* MIGRATABLE: outside the accepted bits */
+	assert_int_equal(tdx_rule(&c, "td-attributes-bits"), CVM_CHECK_FAIL);
+	c.rules.allow = CVM_VERIFY_ALLOW_TD_ATTRIBUTES;
+	assert_int_equal(tdx_rule(&c, "td-attributes-bits"), CVM_CHECK_PASS);
+	c.q.body.td_attributes &= ~(1ull << 29);
+	uint64_t xfam = c.q.body.xfam;
+	c.q.body.xfam = xfam & ~2ull; /* SSE cleared */
+	assert_int_equal(tdx_rule(&c, "xfam-fixed"), CVM_CHECK_FAIL);
+	c.q.body.xfam = xfam | 1ull << 20; /* fixed to 0 */
+	assert_int_equal(tdx_rule(&c, "xfam-fixed"), CVM_CHECK_FAIL);
+	c.q.body.xfam = xfam;
+	c.rules.require_sept_ve_disable = true;
+	assert_int_equal(tdx_rule(&c, "sept-ve-disable"), CVM_CHECK_PASS);
+	cvm_verifier_free(c.v);
+
+	/* Azure's TD quote has TD_ATTRIBUTES 0: SEPT_VE_DISABLE clear, refused when required. */
+	tdx_case_init(&c, TRUSTEE "az-tdx-vtpm/td-quote.bin");
+	c.rules.require_sept_ve_disable = true;
+	assert_int_equal(tdx_rule(&c, "sept-ve-disable"), CVM_CHECK_FAIL);
+	cvm_verifier_free(c.v);
+}
+
+static void tdx_rules_lists_and_minima(void **state)
+{
+	(void)state;
+	static struct tdx_case c;
+	tdx_case_init(&c, TRUSTEE "tdx/tdx_quote_5.dat");
+	c.rules.mrseam.count = 2;
+	memset(c.rules.mrseam.digest[0], 0x11, 48);
+	memcpy(c.rules.mrseam.digest[1], c.q.body.mrseam, 48);
+	c.rules.mrtd.count = 1;
+	memcpy(c.rules.mrtd.digest[0], c.q.body.mrtd, 48);
+	assert_int_equal(tdx_rule(&c, "mrseam"), CVM_CHECK_PASS);
+	assert_check(&c.r, "mrtd-list", CVM_CHECK_PASS);
+	c.rules.mrseam.count = 1;
+	c.rules.mrtd.digest[0][5] ^= 1;
+	assert_int_equal(tdx_rule(&c, "mrseam"), CVM_CHECK_FAIL);
+	assert_check(&c.r, "mrtd-list", CVM_CHECK_FAIL);
+	c.rules.mrseam.count = 0;
+	c.rules.mrtd.count = 0;
+
+	c.rules.has_qe_vendor_id = true;
+	memcpy(c.rules.qe_vendor_id, "\x93\x9a\x72\x33\xf7\x9c\x4c\xa9\x94\x0a\x0d\xb3\x95\x7f\x06\x07",
+	       16);
+	assert_int_equal(tdx_rule(&c, "qe-vendor-id-pin"), CVM_CHECK_PASS);
+	c.rules.qe_vendor_id[15] ^= 1;
+	assert_int_equal(tdx_rule(&c, "qe-vendor-id-pin"), CVM_CHECK_FAIL);
+	c.rules.has_qe_vendor_id = false;
+
+	c.rules.has_min_qe_svn = true;
+	c.rules.min_qe_svn = c.q.qe_report.isvsvn;
+	assert_int_equal(tdx_rule(&c, "qe-svn"), CVM_CHECK_PASS);
+	c.rules.min_qe_svn = (uint16_t)(c.q.qe_report.isvsvn + 1);
+	assert_int_equal(tdx_rule(&c, "qe-svn"), CVM_CHECK_FAIL);
+	c.rules.has_min_qe_svn = false;
+
+	c.rules.has_min_pce_svn = true;
+	c.rules.min_pce_svn = 1;
+	assert_int_equal(tdx_rule(&c, "pce-svn"), CVM_CHECK_PASS);
+	assert_reason_has(&c.r, "pce-svn", "PCK certificate PCESVN");
+	c.rules.min_pce_svn = 0xffff;
+	assert_int_equal(tdx_rule(&c, "pce-svn"), CVM_CHECK_FAIL);
+	c.rules.has_min_pce_svn = false;
+
+	/* TEE_TCB_SVN and TEE_TCB_SVN2 are 05 01 02 00...; the option overrides the rule. */
+	c.rules.has_min_tee_tcb_svn = true;
+	c.rules.min_tee_tcb_svn[0] = 5;
+	assert_int_equal(tdx_rule(&c, "min-tee-tcb-svn"), CVM_CHECK_PASS);
+	c.rules.min_tee_tcb_svn[1] = 2;
+	assert_int_equal(tdx_rule(&c, "min-tee-tcb-svn"), CVM_CHECK_FAIL);
+	c.o.has_min_tee_tcb_svn = true; /* all zero */
+	assert_int_equal(tdx_rule(&c, "min-tee-tcb-svn"), CVM_CHECK_PASS);
+	c.rules.has_min_tee_tcb_svn2 = true;
+	c.rules.min_tee_tcb_svn2[2] = 2;
+	assert_int_equal(tdx_rule(&c, "min-tee-tcb-svn2"), CVM_CHECK_PASS);
+	c.rules.min_tee_tcb_svn2[2] = 3;
+	assert_int_equal(tdx_rule(&c, "min-tee-tcb-svn2"), CVM_CHECK_FAIL);
+	cvm_verifier_free(c.v);
+
+	/* A TDX 1.0 quote has no TEE_TCB_SVN2: a rule asking for one fails. */
+	tdx_case_init(&c, TRUSTEE "tdx/tdx_quote_6.dat");
+	c.rules.has_min_tee_tcb_svn2 = true;
+	assert_int_equal(tdx_rule(&c, "min-tee-tcb-svn2"), CVM_CHECK_FAIL);
+	assert_reason_has(&c.r, "min-tee-tcb-svn2", "TDX 1.0");
+	cvm_verifier_free(c.v);
+}
+
+/* --- every CoRIM reference value is enforced or refused --------------------------------- */
+
+/* Byte offsets in Veraison's corim-sevsnp-valid.cbor (the CoMID is embedded unchanged). */
+#define CORIM_VALID "veraison-services-sevsnp/corim/corim-sevsnp-valid.cbor"
+#define CORIM_VMPL_LSB 261         /* mkey 5: 560(h'00000000') */
+#define CORIM_REPORTED_TCB_LSB 545 /* mkey 647: 552(0x541700000000000a), bootloader byte */
+#define CORIM_MKEY7 282            /* {0: 7, ...}: PLATFORM_INFO */
+
+static struct cvm_measurement *corim_decode(const struct blob *b)
+{
+	struct cvm_measurement *m = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	int rc = cvm_measurement_decode(b->data, b->len, &m, &err);
+	if (rc)
+		print_message("# %s\n", cvm_error_message(&err));
+	assert_int_equal(rc, 0);
+	return m;
+}
+
+/* Every check named ref-* passes (and there are some), or one of them has status st. */
+static size_t ref_checks(const struct cvm_verify_result *r, const char *name,
+			 enum cvm_check_status st)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nchecks; i++) {
+		const struct cvm_check *c = &r->checks[i];
+		if (strncmp(c->name, "ref-", 4) != 0)
+			continue;
+		n++;
+		enum cvm_check_status want = strcmp(c->name, name) == 0 ? st : CVM_CHECK_PASS;
+		if (c->status != want)
+			print_message("# %s %s: %s\n", cvm_check_status_name(c->status), c->name,
+				      c->reason);
+		assert_int_equal(c->status, want);
+	}
+	return n;
+}
+
+static void corim_reference_values_are_enforced(void **state)
+{
+	(void)state;
+	static struct blob c;
+	load(CORIM_VALID, &c);
+	struct cvm_measurement *m = corim_decode(&c);
+	const struct cvm_snp_refvals *rv = &m->snp_rv;
+	uint32_t all = CVM_SNP_RV_VERSION | CVM_SNP_RV_MIN_GUEST_SVN | CVM_SNP_RV_FAMILY_ID |
+		       CVM_SNP_RV_IMAGE_ID | CVM_SNP_RV_VMPL | CVM_SNP_RV_CURRENT_TCB |
+		       CVM_SNP_RV_PLATFORM_INFO | CVM_SNP_RV_REPORT_DATA | CVM_SNP_RV_REPORT_ID |
+		       CVM_SNP_RV_REPORT_ID_MA | CVM_SNP_RV_REPORTED_TCB | CVM_SNP_RV_CHIP_ID |
+		       CVM_SNP_RV_COMMITTED_TCB | CVM_SNP_RV_CURRENT_VERSION |
+		       CVM_SNP_RV_COMMITTED_VERSION | CVM_SNP_RV_LAUNCH_TCB;
+	assert_int_equal(rv->present, all);
+	assert_int_equal(rv->vmpl, 0);
+	assert_int_equal(rv->reported_tcb, 0x541700000000000aull);
+	assert_int_equal(rv->current_version[1], 55);
+
+	/* The real report given the reference's values (the signature is not what is tested). */
+	struct snp_case sc;
+	snp_case_init(&sc);
+	struct cvm_snp_report *rep = &sc.rep;
+	memcpy(rep->measurement, m->digest, 48);
+	rep->policy = m->snp_policy;
+	rep->version = rv->version;
+	rep->guest_svn = rv->guest_svn;
+	memcpy(rep->family_id, rv->family_id, 16);
+	memcpy(rep->image_id, rv->image_id, 16);
+	rep->vmpl = rv->vmpl;
+	rep->platform_info = rv->platform_info;
+	memcpy(rep->report_data, rv->report_data, 64);
+	memcpy(rep->report_id, rv->report_id, 32);
+	memcpy(rep->report_id_ma, rv->report_id_ma, 32);
+	memcpy(rep->chip_id, rv->chip_id, 64);
+	rep->current_tcb = rv->current_tcb;
+	rep->reported_tcb = rv->reported_tcb;
+	rep->committed_tcb = rv->committed_tcb;
+	rep->launch_tcb = rv->launch_tcb;
+	rep->current_major = rv->current_version[0];
+	rep->current_minor = rv->current_version[1];
+	rep->current_build = rv->current_version[2];
+	rep->committed_major = rv->committed_version[0];
+	rep->committed_minor = rv->committed_version[1];
+	rep->committed_build = rv->committed_version[2];
+	sc.o.expect = m;
+	assert_int_equal(snp_rule(&sc, "measurement"), CVM_CHECK_PASS);
+	assert_int_equal(ref_checks(&sc.r, "", CVM_CHECK_PASS), 16);
+
+	/* Patched copies: VMPL 3, then a higher minimum REPORTED_TCB (bootloader 11). */
+	c.data[CORIM_VMPL_LSB] = 3;
+	struct cvm_measurement *vmpl3 = corim_decode(&c);
+	sc.o.expect = vmpl3;
+	assert_int_equal(snp_rule(&sc, "ref-vmpl"), CVM_CHECK_FAIL);
+	ref_checks(&sc.r, "ref-vmpl", CVM_CHECK_FAIL);
+	assert_false(cvm_verify_result_ok(&sc.r));
+	c.data[CORIM_VMPL_LSB] = 0;
+	c.data[CORIM_REPORTED_TCB_LSB]++;
+	struct cvm_measurement *tcb = corim_decode(&c);
+	sc.o.expect = tcb;
+	assert_int_equal(snp_rule(&sc, "ref-reported-tcb"), CVM_CHECK_FAIL);
+	ref_checks(&sc.r, "ref-reported-tcb", CVM_CHECK_FAIL);
+	c.data[CORIM_REPORTED_TCB_LSB]--;
+
+	/* GUEST_SVN is a minimum (553): above passes, below fails; IMAGE_ID exact. */
+	rep->guest_svn = rv->guest_svn + 1;
+	sc.o.expect = m;
+	assert_int_equal(snp_rule(&sc, "ref-guest-svn"), CVM_CHECK_PASS);
+	rep->image_id[3] ^= 1;
+	assert_int_equal(snp_rule(&sc, "ref-image-id"), CVM_CHECK_FAIL);
+	rep->family_id[0] ^= 1;
+	assert_int_equal(snp_rule(&sc, "ref-family-id"), CVM_CHECK_FAIL);
+
+	/* A reference value cvmkit does not know is refused, never ignored. */
+	assert_int_equal(c.data[CORIM_MKEY7], 7);
+	c.data[CORIM_MKEY7] = 8;
+	struct cvm_measurement *unknown = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	assert_int_equal(cvm_measurement_decode(c.data, c.len, &unknown, &err), -ENOTSUP);
+	assert_null(unknown);
+	assert_non_null(strstr(cvm_error_message(&err), "reference value mkey 8 is not supported"));
+	c.data[CORIM_MKEY7] = 7;
+
+	cvm_measurement_free(m);
+	cvm_measurement_free(vmpl3);
+	cvm_measurement_free(tcb);
+	cvm_verifier_free(sc.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1164,6 +1655,13 @@ int main(void)
 		cmocka_unit_test(tdx_certificate_cache_stays_bounded),
 		cmocka_unit_test(mismatch_shows_both_values),
 		cmocka_unit_test(time_parser_reads_rfc3339),
+		cmocka_unit_test(snp_rules_secure_defaults),
+		cmocka_unit_test(snp_rules_firmware_and_tcb),
+		cmocka_unit_test(snp_rules_policy_platform_and_ids),
+		cmocka_unit_test(snp_rules_trusted_keys),
+		cmocka_unit_test(tdx_rules_attributes_and_xfam),
+		cmocka_unit_test(tdx_rules_lists_and_minima),
+		cmocka_unit_test(corim_reference_values_are_enforced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
