@@ -1360,6 +1360,8 @@ static void tdx_rtmr_input_problems(void **state)
 	assert_only_problem(TDX_DOC("'tdx': {'firmware_generation': '>=202505', 'fw_cfg': "
 				    "{'etc/e820': '00'}}"),
 			    "tdx.fw_cfg.etc/e820", "not an item edk2 measures");
+}
+
 /* --- the verify section ------------------------------------------------------------------- */
 
 #define VERIFY_SNP "{'version': 1, 'tee': 'snp', 'verify': {'allow': ['cxl_allow', " \
