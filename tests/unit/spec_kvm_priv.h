@@ -220,6 +220,7 @@ struct spec_vm {
 	bool memory_seen; /* a guest_memfd or memslot was created */
 	bool split_irqchip;
 	bool pre_fault_allowed;
+	bool dead; /* KVM_TDX_TERMINATE_VM: every further VM and vCPU ioctl is EIO */
 	struct spec_snp snp;
 	struct spec_tdx tdx;
 };
