@@ -150,7 +150,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(STATIC_LIB) $(VIRT_STATIC
 	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -Wno-missing-declarations -MMD -MP -o $@ $< \
 		$(TEST_HELPER_OBJS) $(VIRT_STATIC_LIB) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CMOCKA_LIBS)
 
-unit-tests: $(UNIT_BINS)
+# The example hand-off receiver (docs/handoff.md): protocol constants only, no libcvmkit.
+HANDOFF_RECEIVER := $(BUILD)/handoff-receiver
+$(HANDOFF_RECEIVER): tests/handoff/receiver.c include/cvmkit/handoff.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(LDFLAGS_ALL)
+
+unit-tests: $(UNIT_BINS) $(HANDOFF_RECEIVER)
 
 # --- dependencies ----------------------------------------------------------------------------
 DEB_PKGS := gcc make pkg-config libssl-dev libjson-c-dev libcbor-dev libvirt-dev libcmocka-dev \

@@ -42,6 +42,8 @@ void cvm_kvm_backend_release(struct cvm_kvm_backend_ctx *ctx)
 	ctx->staging_len = 0;
 	free(ctx->cpuid);
 	ctx->cpuid = NULL;
+	if (ctx->vm && ctx->vm->type == CVM_KVM_X86_TDX_VM)
+		(void)cvm_kvm_tdx_terminate(ctx->vm);
 	cvm_kvm_vm_free(ctx->vm);
 	ctx->vm = NULL;
 }

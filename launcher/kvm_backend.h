@@ -52,4 +52,13 @@ int cvm_kvm_load_with_retries(int (*call)(void *ctx, struct cvm_error *err),
  */
 int cvm_kvm_backend_prefault(void *ctx, const struct cvm_plan *plan, struct cvm_error *err);
 
+/*
+ * Teardown of a TD (launcher/kvm_tdx.c), before its descriptors close: KVM_TDX_TERMINATE_VM
+ * (Linux 6.17+) releases the TD's host key ID, so KVM reclaims its private memory without a TDX
+ * module call per page, and marks the VM dead.  A kernel without it answers EINVAL (an unknown
+ * sub-command), a VM that is no TD ENOTTY: both are 0 (nothing to do).  Returns 0 or another
+ * -errno; teardown goes on either way.
+ */
+int cvm_kvm_tdx_terminate(struct cvm_kvm_vm *vm);
+
 #endif

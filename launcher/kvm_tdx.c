@@ -291,6 +291,13 @@ static int tdx_finish(void *vctx, const struct cvm_plan *plan, struct cvm_error 
 	return rc ? tdx_failure(err, rc, hw, "KVM_TDX_FINALIZE_VM") : 0;
 }
 
+int cvm_kvm_tdx_terminate(struct cvm_kvm_vm *vm)
+{
+	uint64_t hw = 0;
+	int rc = cvm_kvm_tdx_op(vm->seam, vm->vm_fd, CVM_KVM_TDX_TERMINATE_VM, 0, 0, &hw);
+	return rc == -ENOTTY || rc == -EINVAL ? 0 : rc;
+}
+
 static const struct cvm_backend_ops tdx_kvm_ops = {
 	.name = "kvm-tdx",
 	.begin = tdx_begin,

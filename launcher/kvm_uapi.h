@@ -130,6 +130,36 @@ CVM_UAPI_AT(cvm_kvm_memory_fault, size, 16, "kvm-uapi.md 6");
 /* The exit union starts at byte 32 of struct kvm_run (its first member is hw). */
 _Static_assert(offsetof(struct kvm_run, hw) == 32, "kvm_run exit union at offset 32");
 
+/* ---- KVM_EXIT_TDX (spec section 6 names it; layout of include/uapi/linux/kvm.h, 6.16+) ---- */
+#define CVM_KVM_EXIT_TDX 40
+
+/* The member of kvm_run's exit union for KVM_EXIT_TDX: nr is the TDVMCALL leaf (guest R11);
+   ret is what the guest gets in R10, preset by KVM to SUBFUNC_UNSUPPORTED; a0.. are the
+   leaf's operands: GetQuote {gpa, size}, SetupEventNotifyInterrupt {vector},
+   GetTdVmCallInfo {leaf, r11, r12, r13, r14}. */
+struct cvm_kvm_tdx_exit {
+	uint64_t flags;
+	uint64_t nr;
+	uint64_t ret;
+	uint64_t a[5];
+};
+_Static_assert(sizeof(struct cvm_kvm_tdx_exit) == 64, "kvm_run.tdx is 64 bytes");
+CVM_UAPI_AT(cvm_kvm_tdx_exit, flags, 0, "kvm.h kvm_run.tdx");
+CVM_UAPI_AT(cvm_kvm_tdx_exit, nr, 8, "kvm.h kvm_run.tdx");
+CVM_UAPI_AT(cvm_kvm_tdx_exit, ret, 16, "kvm.h kvm_run.tdx");
+CVM_UAPI_AT(cvm_kvm_tdx_exit, a, 24, "kvm.h kvm_run.tdx (gpa, vector, leaf)");
+
+/* TDVMCALL leaves and R10 status codes (Intel GHCI, as the kernel's tdx.h names them). */
+#define CVM_TDVMCALL_GET_TD_VM_CALL_INFO 0x10000ull
+#define CVM_TDVMCALL_GET_QUOTE 0x10002ull
+#define CVM_TDVMCALL_SETUP_EVENT_NOTIFY_INTERRUPT 0x10004ull
+#define CVM_TDVMCALL_STATUS_SUCCESS 0ull
+#define CVM_TDVMCALL_STATUS_INVALID_OPERAND 0x8000000000000000ull
+#define CVM_TDVMCALL_STATUS_ALIGN_ERROR 0x8000000000000002ull
+#define CVM_TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED 0x8000000000000003ull
+/* GetTdVmCallInfo leaf 1, R11: the TDVMCALLs userspace serves (bit 1: SetupEventNotify). */
+#define CVM_TDVMCALLINFO_SETUP_EVENT_NOTIFY_INTERRUPT (1ull << 1)
+
 /* ---- KVM_MEMORY_ENCRYPT_OP (SEV/SNP and TDX), spec section 8 ------------------------------- */
 /* The size field of this number is sizeof(unsigned long), not the size of a command struct. */
 #define CVM_KVM_MEMORY_ENCRYPT_OP _IOWR(KVMIO, 0xba, unsigned long)

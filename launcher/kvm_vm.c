@@ -496,6 +496,10 @@ int cvm_kvm_run(struct cvm_kvm_vm *vm, uint32_t idx, cvm_kvm_io_fn on_io, void *
 			res.stop = CVM_KVM_STOP_SHUTDOWN;
 			break;
 		}
+		if (run->exit_reason == CVM_KVM_EXIT_TDX) {
+			cvm_kvm_tdx_exit_answer(run, &res);
+			continue;
+		}
 		if (run->exit_reason != KVM_EXIT_IO) {
 			run_exit_error(run, err);
 			return cvm_error_wrap(err, "vCPU %u", idx);

@@ -27,6 +27,7 @@ struct cancel_seam {
 	struct cvm_kvm_seam seam; /* {the cancel_* ops, this} */
 	const struct cvm_kvm_seam *inner;
 	volatile sig_atomic_t *cancel;
+	volatile sig_atomic_t never; /* 0: what cancel points to once the launch is torn down */
 };
 
 struct cvm_launch {
@@ -275,6 +276,8 @@ void cvm_launch_free(struct cvm_launch *l)
 {
 	if (!l)
 		return;
+	/* Teardown's ioctls (KVM_TDX_TERMINATE_VM) pass after a cancellation too. */
+	l->cancel_seam.cancel = &l->cancel_seam.never;
 	cvm_kvm_backend_release(&l->kvm);
 	cvm_measurement_free(l->measurement);
 	cvm_plan_release(&l->plan);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
+ * What a guest asks of the run loop: the answers to a TD's KVM_EXIT_TDX (at the end), and the
+ * test guest.
+ *
  * The test guest: real-mode machine code emitted as bytes (no assembler needed).  Listing, at
  * IP = 0x10000 - size (CS base 0xffff0000, so the code sits at the image's first byte):
  *
@@ -20,10 +23,13 @@
  *
  * and at IP = 0xfff0 (the reset vector, size - 16 in the image): e9 rel16 (jmp near to the start).
  */
+#include <cvmkit/kvm.h>
 #include <cvmkit/launch.h>
 
 #include <errno.h>
 #include <string.h>
+
+#include "launcher/kvm_uapi.h"
 
 int cvm_test_guest_build(uint8_t *buf, size_t size, struct cvm_error *err)
 {
@@ -69,4 +75,46 @@ uint32_t cvm_test_guest_checksum(const uint8_t *buf, size_t size)
 	for (size_t i = 0; i < size; i++)
 		sum += buf[i];
 	return sum;
+}
+
+/* ---- KVM_EXIT_TDX --------------------------------------------------------------------------- */
+
+void cvm_kvm_tdx_exit_answer(struct kvm_run *run, struct cvm_kvm_run_result *res)
+{
+	struct cvm_kvm_tdx_exit *t = (struct cvm_kvm_tdx_exit *)(void *)&run->hw;
+	res->tdx_exits++;
+	switch (t->nr) {
+	case CVM_TDVMCALL_GET_QUOTE: {
+		uint64_t gpa = t->a[0], size = t->a[1];
+		if (gpa % 4096 || size == 0 || size % 4096) {
+			t->ret = CVM_TDVMCALL_STATUS_INVALID_OPERAND;
+		} else {
+			/* No quote service here: the guest sees GetQuote as unsupported, at once,
+			   rather than polling a buffer nobody will fill. */
+			t->ret = CVM_TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED;
+			res->tdx_quotes_refused++;
+		}
+		break;
+	}
+	case CVM_TDVMCALL_SETUP_EVENT_NOTIFY_INTERRUPT:
+		if (t->a[0] >= 32 && t->a[0] <= 255) {
+			res->tdx_notify_vector = (uint32_t)t->a[0];
+			t->ret = CVM_TDVMCALL_STATUS_SUCCESS;
+		} else {
+			t->ret = CVM_TDVMCALL_STATUS_INVALID_OPERAND;
+		}
+		break;
+	case CVM_TDVMCALL_GET_TD_VM_CALL_INFO:
+		if (t->a[0] == 1) {
+			t->a[1] = CVM_TDVMCALLINFO_SETUP_EVENT_NOTIFY_INTERRUPT;
+			t->a[2] = t->a[3] = t->a[4] = 0;
+			t->ret = CVM_TDVMCALL_STATUS_SUCCESS;
+		} else {
+			t->ret = CVM_TDVMCALL_STATUS_INVALID_OPERAND;
+		}
+		break;
+	default:
+		t->ret = CVM_TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED;
+		break;
+	}
 }

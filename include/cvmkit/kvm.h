@@ -228,12 +228,32 @@ struct cvm_kvm_run_result {
 	enum cvm_kvm_stop stop;
 	uint64_t exits;
 	uint64_t io_exits;
+	/* KVM_EXIT_TDX (a TD's TDVMCALLs that KVM hands to userspace, answered by
+	   cvm_kvm_tdx_exit_answer): how many, and what they asked. */
+	uint64_t tdx_exits;
+	uint64_t tdx_quotes_refused; /* GetQuote: cvmkit has no quote service */
+	uint32_t tdx_notify_vector;  /* SetupEventNotifyInterrupt's vector, 0 if none */
 };
 
 /*
+ * Answer one KVM_EXIT_TDX in run (the vCPU's kvm_run, exit_reason already KVM_EXIT_TDX) before
+ * the next KVM_RUN, setting the guest's R10 status in kvm_run.tdx.ret:
+ *   GetQuote {gpa, size}: refused with TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED (no quote service;
+ *     a VMM with a QGS answers it itself), or INVALID_OPERAND for a buffer that is not 4 KiB
+ *     aligned, empty, or not a page multiple (the GHCI's rule);
+ *   SetupEventNotifyInterrupt {vector}: accepted (SUCCESS) for vectors 32..255, recorded in
+ *     res->tdx_notify_vector; INVALID_OPERAND otherwise;
+ *   GetTdVmCallInfo leaf 1: SUCCESS, R11 = the SetupEventNotifyInterrupt bit, R12..R14 = 0;
+ *   anything else: SUBFUNC_UNSUPPORTED.
+ * The counters of res are updated.  Never fails: every leaf gets an answer.
+ */
+void cvm_kvm_tdx_exit_answer(struct kvm_run *run, struct cvm_kvm_run_result *res);
+
+/*
  * Run vCPU idx until HLT, shutdown, cancellation or the callback says stop.  Port reads return
- * 0xff bytes.  MMIO, KVM_EXIT_MEMORY_FAULT (reported with GPA, size, private/shared), internal
- * errors and failed entries are errors.
+ * 0xff bytes; KVM_EXIT_TDX is answered by cvm_kvm_tdx_exit_answer and the vCPU runs on.
+ * MMIO, KVM_EXIT_MEMORY_FAULT (reported with GPA, size, private/shared), internal errors and
+ * failed entries are errors.
  */
 int cvm_kvm_run(struct cvm_kvm_vm *vm, uint32_t idx, cvm_kvm_io_fn on_io, void *ctx,
 		struct cvm_kvm_run_result *out, struct cvm_error *err);

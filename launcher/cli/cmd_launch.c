@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cvmkit/emit.h>
+#include <cvmkit/handoff.h>
 #include <cvmkit/launch.h>
 #include <cvmkit/policy.h>
 #include <cvmkit/util.h>
@@ -70,17 +72,26 @@ static void arm_timeout(double seconds)
 
 static void usage(void)
 {
-	printf("usage: cvmkit launch POLICY [--out FILE] [--format FMT] [--run] [--timeout S] [--dry-run]\n"
+	printf("usage: cvmkit launch POLICY [--out FILE] [--format FMT] [--run] [--timeout S]\n"
+	       "                     [--handoff SOCKET] [--dry-run]\n"
 	       "\n"
 	       "Create the policy's VM on this host's KVM (default, SEV-SNP or TDX), load and measure\n"
 	       "its initial memory through guest_memfd, pre-fault per the policy, and write the\n"
 	       "measurement document of exactly the operations issued (as `measure`, plus what the\n"
 	       "launch did: regions, pre-faulted bytes or why not, timings per phase).\n"
 	       "\n"
+	       "Without --handoff the launch is a check: the VM is torn down when the command exits,\n"
+	       "so the document describes a VM that no longer exists.  With --handoff the VM lives on:\n"
+	       "its descriptors and the document go to the VMM listening at SOCKET, and cvmkit stays\n"
+	       "as the VM's anchor (KVM runs a VM only from its creator's address space), issuing\n"
+	       "KVM_RUN for the VMM until it closes the connection (docs/handoff.md).\n"
+	       "\n"
 	       "  -o, --out FILE     write the document to FILE (atomically; default: stdout)\n"
 	       "  -f, --format FMT   json (default), hex, cbor, corim, rvps\n"
 	       "      --run          run vCPU 0 of a default VM until it halts (port writes on stderr)\n"
 	       "      --timeout S    stop --run after S seconds (default 10)\n"
+	       "      --handoff SOCKET  hand the launched VM to the VMM listening at the UNIX socket\n"
+	       "                     SOCKET and serve it until it disconnects\n"
 	       "  -n, --dry-run      print the plan (every op: GPA, size, page type/flags); no KVM\n"
 	       "  -h, --help         this help\n"
 	       "\n"
@@ -89,7 +100,8 @@ static void usage(void)
 	       "\n"
 	       "Exit status: 0 success; 1 the launch failed; 2 usage error; 4 --run reached\n"
 	       "--timeout before the guest halted (the document, run_stop \"timeout\", is\n"
-	       "written); 5 cancelled by SIGINT or SIGTERM (nothing written).\n");
+	       "written); 5 cancelled by SIGINT or SIGTERM (nothing written; after a hand-off the\n"
+	       "document is already written, and the VM is torn down).\n");
 }
 
 static int dry_run(const char *verb, const struct cvm_policy *p)
@@ -131,6 +143,7 @@ struct launch_args {
 	enum cvm_emit_format format;
 	bool run, dry_run;
 	double timeout;
+	const char *handoff; /* --handoff SOCKET, or NULL */
 	const char *launch_only; /* first option given that only a real launch takes, or NULL */
 };
 
@@ -174,6 +187,51 @@ static void print_details(const struct cvm_launch *l, const struct cvm_policy *p
 		t->prefault_ns / 1e6, t->document_ns / 1e6, t->total_ns / 1e6);
 }
 
+/*
+ * --handoff: the VMM at the socket gets the VM and the JSON document; the document is written
+ * (--out) once the VMM has acknowledged it, then this process anchors the VM, serving KVM_RUN,
+ * until the VMM disconnects.  Owns l and restores the signals.
+ */
+static int handoff(const struct cli_ctx *ctx, const struct launch_args *a, struct cvm_launch *l,
+		   const struct saved_signals *saved)
+{
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	struct cvm_measurement *m = cvm_launch_measurement(l);
+	const struct cvm_kvm_vm *vm = cvm_launch_vm(l);
+	uint8_t *json = NULL, *doc = NULL;
+	size_t json_len = 0, doc_len = 0;
+	int sock = -1;
+	struct cvm_handoff_served served = {0};
+	int rc = cvm_measurement_add_launch(m, "handoff", "%s", a->handoff)
+			 ? cvm_error_set(&err, -ENOMEM, "out of memory")
+			 : cvm_measurement_encode(m, CVM_FMT_JSON, &json, &json_len, &err);
+	if (!rc)
+		rc = cvm_handoff_offer(vm, json, json_len, a->handoff, &launch_cancel, &sock, &err);
+	if (!rc)
+		rc = cvm_measurement_encode(m, a->format, &doc, &doc_len, &err);
+	if (!rc)
+		rc = cvm_file_write_atomic(a->out, doc, doc_len, &err);
+	if (!rc) {
+		cli_info(ctx, "handed off to %s: serving KVM_RUN for the VMM until it disconnects",
+			 a->handoff);
+		rc = cvm_handoff_serve(vm, sock, &launch_cancel, &served, &err);
+	}
+	if (sock >= 0)
+		close(sock);
+	free(json);
+	free(doc);
+	cvm_launch_free(l);
+	restore_signals(saved);
+	if (rc) {
+		cli_fail("launch", &err);
+		return launch_cancel ? CLI_CANCELLED : CLI_FAIL;
+	}
+	cli_info(ctx, "the VMM disconnected after %llu KVM_RUN requests; VM torn down",
+		 (unsigned long long)served.runs);
+	return CLI_OK;
+}
+
 static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 		     const struct cvm_policy *p)
 {
@@ -206,6 +264,8 @@ static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 	bool timed_out = false;
 	if (!rc && a->run)
 		rc = run_guest(ctx, l, a->timeout, &timed_out, &err);
+	if (!rc && a->handoff)
+		return handoff(ctx, a, l, &saved);
 	if (!rc)
 		rc = cvm_measurement_encode(cvm_launch_measurement(l), a->format, &doc, &doc_len, &err);
 	/* Tear the VM down before writing: a failed write still leaves nothing behind. */
@@ -227,6 +287,9 @@ static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 /* What the policy's TEE rules out, refused before KVM is touched; 0 or CLI_USAGE. */
 static int check_policy_args(const struct launch_args *a, const struct cvm_policy *p)
 {
+	if (a->run && a->handoff)
+		return cli_usage_error("launch", "--run and --handoff exclude each other: with "
+						 "--handoff the VMM runs the VM");
 	if (a->run && p->tee != CVM_TEE_NONE)
 		return cli_usage_error("launch", "--run is only supported for tee \"none\" (default VM)");
 	/* CoRIM and RVPS carry reference values of a confidential launch; a plain VM has none. */
@@ -245,10 +308,11 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv)
 		{"run", no_argument, NULL, 'r'},
 		{"timeout", required_argument, NULL, 't'},
 		{"dry-run", no_argument, NULL, 'n'},
+		{"handoff", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct launch_args a = {NULL, "-", CVM_FMT_JSON, false, false, 10.0, NULL};
+	struct launch_args a = {NULL, "-", CVM_FMT_JSON, false, false, 10.0, NULL, NULL};
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -277,6 +341,10 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv)
 						       optarg);
 			break;
 		}
+		case 'H':
+			a.handoff = optarg;
+			a.launch_only = a.launch_only ? a.launch_only : "--handoff";
+			break;
 		case 'n': a.dry_run = true; break;
 		case 'h': usage(); return CLI_OK;
 		default:

@@ -913,6 +913,8 @@ static int seam_ioctl(void *ctx, int fd, unsigned long req, unsigned long arg)
 				      arg, ev, work, r.cmd, 0, NULL};
 		if (inject(k, r.name)) {
 			rc = -k->fail_errno;
+		} else if (vm && vm->dead) {
+			rc = spec_refuse(&c, EIO, "the VM is dead (after KVM_TDX_TERMINATE_VM)");
 		} else {
 			c.script = take_script(k, r.name);
 			rc = answer(&c, &r);

@@ -18,6 +18,7 @@
 #define TDX_INIT_MEM_REGION 3
 #define TDX_FINALIZE_VM 4
 #define TDX_GET_CPUID 5
+#define TDX_TERMINATE_VM 6 /* [U 8b]: intel-tdx.rst of the v6.17 pull */
 #define TDX_MEASURE_MEMORY_REGION 1u /* [U 8b] cmd.flags of INIT_MEM_REGION */
 
 /* The fake TDX module: DEBUG, SEPT_VE_DISABLE, PKS, PERFMON ([T 5]); x87..AVX-512, PT, PKRU,
@@ -305,6 +306,22 @@ static int tdx_finalize(struct spec_call *c)
 	return 0;
 }
 
+/*
+ * [U 8b] TERMINATE_VM (6.17+): releases the HKID; the VM is dead from then on, every further
+ * VM or vCPU ioctl is EIO (kvm_vm_dead).  An older kernel does not know it: a test scripts
+ * EINVAL for that.
+ */
+static int tdx_terminate(struct spec_call *c)
+{
+	int rc = no_flags(c);
+	if (rc)
+		return rc;
+	if (c->data)
+		return spec_refuse(c, EINVAL, "data 0x%llx: must be 0", (unsigned long long)c->data);
+	c->vm->dead = true;
+	return 0;
+}
+
 static const struct spec_subcmd tdx_subs[] = {
 	{TDX_CAPABILITIES, "KVM_TDX_CAPABILITIES", &L_TDX_CAPS, ON_VM, 0, tdx_caps, "kvm-uapi.md 8b"},
 	{TDX_INIT_VM, "KVM_TDX_INIT_VM", &L_TDX_INIT_VM, ON_VM, 0, tdx_init_vm, "kvm-uapi.md 8b"},
@@ -313,6 +330,7 @@ static const struct spec_subcmd tdx_subs[] = {
 	 tdx_init_mem_region, "kvm-uapi.md 8b"},
 	{TDX_FINALIZE_VM, "KVM_TDX_FINALIZE_VM", NULL, ON_VM, 0, tdx_finalize, "kvm-uapi.md 8b"},
 	{TDX_GET_CPUID, "KVM_TDX_GET_CPUID", NULL, ON_VCPU, 0, tdx_get_cpuid, "kvm-uapi.md 8b"},
+	{TDX_TERMINATE_VM, "KVM_TDX_TERMINATE_VM", NULL, ON_VM, 0, tdx_terminate, "kvm-uapi.md 8b"},
 };
 
 /* ---- Rules the generic ioctls ask ---------------------------------------------------------- */

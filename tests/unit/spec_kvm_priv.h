@@ -231,6 +231,7 @@ struct spec_vm {
 	bool split_irqchip;
 	bool pre_fault_allowed;
 	uint32_t default_tsc_khz; /* kvm->arch.default_tsc_khz: the host's, or KVM_SET_TSC_KHZ's */
+	bool dead; /* KVM_TDX_TERMINATE_VM: every further VM and vCPU ioctl is EIO */
 	struct spec_snp snp;
 	struct spec_tdx tdx;
 };
