@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include <cvmkit/emit.h>
+#include <cvmkit/eventlog.h>
 #include <cvmkit/evidence.h>
 #include <cvmkit/fetch.h>
 #include <cvmkit/util.h>
@@ -49,6 +50,9 @@ static void print_usage(void)
 	       CLI_FETCH_HELP
 	       "expectations and verifier policy:\n"
 	       "  --expect FILE            measurement document from 'cvmkit measure' (JSON, CBOR, CoRIM)\n"
+	       "  --eventlog LOG           TDX: replay this CC event log against each RTMR of the quote\n"
+	       "                           (default: the log Trustee's evidence carries) and match\n"
+	       "                           the expected events of --expect against it\n"
 	       "  --report-data HEX        expected REPORT_DATA (up to 64 bytes, zero-padded)\n"
 	       "  --report-data-file FILE  expected REPORT_DATA as raw bytes (up to 64)\n"
 	       "  --allow-debug            accept debug-enabled guests (refused by default)\n"
@@ -82,6 +86,7 @@ enum {
 	OPT_REQUIRE_UPTODATE,
 	OPT_FETCH,
 	OPT_CHECK_REVOCATION,
+	OPT_EVENTLOG,
 };
 
 static const struct option long_opts[] = {
@@ -101,6 +106,7 @@ static const struct option long_opts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"fetch", no_argument, NULL, OPT_FETCH},
 	{"check-revocation", no_argument, NULL, OPT_CHECK_REVOCATION},
+	{"eventlog", required_argument, NULL, OPT_EVENTLOG},
 	{"help", no_argument, NULL, 'h'},
 	CLI_FETCH_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
@@ -350,6 +356,8 @@ static void print_json(const char *path, const struct cvm_verify_result *res, co
 
 struct verify_args {
 	const char *expect;
+	const char *eventlog;
+	struct cvm_file eventlog_file; /* --eventlog, read once for every evidence file */
 	const char *report_data_file;
 	const char **certs;
 	size_t ncerts;
@@ -419,6 +427,9 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 			break;
 		case OPT_EXPECT:
 			a->expect = optarg;
+			break;
+		case OPT_EVENTLOG:
+			a->eventlog = optarg;
 			break;
 		case OPT_CERTS:
 			a->certs[a->ncerts++] = optarg;
@@ -643,6 +654,10 @@ static bool verify_one(struct cvm_verifier *v, struct cvm_fetcher *f, const char
 		cvm_verify_result_add(res, "parse", CVM_CHECK_FAIL, cvm_error_message(&uerr));
 	} else if (!rc) {
 		rc = cvm_verify_unwrapped(v, ev, &a->opt, res, err);
+		if (!rc && (a->eventlog || ev->eventlog))
+			rc = cvm_eventlog_verify_quote(ev, a->eventlog_file.data, /* or ev's */
+						       a->eventlog_file.size, a->eventlog,
+						       a->opt.expect, res, err);
 	}
 	bool ok = rc == 0 && cvm_verify_result_ok(res);
 	if (rc)
@@ -688,6 +703,7 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 	} else if ((a.report_data_file && load_report_data_file(a.report_data_file, &a.opt, &err)) ||
 		   cvm_verifier_new(&v, &err) || load_trust(v, &a, &err) ||
 		   (a.expect && load_expect(a.expect, &expect, &err)) ||
+		   (a.eventlog && cvm_file_open(a.eventlog, &a.eventlog_file, &err)) ||
 		   (a.fetch && cvm_fetcher_new(&a.fetch_cfg, &f, &err))) {
 		status = cli_fail(verb, &err);
 	} else {
@@ -716,6 +732,8 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 		cli_progress_end(&progress);
 	}
 	cvm_measurement_free(expect);
+	if (a.eventlog_file.data)
+		cvm_file_close(&a.eventlog_file);
 	cvm_fetcher_free(f);
 	cvm_verifier_free(v);
 	free(res);
