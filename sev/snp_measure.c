@@ -288,10 +288,33 @@ static int matrix_signatures(const struct cvm_policy *policy, const char *const 
 	return 0;
 }
 
+/* The hashed inputs of a matrix: the policy's files, or the caller's hashes (pre). */
+static int matrix_inputs(const struct cvm_policy *p, const struct cvm_firmware *fw,
+			 const struct cvm_snp_boot_hashes *pre, struct snp_inputs *in,
+			 struct cvm_error *err)
+{
+	if (!pre) {
+		int rc = precheck(p, fw, CVM_SEV_MODE_SNP, err);
+		return rc ? rc : gather_inputs(p, fw, !p->snp.has_firmware_digest, NULL, in, err);
+	}
+	struct cvm_policy bare = *p; /* nothing to read: the boot files are hashed already */
+	bare.boot.kernel = bare.boot.initrd = bare.boot.cmdline = NULL;
+	int rc = snp_check_common(&bare, fw, err);
+	if (!rc)
+		rc = cvm_snp_plan_check(&bare, fw, true, err);
+	if (!rc)
+		rc = gather_inputs(&bare, fw, !p->snp.has_firmware_digest, NULL, in, err);
+	if (!rc) {
+		in->direct_boot = true;
+		in->hashes = *pre;
+	}
+	return rc;
+}
+
 static int matrix_rows(const struct cvm_policy *policy, const struct cvm_firmware *fw,
-		       const uint32_t *counts, size_t ncounts, const char *const *cpus, size_t ncpus,
-		       uint32_t max, const uint32_t *sigs, struct cvm_snp_matrix_row *rows,
-		       struct cvm_error *err)
+		       const struct cvm_snp_boot_hashes *pre, const uint32_t *counts,
+		       size_t ncounts, const char *const *cpus, size_t ncpus, uint32_t max,
+		       const uint32_t *sigs, struct cvm_snp_matrix_row *rows, struct cvm_error *err)
 {
 	struct cvm_policy p = *policy;
 	p.cpus.count = max; /* so the planner checks the AP reset address */
@@ -301,8 +324,7 @@ static int matrix_rows(const struct cvm_policy *policy, const struct cvm_firmwar
 	struct snp_inputs in;
 	uint8_t start[CVM_SNP_DIGEST_SIZE];
 	int rc;
-	if ((rc = precheck(&p, fw, CVM_SEV_MODE_SNP, err)) ||
-	    (rc = gather_inputs(&p, fw, !p.snp.has_firmware_digest, NULL, &in, err)) ||
+	if ((rc = matrix_inputs(&p, fw, pre, &in, err)) ||
 	    (rc = cvm_policy_firmware_pin_check(&p, fw->sha256, err)) ||
 	    (rc = run_model(&p, fw, &in, true, start, err)))
 		return rc;
@@ -337,6 +359,17 @@ int cvm_snp_measure_matrix(const struct cvm_policy *policy, const struct cvm_fir
 			   size_t ncpus, struct cvm_snp_matrix_row **rows, size_t *nrows,
 			   struct cvm_error *err)
 {
+	return cvm_snp_measure_matrix_hashed(policy, fw, NULL, vcpu_counts, ncounts, cpus, ncpus,
+					     rows, nrows, err);
+}
+
+int cvm_snp_measure_matrix_hashed(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+				  const struct cvm_snp_boot_hashes *hashes,
+				  const uint32_t *vcpu_counts, size_t ncounts,
+				  const char *const *cpus, size_t ncpus,
+				  struct cvm_snp_matrix_row **rows, size_t *nrows,
+				  struct cvm_error *err)
+{
 	if (ncounts == 0 || ncpus == 0 || ncounts > SIZE_MAX / ncpus)
 		return cvm_error_set(err, -EINVAL, "matrix: no vCPU counts or CPU models");
 	uint32_t max = 0;
@@ -355,7 +388,8 @@ int cvm_snp_measure_matrix(const struct cvm_policy *policy, const struct cvm_fir
 	if (!rc)
 		rc = matrix_signatures(policy, cpus, ncpus, sigs, err);
 	if (!rc)
-		rc = matrix_rows(policy, fw, vcpu_counts, ncounts, cpus, ncpus, max, sigs, r, err);
+		rc = matrix_rows(policy, fw, hashes, vcpu_counts, ncounts, cpus, ncpus, max, sigs, r,
+				 err);
 	free(sigs);
 	if (rc) {
 		free(r);

@@ -318,6 +318,81 @@ int cvm_eventlog_replay_tdx(const struct cvm_eventlog *log, struct cvm_rtmr_repl
 			    struct cvm_error *err);
 void cvm_rtmr_replay_free(struct cvm_rtmr_replay *replay);
 
+/* ---- expected events against a log (tdx/tdx_eventlog_match.c) --------------------------- */
+
+struct cvm_measurement; /* <cvmkit/emit.h> */
+struct cvm_evidence;    /* <cvmkit/evidence.h> */
+struct cvm_verify_result; /* <cvmkit/verify.h> */
+
+enum cvm_event_match {
+	CVM_EVENT_MATCH = 0, /* the expected event is in the log with the same digest */
+	CVM_EVENT_DIFFER,    /* the log has an event of the same input at that place, another digest */
+	CVM_EVENT_MISSING,   /* expected, not in the log */
+	CVM_EVENT_EXTRA,     /* in the log, not expected */
+};
+
+/* "MATCH", "DIFFER", "MISSING", "EXTRA". */
+const char *cvm_event_match_name(enum cvm_event_match m);
+
+struct cvm_event_match_row {
+	enum cvm_event_match status;
+	unsigned rtmr;                           /* 0..3 */
+	const struct cvm_mr_event *expected;     /* NULL for EXTRA (borrowed from the document) */
+	const struct cvm_eventlog_event *logged; /* NULL for MISSING (borrowed from the log) */
+	const char *input; /* static: the input behind the event: "TD HOB", "CFV", "variable",
+			    * "ACPI", "boot entry", "kernel", "cmdline", "initrd", "separator",
+			    * "boot action", "SMBIOS", "fw_cfg" or "other" */
+};
+
+/* Rows per RTMR in log order (an expected event without a partner at its expected place). */
+struct cvm_event_match_table {
+	size_t nrows;
+	struct cvm_event_match_row *rows; /* owned */
+	size_t count[CVM_RTMR_COUNT][4];  /* [rtmr][enum cvm_event_match] */
+	size_t expected[CVM_RTMR_COUNT];  /* expected events per RTMR */
+};
+
+/*
+ * Align the expected events of m (m->events) with the log's SHA-384 events, RTMR by RTMR, for
+ * the RTMRs in rtmr_mask (bit n = RTMRn): the longest common subsequence of digests are MATCH;
+ * between two matches an expected and a logged event of the same input pair as DIFFER, the rest
+ * are MISSING or EXTRA.  The borrowed log and m must outlive *out; free it with
+ * cvm_event_match_table_free.  -ENOTSUP for a log without SHA-384, -ENOMEM.
+ */
+int cvm_eventlog_match(const struct cvm_eventlog *log, const struct cvm_measurement *m,
+		       unsigned rtmr_mask, struct cvm_event_match_table **out,
+		       struct cvm_error *err);
+void cvm_event_match_table_free(struct cvm_event_match_table *t);
+
+/* The input behind a logged event (as cvm_event_match_row.input). */
+const char *cvm_eventlog_event_input(const struct cvm_eventlog_event *ev);
+
+/*
+ * Which edk2 event layout the log fits: the layouts differ in where the separators go and in
+ * the boot entries (see docs/tdx-rtmr.md).  *name is static ("<=202408", "202411..202502",
+ * ">=202505"), *score the features of that layout the log shows out of *of; NULL name when the
+ * log has no OVMF events (td-shim, a non-TDX log).
+ */
+void cvm_eventlog_fw_layout(const struct cvm_eventlog *log, const char **name, unsigned *score,
+			    unsigned *of);
+
+/*
+ * Check a TDX quote's RTMRs against an event log, adding to res (which the verifier filled):
+ *   "eventlog"            the log (origin names where it came from) parsed and replays;
+ *   "eventlog-rtmr0..2"   the replay of the log equals the quote's RTMR (fail: both values);
+ *   "eventlog-rtmr3"      the same for RTMR3, described as runtime-extended (the OS extends it);
+ *   "events-rtmr0..2"     with expect: each expected event of the RTMR is in the log.
+ * Accepting by event (Trustee's policy): when the quote's RTMR1 or RTMR2 differs from the
+ * expected value but the log replays to the quote's and holds every expected event of it, the
+ * verifier's failed "rtmr1"/"rtmr2" check passes, with a reason saying so.
+ * origin NULL: the log the evidence carries (Trustee's cc_eventlog) instead of log/log_len;
+ * none at all is a failed "eventlog" check.  Evidence that is not a TDX quote adds a failed "eventlog" check.  Returns 0
+ * (the outcome is in res) or -ENOMEM.
+ */
+int cvm_eventlog_verify_quote(const struct cvm_evidence *ev, const uint8_t *log, size_t log_len,
+			      const char *origin, const struct cvm_measurement *expect,
+			      struct cvm_verify_result *res, struct cvm_error *err);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

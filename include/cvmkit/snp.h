@@ -182,6 +182,18 @@ int cvm_snp_measure_matrix(const struct cvm_policy *policy, const struct cvm_fir
 			   size_t ncpus, struct cvm_snp_matrix_row **rows, size_t *nrows,
 			   struct cvm_error *err);
 
+/*
+ * The same with the direct-boot hashes already computed (a search over many policies hashes
+ * the kernel, initrd and command line once): hashes non-NULL measures a direct boot with them
+ * whatever policy->boot says; NULL reads the policy's boot files as above.
+ */
+int cvm_snp_measure_matrix_hashed(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+				  const struct cvm_snp_boot_hashes *hashes,
+				  const uint32_t *vcpu_counts, size_t ncounts,
+				  const char *const *cpus, size_t ncpus,
+				  struct cvm_snp_matrix_row **rows, size_t *nrows,
+				  struct cvm_error *err);
+
 /* ---- CPUID page (sev/snp_cpuid.c) -------------------------------------------------------- */
 /*
  * The SEV-SNP CPUID page: the table of CPUID results the VMM hands the PSP in the metadata's

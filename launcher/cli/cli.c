@@ -20,6 +20,7 @@ static const struct cli_verb verbs[] = {
 	{"host", "report what this host's KVM supports", cmd_host},
 	{"verify", "verify SNP attestation reports and TDX quotes", cmd_verify},
 	{"eventlog", "list a CC event log's events and the RTMRs it replays to", cmd_eventlog},
+	{"explain", "why a measurement differs from a policy's: the inputs that would match", cmd_explain},
 	{"fetch", "fetch the VCEK, AMD chain and Intel collateral evidence needs (cache)", cmd_fetch},
 	{"evidence", "in a confidential VM: get a report (configfs-tsm) and the event log", cmd_evidence},
 	{"libvirt", "libvirt capabilities, domain XML and define", cli_run_libvirt_helper},

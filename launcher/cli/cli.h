@@ -45,6 +45,7 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_host(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_eventlog(const struct cli_ctx *ctx, int argc, char **argv);
+int cmd_explain(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_fetch(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_evidence(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_libvirt(const struct cli_ctx *ctx, int argc, char **argv); /* in cvmkit-libvirt */

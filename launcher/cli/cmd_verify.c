@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include <cvmkit/emit.h>
+#include <cvmkit/eventlog.h>
 #include <cvmkit/evidence.h>
 #include <cvmkit/fetch.h>
 #include <cvmkit/util.h>
@@ -61,6 +62,9 @@ static void print_usage(void)
 	       "                           replaces the one --policy computes\n"
 	       "  --allow NAME[,NAME...]   relax a secure default by name: debug, migrate_ma, cxl_allow,\n"
 	       "                           td_attributes_reserved\n"
+	       "  --eventlog LOG           TDX: replay this CC event log against each RTMR of the quote\n"
+	       "                           (default: the log Trustee's evidence carries) and match\n"
+	       "                           the expected events of --expect against it\n"
 	       "  --report-data HEX        expected REPORT_DATA (up to 64 bytes, zero-padded)\n"
 	       "  --report-data-file FILE  expected REPORT_DATA as raw bytes (up to 64)\n"
 	       "  --allow-debug            accept debug-enabled guests (refused by default)\n"
@@ -112,6 +116,7 @@ enum {
 	OPT_ALLOW_UNEVALUATED,
 	OPT_POLICY,
 	OPT_ALLOW,
+	OPT_EVENTLOG,
 };
 
 static const struct option long_opts[] = {
@@ -135,6 +140,7 @@ static const struct option long_opts[] = {
 	{"allow-unevaluated", required_argument, NULL, OPT_ALLOW_UNEVALUATED},
 	{"policy", required_argument, NULL, OPT_POLICY},
 	{"allow", required_argument, NULL, OPT_ALLOW},
+	{"eventlog", required_argument, NULL, OPT_EVENTLOG},
 	{"help", no_argument, NULL, 'h'},
 	CLI_FETCH_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
@@ -670,6 +676,8 @@ struct verify_args {
 	const char *expect;
 	const char *policy;
 	uint32_t allow; /* --allow: CVM_VERIFY_ALLOW_* */
+	const char *eventlog;
+	struct cvm_file eventlog_file; /* --eventlog, read once for every evidence file */
 	const char *report_data_file;
 	const char **certs;
 	size_t ncerts;
@@ -758,6 +766,9 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 				return cli_usage_error(verb, "--allow: '%s' is not a list of debug, "
 							     "migrate_ma, cxl_allow, td_attributes_reserved",
 						       optarg);
+			break;
+		case OPT_EVENTLOG:
+			a->eventlog = optarg;
 			break;
 		case OPT_CERTS:
 			a->certs[a->ncerts++] = optarg;
@@ -1001,6 +1012,10 @@ static bool verify_one(struct cvm_verifier *v, struct cvm_fetcher *f, const char
 		cvm_verify_result_add(res, "parse", CVM_CHECK_FAIL, cvm_error_message(&uerr));
 	} else if (!rc) {
 		rc = cvm_verify_unwrapped(v, ev, &a->opt, res, err);
+		if (!rc && (a->eventlog || ev->eventlog))
+			rc = cvm_eventlog_verify_quote(ev, a->eventlog_file.data, /* or ev's */
+						       a->eventlog_file.size, a->eventlog,
+						       a->opt.expect, res, err);
 	}
 	bool ok = rc == 0 && cvm_verify_result_ok(res);
 	if (rc)
@@ -1048,6 +1063,7 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 		   cvm_verifier_new(&v, &err) || load_trust(v, &a, &err) ||
 		   (a.expect && load_expect(a.expect, &expect, &err)) ||
 		   cli_verify_policy(ctx, a.policy, a.allow, expect ? NULL : &expect, &rules, &err) ||
+		   (a.eventlog && cvm_file_open(a.eventlog, &a.eventlog_file, &err)) ||
 		   (a.fetch && cvm_fetcher_new(&a.fetch_cfg, &f, &err))) {
 		status = verify_fail(&a, &err);
 	} else {
@@ -1077,6 +1093,8 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 		cli_progress_end(&progress);
 	}
 	cvm_measurement_free(expect);
+	if (a.eventlog_file.data)
+		cvm_file_close(&a.eventlog_file);
 	cvm_fetcher_free(f);
 	cvm_verifier_free(v);
 	free(res);

@@ -26,6 +26,7 @@ static const struct bench_case cases[] = {
 	{"  same, 512 vCPUs", bench_snp_measure_512_vcpus},
 	{"SNP matrix 64 vCPU counts x 5 models (in-process)", bench_snp_matrix},
 	{"SNP matrix 64 vCPU counts x 5 models (CLI)", bench_snp_matrix_cli},
+	{"SNP explain: whole neighbourhood, no match", bench_explain_snp},
 	{"SNP launch (fake KVM) vs offline measure", bench_snp_launch_fake},
 	{"TDX measure, Debian OVMF.fd", bench_tdx_measure},
 	{"TDX measure, OVMF.fd + 10M PE kernel + 50M initrd", bench_tdx_measure_direct},

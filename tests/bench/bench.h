@@ -136,6 +136,7 @@ void bench_snp_measure_200m_initrd(const struct bench_env *env, struct bench_res
 void bench_snp_measure_512_vcpus(const struct bench_env *env, struct bench_result *r);
 void bench_snp_matrix(const struct bench_env *env, struct bench_result *r);
 void bench_snp_matrix_cli(const struct bench_env *env, struct bench_result *r);
+void bench_explain_snp(const struct bench_env *env, struct bench_result *r);
 void bench_snp_launch_fake(const struct bench_env *env, struct bench_result *r);
 void bench_tdx_measure(const struct bench_env *env, struct bench_result *r);
 void bench_tdx_measure_direct(const struct bench_env *env, struct bench_result *r);

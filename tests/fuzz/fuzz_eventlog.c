@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cvmkit/emit.h>
 #include <cvmkit/eventlog.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -54,6 +55,47 @@ static void check_event(const struct cvm_eventlog *log, const struct cvm_eventlo
 	(void)cvm_eventlog_event_digests_data(ev, &matches, NULL);
 }
 
+/*
+ * The log against a document made of its own RTMR0..2 events: every event must MATCH, and
+ * every row must point into the log or the document; the layout guess must not crash.
+ */
+static void check_match(const struct cvm_eventlog *log)
+{
+	const char *layout;
+	unsigned score, of;
+	cvm_eventlog_fw_layout(log, &layout, &score, &of);
+	if (layout && score > of)
+		abort();
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, NULL);
+	if (!m)
+		return;
+	size_t want[3] = {0};
+	for (size_t i = 0; i < log->nevents && i < 256; i++) {
+		const struct cvm_eventlog_event *ev = &log->events[i];
+		const struct cvm_eventlog_digest *d = cvm_eventlog_event_digest(ev, CVM_TCG_ALG_SHA384);
+		if (ev->type == CVM_EV_NO_ACTION || !d || d->size != 48 || ev->mr_index < 1 ||
+		    ev->mr_index > 3)
+			continue;
+		const char *type = cvm_eventlog_type_name(ev->type);
+		if (cvm_measurement_add_event(m, ev->mr_index - 1, type ? type : "?", ev->detail.text,
+					      d->value))
+			break;
+		want[ev->mr_index - 1]++;
+	}
+	struct cvm_event_match_table *t = NULL;
+	if (cvm_eventlog_match(log, m, 0x7, &t, NULL) == 0) {
+		for (unsigned r = 0; r < 3; r++)
+			if (t->count[r][CVM_EVENT_MATCH] != want[r] || t->expected[r] != want[r] ||
+			    t->count[r][CVM_EVENT_MISSING] || t->count[r][CVM_EVENT_DIFFER])
+				abort();
+		for (size_t i = 0; i < t->nrows; i++)
+			if (!t->rows[i].input || (!t->rows[i].expected && !t->rows[i].logged))
+				abort();
+		cvm_event_match_table_free(t);
+	}
+	cvm_measurement_free(m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cvm_eventlog *log = NULL;
@@ -72,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cvm_eventlog_replay_tdx(log, &r, NULL) == 0 && r->nevents != log->nevents)
 		abort();
 	cvm_rtmr_replay_free(r);
+	check_match(log);
 	cvm_eventlog_free(log);
 	return 0;
 }

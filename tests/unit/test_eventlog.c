@@ -23,6 +23,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include <cvmkit/emit.h>
 #include <cvmkit/eventlog.h>
 #include <cvmkit/tdx.h>
 #include <cvmkit/util.h>
@@ -1109,6 +1110,103 @@ static void load_names_the_file(void **state)
 	assert_non_null(strstr(cvm_error_message(&err), "CCEL_data_ovmf_out.json: eventlog: SpecID"));
 }
 
+/* ---- expected events against a log (tdx/tdx_eventlog_match.c) ---------------------------- */
+
+/* A document holding the OVMF log's RTMR0 events, edited as the test says. */
+static struct cvm_measurement *doc_from_log(const struct cvm_eventlog *log, size_t drop,
+					    size_t change)
+{
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, NULL);
+	assert_non_null(m);
+	for (size_t i = 0; i < log->nevents; i++) {
+		const struct cvm_eventlog_event *ev = &log->events[i];
+		if (ev->mr_index != 1 || i == drop)
+			continue;
+		uint8_t d[48];
+		memcpy(d, ev->digests[0].value, 48);
+		if (i == change)
+			d[0] ^= 1;
+		assert_int_equal(cvm_measurement_add_event(m, 0, cvm_eventlog_type_name(ev->type),
+							   ev->detail.text, d), 0);
+	}
+	uint8_t other[48] = {1};
+	assert_int_equal(cvm_measurement_add_event(m, 1, "EV_EFI_BOOT_SERVICES_APPLICATION",
+						   "kernel", other), 0);
+	return m;
+}
+
+static void matches_expected_events_to_the_log(void **state)
+{
+	(void)state;
+	struct cvm_eventlog *log = load_log("CCEL_data_ovmf", NULL);
+	/* drop event 9 (ACPI DATA) from the document, change event 12 (BootOrder) */
+	struct cvm_measurement *m = doc_from_log(log, 9, 12);
+	struct cvm_event_match_table *t = NULL;
+	assert_int_equal(cvm_eventlog_match(log, m, 0x7, &t, NULL), 0);
+	assert_int_equal(t->expected[0], 13);
+	assert_int_equal(t->count[0][CVM_EVENT_MATCH], 12);
+	assert_int_equal(t->count[0][CVM_EVENT_DIFFER], 1);
+	assert_int_equal(t->count[0][CVM_EVENT_EXTRA], 1);
+	assert_int_equal(t->count[0][CVM_EVENT_MISSING], 0);
+	/* RTMR1: the expected kernel differs from the logged one, the actions are extra */
+	assert_int_equal(t->count[1][CVM_EVENT_DIFFER], 1);
+	assert_int_equal(t->count[1][CVM_EVENT_EXTRA], 3);
+	assert_int_equal(t->count[2][CVM_EVENT_EXTRA], 2);
+	size_t differ = 0, extra = 0;
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct cvm_event_match_row *r = &t->rows[i];
+		if (r->status == CVM_EVENT_DIFFER && r->rtmr == 0) {
+			assert_ptr_equal(r->logged, &log->events[12]);
+			assert_string_equal(r->input, "boot entry");
+			differ++;
+		}
+		if (r->status == CVM_EVENT_EXTRA && r->rtmr == 0) {
+			assert_ptr_equal(r->logged, &log->events[9]);
+			assert_null(r->expected);
+			assert_string_equal(r->input, "ACPI");
+			extra++;
+		}
+		if (r->status == CVM_EVENT_DIFFER && r->rtmr == 1)
+			assert_string_equal(r->input, "kernel");
+	}
+	assert_int_equal(differ, 1);
+	assert_int_equal(extra, 1);
+	assert_string_equal(cvm_event_match_name(CVM_EVENT_MISSING), "MISSING");
+	cvm_event_match_table_free(t);
+
+	/* an expected event the log lacks, with nothing of its input in its place: MISSING */
+	uint8_t d[48] = {2};
+	assert_int_equal(cvm_measurement_add_event(m, 2, "EV_EFI_VARIABLE_BOOT", "Boot0001", d), 0);
+	assert_int_equal(cvm_eventlog_match(log, m, 0x4, &t, NULL), 0);
+	assert_int_equal(t->count[2][CVM_EVENT_MISSING], 1);
+	assert_int_equal(t->count[0][CVM_EVENT_MATCH], 0); /* RTMR0 not asked for */
+	cvm_event_match_table_free(t);
+	cvm_measurement_free(m);
+	cvm_eventlog_free(log);
+}
+
+static void guesses_the_firmware_layout(void **state)
+{
+	(void)state;
+	const char *name;
+	unsigned score, of;
+	struct cvm_eventlog *log = load_log("CCEL_data_ovmf", NULL);
+	cvm_eventlog_fw_layout(log, &name, &score, &of);
+	assert_string_equal(name, "<=202408");
+	assert_int_equal(score, of);
+	cvm_eventlog_free(log);
+	log = load_log("CCEL_data", NULL); /* td-shim: no OVMF events */
+	cvm_eventlog_fw_layout(log, &name, &score, &of);
+	assert_null(name);
+	cvm_eventlog_free(log);
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, NULL);
+	struct cvm_event_match_table *t = NULL;
+	log = load_log("CCEL_data_csv", NULL); /* SM3 only */
+	assert_int_equal(cvm_eventlog_match(log, m, 0x7, &t, NULL), -ENOTSUP);
+	cvm_eventlog_free(log);
+	cvm_measurement_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1132,6 +1230,8 @@ int main(void)
 		cmocka_unit_test(replay_rejects_mr_indexes_outside_the_rtmrs),
 		cmocka_unit_test(reads_the_ccel_table),
 		cmocka_unit_test(load_names_the_file),
+		cmocka_unit_test(matches_expected_events_to_the_log),
+		cmocka_unit_test(guesses_the_firmware_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
