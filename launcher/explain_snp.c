@@ -341,7 +341,7 @@ static void feature_text(uint64_t v, char *buf, size_t n)
 static void describe(const struct snp_space *s, const struct best *b,
 		     struct cvm_explain_result *out)
 {
-	char from[160], to[160];
+	char from[400], to[400];
 	const struct combo *c = &b->combo;
 	if (c->fw)
 		cvm_explain_add_change(out, "firmware", s->fw_names[0], s->fw_names[c->fw]);

@@ -48,8 +48,8 @@ struct cvm_explain_change {
 	const char *key;  /* static: "vcpus", "cpus", "vmm", "snp.guest_features",
 			   * "kernel_hashes", "firmware", "tdx.measure_order",
 			   * "tdx.honour_page_aug" */
-	char from[128];
-	char to[160];
+	char from[200];
+	char to[200];
 };
 
 /* A firmware candidate besides the policy's own (borrowed). */

@@ -73,3 +73,37 @@ run verify "$A/tdx/tdx_quote_5.dat" --eventlog "$E/CCEL_data_ovmf" --expect "$T/
 check "verify --expect --eventlog: expected events matched, the differing kernel named" eval \
 	'rc_is 1 && out_has "^  fail  events-rtmr1  *1 of 4 expected events are not in the log: kernel differs" &&
 	 out_has "^  pass  events-rtmr2  *all 2 expected events are in the log, in order (0 more logged)"'
+
+# Accepting by event: a quote (signature broken by the edit) whose RTMRs are the OVMF log's
+# replay, and a document whose RTMR1 value differs but whose RTMR1 events are in the log
+python3 - "$A/tdx/tdx_quote_5.dat" "$E/CCEL_data_ovmf_out.json" "$T/q.dat" "$T/exp2.json" <<'PY'
+import hashlib, json, sys
+q = bytearray(open(sys.argv[1], "rb").read())
+log = json.load(open(sys.argv[2]))["uefi_event_logs"]
+r = [bytes(48)] * 4
+for e in log:
+    i = e["index"] - 1
+    r[i] = hashlib.sha384(r[i] + bytes.fromhex(e["digests"][0]["digest"])).digest()
+body = 0x30 + 6  # v5: the body follows a 6-byte descriptor
+for i in range(4):
+    q[body + 328 + 48 * i:body + 376 + 48 * i] = r[i]
+open(sys.argv[3], "wb").write(q)
+mrtd = q[body + 136:body + 184].hex()
+ev = [{"rtmr": 1, "type": e["type_name"], "description": "event %d" % n,
+       "digest": e["digests"][0]["digest"]} for n, e in enumerate(log) if e["index"] == 2][:2]
+json.dump({"schema": "cvmkit-measurement/1", "tee": "tdx", "mode": "tdx", "algorithm": "sha384",
+           "digest": mrtd, "report": {"mrtd": mrtd, "rtmr0": None, "rtmr1": "11" * 48,
+                                      "rtmr2": None, "rtmr3": None},
+           "events": ev, "inputs": {}, "launch": {}}, open(sys.argv[4], "w"))
+PY
+run verify "$T/q.dat" --eventlog "$E/CCEL_data_ovmf" --expect "$T/exp2.json" $AT
+check "verify --eventlog: a log that is the quote's replays RTMR by RTMR" eval \
+	'out_has "^  pass  eventlog-rtmr0  *the log.s 14 events replay to the quote.s RTMR0" &&
+	 out_has "^  pass  eventlog-rtmr2  *the log.s 2 events replay to the quote.s RTMR2"'
+check "verify --expect --eventlog: RTMR1 accepted by event (2 expected events, 2 more logged)" eval \
+	'out_has "^  pass  rtmr1  *accepted by event: RTMR1 is not the expected value, but the event log replays to it and holds all 2 expected events (2 more)" &&
+	 out_has "^  pass  events-rtmr1  *all 2 expected events are in the log, in order (2 more logged)" &&
+	 out_has "^  fail  quote-signature"'
+run verify "$T/q.dat" --expect "$T/exp2.json" $AT
+check "without the log the same RTMR1 fails by value" eval \
+	'rc_is 1 && out_has "^  fail  rtmr1 "'
