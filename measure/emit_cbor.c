@@ -154,6 +154,8 @@ cbor_item_t *cvm_cbor_tag(uint64_t tag, cbor_item_t *item)
 
 bool cvm_cbor_get_i64(const cbor_item_t *item, int64_t *out)
 {
+	if (!item)
+		return false;
 	if (cbor_isa_uint(item)) {
 		uint64_t v = cbor_get_int(item);
 		if (v > INT64_MAX)

@@ -1456,7 +1456,7 @@ static void read_verify_snp(struct reader *r, struct json_object *vfy)
 		"require_policy", "platform_info_mask", "min_guest_svn", "min_reported_tcb",
 		"min_current_tcb", "min_committed_tcb", "min_launch_tcb", "family_id", "image_id",
 		"report_id", "report_id_ma", "chip_id", "require_author_key", "trusted_id_keys",
-		"trusted_author_keys", NULL};
+		"trusted_author_keys", "min_launch_mit_vector", "min_current_mit_vector", NULL};
 	const char *bp = "verify.snp";
 	char path[PATH_BUF], ipath[PATH_BUF + 24], got[96];
 	struct json_object *obj = child_block(r, vfy, "verify", "snp", keys), *v;
@@ -1511,6 +1511,10 @@ static void read_verify_snp(struct reader *r, struct json_object *vfy)
 		vr->has_platform_info_mask = true;
 	if (FIELD(obj, bp, "min_guest_svn", v, path) && read_uint(r, path, v, 0, UINT32_MAX, &x))
 		vr->min_guest_svn = (uint32_t)x;
+	if (FIELD(obj, bp, "min_launch_mit_vector", v, path))
+		read_u64_hex(r, path, v, UINT64_MAX, &vr->min_launch_mit_vector);
+	if (FIELD(obj, bp, "min_current_mit_vector", v, path))
+		read_u64_hex(r, path, v, UINT64_MAX, &vr->min_current_mit_vector);
 	read_tcb_min(r, obj, bp, "min_reported_tcb", &vr->min_reported_tcb);
 	read_tcb_min(r, obj, bp, "min_current_tcb", &vr->min_current_tcb);
 	read_tcb_min(r, obj, bp, "min_committed_tcb", &vr->min_committed_tcb);

@@ -373,6 +373,10 @@ static struct json_object *write_verify_snp(struct writer *w, const struct cvm_v
 		put(w, o, "platform_info_mask", hex_u64(v->platform_info_mask));
 	if (v->min_guest_svn)
 		put(w, o, "min_guest_svn", json_object_new_int64(v->min_guest_svn));
+	if (v->min_launch_mit_vector)
+		put(w, o, "min_launch_mit_vector", hex_u64(v->min_launch_mit_vector));
+	if (v->min_current_mit_vector)
+		put(w, o, "min_current_mit_vector", hex_u64(v->min_current_mit_vector));
 	put_tcb_min(w, o, "min_reported_tcb", &v->min_reported_tcb);
 	put_tcb_min(w, o, "min_current_tcb", &v->min_current_tcb);
 	put_tcb_min(w, o, "min_committed_tcb", &v->min_committed_tcb);

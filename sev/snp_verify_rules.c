@@ -165,6 +165,25 @@ static void tcb_min_raw(const char *name, const char *field, uint64_t have, uint
 	check_tcb_min(name, field, have, &m, p, res);
 }
 
+/* Bits a v5 report's mitigation vector must set; a report before v5 carries none. */
+static void check_mit_vector(struct cvm_verify_result *res, const char *name, const char *field,
+			     const struct cvm_snp_report *r, uint64_t have, uint64_t want)
+{
+	if (!want)
+		return;
+	if (r->version < 5) {
+		cvm_check_add(res, name, CVM_CHECK_FAIL,
+			      "report version %u has no %s (version 5, firmware ABI 1.58, adds it); "
+			      "required bits 0x%llx", r->version, field, (unsigned long long)want);
+		return;
+	}
+	uint64_t missing = want & ~have;
+	cvm_check_add(res, name, missing ? CVM_CHECK_FAIL : CVM_CHECK_PASS,
+		      "%s 0x%llx %s 0x%llx", field, (unsigned long long)have,
+		      missing ? "lacks required bits" : "sets every required bit of",
+		      missing ? (unsigned long long)missing : (unsigned long long)want);
+}
+
 static void check_pin(struct cvm_verify_result *res, const char *name, const char *field,
 		      bool has, const uint8_t *have, const uint8_t *want, size_t n)
 {
@@ -277,6 +296,10 @@ void cvm_snp_rules_check(const struct cvm_snp_report *r, const struct cvm_amd_ce
 		cvm_check_add(res, "guest-svn",
 			      r->guest_svn >= vr->min_guest_svn ? CVM_CHECK_PASS : CVM_CHECK_FAIL,
 			      "GUEST_SVN %u, minimum %u", r->guest_svn, vr->min_guest_svn);
+	check_mit_vector(res, "launch-mit-vector", "LAUNCH_MIT_VECTOR", r, r->launch_mit_vector,
+			 vr->min_launch_mit_vector);
+	check_mit_vector(res, "current-mit-vector", "CURRENT_MIT_VECTOR", r, r->current_mit_vector,
+			 vr->min_current_mit_vector);
 	check_pin(res, "family-id", "FAMILY_ID", vr->has_family_id, r->family_id, vr->family_id, 16);
 	check_pin(res, "image-id", "IMAGE_ID", vr->has_image_id, r->image_id, vr->image_id, 16);
 	check_pin(res, "report-id", "REPORT_ID", vr->has_report_id, r->report_id, vr->report_id,

@@ -221,6 +221,7 @@ struct cvm_verify_rules {
 	bool has_platform_info_mask; /* PLATFORM_INFO may set only these bits */
 	uint64_t platform_info_mask;
 	uint32_t min_guest_svn;    /* 0 = any */
+	uint64_t min_launch_mit_vector, min_current_mit_vector; /* bits a v5 report must set; 0 = any */
 	struct cvm_verify_tcb_min min_reported_tcb, min_current_tcb, min_committed_tcb,
 		min_launch_tcb;
 	bool has_family_id, has_image_id, has_report_id, has_report_id_ma, has_chip_id;

@@ -1367,7 +1367,7 @@ static void tdx_rtmr_input_problems(void **state)
 #define VERIFY_SNP "{'version': 1, 'tee': 'snp', 'verify': {'allow': ['cxl_allow', " \
 	"'migrate_ma'], 'snp': {'refuse_smt': true, 'require_committed': true, 'vmpl': [0, 2], 'min_report_version': 3, " \
 	"'min_abi': '1.51', 'min_firmware': '1.55.21', 'require_policy': ['single_socket', " \
-	"'page_swap_disable'], 'platform_info_mask': '0x3', 'min_guest_svn': 4, " \
+	"'page_swap_disable'], 'platform_info_mask': '0x3', 'min_guest_svn': 4, 'min_current_mit_vector': '0x30', " \
 	"'min_reported_tcb': {'bootloader': 3, 'snp': 8, 'microcode': 115}, " \
 	"'min_launch_tcb': {'tee': 1}, 'family_id': '01000000000000000000000000000000', " \
 	"'image_id': '02000000000000000000000000000000', 'report_id': '" HEX32 "', " \
@@ -1423,6 +1423,8 @@ static void verify_section_reads_every_rule(void **state)
 	assert_int_equal(v->require_policy, (1ull << 20) | (1ull << 25));
 	assert_int_equal(v->platform_info_mask, 3);
 	assert_int_equal(v->min_guest_svn, 4);
+	assert_int_equal(v->min_current_mit_vector, 0x30);
+	assert_int_equal(v->min_launch_mit_vector, 0);
 	assert_true(v->min_reported_tcb.present);
 	assert_int_equal(v->min_reported_tcb.microcode, 115);
 	assert_int_equal(v->min_reported_tcb.tee, 0);

@@ -1311,6 +1311,20 @@ static void snp_rules_policy_platform_and_ids(void **state)
 	c.rules.min_report_version = 2;
 	assert_int_equal(snp_rule(&c, "report-version"), CVM_CHECK_PASS);
 
+	/* Mitigation vectors: a v2 report has none, so a required bit fails; v5 compares bits. */
+	c.rules.min_launch_mit_vector = 0x4;
+	assert_int_equal(snp_rule(&c, "launch-mit-vector"), CVM_CHECK_FAIL);
+	assert_reason_has(&c.r, "launch-mit-vector", "version 2");
+	c.rep.version = 5;
+	c.rep.launch_mit_vector = 0x5;
+	assert_int_equal(snp_rule(&c, "launch-mit-vector"), CVM_CHECK_PASS);
+	c.rules.min_current_mit_vector = 0x6;
+	c.rep.current_mit_vector = 0x4;
+	assert_int_equal(snp_rule(&c, "current-mit-vector"), CVM_CHECK_FAIL);
+	assert_reason_has(&c.r, "current-mit-vector", "lacks required bits 0x2");
+	c.rules.min_launch_mit_vector = c.rules.min_current_mit_vector = 0;
+	c.rep.version = 2;
+
 	/* Pins: FAMILY_ID 01..., IMAGE_ID 02..., and the report's own REPORT_ID(_MA), CHIP_ID. */
 	struct {
 		const char *name;
