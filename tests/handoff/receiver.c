@@ -198,6 +198,7 @@ int main(int argc, char **argv)
 		if (!f || fwrite(doc, 1, doc_len, f) != doc_len || fclose(f))
 			return fail("cannot write --doc");
 	}
+	free(p); /* the document is not needed past here */
 	if (refuse) {
 		ack(s, -EPERM, "this receiver was told to refuse");
 		close(s);
