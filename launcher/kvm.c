@@ -252,26 +252,45 @@ int cvm_kvm_get_device_attr(const struct cvm_kvm_seam *s, int fd, uint32_t group
 	return cvm_kvm_ioctl(s, fd, KVM_GET_DEVICE_ATTR, (unsigned long)&a);
 }
 
-int cvm_kvm_sev_vmsa_features(const struct cvm_kvm_seam *s, uint64_t *out, struct cvm_error *err)
+/* A u64 attribute of KVM_X86_GRP_SEV on /dev/kvm; what names it in messages. */
+static int sev_attr(const struct cvm_kvm_seam *s, uint64_t attr, const char *what,
+		    const char *enxio, uint64_t *out, struct cvm_error *err)
 {
 	int fd = open_kvm(s, err);
 	if (fd < 0)
 		return fd;
 	uint64_t v = 0;
-	int rc = cvm_kvm_get_device_attr(s, fd, CVM_KVM_X86_GRP_SEV, CVM_KVM_X86_SEV_VMSA_FEATURES,
-					 &v);
+	int rc = cvm_kvm_get_device_attr(s, fd, CVM_KVM_X86_GRP_SEV, attr, &v);
 	s->ops->close(s->ctx, fd);
 	if (rc < 0)
-		return cvm_error_set(err, rc,
-				     "KVM_GET_DEVICE_ATTR(KVM_X86_GRP_SEV, KVM_X86_SEV_VMSA_FEATURES): "
-				     "%s%s",
+		return cvm_error_set(err, rc, "KVM_GET_DEVICE_ATTR(KVM_X86_GRP_SEV, %s): %s%s", what,
 				     cvm_errno_name(rc),
-				     rc == -ENXIO	? " (this host's KVM has no SEV support)"
+				     rc == -ENXIO	? enxio
 				     : rc == -ENOTTY ? " (this host's KVM has no device attributes: "
 						       "older than 6.10)"
 						     : "");
 	*out = v;
 	return 0;
+}
+
+int cvm_kvm_sev_vmsa_features(const struct cvm_kvm_seam *s, uint64_t *out, struct cvm_error *err)
+{
+	return sev_attr(s, CVM_KVM_X86_SEV_VMSA_FEATURES, "KVM_X86_SEV_VMSA_FEATURES",
+			" (this host's KVM has no SEV support)", out, err);
+}
+
+int cvm_kvm_sev_snp_req_certs(const struct cvm_kvm_seam *s, struct cvm_error *err)
+{
+	uint64_t v = 0;
+	int rc = sev_attr(s, CVM_KVM_X86_SEV_SNP_REQ_CERTS, "KVM_X86_SEV_SNP_REQ_CERTS",
+			  " (this host's KVM cannot serve certificates to SNP guests: "
+			  "KVM_SEV_SNP_ENABLE_REQ_CERTS needs Linux 7.0, and SEV)",
+			  &v, err);
+	if (!rc && v != 1)
+		rc = cvm_error_set(err, -EOPNOTSUPP, "KVM_X86_SEV_SNP_REQ_CERTS is %llu: this host's "
+				   "KVM does not offer SNP certificate requests",
+				   (unsigned long long)v);
+	return rc;
 }
 
 /* ---- VM lifetime ------------------------------------------------------------------------ */
@@ -365,6 +384,7 @@ void cvm_kvm_vm_free(struct cvm_kvm_vm *vm)
 		s->ops->close(s->ctx, vm->vm_fd);
 	if (vm->sev_fd >= 0)
 		s->ops->close(s->ctx, vm->sev_fd);
+	cvm_snp_certs_free(vm->snp_certs);
 	if (vm->kvm_fd >= 0)
 		s->ops->close(s->ctx, vm->kvm_fd);
 	free(vm);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The SEV-SNP KVM backend (DESIGN.md "Launch sequences", spec/kvm-uapi.md 8a):
- *   [KVM_GET_DEVICE_ATTR(SEV VMSA features) with features] -> KVM_CREATE_VM(SNP) -> open
- *   /dev/sev -> KVM_SEV_INIT2(vmsa_features) -> [KVM_SET_TSC_KHZ(VM) for SecureTSC] ->
+ *   [KVM_GET_DEVICE_ATTR(SEV VMSA features) with features] [KVM_GET_DEVICE_ATTR(SNP_REQ_CERTS)
+ *   with snp.certificates] -> KVM_CREATE_VM(SNP) -> open /dev/sev -> KVM_SEV_INIT2(vmsa_features)
+ *   -> [KVM_SET_TSC_KHZ(VM) for SecureTSC] -> [/dev/sev SNP_PLATFORM_STATUS + SEV_GET_ID2 for the
+ *   endorsement cache, KVM_SEV_SNP_ENABLE_REQ_CERTS] ->
  *   guest_memfd + memslots + PRIVATE -> SNP_LAUNCH_START(policy) -> vCPUs (CPUID without
  *   what the firmware refuses) -> SNP_LAUNCH_UPDATE per plan op
  *   (source staged in a page-aligned shared buffer) -> vCPU state per VMSA op ->
@@ -91,11 +93,38 @@ static int set_secure_tsc(const struct cvm_kvm_backend_ctx *ctx, const struct cv
 	return 0;
 }
 
+/*
+ * Certificates for the guest (docs/snp-launch.md): the sources resolved and read once (the
+ * endorsement cache needs this host's chip ID and TCB from /dev/sev), then
+ * KVM_SEV_SNP_ENABLE_REQ_CERTS, which KVM takes after INIT2 and before any vCPU.
+ */
+static int enable_req_certs(struct cvm_kvm_backend_ctx *ctx, struct cvm_error *err)
+{
+	const struct cvm_policy_snp_certs *cfg = ctx->snp_certs;
+	struct cvm_kvm_vm *vm = ctx->vm;
+	struct cvm_snp_host_id host;
+	struct cvm_error why;
+	cvm_error_clear(&why);
+	bool known = cfg->cache && cvm_snp_host_id_read(ctx->seam, vm->sev_fd, &host, &why) == 0;
+	int rc = cvm_snp_certs_open(cfg, known ? &host : NULL, ctx->snp_certs_cache_dir,
+				    &vm->snp_certs, err);
+	if (rc && why.code)
+		return cvm_error_wrap(err, "%s", cvm_error_message(&why));
+	if (rc)
+		return rc;
+	uint32_t fw_error = 0;
+	rc = cvm_kvm_sev_op(ctx->seam, vm->vm_fd, vm->sev_fd, CVM_KVM_SEV_SNP_ENABLE_REQ_CERTS, NULL,
+			    &fw_error);
+	return rc ? fw_failure(err, rc, fw_error, "KVM_SEV_SNP_ENABLE_REQ_CERTS") : 0;
+}
+
 static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
 	const struct cvm_kvm_seam *s = ctx->seam;
 	int rc = check_host_features(s, plan->snp.vmsa_features, err);
+	if (!rc && ctx->snp_certs)
+		rc = cvm_kvm_sev_snp_req_certs(s, err);
 	if (rc)
 		return rc;
 	rc = cvm_kvm_vm_create(s, CVM_KVM_X86_SNP_VM, ctx->cancel, &ctx->vm, err);
@@ -118,6 +147,8 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 	if ((rc = cvm_kvm_sev_op(s, vm_fd, sev_fd, CVM_KVM_SEV_INIT2, &init, &fw_error)))
 		return fw_failure(err, rc, fw_error, "KVM_SEV_INIT2");
 	if ((rc = set_secure_tsc(ctx, plan, err)))
+		return rc;
+	if (ctx->snp_certs && (rc = enable_req_certs(ctx, err)))
 		return rc;
 
 	ctx->fw_size = cvm_kvm_plan_firmware_size(plan);

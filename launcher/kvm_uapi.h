@@ -160,6 +160,28 @@ CVM_UAPI_AT(cvm_kvm_tdx_exit, a, 24, "kvm.h kvm_run.tdx (gpa, vector, leaf)");
 /* GetTdVmCallInfo leaf 1, R11: the TDVMCALLs userspace serves (bit 1: SetupEventNotify). */
 #define CVM_TDVMCALLINFO_SETUP_EVENT_NOTIFY_INTERRUPT (1ull << 1)
 
+/* ---- KVM_EXIT_SNP_REQ_CERTS (spec section 6 names it 43; layout of api.rst, Linux 7.0) ------ */
+#define CVM_KVM_EXIT_SNP_REQ_CERTS 43
+
+/*
+ * The member of kvm_run's exit union: the guest's certificate buffer (GHCB RAX, 4 KiB aligned)
+ * and its size in pages (RBX), forwarded unchecked; ret (0 on exit) is the answer the next
+ * KVM_RUN consumes: 0 (the table is in place, KVM issues the attestation request), ENOSPC (with
+ * npages set to the pages needed), EAGAIN (busy: the guest retries) or EIO (anything else);
+ * other values fail KVM_RUN with EINVAL.
+ */
+struct cvm_kvm_snp_req_certs {
+	uint64_t gpa;
+	uint64_t npages;
+	uint64_t ret;
+};
+_Static_assert(sizeof(struct cvm_kvm_snp_req_certs) == 24, "kvm_run.snp_req_certs is 24 bytes");
+CVM_UAPI_AT(cvm_kvm_snp_req_certs, gpa, 0, "api.rst KVM_EXIT_SNP_REQ_CERTS");
+CVM_UAPI_AT(cvm_kvm_snp_req_certs, npages, 8, "api.rst KVM_EXIT_SNP_REQ_CERTS");
+CVM_UAPI_AT(cvm_kvm_snp_req_certs, ret, 16, "api.rst KVM_EXIT_SNP_REQ_CERTS");
+/* kvm_run.immediate_exit: set, KVM completes the pending exit and returns EINTR at once. */
+_Static_assert(offsetof(struct kvm_run, immediate_exit) == 1, "kvm_run.immediate_exit at 1");
+
 /* ---- KVM_MEMORY_ENCRYPT_OP (SEV/SNP and TDX), spec section 8 ------------------------------- */
 /* The size field of this number is sizeof(unsigned long), not the size of a command struct. */
 #define CVM_KVM_MEMORY_ENCRYPT_OP _IOWR(KVMIO, 0xba, unsigned long)
@@ -182,6 +204,9 @@ CVM_UAPI_AT(cvm_kvm_sev_cmd, sev_fd, 20, "kvm-uapi.md 8a");
 #define CVM_KVM_SEV_SNP_LAUNCH_START 100
 #define CVM_KVM_SEV_SNP_LAUNCH_UPDATE 101
 #define CVM_KVM_SEV_SNP_LAUNCH_FINISH 102
+/* amd-memory-encryption.rst 21 (Linux 7.0): no data; on an SNP VM after INIT2, before any vCPU
+   (else EINVAL).  From then on KVM_EXIT_SNP_REQ_CERTS comes with every attestation request. */
+#define CVM_KVM_SEV_SNP_ENABLE_REQ_CERTS 103
 
 struct cvm_kvm_sev_init {
 	uint64_t vmsa_features;
@@ -271,6 +296,9 @@ CVM_UAPI_AT(cvm_kvm_sev_snp_launch_finish, pad1, 56, "kvm-uapi.md 8a");
  */
 #define CVM_KVM_X86_GRP_SEV 1
 #define CVM_KVM_X86_SEV_VMSA_FEATURES 0
+/* 1 when KVM has KVM_SEV_SNP_ENABLE_REQ_CERTS (amd-memory-encryption.rst, Linux 7.0; attribute 1
+   is KVM_X86_SNP_POLICY_BITS); ENXIO from an older KVM. */
+#define CVM_KVM_X86_SEV_SNP_REQ_CERTS 2
 _Static_assert(sizeof(struct kvm_device_attr) == 24, "kvm_device_attr is 24 bytes");
 CVM_UAPI_AT(kvm_device_attr, flags, 0, "x86 uAPI");
 CVM_UAPI_AT(kvm_device_attr, group, 4, "x86 uAPI");
@@ -377,6 +405,33 @@ CVM_UAPI_AT(kvm_cpuid_entry2, ecx, 20, "tdx-measurement.md 5");
 CVM_UAPI_AT(kvm_cpuid_entry2, edx, 24, "tdx-measurement.md 5");
 CVM_UAPI_AT(kvm_cpuid_entry2, padding, 28, "tdx-measurement.md 5");
 
+/*
+ * ---- /dev/sev (include/uapi/linux/psp-sev.h): what names this host's VCEK -------------------
+ * SEV_ISSUE_CMD {cmd, data, error}: SNP_PLATFORM_STATUS fills a 32-byte packed status at data
+ * (reported_tcb_version at 24, the flags word at 8: bit 0 mask_chip_id, bit 2 vlek_en);
+ * SEV_GET_ID2 takes a packed {address u64, length u32} and writes the chip ID (64 bytes) there.
+ */
+struct cvm_sev_issue_cmd {
+	uint32_t cmd;
+	uint32_t pad0;
+	uint64_t data;
+	uint32_t error; /* out: PSP firmware status */
+	uint32_t pad1;
+};
+_Static_assert(sizeof(struct cvm_sev_issue_cmd) == 24, "sev_issue_cmd is 24 bytes");
+CVM_UAPI_AT(cvm_sev_issue_cmd, cmd, 0, "psp-sev.h");
+CVM_UAPI_AT(cvm_sev_issue_cmd, data, 8, "psp-sev.h");
+CVM_UAPI_AT(cvm_sev_issue_cmd, error, 16, "psp-sev.h");
+#define CVM_SEV_ISSUE_CMD _IOWR('S', 0x0, struct cvm_sev_issue_cmd)
+#define CVM_SEV_GET_ID2 8
+#define CVM_SNP_PLATFORM_STATUS 9
+#define CVM_SNP_STATUS_SIZE 32u
+#define CVM_SNP_STATUS_FLAGS 8u
+#define CVM_SNP_STATUS_REPORTED_TCB 24u
+#define CVM_SNP_STATUS_VLEK_EN (1u << 2)
+#define CVM_SEV_GET_ID2_SIZE 12u /* packed: address u64 at 0, length u32 at 8 */
+#define CVM_SEV_CHIP_ID_SIZE 64u
+
 /* ---- ioctl numbers, checked against the spec's table --------------------------------------- */
 _Static_assert(CVM_KVM_SET_USER_MEMORY_REGION2 == 0x40a0ae49, "KVM_SET_USER_MEMORY_REGION2");
 _Static_assert(CVM_KVM_CREATE_GUEST_MEMFD == 0xc040aed4, "KVM_CREATE_GUEST_MEMFD");
@@ -392,5 +447,6 @@ _Static_assert(KVM_CREATE_VCPU == 0xae41, "KVM_CREATE_VCPU");
 _Static_assert(KVM_RUN == 0xae80, "KVM_RUN");
 _Static_assert(KVM_GET_DEVICE_ATTR == 0x4018aee2, "KVM_GET_DEVICE_ATTR");
 _Static_assert(KVM_SET_TSC_KHZ == 0xaea2, "KVM_SET_TSC_KHZ");
+_Static_assert(CVM_SEV_ISSUE_CMD == 0xc0185300, "SEV_ISSUE_CMD");
 
 #endif

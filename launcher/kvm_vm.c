@@ -456,6 +456,18 @@ static int run_exit_error(struct kvm_run *run, struct cvm_error *err)
 	}
 }
 
+/*
+ * A served certificate request holds the files' locks across the KVM_RUN in which KVM has the
+ * firmware sign the report (immediate_exit makes it return right after): drop them now.
+ */
+static void release_certs(struct cvm_kvm_vm *vm, struct kvm_run *run)
+{
+	if (!cvm_snp_certs_locked(vm->snp_certs))
+		return;
+	cvm_snp_certs_unlock(vm->snp_certs);
+	run->immediate_exit = 0;
+}
+
 int cvm_kvm_run(struct cvm_kvm_vm *vm, uint32_t idx, cvm_kvm_io_fn on_io, void *ctx,
 		struct cvm_kvm_run_result *out, struct cvm_error *err)
 {
@@ -467,10 +479,12 @@ int cvm_kvm_run(struct cvm_kvm_vm *vm, uint32_t idx, cvm_kvm_io_fn on_io, void *
 	struct kvm_run *run = vm->runs[idx];
 	for (;;) {
 		if (cancelled(vm)) {
+			release_certs(vm, run);
 			res.stop = CVM_KVM_STOP_CANCELLED;
 			break;
 		}
 		int rc = s->ops->ioctl(s->ctx, vm->vcpu_fds[idx], KVM_RUN, 0);
+		release_certs(vm, run);
 		if (rc < 0) {
 			if (rc == -EINTR || rc == -EAGAIN)
 				continue;
@@ -498,6 +512,10 @@ int cvm_kvm_run(struct cvm_kvm_vm *vm, uint32_t idx, cvm_kvm_io_fn on_io, void *
 		}
 		if (run->exit_reason == CVM_KVM_EXIT_TDX) {
 			cvm_kvm_tdx_exit_answer(run, &res);
+			continue;
+		}
+		if (run->exit_reason == CVM_KVM_EXIT_SNP_REQ_CERTS) {
+			cvm_kvm_snp_req_certs_answer(vm, run, &res);
 			continue;
 		}
 		if (run->exit_reason != KVM_EXIT_IO) {

@@ -269,6 +269,10 @@ static int add_launch_entries(struct cvm_launch *l, struct cvm_error *err)
 	if (!fail && l->kvm.snp_cpuid_corrected)
 		fail = cvm_measurement_add_launch(m, "snp_cpuid_page", "%s",
 						  "corrected by the PSP, retried with its values");
+	/* SNP: certificates served to the guest's attestation requests, and from where */
+	if (!fail && vm->snp_certs)
+		fail = cvm_measurement_add_launch(m, "snp_certificates", "%s",
+						  cvm_snp_certs_source(vm->snp_certs));
 	return fail ? cvm_error_set(err, -ENOMEM, "out of memory") : 0;
 }
 
@@ -438,6 +442,8 @@ int cvm_launch(const struct cvm_policy *policy, const struct cvm_launch_options 
 		l->kvm.seam = cancel_seam_init(&l->cancel_seam, l->kvm.seam, opts->cancel);
 	l->kvm.cancel = opts->cancel;
 	l->kvm.progress = opts->progress;
+	if (policy->tee == CVM_TEE_SNP && policy->snp.certs.present)
+		l->kvm.snp_certs = &policy->snp.certs;
 	int rc = host_offers_vm_type(l->kvm.seam, tee, err);
 	if (rc) {
 		free(l);

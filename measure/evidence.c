@@ -307,6 +307,73 @@ int cvm_evidence_cert_table(const uint8_t *data, size_t len, struct cvm_evidence
 	return 0;
 }
 
+/* ---- building a table ----------------------------------------------------------------------- */
+
+/* The ghcb_guids row of each cvm_ghcb_cert_kind. */
+static const size_t kind_row[] = {
+	[CVM_GHCB_CERT_ARK] = 0, [CVM_GHCB_CERT_ASK] = 1, [CVM_GHCB_CERT_VCEK] = 2,
+	[CVM_GHCB_CERT_VLEK] = 3,
+};
+
+const char *cvm_ghcb_cert_kind_name(enum cvm_ghcb_cert_kind kind)
+{
+	return (size_t)kind < CVM_ARRAY_SIZE(kind_row) ? ghcb_guids[kind_row[kind]].name : "?";
+}
+
+static int table_size(const struct cvm_ghcb_cert *certs, size_t n, size_t *need,
+		      struct cvm_error *err)
+{
+	if (n > CVM_EVIDENCE_MAX_CERTS)
+		return cvm_error_set(err, -EINVAL, "certificate table: %zu entries, at most %u", n,
+				     CVM_EVIDENCE_MAX_CERTS);
+	size_t total = (n + 1) * CVM_GHCB_CERT_ENTRY_SIZE;
+	unsigned seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct cvm_ghcb_cert *c = &certs[i];
+		if ((size_t)c->kind >= CVM_ARRAY_SIZE(kind_row))
+			return cvm_error_set(err, -EINVAL, "certificate table: entry %zu has kind %d",
+					     i, (int)c->kind);
+		const char *name = cvm_ghcb_cert_kind_name(c->kind);
+		if (seen >> c->kind & 1)
+			return cvm_error_set(err, -EINVAL, "certificate table: %s given twice", name);
+		seen |= 1u << c->kind;
+		if (!c->len || c->len > CVM_GHCB_CERT_MAX)
+			return cvm_error_set(err, -EINVAL,
+					     "certificate table: the %s is %zu bytes (1..%u)", name,
+					     c->len, CVM_GHCB_CERT_MAX);
+		total += c->len;
+	}
+	if (total > CVM_GHCB_TABLE_MAX)
+		return cvm_error_set(err, -EINVAL, "certificate table: %zu bytes, at most %u", total,
+				     CVM_GHCB_TABLE_MAX);
+	*need = total;
+	return 0;
+}
+
+int cvm_ghcb_cert_table_build(const struct cvm_ghcb_cert *certs, size_t n, uint8_t *out,
+			      size_t cap, size_t *need, struct cvm_error *err)
+{
+	size_t total = 0;
+	int rc = table_size(certs, n, &total, err);
+	if (rc)
+		return rc;
+	*need = total;
+	if (total > cap)
+		return cvm_error_set(err, -ENOSPC, "certificate table: %zu bytes, the buffer has %zu",
+				     total, cap);
+	size_t at = (n + 1) * CVM_GHCB_CERT_ENTRY_SIZE;
+	memset(out, 0, at);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *e = out + i * CVM_GHCB_CERT_ENTRY_SIZE;
+		memcpy(e, ghcb_guids[kind_row[certs[i].kind]].guid, 16);
+		cvm_put_le32(e + 16, (uint32_t)at);
+		cvm_put_le32(e + 20, (uint32_t)certs[i].len);
+		memcpy(out + at, certs[i].data, certs[i].len);
+		at += certs[i].len;
+	}
+	return 0;
+}
+
 /* ---- raw evidence --------------------------------------------------------------------------- */
 
 static int read_raw_binary(struct cvm_evidence *ev, const uint8_t *data, size_t len,

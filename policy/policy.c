@@ -64,6 +64,9 @@ void cvm_policy_free(struct cvm_policy *p)
 	free(p->boot.cmdline);
 	free(p->snp.id_block.id_key_path);
 	free(p->snp.id_block.author_key_path);
+	free(p->snp.certs.key_path);
+	free(p->snp.certs.intermediate_path);
+	free(p->snp.certs.ark_path);
 	free(p->prefault.ranges);
 	free(p->base_dir);
 	free(p);

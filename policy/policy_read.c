@@ -625,11 +625,65 @@ static void read_snp_cpuid_features(struct reader *r, struct json_object *snp)
 	}
 }
 
+/* One certificate file of snp.certificates, of either of two names (vcek/vlek, ask/asvk). */
+static bool read_cert_file(struct reader *r, struct json_object *obj, const char *a,
+			   const char *b, bool *is_b, char **out)
+{
+	char path[PATH_BUF];
+	struct json_object *v;
+	bool has_a = json_object_object_get_ex(obj, a, NULL);
+	bool has_b = b && json_object_object_get_ex(obj, b, NULL);
+	if (has_a && has_b) {
+		problem(r, "snp.certificates", "give %s or %s, not both", a, b);
+		return false;
+	}
+	const char *key = has_b ? b : a;
+	if (FIELD(obj, "snp.certificates", key, v, path)) {
+		read_path(r, path, v, out);
+		if (is_b)
+			*is_b = has_b;
+	}
+	return true;
+}
+
+/* snp.certificates (docs/policy.md): the endorsement cache, else three files. */
+static void read_snp_certs(struct reader *r, struct json_object *snp)
+{
+	static const char *const keys[] = {"cache", "vcek", "vlek", "ask", "asvk", "ark", NULL};
+	char path[PATH_BUF];
+	struct json_object *obj = child_block(r, snp, "snp", "certificates", keys), *v;
+	if (!obj)
+		return;
+	struct cvm_policy_snp_certs *c = &r->p->snp.certs;
+	c->present = true;
+	c->cache = true;
+	if (FIELD(obj, "snp.certificates", "cache", v, path))
+		read_bool(r, path, v, &c->cache);
+	bool asvk = false;
+	bool ok = read_cert_file(r, obj, "vcek", "vlek", &c->vlek, &c->key_path);
+	ok &= read_cert_file(r, obj, "ask", "asvk", &asvk, &c->intermediate_path);
+	ok &= read_cert_file(r, obj, "ark", NULL, NULL, &c->ark_path);
+	bool any = c->key_path || c->intermediate_path || c->ark_path;
+	if (!ok)
+		return;
+	if (any && !(c->key_path && c->intermediate_path && c->ark_path))
+		problem(r, "snp.certificates", "give all three files: vcek (or vlek), ask (or asvk) "
+			"and ark");
+	else if (c->intermediate_path && asvk != c->vlek)
+		problem(r, "snp.certificates", "a %s is signed by the %s: give %s with %s",
+			c->vlek ? "VLEK" : "VCEK", c->vlek ? "ASVK" : "ASK",
+			c->vlek ? "vlek" : "vcek", c->vlek ? "asvk" : "ask");
+	else if (!any && !c->cache)
+		problem(r, "snp.certificates", "nothing to serve: without the cache (cache: false) "
+			"give the files vcek (or vlek), ask (or asvk) and ark");
+}
+
 static void read_snp(struct reader *r, struct json_object *root)
 {
 	static const char *const keys[] = {"policy",	     "guest_features", "host_data",
 					   "firmware_digest", "id_block",	     "cpuid_retry",
-					   "features",	     "tsc_khz",	       NULL};
+					   "features",	     "tsc_khz",	       "certificates",
+					   NULL};
 	char path[PATH_BUF];
 	struct json_object *obj = child_block(r, root, "", "snp", keys), *v;
 	if (!obj)
@@ -650,6 +704,7 @@ static void read_snp(struct reader *r, struct json_object *root)
 		snp->has_firmware_digest = read_hex_bytes(r, path, v, snp->firmware_digest, 48);
 	read_snp_id_block(r, obj);
 	read_snp_cpuid_features(r, obj);
+	read_snp_certs(r, obj);
 }
 
 /* ---- tdx RTMR inputs (docs/tdx-rtmr.md) ------------------------------------------------ */

@@ -108,6 +108,24 @@ static void write_snp_cpuid_features(struct writer *w, const struct cvm_policy_s
 		put(w, o, "tsc_khz", json_object_new_int64(snp->tsc_khz));
 }
 
+/* snp.certificates (docs/policy.md): cache only when it is off, the files by their kind. */
+static void write_snp_certs(struct writer *w, const struct cvm_policy *p, struct json_object *o)
+{
+	const struct cvm_policy_snp_certs *c = &p->snp.certs;
+	if (!c->present)
+		return;
+	struct json_object *co = json_object_new_object();
+	if (!c->cache)
+		put(w, co, "cache", json_object_new_boolean(false));
+	if (c->key_path)
+		put(w, co, c->vlek ? "vlek" : "vcek", doc_path(p, c->key_path));
+	if (c->intermediate_path)
+		put(w, co, c->vlek ? "asvk" : "ask", doc_path(p, c->intermediate_path));
+	if (c->ark_path)
+		put(w, co, "ark", doc_path(p, c->ark_path));
+	put(w, o, "certificates", co);
+}
+
 static struct json_object *write_snp(struct writer *w, const struct cvm_policy *p)
 {
 	const struct cvm_policy_snp *snp = &p->snp;
@@ -143,6 +161,7 @@ static struct json_object *write_snp(struct writer *w, const struct cvm_policy *
 		put(w, o, "id_block", ib);
 	}
 	write_snp_cpuid_features(w, snp, o);
+	write_snp_certs(w, p, o);
 	return o;
 }
 

@@ -130,6 +130,40 @@ int cvm_evidence_cert_table(const uint8_t *data, size_t len, struct cvm_evidence
 
 void cvm_evidence_free(struct cvm_evidence *ev);
 
+/* ---- building a GHCB certificate table (host side, KVM_EXIT_SNP_REQ_CERTS) ------------------ */
+
+/* The certificates a host serves (GHCB spec "SNP Extended Guest Request"; GUIDs in snp-report.md). */
+enum cvm_ghcb_cert_kind {
+	CVM_GHCB_CERT_ARK = 0,
+	CVM_GHCB_CERT_ASK, /* also the ASVK: the GHCB spec gives both one GUID */
+	CVM_GHCB_CERT_VCEK,
+	CVM_GHCB_CERT_VLEK,
+};
+
+/* One entry: the certificate's bytes as the host keeps them (DER or PEM), borrowed. */
+struct cvm_ghcb_cert {
+	enum cvm_ghcb_cert_kind kind;
+	const uint8_t *data;
+	size_t len;
+};
+
+/* Bounds of what cvm_ghcb_cert_table_build accepts. */
+#define CVM_GHCB_CERT_MAX (64u * 1024u)     /* bytes of one certificate */
+#define CVM_GHCB_TABLE_MAX (1024u * 1024u)  /* bytes of the whole table */
+
+/*
+ * The GHCB certificate table of n certificates: n entries {GUID (16), offset u32, length u32},
+ * an all-zero entry, then each certificate's bytes in order, offsets from the table's start.
+ * *need gets its length; it is written to out only when it fits cap (else -ENOSPC, out
+ * untouched).  -EINVAL for an empty or oversized certificate, a kind given twice, more than
+ * CVM_EVIDENCE_MAX_CERTS entries or a table over CVM_GHCB_TABLE_MAX.
+ */
+int cvm_ghcb_cert_table_build(const struct cvm_ghcb_cert *certs, size_t n, uint8_t *out,
+			      size_t cap, size_t *need, struct cvm_error *err);
+
+/* "ARK", "ASK", "VCEK", "VLEK" */
+const char *cvm_ghcb_cert_kind_name(enum cvm_ghcb_cert_kind kind);
+
 /* ---- writing the formats (guest side, `cvmkit evidence`) ---------------------------------- */
 
 /* What configfs-tsm returned (the blobs are borrowed; NULL/0 when absent). */

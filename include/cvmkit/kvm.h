@@ -105,6 +105,12 @@ int cvm_kvm_get_device_attr(const struct cvm_kvm_seam *s, int fd, uint32_t group
  */
 int cvm_kvm_sev_vmsa_features(const struct cvm_kvm_seam *s, uint64_t *out, struct cvm_error *err);
 
+/*
+ * 0 when this host's KVM offers KVM_EXIT_SNP_REQ_CERTS: KVM_GET_DEVICE_ATTR(KVM_X86_GRP_SEV,
+ * KVM_X86_SEV_SNP_REQ_CERTS) is 1.  -ENXIO from a KVM without it (older than 7.0, or no SEV).
+ */
+int cvm_kvm_sev_snp_req_certs(const struct cvm_kvm_seam *s, struct cvm_error *err);
+
 /* "default", "sw-protected", "sev", "sev-es", "sev-snp", "tdx" */
 const char *cvm_kvm_vm_type_name(unsigned long type);
 
@@ -145,6 +151,8 @@ struct cvm_kvm_vm {
 	struct cvm_kvm_region regions[CVM_KVM_MAX_REGIONS];
 	size_t nregions;
 	volatile sig_atomic_t *cancel; /* optional: non-zero cancels loops at the next EINTR */
+	struct cvm_snp_certs *snp_certs; /* SNP: what KVM_EXIT_SNP_REQ_CERTS is answered with
+					    (owned, freed with the VM), or NULL */
 };
 
 /*
@@ -233,6 +241,14 @@ struct cvm_kvm_run_result {
 	uint64_t tdx_exits;
 	uint64_t tdx_quotes_refused; /* GetQuote: cvmkit has no quote service */
 	uint32_t tdx_notify_vector;  /* SetupEventNotifyInterrupt's vector, 0 if none */
+	/* KVM_EXIT_SNP_REQ_CERTS (an SNP guest's extended attestation requests), answered by
+	   cvm_kvm_snp_req_certs_answer: how many, and how each was answered. */
+	uint64_t snp_cert_requests;
+	uint64_t snp_certs_served;    /* 0: the table is in the guest's pages */
+	uint64_t snp_certs_busy;      /* EAGAIN: a certificate file is locked by an update */
+	uint64_t snp_certs_too_small; /* ENOSPC: the guest's buffer is too small, npages says */
+	uint64_t snp_certs_failed;    /* EIO */
+	char snp_certs_error[160];    /* why the last EIO, or "" */
 };
 
 /*
@@ -249,9 +265,70 @@ struct cvm_kvm_run_result {
  */
 void cvm_kvm_tdx_exit_answer(struct kvm_run *run, struct cvm_kvm_run_result *res);
 
+/* ---- SNP certificates for guests (KVM_EXIT_SNP_REQ_CERTS, Linux 7.0) --------------------- */
+
+/*
+ * The certificates an SNP guest gets with its extended attestation requests (the GHCB
+ * certificate table: VCEK or VLEK, ASK or ASVK, ARK), as docs/snp-launch.md describes.  Its
+ * sources are files: the endorsement cache's (launcher/fetch*.c layout: the VCEK of this host's
+ * chip at its reported TCB, and the product's ASK+ARK chain) when the policy allows it and the
+ * cache has them, else the policy's.  Nothing is kept between requests: each one opens the
+ * files, takes a shared OFD lock on each (fcntl F_OFD_SETLK, F_RDLCK), checks the path still
+ * names the locked file, reads them and builds the table; the locks are held until KVM has
+ * issued the attestation request (the next KVM_RUN returns), as amd-memory-encryption.rst asks,
+ * so a tool that takes an exclusive lock to update a certificate (or SNP firmware) never races
+ * a guest's report.  Not thread-safe: one vCPU thread answers at a time.
+ */
+struct cvm_snp_certs;
+
+/* What names this host's VCEK: /dev/sev SNP_PLATFORM_STATUS and SEV_GET_ID2. */
+struct cvm_snp_host_id {
+	uint8_t chip_id[64];
+	uint64_t reported_tcb;
+	bool vlek_loaded; /* the firmware signs with a VLEK: KDS (and the cache) have none */
+};
+
+/* Read the host identity through the seam on sev_fd (an open /dev/sev).  0 or -errno. */
+int cvm_snp_host_id_read(const struct cvm_kvm_seam *s, int sev_fd, struct cvm_snp_host_id *out,
+			 struct cvm_error *err);
+
+/*
+ * The sources for cfg (borrowed during the call): with cfg->cache, host (NULL: unknown) and
+ * the cache directory (cache_dir, NULL: cvm_fetch_default_cache_dir) holding the host's VCEK
+ * and chain, the cache; else the policy's files; else -ENOENT naming what the cache lacks.
+ * The table is built once (locks taken and dropped) so a bad file fails here, not in the guest.
+ */
+int cvm_snp_certs_open(const struct cvm_policy_snp_certs *cfg, const struct cvm_snp_host_id *host,
+		       const char *cache_dir, struct cvm_snp_certs **out, struct cvm_error *err);
+void cvm_snp_certs_free(struct cvm_snp_certs *c);
+/* "endorsement cache DIR" or "policy files"; owned by c. */
+const char *cvm_snp_certs_source(const struct cvm_snp_certs *c);
+
+/*
+ * Lock the files and build the table (owned by c, valid until cvm_snp_certs_unlock): 0,
+ * -EAGAIN when a file is locked by an update, another -errno with err.
+ */
+int cvm_snp_certs_lock_table(struct cvm_snp_certs *c, const uint8_t **table, size_t *len,
+			     struct cvm_error *err);
+void cvm_snp_certs_unlock(struct cvm_snp_certs *c);
+bool cvm_snp_certs_locked(const struct cvm_snp_certs *c);
+
+/*
+ * Answer one KVM_EXIT_SNP_REQ_CERTS in run (a vCPU's kvm_run of vm) before the next KVM_RUN,
+ * in kvm_run.snp_req_certs.ret: 0 with the table written at gpa (guest memory of vm) and
+ * kvm_run.immediate_exit set, the locks held until that KVM_RUN returns (cvm_kvm_run then
+ * drops them and clears immediate_exit); EAGAIN when a file is locked by an update; ENOSPC with
+ * npages = the pages the table needs when the guest gave fewer; EIO when vm serves no
+ * certificates, a file cannot be read or the buffer is not guest memory (res->snp_certs_error
+ * says why).  res's counters are updated.  Never fails: every request gets an answer.
+ */
+void cvm_kvm_snp_req_certs_answer(struct cvm_kvm_vm *vm, struct kvm_run *run,
+				  struct cvm_kvm_run_result *res);
+
 /*
  * Run vCPU idx until HLT, shutdown, cancellation or the callback says stop.  Port reads return
- * 0xff bytes; KVM_EXIT_TDX is answered by cvm_kvm_tdx_exit_answer and the vCPU runs on.
+ * 0xff bytes; KVM_EXIT_TDX is answered by cvm_kvm_tdx_exit_answer, KVM_EXIT_SNP_REQ_CERTS by
+ * cvm_kvm_snp_req_certs_answer, and the vCPU runs on.
  * MMIO, KVM_EXIT_MEMORY_FAULT (reported with GPA, size, private/shared), internal errors and
  * failed entries are errors.
  */
@@ -279,6 +356,10 @@ struct cvm_kvm_backend_ctx {
 	/* SNP, set by begin from the plan: retry a rejected CPUID page once with the PSP's values */
 	bool snp_cpuid_retry;
 	bool snp_cpuid_corrected; /* out: the PSP corrected the CPUID page and the retry passed */
+	/* SNP: serve certificates to the guest (KVM_SEV_SNP_ENABLE_REQ_CERTS; borrowed from the
+	   policy), NULL: none; cache_dir NULL: the default endorsement cache */
+	const struct cvm_policy_snp_certs *snp_certs;
+	const char *snp_certs_cache_dir;
 };
 
 /* Close the VM and free what the context owns (the context struct stays the caller's). */

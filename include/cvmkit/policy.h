@@ -90,6 +90,20 @@ struct cvm_snp_id_block_input {
 	char *author_key_path; /* PEM, optional (NULL: no author key) */
 };
 
+/*
+ * The certificates served to the guest's extended attestation requests (KVM_EXIT_SNP_REQ_CERTS,
+ * docs/snp-launch.md): from the endorsement cache when it holds this host's VCEK and chain
+ * (cache), else from these files (DER or PEM, served as they are).
+ */
+struct cvm_policy_snp_certs {
+	bool present;            /* snp.certificates given: the launch enables the exit */
+	bool cache;              /* try the endorsement cache first (default true) */
+	bool vlek;               /* the files are a VLEK and its ASVK, not a VCEK and its ASK */
+	char *key_path;          /* VCEK or VLEK; NULL when not given */
+	char *intermediate_path; /* ASK or ASVK */
+	char *ark_path;          /* ARK */
+};
+
 struct cvm_policy_snp {
 	struct cvm_snp_guest_policy policy;
 	uint64_t guest_features;       /* VMSA sev_features; default 0x1 */
@@ -102,6 +116,7 @@ struct cvm_policy_snp {
 	bool cpuid_retry;              /* PSP rejected the CPUID page: retry once with its values */
 	bool features_named;           /* snp.features given: guest_features is written back by name */
 	uint32_t tsc_khz;              /* SecureTSC: the guest's TSC in kHz; 0 = the host's */
+	struct cvm_policy_snp_certs certs;
 };
 
 /* The edk2 (OVMF) event layout of the RTMRs (docs/tdx-rtmr.md). */

@@ -232,7 +232,9 @@ static bool has_suffix(const char *s, const char *suffix)
 static int rebase_paths(struct cvm_policy *p, const char *out_path)
 {
 	char **paths[] = {&p->firmware.path, &p->boot.kernel, &p->boot.initrd,
-			  &p->snp.id_block.id_key_path, &p->snp.id_block.author_key_path};
+			  &p->snp.id_block.id_key_path, &p->snp.id_block.author_key_path,
+			  &p->snp.certs.key_path, &p->snp.certs.intermediate_path,
+			  &p->snp.certs.ark_path};
 	for (size_t i = 0; i < CVM_ARRAY_SIZE(paths); i++) {
 		if (!*paths[i])
 			continue;

@@ -2,7 +2,7 @@
 # Mutation check of the launch tests (issue 16): copies the source tree to a temporary
 # directory, applies one small mutation at a time to the launcher (a swapped struct field, a
 # reordered launch step, a wrong page type, a dropped flag...), rebuilds, runs the seam test
-# programs (test_launch, test_kvm) and prints per mutation
+# programs (test_launch, test_kvm, test_snp_certs) and prints per mutation
 #   caught (build: ...)   the build refused it (the offset assertions of kvm_uapi.h)
 #   caught (tests: ...)   a test failed (names the first failing tests)
 #   NOT CAUGHT            everything still passed
@@ -23,7 +23,7 @@ W=$(mktemp -d /tmp/cvmkit-mutation-XXXXXX)
 trap 'rm -rf "$W"' EXIT INT TERM
 export CVMKIT_SHARED="$SHARED" CMOCKA_MESSAGE_OUTPUT=STDOUT
 BUILD=build/mutation
-TESTS="test_launch test_kvm"
+TESTS="test_launch test_kvm test_snp_certs"
 
 copy_tree() {
 	if git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
@@ -119,6 +119,12 @@ snp-host-features-unchecked|bug|check_host_features(s, plan->snp.vmsa_features, 
 snp-init2-features-dropped|bug|init.vmsa_features = plan->snp.vmsa_features;|s/init\.vmsa_features = plan->snp\.vmsa_features;/init.vmsa_features = 0;/
 snp-tsc-after-launch-start|bug|set_secure_tsc(ctx, plan, err)|s/(\tif \(\(rc = set_secure_tsc\(ctx, plan, err\)\)\)\n\t\treturn rc;\n)(.*?"SNP_LAUNCH_START"\);\n)/$2$1/s
 snp-tsc-skipped|bug|set_secure_tsc(ctx, plan, err)|s/ \|\| !plan->snp\.tsc_khz\)/ || plan->snp.tsc_khz)/
+snp-req-certs-swap-npages-ret|bug|struct cvm_kvm_snp_req_certs {|s/(struct cvm_kvm_snp_req_certs \{.*?)(\tuint64_t npages;[^\n]*\n)(\tuint64_t ret;[^\n]*\n)/$1$3$2/s
+snp-req-certs-swap-npages-ret-no-asserts|bug|struct cvm_kvm_snp_req_certs {|s/(struct cvm_kvm_snp_req_certs \{.*?)(\tuint64_t npages;[^\n]*\n)(\tuint64_t ret;[^\n]*\n)/$1$3$2/s; s/^CVM_UAPI_AT\(cvm_kvm_snp_req_certs,[^\n]*\n//mg
+snp-req-certs-swap-gpa-npages-no-asserts|bug|struct cvm_kvm_snp_req_certs {|s/(struct cvm_kvm_snp_req_certs \{.*?)(\tuint64_t gpa;[^\n]*\n)(\tuint64_t npages;[^\n]*\n)/$1$3$2/s; s/^CVM_UAPI_AT\(cvm_kvm_snp_req_certs,[^\n]*\n//mg
+snp-cert-table-swap-offset-length|bug|cvm_put_le32(e + 20, (uint32_t)certs[i].len);|s/cvm_put_le32\(e \+ 16, \(uint32_t\)at\);\n(\s*)cvm_put_le32\(e \+ 20, \(uint32_t\)certs\[i\]\.len\);/cvm_put_le32(e + 20, (uint32_t)at);\n$1cvm_put_le32(e + 16, (uint32_t)certs[i].len);/
+snp-req-certs-enable-after-vcpus|bug|static int enable_req_certs(|s/(\tif \(ctx->snp_certs && \(rc = enable_req_certs\(ctx, err\)\)\)\n\t\treturn rc;\n)(.*?\tif \(\(rc = cvm_kvm_vm_create_vcpus\([^\n]*\n[^\n]*\n)/$2$1/s
+snp-certs-unlocked-before-the-report|bug|run->immediate_exit = 1;|s/\trun->immediate_exit = 1;/\tcvm_snp_certs_unlock(c);/
 snp-launch-start-before-memory|legal|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/(\tctx->fw_size = cvm_kvm_plan_firmware_size\(plan\);\n\tif \(\(rc = cvm_kvm_vm_add_memory[^\n]*\n[^\n]*\n\n)(\tstruct cvm_kvm_sev_snp_launch_start start;.*?"SNP_LAUNCH_START"\);\n)/$2\n$1/s
 snp-vcpus-before-launch-start|legal|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/(\tstruct cvm_kvm_sev_snp_launch_start start;.*?"SNP_LAUNCH_START"\);\n\n)(\tif \(\(rc = cvm_kvm_vm_create_vcpus\([^\n]*\n[^\n]*\n)/$2$1/s
 tdx-memory-before-init-vm|legal|CVM_KVM_TDX_INIT_MEM_REGION,|s/(\tif \(\(rc = tdx_init_vm\(ctx, plan, err\)\)\)\n)/\tctx->fw_size = cvm_kvm_plan_firmware_size(plan);\n\tif ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, true, err)))\n\t\treturn rc;\n$1/; s/\tctx->fw_size = cvm_kvm_plan_firmware_size\(plan\);\n\treturn cvm_kvm_vm_add_memory\(ctx->vm, plan->mem_size, ctx->fw_size, true, err\);/\treturn 0;/

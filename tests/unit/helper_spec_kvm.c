@@ -499,13 +499,58 @@ static int h_get_device_attr(struct spec_call *c)
 {
 	uint64_t group = spec_get(c->in, &L_DEVICE_ATTR, DA_GROUP);
 	uint64_t attr = spec_get(c->in, &L_DEVICE_ATTR, DA_ATTR);
+	uint8_t v[8];
+	/* amd-memory-encryption.rst (7.0): KVM_X86_SEV_SNP_REQ_CERTS (2), 1 when offered */
+	if (group == 1 && attr == 2) {
+		if (c->k->snp_req_certs_errno)
+			return -c->k->snp_req_certs_errno;
+		spec_put_le(v, 8, c->k->snp_req_certs_attr);
+		return spec_user_write(spec_get(c->in, &L_DEVICE_ATTR, DA_ADDR), v, sizeof(v));
+	}
 	if (group != 1 || attr != 0)
 		return -ENXIO;
 	if (c->k->sev_attr_errno)
 		return -c->k->sev_attr_errno;
-	uint8_t v[8];
 	spec_put_le(v, 8, c->k->sev_vmsa_features);
 	return spec_user_write(spec_get(c->in, &L_DEVICE_ATTR, DA_ADDR), v, sizeof(v));
+}
+
+/* ---- /dev/sev ---------------------------------------------------------------------------- */
+
+#define SEV_GET_ID2 8         /* psp-sev.h enum sev_cmd */
+#define SNP_PLATFORM_STATUS 9
+#define SNP_STATUS_SIZE 32    /* psp-sev.h sev_user_data_snp_status, __packed */
+#define SNP_STATUS_FLAGS 8    /* u32: bit 0 mask_chip_id, 1 mask_chip_key, 2 vlek_en */
+#define SNP_STATUS_REPORTED_TCB 24
+#define CHIP_ID_SIZE 64
+
+/* psp-sev.h SEV_ISSUE_CMD: the two commands that name the host's VCEK (others EINVAL). */
+static int h_sev_issue(struct spec_call *c)
+{
+	uint64_t cmd = spec_get(c->in, &L_SEV_ISSUE_CMD, SV_CMD);
+	uint64_t data = spec_get(c->in, &L_SEV_ISSUE_CMD, SV_DATA);
+	if (cmd == SNP_PLATFORM_STATUS) {
+		uint8_t st[SNP_STATUS_SIZE];
+		memset(st, 0, sizeof(st));
+		st[0] = 1;
+		st[1] = 55;
+		st[2] = 1; /* INIT */
+		spec_put_le(st + SNP_STATUS_FLAGS, 4, c->k->vlek_loaded ? 1u << 2 : 0);
+		spec_put_le(st + 16, 8, c->k->reported_tcb);
+		spec_put_le(st + SNP_STATUS_REPORTED_TCB, 8, c->k->reported_tcb);
+		return data ? spec_user_write(data, st, sizeof(st)) : spec_refuse(c, EINVAL, "no data");
+	}
+	if (cmd == SEV_GET_ID2) {
+		uint8_t id2[12];
+		if (spec_user_read(id2, data, sizeof(id2)))
+			return -EFAULT;
+		uint64_t addr = spec_get(id2, &L_SEV_GET_ID2, GI_ADDRESS);
+		if (spec_get(id2, &L_SEV_GET_ID2, GI_LENGTH) < CHIP_ID_SIZE)
+			return spec_refuse(c, EIO, "SEV_GET_ID2 length below %d", CHIP_ID_SIZE);
+		return spec_user_write(addr, c->k->chip_id, CHIP_ID_SIZE);
+	}
+	return spec_refuse(c, EINVAL, "SEV command %llu is not one the fake knows",
+			   (unsigned long long)cmd);
 }
 
 /* ---- vCPU ioctls ------------------------------------------------------------------------ */
@@ -690,6 +735,7 @@ static const struct spec_ioctl ioctls[] = {
 	{"KVM_SET_MEMORY_ATTRIBUTES", 0x4020aed2, &L_MEM_ATTR, ON_VM, h_mem_attr, "kvm-uapi.md 4"},
 	{"KVM_CREATE_GUEST_MEMFD", 0xc040aed4, &L_CREATE_GMEM, ON_VM, h_create_gmem, "kvm-uapi.md 3"},
 	{"KVM_PRE_FAULT_MEMORY", 0xc040aed5, &L_PRE_FAULT, ON_VCPU, h_pre_fault, "kvm-uapi.md 5"},
+	{"SEV_ISSUE_CMD", 0xc0185300, &L_SEV_ISSUE_CMD, ON_SEV, h_sev_issue, "psp-sev.h"},
 };
 
 #define IOC_DIR(nr) ((unsigned)((nr) >> 30) & 3u)
@@ -722,7 +768,8 @@ const char *spec_kvm_table_check(void)
 	for (size_t i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]); i++) {
 		const struct spec_ioctl *io = &ioctls[i];
 		unsigned want = io->arg ? io->arg->size : io->nr == ENCRYPT_OP_NR ? 8 : 0;
-		if ((io->nr >> 8 & 0xff) != 0xae || IOC_SIZE(io->nr) != want ||
+		unsigned type = io->on == ON_SEV ? 'S' : 0xae;
+		if ((io->nr >> 8 & 0xff) != type || IOC_SIZE(io->nr) != want ||
 		    (IOC_DIR(io->nr) != 0) != (want != 0)) {
 			snprintf(msg, sizeof(msg), "%s 0x%lx: size field %u, direction %u, struct %u bytes",
 				 io->name, io->nr, IOC_SIZE(io->nr), IOC_DIR(io->nr), want);
@@ -1046,6 +1093,7 @@ struct spec_kvm *spec_kvm_new(void)
 	k->vm_types = 1ull << SPEC_VM_DEFAULT | 1ull << SPEC_VM_SNP | 1ull << SPEC_VM_TDX;
 	k->sev_vmsa_features = 1ull << 5; /* DebugSwap, what KVM has offered the longest */
 	k->host_tsc_khz = SPEC_HOST_TSC_KHZ;
+	k->snp_req_certs_attr = 1;
 	/* [P] what the SNP firmware refuses in a guest's CPUID (QEMU's list) */
 	static const struct spec_cpuid_refusal firmware_refuses[] = {
 		{0x1, ~0u, 2, 1u << 24},        {0x7, 0, 1, 1u << 1},
@@ -1100,6 +1148,35 @@ void spec_kvm_set_sev_vmsa_features(struct spec_kvm *k, uint64_t features, int e
 {
 	k->sev_vmsa_features = features;
 	k->sev_attr_errno = errno_;
+}
+
+void spec_kvm_set_snp_req_certs(struct spec_kvm *k, uint64_t attr, int errno_)
+{
+	k->snp_req_certs_attr = attr;
+	k->snp_req_certs_errno = errno_;
+}
+
+void spec_kvm_set_snp_host(struct spec_kvm *k, const uint8_t chip_id[64], uint64_t reported_tcb,
+			   bool vlek_loaded)
+{
+	memcpy(k->chip_id, chip_id, sizeof(k->chip_id));
+	k->reported_tcb = reported_tcb;
+	k->vlek_loaded = vlek_loaded;
+}
+
+uint8_t *spec_kvm_guest_shared(const struct spec_kvm *k, unsigned long type, uint64_t gpa,
+			       uint64_t len)
+{
+	const struct spec_vm *vm = NULL;
+	for (unsigned i = 0; i < k->nvms; i++)
+		if (k->vms[i] && k->vms[i]->type == type)
+			vm = k->vms[i];
+	for (unsigned i = 0; vm && i < vm->nslots; i++) {
+		const struct spec_slot *s = &vm->slots[i];
+		if (gpa >= s->gpa && len <= s->size && gpa - s->gpa <= s->size - len && s->uaddr)
+			return (uint8_t *)(uintptr_t)(s->uaddr + (gpa - s->gpa));
+	}
+	return NULL;
 }
 
 void spec_kvm_snp_cpuid_refuse(struct spec_kvm *k, uint32_t function, uint32_t index,
@@ -1217,4 +1294,51 @@ const struct spec_vm *spec_last_vm(const struct spec_kvm *k, unsigned long type)
 		if (k->vms[i]->type == type)
 			return k->vms[i];
 	return NULL;
+}
+
+/* ---- A wrapping seam -------------------------------------------------------------------- */
+
+static int wrap_open(void *c, const char *p, int f)
+{
+	const struct spec_seam_wrap *w = c;
+	return w->inner->ops->open(w->inner->ctx, p, f);
+}
+
+static int wrap_close(void *c, int fd)
+{
+	const struct spec_seam_wrap *w = c;
+	return w->inner->ops->close(w->inner->ctx, fd);
+}
+
+static int wrap_mmap(void *c, size_t len, int prot, int flags, int fd, void **out)
+{
+	const struct spec_seam_wrap *w = c;
+	return w->inner->ops->mmap(w->inner->ctx, len, prot, flags, fd, out);
+}
+
+static int wrap_munmap(void *c, void *a, size_t len)
+{
+	const struct spec_seam_wrap *w = c;
+	return w->inner->ops->munmap(w->inner->ctx, a, len);
+}
+
+static int wrap_ioctl(void *c, int fd, unsigned long req, unsigned long arg)
+{
+	struct spec_seam_wrap *w = c;
+	return w->ioctl(w, fd, req, arg);
+}
+
+void spec_seam_wrap_init(struct spec_seam_wrap *w, const struct cvm_kvm_seam *inner,
+			 int (*ioctl)(struct spec_seam_wrap *self, int fd, unsigned long req,
+				      unsigned long arg))
+{
+	w->ops = (struct cvm_kvm_ops){wrap_open, wrap_close, wrap_ioctl, wrap_mmap, wrap_munmap};
+	w->seam = (struct cvm_kvm_seam){&w->ops, w};
+	w->inner = inner;
+	w->ioctl = ioctl;
+}
+
+int spec_seam_wrap_pass(struct spec_seam_wrap *w, int fd, unsigned long req, unsigned long arg)
+{
+	return w->inner->ops->ioctl(w->inner->ctx, fd, req, arg);
 }

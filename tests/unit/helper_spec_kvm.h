@@ -46,6 +46,22 @@ void spec_kvm_free(struct spec_kvm *k);
 /* The seam to hand to cvmkit; valid while k lives. */
 const struct cvm_kvm_seam *spec_kvm_seam(struct spec_kvm *k);
 
+/*
+ * A seam over another (inner) whose ioctls go to ioctl(self, ...) and all else to inner, for
+ * tests that play KVM_RUN or watch calls: put it first in the test's own struct, call
+ * spec_seam_wrap_init, hand &w->seam to cvmkit; spec_seam_wrap_pass passes an ioctl on.
+ */
+struct spec_seam_wrap {
+	struct cvm_kvm_seam seam;
+	struct cvm_kvm_ops ops;
+	const struct cvm_kvm_seam *inner;
+	int (*ioctl)(struct spec_seam_wrap *self, int fd, unsigned long req, unsigned long arg);
+};
+void spec_seam_wrap_init(struct spec_seam_wrap *w, const struct cvm_kvm_seam *inner,
+			 int (*ioctl)(struct spec_seam_wrap *self, int fd, unsigned long req,
+				      unsigned long arg));
+int spec_seam_wrap_pass(struct spec_seam_wrap *w, int fd, unsigned long req, unsigned long arg);
+
 /* ---- Host configuration (before the launch) --------------------------------------------- */
 
 /* KVM_CAP_VM_TYPES: bit n = type n (default: default, SNP and TDX). */
@@ -89,6 +105,23 @@ void spec_kvm_set_sev_vmsa_features(struct spec_kvm *k, uint64_t features, int e
  */
 void spec_kvm_snp_cpuid_refuse(struct spec_kvm *k, uint32_t function, uint32_t index,
 			       unsigned reg, uint32_t bits);
+/*
+ * KVM_X86_SEV_SNP_REQ_CERTS (amd-memory-encryption.rst, Linux 7.0): the attribute's value
+ * (default 1), or errno_ != 0 for a KVM without it (ENXIO).
+ */
+void spec_kvm_set_snp_req_certs(struct spec_kvm *k, uint64_t attr, int errno_);
+/* What /dev/sev says of the host (SEV_GET_ID2, SNP_PLATFORM_STATUS); default all zero. */
+void spec_kvm_set_snp_host(struct spec_kvm *k, const uint8_t chip_id[64], uint64_t reported_tcb,
+			   bool vlek_loaded);
+/* Whether the (last) SNP VM enabled KVM_SEV_SNP_ENABLE_REQ_CERTS. */
+bool spec_kvm_snp_req_certs(const struct spec_kvm *k);
+/*
+ * The host bytes behind guest memory [gpa, gpa + len) of the last VM of that type, through the
+ * userspace_addr of the memslot KVM_SET_USER_MEMORY_REGION2 was given (the shared view), or
+ * NULL.
+ */
+uint8_t *spec_kvm_guest_shared(const struct spec_kvm *k, unsigned long type, uint64_t gpa,
+			       uint64_t len);
 /* How many CPUID pages the PSP rejected (last SNP VM). */
 unsigned spec_kvm_snp_cpuid_rejections(const struct spec_kvm *k);
 /*

@@ -297,13 +297,30 @@ static const struct spec_field snp_cpuid_entry[] = {
 };
 LAYOUT(L_SNP_CPUID_ENTRY, "snp_cpuid_function", "SEV-SNP firmware ABI", 48, snp_cpuid_entry);
 
+/* psp-sev.h sev_issue_cmd, 24 bytes (_IOWR('S', 0, ...)); error is the PSP's status */
+static const struct spec_field sev_issue_cmd[] = {
+	[SV_CMD] = {"cmd", 0, 4, SPEC_IN},
+	[SV_PAD0] = {"pad0", 4, 4, SPEC_PAD},
+	[SV_DATA] = {"data", 8, 8, SPEC_IN},
+	[SV_ERROR] = {"error", 16, 4, SPEC_IN},
+	[SV_PAD1] = {"pad1", 20, 4, SPEC_PAD},
+};
+LAYOUT(L_SEV_ISSUE_CMD, "sev_issue_cmd", "psp-sev.h", 24, sev_issue_cmd);
+
+/* psp-sev.h sev_user_data_get_id2, 12 bytes (__packed) */
+static const struct spec_field sev_get_id2[] = {
+	[GI_ADDRESS] = {"address", 0, 8, SPEC_IN},
+	[GI_LENGTH] = {"length", 8, 4, SPEC_IN},
+};
+LAYOUT(L_SEV_GET_ID2, "sev_user_data_get_id2", "psp-sev.h", 12, sev_get_id2);
+
 static const struct spec_layout *const all_layouts[] = {
 	&L_REGION2,   &L_CREATE_GMEM, &L_MEM_ATTR,    &L_PRE_FAULT,   &L_SEV_CMD,
 	&L_SEV_INIT,  &L_SNP_START,   &L_SNP_UPDATE,  &L_SNP_FINISH,  &L_TDX_CMD,
 	&L_TDX_CAPS,  &L_TDX_INIT_VM, &L_TDX_MEM_REGION, &L_CPUID2,   &L_CPUID_ENTRY,
 	&L_REGS,      &L_SEGMENT,     &L_DTABLE,      &L_SREGS,       &L_FPU,
 	&L_XCRS,      &L_XCR,         &L_MSRS,        &L_MSR_ENTRY,   &L_ENABLE_CAP,
-	&L_DEVICE_ATTR, &L_SNP_CPUID_ENTRY,
+	&L_DEVICE_ATTR, &L_SNP_CPUID_ENTRY, &L_SEV_ISSUE_CMD, &L_SEV_GET_ID2,
 };
 
 uint64_t spec_le(const uint8_t *p, unsigned size)

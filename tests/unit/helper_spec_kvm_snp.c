@@ -36,6 +36,7 @@
 #define SNP_LAUNCH_START 100
 #define SNP_LAUNCH_UPDATE 101
 #define SNP_LAUNCH_FINISH 102
+#define SNP_ENABLE_REQ_CERTS 103 /* amd-memory-encryption.rst 21 (Linux 7.0) */
 
 /* [U 8a] / [S 1] page types */
 #define PT_NORMAL 1
@@ -473,6 +474,20 @@ static int snp_finish(struct spec_call *c)
 	return 0;
 }
 
+/* 7.0: an SNP guest (after INIT2) without vCPUs yet; no data. */
+static int snp_enable_req_certs(struct spec_call *c)
+{
+	if (!c->vm->snp.inited)
+		return spec_refuse(c, EINVAL, "before KVM_SEV_INIT2 (not an SNP guest yet)");
+	if (c->vm->nvcpus)
+		return spec_refuse(c, EINVAL, "after KVM_CREATE_VCPU");
+	if (c->data)
+		return spec_refuse(c, EINVAL, "data 0x%llx: the command takes none",
+				   (unsigned long long)c->data);
+	c->vm->snp.req_certs = true;
+	return 0;
+}
+
 static const struct spec_subcmd snp_subs[] = {
 	{SEV_INIT2, "KVM_SEV_INIT2", &L_SEV_INIT, ON_VM, 0, snp_init2, "kvm-uapi.md 8a"},
 	{SNP_LAUNCH_START, "SNP_LAUNCH_START", &L_SNP_START, ON_VM, 0, snp_start, "kvm-uapi.md 8a"},
@@ -480,6 +495,8 @@ static const struct spec_subcmd snp_subs[] = {
 	 "kvm-uapi.md 8a"},
 	{SNP_LAUNCH_FINISH, "SNP_LAUNCH_FINISH", &L_SNP_FINISH, ON_VM, 0, snp_finish,
 	 "kvm-uapi.md 8a"},
+	{SNP_ENABLE_REQ_CERTS, "KVM_SEV_SNP_ENABLE_REQ_CERTS", NULL, ON_VM, 0, snp_enable_req_certs,
+	 "amd-memory-encryption.rst 21"},
 };
 
 /* ---- Rules the generic ioctls ask ---------------------------------------------------------- */
@@ -579,6 +596,12 @@ const uint8_t *spec_kvm_snp_cpuid_page(const struct spec_kvm *k)
 {
 	const struct spec_vm *vm = spec_last_vm(k, SPEC_VM_SNP);
 	return vm && vm->snp.has_cpuid_page ? vm->snp.cpuid_page : NULL;
+}
+
+bool spec_kvm_snp_req_certs(const struct spec_kvm *k)
+{
+	const struct spec_vm *vm = spec_last_vm(k, SPEC_VM_SNP);
+	return vm && vm->snp.req_certs;
 }
 
 unsigned spec_kvm_snp_cpuid_rejections(const struct spec_kvm *k)

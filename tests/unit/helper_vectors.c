@@ -6,8 +6,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+
+#include <cvmkit/policy.h>
 
 #include "tests/unit/helper_vectors.h"
 
@@ -29,4 +33,21 @@ size_t cvm_test_vector_load(const char *rel, uint8_t *buf, size_t cap)
 	size_t n = fread(buf, 1, cap, f);
 	fclose(f);
 	return n;
+}
+
+struct cvm_policy *cvm_test_policy_from_text(const char *text)
+{
+	char path[] = "/tmp/cvmkit-test-policy-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	struct cvm_policy *p = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	int rc = cvm_policy_load(path, &p, NULL, &err);
+	unlink(path);
+	if (rc)
+		fail_msg("policy: %s", cvm_error_message(&err));
+	return p;
 }

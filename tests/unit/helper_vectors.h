@@ -18,4 +18,9 @@ const char *cvm_test_shared_dir(void);
  */
 size_t cvm_test_vector_load(const char *rel, uint8_t *buf, size_t cap);
 
+struct cvm_policy;
+/* A policy from JSON text (through a temporary file, as a user's is read); fails the test on a
+   problem.  Free with cvm_policy_free. */
+struct cvm_policy *cvm_test_policy_from_text(const char *text);
+
 #endif

@@ -20,7 +20,8 @@
  *   descriptor in kvm_sev_cmd.sev_fd (EBADF); vCPU state read-only after LAUNCH_FINISH and
  *   always for TDX vCPUs (EINVAL); TDX INIT_VM before any vCPU, INIT_MEM_REGION only after the
  *   vCPU's INIT_VCPU, on private (shared-bit clear) GPAs, never after FINALIZE_VM (EINVAL);
- *   hw_error zero on input (EINVAL).
+ *   hw_error zero on input (EINVAL); KVM_SEV_SNP_ENABLE_REQ_CERTS (7.0) only after INIT2 and
+ *   before any vCPU, without data (EINVAL).
  *   the documented flow [F 1, F 2]: KVM_SEV_INIT2 before any guest_memfd, memslot or vCPU of an
  *   SNP VM, split irqchip before a TDX vCPU (EINVAL).  Nothing else about order: LAUNCH_START
  *   may come before or after the memory and the vCPUs (QEMU starts before both, the selftests
@@ -135,13 +136,18 @@ enum { ME_INDEX, ME_RESERVED, ME_DATA };
 enum { EC_CAP, EC_FLAGS, EC_ARGS, EC_PAD };
 /* [X] struct kvm_device_attr */
 enum { DA_FLAGS, DA_GROUP, DA_ATTR, DA_ADDR };
+/* psp-sev.h struct sev_issue_cmd (the /dev/sev ioctl) */
+enum { SV_CMD, SV_PAD0, SV_DATA, SV_ERROR, SV_PAD1 };
+/* psp-sev.h struct sev_user_data_get_id2 (packed) */
+enum { GI_ADDRESS, GI_LENGTH };
 /* [P] one entry of the SNP CPUID page */
 enum { PC_EAX_IN, PC_ECX_IN, PC_XCR0_IN, PC_XSS_IN, PC_EAX, PC_EBX, PC_ECX, PC_EDX, PC_RESERVED };
 
 extern const struct spec_layout L_REGION2, L_CREATE_GMEM, L_MEM_ATTR, L_PRE_FAULT, L_SEV_CMD,
 	L_SEV_INIT, L_SNP_START, L_SNP_UPDATE, L_SNP_FINISH, L_TDX_CMD, L_TDX_CAPS, L_TDX_INIT_VM,
 	L_TDX_MEM_REGION, L_CPUID2, L_CPUID_ENTRY, L_REGS, L_SEGMENT, L_DTABLE, L_SREGS, L_FPU,
-	L_XCRS, L_XCR, L_MSRS, L_MSR_ENTRY, L_ENABLE_CAP, L_DEVICE_ATTR, L_SNP_CPUID_ENTRY;
+	L_XCRS, L_XCR, L_MSRS, L_MSR_ENTRY, L_ENABLE_CAP, L_DEVICE_ATTR, L_SNP_CPUID_ENTRY,
+	L_SEV_ISSUE_CMD, L_SEV_GET_ID2;
 
 /* ---- State ------------------------------------------------------------------------------ */
 
@@ -200,6 +206,7 @@ struct spec_snp {
 	bool secure_tsc;          /* LAUNCH_START ran with SecureTSC in vmsa_features */
 	uint32_t desired_tsc_khz; /* what KVM gave the firmware's SNP_LAUNCH_START */
 	unsigned cpuid_rejections;
+	bool req_certs;           /* KVM_SEV_SNP_ENABLE_REQ_CERTS succeeded */
 };
 
 struct spec_tdx {
@@ -279,6 +286,11 @@ struct spec_kvm {
 	uint64_t vm_types, sev_vmsa_features;
 	int sev_attr_errno;            /* KVM_GET_DEVICE_ATTR(SEV group): 0 or the errno */
 	uint32_t host_tsc_khz;
+	uint64_t snp_req_certs_attr;   /* KVM_X86_SEV_SNP_REQ_CERTS: 1 on a 7.0 KVM */
+	int snp_req_certs_errno;       /* ... or this errno (ENXIO before 7.0) */
+	uint8_t chip_id[64];           /* /dev/sev SEV_GET_ID2 */
+	uint64_t reported_tcb;         /* /dev/sev SNP_PLATFORM_STATUS */
+	bool vlek_loaded;
 	struct spec_cpuid_refusal cpuid_refused[SPEC_MAX_CPUID_REFUSED];
 	unsigned ncpuid_refused;
 	int prefault_errno;
@@ -328,6 +340,7 @@ int spec_mark_populated(struct spec_slot *s, uint64_t gpa);
 #define ON_SYS (1u << SPEC_FD_SYS)
 #define ON_VM (1u << SPEC_FD_VM)
 #define ON_VCPU (1u << SPEC_FD_VCPU)
+#define ON_SEV (1u << SPEC_FD_SEV)
 
 #define SUB_PARTIAL 1u /* the handler itself honours a scripted partial answer */
 

@@ -28,23 +28,6 @@
 #include "tests/unit/helper_spec_kvm.h"
 #include "tests/unit/helper_vectors.h"
 
-static struct cvm_policy *policy_from_text(const char *text)
-{
-	char path[] = "/tmp/cvmkit-test-policy-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	struct cvm_policy *p = NULL;
-	struct cvm_error err;
-	cvm_error_clear(&err);
-	int rc = cvm_policy_load(path, &p, NULL, &err);
-	unlink(path);
-	if (rc)
-		fail_msg("policy: %s", cvm_error_message(&err));
-	return p;
-}
-
 /* A default-VM policy of n vCPUs on examples/guest.bin (the path made absolute). */
 static struct cvm_policy *default_policy(unsigned n)
 {
@@ -56,7 +39,7 @@ static struct cvm_policy *default_policy(unsigned n)
 		 " \"cpus\": {\"count\": %u}, \"memory\": {\"size\": \"64M\"},"
 		 " \"firmware\": {\"path\": \"%s\"}, \"prefault\": {\"mode\": \"off\"}}", n, fw);
 	free(fw);
-	return policy_from_text(text);
+	return cvm_test_policy_from_text(text);
 }
 
 /* A launched default VM (2 vCPUs, examples/guest.bin) on the fake; NULL (skip) without it. */

@@ -26,23 +26,6 @@
 #include "tests/unit/helper_spec_kvm.h"
 #include "tests/unit/helper_vectors.h"
 
-static struct cvm_policy *policy_from_text(const char *text)
-{
-	char path[] = "/tmp/cvmkit-test-policy-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	struct cvm_policy *p = NULL;
-	struct cvm_error err;
-	cvm_error_clear(&err);
-	int rc = cvm_policy_load(path, &p, NULL, &err);
-	unlink(path);
-	if (rc)
-		fail_msg("policy: %s", cvm_error_message(&err));
-	return p;
-}
-
 /* A TD of two vCPUs on the synthetic TDVF of the shared vectors; skips without it. */
 static struct cvm_policy *tdx_policy(void)
 {
@@ -56,7 +39,7 @@ static struct cvm_policy *tdx_policy(void)
 		 "{\"version\": 1, \"name\": \"td\", \"tee\": \"tdx\", \"vmm\": \"qemu\","
 		 " \"cpus\": {\"count\": 2}, \"memory\": {\"size\": \"64M\"},"
 		 " \"firmware\": {\"path\": \"%s\"}}", fw);
-	return policy_from_text(text);
+	return cvm_test_policy_from_text(text);
 }
 
 static int launch_td(struct spec_kvm *k, const struct cvm_policy *p, volatile sig_atomic_t *cancel,
@@ -83,35 +66,14 @@ static const struct spec_kvm_event *terminate_event(const struct spec_kvm *k)
 
 /* A seam over the fake that sets the cancel flag once the first vCPU exists (0xae41). */
 struct cancel_seam {
-	struct cvm_kvm_seam seam;
-	const struct cvm_kvm_seam *inner;
+	struct spec_seam_wrap wrap; /* first: the seam's context */
 	volatile sig_atomic_t *cancel;
 };
 
-static int cs_open(void *c, const char *p, int f)
+static int cs_ioctl(struct spec_seam_wrap *w, int fd, unsigned long req, unsigned long arg)
 {
-	const struct cancel_seam *e = c;
-	return e->inner->ops->open(e->inner->ctx, p, f);
-}
-static int cs_close(void *c, int fd)
-{
-	const struct cancel_seam *e = c;
-	return e->inner->ops->close(e->inner->ctx, fd);
-}
-static int cs_mmap(void *c, size_t len, int prot, int flags, int fd, void **out)
-{
-	const struct cancel_seam *e = c;
-	return e->inner->ops->mmap(e->inner->ctx, len, prot, flags, fd, out);
-}
-static int cs_munmap(void *c, void *a, size_t len)
-{
-	const struct cancel_seam *e = c;
-	return e->inner->ops->munmap(e->inner->ctx, a, len);
-}
-static int cs_ioctl(void *c, int fd, unsigned long req, unsigned long arg)
-{
-	const struct cancel_seam *e = c;
-	int rc = e->inner->ops->ioctl(e->inner->ctx, fd, req, arg);
+	const struct cancel_seam *e = (const struct cancel_seam *)(void *)w;
+	int rc = spec_seam_wrap_pass(w, fd, req, arg);
 	if (req == 0xae41 && rc >= 0)
 		*e->cancel = 1;
 	return rc;
@@ -166,9 +128,9 @@ static void every_td_teardown_terminates_the_vm(void **state)
 	   teardown's ioctls pass the cancel flag. */
 	k = spec_kvm_new();
 	volatile sig_atomic_t cancel = 0;
-	static const struct cvm_kvm_ops ops = {cs_open, cs_close, cs_ioctl, cs_mmap, cs_munmap};
-	struct cancel_seam cs = {{&ops, &cs}, spec_kvm_seam(k), &cancel};
-	struct cvm_launch_options opts = {.seam = &cs.seam, .cancel = &cancel};
+	struct cancel_seam cs = {.cancel = &cancel};
+	spec_seam_wrap_init(&cs.wrap, spec_kvm_seam(k), cs_ioctl);
+	struct cvm_launch_options opts = {.seam = &cs.wrap.seam, .cancel = &cancel};
 	cvm_error_clear(&err);
 	l = NULL;
 	assert_int_equal(cvm_launch(p, &opts, &l, &err), -ECANCELED);
@@ -193,7 +155,7 @@ static void other_vm_types_are_never_terminated(void **state)
 		 " \"cpus\": {\"count\": 1}, \"memory\": {\"size\": \"64M\"},"
 		 " \"firmware\": {\"path\": \"%s\"}}", fw);
 	free(fw);
-	struct cvm_policy *p = policy_from_text(text);
+	struct cvm_policy *p = cvm_test_policy_from_text(text);
 	struct spec_kvm *k = spec_kvm_new();
 	struct cvm_launch *l;
 	struct cvm_error err;
@@ -225,39 +187,18 @@ struct tdx_exit_case {
 /* A seam over the fake that plays KVM_RUN (0xae80): each call checks what the loop answered
    to the previous exit and presents the next one; HLT after the last. */
 struct exit_seam {
-	struct cvm_kvm_seam seam;
-	const struct cvm_kvm_seam *inner;
+	struct spec_seam_wrap wrap; /* first: the seam's context */
 	uint8_t *run;
 	const struct tdx_exit_case *cases;
 	size_t n, at;
 	char bad[200];
 };
 
-static int es_open(void *c, const char *p, int f)
+static int es_ioctl(struct spec_seam_wrap *w, int fd, unsigned long req, unsigned long arg)
 {
-	const struct exit_seam *e = c;
-	return e->inner->ops->open(e->inner->ctx, p, f);
-}
-static int es_close(void *c, int fd)
-{
-	const struct exit_seam *e = c;
-	return e->inner->ops->close(e->inner->ctx, fd);
-}
-static int es_mmap(void *c, size_t len, int prot, int flags, int fd, void **out)
-{
-	const struct exit_seam *e = c;
-	return e->inner->ops->mmap(e->inner->ctx, len, prot, flags, fd, out);
-}
-static int es_munmap(void *c, void *a, size_t len)
-{
-	const struct exit_seam *e = c;
-	return e->inner->ops->munmap(e->inner->ctx, a, len);
-}
-static int es_ioctl(void *c, int fd, unsigned long req, unsigned long arg)
-{
-	struct exit_seam *e = c;
+	struct exit_seam *e = (struct exit_seam *)(void *)w;
 	if (req != 0xae80)
-		return e->inner->ops->ioctl(e->inner->ctx, fd, req, arg);
+		return spec_seam_wrap_pass(w, fd, req, arg);
 	uint8_t *r = e->run;
 	if (e->at > 0 && !e->bad[0]) {
 		const struct tdx_exit_case *prev = &e->cases[e->at - 1];
@@ -315,12 +256,11 @@ static void tdx_exits_are_answered_or_refused_by_leaf(void **state)
 		 " \"cpus\": {\"count\": 1}, \"memory\": {\"size\": \"64M\"},"
 		 " \"firmware\": {\"path\": \"%s\"}, \"prefault\": {\"mode\": \"off\"}}", fw);
 	free(fw);
-	struct cvm_policy *p = policy_from_text(text);
-	static const struct cvm_kvm_ops ops = {es_open, es_close, es_ioctl, es_mmap, es_munmap};
+	struct cvm_policy *p = cvm_test_policy_from_text(text);
 	struct spec_kvm *k = spec_kvm_new();
-	struct exit_seam es = {{&ops, &es}, spec_kvm_seam(k), NULL, cases,
-			       sizeof(cases) / sizeof(cases[0]), 0, ""};
-	struct cvm_launch_options opts = {.seam = &es.seam};
+	struct exit_seam es = {.cases = cases, .n = sizeof(cases) / sizeof(cases[0])};
+	spec_seam_wrap_init(&es.wrap, spec_kvm_seam(k), es_ioctl);
+	struct cvm_launch_options opts = {.seam = &es.wrap.seam};
 	struct cvm_launch *l = NULL;
 	struct cvm_error err;
 	cvm_error_clear(&err);

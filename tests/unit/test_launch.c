@@ -60,23 +60,6 @@ static int count_fds(void)
 	return n;
 }
 
-static struct cvm_policy *policy_from_text(const char *text)
-{
-	char path[] = "/tmp/cvmkit-test-policy-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	struct cvm_policy *p = NULL;
-	struct cvm_error err;
-	cvm_error_clear(&err);
-	int rc = cvm_policy_load(path, &p, NULL, &err);
-	unlink(path);
-	if (rc)
-		fail_msg("policy: %s\n%s", cvm_error_message(&err), text);
-	return p;
-}
-
 /* A policy from JSON text with one %s for the firmware path. */
 static struct cvm_policy *load_policy(const char *json_fmt, const char *fw)
 {
@@ -84,7 +67,7 @@ static struct cvm_policy *load_policy(const char *json_fmt, const char *fw)
 	const char *at = strstr(json_fmt, "%s");
 	assert_non_null(at);
 	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - json_fmt), json_fmt, fw, at + 2);
-	return policy_from_text(text);
+	return cvm_test_policy_from_text(text);
 }
 
 static bool fixture(char *path, size_t len, const char *rel)
@@ -221,7 +204,7 @@ static struct cvm_policy *example_policy(const char *name, const char *from, con
 		snprintf(at, cap - (size_t)(at - text), "%s%s", to, rest);
 		free(rest);
 	}
-	struct cvm_policy *p = policy_from_text(text);
+	struct cvm_policy *p = cvm_test_policy_from_text(text);
 	free(text);
 	if (access(p->firmware.path, R_OK)) {
 		print_message("# SKIP %s not found (Debian package ovmf)\n", p->firmware.path);
@@ -790,7 +773,7 @@ static void snp_vector_policies_launch_to_the_reference_digests(void **state)
 						 "\"/dev/null\", \"cmdline\": \"\"}"
 					       : "",
 			 snp_vectors[i].features);
-		struct cvm_policy *p = policy_from_text(text);
+		struct cvm_policy *p = cvm_test_policy_from_text(text);
 		struct spec_kvm *k = new_fake();
 		struct cvm_launch *l = launch_ok(k, p);
 		expect_digests_agree(k, l, p, snp_vectors[i].expected);
@@ -811,7 +794,7 @@ static void gce_launch_sets_the_guest_pat_its_model_assumes(void **state)
 	snprintf(text, sizeof(text),
 		 "{\"version\": 1, \"tee\": \"snp\", \"vmm\": \"gce\", \"cpus\": {\"count\": 2},"
 		 " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"}}", fw);
-	struct cvm_policy *p = policy_from_text(text);
+	struct cvm_policy *p = cvm_test_policy_from_text(text);
 	struct spec_kvm *k = new_fake();
 	struct cvm_launch *l = launch_ok(k, p);
 	for (unsigned v = 0; v < 2; v++) {
@@ -1172,7 +1155,7 @@ static struct cvm_policy *snp_policy_with(const char *snp_keys)
 		 " \"cpus\": {\"count\": 2, \"model\": \"EPYC-Milan\"}, \"memory\": {\"size\": \"64M\"},"
 		 " \"firmware\": {\"path\": \"%s\"}, \"snp\": {%s}}",
 		 fw, snp_keys);
-	return policy_from_text(text);
+	return cvm_test_policy_from_text(text);
 }
 
 #define HOST_SEV_FEATURES (CVM_SEV_FEATURE_DEBUG_SWAP | CVM_SEV_FEATURE_SECURE_TSC | \
@@ -1457,7 +1440,7 @@ static void tdx_page_aug_vectors_launch_to_the_reference_mrtds(void **state)
 			 " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
 			 " \"tdx\": {\"page_aug\": \"%s\"}}",
 			 fw, v[i].page_aug);
-		struct cvm_policy *p = policy_from_text(text);
+		struct cvm_policy *p = cvm_test_policy_from_text(text);
 		struct spec_kvm *k = new_fake();
 		struct cvm_launch *l = launch_ok(k, p);
 		expect_digests_agree(k, l, p, v[i].expected);
@@ -1480,7 +1463,7 @@ static void tdx_two_pass_policy_is_refused_before_a_vm_exists(void **state)
 		 " \"memory\": {\"size\": \"64M\"}, \"firmware\": {\"path\": \"%s\"},"
 		 " \"tdx\": {\"measure_order\": \"two-pass\"}}",
 		 fw);
-	struct cvm_policy *p = policy_from_text(text);
+	struct cvm_policy *p = cvm_test_policy_from_text(text);
 	struct spec_kvm *k = new_fake();
 	struct cvm_error err;
 	int rc;

@@ -474,6 +474,17 @@ static void assert_same_policy(const struct cvm_policy *a, const struct cvm_poli
 	assert_int_equal(a->snp.cpuid_retry, b->snp.cpuid_retry);
 	assert_int_equal(a->snp.features_named, b->snp.features_named);
 	assert_int_equal(a->snp.tsc_khz, b->snp.tsc_khz);
+	const struct cvm_policy_snp_certs *ca = &a->snp.certs, *cb = &b->snp.certs;
+	assert_int_equal(ca->present, cb->present);
+	assert_int_equal(ca->cache, cb->cache);
+	assert_int_equal(ca->vlek, cb->vlek);
+	const char *const ka[] = {ca->key_path, ca->intermediate_path, ca->ark_path};
+	const char *const kb[] = {cb->key_path, cb->intermediate_path, cb->ark_path};
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(ka); i++) {
+		assert_true((ka[i] == NULL) == (kb[i] == NULL));
+		if (ka[i])
+			assert_string_equal(ka[i], kb[i]);
+	}
 	assert_int_equal(cvm_tdx_attributes_value(&a->tdx), cvm_tdx_attributes_value(&b->tdx));
 	assert_int_equal(a->tdx.xfam, b->tdx.xfam);
 	assert_memory_equal(a->tdx.mrconfigid, b->tdx.mrconfigid, 48);
@@ -498,6 +509,11 @@ static void json_to_cbor_to_json_round_trip_is_lossless(void **state)
 	const char *const docs[] = {full_snp_policy, full_tdx_policy, MINIMAL "}",
 				    SNP_DOC("'snp': {'features': ['SecureTSC', 'DebugSwap'], "
 					    "'tsc_khz': 1800000, 'cpuid_retry': true}"),
+				    SNP_DOC("'snp': {'certificates': {'vcek': 'certs/vcek.der', "
+					    "'ask': 'certs/ask.pem', 'ark': '/etc/amd/ark.pem'}}"),
+				    SNP_DOC("'snp': {'certificates': {'cache': false, 'vlek': 'vlek.der', "
+					    "'asvk': 'asvk.pem', 'ark': 'ark.pem'}}"),
+				    SNP_DOC("'snp': {'certificates': {}}"),
 				    MINIMAL ", 'cpus': {'family': 25, 'model_id': 17, "
 					    "'stepping': 0}, 'boot': {'kernel': 'k', 'cmdline': ''}}"};
 	for (size_t i = 0; i < CVM_ARRAY_SIZE(docs); i++) {
@@ -878,6 +894,48 @@ static void sev_feature_names_that_cannot_launch_are_refused(void **state)
 			    "snp.tsc_khz", "expected an integer 1000..4294967295");
 	assert_only_problem(SNP_DOC("'snp': {'cpuid_retry': 'yes'}"), "snp.cpuid_retry",
 			    "expected true or false");
+}
+
+static void snp_certificates_read_the_cache_rule_and_three_files(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = parse_ok_in(SNP_DOC("'snp': {'certificates': {}}"), "/srv/p");
+	assert_true(p->snp.certs.present);
+	assert_true(p->snp.certs.cache);
+	assert_null(p->snp.certs.key_path);
+	cvm_policy_free(p);
+	p = parse_ok_in(SNP_DOC("'snp': {'certificates': {'cache': false, 'vlek': 'v.der', "
+				"'asvk': 'a.pem', 'ark': 'r.pem'}}"), "/srv/p");
+	assert_false(p->snp.certs.cache);
+	assert_true(p->snp.certs.vlek);
+	assert_string_equal(p->snp.certs.key_path, "/srv/p/v.der");
+	assert_string_equal(p->snp.certs.intermediate_path, "/srv/p/a.pem");
+	assert_string_equal(p->snp.certs.ark_path, "/srv/p/r.pem");
+	cvm_policy_free(p);
+	p = parse_ok_in(MINIMAL "}", "/srv/p");
+	assert_false(p->snp.certs.present);
+	cvm_policy_free(p);
+}
+
+static void snp_certificates_that_cannot_be_served_are_refused(void **state)
+{
+	(void)state;
+	assert_only_problem_exact(SNP_DOC("'snp': {'certificates': {'vcek': 'v', 'ark': 'r'}}"),
+				  "snp.certificates", "give all three files: vcek (or vlek), ask "
+				  "(or asvk) and ark");
+	assert_only_problem_exact(
+		SNP_DOC("'snp': {'certificates': {'vcek': 'v', 'vlek': 'w', 'ask': 'a', 'ark': 'r'}}"),
+		"snp.certificates", "give vcek or vlek, not both");
+	assert_only_problem_exact(
+		SNP_DOC("'snp': {'certificates': {'vlek': 'v', 'ask': 'a', 'ark': 'r'}}"),
+		"snp.certificates", "a VLEK is signed by the ASVK: give vlek with asvk");
+	assert_only_problem_exact(SNP_DOC("'snp': {'certificates': {'cache': false}}"),
+				  "snp.certificates", "nothing to serve: without the cache (cache: "
+				  "false) give the files vcek (or vlek), ask (or asvk) and ark");
+	assert_only_problem(SNP_DOC("'snp': {'certificates': {'vcek': 7}}"),
+			    "snp.certificates.vcek", "expected");
+	assert_only_problem(SNP_DOC("'snp': {'certificates': {'crl': 'x'}}"),
+			    "snp.certificates.crl", "");
 }
 
 static void conflicting_or_partial_cpu_identity_is_refused(void **state)
@@ -1569,6 +1627,8 @@ int main(void)
 		cmocka_unit_test(feature_bits_that_cannot_launch_are_refused),
 		cmocka_unit_test(sev_features_by_name_are_guest_features),
 		cmocka_unit_test(sev_feature_names_that_cannot_launch_are_refused),
+		cmocka_unit_test(snp_certificates_read_the_cache_rule_and_three_files),
+		cmocka_unit_test(snp_certificates_that_cannot_be_served_are_refused),
 		cmocka_unit_test(conflicting_or_partial_cpu_identity_is_refused),
 		cmocka_unit_test(id_block_without_id_key_is_refused),
 		cmocka_unit_test(empty_or_nul_strings_are_refused),
