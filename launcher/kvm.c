@@ -119,6 +119,22 @@ int cvm_kvm_set_memory_attributes(const struct cvm_kvm_seam *s, int vm_fd, uint6
 	return cvm_kvm_ioctl(s, vm_fd, CVM_KVM_SET_MEMORY_ATTRIBUTES, (unsigned long)&a);
 }
 
+int cvm_kvm_gmem_set_attributes2(const struct cvm_kvm_seam *s, int gmem_fd, uint64_t offset,
+				 uint64_t size, uint64_t attributes, uint64_t flags,
+				 uint64_t *error_offset)
+{
+	struct cvm_kvm_memory_attributes2 a;
+	memset(&a, 0, sizeof(a));
+	a.offset = offset;
+	a.size = size;
+	a.attributes = attributes;
+	a.flags = flags;
+	int rc = cvm_kvm_ioctl(s, gmem_fd, CVM_KVM_SET_MEMORY_ATTRIBUTES2, (unsigned long)&a);
+	if (rc == -EAGAIN && error_offset)
+		*error_offset = a.error_offset;
+	return rc;
+}
+
 /*
  * The two KVM_MEMORY_ENCRYPT_OP wrappers rebuild the command on every EINTR retry: KVM writes
  * the status fields back, and TDX refuses a non-zero hw_error on input (EINVAL).

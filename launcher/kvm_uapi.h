@@ -98,6 +98,34 @@ CVM_UAPI_AT(cvm_kvm_memory_attributes, flags, 24, "kvm-uapi.md 4");
 #define CVM_KVM_MEMORY_ATTRIBUTE_PRIVATE (1ull << 3)
 #define CVM_KVM_SET_MEMORY_ATTRIBUTES _IOW(KVMIO, 0xd2, struct cvm_kvm_memory_attributes)
 
+/*
+ * ---- guest_memfd memory attributes: NOT UPSTREAM ----------------------------------------------
+ * Follows the posted series "guest_memfd: in-place conversion" (Ackerley Tng, Vishal Annapurve,
+ * Sean Christopherson et al., 2025-2026; spec section 1 "Not upstream"): KVM_SET_MEMORY_ATTRIBUTES2
+ * issued on a guest_memfd, offsets into the file, error_offset out, and the content modes of the
+ * later postings.  Its numbers have changed between postings and its capability number was
+ * taken by other caps, so support is detected only by trying the call on a guest_memfd (ENOTTY:
+ * not there); these are the only definitions of it, in this one place.
+ */
+struct cvm_kvm_memory_attributes2 {
+	uint64_t offset; /* in: into the guest_memfd (the VM ioctl's "address") */
+	uint64_t size;
+	uint64_t attributes;
+	uint64_t flags;        /* a content mode: ZERO or PRESERVE */
+	uint64_t error_offset; /* out: EAGAIN, the page that still has other references */
+	uint64_t reserved[11];
+};
+_Static_assert(sizeof(struct cvm_kvm_memory_attributes2) == 128, "memory_attributes2 is 128 bytes");
+CVM_UAPI_AT(cvm_kvm_memory_attributes2, offset, 0, "posted gmem attributes series");
+CVM_UAPI_AT(cvm_kvm_memory_attributes2, size, 8, "posted gmem attributes series");
+CVM_UAPI_AT(cvm_kvm_memory_attributes2, attributes, 16, "posted gmem attributes series");
+CVM_UAPI_AT(cvm_kvm_memory_attributes2, flags, 24, "posted gmem attributes series");
+CVM_UAPI_AT(cvm_kvm_memory_attributes2, error_offset, 32, "posted gmem attributes series");
+CVM_UAPI_AT(cvm_kvm_memory_attributes2, reserved, 40, "posted gmem attributes series");
+#define CVM_KVM_SET_MEMORY_ATTRIBUTES2 _IOWR(KVMIO, 0xd2, struct cvm_kvm_memory_attributes2)
+#define CVM_KVM_SET_MEMORY_ATTRIBUTES2_ZERO (1ull << 0)
+#define CVM_KVM_SET_MEMORY_ATTRIBUTES2_PRESERVE (1ull << 1) /* keep the contents when converting */
+
 /* ---- Pre-fault (vCPU ioctl), spec section 5 ------------------------------------------------ */
 struct cvm_kvm_pre_fault_memory {
 	uint64_t gpa;  /* in/out */
@@ -448,5 +476,6 @@ _Static_assert(KVM_RUN == 0xae80, "KVM_RUN");
 _Static_assert(KVM_GET_DEVICE_ATTR == 0x4018aee2, "KVM_GET_DEVICE_ATTR");
 _Static_assert(KVM_SET_TSC_KHZ == 0xaea2, "KVM_SET_TSC_KHZ");
 _Static_assert(CVM_SEV_ISSUE_CMD == 0xc0185300, "SEV_ISSUE_CMD");
+_Static_assert(CVM_KVM_SET_MEMORY_ATTRIBUTES2 == 0xc080aed2, "KVM_SET_MEMORY_ATTRIBUTES2 (posted)");
 
 #endif

@@ -68,6 +68,19 @@ int cvm_kvm_set_memory_region2(const struct cvm_kvm_seam *s, int vm_fd, uint32_t
 int cvm_kvm_set_memory_attributes(const struct cvm_kvm_seam *s, int vm_fd, uint64_t gpa,
 				  uint64_t size, uint64_t attributes);
 /*
+ * KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd, as the posted (not upstream) in-place conversion
+ * series defines it (launcher/kvm_uapi.h): [offset, offset + size) of the file gets attributes
+ * (KVM_MEMORY_ATTRIBUTE_PRIVATE or 0), flags a content mode (PRESERVE keeps what was written
+ * through the file's mapping).  0 or -errno: ENOTTY when the kernel has no such call (every
+ * upstream kernel, this project's hosts), EINVAL for a range, flag or attribute it refuses
+ * (e.g. no preservation for this VM type), ENOMEM, and EAGAIN when a page still has references
+ * other than the guest_memfd's, whose offset lands in *error_offset (NULL: not wanted).
+ */
+int cvm_kvm_gmem_set_attributes2(const struct cvm_kvm_seam *s, int gmem_fd, uint64_t offset,
+				 uint64_t size, uint64_t attributes, uint64_t flags,
+				 uint64_t *error_offset);
+
+/*
  * KVM_MEMORY_ENCRYPT_OP for SEV/SNP with sev_fd (an open /dev/sev, which SNP_LAUNCH_START
  * requires) in kvm_sev_cmd.sev_fd: *fw_error gets kvm_sev_cmd.error (also on failure).
  */

@@ -515,6 +515,60 @@ static int h_get_device_attr(struct spec_call *c)
 	return spec_user_write(spec_get(c->in, &L_DEVICE_ATTR, DA_ADDR), v, sizeof(v));
 }
 
+/* ---- guest_memfd ioctls (the posted in-place conversion series) ------------------------- */
+
+#define ATTR2_ZERO 1ull     /* content modes of the posted series */
+#define ATTR2_PRESERVE 2ull
+
+/*
+ * KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd as the posted series documents it: ENOTTY on a
+ * kernel without it (every upstream one, the default here); EINVAL for an empty, unaligned or
+ * out-of-file range, attributes other than PRIVATE, an unknown or double content mode, or
+ * PRESERVE where the VM type does not allow it; EAGAIN with error_offset for a page that has
+ * other references; ENOMEM.
+ */
+static int h_gmem_attr2(struct spec_call *c)
+{
+	struct spec_kvm *k = c->k;
+	if (!k->gmem_attr2)
+		return spec_refuse(c, ENOTTY, "no KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd (not upstream)");
+	const struct spec_gmem *g = &c->vm->gmem[c->gmem];
+	uint64_t off = spec_get(c->in, &L_MEM_ATTR2, MA2_OFFSET);
+	uint64_t size = spec_get(c->in, &L_MEM_ATTR2, MA2_SIZE);
+	uint64_t attrs = spec_get(c->in, &L_MEM_ATTR2, MA2_ATTRIBUTES);
+	uint64_t flags = spec_get(c->in, &L_MEM_ATTR2, MA2_FLAGS);
+	if (!size || (off | size) % SPEC_PAGE || off > g->size || size > g->size - off)
+		return spec_refuse(c, EINVAL, "[0x%llx, +0x%llx) is not a page range of the 0x%llx-byte file",
+				   (unsigned long long)off, (unsigned long long)size,
+				   (unsigned long long)g->size);
+	if (attrs & ~ATTR_PRIVATE)
+		return spec_refuse(c, EINVAL, "attributes 0x%llx", (unsigned long long)attrs);
+	if (flags & ~(ATTR2_ZERO | ATTR2_PRESERVE) || flags == (ATTR2_ZERO | ATTR2_PRESERVE))
+		return spec_refuse(c, EINVAL, "content mode 0x%llx", (unsigned long long)flags);
+	if ((flags & ATTR2_PRESERVE) && !k->gmem_attr2_preserve)
+		return spec_refuse(c, EINVAL, "PRESERVE is not supported for this VM type");
+	if (k->gmem_attr2_fails) {
+		k->gmem_attr2_fails--;
+		if (k->gmem_attr2_errno == EAGAIN)
+			spec_put(c->in, &L_MEM_ATTR2, MA2_ERROR_OFFSET, k->gmem_attr2_error_offset);
+		return -k->gmem_attr2_errno;
+	}
+	return 0;
+}
+
+void spec_kvm_set_gmem_attr2(struct spec_kvm *k, bool supported, bool preserve)
+{
+	k->gmem_attr2 = supported;
+	k->gmem_attr2_preserve = preserve;
+}
+
+void spec_kvm_gmem_attr2_fail(struct spec_kvm *k, int errno_, unsigned times, uint64_t error_offset)
+{
+	k->gmem_attr2_errno = errno_;
+	k->gmem_attr2_fails = times;
+	k->gmem_attr2_error_offset = error_offset;
+}
+
 /* ---- /dev/sev ---------------------------------------------------------------------------- */
 
 #define SEV_GET_ID2 8         /* psp-sev.h enum sev_cmd */
@@ -736,6 +790,8 @@ static const struct spec_ioctl ioctls[] = {
 	{"KVM_CREATE_GUEST_MEMFD", 0xc040aed4, &L_CREATE_GMEM, ON_VM, h_create_gmem, "kvm-uapi.md 3"},
 	{"KVM_PRE_FAULT_MEMORY", 0xc040aed5, &L_PRE_FAULT, ON_VCPU, h_pre_fault, "kvm-uapi.md 5"},
 	{"SEV_ISSUE_CMD", 0xc0185300, &L_SEV_ISSUE_CMD, ON_SEV, h_sev_issue, "psp-sev.h"},
+	{"KVM_SET_MEMORY_ATTRIBUTES2", 0xc080aed2, &L_MEM_ATTR2, ON_GMEM, h_gmem_attr2,
+	 "posted gmem attributes series"},
 };
 
 #define IOC_DIR(nr) ((unsigned)((nr) >> 30) & 3u)
@@ -957,7 +1013,8 @@ static int seam_ioctl(void *ctx, int fd, unsigned long req, unsigned long arg)
 		ev->arg = arg;
 		ev->vcpu = f->kind == SPEC_FD_VCPU ? f->idx : -1;
 		struct spec_call c = {k, vm, f->kind == SPEC_FD_VCPU && vm ? &vm->vcpus[f->idx] : NULL,
-				      arg, ev, work, r.cmd, 0, NULL};
+				      arg, ev, work, r.cmd, 0, NULL,
+				      f->kind == SPEC_FD_GMEM ? f->idx : -1};
 		if (inject(k, r.name)) {
 			rc = -k->fail_errno;
 		} else if (vm && vm->dead) {

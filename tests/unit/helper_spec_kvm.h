@@ -113,6 +113,14 @@ void spec_kvm_set_snp_req_certs(struct spec_kvm *k, uint64_t attr, int errno_);
 /* What /dev/sev says of the host (SEV_GET_ID2, SNP_PLATFORM_STATUS); default all zero. */
 void spec_kvm_set_snp_host(struct spec_kvm *k, const uint8_t chip_id[64], uint64_t reported_tcb,
 			   bool vlek_loaded);
+/*
+ * KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd, the posted (not upstream) in-place conversion
+ * series: off by default (ENOTTY, as on every upstream kernel); preserve says whether the
+ * PRESERVE content mode is allowed (else EINVAL).  spec_kvm_gmem_attr2_fail makes the next
+ * times calls that pass the checks fail with errno_ (EAGAIN reports error_offset).
+ */
+void spec_kvm_set_gmem_attr2(struct spec_kvm *k, bool supported, bool preserve);
+void spec_kvm_gmem_attr2_fail(struct spec_kvm *k, int errno_, unsigned times, uint64_t error_offset);
 /* Whether the (last) SNP VM enabled KVM_SEV_SNP_ENABLE_REQ_CERTS. */
 bool spec_kvm_snp_req_certs(const struct spec_kvm *k);
 /*

@@ -45,6 +45,21 @@ static const struct spec_field mem_attr[] = {
 };
 LAYOUT(L_MEM_ATTR, "kvm_memory_attributes", "kvm-uapi.md 4", 32, mem_attr);
 
+/*
+ * kvm_memory_attributes2 of the posted guest_memfd in-place conversion series (not upstream,
+ * kvm-uapi.md 1 "Not upstream"), 128 bytes: offset (the VM ioctl's address) in, size,
+ * attributes, flags (content mode) in, error_offset out, reserved.
+ */
+static const struct spec_field mem_attr2[] = {
+	[MA2_OFFSET] = {"offset", 0, 8, SPEC_IN},
+	[MA2_SIZE] = {"size", 8, 8, SPEC_IN},
+	[MA2_ATTRIBUTES] = {"attributes", 16, 8, SPEC_IN},
+	[MA2_FLAGS] = {"flags", 24, 8, SPEC_IN},
+	[MA2_ERROR_OFFSET] = {"error_offset", 32, 8, SPEC_IN},
+	[MA2_RESERVED] = {"reserved", 40, 88, SPEC_MBZ},
+};
+LAYOUT(L_MEM_ATTR2, "kvm_memory_attributes2", "posted gmem attributes series", 128, mem_attr2);
+
 /* [U 5] kvm_pre_fault_memory, 64 bytes; "flags must be 0" */
 static const struct spec_field pre_fault[] = {
 	[PF_GPA] = {"gpa", 0, 8, SPEC_IN},
@@ -320,7 +335,7 @@ static const struct spec_layout *const all_layouts[] = {
 	&L_TDX_CAPS,  &L_TDX_INIT_VM, &L_TDX_MEM_REGION, &L_CPUID2,   &L_CPUID_ENTRY,
 	&L_REGS,      &L_SEGMENT,     &L_DTABLE,      &L_SREGS,       &L_FPU,
 	&L_XCRS,      &L_XCR,         &L_MSRS,        &L_MSR_ENTRY,   &L_ENABLE_CAP,
-	&L_DEVICE_ATTR, &L_SNP_CPUID_ENTRY, &L_SEV_ISSUE_CMD, &L_SEV_GET_ID2,
+	&L_DEVICE_ATTR, &L_SNP_CPUID_ENTRY, &L_SEV_ISSUE_CMD, &L_SEV_GET_ID2, &L_MEM_ATTR2,
 };
 
 uint64_t spec_le(const uint8_t *p, unsigned size)

@@ -90,6 +90,8 @@ enum { R2_SLOT, R2_FLAGS, R2_GPA, R2_SIZE, R2_UADDR, R2_GMEM_OFFSET, R2_GMEM, R2
 enum { CG_SIZE, CG_FLAGS, CG_RESERVED };
 /* [U 4] struct kvm_memory_attributes */
 enum { MA_ADDRESS, MA_SIZE, MA_ATTRIBUTES, MA_FLAGS };
+/* the posted series' struct kvm_memory_attributes2 (a guest_memfd ioctl; not upstream) */
+enum { MA2_OFFSET, MA2_SIZE, MA2_ATTRIBUTES, MA2_FLAGS, MA2_ERROR_OFFSET, MA2_RESERVED };
 /* [U 5] struct kvm_pre_fault_memory */
 enum { PF_GPA, PF_SIZE, PF_FLAGS, PF_PADDING };
 /* [U 8a] struct kvm_sev_cmd */
@@ -147,7 +149,7 @@ extern const struct spec_layout L_REGION2, L_CREATE_GMEM, L_MEM_ATTR, L_PRE_FAUL
 	L_SEV_INIT, L_SNP_START, L_SNP_UPDATE, L_SNP_FINISH, L_TDX_CMD, L_TDX_CAPS, L_TDX_INIT_VM,
 	L_TDX_MEM_REGION, L_CPUID2, L_CPUID_ENTRY, L_REGS, L_SEGMENT, L_DTABLE, L_SREGS, L_FPU,
 	L_XCRS, L_XCR, L_MSRS, L_MSR_ENTRY, L_ENABLE_CAP, L_DEVICE_ATTR, L_SNP_CPUID_ENTRY,
-	L_SEV_ISSUE_CMD, L_SEV_GET_ID2;
+	L_SEV_ISSUE_CMD, L_SEV_GET_ID2, L_MEM_ATTR2;
 
 /* ---- State ------------------------------------------------------------------------------ */
 
@@ -291,6 +293,11 @@ struct spec_kvm {
 	uint8_t chip_id[64];           /* /dev/sev SEV_GET_ID2 */
 	uint64_t reported_tcb;         /* /dev/sev SNP_PLATFORM_STATUS */
 	bool vlek_loaded;
+	/* the posted series' KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd (off: ENOTTY) */
+	bool gmem_attr2, gmem_attr2_preserve;
+	int gmem_attr2_errno;          /* the next gmem_attr2_fails calls fail with it */
+	unsigned gmem_attr2_fails;
+	uint64_t gmem_attr2_error_offset;
 	struct spec_cpuid_refusal cpuid_refused[SPEC_MAX_CPUID_REFUSED];
 	unsigned ncpuid_refused;
 	int prefault_errno;
@@ -314,6 +321,7 @@ struct spec_call {
 	uint8_t *cmd;             /* ev->cmd for KVM_MEMORY_ENCRYPT_OP */
 	uint64_t data;            /* KVM_MEMORY_ENCRYPT_OP: the command's data (pointer) */
 	const struct spec_script *script; /* the scripted answer of this call, or NULL */
+	int gmem;                 /* guest_memfd ioctls: its index in vm->gmem, else -1 */
 };
 
 /* Refuse the call by a rule: records why (event and refusal list) and returns -err. */
@@ -341,6 +349,7 @@ int spec_mark_populated(struct spec_slot *s, uint64_t gpa);
 #define ON_VM (1u << SPEC_FD_VM)
 #define ON_VCPU (1u << SPEC_FD_VCPU)
 #define ON_SEV (1u << SPEC_FD_SEV)
+#define ON_GMEM (1u << SPEC_FD_GMEM)
 
 #define SUB_PARTIAL 1u /* the handler itself honours a scripted partial answer */
 
