@@ -1149,7 +1149,8 @@ static int print_window(const struct verify_args *a, struct cli_progress *progre
 
 /*
  * Verify paths[0..n) on pool, a window at a time: while this thread prints window k the pool
- * verifies window k + 1.  With no pool the window is one file, printed as soon as verified.
+ * verifies window k + 1.  With no pool the window is one file, printed as soon as it is
+ * verified (before the next one's messages on stderr, as a plain loop prints them).
  */
 static int verify_all(struct batch *b, struct cvm_pool *pool, char **paths, size_t n,
 		      struct cli_progress *progress, bool tty)
@@ -1168,10 +1169,11 @@ static int verify_all(struct batch *b, struct cvm_pool *pool, char **paths, size
 	int status = CLI_OK;
 	bool stop = false;
 	size_t nwindows = (n + window - 1) / window;
-	for (size_t k = 0; k <= nwindows && !stop; k++) {
-		/* start window k, then print window k - 1 */
-		int cur = (int)(k & 1);
+	size_t lag = threads > 1; /* windows verified ahead of the one printed */
+	for (size_t k = 0; k < nwindows + lag && !stop; k++) {
+		/* start window k, then print window k - lag */
 		if (k < nwindows) {
+			int cur = (int)(k & 1);
 			size_t first = k * window, count = n - first < window ? n - first : window;
 			memset(items + cur * window, 0, window * sizeof(*items));
 			for (size_t i = 0; i < count; i++)
@@ -1181,15 +1183,15 @@ static int verify_all(struct batch *b, struct cvm_pool *pool, char **paths, size
 				break;
 			}
 		}
-		if (k == 0)
+		if (k < lag)
 			continue;
-		int prev = !cur;
-		cvm_pool_finish(running[prev], NULL);
-		running[prev] = NULL;
-		size_t first = (k - 1) * window, count = n - first < window ? n - first : window;
-		status = print_window(b->a, progress, tty, items + prev * window, count, first, n,
+		int done = (int)((k - lag) & 1);
+		cvm_pool_finish(running[done], NULL);
+		running[done] = NULL;
+		size_t first = (k - lag) * window, count = n - first < window ? n - first : window;
+		status = print_window(b->a, progress, tty, items + done * window, count, first, n,
 				      status, &stop);
-		items_release(items + prev * window, count);
+		items_release(items + done * window, count);
 	}
 	for (int i = 0; i < 2; i++) {
 		if (running[i]) {
