@@ -262,7 +262,8 @@ static bool firmware_ready(struct snp_space *s, size_t i, struct cvm_explain_res
 	}
 	struct cvm_error e;
 	cvm_error_clear(&e);
-	if (cvm_snp_firmware_digest(s->fws[i], s->fw_digest[i], &e)) {
+	if (cvm_snp_firmware_digest_ex(s->fws[i], s->opts ? s->opts->pool : NULL, s->fw_digest[i],
+				       &e)) {
 		note_skip(out, s->fw_names[i], cvm_error_message(&e));
 		return false;
 	}

@@ -182,8 +182,10 @@ static bool named_endorsement(const char *name)
 }
 
 /*
- * The certificates and CRLs inside evidence, used like --certs.  The first failure of a named
- * one goes to why (entries of other types may hold anything and are left out quietly).
+ * The certificates and CRLs inside evidence, used like --certs for this evidence only (scoped:
+ * cvm_verify_unwrapped drops them after the verdict, so one evidence never vouches for another
+ * and a batch stays bounded).  The first failure of a named one goes to why (entries of other
+ * types may hold anything and are left out quietly).
  */
 static int add_evidence_certs(struct cvm_verifier *v, const struct cvm_evidence *ev, char *why,
 			      size_t n, struct cvm_error *err)
@@ -191,9 +193,8 @@ static int add_evidence_certs(struct cvm_verifier *v, const struct cvm_evidence 
 	why[0] = '\0';
 	if (!ev->ncerts)
 		return 0;
-	/* Like a quote's PCK chain: new certificates are evictable, so a batch stays bounded. */
 	cvm_verifier_trim(v);
-	size_t pooled = v->ncerts;
+	cvm_verifier_set_scoping(v, true);
 	for (size_t i = 0; i < ev->ncerts; i++) {
 		const struct cvm_evidence_blob *b = &ev->certs[i];
 		char origin[64];
@@ -202,13 +203,14 @@ static int add_evidence_certs(struct cvm_verifier *v, const struct cvm_evidence 
 		snprintf(origin, sizeof(origin), "%s %s", cvm_evidence_format_name(ev->format),
 			 b->name);
 		int rc = cvm_verifier_add_endorsements(v, b->data, b->len, origin, &aerr);
-		if (rc == -ENOMEM)
+		if (rc == -ENOMEM) {
+			cvm_verifier_drop_scoped(v);
 			return cvm_error_set(err, rc, "verify: out of memory");
+		}
 		if (rc < 0 && !why[0] && named_endorsement(b->name))
 			snprintf(why, n, "%s", cvm_error_message(&aerr));
 	}
-	for (size_t i = pooled; i < v->ncerts; i++) /* the pool only appends */
-		v->certs[i]->from_evidence = true;
+	cvm_verifier_set_scoping(v, false);
 	return 0;
 }
 
@@ -305,8 +307,6 @@ int cvm_verify_unwrapped(struct cvm_verifier *v, const struct cvm_evidence *ev,
 	const struct cvm_tee_ops *tee = cvm_tee_ops_for_evidence(ev->kind);
 	if (tee) {
 		rc = tee->verify(v, ev->report, ev->report_len, opt, res, err);
-		if (rc)
-			return rc;
 	} else {
 		cvm_verify_result_init(res);
 		if (ev->td_report) {
@@ -325,6 +325,10 @@ int cvm_verify_unwrapped(struct cvm_verifier *v, const struct cvm_evidence *ev,
 				      ev->report_len, ev->report_len >= 4 ? cvm_le32(ev->report) : 0u);
 		}
 	}
+	if (ev->ncerts)
+		cvm_verifier_drop_scoped(v);
+	if (rc)
+		return rc;
 	if (ev->format != CVM_EVIDENCE_FORMAT_RAW)
 		wrapper_line(ev, res);
 	if (cert_why[0])

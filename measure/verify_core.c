@@ -588,6 +588,7 @@ struct cvm_cert *cvm_verifier_adopt(struct cvm_verifier *v, X509 *x509, const ch
 	}
 	c->x509 = x509;
 	c->trusted = trusted;
+	c->scoped = c->from_evidence = v->scoping && !trusted;
 	memcpy(c->sha256, sha, 32);
 	snprintf(c->origin, sizeof(c->origin), "%s", origin ? origin : "");
 	classify_cert(v, c);
@@ -615,6 +616,43 @@ void cvm_verifier_trim(struct cvm_verifier *v)
 	for (size_t i = 0; i < CVM_VERIFIER_EXT_COUNT; i++)
 		if (v->ext[i].forget_certs)
 			v->ext[i].forget_certs(v->ext[i].state);
+}
+
+void cvm_verifier_set_scoping(struct cvm_verifier *v, bool on)
+{
+	v->scoping = on;
+}
+
+static void forget_links_to_scoped(struct cvm_verifier *v)
+{
+	for (size_t i = 0; i < v->ncerts; i++) {
+		const struct cvm_cert *issuer = v->certs[i]->verified_issuer;
+		if (issuer && issuer->scoped)
+			v->certs[i]->verified_issuer = NULL;
+	}
+}
+
+void cvm_verifier_drop_scoped(struct cvm_verifier *v)
+{
+	v->scoping = false;
+	bool dropped = false;
+	forget_links_to_scoped(v);
+	size_t kept = 0;
+	for (size_t i = 0; i < v->ncerts; i++) {
+		if (v->certs[i]->scoped) {
+			cert_free(v->certs[i]);
+			dropped = true;
+			continue;
+		}
+		v->certs[kept++] = v->certs[i];
+	}
+	v->ncerts = kept;
+	for (size_t i = 0; i < CVM_VERIFIER_EXT_COUNT; i++) {
+		if (dropped && v->ext[i].forget_certs)
+			v->ext[i].forget_certs(v->ext[i].state);
+		if (v->ext[i].drop_scoped)
+			v->ext[i].drop_scoped(v->ext[i].state);
+	}
 }
 
 static int adopt_der(struct cvm_verifier *v, const uint8_t *der, size_t len, const char *origin,

@@ -114,6 +114,8 @@ struct cvm_cert {
 	enum cvm_amd_product product; /* AMD: from the CN (ARK/ASK/ASVK) or the issuer CN (leaves) */
 	bool trusted;                 /* a bundled root: a trust anchor */
 	bool from_evidence;           /* came inside a quote: evictable (see cvm_verifier_trim) */
+	bool scoped;                  /* came inside the evidence being verified: dropped after
+					 its verdict (cvm_verifier_drop_scoped) */
 	unsigned char sha256[32];
 	const struct cvm_cert *verified_issuer; /* cache: signature checked against this issuer */
 	char origin[64];
@@ -187,6 +189,8 @@ struct cvm_verifier_ext {
 	void (*free)(void *state);
 	/* the pool dropped certificates (cvm_verifier_trim): forget every pointer to one */
 	void (*forget_certs)(void *state);
+	/* drop what was added while the verifier was scoping (cvm_verifier_drop_scoped) */
+	void (*drop_scoped)(void *state);
 };
 
 enum cvm_verifier_ext_id {
@@ -201,6 +205,7 @@ struct cvm_verifier {
 	cvm_cert_classify_fn classify[CVM_VERIFIER_MAX_CLASSIFIERS];
 	size_t nclassify;
 	struct cvm_verifier_ext ext[CVM_VERIFIER_EXT_COUNT];
+	bool scoping; /* what is added now belongs to one piece of evidence (see below) */
 };
 
 /* An empty verifier (no certificates, no classifiers); free with cvm_verifier_free. */
@@ -228,6 +233,16 @@ struct cvm_cert *cvm_verifier_adopt(struct cvm_verifier *v, X509 *x509, const ch
  * vendor slot (forget_certs).
  */
 void cvm_verifier_trim(struct cvm_verifier *v);
+
+/*
+ * Endorsements that a piece of evidence carries vouch for that evidence only: the evidence
+ * path sets scoping while it adds them, so new certificates are marked scoped (and vendors
+ * mark what they hold, such as AMD CRLs), and drops them once the verdict is made.  Certificates
+ * already in the pool (given by the caller) stay; so does every signature cached between
+ * certificates that stay.
+ */
+void cvm_verifier_set_scoping(struct cvm_verifier *v, bool on);
+void cvm_verifier_drop_scoped(struct cvm_verifier *v);
 
 /* Format t as RFC 3339 UTC into buf (at least 21 bytes). */
 void cvm_time_format(time_t t, char *buf, size_t n);

@@ -27,7 +27,7 @@ struct snp_inputs {
  */
 static int gather_inputs(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 			 bool want_fw_digest, const struct cvm_progress *progress,
-			 struct snp_inputs *in, struct cvm_error *err)
+			 struct cvm_pool *pool, struct snp_inputs *in, struct cvm_error *err)
 {
 	struct snp_hash_job jobs[2] = {
 		{.what = "kernel", .path = policy->boot.kernel, .progress = progress},
@@ -41,7 +41,7 @@ static int gather_inputs(const struct cvm_policy *policy, const struct cvm_firmw
 	int rc = 0;
 	memset(in, 0, sizeof(*in));
 	if (want_fw_digest) {
-		rc = cvm_snp_firmware_digest(fw, in->fw_digest, err);
+		rc = cvm_snp_firmware_digest_ex(fw, pool, in->fw_digest, err);
 		in->have_fw_digest = rc == 0;
 	}
 	for (size_t i = 0; i < 2; i++) {
@@ -77,8 +77,8 @@ static int gather_inputs(const struct cvm_policy *policy, const struct cvm_firmw
  * was already computed; loads_only stops before the VMSAs (the matrix's common prefix).
  */
 static int run_model(const struct cvm_policy *policy, const struct cvm_firmware *fw,
-		     const struct snp_inputs *in, bool loads_only, uint8_t out[CVM_SNP_DIGEST_SIZE],
-		     struct cvm_error *err)
+		     const struct snp_inputs *in, bool loads_only, struct cvm_pool *pool,
+		     uint8_t out[CVM_SNP_DIGEST_SIZE], struct cvm_error *err)
 {
 	struct cvm_plan plan;
 	int rc = cvm_snp_plan_build_hashed(policy, fw, in->direct_boot ? &in->hashes : NULL, &plan,
@@ -99,6 +99,8 @@ static int run_model(const struct cvm_policy *policy, const struct cvm_firmware 
 	struct cvm_snp_model *model = cvm_snp_model_new();
 	if (!model)
 		rc = cvm_error_set(err, -ENOMEM, "snp model: out of memory");
+	else
+		cvm_snp_model_set_pool(model, pool);
 	struct cvm_backend backend = {cvm_snp_model_ops(), model};
 	if (!rc && !(rc = cvm_plan_execute(&run, &backend, 1, err)))
 		cvm_snp_model_digest(model, out);
@@ -205,8 +207,9 @@ int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 
 	bool seeded = policy->snp.has_firmware_digest;
 	struct snp_inputs in;
+	struct cvm_pool *pool = opts ? opts->pool : NULL;
 	if ((rc = gather_inputs(policy, fw, mode == CVM_SEV_MODE_SNP && !seeded,
-				opts ? opts->progress : NULL, &in, err)) ||
+				opts ? opts->progress : NULL, pool, &in, err)) ||
 	    (rc = cvm_policy_firmware_pin_check(policy, fw->sha256, err)))
 		return rc;
 
@@ -214,7 +217,7 @@ int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 	if (!m)
 		return cvm_error_set(err, -ENOMEM, "measure: out of memory");
 	if (mode == CVM_SEV_MODE_SNP) {
-		rc = run_model(policy, fw, &in, false, m->digest, err);
+		rc = run_model(policy, fw, &in, false, pool, m->digest, err);
 		m->has_snp_policy = true;
 		m->snp_policy = cvm_snp_policy_value(&policy->snp.policy);
 		m->has_host_data = true; /* zero unless the policy gives it, as in the report */
@@ -290,12 +293,13 @@ static int matrix_signatures(const struct cvm_policy *policy, const char *const 
 
 /* The hashed inputs of a matrix: the policy's files, or the caller's hashes (pre). */
 static int matrix_inputs(const struct cvm_policy *p, const struct cvm_firmware *fw,
-			 const struct cvm_snp_boot_hashes *pre, struct snp_inputs *in,
-			 struct cvm_error *err)
+			 const struct cvm_snp_boot_hashes *pre, struct cvm_pool *pool,
+			 struct snp_inputs *in, struct cvm_error *err)
 {
 	if (!pre) {
 		int rc = precheck(p, fw, CVM_SEV_MODE_SNP, err);
-		return rc ? rc : gather_inputs(p, fw, !p->snp.has_firmware_digest, NULL, in, err);
+		return rc ? rc
+			  : gather_inputs(p, fw, !p->snp.has_firmware_digest, NULL, pool, in, err);
 	}
 	struct cvm_policy bare = *p; /* nothing to read: the boot files are hashed already */
 	bare.boot.kernel = bare.boot.initrd = bare.boot.cmdline = NULL;
@@ -303,7 +307,7 @@ static int matrix_inputs(const struct cvm_policy *p, const struct cvm_firmware *
 	if (!rc)
 		rc = cvm_snp_plan_check(&bare, fw, true, err);
 	if (!rc)
-		rc = gather_inputs(&bare, fw, !p->snp.has_firmware_digest, NULL, in, err);
+		rc = gather_inputs(&bare, fw, !p->snp.has_firmware_digest, NULL, pool, in, err);
 	if (!rc) {
 		in->direct_boot = true;
 		in->hashes = *pre;
@@ -312,7 +316,7 @@ static int matrix_inputs(const struct cvm_policy *p, const struct cvm_firmware *
 }
 
 static int matrix_rows(const struct cvm_policy *policy, const struct cvm_firmware *fw,
-		       const struct cvm_snp_boot_hashes *pre, const uint32_t *counts,
+		       const struct cvm_snp_matrix_opts *o, const uint32_t *counts,
 		       size_t ncounts, const char *const *cpus, size_t ncpus, uint32_t max,
 		       const uint32_t *sigs, struct cvm_snp_matrix_row *rows, struct cvm_error *err)
 {
@@ -324,9 +328,9 @@ static int matrix_rows(const struct cvm_policy *policy, const struct cvm_firmwar
 	struct snp_inputs in;
 	uint8_t start[CVM_SNP_DIGEST_SIZE];
 	int rc;
-	if ((rc = matrix_inputs(&p, fw, pre, &in, err)) ||
+	if ((rc = matrix_inputs(&p, fw, o->hashes, o->pool, &in, err)) ||
 	    (rc = cvm_policy_firmware_pin_check(&p, fw->sha256, err)) ||
-	    (rc = run_model(&p, fw, &in, true, start, err)))
+	    (rc = run_model(&p, fw, &in, true, o->pool, start, err)))
 		return rc;
 
 	uint8_t(*digests)[CVM_SNP_DIGEST_SIZE] = calloc(max, CVM_SNP_DIGEST_SIZE);
@@ -370,6 +374,20 @@ int cvm_snp_measure_matrix_hashed(const struct cvm_policy *policy, const struct 
 				  struct cvm_snp_matrix_row **rows, size_t *nrows,
 				  struct cvm_error *err)
 {
+	struct cvm_snp_matrix_opts o = {.hashes = hashes};
+	return cvm_snp_measure_matrix_ex(policy, fw, &o, vcpu_counts, ncounts, cpus, ncpus, rows,
+					 nrows, err);
+}
+
+int cvm_snp_measure_matrix_ex(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			      const struct cvm_snp_matrix_opts *opts, const uint32_t *vcpu_counts,
+			      size_t ncounts, const char *const *cpus, size_t ncpus,
+			      struct cvm_snp_matrix_row **rows, size_t *nrows,
+			      struct cvm_error *err)
+{
+	static const struct cvm_snp_matrix_opts none;
+	if (!opts)
+		opts = &none;
 	if (ncounts == 0 || ncpus == 0 || ncounts > SIZE_MAX / ncpus)
 		return cvm_error_set(err, -EINVAL, "matrix: no vCPU counts or CPU models");
 	uint32_t max = 0;
@@ -388,7 +406,7 @@ int cvm_snp_measure_matrix_hashed(const struct cvm_policy *policy, const struct 
 	if (!rc)
 		rc = matrix_signatures(policy, cpus, ncpus, sigs, err);
 	if (!rc)
-		rc = matrix_rows(policy, fw, hashes, vcpu_counts, ncounts, cpus, ncpus, max, sigs, r,
+		rc = matrix_rows(policy, fw, opts, vcpu_counts, ncounts, cpus, ncpus, max, sigs, r,
 				 err);
 	free(sigs);
 	if (rc) {

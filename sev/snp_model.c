@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include <cvmkit/pool.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/util.h>
 
@@ -36,13 +37,20 @@ void snp_chain_fini(struct snp_chain *c)
 	c->sha384 = NULL;
 }
 
+/* SHA-384 of len bytes with a context of the caller's (any thread's own). */
+static int sha384_with(EVP_MD_CTX *ctx, const EVP_MD *md, const void *data, size_t len,
+		       uint8_t out[CVM_SNP_DIGEST_SIZE], struct cvm_error *err)
+{
+	if (!EVP_DigestInit_ex2(ctx, md, NULL) || !EVP_DigestUpdate(ctx, data, len) ||
+	    !EVP_DigestFinal_ex(ctx, out, NULL))
+		return cvm_error_set(err, -EIO, "SHA-384 failed (OpenSSL)");
+	return 0;
+}
+
 int snp_chain_sha384(struct snp_chain *c, const void *data, size_t len,
 		     uint8_t out[CVM_SNP_DIGEST_SIZE], struct cvm_error *err)
 {
-	if (!EVP_DigestInit_ex2(c->ctx, c->sha384, NULL) || !EVP_DigestUpdate(c->ctx, data, len) ||
-	    !EVP_DigestFinal_ex(c->ctx, out, NULL))
-		return cvm_error_set(err, -EIO, "SHA-384 failed (OpenSSL)");
-	return 0;
+	return sha384_with(c->ctx, c->sha384, data, len, out, err);
 }
 
 void cvm_snp_page_info_encode(const uint8_t cur[CVM_SNP_DIGEST_SIZE],
@@ -89,6 +97,102 @@ static int zero_page_hash(struct snp_chain *c, const uint8_t **out, struct cvm_e
 	return 0;
 }
 
+/* The bytes of a range of pages: data_len bytes, zero up to the range's end. */
+struct page_source {
+	const uint8_t *data;
+	size_t data_len;
+	const uint8_t *zero_hash; /* SHA-384 of a zero page, when the range goes past data_len */
+};
+
+/* SHA-384 of the page at byte off of src, into out. */
+static int page_hash(EVP_MD_CTX *ctx, const EVP_MD *md, const struct page_source *src,
+		     uint64_t off, uint8_t out[CVM_SNP_DIGEST_SIZE], struct cvm_error *err)
+{
+	if (off + CVM_PAGE_SIZE <= src->data_len)
+		return sha384_with(ctx, md, src->data + off, CVM_PAGE_SIZE, out, err);
+	if (off < src->data_len) {
+		uint8_t page[CVM_PAGE_SIZE] = {0};
+		memcpy(page, src->data + off, src->data_len - off);
+		return sha384_with(ctx, md, page, sizeof(page), out, err);
+	}
+	memcpy(out, src->zero_hash, CVM_SNP_DIGEST_SIZE);
+	return 0;
+}
+
+/*
+ * On a pool, the page hashes of a range are computed a window at a time (so memory stays a
+ * few KiB whatever the range's size), the next window hashing while this thread runs the
+ * previous one through the chain; a window is split into chunks, one pool item each.
+ */
+#define WINDOW_PAGES 256u /* 1 MiB of pages, 12 KiB of hashes */
+#define CHUNK_PAGES 16u
+
+struct hash_window {
+	const EVP_MD *md;
+	const struct page_source *src;
+	uint64_t first;  /* byte offset of the window's first page in the range */
+	size_t npages;
+	uint8_t (*hashes)[CVM_SNP_DIGEST_SIZE];
+};
+
+static int hash_chunk(void *ctx, size_t index, struct cvm_error *err)
+{
+	const struct hash_window *w = ctx;
+	size_t lo = index * CHUNK_PAGES;
+	size_t hi = lo + CHUNK_PAGES < w->npages ? lo + CHUNK_PAGES : w->npages;
+	EVP_MD_CTX *mdctx = EVP_MD_CTX_new(); /* OpenSSL contexts are per thread: one per item */
+	if (!mdctx)
+		return cvm_error_set(err, -ENOMEM, "SHA-384: cannot set up an OpenSSL context");
+	int rc = 0;
+	for (size_t p = lo; p < hi && !rc; p++)
+		rc = page_hash(mdctx, w->md, w->src, w->first + (uint64_t)p * CVM_PAGE_SIZE,
+			       w->hashes[p], err);
+	EVP_MD_CTX_free(mdctx);
+	return rc;
+}
+
+static int start_window(struct snp_chain *c, struct hash_window *w, uint64_t npages, uint64_t k,
+			struct cvm_pool_batch **batch, struct cvm_error *err)
+{
+	uint64_t first_page = k * WINDOW_PAGES;
+	w->first = first_page * CVM_PAGE_SIZE;
+	w->npages = (size_t)(npages - first_page < WINDOW_PAGES ? npages - first_page
+								 : WINDOW_PAGES);
+	size_t chunks = (w->npages + CHUNK_PAGES - 1) / CHUNK_PAGES;
+	return cvm_pool_start(c->pool, chunks, hash_chunk, w, batch, err);
+}
+
+/* snp_chain_extend_range for hashed page types, the hashes on c->pool. */
+static int extend_hashed_pooled(struct snp_chain *c, const struct page_source *src, uint64_t gpa,
+				uint64_t npages, uint8_t page_type, struct cvm_error *err)
+{
+	uint8_t(*hashes)[CVM_SNP_DIGEST_SIZE] = malloc(2 * WINDOW_PAGES * CVM_SNP_DIGEST_SIZE);
+	if (!hashes)
+		return cvm_error_set(err, -ENOMEM, "SHA-384: out of memory");
+	struct hash_window w[2] = {
+		{.md = c->sha384, .src = src, .hashes = hashes},
+		{.md = c->sha384, .src = src, .hashes = hashes + WINDOW_PAGES},
+	};
+	struct cvm_pool_batch *batch[2] = {NULL, NULL};
+	uint64_t windows = (npages + WINDOW_PAGES - 1) / WINDOW_PAGES;
+	int rc = start_window(c, &w[0], npages, 0, &batch[0], err);
+	for (uint64_t k = 0; k < windows && !rc; k++) {
+		int cur = (int)(k & 1);
+		rc = cvm_pool_finish(batch[cur], err);
+		batch[cur] = NULL;
+		if (!rc && k + 1 < windows)
+			rc = start_window(c, &w[!cur], npages, k + 1, &batch[!cur], err);
+		for (size_t p = 0; p < w[cur].npages && !rc; p++)
+			rc = snp_chain_extend(c, w[cur].hashes[p], page_type,
+					      gpa + w[cur].first + (uint64_t)p * CVM_PAGE_SIZE, err);
+	}
+	for (int i = 0; i < 2; i++) /* after a failure: the window still hashing */
+		if (batch[i])
+			cvm_pool_finish(batch[i], NULL);
+	free(hashes);
+	return rc;
+}
+
 int snp_chain_extend_range(struct snp_chain *c, const uint8_t *data, size_t data_len,
 			   uint64_t gpa, uint64_t size, uint8_t page_type, struct cvm_error *err)
 {
@@ -96,29 +200,19 @@ int snp_chain_extend_range(struct snp_chain *c, const uint8_t *data, size_t data
 		return cvm_error_set(err, -EINVAL,
 				     "range gpa 0x%llx size 0x%llx is not whole 4 KiB pages",
 				     (unsigned long long)gpa, (unsigned long long)size);
-	if (!data)
-		data_len = 0;
+	struct page_source src = {.data = data, .data_len = data ? data_len : 0};
 	bool hashed = page_type_hashes_contents(page_type);
-	uint8_t contents[CVM_SNP_DIGEST_SIZE];
 	int rc;
+	if (hashed && src.data_len < size && (rc = zero_page_hash(c, &src.zero_hash, err)))
+		return rc;
+	uint64_t npages = size / CVM_PAGE_SIZE;
+	if (hashed && cvm_pool_threads(c->pool) > 1 && npages >= 2 * CHUNK_PAGES)
+		return extend_hashed_pooled(c, &src, gpa, npages, page_type, err);
+	uint8_t contents[CVM_SNP_DIGEST_SIZE];
 	for (uint64_t off = 0; off < size; off += CVM_PAGE_SIZE) {
-		const uint8_t *h = NULL;
-		if (hashed) {
-			if (off + CVM_PAGE_SIZE <= data_len) {
-				rc = snp_chain_sha384(c, data + off, CVM_PAGE_SIZE, contents, err);
-				h = contents;
-			} else if (off < data_len) {
-				uint8_t page[CVM_PAGE_SIZE] = {0};
-				memcpy(page, data + off, data_len - off);
-				rc = snp_chain_sha384(c, page, sizeof(page), contents, err);
-				h = contents;
-			} else {
-				rc = zero_page_hash(c, &h, err);
-			}
-			if (rc)
-				return rc;
-		}
-		if ((rc = snp_chain_extend(c, h, page_type, gpa + off, err)))
+		if (hashed && (rc = page_hash(c->ctx, c->sha384, &src, off, contents, err)))
+			return rc;
+		if ((rc = snp_chain_extend(c, hashed ? contents : NULL, page_type, gpa + off, err)))
 			return rc;
 	}
 	return 0;
@@ -126,6 +220,12 @@ int snp_chain_extend_range(struct snp_chain *c, const uint8_t *data, size_t data
 
 int cvm_snp_firmware_digest(const struct cvm_firmware *fw, uint8_t out[CVM_SNP_DIGEST_SIZE],
 			    struct cvm_error *err)
+{
+	return cvm_snp_firmware_digest_ex(fw, NULL, out, err);
+}
+
+int cvm_snp_firmware_digest_ex(const struct cvm_firmware *fw, struct cvm_pool *pool,
+			       uint8_t out[CVM_SNP_DIGEST_SIZE], struct cvm_error *err)
 {
 	if (fw->size == 0 || fw->size % CVM_PAGE_SIZE)
 		return cvm_error_set(err, -EINVAL,
@@ -135,6 +235,7 @@ int cvm_snp_firmware_digest(const struct cvm_firmware *fw, uint8_t out[CVM_SNP_D
 	int rc = snp_chain_init(&c, err);
 	if (rc)
 		return rc;
+	c.pool = pool;
 	rc = snp_chain_extend_range(&c, fw->data, fw->size, fw->load_gpa, fw->size,
 				    CVM_SNP_PAGE_NORMAL, err);
 	if (!rc)
@@ -172,6 +273,11 @@ void cvm_snp_model_free(struct cvm_snp_model *model)
 		return;
 	snp_chain_fini(&model->chain);
 	free(model);
+}
+
+void cvm_snp_model_set_pool(struct cvm_snp_model *model, struct cvm_pool *pool)
+{
+	model->chain.pool = pool;
 }
 
 void cvm_snp_model_digest(const struct cvm_snp_model *model, uint8_t out[CVM_SNP_DIGEST_SIZE])

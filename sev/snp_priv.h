@@ -17,6 +17,7 @@
 #include <cvmkit/error.h>
 #include <cvmkit/firmware.h>
 #include <cvmkit/policy.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/progress.h>
 #include <cvmkit/snp.h>
 
@@ -26,6 +27,7 @@
  */
 struct snp_chain {
 	EVP_MD_CTX *ctx;
+	struct cvm_pool *pool; /* borrowed, optional: page contents hashed on it (snp_chain_init: NULL) */
 	EVP_MD *sha384;
 	uint8_t digest[CVM_SNP_DIGEST_SIZE];
 	bool have_zero_page_hash;
@@ -46,7 +48,9 @@ int snp_chain_extend(struct snp_chain *c, const uint8_t contents[CVM_SNP_DIGEST_
 
 /*
  * Every 4 KiB page of [gpa, gpa + size): NORMAL and VMSA pages hash their bytes (data, zero past
- * data_len), other types extend with zero contents.  size must be a page multiple.
+ * data_len), other types extend with zero contents.  size must be a page multiple.  With a
+ * pool of more than one thread, the contents are hashed on it and the chain consumes them in
+ * page order (the digest is the same).
  */
 int snp_chain_extend_range(struct snp_chain *c, const uint8_t *data, size_t data_len,
 			   uint64_t gpa, uint64_t size, uint8_t page_type, struct cvm_error *err);

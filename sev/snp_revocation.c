@@ -25,6 +25,7 @@ struct snp_crl {
 	X509_CRL *crl;
 	unsigned char sha256[32]; /* of the DER: the same CRL is held once */
 	char origin[64];
+	bool scoped; /* came inside the evidence being verified */
 };
 
 struct snp_state {
@@ -40,6 +41,20 @@ static void state_free(void *p)
 	for (size_t i = 0; i < st->ncrls; i++)
 		X509_CRL_free(st->crls[i].crl);
 	free(st);
+}
+
+/* The CRLs that came inside one piece of evidence go with its verdict. */
+static void state_drop_scoped(void *p)
+{
+	struct snp_state *st = p;
+	size_t kept = 0;
+	for (size_t i = 0; i < st->ncrls; i++) {
+		if (st->crls[i].scoped)
+			X509_CRL_free(st->crls[i].crl);
+		else
+			st->crls[kept++] = st->crls[i];
+	}
+	st->ncrls = kept;
 }
 
 static struct snp_state *snp_state(const struct cvm_verifier *v)
@@ -73,6 +88,7 @@ int cvm_snp_crl_add(struct cvm_verifier *v, const uint8_t *data, size_t len, con
 			return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
 		}
 		slot->free = state_free;
+		slot->drop_scoped = state_drop_scoped;
 	}
 	struct snp_state *st = slot->state;
 	unsigned char sha[32];
@@ -95,6 +111,7 @@ int cvm_snp_crl_add(struct cvm_verifier *v, const uint8_t *data, size_t len, con
 	}
 	struct snp_crl *at = &st->crls[st->ncrls++];
 	at->crl = crl;
+	at->scoped = v->scoping;
 	memcpy(at->sha256, sha, sizeof(sha));
 	snprintf(at->origin, sizeof(at->origin), "%s", origin);
 	return 1;

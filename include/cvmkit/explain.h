@@ -58,9 +58,12 @@ struct cvm_explain_firmware {
 	const char *name; /* for the report: a path */
 };
 
+struct cvm_pool; /* cvmkit/pool.h */
+
 struct cvm_explain_opts {
 	const struct cvm_explain_firmware *firmware;
 	size_t nfirmware;
+	struct cvm_pool *pool; /* optional, borrowed: SNP firmware page hashes on it */
 };
 
 /* A combination that could not be measured (a firmware without SEV metadata, ...). */

@@ -39,10 +39,18 @@ extern "C" {
 int cvm_snp_plan_build(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		       struct cvm_plan *plan, struct cvm_error *err);
 
+struct cvm_pool; /* cvmkit/pool.h */
+
 /* The PAGE_INFO chain model as a plan executor.  Free with cvm_snp_model_free(). */
 struct cvm_snp_model;
 struct cvm_snp_model *cvm_snp_model_new(void);
 void cvm_snp_model_free(struct cvm_snp_model *model);
+/*
+ * Hash the pages of the ops the model runs on pool (borrowed, must outlive the model's use;
+ * NULL: on the calling thread, the default).  The chain still consumes them in order: the
+ * digest does not depend on the pool.
+ */
+void cvm_snp_model_set_pool(struct cvm_snp_model *model, struct cvm_pool *pool);
 const struct cvm_backend_ops *cvm_snp_model_ops(void);
 void cvm_snp_model_digest(const struct cvm_snp_model *model, uint8_t out[CVM_SNP_DIGEST_SIZE]);
 
@@ -129,6 +137,9 @@ void cvm_snp_page_info_encode(const uint8_t cur[CVM_SNP_DIGEST_SIZE],
 /* The launch digest after the firmware pages alone (the split computation's seed, spec 4). */
 int cvm_snp_firmware_digest(const struct cvm_firmware *fw, uint8_t out[CVM_SNP_DIGEST_SIZE],
 			    struct cvm_error *err);
+/* The same with the page hashes on pool (NULL: this thread). */
+int cvm_snp_firmware_digest_ex(const struct cvm_firmware *fw, struct cvm_pool *pool,
+			       uint8_t out[CVM_SNP_DIGEST_SIZE], struct cvm_error *err);
 
 /* ---- Modes, full measurement, matrix (sev/snp_measure.c, sev/snp_legacy.c) ---------------- */
 
@@ -157,6 +168,8 @@ struct cvm_snp_measure_opts {
 	/* optional: bytes hashed of the kernel and initrd files ("hashing initrd.img"), reported
 	   from the hashing threads; NULL reports nothing */
 	const struct cvm_progress *progress;
+	/* optional, borrowed: the firmware and other page hashes on this pool (NULL: this thread) */
+	struct cvm_pool *pool;
 };
 
 /* cvm_snp_measure() in a given mode (opts NULL: SNP). */
@@ -193,6 +206,19 @@ int cvm_snp_measure_matrix_hashed(const struct cvm_policy *policy, const struct 
 				  const char *const *cpus, size_t ncpus,
 				  struct cvm_snp_matrix_row **rows, size_t *nrows,
 				  struct cvm_error *err);
+
+/* The matrix's optional inputs (an all-zero struct: none). */
+struct cvm_snp_matrix_opts {
+	const struct cvm_snp_boot_hashes *hashes; /* as cvm_snp_measure_matrix_hashed() */
+	struct cvm_pool *pool;                    /* the page hashes on it (NULL: this thread) */
+};
+
+/* cvm_snp_measure_matrix_hashed() with opts (NULL: none). */
+int cvm_snp_measure_matrix_ex(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			      const struct cvm_snp_matrix_opts *opts, const uint32_t *vcpu_counts,
+			      size_t ncounts, const char *const *cpus, size_t ncpus,
+			      struct cvm_snp_matrix_row **rows, size_t *nrows,
+			      struct cvm_error *err);
 
 /* ---- CPUID page (sev/snp_cpuid.c) -------------------------------------------------------- */
 /*

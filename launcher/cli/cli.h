@@ -174,15 +174,18 @@ struct cvm_policy *cli_load_policy(const char *verb, const char *path);
 /*
  * cli_measure.c, one path for `measure` and `verify --policy`: the firmware a policy measures
  * (refused for tee "none" or without firmware.path; *out freed with cvm_firmware_free), and the
- * measurement document of the policy over it (SNP in the given mode; progress on a terminal).
+ * measurement document of the policy over it (SNP in the given mode; progress on a terminal;
+ * the page hashes on pool, which may be NULL).
  */
 struct cvm_firmware;
 struct cvm_measurement;
 int cli_policy_firmware(const struct cvm_policy *p, struct cvm_firmware **out,
 			struct cvm_error *err);
+struct cvm_pool;
 int cli_policy_measurement(const struct cli_ctx *ctx, const struct cvm_policy *p,
 			   const struct cvm_firmware *fw, enum cvm_sev_mode mode,
-			   struct cvm_measurement **out, struct cvm_error *err);
+			   struct cvm_pool *pool, struct cvm_measurement **out,
+			   struct cvm_error *err);
 
 /*
  * verify --policy (cli_verify_policy.c): *rules from the policy's "verify" section (the secure
@@ -196,6 +199,20 @@ int cli_verify_policy(const struct cli_ctx *ctx, const char *path, uint32_t allo
 		      struct cvm_error *err);
 /* "debug,migrate_ma": the CVM_VERIFY_ALLOW_* bits OR-ed into *bits; -EINVAL on a bad name. */
 int cli_verify_allow_parse(const char *list, uint32_t *bits);
+
+/*
+ * --threads N of the verbs that spread work over a pool (measure, explain, verify): 1..
+ * CVM_POOL_MAX_THREADS into *out, else the usage error (CLI_USAGE).  0 in *out, the default,
+ * means every CPU the process may run on.
+ */
+int cli_threads_parse(const char *verb, const char *arg, unsigned *out);
+#define CLI_THREADS_HELP                                                                          \
+	"  --threads N             spread the work over N threads (default: every CPU this\n"     \
+	"                          process may run on; 1: no threads); results do not change\n"
+
+/* The pool of --threads (0: every CPU); *out is NULL for 1 thread.  Free with cvm_pool_free. */
+struct cvm_pool;
+int cli_pool_new(unsigned threads, struct cvm_pool **out, struct cvm_error *err);
 
 /* REPORT_DATA as hex (up to 64 bytes, "0x" allowed) into out, zero-padded; -EINVAL otherwise. */
 int cli_report_data_parse(const char *hex, uint8_t out[64]);

@@ -29,7 +29,8 @@ int cli_policy_firmware(const struct cvm_policy *p, struct cvm_firmware **out,
 
 int cli_policy_measurement(const struct cli_ctx *ctx, const struct cvm_policy *p,
 			   const struct cvm_firmware *fw, enum cvm_sev_mode mode,
-			   struct cvm_measurement **out, struct cvm_error *err)
+			   struct cvm_pool *pool, struct cvm_measurement **out,
+			   struct cvm_error *err)
 {
 	if (p->tee == CVM_TEE_TDX)
 		return cvm_tdx_measure(p, fw, out, err);
@@ -37,7 +38,7 @@ int cli_policy_measurement(const struct cli_ctx *ctx, const struct cvm_policy *p
 	struct cli_progress progress;
 	cli_progress_init(&progress, ctx);
 	struct cvm_progress cb = cli_progress_callback(&progress);
-	struct cvm_snp_measure_opts opts = {.mode = mode, .progress = &cb};
+	struct cvm_snp_measure_opts opts = {.mode = mode, .progress = &cb, .pool = pool};
 	int rc = cvm_snp_measure_ex(p, fw, &opts, out, err);
 	cli_progress_end(&progress);
 	return rc;

@@ -14,6 +14,7 @@
 
 #include <cvmkit/plan.h>
 #include <cvmkit/policy.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/util.h>
 
 #include "launcher/cli/cli.h"
@@ -309,4 +310,24 @@ int cli_report_data_parse(const char *hex, uint8_t out[64])
 		return -EINVAL;
 	memset(out, 0, 64);
 	return cvm_hex_decode(hex, out, n / 2);
+}
+
+int cli_threads_parse(const char *verb, const char *arg, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = arg[0] >= '0' && arg[0] <= '9' ? strtoul(arg, &end, 10) : 0;
+	if (errno || n == 0 || *end || n > CVM_POOL_MAX_THREADS)
+		return cli_usage_error(verb, "--threads: expected a count 1..%u, not '%s'",
+				       CVM_POOL_MAX_THREADS, arg);
+	*out = (unsigned)n;
+	return 0;
+}
+
+int cli_pool_new(unsigned threads, struct cvm_pool **out, struct cvm_error *err)
+{
+	*out = NULL;
+	if (threads == 1)
+		return 0;
+	return cvm_pool_new(threads, out, err);
 }

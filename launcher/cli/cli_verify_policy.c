@@ -53,7 +53,7 @@ int cli_verify_policy(const struct cli_ctx *ctx, const char *path, uint32_t allo
 		struct cvm_firmware *fw = NULL;
 		rc = cli_policy_firmware(p, &fw, err);
 		if (rc == 0)
-			rc = cli_policy_measurement(ctx, p, fw, CVM_SEV_MODE_SNP, expect, err);
+			rc = cli_policy_measurement(ctx, p, fw, CVM_SEV_MODE_SNP, NULL, expect, err);
 		if (rc)
 			cvm_error_wrap(err, "--policy %s: the expected measurement", path);
 		cvm_firmware_free(fw);

@@ -19,6 +19,7 @@
 #include <cvmkit/eventlog.h>
 #include <cvmkit/evidence.h>
 #include <cvmkit/explain.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
 
@@ -50,6 +51,8 @@ static void print_usage(void)
 	       "  --firmware-dir DIR   firmware candidates: every image in DIR is tried\n"
 	       "  --eventlog LOG       TDX: the CC event log (default: the one the evidence carries)\n"
 	       "  --json               one JSON object\n"
+	       "  --threads N          SNP: hash firmware pages on N threads (default: every CPU\n"
+	       "                       this process may run on; 1: no threads)\n"
 	       "  -h, --help           this text\n"
 	       "\n"
 	       "Exit status: 0 an explanation was found (or nothing differs), 1 none was found,\n"
@@ -63,6 +66,7 @@ enum {
 	OPT_FIRMWARE_DIR,
 	OPT_EVENTLOG,
 	OPT_JSON,
+	OPT_THREADS,
 };
 
 static const struct option long_opts[] = {
@@ -72,6 +76,7 @@ static const struct option long_opts[] = {
 	{"firmware-dir", required_argument, NULL, OPT_FIRMWARE_DIR},
 	{"eventlog", required_argument, NULL, OPT_EVENTLOG},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"threads", required_argument, NULL, OPT_THREADS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -83,6 +88,7 @@ struct explain_args {
 	const char *eventlog;
 	bool has_measurement, has_mrtd, json;
 	uint8_t digest[48];
+	unsigned threads; /* 0: every CPU */
 };
 
 /* What the evidence (or the command line) says. */
@@ -124,6 +130,10 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
 			break;
 		case OPT_JSON:
 			a->json = true;
+			break;
+		case OPT_THREADS:
+			if (cli_threads_parse(VERB, optarg, &a->threads))
+				return CLI_USAGE;
 			break;
 		case 'h':
 			print_usage();
@@ -495,8 +505,13 @@ static int diagnose(struct run *r, struct cvm_error *err)
 	if (a->firmware_dir && (rc = load_candidates(a->firmware_dir, &r->cand, err)))
 		return rc;
 	struct cvm_explain_opts opts = {.firmware = r->cand.items, .nfirmware = r->cand.n};
-	if (r->s.kind == CVM_EVIDENCE_SNP_REPORT)
-		return cvm_explain_snp(r->policy, r->fw, r->s.digest, &opts, &r->result, err);
+	if (r->s.kind == CVM_EVIDENCE_SNP_REPORT) {
+		if ((rc = cli_pool_new(a->threads, &opts.pool, err)))
+			return rc;
+		rc = cvm_explain_snp(r->policy, r->fw, r->s.digest, &opts, &r->result, err);
+		cvm_pool_free(opts.pool);
+		return rc;
+	}
 	if ((rc = cvm_explain_mrtd(r->policy, r->fw, r->s.digest, &opts, &r->result, err)))
 		return rc;
 	if ((rc = load_log(r, err)) || !r->log)

@@ -20,6 +20,7 @@
 #include <cvmkit/emit.h>
 #include <cvmkit/firmware.h>
 #include <cvmkit/policy.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>
 #include <cvmkit/util.h>
@@ -64,6 +65,8 @@ static void print_usage(FILE *out)
 		"  --firmware-digest HEX   start from that digest; the firmware file then only needs\n"
 		"                          its metadata (its last 4 KiB for edk2 builds)\n"
 		"\n"
+		"\n"
+		CLI_THREADS_HELP
 		"  -h, --help              this help\n"
 		"\n"
 		"The options are applied to the policy and the result is validated as a policy file\n"
@@ -78,7 +81,7 @@ enum opt_id {
 	OPT_FORMAT = 256, OPT_OUT, OPT_TEE, OPT_MODE, OPT_FIRMWARE, OPT_VCPUS, OPT_CPU,
 	OPT_VCPU_SIG, OPT_VCPU_FAMILY, OPT_VCPU_MODEL, OPT_VCPU_STEPPING, OPT_VMM,
 	OPT_GUEST_FEATURES, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_FW_DIGEST, OPT_FW_DIGEST_ONLY,
-	OPT_JSON,
+	OPT_JSON, OPT_THREADS,
 };
 
 static const struct option long_opts[] = {
@@ -101,6 +104,7 @@ static const struct option long_opts[] = {
 	{"firmware-digest", required_argument, NULL, OPT_FW_DIGEST},
 	{"firmware-digest-only", no_argument, NULL, OPT_FW_DIGEST_ONLY},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"threads", required_argument, NULL, OPT_THREADS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -131,6 +135,7 @@ struct measure_args {
 	bool has_fw_digest;
 	uint8_t fw_digest[CVM_SNP_DIGEST_SIZE];
 	bool fw_digest_only;
+	unsigned threads; /* 0: every CPU */
 };
 
 static void args_free(struct measure_args *a)
@@ -326,6 +331,7 @@ static int parse_one(struct measure_args *a, int c, const char *v)
 		a->has_fw_digest = true;
 		return 0;
 	case OPT_FW_DIGEST_ONLY: a->fw_digest_only = true; return 0;
+	case OPT_THREADS: return cli_threads_parse(VERB, v, &a->threads);
 	default: return cli_usage_error(VERB, "unknown option");
 	}
 }
@@ -512,7 +518,7 @@ static void print_row(FILE *f, const struct measure_args *a, const struct cvm_sn
 }
 
 static int run_matrix(const struct measure_args *a, const struct cvm_policy *p,
-		      const struct cvm_firmware *fw)
+		      const struct cvm_firmware *fw, struct cvm_pool *pool)
 {
 	struct cvm_error err;
 	cvm_error_clear(&err);
@@ -525,7 +531,8 @@ static int run_matrix(const struct measure_args *a, const struct cvm_policy *p,
 
 	struct cvm_snp_matrix_row *rows = NULL;
 	size_t nrows = 0;
-	if (cvm_snp_measure_matrix(p, fw, counts, ncounts, cpus, ncpus, &rows, &nrows, &err))
+	struct cvm_snp_matrix_opts o = {.pool = pool};
+	if (cvm_snp_measure_matrix_ex(p, fw, &o, counts, ncounts, cpus, ncpus, &rows, &nrows, &err))
 		return cli_fail(VERB, &err);
 	char *buf = NULL;
 	size_t len = 0;
@@ -551,12 +558,13 @@ static int run_matrix(const struct measure_args *a, const struct cvm_policy *p,
 	return rc;
 }
 
-static int run_firmware_digest(const struct measure_args *a, const struct cvm_firmware *fw)
+static int run_firmware_digest(const struct measure_args *a, const struct cvm_firmware *fw,
+			       struct cvm_pool *pool)
 {
 	struct cvm_error err;
 	cvm_error_clear(&err);
 	uint8_t d[CVM_SNP_DIGEST_SIZE];
-	if (cvm_snp_firmware_digest(fw, d, &err))
+	if (cvm_snp_firmware_digest_ex(fw, pool, d, &err))
 		return cli_fail(VERB, &err);
 	char line[2 * CVM_SNP_DIGEST_SIZE + 2];
 	cvm_hex_encode(d, sizeof(d), line);
@@ -599,25 +607,40 @@ static void print_plan(const struct measure_args *a, const struct cvm_policy *p,
 	cvm_plan_release(&plan);
 }
 
-static int measure(const struct cli_ctx *ctx, const struct measure_args *a,
-		   const struct cvm_policy *p, const struct cvm_firmware *fw)
+static int measure_on(const struct cli_ctx *ctx, const struct measure_args *a,
+		      const struct cvm_policy *p, const struct cvm_firmware *fw,
+		      struct cvm_pool *pool)
 {
 	struct cvm_error err;
 	cvm_error_clear(&err);
 	if (a->fw_digest_only)
-		return run_firmware_digest(a, fw);
+		return run_firmware_digest(a, fw, pool);
 	if (is_matrix(a))
-		return run_matrix(a, p, fw);
+		return run_matrix(a, p, fw, pool);
 
 	if (ctx->verbose)
 		print_plan(a, p, fw);
 	struct cvm_measurement *m = NULL;
-	int rc = cli_policy_measurement(ctx, p, fw, a->has_mode ? a->mode : CVM_SEV_MODE_SNP, &m,
-					&err);
+	int rc = cli_policy_measurement(ctx, p, fw, a->has_mode ? a->mode : CVM_SEV_MODE_SNP, pool,
+					&m, &err);
 	if (rc)
 		return cli_fail(VERB, &err);
 	rc = emit_document(a, m);
 	cvm_measurement_free(m);
+	return rc;
+}
+
+/* SNP hashes its pages on --threads (TDX's MRTD chain is one sequential stream). */
+static int measure(const struct cli_ctx *ctx, const struct measure_args *a,
+		   const struct cvm_policy *p, const struct cvm_firmware *fw)
+{
+	struct cvm_pool *pool = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	if (p->tee == CVM_TEE_SNP && cli_pool_new(a->threads, &pool, &err))
+		return cli_fail(VERB, &err);
+	int rc = measure_on(ctx, a, p, fw, pool);
+	cvm_pool_free(pool);
 	return rc;
 }
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cvmkit verify: check SNP attestation reports and TDX quotes, one verdict per evidence file.
- * The trust material (bundled roots, --certs, --collateral) is loaded once into one verifier, so
- * a batch pays for the certificate chain once.
+ * The trust material (bundled roots, --certs, --collateral) is loaded once into each thread's
+ * verifier, so a batch pays for the certificate chain once per thread; the files are spread
+ * over --threads and their verdicts printed in the order given.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -21,6 +23,7 @@
 #include <cvmkit/eventlog.h>
 #include <cvmkit/evidence.h>
 #include <cvmkit/fetch.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
 
@@ -84,6 +87,9 @@ static void print_usage(void)
 	       "output:\n"
 	       "  --json                   one JSON verdict per line per evidence file\n"
 	       "                           (docs/schema/verdict.schema.json)\n"
+	       "  --threads N              verify the files on N threads (default: every CPU this\n"
+	       "                           process may run on; 1 with --fetch); verdicts are printed\n"
+	       "                           in the order of the files whatever N is\n"
 	       "  -h, --help               this text\n"
 	       "\n"
 	       "exit status:\n"
@@ -117,6 +123,7 @@ enum {
 	OPT_POLICY,
 	OPT_ALLOW,
 	OPT_EVENTLOG,
+	OPT_THREADS,
 };
 
 static const struct option long_opts[] = {
@@ -141,6 +148,7 @@ static const struct option long_opts[] = {
 	{"policy", required_argument, NULL, OPT_POLICY},
 	{"allow", required_argument, NULL, OPT_ALLOW},
 	{"eventlog", required_argument, NULL, OPT_EVENTLOG},
+	{"threads", required_argument, NULL, OPT_THREADS},
 	{"help", no_argument, NULL, 'h'},
 	CLI_FETCH_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
@@ -471,6 +479,7 @@ static void each_field(const uint8_t *data, size_t len, const struct cvm_verify_
 
 /* Text: "    key   value"; a nested object on one line, "    key   a=1 b=0". */
 struct text_ctx {
+	FILE *out;
 	bool in_obj;
 	char key[48];
 	char line[512];
@@ -487,7 +496,7 @@ static void text_str(void *ctx, const char *key, const char *value)
 			t->used += (size_t)w;
 		return;
 	}
-	cli_printf_safe(stdout, "    %-18s %s\n", key, value);
+	cli_printf_safe(t->out, "    %-18s %s\n", key, value);
 }
 
 static void text_num(void *ctx, const char *key, uint64_t v, enum num_style style)
@@ -521,7 +530,7 @@ static void text_end(void *ctx)
 {
 	struct text_ctx *t = ctx;
 	t->in_obj = false;
-	cli_printf_safe(stdout, "    %-18s %s\n", t->key, t->line);
+	cli_printf_safe(t->out, "    %-18s %s\n", t->key, t->line);
 }
 
 /* JSON: a stack of the objects being filled. */
@@ -595,39 +604,39 @@ static void unevaluated_list(const struct cvm_verify_result *res, char *buf, siz
 	}
 }
 
-static void print_text(const char *path, const struct cvm_verify_result *res, const uint8_t *data,
-		       size_t len)
+static void print_text(FILE *out, const char *path, const struct cvm_verify_result *res,
+		       const uint8_t *data, size_t len)
 {
 	bool ok = cvm_verify_result_ok(res);
 	char unev[256];
 	unevaluated_list(res, unev, sizeof(unev));
-	cli_printf_safe(stdout, "%s: %s evidence: %s%s%s%s\n", path, cvm_evidence_kind_name(res->kind),
+	cli_printf_safe(out, "%s: %s evidence: %s%s%s%s\n", path, cvm_evidence_kind_name(res->kind),
 			ok ? "PASS" : "FAIL", unev[0] ? " (unevaluated: " : "", unev,
 			unev[0] ? ")" : "");
 	for (size_t i = 0; i < res->nchecks; i++) {
 		const struct cvm_check *c = &res->checks[i];
-		cli_printf_safe(stdout, "  %-4s  %-22s %s\n", cvm_check_status_name(c->status), c->name,
+		cli_printf_safe(out, "  %-4s  %-22s %s\n", cvm_check_status_name(c->status), c->name,
 				c->reason);
 	}
 	if (res->lost)
-		printf("  fail  %-22s %zu more checks did not fit in the check list\n", "check-list",
-		       res->lost);
+		fprintf(out, "  fail  %-22s %zu more checks did not fit in the check list\n",
+			"check-list", res->lost);
 	if (res->kind == CVM_EVIDENCE_SNP_REPORT && res->product != CVM_AMD_UNKNOWN)
-		printf("  product: %s\n", cvm_amd_product_name(res->product));
+		fprintf(out, "  product: %s\n", cvm_amd_product_name(res->product));
 	if (res->tcb_status[0])
-		cli_printf_safe(stdout, "  tcb status: %s\n", res->tcb_status);
+		cli_printf_safe(out, "  tcb status: %s\n", res->tcb_status);
 	const struct cvm_check *parse = cvm_verify_result_find(res, "parse");
 	if (data && parse && parse->status == CVM_CHECK_PASS) {
-		printf("  fields:\n");
-		struct text_ctx t = {.in_obj = false};
+		fprintf(out, "  fields:\n");
+		struct text_ctx t = {.out = out, .in_obj = false};
 		struct field_sink o = {text_str, text_num, text_flag, text_begin, text_end, &t};
 		each_field(data, len, res, &o);
 	}
 }
 
 /* sources: an array of where the trust material came from (consumed), or NULL. */
-static void print_json(const char *path, const struct cvm_verify_result *res, const uint8_t *data,
-		       size_t len, json_object *sources)
+static void print_json(FILE *out, const char *path, const struct cvm_verify_result *res,
+		       const uint8_t *data, size_t len, json_object *sources)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "schema", json_object_new_string(VERDICT_SCHEMA));
@@ -666,7 +675,9 @@ static void print_json(const char *path, const struct cvm_verify_result *res, co
 	json_object_object_add(o, "fields", fields);
 	if (sources)
 		json_object_object_add(o, "sources", sources);
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -688,22 +699,24 @@ struct verify_args {
 	bool fetch_options; /* a KDS/PCS/cache option was given (they need --fetch) */
 	struct cvm_fetch_config fetch_cfg;
 	struct cvm_verify_options opt;
+	unsigned threads; /* --threads; 0: every CPU */
 };
 
 /* ---- where the trust material came from: the files given, and what --fetch had ---- */
 
-static void print_sources(const struct verify_args *a, const struct cvm_fetch_evidence *fe)
+static void print_sources(FILE *out, const struct verify_args *a,
+			  const struct cvm_fetch_evidence *fe)
 {
 	if (!a->ncerts && !a->ncollateral && !fe)
 		return;
-	printf("  sources:\n");
+	fprintf(out, "  sources:\n");
 	for (size_t i = 0; i < a->ncerts; i++)
-		cli_printf_safe(stdout, "    %-12s %-8s %s\n", "certs", "file", a->certs[i]);
+		cli_printf_safe(out, "    %-12s %-8s %s\n", "certs", "file", a->certs[i]);
 	for (size_t i = 0; i < a->ncollateral; i++)
-		cli_printf_safe(stdout, "    %-12s %-8s %s\n", "collateral", "file",
+		cli_printf_safe(out, "    %-12s %-8s %s\n", "collateral", "file",
 				a->collateral[i]);
 	if (fe)
-		cli_fetch_print(stdout, "    ", fe);
+		cli_fetch_print(out, "    ", fe);
 }
 
 static void add_file_sources(json_object *arr, const char *kind, const char **paths, size_t n)
@@ -820,6 +833,10 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		case OPT_JSON:
 			a->json = true;
 			break;
+		case OPT_THREADS:
+			if (cli_threads_parse(verb, optarg, &a->threads))
+				return CLI_USAGE;
+			break;
 		case 'h':
 			print_usage();
 			return -1;
@@ -927,18 +944,16 @@ static int verify_fail(const struct verify_args *a, const struct cvm_error *err)
 	return CLI_NOT_RUN;
 }
 
-/* One verdict on stdout, after erasing the progress line when it shares the terminal. */
-static void print_result(const struct verify_args *a, struct cli_progress *progress,
-			 const char *path, const struct cvm_verify_result *res, const uint8_t *data,
-			 size_t len, const struct cvm_fetch_evidence *fe)
+/* One verdict onto out (the file's output buffer). */
+static void print_result(FILE *out, const struct verify_args *a, const char *path,
+			 const struct cvm_verify_result *res, const uint8_t *data, size_t len,
+			 const struct cvm_fetch_evidence *fe)
 {
-	if (progress)
-		cli_progress_clear(progress);
 	if (a->json) {
-		print_json(path, res, data, len, sources_json(a, fe));
+		print_json(out, path, res, data, len, sources_json(a, fe));
 	} else {
-		print_text(path, res, data, len);
-		print_sources(a, fe);
+		print_text(out, path, res, data, len);
+		print_sources(out, a, fe);
 	}
 }
 
@@ -986,10 +1001,10 @@ static int fetch_for(struct cvm_fetcher *f, struct cvm_verifier *v, const char *
 	return 0;
 }
 
-/* Verify one file; returns true when its verdict passes.  progress: see print_result. */
+/* Verify one file, its verdict onto out; returns true when the verdict passes. */
 static bool verify_one(struct cvm_verifier *v, struct cvm_fetcher *f, const char *path,
-		       const struct verify_args *a, struct cli_progress *progress,
-		       struct cvm_verify_result *res, struct cvm_error *err, int *fatal)
+		       const struct verify_args *a, FILE *out, struct cvm_verify_result *res,
+		       struct cvm_error *err, int *fatal)
 {
 	struct cvm_file file;
 	struct cvm_evidence *ev = NULL;
@@ -998,7 +1013,7 @@ static bool verify_one(struct cvm_verifier *v, struct cvm_fetcher *f, const char
 	if (cvm_file_read(path, CVM_EVIDENCE_MAX_BYTES, &file, err)) {
 		cvm_verify_result_init(res);
 		cvm_verify_result_add(res, "parse", CVM_CHECK_FAIL, cvm_error_message(err));
-		print_result(a, progress, path, res, NULL, 0, NULL);
+		print_result(out, a, path, res, NULL, 0, NULL);
 		return false;
 	}
 	struct cvm_fetch_evidence *fe = NULL;
@@ -1021,12 +1036,181 @@ static bool verify_one(struct cvm_verifier *v, struct cvm_fetcher *f, const char
 	if (rc)
 		*fatal = rc;
 	else
-		print_result(a, progress, path, res, ev ? ev->report : NULL, ev ? ev->report_len : 0,
-			     fe);
+		print_result(out, a, path, res, ev ? ev->report : NULL, ev ? ev->report_len : 0, fe);
 	cvm_fetch_evidence_free(fe);
 	cvm_evidence_free(ev);
 	cvm_file_close(&file);
 	return ok;
+}
+
+/* ---- a batch: the files spread over --threads, the verdicts printed in input order ---- */
+
+/* One evidence file: verified on any thread, its output kept until its turn. */
+struct batch_item {
+	const char *path;
+	char *text;
+	size_t len;
+	bool ok;
+	int fatal;            /* the verifier could not go on (err says why) */
+	struct cvm_error err;
+};
+
+/*
+ * One verifier per thread (a verifier is not thread-safe), each with the same trust material:
+ * an item takes a free one and gives it back.  At most as many items run as there are
+ * verifiers, so one is always free.
+ */
+struct batch {
+	const struct verify_args *a;
+	struct cvm_fetcher *f; /* --fetch: one thread only (a fetcher is not thread-safe) */
+	pthread_mutex_t mu;
+	struct cvm_verifier **idle;
+	size_t nidle;
+};
+
+static struct cvm_verifier *verifier_take(struct batch *b)
+{
+	pthread_mutex_lock(&b->mu);
+	struct cvm_verifier *v = b->idle[--b->nidle];
+	pthread_mutex_unlock(&b->mu);
+	return v;
+}
+
+static void verifier_give(struct batch *b, struct cvm_verifier *v)
+{
+	pthread_mutex_lock(&b->mu);
+	b->idle[b->nidle++] = v;
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* The files of one window of the batch (a pool batch). */
+struct batch_window {
+	struct batch *b;
+	struct batch_item *items;
+};
+
+/* A pool item: what goes wrong is kept in the item, so the printer stops where a loop would. */
+static int verify_item(void *ctx, size_t index, struct cvm_error *err)
+{
+	(void)err;
+	struct batch_window *w = ctx;
+	struct batch *b = w->b;
+	struct batch_item *it = &w->items[index];
+	cvm_error_clear(&it->err);
+	struct cvm_verify_result *res = malloc(sizeof(*res));
+	FILE *out = res ? open_memstream(&it->text, &it->len) : NULL;
+	if (!out) {
+		it->fatal = cvm_error_set(&it->err, -ENOMEM, "out of memory");
+		free(res);
+		return 0;
+	}
+	struct cvm_verifier *v = verifier_take(b);
+	it->ok = verify_one(v, b->f, it->path, b->a, out, res, &it->err, &it->fatal);
+	verifier_give(b, v);
+	if (fclose(out) != 0 && !it->fatal)
+		it->fatal = cvm_error_set(&it->err, -ENOMEM, "out of memory");
+	free(res);
+	return 0;
+}
+
+static void items_release(struct batch_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(items[i].text);
+		items[i].text = NULL;
+	}
+}
+
+/*
+ * Print a window's verdicts in order (after erasing the progress line when it shares the
+ * terminal); stops at a fatal item.  Returns the exit status so far.
+ */
+static int print_window(const struct verify_args *a, struct cli_progress *progress, bool tty,
+			struct batch_item *items, size_t n, size_t first, size_t total, int status,
+			bool *stop)
+{
+	for (size_t i = 0; i < n && !*stop; i++) {
+		if (items[i].fatal) {
+			cli_progress_clear(progress);
+			*stop = true;
+			return verify_fail(a, &items[i].err);
+		}
+		if (tty)
+			cli_progress_clear(progress);
+		fwrite(items[i].text, 1, items[i].len, stdout);
+		if (!items[i].ok)
+			status = CLI_FAIL;
+		if (!a->json && first + i + 1 < total)
+			putchar('\n');
+		cli_progress_items(progress, "verifying", first + i + 1, total);
+	}
+	return status;
+}
+
+/*
+ * Verify paths[0..n) on pool, a window at a time: while this thread prints window k the pool
+ * verifies window k + 1.  With no pool the window is one file, printed as soon as it is
+ * verified (before the next one's messages on stderr, as a plain loop prints them).
+ */
+static int verify_all(struct batch *b, struct cvm_pool *pool, char **paths, size_t n,
+		      struct cli_progress *progress, bool tty)
+{
+	unsigned threads = cvm_pool_threads(pool);
+	size_t window = threads > 1 ? 16 * (size_t)threads : 1;
+	struct batch_item *items = calloc(2 * window, sizeof(*items));
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	if (!items) {
+		cvm_error_set(&err, -ENOMEM, "out of memory");
+		return verify_fail(b->a, &err);
+	}
+	struct cvm_pool_batch *running[2] = {NULL, NULL};
+	struct batch_window ctx[2] = {{b, items}, {b, items + window}};
+	int status = CLI_OK;
+	bool stop = false;
+	size_t nwindows = (n + window - 1) / window;
+	size_t lag = threads > 1; /* windows verified ahead of the one printed */
+	for (size_t k = 0; k < nwindows + lag && !stop; k++) {
+		/* start window k, then print window k - lag */
+		if (k < nwindows) {
+			int cur = (int)(k & 1);
+			size_t first = k * window, count = n - first < window ? n - first : window;
+			memset(items + cur * window, 0, window * sizeof(*items));
+			for (size_t i = 0; i < count; i++)
+				items[cur * window + i].path = paths[first + i];
+			if (cvm_pool_start(pool, count, verify_item, &ctx[cur], &running[cur], &err)) {
+				status = verify_fail(b->a, &err);
+				break;
+			}
+		}
+		if (k < lag)
+			continue;
+		int done = (int)((k - lag) & 1);
+		cvm_pool_finish(running[done], NULL);
+		running[done] = NULL;
+		size_t first = (k - lag) * window, count = n - first < window ? n - first : window;
+		status = print_window(b->a, progress, tty, items + done * window, count, first, n,
+				      status, &stop);
+		items_release(items + done * window, count);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (running[i]) {
+			cvm_pool_finish(running[i], NULL);
+			items_release(items + i * window, window);
+		}
+	}
+	free(items);
+	return status;
+}
+
+/* The verifiers of a batch, one per thread, each with the bundled roots and the trust material. */
+static int verifiers_new(const struct verify_args *a, size_t n, struct cvm_verifier **out,
+			 struct cvm_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cvm_verifier_new(&out[i], err) || load_trust(out[i], a, err))
+			return err->code;
+	return 0;
 }
 
 int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
@@ -1050,54 +1234,52 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 
 	struct cvm_error err;
 	cvm_error_clear(&err);
-	struct cvm_verifier *v = NULL;
+	size_t nfiles = (size_t)(argc - optind);
+	/* No more threads than files; --fetch verifies one file at a time. */
+	unsigned threads = a.fetch ? 1 : a.threads ? a.threads : cvm_pool_default_threads();
+	if (threads > nfiles)
+		threads = (unsigned)nfiles;
+	struct cvm_verifier **vs = calloc(threads, sizeof(*vs));
+	struct cvm_pool *pool = NULL;
 	struct cvm_fetcher *f = NULL;
 	struct cvm_measurement *expect = NULL;
 	struct cvm_verify_rules rules;
-	struct cvm_verify_result *res = malloc(sizeof(*res));
 	status = CLI_OK;
-	if (!res) {
+	if (!vs) {
 		cvm_error_set(&err, -ENOMEM, "out of memory");
 		status = verify_fail(&a, &err);
 	} else if ((a.report_data_file && load_report_data_file(a.report_data_file, &a.opt, &err)) ||
-		   cvm_verifier_new(&v, &err) || load_trust(v, &a, &err) ||
+		   verifiers_new(&a, threads, vs, &err) ||
 		   (a.expect && load_expect(a.expect, &expect, &err)) ||
 		   cli_verify_policy(ctx, a.policy, a.allow, expect ? NULL : &expect, &rules, &err) ||
 		   (a.eventlog && cvm_file_open(a.eventlog, &a.eventlog_file, &err)) ||
-		   (a.fetch && cvm_fetcher_new(&a.fetch_cfg, &f, &err))) {
+		   (a.fetch && cvm_fetcher_new(&a.fetch_cfg, &f, &err)) ||
+		   cli_pool_new(threads, &pool, &err)) {
 		status = verify_fail(&a, &err);
 	} else {
 		a.opt.expect = expect;
 		a.opt.rules = &rules;
 		/* A batch shows "verifying 12/200" on a terminal stderr. */
 		struct cli_progress progress;
-		if (argc - optind > 1)
+		if (nfiles > 1)
 			cli_progress_init(&progress, ctx);
 		else
 			cli_progress_init_to(&progress, NULL);
-		struct cli_progress *shared_tty = isatty(STDOUT_FILENO) ? &progress : NULL;
-		for (int i = optind; i < argc; i++) {
-			int fatal = 0;
-			if (!verify_one(v, f, argv[i], &a, shared_tty, res, &err, &fatal))
-				status = CLI_FAIL;
-			if (fatal) {
-				cli_progress_clear(&progress);
-				status = verify_fail(&a, &err);
-				break;
-			}
-			if (!a.json && i + 1 < argc)
-				putchar('\n');
-			cli_progress_items(&progress, "verifying", (uint64_t)(i + 1 - optind),
-					   (uint64_t)(argc - optind));
-		}
+		struct batch b = {.a = &a, .f = f, .idle = vs, .nidle = threads};
+		pthread_mutex_init(&b.mu, NULL);
+		status = verify_all(&b, pool, argv + optind, nfiles, &progress,
+				    isatty(STDOUT_FILENO));
+		pthread_mutex_destroy(&b.mu);
 		cli_progress_end(&progress);
 	}
+	cvm_pool_free(pool);
 	cvm_measurement_free(expect);
 	if (a.eventlog_file.data)
 		cvm_file_close(&a.eventlog_file);
 	cvm_fetcher_free(f);
-	cvm_verifier_free(v);
-	free(res);
+	for (size_t i = 0; vs && i < threads; i++)
+		cvm_verifier_free(vs[i]);
+	free(vs);
 	free(a.certs);
 	free(a.collateral);
 	return status;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cvmkit/firmware.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>
 #include <cvmkit/util.h>
@@ -43,6 +44,7 @@ struct snp_ctx {
 	uint32_t vcpus;
 	unsigned extra_hashed, extra_records;    /* the floor's pages beyond the firmware */
 	unsigned threads;                        /* floor sides */
+	struct cvm_pool *pool;                   /* cvmkit's page hashes (NULL: one thread) */
 	uint8_t digest[48];                      /* cvmkit's last digest, or the floor's chain */
 };
 
@@ -111,9 +113,10 @@ static int snp_measure_once(void *arg)
 	struct cvm_error err;
 	struct cvm_firmware *fw = NULL;
 	struct cvm_measurement *m = NULL;
+	struct cvm_snp_measure_opts opts = {.pool = c->pool};
 	int rc = cvm_firmware_load(c->firmware, &fw, &err);
 	if (!rc)
-		rc = cvm_snp_measure(&p, fw, &m, &err);
+		rc = cvm_snp_measure_ex(&p, fw, &opts, &m, &err);
 	if (rc)
 		fprintf(stderr, "bench snp: %s\n", cvm_error_message(&err));
 	else
@@ -190,11 +193,13 @@ static size_t fw_pages(const char *path)
 	return stat(path, &st) == 0 ? (size_t)st.st_size / CVM_PAGE_SIZE : 0;
 }
 
-enum { WITH_PEER = 1, WITH_CLI = 2 };
+enum { WITH_PEER = 1, WITH_CLI = 2, WITH_ONE_THREAD = 4 };
 
 /*
- * cvmkit, the floor on one thread and on every CPU; WITH_CLI adds the cvmkit CLI on the same
- * inputs (side 3), WITH_PEER adds it and sev-snp-measure (side 4) when SNP_MEASURE is set.
+ * cvmkit (its page hashes on every CPU, as the CLI's default), the floor on one thread and on
+ * every CPU; WITH_CLI adds the cvmkit CLI on the same inputs (side 3), WITH_PEER adds it and
+ * sev-snp-measure (side 4) when SNP_MEASURE is set, WITH_ONE_THREAD cvmkit on one thread
+ * (side 3).
  */
 static void snp_case(const struct bench_env *env, struct bench_result *r, struct snp_ctx *c,
 		     int reps, int with)
@@ -205,13 +210,23 @@ static void snp_case(const struct bench_env *env, struct bench_result *r, struct
 		bench_skip(r, "%s", why);
 		return;
 	}
-	struct snp_ctx one = *c, all = *c;
+	struct snp_ctx one = *c, all = *c, serial = *c;
 	one.threads = 1;
 	all.threads = env->cpus;
-	char all_label[64];
+	char all_label[64], label[64];
+	if (cvm_pool_new(env->cpus, &c->pool, NULL)) {
+		bench_skip(r, "no memory for a pool");
+		return;
+	}
+	snprintf(label, sizeof(label), "cvmkit: firmware load + cvm_snp_measure, %u threads",
+		 env->cpus);
 	struct bench_side sides[5];
-	size_t n = measure_sides(sides, all_label, env->cpus, "cvmkit: firmware load + cvm_snp_measure",
-				 snp_measure_once, c, snp_floor_once, &one, &all);
+	size_t n = measure_sides(sides, all_label, env->cpus, label, snp_measure_once, c,
+				 snp_floor_once, &one, &all);
+	if (with & WITH_ONE_THREAD)
+		sides[n++] = (struct bench_side){.tag = "cvmkit 1T",
+						 .label = "the same on one thread (--threads 1)",
+						 .fn = snp_measure_once, .ctx = &serial};
 	bool with_peer = (with & WITH_PEER) && env->snp_measure;
 	snp_cli_argvs(env, c);
 	if (with_peer || (with & WITH_CLI))
@@ -221,8 +236,15 @@ static void snp_case(const struct bench_env *env, struct bench_result *r, struct
 		sides[n++] = (struct bench_side){.tag = "sev-snp-measure",
 						 .label = "sev-snp-measure (CLI)",
 						 .argv = snp_reference_argv, .reference = true};
-	if (bench_compare(env, sides, n, reps, r))
+	int rc = bench_compare(env, sides, n, reps, r);
+	cvm_pool_free(c->pool);
+	c->pool = NULL;
+	if (rc)
 		return;
+	if ((with & WITH_ONE_THREAD) && memcmp(serial.digest, c->digest, 48) != 0) {
+		bench_skip(r, "cvmkit's digest differs between 1 and %u threads", env->cpus);
+		return;
+	}
 	if (memcmp(one.digest, all.digest, 48) != 0) {
 		bench_skip(r, "the floor's chain differs between 1 and %u threads", env->cpus);
 		return;
@@ -243,7 +265,7 @@ static void snp_case(const struct bench_env *env, struct bench_result *r, struct
 void bench_snp_firmware_only(const struct bench_env *env, struct bench_result *r)
 {
 	struct snp_ctx c = {.firmware = env->firmware, .vcpus = 1};
-	snp_case(env, r, &c, 0, 0);
+	snp_case(env, r, &c, 0, WITH_ONE_THREAD);
 	bench_target(r, BENCH_RATIO_MAX, 0, 1, 0.70, "#17");
 	if (env->cpus < 2)
 		bench_note(r, "one CPU online: the 0.70 target assumes two cores");
@@ -334,10 +356,12 @@ static int matrix_once(void *arg)
 	struct cvm_firmware *fw = NULL;
 	struct cvm_snp_matrix_row *rows = NULL;
 	size_t nrows = 0;
+	struct cvm_snp_matrix_opts opts = {.pool = c->one.pool};
 	int rc = cvm_firmware_load(c->one.firmware, &fw, &err);
 	if (!rc)
-		rc = cvm_snp_measure_matrix(&p, fw, c->counts, MATRIX_COUNTS, matrix_models,
-					    CVM_ARRAY_SIZE(matrix_models), &rows, &nrows, &err);
+		rc = cvm_snp_measure_matrix_ex(&p, fw, &opts, c->counts, MATRIX_COUNTS,
+					       matrix_models, CVM_ARRAY_SIZE(matrix_models), &rows,
+					       &nrows, &err);
 	if (rc)
 		fprintf(stderr, "bench matrix: %s\n", cvm_error_message(&err));
 	else if (nrows == MATRIX_COUNTS * CVM_ARRAY_SIZE(matrix_models))
@@ -358,10 +382,16 @@ void bench_snp_matrix(const struct bench_env *env, struct bench_result *r)
 		{.tag = "one digest", .label = "cvmkit: cvm_snp_measure, 1 digest",
 		 .fn = snp_measure_once, .ctx = &c.one},
 	};
-	if (bench_compare(env, sides, 2, 0, r))
+	if (cvm_pool_new(env->cpus, &c.one.pool, NULL)) {
+		bench_skip(r, "no memory for a pool");
+		return;
+	}
+	int rc = bench_compare(env, sides, 2, 0, r);
+	cvm_pool_free(c.one.pool);
+	if (rc)
 		return;
 	bench_note(r, "both in-process (no process start-up on either side), each loading the "
-		      "firmware; the ratio is what 319 more digests cost over one; the matrix's "
+		      "firmware, page hashes on every CPU; the ratio is what 319 more digests cost over one; the matrix's "
 		      "(1, EPYC-Milan) digest %s the single one",
 		   memcmp(c.milan_1, c.one.digest, 48) == 0 ? "equals" : "DIFFERS FROM");
 }

@@ -167,6 +167,16 @@ if [ -f "$DEB" ]; then
 		--firmware "$DEB" --vcpus 2 --vmm ec2
 	run measure --firmware "$DEB" --firmware-digest-only
 	check "Debian OVMF_CODE.fd firmware digest" eval 'rc_is 0 && out_is a5429c12f18e96502e1dd4917e8b0c35e4f4ebceac5fe8820b41d91d1c509abeb28146fcc453e8be4d3ede27c3fbaad3'
+	# --threads spreads the page hashes only: every thread count gives the same digests.
+	for n in 1 2 3; do
+		run measure --firmware "$DEB" --firmware-digest-only --threads $n
+		check "firmware digest on --threads $n" eval 'rc_is 0 && out_is a5429c12f18e96502e1dd4917e8b0c35e4f4ebceac5fe8820b41d91d1c509abeb28146fcc453e8be4d3ede27c3fbaad3'
+		vec "debian_code_4_milan --threads $n" \
+			cc2b38913550ecd41aadbcf2a5d309ae9d3cb0455c9e1f72892f6b18cfaea3f2e4f46a28b61ca0353724ee707c73177c \
+			--firmware "$DEB" --vcpus 4 --cpu EPYC-Milan --threads $n
+	done
+	run measure --firmware "$DEB" --threads 0
+	check "--threads 0 is a usage error" eval 'rc_is 2 && err_has "--threads: expected a count 1..256"'
 	# The split computation: the last 4 KiB of the image plus the firmware digest.
 	tail -c 4096 "$DEB" >"$T/deb_suffix.bin"
 	vec debian_code_split_from_suffix \

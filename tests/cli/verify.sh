@@ -177,3 +177,24 @@ check "--report-data with --report-data-file is a usage error" eval 'rc_is 2 && 
 # An impossible --at date is refused, not rolled over into the next month (issue 12).
 run verify "$TR/snp/test-report.bin" --certs "$TR/snp/test-vcek.der" --at 2025-02-31T00:00:00Z
 check "verify --at 2025-02-31 is a usage error" eval 'rc_is 2 && err_has "2025-02-31"'
+
+# ---- a batch over --threads: the same verdicts, in the order of the files ------------------
+set -- "$TR/snp/test-report.bin" "$A/virtee-sev/report_milan.bin" "$T/no-such-file" \
+	"$TR/tdx/tdx_quote_5.dat"
+set -- "$@" "$@" "$@" "$@" "$@" "$@" "$@" "$@" "$@" "$@" # 40 files
+for n in 1 2 3; do
+	run verify "$@" --certs "$TR/snp/test-vcek.der" --at $JUNE --json --threads $n
+	cp "$T/out" "$T/batch.$n"
+	check "a batch of 40 on --threads $n: every verdict, exit 1 (some are rejected)" \
+		eval 'rc_is 1 && [ $(wc -l <"$T/out") -eq 40 ]'
+done
+check "--threads 2 and 3 print what --threads 1 prints, byte for byte" \
+	eval 'cmp -s "$T/batch.1" "$T/batch.2" && cmp -s "$T/batch.1" "$T/batch.3"'
+sed -n 's/.*"evidence":"\([^"]*\)".*/\1/p' "$T/batch.2" >"$T/order"
+printf '%s\n' "$@" >"$T/given"
+check "the verdicts come in the order of the files" cmp -s "$T/order" "$T/given"
+run verify "$@" --certs "$TR/snp/test-vcek.der" --at $JUNE --threads 2
+check "text output of a batch on two threads: one verdict line per file" \
+	eval 'rc_is 1 && [ $(grep -c " evidence: \(PASS\|FAIL\)" "$T/out") -eq 40 ]'
+run verify "$TR/snp/test-report.bin" --threads 0
+check "--threads 0 is a usage error" eval 'rc_is 2 && err_has "--threads: expected a count 1..256"'

@@ -797,6 +797,46 @@ static void wrapped_evidence_is_verified_with_its_binding(void **state)
 	free(b);
 }
 
+/*
+ * The certificates a piece of evidence carries vouch for it alone: a report whose VCEK came
+ * only inside an earlier evidence file's certificate table does not verify, in whatever order.
+ */
+static void certificates_in_evidence_vouch_for_that_evidence_only(void **state)
+{
+	(void)state;
+	struct blob *r = load(TRUSTEE "snp/test-report.bin");
+	struct blob *vcek = load(TRUSTEE "snp/test-vcek.der");
+	struct blob *carrying = malloc(sizeof(*carrying));
+	memcpy(carrying->data, r->data, r->len);
+	struct table_entry e[] = {{vcek_guid, vcek->data, vcek->len}};
+	carrying->len = r->len + build_table(carrying->data + r->len,
+					     sizeof(carrying->data) - r->len, e, 1, 4096);
+	struct cvm_verifier *v;
+	assert_int_equal(cvm_verifier_new(&v, NULL), 0);
+	struct cvm_verify_options o = {.has_time = true, .time = 1748736000};
+	struct cvm_verify_result res;
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(cvm_verify_evidence(v, carrying->data, carrying->len, &o, &res,
+						     NULL), 0);
+		assert_int_equal(check_of(&res, "cert-chain")->status, CVM_CHECK_PASS);
+		assert_true(cvm_verify_result_ok(&res));
+		/* The bare report next: the VCEK it needs went with the first verdict. */
+		assert_int_equal(cvm_verify_evidence(v, r->data, r->len, &o, &res, NULL), 0);
+		assert_int_not_equal(check_of(&res, "cert-chain")->status, CVM_CHECK_PASS);
+		assert_false(cvm_verify_result_ok(&res));
+	}
+	/* A VCEK the caller gives stays, also when evidence carries the same one. */
+	assert_int_equal(cvm_verifier_add_endorsements(v, vcek->data, vcek->len, "vcek", NULL), 1);
+	assert_int_equal(cvm_verify_evidence(v, carrying->data, carrying->len, &o, &res, NULL), 0);
+	assert_true(cvm_verify_result_ok(&res));
+	assert_int_equal(cvm_verify_evidence(v, r->data, r->len, &o, &res, NULL), 0);
+	assert_true(cvm_verify_result_ok(&res));
+	cvm_verifier_free(v);
+	free(carrying);
+	free(vcek);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -816,6 +856,7 @@ int main(void)
 		cmocka_unit_test(raw_evidence_passes_through),
 		cmocka_unit_test(base64_decoding),
 		cmocka_unit_test(wrapped_evidence_is_verified_with_its_binding),
+		cmocka_unit_test(certificates_in_evidence_vouch_for_that_evidence_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

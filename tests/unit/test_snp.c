@@ -26,6 +26,7 @@
 #include <cvmkit/plan.h>
 #include <cvmkit/policy.h>
 #include <cvmkit/progress.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/util.h>
 #include "tests/fuzz/plan_input.h"
@@ -106,19 +107,25 @@ static void case_seed(struct case_policy *c, const char *hex)
 	assert_int_equal(cvm_hex_decode(hex, c->p.snp.firmware_digest, 48), 0);
 }
 
+/* The digest of p in mode, the same on this thread (no pool) and on pools of 1, 2, 3 threads. */
 static void expect_digest(const struct cvm_policy *p, const struct cvm_firmware *fw,
 			  enum cvm_sev_mode mode, const char *hex)
 {
-	struct cvm_snp_measure_opts opts = {.mode = mode};
-	struct cvm_measurement *m = NULL;
-	struct cvm_error err;
-	cvm_error_clear(&err);
-	if (cvm_snp_measure_ex(p, fw, &opts, &m, &err))
-		fail_msg("measure: %s", cvm_error_message(&err));
-	char got[97];
-	cvm_hex_encode(m->digest, m->digest_len, got);
-	assert_string_equal(got, hex);
-	cvm_measurement_free(m);
+	for (unsigned threads = 0; threads <= 3; threads++) {
+		struct cvm_snp_measure_opts opts = {.mode = mode};
+		struct cvm_measurement *m = NULL;
+		struct cvm_error err;
+		cvm_error_clear(&err);
+		if (threads)
+			assert_int_equal(cvm_pool_new(threads, &opts.pool, &err), 0);
+		if (cvm_snp_measure_ex(p, fw, &opts, &m, &err))
+			fail_msg("measure (%u threads): %s", threads, cvm_error_message(&err));
+		char got[97];
+		cvm_hex_encode(m->digest, m->digest_len, got);
+		assert_string_equal(got, hex);
+		cvm_measurement_free(m);
+		cvm_pool_free(opts.pool);
+	}
 }
 
 static void expect_failure(const struct cvm_policy *p, const struct cvm_firmware *fw,
@@ -468,6 +475,57 @@ static void model_seeded_skips_firmware_ops(void **state)
 	assert_string_equal(hex, "803f691094946e42068aaa3a8f9e26a5c89f36f7b73ecfb28c653360fe4b3aba7e"
 				 "534442e7e1e17895dfe778d0228977");
 	cvm_plan_release(&plan);
+	cvm_firmware_free(fw);
+}
+
+/* Page hashes on a pool: a range of odd length (partial last page, zero tail), every thread count. */
+static void pooled_page_hashes_give_the_same_chain(void **state)
+{
+	(void)state;
+	enum { PAGES = 1000 + 37 }; /* several windows, the last one short */
+	size_t data_len = 700 * CVM_PAGE_SIZE + 123;
+	uint8_t *data = malloc(data_len);
+	assert_non_null(data);
+	for (size_t i = 0; i < data_len; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 13);
+	struct cvm_plan_op op = {.kind = CVM_OP_LOAD, .label = "range", .gpa = 0x100000,
+				 .size = (uint64_t)PAGES * CVM_PAGE_SIZE, .data = data,
+				 .data_len = data_len, .snp_page_type = CVM_SNP_PAGE_NORMAL};
+	struct cvm_plan plan = {.tee = CVM_TEE_SNP, .ops = &op, .nops = 1};
+	char want[97] = "";
+	for (unsigned threads = 0; threads <= 4; threads++) {
+		struct cvm_pool *pool = NULL;
+		struct cvm_error err;
+		if (threads)
+			assert_int_equal(cvm_pool_new(threads, &pool, &err), 0);
+		struct cvm_snp_model *model = cvm_snp_model_new();
+		assert_non_null(model);
+		cvm_snp_model_set_pool(model, pool);
+		struct cvm_backend b = {cvm_snp_model_ops(), model};
+		if (cvm_plan_execute(&plan, &b, 1, &err))
+			fail_msg("%s", cvm_error_message(&err));
+		uint8_t d[48];
+		char hex[97];
+		cvm_snp_model_digest(model, d);
+		cvm_hex_encode(d, 48, hex);
+		if (!threads)
+			memcpy(want, hex, sizeof(want));
+		assert_string_equal(hex, want);
+		cvm_snp_model_free(model);
+		cvm_pool_free(pool);
+	}
+	free(data);
+
+	struct cvm_firmware *fw = load_fixture(AMDSEV);
+	struct cvm_pool *pool;
+	struct cvm_error err;
+	assert_int_equal(cvm_pool_new(2, &pool, &err), 0);
+	uint8_t d[48];
+	char hex[97];
+	assert_int_equal(cvm_snp_firmware_digest_ex(fw, pool, d, &err), 0);
+	cvm_hex_encode(d, 48, hex);
+	assert_string_equal(hex, OVMF_HASH_AMDSEV);
+	cvm_pool_free(pool);
 	cvm_firmware_free(fw);
 }
 
@@ -931,6 +989,17 @@ static void matrix_equals_single_measurements(void **state)
 		assert_memory_equal(m->digest, rows[r].digest, 48);
 		cvm_measurement_free(m);
 	}
+	/* The same rows with the page hashes on two threads. */
+	struct cvm_snp_matrix_opts o = {0};
+	assert_int_equal(cvm_pool_new(2, &o.pool, &err), 0);
+	struct cvm_snp_matrix_row *pooled = NULL;
+	assert_int_equal(cvm_snp_measure_matrix_ex(&c.p, fw, &o, counts, 2, cpus, 2, &pooled, &nrows,
+						   &err), 0);
+	assert_int_equal(nrows, 4);
+	for (size_t r = 0; r < nrows; r++)
+		assert_memory_equal(pooled[r].digest, rows[r].digest, 48);
+	free(pooled);
+	cvm_pool_free(o.pool);
 	free(rows);
 
 	const char *const bad[] = {"EPYC-Milan", "Pentium"};
@@ -1239,6 +1308,7 @@ int main(void)
 		cmocka_unit_test(model_reproduces_intermediate_trace),
 		cmocka_unit_test(model_seeded_skips_firmware_ops),
 		cmocka_unit_test(firmware_digest_is_ovmf_hash),
+		cmocka_unit_test(pooled_page_hashes_give_the_same_chain),
 		cmocka_unit_test(sev_snp_measure_vectors_match),
 		cmocka_unit_test(sev_kernel_without_initrd_and_append),
 		cmocka_unit_test(seves_needs_no_sev_features),
