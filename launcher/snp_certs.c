@@ -13,6 +13,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +48,7 @@ struct cvm_snp_certs {
 	bool locked;
 	uint8_t *bytes[MAX_FILES];
 	size_t lens[MAX_FILES];
+	uint8_t *der[MAX_FILES]; /* a PEM source's certificate, re-encoded */
 	uint8_t *table;
 	size_t table_len;
 };
@@ -336,6 +341,45 @@ static bool pem_block(const uint8_t *data, size_t len, int nth, size_t *off, siz
 	}
 }
 
+/*
+ * The DER certificate of one source: guests parse the table's entries as DER (go-sev-guest,
+ * snpguest), so a PEM block is re-encoded into *der (the caller frees it) and DER bytes are
+ * served as they are once they parse as exactly one certificate.
+ */
+static int source_der(const uint8_t *d, size_t n, uint8_t **der, const uint8_t **out,
+		      size_t *out_len)
+{
+	if (n > INT_MAX)
+		return -EINVAL;
+	X509 *x;
+	if (memmem(d, n, PEM_BEGIN, strlen(PEM_BEGIN))) {
+		BIO *bio = BIO_new_mem_buf(d, (int)n);
+		x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+		int k;
+		*der = NULL;
+		if (!x || (k = i2d_X509(x, der)) <= 0) {
+			X509_free(x);
+			ERR_clear_error();
+			return -EINVAL;
+		}
+		X509_free(x);
+		*out = *der;
+		*out_len = (size_t)k;
+		return 0;
+	}
+	const uint8_t *p = d;
+	x = d2i_X509(NULL, &p, (long)n);
+	bool whole = x && p == d + n;
+	X509_free(x);
+	ERR_clear_error();
+	if (!whole)
+		return -EINVAL;
+	*out = d;
+	*out_len = n;
+	return 0;
+}
+
 static int build_table(struct cvm_snp_certs *c, struct cvm_error *err)
 {
 	struct cvm_ghcb_cert certs[MAX_FILES];
@@ -347,7 +391,13 @@ static int build_table(struct cvm_snp_certs *c, struct cvm_error *err)
 			return cvm_error_set(err, -EINVAL, "%s: no PEM certificate %d (the %s)",
 					     c->paths[s->file], s->pem_block + 1,
 					     cvm_ghcb_cert_kind_name(s->kind));
-		certs[i] = (struct cvm_ghcb_cert){s->kind, d + off, n};
+		const uint8_t *der;
+		size_t der_len;
+		if (source_der(d + off, n, &c->der[i], &der, &der_len))
+			return cvm_error_set(err, -EINVAL,
+					     "%s: the %s is not an X.509 certificate in DER or PEM",
+					     c->paths[s->file], cvm_ghcb_cert_kind_name(s->kind));
+		certs[i] = (struct cvm_ghcb_cert){s->kind, der, der_len};
 	}
 	size_t need = 0;
 	int rc = cvm_ghcb_cert_table_build(certs, c->nsrc, NULL, 0, &need, err);
@@ -370,6 +420,8 @@ void cvm_snp_certs_unlock(struct cvm_snp_certs *c)
 		free(c->bytes[i]);
 		c->bytes[i] = NULL;
 		c->lens[i] = 0;
+		OPENSSL_free(c->der[i]);
+		c->der[i] = NULL;
 	}
 	free(c->table);
 	c->table = NULL;

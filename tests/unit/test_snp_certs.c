@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <cvmkit/kvm.h>
 #include <cvmkit/launch.h>
@@ -50,13 +52,25 @@ static const uint8_t guid_ask[16] = {0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0
 static const uint8_t guid_ark[16] = {0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52,
 				     0x97, 0x43, 0x3f, 0xb6, 0x01, 0x4c, 0xd0, 0xae};
 
-#define ASK_PEM "-----BEGIN CERTIFICATE-----\nQVNLIGZvciB0ZXN0cw==\n-----END CERTIFICATE-----\n"
-#define ARK_PEM "-----BEGIN CERTIFICATE-----\nQVJLIGZvciB0ZXN0cw==\n-----END CERTIFICATE-----\n"
+/* Real AMD certificates (the shared vectors): a DER VCEK and the PEM ASK and ARK, which the
+   guest must get as DER.  96 + 1360 + 1677 + 1639 bytes: over one page. */
+#define VCEK_VECTOR "attest/virtee-sev/vcek_milan.der"
+#define ASK_VECTOR "attest/virtee-sev/builtin/milan_ask.pem"
+#define ARK_VECTOR "attest/virtee-sev/builtin/milan_ark.pem"
+
+struct cert_bytes {
+	uint8_t pem[4096];
+	size_t pem_len;
+	uint8_t der[4096];
+	size_t der_len;
+};
 
 struct files {
 	char dir[64];
 	char vcek[512], ask[512], ark[512];
-	uint8_t vcek_bytes[5000]; /* over one page: a one-page buffer is too small */
+	uint8_t vcek_bytes[4096];
+	size_t vcek_len;
+	struct cert_bytes ask_cert, ark_cert;
 };
 
 static void write_file(const char *path, const void *data, size_t len)
@@ -67,18 +81,34 @@ static void write_file(const char *path, const void *data, size_t len)
 	fclose(f);
 }
 
+/* A PEM vector and its certificate as DER, decoded by OpenSSL (not by cvmkit). */
+static void load_pem_vector(const char *rel, struct cert_bytes *c)
+{
+	c->pem_len = cvm_test_vector_load(rel, c->pem, sizeof(c->pem));
+	BIO *bio = BIO_new_mem_buf(c->pem, (int)c->pem_len);
+	X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	assert_non_null(x);
+	unsigned char *der = c->der;
+	int n = i2d_X509(x, &der);
+	assert_true(n > 0 && (size_t)n <= sizeof(c->der));
+	c->der_len = (size_t)n;
+	X509_free(x);
+	BIO_free(bio);
+}
+
 static void make_files(struct files *f)
 {
+	f->vcek_len = cvm_test_vector_load(VCEK_VECTOR, f->vcek_bytes, sizeof(f->vcek_bytes));
+	load_pem_vector(ASK_VECTOR, &f->ask_cert);
+	load_pem_vector(ARK_VECTOR, &f->ark_cert);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/cvmkit-certs-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->vcek, sizeof(f->vcek), "%s/vcek.der", f->dir);
 	snprintf(f->ask, sizeof(f->ask), "%s/ask.pem", f->dir);
 	snprintf(f->ark, sizeof(f->ark), "%s/ark.pem", f->dir);
-	for (size_t i = 0; i < sizeof(f->vcek_bytes); i++)
-		f->vcek_bytes[i] = (uint8_t)(i * 7 + 3);
-	write_file(f->vcek, f->vcek_bytes, sizeof(f->vcek_bytes));
-	write_file(f->ask, ASK_PEM, strlen(ASK_PEM));
-	write_file(f->ark, ARK_PEM, strlen(ARK_PEM));
+	write_file(f->vcek, f->vcek_bytes, f->vcek_len);
+	write_file(f->ask, f->ask_cert.pem, f->ask_cert.pem_len);
+	write_file(f->ark, f->ark_cert.pem, f->ark_cert.pem_len);
 }
 
 static void remove_tree(const char *dir)
@@ -217,6 +247,15 @@ static void a_host_without_certificate_requests_is_refused_before_anything_exist
 	assert_null(spec_kvm_find(k, "KVM_SEV_SNP_ENABLE_REQ_CERTS", 0));
 	assert_null(spec_kvm_find(k, "KVM_CREATE_VCPU", 0));
 	spec_kvm_free(k);
+
+	/* Bytes that are no certificate (a guest would parse the entry as DER): refused too. */
+	write_file(f.ark, f.vcek_bytes, f.vcek_len / 2);
+	k = spec_kvm_new();
+	assert_int_equal(launch_on(spec_kvm_seam(k), p, &l, &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err),
+			       "ark.pem: the ARK is not an X.509 certificate in DER or PEM"));
+	assert_null(spec_kvm_find(k, "KVM_SEV_SNP_ENABLE_REQ_CERTS", 0));
+	spec_kvm_free(k);
 	cvm_policy_free(p);
 	remove_tree(f.dir);
 }
@@ -268,9 +307,9 @@ static void check_table(struct exit_seam *e, uint64_t gpa)
 		const uint8_t *guid;
 		const void *data;
 		size_t len;
-	} want[] = {{guid_vcek, e->f->vcek_bytes, sizeof(e->f->vcek_bytes)},
-		    {guid_ask, ASK_PEM, strlen(ASK_PEM)},
-		    {guid_ark, ARK_PEM, strlen(ARK_PEM)}};
+	} want[] = {{guid_vcek, e->f->vcek_bytes, e->f->vcek_len},
+		    {guid_ask, e->f->ask_cert.der, e->f->ask_cert.der_len},
+		    {guid_ark, e->f->ark_cert.der, e->f->ark_cert.der_len}};
 	uint32_t expect_off = 4 * ENTRY;
 	for (size_t i = 0; i < 3; i++) {
 		const uint8_t *en = t + i * ENTRY;
@@ -393,7 +432,7 @@ static void cert_requests_are_served_locked_sized_or_refused(void **state)
 	struct cvm_policy *p = files_fixture(&f);
 	if (!p)
 		skip();
-	/* the table: 4 entries (96 bytes) + 5000 + the two PEMs: two pages */
+	/* the table: 4 entries (96 bytes) + the three DER certificates: two pages */
 	const struct certs_case cases[] = {
 		{0x100000, 2, 0, 2, NULL},          /* served */
 		{0x100000, 1, 28, 2, NULL},         /* ENOSPC: npages tells the two pages */
@@ -450,11 +489,15 @@ static void the_cache_serves_this_hosts_vcek_and_chain(void **state)
 	assert_int_equal(system(path), 0);
 	snprintf(path, sizeof(path), "%s/cvmkit/vcek/%s/bl03_tee00_snp08_ucode115_vcek.der", cache,
 		 hwid);
-	write_file(path, f.vcek_bytes, sizeof(f.vcek_bytes));
+	write_file(path, f.vcek_bytes, f.vcek_len);
 	char vcek_in_cache[512];
 	snprintf(vcek_in_cache, sizeof(vcek_in_cache), "%s", path);
 	snprintf(path, sizeof(path), "%s/cvmkit/amd/milan/vcek_cert_chain.pem", cache);
-	write_file(path, ASK_PEM ARK_PEM, strlen(ASK_PEM ARK_PEM));
+	FILE *chain = fopen(path, "wb");
+	assert_non_null(chain);
+	assert_int_equal(fwrite(f.ask_cert.pem, 1, f.ask_cert.pem_len, chain), f.ask_cert.pem_len);
+	assert_int_equal(fwrite(f.ark_cert.pem, 1, f.ark_cert.pem_len, chain), f.ark_cert.pem_len);
+	fclose(chain);
 
 	struct cvm_policy *p = snp_policy("{}");
 	if (!p) {
