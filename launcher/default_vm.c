@@ -24,7 +24,7 @@ int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launc
 	return cvm_sha256(in->image.data, in->image.size, in->sha256, err);
 }
 
-int cvm_default_vm_plan(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+int cvm_default_vm_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			struct cvm_plan *plan, struct cvm_error *err)
 {
 	return cvm_default_plan_build(policy, in->image.data, in->image.size, plan, err);
@@ -183,14 +183,17 @@ int cvm_plain_model_digest(const struct cvm_plain_model *m, uint8_t out[48])
 }
 
 int cvm_default_vm_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
-			    const struct cvm_plan *plan, volatile sig_atomic_t *cancel,
-			    struct cvm_measurement **out, struct cvm_error *err)
+			    const struct cvm_plan *plan, bool before_launch,
+			    volatile sig_atomic_t *cancel, struct cvm_measurement **out,
+			    struct cvm_error *err)
 {
 	(void)cancel; /* a few hashes over inputs read in full already */
 	(void)policy;
+	(void)before_launch; /* nothing completes a default VM's plan */
 	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_NONE, "none");
 	if (!m)
 		return cvm_error_set(err, -ENOMEM, "out of memory");
+	m->digest_len = 0; /* the lockstep model's */
 	char hex[65];
 	int rc = 0;
 	cvm_hex_encode(in->sha256, 32, hex);

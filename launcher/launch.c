@@ -289,6 +289,7 @@ void cvm_launch_free(struct cvm_launch *l)
 struct document_job {
 	const struct cvm_launch *launch;
 	volatile sig_atomic_t *cancel;
+	bool before_launch; /* the plan is completed from the document */
 	struct cvm_measurement *doc;
 	struct cvm_error err;
 	int rc;
@@ -298,12 +299,12 @@ static void *document_thread(void *arg)
 {
 	struct document_job *job = arg;
 	const struct cvm_launch *l = job->launch;
-	job->rc = l->tee->document(l->policy, &l->inputs, &l->plan, job->cancel, &job->doc,
-				   &job->err);
+	job->rc = l->tee->document(l->policy, &l->inputs, &l->plan, job->before_launch,
+				   job->cancel, &job->doc, &job->err);
 	return NULL;
 }
 
-/* Check the lockstep digest against the offline document (or give it the digest), take it. */
+/* Check the lockstep digest against the offline document's (or give it the digest), take it. */
 static int adopt_document(struct cvm_launch *l, struct document_job *job, const uint8_t digest[48],
 			  struct cvm_error *err)
 {
@@ -313,7 +314,7 @@ static int adopt_document(struct cvm_launch *l, struct document_job *job, const 
 	}
 	l->measurement = job->doc;
 	job->doc = NULL;
-	if (!l->tee->document_has_digest) {
+	if (l->measurement->digest_len == 0) {
 		memcpy(l->measurement->digest, digest, 48);
 		l->measurement->digest_len = 48;
 		free(l->measurement->algorithm);
@@ -336,6 +337,7 @@ static int adopt_document(struct cvm_launch *l, struct document_job *job, const 
 static int document_then_complete_plan(struct cvm_launch *l, struct document_job *job,
 				       struct cvm_error *err)
 {
+	job->before_launch = true;
 	document_thread(job);
 	if (job->rc) {
 		*err = job->err;

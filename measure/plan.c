@@ -85,6 +85,39 @@ uint64_t cvm_plan_load_bytes(const struct cvm_plan *plan)
 	return total;
 }
 
+static bool same_bytes(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	return a == b || (a && b && memcmp(a, b, len) == 0);
+}
+
+/* What a measurement model hashes of an op; an SNP vCPU's state is in its VMSA page (data). */
+static bool same_op(const struct cvm_plan_op *a, const struct cvm_plan_op *b)
+{
+	return a->kind == b->kind && a->gpa == b->gpa && a->size == b->size &&
+	       a->data_len == b->data_len && a->snp_page_type == b->snp_page_type &&
+	       a->flags == b->flags && a->vcpu_index == b->vcpu_index &&
+	       (a->data == NULL) == (b->data == NULL) && same_bytes(a->data, b->data, a->data_len);
+}
+
+int cvm_plan_compare(const struct cvm_plan *a, const struct cvm_plan *b, struct cvm_error *err)
+{
+	if (a->tee != b->tee || a->nops != b->nops)
+		return cvm_error_set(err, -EPROTO, "plans differ: %zu and %zu operations", a->nops,
+				     b->nops);
+	if (a->snp.has_initial_digest != b->snp.has_initial_digest ||
+	    (a->snp.has_initial_digest &&
+	     memcmp(a->snp.initial_digest, b->snp.initial_digest, sizeof(a->snp.initial_digest))))
+		return cvm_error_set(err, -EPROTO, "plans differ in the SNP initial digest");
+	for (size_t i = 0; i < a->nops; i++) {
+		const struct cvm_plan_op *x = &a->ops[i];
+		if (!same_op(x, &b->ops[i]))
+			return cvm_error_set(err, -EPROTO, "plans differ at op %zu (%s gpa 0x%llx)",
+					     i, x->label ? x->label : "?",
+					     (unsigned long long)x->gpa);
+	}
+	return 0;
+}
+
 const char *cvm_snp_page_type_name(uint8_t type)
 {
 	switch (type) {

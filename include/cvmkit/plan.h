@@ -144,6 +144,14 @@ void cvm_plan_release(struct cvm_plan *plan);
 /* Total bytes the plan loads (sum of CVM_OP_LOAD sizes). */
 uint64_t cvm_plan_load_bytes(const struct cvm_plan *plan);
 
+/*
+ * 0 when a and b hash alike in every measurement model: the same TEE, the same ops in the same
+ * order (kind, GPA, size, page type, flags, vCPU index and bytes) and the same SNP initial
+ * digest; otherwise -EPROTO naming the first difference.  Bytes two ops share by address are
+ * not compared again.
+ */
+int cvm_plan_compare(const struct cvm_plan *a, const struct cvm_plan *b, struct cvm_error *err);
+
 /* "NORMAL", "ZERO", ... */
 const char *cvm_snp_page_type_name(uint8_t type);
 

@@ -164,6 +164,25 @@ int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 		       const struct cvm_snp_measure_opts *opts, struct cvm_measurement **out,
 		       struct cvm_error *err);
 
+/*
+ * What an offline measurement accepts but a launch cannot honour: a seeded snp.firmware_digest
+ * (the launch loads the firmware, so the PSP measures its real pages).  0 or -EINVAL.
+ */
+int cvm_snp_launch_policy_check(const struct cvm_policy *policy, struct cvm_error *err);
+
+/*
+ * The measurement document of a launch, without hashing its inputs again: the plan of policy
+ * over fw and the launch's boot hashes (NULL: no direct boot) is rebuilt and compared op by op
+ * with launched (cvm_plan_compare), so the digest of the launched operations is the offline
+ * one.  with_digest runs that plan through the PAGE_INFO model (hashing the firmware pages: an
+ * ID block must sign the digest before the launch); without it the document's digest_len is 0
+ * and the caller gives it the digest its lockstep model computed over launched.  Refuses what
+ * cvm_snp_launch_policy_check() refuses.  *out is the caller's.
+ */
+int cvm_snp_measure_launch(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			   const struct cvm_snp_boot_hashes *hashes, const struct cvm_plan *launched,
+			   bool with_digest, struct cvm_measurement **out, struct cvm_error *err);
+
 /* One digest of a matrix run. */
 struct cvm_snp_matrix_row {
 	uint32_t vcpus;

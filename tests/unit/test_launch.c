@@ -857,6 +857,31 @@ static struct cvm_policy *id_block_policy(const char *dir, const char *fw, const
 	return p;
 }
 
+/*
+ * snp.firmware_digest seeds `measure`; a launch loads the firmware itself, so the document
+ * would name a digest built on the seed while the PSP measures the real pages: refused before
+ * any VM exists.
+ */
+static void snp_launch_refuses_a_seeded_firmware_digest(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = snp_policy();
+	if (!p)
+		skip();
+	p->snp.has_firmware_digest = true;
+	memset(p->snp.firmware_digest, 0x11, 48);
+	struct spec_kvm *k = new_fake();
+	struct cvm_error err;
+	int rc;
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	assert_null(l);
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "snp.firmware_digest"));
+	assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
 /* An ID block signs the launch digest: the fake checks its LD as the PSP does. */
 static void snp_launch_with_an_id_block_signs_its_digest(void **state)
 {
@@ -2008,6 +2033,7 @@ int main(void)
 		cmocka_unit_test(snp_example_policy_launches_to_the_offline_digest),
 		cmocka_unit_test(snp_vector_policies_launch_to_the_reference_digests),
 		cmocka_unit_test(gce_launch_sets_the_guest_pat_its_model_assumes),
+		cmocka_unit_test(snp_launch_refuses_a_seeded_firmware_digest),
 		cmocka_unit_test(snp_launch_with_an_id_block_signs_its_digest),
 		cmocka_unit_test(snp_launch_refuses_an_id_key_that_changes),
 		cmocka_unit_test(snp_firmware_error_is_reported_with_its_code),
