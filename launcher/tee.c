@@ -6,6 +6,7 @@
 #include <cvmkit/tdx.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -36,7 +37,35 @@ static int read_firmware(const struct cvm_policy *policy, struct cvm_launch_inpu
 	return rc;
 }
 
-/* The boot hashes are kept in *in: the document reuses them instead of hashing again. */
+struct fw_digest_job {
+	struct cvm_launch_inputs *in;
+	pthread_t thread;
+	int rc;
+};
+
+static void *fw_digest_thread(void *arg)
+{
+	struct fw_digest_job *job = arg;
+	job->rc = cvm_snp_firmware_digest(job->in->fw, job->in->snp_fw_digest, NULL);
+	return NULL;
+}
+
+/* The boot files hashed while another thread hashes the firmware pages (as `measure` does). */
+static int snp_hash_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+			   struct cvm_error *err)
+{
+	struct fw_digest_job job = {.in = in};
+	bool threaded = pthread_create(&job.thread, NULL, fw_digest_thread, &job) == 0;
+	int rc = cvm_snp_boot_hashes_compute(policy, &in->snp_boot, &in->has_snp_boot, err);
+	if (threaded)
+		pthread_join(job.thread, NULL);
+	else
+		fw_digest_thread(&job);
+	in->has_snp_fw_digest = job.rc == 0; /* else the model hashes the pages itself */
+	return rc;
+}
+
+/* The hashes are kept in *in: the document and the model reuse them instead of hashing again. */
 static int snp_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 		    struct cvm_plan *plan, struct cvm_error *err)
 {
@@ -47,7 +76,7 @@ static int snp_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *i
 							 policy->boot.cmdline,
 					err);
 	if (!rc)
-		rc = cvm_snp_boot_hashes_compute(policy, &in->snp_boot, &in->has_snp_boot, err);
+		rc = snp_hash_inputs(policy, in, err);
 	if (rc)
 		return cvm_error_wrap(err, "snp plan");
 	return cvm_snp_plan_build_hashed(policy, in->fw, in->has_snp_boot ? &in->snp_boot : NULL,
@@ -121,6 +150,12 @@ static void snp_model_digest(const void *m, uint8_t out[48])
 static void snp_model_free(void *m)
 {
 	cvm_snp_model_free(m);
+}
+
+static void snp_model_prepare(void *m, const struct cvm_launch_inputs *in)
+{
+	if (in->has_snp_fw_digest)
+		cvm_snp_model_set_firmware_digest(m, in->fw, in->snp_fw_digest);
 }
 
 /* ---- TDX ---- */
@@ -211,6 +246,7 @@ static const struct cvm_tee_ops tees[] = {
 		.model_ops = cvm_snp_model_ops,
 		.model_digest = snp_model_digest,
 		.model_free = snp_model_free,
+		.model_prepare = snp_model_prepare,
 		.kvm_ops = cvm_snp_kvm_ops,
 		.evidence = CVM_EVIDENCE_SNP_REPORT,
 		.verify = cvm_snp_verify_bytes,

@@ -34,6 +34,8 @@ struct cvm_launch_inputs {
 	uint8_t sha256[32];
 	bool has_snp_boot;                   /* SNP direct boot: the hashes its plan was built with */
 	struct cvm_snp_boot_hashes snp_boot; /* (the document reuses them) */
+	bool has_snp_fw_digest;              /* SNP: the chain after the firmware pages, hashed */
+	uint8_t snp_fw_digest[48];           /* beside the boot files (the model takes it) */
 };
 
 struct cvm_tee_ops {
@@ -72,6 +74,8 @@ struct cvm_tee_ops {
 	const struct cvm_backend_ops *(*model_ops)(void);
 	void (*model_digest)(const void *model, uint8_t out[48]);
 	void (*model_free)(void *model);
+	/* Optional: give the model what the planner hashed ahead of the launch (SNP: firmware). */
+	void (*model_prepare)(void *model, const struct cvm_launch_inputs *in);
 	/* Optional: the model gives up when *cancel turns non-zero (long sections). */
 	void (*model_set_cancel)(void *model, volatile sig_atomic_t *cancel);
 

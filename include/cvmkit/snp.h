@@ -45,6 +45,13 @@ struct cvm_snp_model *cvm_snp_model_new(void);
 void cvm_snp_model_free(struct cvm_snp_model *model);
 const struct cvm_backend_ops *cvm_snp_model_ops(void);
 void cvm_snp_model_digest(const struct cvm_snp_model *model, uint8_t out[CVM_SNP_DIGEST_SIZE]);
+/*
+ * digest is cvm_snp_firmware_digest() of fw, computed ahead (a launch hashes it beside the boot
+ * files): an unseeded plan whose first op loads exactly fw's bytes (the same buffer, GPA and
+ * size) takes it instead of hashing the pages again.  The model borrows fw->data's address.
+ */
+void cvm_snp_model_set_firmware_digest(struct cvm_snp_model *model, const struct cvm_firmware *fw,
+				       const uint8_t digest[CVM_SNP_DIGEST_SIZE]);
 
 /*
  * Whole offline measurement of a policy: plan -> model -> measurement document with every input

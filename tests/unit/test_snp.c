@@ -434,6 +434,38 @@ static void plan_compare_names_the_first_difference(void **state)
 	cvm_firmware_free(fw);
 }
 
+/* A firmware digest given ahead is taken only for an op that loads those very bytes. */
+static void model_takes_a_firmware_digest_only_for_its_bytes(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_fixture(AMDSEV);
+	struct case_policy c;
+	case_init(&c, CVM_VMM_QEMU, 1, "EPYC-v4", 0x21);
+	struct cvm_plan plan;
+	struct cvm_error err;
+	assert_int_equal(cvm_snp_plan_build(&c.p, fw, &plan, &err), 0);
+	static const uint8_t bogus[48] = {1};
+	uint8_t want[48], got[48];
+	struct cvm_backend b = {cvm_snp_model_ops(), cvm_snp_model_new()};
+	assert_int_equal(cvm_plan_execute(&plan, &b, 1, &err), 0);
+	cvm_snp_model_digest(b.ctx, want);
+	cvm_snp_model_set_firmware_digest(b.ctx, fw, bogus); /* taken: the digest changes */
+	assert_int_equal(cvm_plan_execute(&plan, &b, 1, &err), 0);
+	cvm_snp_model_digest(b.ctx, got);
+	assert_memory_not_equal(got, want, 48);
+	uint8_t *copy = malloc(fw->size); /* the same bytes elsewhere: hashed, not taken */
+	assert_non_null(copy);
+	memcpy(copy, fw->data, fw->size);
+	plan.ops[0].data = copy;
+	assert_int_equal(cvm_plan_execute(&plan, &b, 1, &err), 0);
+	cvm_snp_model_digest(b.ctx, got);
+	assert_memory_equal(got, want, 48);
+	free(copy);
+	cvm_snp_model_free(b.ctx);
+	cvm_plan_release(&plan);
+	cvm_firmware_free(fw);
+}
+
 static void model_reproduces_intermediate_trace(void **state)
 {
 	(void)state;
@@ -1269,6 +1301,7 @@ int main(void)
 		cmocka_unit_test(model_reproduces_intermediate_trace),
 		cmocka_unit_test(model_seeded_skips_firmware_ops),
 		cmocka_unit_test(plan_compare_names_the_first_difference),
+		cmocka_unit_test(model_takes_a_firmware_digest_only_for_its_bytes),
 		cmocka_unit_test(firmware_digest_is_ovmf_hash),
 		cmocka_unit_test(sev_snp_measure_vectors_match),
 		cmocka_unit_test(sev_kernel_without_initrd_and_append),
