@@ -132,23 +132,33 @@ static int plain_begin(void *ctx, const struct cvm_plan *plan, struct cvm_error 
 	return 0;
 }
 
-static int plain_load(void *ctx, const struct cvm_plan_op *op, struct cvm_error *err)
+/* SHA-384 over (gpa, size) then the op's bytes, zero past data_len; here [off, off + len). */
+static int plain_load_piece(void *ctx, const struct cvm_plan_op *op, uint64_t off, uint64_t len,
+			    struct cvm_error *err)
 {
 	struct cvm_plain_model *m = ctx;
 	static const uint8_t zero[4096];
-	uint8_t hdr[16];
-	cvm_put_le64(hdr, op->gpa);
-	cvm_put_le64(hdr + 8, op->size);
-	int ok = EVP_DigestUpdate(m->md, hdr, sizeof(hdr));
-	size_t dlen = op->data ? op->data_len : 0;
-	if (ok && dlen)
-		ok = EVP_DigestUpdate(m->md, op->data, dlen);
-	for (uint64_t left = op->size - dlen; ok && left;) {
-		size_t n = left < sizeof(zero) ? (size_t)left : sizeof(zero);
+	int ok = 1;
+	if (off == 0) {
+		uint8_t hdr[16];
+		cvm_put_le64(hdr, op->gpa);
+		cvm_put_le64(hdr + 8, op->size);
+		ok = EVP_DigestUpdate(m->md, hdr, sizeof(hdr));
+	}
+	uint64_t dlen = op->data ? op->data_len : 0, end = off + len;
+	if (ok && off < dlen)
+		ok = EVP_DigestUpdate(m->md, op->data + off, (end < dlen ? end : dlen) - off);
+	for (uint64_t at = off > dlen ? off : dlen; ok && at < end;) {
+		size_t n = end - at < sizeof(zero) ? (size_t)(end - at) : sizeof(zero);
 		ok = EVP_DigestUpdate(m->md, zero, n);
-		left -= n;
+		at += n;
 	}
 	return ok == 1 ? 0 : cvm_error_set(err, -EIO, "SHA-384 update failed");
+}
+
+static int plain_load(void *ctx, const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	return plain_load_piece(ctx, op, 0, op->size, err);
 }
 
 static int plain_finish(void *ctx, const struct cvm_plan *plan, struct cvm_error *err)
@@ -167,6 +177,7 @@ static const struct cvm_backend_ops plain_ops = {
 	.begin = plain_begin,
 	.load = plain_load,
 	.finish = plain_finish,
+	.load_piece = plain_load_piece,
 };
 
 const struct cvm_backend_ops *cvm_plain_model_ops(void)

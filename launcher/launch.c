@@ -187,6 +187,18 @@ static int timed_op(void *ctx, const struct cvm_plan_op *op, struct cvm_error *e
 	return rc;
 }
 
+static int timed_piece(void *ctx, const struct cvm_plan_op *op, uint64_t off, uint64_t len,
+		       struct cvm_error *err)
+{
+	struct timed *w = ctx;
+	uint64_t t0 = now_ns();
+	int rc = check_cancel(w, err);
+	if (!rc)
+		rc = w->inner.ops->load_piece(w->inner.ctx, op, off, len, err);
+	w->t->load_ns += now_ns() - t0;
+	return rc;
+}
+
 static int timed_finish(void *ctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct timed *w = ctx;
@@ -215,6 +227,7 @@ static const struct cvm_backend_ops timed_ops_template = {
 	.vcpu = timed_op,
 	.finish = timed_finish,
 	.prefault = timed_prefault,
+	.load_piece = timed_piece,
 };
 
 /* ---- Launch ----------------------------------------------------------------------------- */
@@ -383,8 +396,11 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 		struct timed shims[2] = {{{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel},
 					 {{tee->model_ops(), model}, &l->timings, opts->cancel}};
 		struct cvm_backend_ops shim_ops[2] = {timed_ops_template, timed_ops_template};
-		shim_ops[0].name = shims[0].inner.ops->name;
-		shim_ops[1].name = shims[1].inner.ops->name;
+		for (size_t i = 0; i < 2; i++) {
+			shim_ops[i].name = shims[i].inner.ops->name;
+			if (!shims[i].inner.ops->load_piece)
+				shim_ops[i].load_piece = NULL;
+		}
 		const struct cvm_backend backends[2] = {{&shim_ops[0], &shims[0]},
 							{&shim_ops[1], &shims[1]}};
 		rc = cvm_plan_execute(&l->plan, backends, 2, err);

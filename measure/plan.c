@@ -138,6 +138,37 @@ static int run_op(const struct cvm_backend *b, const struct cvm_plan_op *op, str
 	return fn ? fn(b->ctx, op, err) : 0;
 }
 
+static bool all_load_pieces(const struct cvm_backend *backends, size_t nbackends)
+{
+	for (size_t b = 0; b < nbackends; b++)
+		if (!backends[b].ops->load_piece)
+			return false;
+	return nbackends > 0;
+}
+
+/* One op on every backend; a piecewise load returns the failing backend in *failed. */
+static int run_op_everywhere(const struct cvm_backend *backends, size_t nbackends,
+			     const struct cvm_plan_op *op, bool pieces, size_t *failed,
+			     struct cvm_error *err)
+{
+	int rc;
+	if (!pieces || op->kind != CVM_OP_LOAD) {
+		for (*failed = 0; *failed < nbackends; (*failed)++)
+			if ((rc = run_op(&backends[*failed], op, err)))
+				return rc;
+		return 0;
+	}
+	for (uint64_t off = 0; off < op->size; off += CVM_PLAN_PIECE) {
+		uint64_t len = op->size - off < CVM_PLAN_PIECE ? op->size - off : CVM_PLAN_PIECE;
+		for (*failed = 0; *failed < nbackends; (*failed)++) {
+			const struct cvm_backend *b = &backends[*failed];
+			if ((rc = b->ops->load_piece(b->ctx, op, off, len, err)))
+				return rc;
+		}
+	}
+	return 0;
+}
+
 int cvm_plan_execute(const struct cvm_plan *plan, const struct cvm_backend *backends,
 		     size_t nbackends, struct cvm_error *err)
 {
@@ -146,14 +177,14 @@ int cvm_plan_execute(const struct cvm_plan *plan, const struct cvm_backend *back
 		if (backends[b].ops->begin && (rc = backends[b].ops->begin(backends[b].ctx, plan, err)))
 			return cvm_error_wrap(err, "%s: begin", backends[b].ops->name);
 	}
+	bool pieces = all_load_pieces(backends, nbackends);
 	for (size_t i = 0; i < plan->nops; i++) {
 		const struct cvm_plan_op *op = &plan->ops[i];
-		for (size_t b = 0; b < nbackends; b++) {
-			if ((rc = run_op(&backends[b], op, err)))
-				return cvm_error_wrap(err, "%s: op %zu (%s gpa 0x%llx)",
-						      backends[b].ops->name, i, op->label,
-						      (unsigned long long)op->gpa);
-		}
+		size_t b;
+		if ((rc = run_op_everywhere(backends, nbackends, op, pieces, &b, err)))
+			return cvm_error_wrap(err, "%s: op %zu (%s gpa 0x%llx)",
+					      backends[b].ops->name, i, op->label,
+					      (unsigned long long)op->gpa);
 	}
 	for (size_t b = 0; b < nbackends; b++) {
 		if (backends[b].ops->finish && (rc = backends[b].ops->finish(backends[b].ctx, plan, err)))
