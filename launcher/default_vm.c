@@ -24,7 +24,7 @@ int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launc
 	return cvm_sha256(in->image.data, in->image.size, in->sha256, err);
 }
 
-int cvm_default_vm_plan(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+int cvm_default_vm_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			struct cvm_plan *plan, struct cvm_error *err)
 {
 	return cvm_default_plan_build(policy, in->image.data, in->image.size, plan, err);
@@ -132,23 +132,33 @@ static int plain_begin(void *ctx, const struct cvm_plan *plan, struct cvm_error 
 	return 0;
 }
 
-static int plain_load(void *ctx, const struct cvm_plan_op *op, struct cvm_error *err)
+/* SHA-384 over (gpa, size) then the op's bytes, zero past data_len; here [off, off + len). */
+static int plain_load_piece(void *ctx, const struct cvm_plan_op *op, uint64_t off, uint64_t len,
+			    struct cvm_error *err)
 {
 	struct cvm_plain_model *m = ctx;
 	static const uint8_t zero[4096];
-	uint8_t hdr[16];
-	cvm_put_le64(hdr, op->gpa);
-	cvm_put_le64(hdr + 8, op->size);
-	int ok = EVP_DigestUpdate(m->md, hdr, sizeof(hdr));
-	size_t dlen = op->data ? op->data_len : 0;
-	if (ok && dlen)
-		ok = EVP_DigestUpdate(m->md, op->data, dlen);
-	for (uint64_t left = op->size - dlen; ok && left;) {
-		size_t n = left < sizeof(zero) ? (size_t)left : sizeof(zero);
+	int ok = 1;
+	if (off == 0) {
+		uint8_t hdr[16];
+		cvm_put_le64(hdr, op->gpa);
+		cvm_put_le64(hdr + 8, op->size);
+		ok = EVP_DigestUpdate(m->md, hdr, sizeof(hdr));
+	}
+	uint64_t dlen = op->data ? op->data_len : 0, end = off + len;
+	if (ok && off < dlen)
+		ok = EVP_DigestUpdate(m->md, op->data + off, (end < dlen ? end : dlen) - off);
+	for (uint64_t at = off > dlen ? off : dlen; ok && at < end;) {
+		size_t n = end - at < sizeof(zero) ? (size_t)(end - at) : sizeof(zero);
 		ok = EVP_DigestUpdate(m->md, zero, n);
-		left -= n;
+		at += n;
 	}
 	return ok == 1 ? 0 : cvm_error_set(err, -EIO, "SHA-384 update failed");
+}
+
+static int plain_load(void *ctx, const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	return plain_load_piece(ctx, op, 0, op->size, err);
 }
 
 static int plain_finish(void *ctx, const struct cvm_plan *plan, struct cvm_error *err)
@@ -167,6 +177,7 @@ static const struct cvm_backend_ops plain_ops = {
 	.begin = plain_begin,
 	.load = plain_load,
 	.finish = plain_finish,
+	.load_piece = plain_load_piece,
 };
 
 const struct cvm_backend_ops *cvm_plain_model_ops(void)
@@ -183,14 +194,17 @@ int cvm_plain_model_digest(const struct cvm_plain_model *m, uint8_t out[48])
 }
 
 int cvm_default_vm_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
-			    const struct cvm_plan *plan, volatile sig_atomic_t *cancel,
-			    struct cvm_measurement **out, struct cvm_error *err)
+			    const struct cvm_plan *plan, bool before_launch,
+			    volatile sig_atomic_t *cancel, struct cvm_measurement **out,
+			    struct cvm_error *err)
 {
 	(void)cancel; /* a few hashes over inputs read in full already */
 	(void)policy;
+	(void)before_launch; /* nothing completes a default VM's plan */
 	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_NONE, "none");
 	if (!m)
 		return cvm_error_set(err, -ENOMEM, "out of memory");
+	m->digest_len = 0; /* the lockstep model's */
 	char hex[65];
 	int rc = 0;
 	cvm_hex_encode(in->sha256, 32, hex);

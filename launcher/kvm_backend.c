@@ -211,7 +211,9 @@ static int default_begin(void *vctx, const struct cvm_plan *plan, struct cvm_err
 	return cvm_kvm_backend_set_cpuid(ctx, plan, err);
 }
 
-static int default_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
+/* Bytes [off, off + len) of the op into guest memory (the whole op checked at its first piece). */
+static int default_load_piece(void *vctx, const struct cvm_plan_op *op, uint64_t off,
+			      uint64_t len, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
 	const struct cvm_kvm_region *r = cvm_kvm_vm_find_region(ctx->vm, op->gpa, op->size);
@@ -221,10 +223,18 @@ static int default_load(void *vctx, const struct cvm_plan_op *op, struct cvm_err
 	if (op->data_len > op->size)
 		return cvm_error_set(err, -EINVAL, "op data larger than the op");
 	/* A fresh guest_memfd reads as zeroes: only the data bytes are written. */
-	if (op->data && op->data_len)
-		memcpy(r->gmem_map + (op->gpa - r->gpa), op->data, op->data_len);
-	ctx->loaded_bytes += op->size;
+	uint64_t dlen = op->data ? op->data_len : 0, end = off + len;
+	if (off < dlen)
+		memcpy(r->gmem_map + (op->gpa - r->gpa) + off, op->data + off,
+		       (end < dlen ? end : dlen) - off);
+	if (end == op->size)
+		ctx->loaded_bytes += op->size;
 	return 0;
+}
+
+static int default_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	return default_load_piece(vctx, op, 0, op->size, err);
 }
 
 static int default_vcpu(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
@@ -239,6 +249,7 @@ static const struct cvm_backend_ops default_ops = {
 	.name = "kvm",
 	.begin = default_begin,
 	.load = default_load,
+	.load_piece = default_load_piece,
 	.vcpu = default_vcpu,
 	.finish = NULL,
 	.prefault = cvm_kvm_backend_prefault,

@@ -187,6 +187,18 @@ static int timed_op(void *ctx, const struct cvm_plan_op *op, struct cvm_error *e
 	return rc;
 }
 
+static int timed_piece(void *ctx, const struct cvm_plan_op *op, uint64_t off, uint64_t len,
+		       struct cvm_error *err)
+{
+	struct timed *w = ctx;
+	uint64_t t0 = now_ns();
+	int rc = check_cancel(w, err);
+	if (!rc)
+		rc = w->inner.ops->load_piece(w->inner.ctx, op, off, len, err);
+	w->t->load_ns += now_ns() - t0;
+	return rc;
+}
+
 static int timed_finish(void *ctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct timed *w = ctx;
@@ -215,6 +227,7 @@ static const struct cvm_backend_ops timed_ops_template = {
 	.vcpu = timed_op,
 	.finish = timed_finish,
 	.prefault = timed_prefault,
+	.load_piece = timed_piece,
 };
 
 /* ---- Launch ----------------------------------------------------------------------------- */
@@ -293,6 +306,7 @@ void cvm_launch_free(struct cvm_launch *l)
 struct document_job {
 	const struct cvm_launch *launch;
 	volatile sig_atomic_t *cancel;
+	bool before_launch; /* the plan is completed from the document */
 	struct cvm_measurement *doc;
 	struct cvm_error err;
 	int rc;
@@ -302,12 +316,12 @@ static void *document_thread(void *arg)
 {
 	struct document_job *job = arg;
 	const struct cvm_launch *l = job->launch;
-	job->rc = l->tee->document(l->policy, &l->inputs, &l->plan, job->cancel, &job->doc,
-				   &job->err);
+	job->rc = l->tee->document(l->policy, &l->inputs, &l->plan, job->before_launch,
+				   job->cancel, &job->doc, &job->err);
 	return NULL;
 }
 
-/* Check the lockstep digest against the offline document (or give it the digest), take it. */
+/* Check the lockstep digest against the offline document's (or give it the digest), take it. */
 static int adopt_document(struct cvm_launch *l, struct document_job *job, const uint8_t digest[48],
 			  struct cvm_error *err)
 {
@@ -317,7 +331,7 @@ static int adopt_document(struct cvm_launch *l, struct document_job *job, const 
 	}
 	l->measurement = job->doc;
 	job->doc = NULL;
-	if (!l->tee->document_has_digest) {
+	if (l->measurement->digest_len == 0) {
 		memcpy(l->measurement->digest, digest, 48);
 		l->measurement->digest_len = 48;
 		free(l->measurement->algorithm);
@@ -340,6 +354,7 @@ static int adopt_document(struct cvm_launch *l, struct document_job *job, const 
 static int document_then_complete_plan(struct cvm_launch *l, struct document_job *job,
 				       struct cvm_error *err)
 {
+	job->before_launch = true;
 	document_thread(job);
 	if (job->rc) {
 		*err = job->err;
@@ -363,6 +378,8 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 		return cvm_error_set(err, -ENOMEM, "out of memory");
 	if (tee->model_set_cancel)
 		tee->model_set_cancel(model, opts->cancel);
+	if (tee->model_prepare)
+		tee->model_prepare(model, &l->inputs);
 	/* A cancelled launch must not wait for the document: its thread stops on the same flag. */
 	struct document_job job = {.launch = l, .cancel = opts->cancel};
 	pthread_t doc_thread;
@@ -378,10 +395,18 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 
 	uint8_t digest[48];
 	if (!rc) {
-		struct timed shim = {{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel};
-		struct cvm_backend_ops shim_ops = timed_ops_template;
-		shim_ops.name = shim.inner.ops->name;
-		const struct cvm_backend backends[2] = {{&shim_ops, &shim}, {tee->model_ops(), model}};
+		/* The model's hashing is timed with the KVM calls of each phase, so the phases add
+		   up to the launch. */
+		struct timed shims[2] = {{{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel},
+					 {{tee->model_ops(), model}, &l->timings, opts->cancel}};
+		struct cvm_backend_ops shim_ops[2] = {timed_ops_template, timed_ops_template};
+		for (size_t i = 0; i < 2; i++) {
+			shim_ops[i].name = shims[i].inner.ops->name;
+			if (!shims[i].inner.ops->load_piece)
+				shim_ops[i].load_piece = NULL;
+		}
+		const struct cvm_backend backends[2] = {{&shim_ops[0], &shims[0]},
+							{&shim_ops[1], &shims[1]}};
 		rc = cvm_plan_execute(&l->plan, backends, 2, err);
 		if (!rc)
 			tee->model_digest(model, digest);

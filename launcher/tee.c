@@ -6,6 +6,7 @@
 #include <cvmkit/tdx.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -36,20 +37,62 @@ static int read_firmware(const struct cvm_policy *policy, struct cvm_launch_inpu
 	return rc;
 }
 
-static int snp_plan(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
-		    struct cvm_plan *plan, struct cvm_error *err)
+struct fw_digest_job {
+	struct cvm_launch_inputs *in;
+	pthread_t thread;
+	int rc;
+};
+
+static void *fw_digest_thread(void *arg)
 {
-	return cvm_snp_plan_build(policy, in->fw, plan, err);
+	struct fw_digest_job *job = arg;
+	job->rc = cvm_snp_firmware_digest(job->in->fw, job->in->snp_fw_digest, NULL);
+	return NULL;
 }
 
-/* SNP's document hashes inputs whose sizes are capped when read: no cancellation needed. */
-static int snp_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
-			const struct cvm_plan *plan, volatile sig_atomic_t *cancel,
-			struct cvm_measurement **out, struct cvm_error *err)
+/* The boot files hashed while another thread hashes the firmware pages (as `measure` does). */
+static int snp_hash_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+			   struct cvm_error *err)
 {
-	(void)plan;
+	struct fw_digest_job job = {.in = in};
+	bool threaded = pthread_create(&job.thread, NULL, fw_digest_thread, &job) == 0;
+	int rc = cvm_snp_boot_hashes_compute(policy, &in->snp_boot, &in->has_snp_boot, err);
+	if (threaded)
+		pthread_join(job.thread, NULL);
+	else
+		fw_digest_thread(&job);
+	in->has_snp_fw_digest = job.rc == 0; /* else the model hashes the pages itself */
+	return rc;
+}
+
+/* The hashes are kept in *in: the document and the model reuse them instead of hashing again. */
+static int snp_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+		    struct cvm_plan *plan, struct cvm_error *err)
+{
+	int rc = cvm_snp_launch_policy_check(policy, err);
+	/* Refuse before reading a 50 MiB initrd for a firmware that cannot use it. */
+	if (!rc)
+		rc = cvm_snp_plan_check(policy, in->fw, policy->boot.kernel || policy->boot.initrd ||
+							 policy->boot.cmdline,
+					err);
+	if (!rc)
+		rc = snp_hash_inputs(policy, in, err);
+	if (rc)
+		return cvm_error_wrap(err, "snp plan");
+	return cvm_snp_plan_build_hashed(policy, in->fw, in->has_snp_boot ? &in->snp_boot : NULL,
+					 plan, err);
+}
+
+/* SNP's document hashes nothing again (the plan's boot hashes, the plan compared op by op),
+   but for the digest an ID block signs before the launch. */
+static int snp_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+			const struct cvm_plan *plan, bool before_launch,
+			volatile sig_atomic_t *cancel, struct cvm_measurement **out,
+			struct cvm_error *err)
+{
 	(void)cancel;
-	return cvm_snp_measure(policy, in->fw, out, err);
+	return cvm_snp_measure_launch(policy, in->fw, in->has_snp_boot ? &in->snp_boot : NULL,
+				      plan, before_launch, out, err);
 }
 
 static bool snp_needs_document(const struct cvm_policy *policy)
@@ -109,9 +152,15 @@ static void snp_model_free(void *m)
 	cvm_snp_model_free(m);
 }
 
+static void snp_model_prepare(void *m, const struct cvm_launch_inputs *in)
+{
+	if (in->has_snp_fw_digest)
+		cvm_snp_model_set_firmware_digest(m, in->fw, in->snp_fw_digest);
+}
+
 /* ---- TDX ---- */
 
-static int tdx_plan(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+static int tdx_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 		    struct cvm_plan *plan, struct cvm_error *err)
 {
 	return cvm_tdx_plan_build(policy, in->fw, plan, err);
@@ -119,10 +168,12 @@ static int tdx_plan(const struct cvm_policy *policy, const struct cvm_launch_inp
 
 /* TDX's sections can be as large as the guest's memory: the MRTD model honours cancel. */
 static int tdx_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
-			const struct cvm_plan *plan, volatile sig_atomic_t *cancel,
-			struct cvm_measurement **out, struct cvm_error *err)
+			const struct cvm_plan *plan, bool before_launch,
+			volatile sig_atomic_t *cancel, struct cvm_measurement **out,
+			struct cvm_error *err)
 {
 	(void)plan;
+	(void)before_launch;
 	struct cvm_tdx_measure_opts opts = {.cancel = cancel};
 	return cvm_tdx_measure_ex(policy, in->fw, &opts, out, err);
 }
@@ -175,7 +226,6 @@ static const struct cvm_tee_ops tees[] = {
 		.read_inputs = cvm_default_vm_read_inputs,
 		.plan_build = cvm_default_vm_plan,
 		.document = cvm_default_vm_document,
-		.document_has_digest = false,
 		.model_new = plain_model_new,
 		.model_ops = cvm_plain_model_ops,
 		.model_digest = plain_model_digest,
@@ -190,13 +240,13 @@ static const struct cvm_tee_ops tees[] = {
 		.read_inputs = read_firmware,
 		.plan_build = snp_plan,
 		.document = snp_document,
-		.document_has_digest = true,
 		.needs_document = snp_needs_document,
 		.complete_plan = snp_complete_plan,
 		.model_new = snp_model_new,
 		.model_ops = cvm_snp_model_ops,
 		.model_digest = snp_model_digest,
 		.model_free = snp_model_free,
+		.model_prepare = snp_model_prepare,
 		.kvm_ops = cvm_snp_kvm_ops,
 		.evidence = CVM_EVIDENCE_SNP_REPORT,
 		.verify = cvm_snp_verify_bytes,
@@ -209,7 +259,6 @@ static const struct cvm_tee_ops tees[] = {
 		.read_inputs = read_firmware,
 		.plan_build = tdx_plan,
 		.document = tdx_document,
-		.document_has_digest = true,
 		.model_new = tdx_model_new,
 		.model_ops = cvm_tdx_model_ops,
 		.model_digest = tdx_model_digest,

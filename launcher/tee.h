@@ -19,6 +19,7 @@
 #include <cvmkit/firmware.h>
 #include <cvmkit/plan.h>
 #include <cvmkit/policy.h>
+#include <cvmkit/snp.h>
 #include <cvmkit/util.h>
 #include <cvmkit/verify.h>
 
@@ -31,6 +32,10 @@ struct cvm_launch_inputs {
 	struct cvm_file image;   /* owned when has_image */
 	bool has_image;
 	uint8_t sha256[32];
+	bool has_snp_boot;                   /* SNP direct boot: the hashes its plan was built with */
+	struct cvm_snp_boot_hashes snp_boot; /* (the document reuses them) */
+	bool has_snp_fw_digest;              /* SNP: the chain after the firmware pages, hashed */
+	uint8_t snp_fw_digest[48];           /* beside the boot files (the model takes it) */
 };
 
 struct cvm_tee_ops {
@@ -42,17 +47,22 @@ struct cvm_tee_ops {
 	/* Read the TEE's inputs into *in (released by the caller, also on failure). */
 	int (*read_inputs)(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			   struct cvm_error *err);
-	/* The plan of the policy over those inputs. */
-	int (*plan_build)(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+	/* The plan of the policy over those inputs; records in *in what it hashed for it (SNP:
+	   the boot hashes), for the document. */
+	int (*plan_build)(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			  struct cvm_plan *plan, struct cvm_error *err);
-	/* The offline measurement document of the same policy and inputs; gives up with
-	   -ECANCELED when *cancel (may be NULL) turns non-zero, where its work is long. */
+	/*
+	 * The offline measurement document of the same policy and inputs; gives up with
+	 * -ECANCELED when *cancel (may be NULL) turns non-zero, where its work is long.  A document
+	 * with a digest (digest_len > 0) is the expected one, which the lockstep digest must equal;
+	 * one without takes the lockstep digest (SNP checks the plan op by op instead, the default
+	 * VM has nothing to check it against).  before_launch: the plan is completed from the
+	 * document (needs_document), so it must carry its digest.
+	 */
 	int (*document)(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
-			const struct cvm_plan *plan, volatile sig_atomic_t *cancel,
-			struct cvm_measurement **out, struct cvm_error *err);
-	/* The document carries the expected digest, which the lockstep digest must equal;
-	   otherwise the document takes the lockstep digest. */
-	bool document_has_digest;
+			const struct cvm_plan *plan, bool before_launch,
+			volatile sig_atomic_t *cancel, struct cvm_measurement **out,
+			struct cvm_error *err);
 	/* Optional: the plan is completed from the offline document before it runs (SNP: an ID
 	   block signs the expected digest) when needs_document returns true. */
 	bool (*needs_document)(const struct cvm_policy *policy);
@@ -64,6 +74,8 @@ struct cvm_tee_ops {
 	const struct cvm_backend_ops *(*model_ops)(void);
 	void (*model_digest)(const void *model, uint8_t out[48]);
 	void (*model_free)(void *model);
+	/* Optional: give the model what the planner hashed ahead of the launch (SNP: firmware). */
+	void (*model_prepare)(void *model, const struct cvm_launch_inputs *in);
 	/* Optional: the model gives up when *cancel turns non-zero (long sections). */
 	void (*model_set_cancel)(void *model, volatile sig_atomic_t *cancel);
 
@@ -96,11 +108,12 @@ void cvm_launch_inputs_release(struct cvm_launch_inputs *in);
    memory, vCPUs). */
 int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			       struct cvm_error *err);
-int cvm_default_vm_plan(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+int cvm_default_vm_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			struct cvm_plan *plan, struct cvm_error *err);
 int cvm_default_vm_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
-			    const struct cvm_plan *plan, volatile sig_atomic_t *cancel,
-			    struct cvm_measurement **out, struct cvm_error *err);
+			    const struct cvm_plan *plan, bool before_launch,
+			    volatile sig_atomic_t *cancel, struct cvm_measurement **out,
+			    struct cvm_error *err);
 
 /* launcher/verify_evidence.c: parse (a failure is a failed "parse" check) and verify. */
 int cvm_snp_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len,

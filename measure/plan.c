@@ -85,6 +85,39 @@ uint64_t cvm_plan_load_bytes(const struct cvm_plan *plan)
 	return total;
 }
 
+static bool same_bytes(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	return a == b || (a && b && memcmp(a, b, len) == 0);
+}
+
+/* What a measurement model hashes of an op; an SNP vCPU's state is in its VMSA page (data). */
+static bool same_op(const struct cvm_plan_op *a, const struct cvm_plan_op *b)
+{
+	return a->kind == b->kind && a->gpa == b->gpa && a->size == b->size &&
+	       a->data_len == b->data_len && a->snp_page_type == b->snp_page_type &&
+	       a->flags == b->flags && a->vcpu_index == b->vcpu_index &&
+	       (a->data == NULL) == (b->data == NULL) && same_bytes(a->data, b->data, a->data_len);
+}
+
+int cvm_plan_compare(const struct cvm_plan *a, const struct cvm_plan *b, struct cvm_error *err)
+{
+	if (a->tee != b->tee || a->nops != b->nops)
+		return cvm_error_set(err, -EPROTO, "plans differ: %zu and %zu operations", a->nops,
+				     b->nops);
+	if (a->snp.has_initial_digest != b->snp.has_initial_digest ||
+	    (a->snp.has_initial_digest &&
+	     memcmp(a->snp.initial_digest, b->snp.initial_digest, sizeof(a->snp.initial_digest))))
+		return cvm_error_set(err, -EPROTO, "plans differ in the SNP initial digest");
+	for (size_t i = 0; i < a->nops; i++) {
+		const struct cvm_plan_op *x = &a->ops[i];
+		if (!same_op(x, &b->ops[i]))
+			return cvm_error_set(err, -EPROTO, "plans differ at op %zu (%s gpa 0x%llx)",
+					     i, x->label ? x->label : "?",
+					     (unsigned long long)x->gpa);
+	}
+	return 0;
+}
+
 const char *cvm_snp_page_type_name(uint8_t type)
 {
 	switch (type) {
@@ -105,6 +138,37 @@ static int run_op(const struct cvm_backend *b, const struct cvm_plan_op *op, str
 	return fn ? fn(b->ctx, op, err) : 0;
 }
 
+static bool all_load_pieces(const struct cvm_backend *backends, size_t nbackends)
+{
+	for (size_t b = 0; b < nbackends; b++)
+		if (!backends[b].ops->load_piece)
+			return false;
+	return nbackends > 0;
+}
+
+/* One op on every backend; a piecewise load returns the failing backend in *failed. */
+static int run_op_everywhere(const struct cvm_backend *backends, size_t nbackends,
+			     const struct cvm_plan_op *op, bool pieces, size_t *failed,
+			     struct cvm_error *err)
+{
+	int rc;
+	if (!pieces || op->kind != CVM_OP_LOAD) {
+		for (*failed = 0; *failed < nbackends; (*failed)++)
+			if ((rc = run_op(&backends[*failed], op, err)))
+				return rc;
+		return 0;
+	}
+	for (uint64_t off = 0; off < op->size; off += CVM_PLAN_PIECE) {
+		uint64_t len = op->size - off < CVM_PLAN_PIECE ? op->size - off : CVM_PLAN_PIECE;
+		for (*failed = 0; *failed < nbackends; (*failed)++) {
+			const struct cvm_backend *b = &backends[*failed];
+			if ((rc = b->ops->load_piece(b->ctx, op, off, len, err)))
+				return rc;
+		}
+	}
+	return 0;
+}
+
 int cvm_plan_execute(const struct cvm_plan *plan, const struct cvm_backend *backends,
 		     size_t nbackends, struct cvm_error *err)
 {
@@ -113,14 +177,14 @@ int cvm_plan_execute(const struct cvm_plan *plan, const struct cvm_backend *back
 		if (backends[b].ops->begin && (rc = backends[b].ops->begin(backends[b].ctx, plan, err)))
 			return cvm_error_wrap(err, "%s: begin", backends[b].ops->name);
 	}
+	bool pieces = all_load_pieces(backends, nbackends);
 	for (size_t i = 0; i < plan->nops; i++) {
 		const struct cvm_plan_op *op = &plan->ops[i];
-		for (size_t b = 0; b < nbackends; b++) {
-			if ((rc = run_op(&backends[b], op, err)))
-				return cvm_error_wrap(err, "%s: op %zu (%s gpa 0x%llx)",
-						      backends[b].ops->name, i, op->label,
-						      (unsigned long long)op->gpa);
-		}
+		size_t b;
+		if ((rc = run_op_everywhere(backends, nbackends, op, pieces, &b, err)))
+			return cvm_error_wrap(err, "%s: op %zu (%s gpa 0x%llx)",
+					      backends[b].ops->name, i, op->label,
+					      (unsigned long long)op->gpa);
 	}
 	for (size_t b = 0; b < nbackends; b++) {
 		if (backends[b].ops->finish && (rc = backends[b].ops->finish(backends[b].ctx, plan, err)))

@@ -194,6 +194,18 @@ static int expect_id_key_digests(const struct cvm_policy *policy, struct cvm_mea
 	return 0;
 }
 
+/* What an SNP report carries besides the digest: policy, host data, the ID key digests. */
+static int expect_snp_fields(const struct cvm_policy *policy, struct cvm_measurement *m,
+			     struct cvm_error *err)
+{
+	m->has_snp_policy = true;
+	m->snp_policy = cvm_snp_policy_value(&policy->snp.policy);
+	m->has_host_data = true; /* zero unless the policy gives it, as in the report */
+	if (policy->snp.has_host_data)
+		memcpy(m->host_data, policy->snp.host_data, sizeof(m->host_data));
+	return expect_id_key_digests(policy, m, err);
+}
+
 int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		       const struct cvm_snp_measure_opts *opts, struct cvm_measurement **out,
 		       struct cvm_error *err)
@@ -218,13 +230,8 @@ int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 		return cvm_error_set(err, -ENOMEM, "measure: out of memory");
 	if (mode == CVM_SEV_MODE_SNP) {
 		rc = run_model(policy, fw, &in, false, pool, m->digest, err);
-		m->has_snp_policy = true;
-		m->snp_policy = cvm_snp_policy_value(&policy->snp.policy);
-		m->has_host_data = true; /* zero unless the policy gives it, as in the report */
-		if (policy->snp.has_host_data)
-			memcpy(m->host_data, policy->snp.host_data, sizeof(m->host_data));
 		if (!rc)
-			rc = expect_id_key_digests(policy, m, err);
+			rc = expect_snp_fields(policy, m, err);
 	} else {
 		rc = cvm_sev_legacy_digest(mode, policy, fw, in.direct_boot ? &in.hashes : NULL,
 					   m->digest, err);
@@ -243,6 +250,66 @@ int cvm_snp_measure(const struct cvm_policy *policy, const struct cvm_firmware *
 		    struct cvm_measurement **out, struct cvm_error *err)
 {
 	return cvm_snp_measure_ex(policy, fw, NULL, out, err);
+}
+
+int cvm_snp_launch_policy_check(const struct cvm_policy *policy, struct cvm_error *err)
+{
+	if (policy->snp.has_firmware_digest)
+		return cvm_error_set(err, -EINVAL,
+				     "snp.firmware_digest seeds an offline measurement (`cvmkit "
+				     "measure`) only: a launch loads the firmware and the PSP measures "
+				     "its pages, so a document from the seed could name a digest that "
+				     "was not launched; remove it from the policy to launch");
+	return 0;
+}
+
+/* The offline plan from the launch's own boot hashes, op by op against what was launched. */
+static int launched_plan_check(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			       const struct cvm_snp_boot_hashes *hashes,
+			       const struct cvm_plan *launched, struct cvm_error *err)
+{
+	struct cvm_plan offline;
+	int rc = cvm_snp_plan_build_hashed(policy, fw, hashes, &offline, err);
+	if (rc)
+		return rc;
+	rc = cvm_plan_compare(&offline, launched, err);
+	cvm_plan_release(&offline);
+	return rc ? cvm_error_wrap(err, "the launch plan is not the offline plan") : 0;
+}
+
+int cvm_snp_measure_launch(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			   const struct cvm_snp_boot_hashes *hashes, const struct cvm_plan *launched,
+			   bool with_digest, struct cvm_measurement **out, struct cvm_error *err)
+{
+	int rc = cvm_snp_launch_policy_check(policy, err);
+	if (!rc)
+		rc = precheck(policy, fw, CVM_SEV_MODE_SNP, err);
+	if (!rc)
+		rc = cvm_policy_firmware_pin_check(policy, fw->sha256, err);
+	if (!rc)
+		rc = launched_plan_check(policy, fw, hashes, launched, err);
+	if (rc)
+		return rc;
+	struct snp_inputs in = {.direct_boot = hashes != NULL};
+	if (hashes)
+		in.hashes = *hashes;
+	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_SNP, "snp");
+	if (!m)
+		return cvm_error_set(err, -ENOMEM, "measure: out of memory");
+	if (with_digest)
+		rc = run_model(policy, fw, &in, false, NULL, m->digest, err);
+	else
+		m->digest_len = 0;
+	if (!rc)
+		rc = expect_snp_fields(policy, m, err);
+	if (!rc)
+		rc = describe_inputs(m, CVM_SEV_MODE_SNP, policy, fw, &in, err);
+	if (rc) {
+		cvm_measurement_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
 }
 
 /* ---- matrix --------------------------------------------------------------------------- */

@@ -253,6 +253,10 @@ struct cvm_snp_model {
 	bool have_vmsa;
 	uint8_t vmsa[CVM_SNP_VMSA_SIZE];
 	uint8_t vmsa_hash[CVM_SNP_DIGEST_SIZE];
+	/* The chain after the firmware's pages, computed ahead (cvm_snp_model_set_firmware_digest) */
+	const uint8_t *fw_data;
+	uint64_t fw_gpa, fw_size;
+	uint8_t fw_digest[CVM_SNP_DIGEST_SIZE];
 };
 
 struct cvm_snp_model *cvm_snp_model_new(void)
@@ -308,6 +312,23 @@ static int check_page_type(const struct cvm_plan_op *op, struct cvm_error *err)
 	return 0;
 }
 
+void cvm_snp_model_set_firmware_digest(struct cvm_snp_model *model, const struct cvm_firmware *fw,
+				       const uint8_t digest[CVM_SNP_DIGEST_SIZE])
+{
+	model->fw_data = fw->data;
+	model->fw_gpa = fw->load_gpa;
+	model->fw_size = fw->size;
+	memcpy(model->fw_digest, digest, CVM_SNP_DIGEST_SIZE);
+}
+
+/* The op is the first of an unseeded chain and loads exactly the pages hashed ahead. */
+static bool hashed_ahead(const struct cvm_snp_model *m, const struct cvm_plan_op *op)
+{
+	return m->fw_data && !m->seeded && m->chain.records == 0 && op->data == m->fw_data &&
+	       op->gpa == m->fw_gpa && op->size == m->fw_size && op->data_len == m->fw_size &&
+	       op->snp_page_type == CVM_SNP_PAGE_NORMAL;
+}
+
 static int model_load(void *ctx, const struct cvm_plan_op *op, struct cvm_error *err)
 {
 	struct cvm_snp_model *m = ctx;
@@ -316,6 +337,11 @@ static int model_load(void *ctx, const struct cvm_plan_op *op, struct cvm_error 
 	int rc = check_page_type(op, err);
 	if (rc)
 		return rc;
+	if (hashed_ahead(m, op)) {
+		memcpy(m->chain.digest, m->fw_digest, CVM_SNP_DIGEST_SIZE);
+		m->chain.records += op->size / CVM_PAGE_SIZE;
+		return 0;
+	}
 	return snp_chain_extend_range(&m->chain, op->data, op->data_len, op->gpa, op->size,
 				      op->snp_page_type, err);
 }

@@ -142,15 +142,27 @@ static int add_boot_file(struct cvm_measurement *m, const char *what, const char
 	return bad ? cvm_error_set(err, -ENOMEM, "measurement document: out of memory") : 0;
 }
 
-/* The kernel, held whole: its Authenticode hash walks its PE/COFF section table. */
+/*
+ * The kernel, held whole: its Authenticode hash walks its PE/COFF section table, and its
+ * SHA-256 is taken in the same pass (authenticode set); a kernel that is no usable PE image
+ * gets its SHA-256 alone (RTMR1 then explains why it is not computed).
+ */
 static int read_kernel(struct cvm_measurement *m, const char *path, struct cvm_file *f,
+		       uint8_t authenticode[CVM_TDX_DIGEST_SIZE], bool *has_authenticode,
 		       struct cvm_error *err)
 {
 	int rc = cvm_file_read(path, CVM_BOOT_FILE_MAX, f, err);
 	if (rc)
 		return cvm_error_wrap(err, "boot.kernel");
 	uint8_t d[32];
-	if (!(rc = cvm_sha256(f->data, f->size, d, err)))
+	struct cvm_error pe_err;
+	rc = cvm_tdx_authenticode_sha384_sha256(f->data, f->size, authenticode, d, &pe_err);
+	*has_authenticode = rc == 0;
+	if (rc == -ENOEXEC || rc == -EINVAL)
+		rc = cvm_sha256(f->data, f->size, d, err);
+	else if (rc)
+		*err = pe_err;
+	if (!rc)
 		rc = add_boot_file(m, "kernel", path, d, err);
 	if (rc)
 		cvm_file_close(f);
@@ -372,12 +384,17 @@ static int add_rtmrs(struct cvm_measurement *m, const struct cvm_policy *policy,
 	struct rtmr_files f;
 	memset(&f, 0, sizeof(f));
 	struct cvm_stream_digest initrd;
+	uint8_t authenticode[CVM_TDX_DIGEST_SIZE];
+	bool has_authenticode = false;
 	int rc = rtmr0_policy_inputs(m, policy, &in, &f, err);
 	if (!rc && policy->boot.kernel) {
-		if ((rc = read_kernel(m, policy->boot.kernel, &f.kernel, err))) {
+		if ((rc = read_kernel(m, policy->boot.kernel, &f.kernel, authenticode,
+				      &has_authenticode, err))) {
 			rtmr_files_close(&f);
 			return rc;
 		}
+		if (has_authenticode)
+			in.kernel_authenticode = authenticode;
 		f.open_kernel = true;
 		in.kernel = f.kernel.data;
 		in.kernel_len = f.kernel.size;

@@ -111,8 +111,42 @@ struct pe_section_ref {
 	uint32_t raw_off, raw_size;
 };
 
-int cvm_tdx_authenticode_sha384(const uint8_t *pe, size_t len, uint8_t out[CVM_TDX_DIGEST_SIZE],
-				struct cvm_error *err)
+/*
+ * The two digests of one image in one pass: each Authenticode range goes to SHA-384 in pieces,
+ * and before each piece SHA-256 (when asked for) catches up to the piece's end over the whole
+ * image in order, so each byte is read from memory once while it is in cache.
+ */
+#define PASS_PIECE (256u << 10)
+
+struct two_pass {
+	const uint8_t *pe;
+	EVP_MD_CTX *c384, *c256; /* c256 NULL: SHA-384 alone */
+	uint64_t sha256_done;    /* bytes of pe in c256 so far */
+};
+
+static bool sha256_up_to(struct two_pass *t, uint64_t end)
+{
+	if (!t->c256 || end <= t->sha256_done)
+		return true;
+	bool ok = EVP_DigestUpdate(t->c256, t->pe + t->sha256_done, end - t->sha256_done) == 1;
+	t->sha256_done = end;
+	return ok;
+}
+
+static bool feed(struct two_pass *t, uint64_t off, uint64_t len)
+{
+	bool ok = true;
+	for (uint64_t done = 0; ok && done < len;) {
+		uint64_t n = len - done < PASS_PIECE ? len - done : PASS_PIECE;
+		ok = sha256_up_to(t, off + done + n) &&
+		     EVP_DigestUpdate(t->c384, t->pe + off + done, n) == 1;
+		done += n;
+	}
+	return ok;
+}
+
+static int authenticode_pass(const uint8_t *pe, size_t len, uint8_t out[CVM_TDX_DIGEST_SIZE],
+			     uint8_t *sha256_out, struct cvm_error *err)
 {
 	if (len < 0x40 || pe[0] != 'M' || pe[1] != 'Z')
 		return cvm_error_set(err, -ENOEXEC, "not a PE/COFF image (no MZ header)");
@@ -179,38 +213,54 @@ int cvm_tdx_authenticode_sha384(const uint8_t *pe, size_t len, uint8_t out[CVM_T
 		secs[j] = r;
 	}
 
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = md && EVP_DigestInit_ex(md, EVP_sha384(), NULL) == 1;
+	struct two_pass t = {.pe = pe, .c384 = EVP_MD_CTX_new()};
+	bool ok = t.c384 && EVP_DigestInit_ex(t.c384, EVP_sha384(), NULL) == 1;
+	if (ok && sha256_out)
+		ok = (t.c256 = EVP_MD_CTX_new()) && EVP_DigestInit_ex(t.c256, EVP_sha256(), NULL) == 1;
 	/* headers without CheckSum and the certificate-table directory entry */
-	ok = ok && EVP_DigestUpdate(md, pe, checksum_off) == 1;
+	ok = ok && feed(&t, 0, checksum_off);
 	if (has_sec_dir) {
-		ok = ok && EVP_DigestUpdate(md, pe + checksum_off + 4, sec_dir_off - checksum_off - 4);
-		ok = ok && EVP_DigestUpdate(md, pe + sec_dir_off + 8, size_of_headers - hdr_end);
+		ok = ok && feed(&t, checksum_off + 4, sec_dir_off - checksum_off - 4);
+		ok = ok && feed(&t, sec_dir_off + 8, size_of_headers - hdr_end);
 	} else {
-		ok = ok && EVP_DigestUpdate(md, pe + hdr_end, size_of_headers - hdr_end);
+		ok = ok && feed(&t, hdr_end, size_of_headers - hdr_end);
 	}
 	uint64_t hashed = size_of_headers;
 	for (size_t i = 0; ok && i < n; i++) {
-		ok = EVP_DigestUpdate(md, pe + secs[i].raw_off, secs[i].raw_size) == 1;
+		ok = feed(&t, secs[i].raw_off, secs[i].raw_size);
 		hashed += secs[i].raw_size;
 	}
 	free(secs);
 	int rc = 0;
 	if (ok && len > hashed) {
 		if ((uint64_t)len - hashed > cert_size)
-			ok = EVP_DigestUpdate(md, pe + hashed, len - hashed - cert_size) == 1;
+			ok = feed(&t, hashed, len - hashed - cert_size);
 		else if ((uint64_t)len - hashed < cert_size)
 			rc = cvm_error_set(err, -EINVAL,
 					   "PE: certificate table of 0x%x bytes larger than the "
 					   "trailing data",
 					   cert_size);
 	}
-	unsigned int dlen = 0;
-	ok = ok && !rc && EVP_DigestFinal_ex(md, out, &dlen) == 1;
-	EVP_MD_CTX_free(md);
+	ok = ok && !rc && sha256_up_to(&t, len) && EVP_DigestFinal_ex(t.c384, out, NULL) == 1 &&
+	     (!t.c256 || EVP_DigestFinal_ex(t.c256, sha256_out, NULL) == 1);
+	EVP_MD_CTX_free(t.c384);
+	EVP_MD_CTX_free(t.c256);
 	if (rc)
 		return rc;
-	return ok ? 0 : cvm_error_set(err, -EIO, "PE: SHA-384 failed");
+	return ok ? 0 : cvm_error_set(err, -EIO, "PE: SHA-384/SHA-256 failed (OpenSSL)");
+}
+
+int cvm_tdx_authenticode_sha384(const uint8_t *pe, size_t len, uint8_t out[CVM_TDX_DIGEST_SIZE],
+				struct cvm_error *err)
+{
+	return authenticode_pass(pe, len, out, NULL, err);
+}
+
+int cvm_tdx_authenticode_sha384_sha256(const uint8_t *pe, size_t len,
+				       uint8_t out[CVM_TDX_DIGEST_SIZE], uint8_t sha256[32],
+				       struct cvm_error *err)
+{
+	return authenticode_pass(pe, len, out, sha256, err);
 }
 
 int cvm_tdx_cmdline_digest(const char *cmdline, bool has_initrd, uint8_t out[CVM_TDX_DIGEST_SIZE],
@@ -616,7 +666,11 @@ static int kernel_rtmrs(const struct cvm_tdx_rtmr_inputs *in, struct rtmr_log *l
 	uint8_t kernel_hash[CVM_TDX_DIGEST_SIZE];
 	struct cvm_error pe_err;
 	cvm_error_clear(&pe_err);
-	int rc = cvm_tdx_authenticode_sha384(in->kernel, in->kernel_len, kernel_hash, &pe_err);
+	int rc = 0;
+	if (in->kernel_authenticode)
+		memcpy(kernel_hash, in->kernel_authenticode, CVM_TDX_DIGEST_SIZE);
+	else
+		rc = cvm_tdx_authenticode_sha384(in->kernel, in->kernel_len, kernel_hash, &pe_err);
 	if (rc == -ENOEXEC || rc == -EINVAL) {
 		snprintf(note, sizeof(note),
 			 "not computed: the kernel is not a usable PE/COFF (EFI stub) image (%s); "

@@ -42,7 +42,8 @@ struct cvm_launch_options {
 struct cvm_launch_timings {
 	uint64_t plan_ns;     /* firmware read + planner */
 	uint64_t begin_ns;    /* VM, memory, vCPUs, vendor init */
-	uint64_t load_ns;     /* every plan op (load + vCPU state) */
+	uint64_t load_ns;     /* every plan op (load + vCPU state), with the lockstep model's
+				 hashing of it */
 	uint64_t finish_ns;   /* LAUNCH_FINISH / FINALIZE_VM */
 	uint64_t prefault_ns;
 	uint64_t document_ns; /* waiting for the offline document (computed on a second thread

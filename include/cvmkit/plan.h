@@ -144,6 +144,14 @@ void cvm_plan_release(struct cvm_plan *plan);
 /* Total bytes the plan loads (sum of CVM_OP_LOAD sizes). */
 uint64_t cvm_plan_load_bytes(const struct cvm_plan *plan);
 
+/*
+ * 0 when a and b hash alike in every measurement model: the same TEE, the same ops in the same
+ * order (kind, GPA, size, page type, flags, vCPU index and bytes) and the same SNP initial
+ * digest; otherwise -EPROTO naming the first difference.  Bytes two ops share by address are
+ * not compared again.
+ */
+int cvm_plan_compare(const struct cvm_plan *a, const struct cvm_plan *b, struct cvm_error *err);
+
 /* "NORMAL", "ZERO", ... */
 const char *cvm_snp_page_type_name(uint8_t type);
 
@@ -158,7 +166,15 @@ struct cvm_backend_ops {
 	int (*vcpu)(void *ctx, const struct cvm_plan_op *op, struct cvm_error *err);
 	int (*finish)(void *ctx, const struct cvm_plan *plan, struct cvm_error *err);
 	int (*prefault)(void *ctx, const struct cvm_plan *plan, struct cvm_error *err);
+	/* Optional: bytes [off, off + len) of a load op, called in order from off 0 to op->size
+	   instead of load.  When every backend has it, cvm_plan_execute runs a load op in pieces
+	   of CVM_PLAN_PIECE bytes across the backends, so what one copies another hashes while
+	   it is in cache (the default VM's image). */
+	int (*load_piece)(void *ctx, const struct cvm_plan_op *op, uint64_t off, uint64_t len,
+			  struct cvm_error *err);
 };
+
+#define CVM_PLAN_PIECE (256u << 10)
 
 struct cvm_backend {
 	const struct cvm_backend_ops *ops;
@@ -166,8 +182,8 @@ struct cvm_backend {
 };
 
 /*
- * Run the plan through every backend in lockstep: begin on all, then each op on all in order,
- * then finish, then prefault.  The first failure stops the run; err names the op
+ * Run the plan through every backend in lockstep: begin on all, then each op on all in order
+ * (a load op piece by piece when every backend has load_piece), then finish, then prefault.  The first failure stops the run; err names the op
  * ("op 3 (SNP_SECRETS gpa 0x80d000): ...").
  */
 int cvm_plan_execute(const struct cvm_plan *plan, const struct cvm_backend *backends,

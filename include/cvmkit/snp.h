@@ -53,6 +53,13 @@ void cvm_snp_model_free(struct cvm_snp_model *model);
 void cvm_snp_model_set_pool(struct cvm_snp_model *model, struct cvm_pool *pool);
 const struct cvm_backend_ops *cvm_snp_model_ops(void);
 void cvm_snp_model_digest(const struct cvm_snp_model *model, uint8_t out[CVM_SNP_DIGEST_SIZE]);
+/*
+ * digest is cvm_snp_firmware_digest() of fw, computed ahead (a launch hashes it beside the boot
+ * files): an unseeded plan whose first op loads exactly fw's bytes (the same buffer, GPA and
+ * size) takes it instead of hashing the pages again.  The model borrows fw->data's address.
+ */
+void cvm_snp_model_set_firmware_digest(struct cvm_snp_model *model, const struct cvm_firmware *fw,
+				       const uint8_t digest[CVM_SNP_DIGEST_SIZE]);
 
 /*
  * Whole offline measurement of a policy: plan -> model -> measurement document with every input
@@ -176,6 +183,25 @@ struct cvm_snp_measure_opts {
 int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		       const struct cvm_snp_measure_opts *opts, struct cvm_measurement **out,
 		       struct cvm_error *err);
+
+/*
+ * What an offline measurement accepts but a launch cannot honour: a seeded snp.firmware_digest
+ * (the launch loads the firmware, so the PSP measures its real pages).  0 or -EINVAL.
+ */
+int cvm_snp_launch_policy_check(const struct cvm_policy *policy, struct cvm_error *err);
+
+/*
+ * The measurement document of a launch, without hashing its inputs again: the plan of policy
+ * over fw and the launch's boot hashes (NULL: no direct boot) is rebuilt and compared op by op
+ * with launched (cvm_plan_compare), so the digest of the launched operations is the offline
+ * one.  with_digest runs that plan through the PAGE_INFO model (hashing the firmware pages: an
+ * ID block must sign the digest before the launch); without it the document's digest_len is 0
+ * and the caller gives it the digest its lockstep model computed over launched.  Refuses what
+ * cvm_snp_launch_policy_check() refuses.  *out is the caller's.
+ */
+int cvm_snp_measure_launch(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			   const struct cvm_snp_boot_hashes *hashes, const struct cvm_plan *launched,
+			   bool with_digest, struct cvm_measurement **out, struct cvm_error *err);
 
 /* One digest of a matrix run. */
 struct cvm_snp_matrix_row {

@@ -122,6 +122,11 @@ void cvm_tdx_efi_variable_digest(const struct cvm_guid *vendor, const char *name
 int cvm_tdx_authenticode_sha384(const uint8_t *pe, size_t len, uint8_t out[CVM_TDX_DIGEST_SIZE],
 				struct cvm_error *err);
 
+/* The same and, in the same pass over the bytes, the SHA-256 of the whole image. */
+int cvm_tdx_authenticode_sha384_sha256(const uint8_t *pe, size_t len,
+				       uint8_t out[CVM_TDX_DIGEST_SIZE], uint8_t sha256[32],
+				       struct cvm_error *err);
+
 /*
  * The Linux EFI stub's LoadOptions digest: SHA-384(UTF-16LE(cmdline + " initrd=initrd" when an
  * initrd is passed) || 00 00), as OVMF's QEMU kernel loader builds LoadOptions (each byte
@@ -192,6 +197,9 @@ struct cvm_tdx_rtmr_inputs {
 	size_t acpi_table_loader_len, acpi_rsdp_len, acpi_tables_len;
 	const uint8_t *kernel;          /* NULL: no direct boot (RTMR1/RTMR2 not computed) */
 	size_t kernel_len;
+	/* The kernel's Authenticode SHA-384 when it was computed already (in the pass that took
+	   its SHA-256); NULL: computed from kernel */
+	const uint8_t *kernel_authenticode;
 	const char *cmdline;            /* NULL: empty */
 	const uint8_t *initrd;          /* NULL: no initrd (unless initrd_sha384 is given) */
 	size_t initrd_len;

@@ -840,6 +840,31 @@ static struct cvm_policy *id_block_policy(const char *dir, const char *fw, const
 	return p;
 }
 
+/*
+ * snp.firmware_digest seeds `measure`; a launch loads the firmware itself, so the document
+ * would name a digest built on the seed while the PSP measures the real pages: refused before
+ * any VM exists.
+ */
+static void snp_launch_refuses_a_seeded_firmware_digest(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = snp_policy();
+	if (!p)
+		skip();
+	p->snp.has_firmware_digest = true;
+	memset(p->snp.firmware_digest, 0x11, 48);
+	struct spec_kvm *k = new_fake();
+	struct cvm_error err;
+	int rc;
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	assert_null(l);
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "snp.firmware_digest"));
+	assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
 /* An ID block signs the launch digest: the fake checks its LD as the PSP does. */
 static void snp_launch_with_an_id_block_signs_its_digest(void **state)
 {
@@ -1943,6 +1968,47 @@ static void cancelled_tdx_launch_does_not_wait_for_the_document(void **state)
 
 /* ---- Plans ------------------------------------------------------------------------------ */
 
+static void plain_digest(const struct cvm_plan *plan, bool pieces, uint8_t out[48])
+{
+	struct cvm_backend_ops ops = *cvm_plain_model_ops();
+	if (!pieces)
+		ops.load_piece = NULL;
+	struct cvm_backend b = {&ops, cvm_plain_model_new()};
+	struct cvm_error err;
+	assert_non_null(b.ctx);
+	assert_int_equal(cvm_plan_execute(plan, &b, 1, &err), 0);
+	assert_int_equal(cvm_plain_model_digest(b.ctx, out), 0);
+	cvm_plain_model_free(b.ctx);
+}
+
+/* The default VM's image hashed in pieces beside its copy gives the digest of the whole op. */
+static void plain_model_pieces_give_the_whole_op_digest(void **state)
+{
+	(void)state;
+	size_t size = 3 * CVM_PLAN_PIECE + 8 * 4096; /* pieces and a short last one */
+	uint8_t *img = malloc(size);
+	assert_non_null(img);
+	for (size_t i = 0; i < size; i++)
+		img[i] = (uint8_t)(i * 131 + 7);
+	struct cvm_policy *p = cvm_test_policy_from_text("{\"version\": 1, \"tee\": \"none\", "
+						"\"firmware\": {\"path\": \"/dev/null\"}}");
+	struct cvm_plan plan;
+	struct cvm_error err;
+	assert_int_equal(cvm_default_plan_build(p, img, size, &plan, &err), 0);
+	uint8_t whole[48], pieces[48];
+	const size_t data_lens[] = {size, size - 4096, 2 * CVM_PLAN_PIECE + 4096, CVM_PLAN_PIECE,
+				    4096, 0};
+	for (size_t i = 0; i < sizeof(data_lens) / sizeof(data_lens[0]); i++) {
+		plan.ops[0].data_len = data_lens[i]; /* bytes past data_len are zero */
+		plain_digest(&plan, false, whole);
+		plain_digest(&plan, true, pieces);
+		assert_memory_equal(whole, pieces, 48);
+	}
+	cvm_plan_release(&plan);
+	cvm_policy_free(p);
+	free(img);
+}
+
 static void dry_run_plan_of_the_default_vm_places_firmware_below_4g(void **state)
 {
 	(void)state;
@@ -1991,6 +2057,7 @@ int main(void)
 		cmocka_unit_test(snp_example_policy_launches_to_the_offline_digest),
 		cmocka_unit_test(snp_vector_policies_launch_to_the_reference_digests),
 		cmocka_unit_test(gce_launch_sets_the_guest_pat_its_model_assumes),
+		cmocka_unit_test(snp_launch_refuses_a_seeded_firmware_digest),
 		cmocka_unit_test(snp_launch_with_an_id_block_signs_its_digest),
 		cmocka_unit_test(snp_launch_refuses_an_id_key_that_changes),
 		cmocka_unit_test(snp_firmware_error_is_reported_with_its_code),
@@ -2017,6 +2084,7 @@ int main(void)
 		cmocka_unit_test(cancel_during_vm_setup_issues_no_further_ioctl),
 		cmocka_unit_test(tdx_measure_stops_when_cancelled),
 		cmocka_unit_test(cancelled_tdx_launch_does_not_wait_for_the_document),
+		cmocka_unit_test(plain_model_pieces_give_the_whole_op_digest),
 		cmocka_unit_test(dry_run_plan_of_the_default_vm_places_firmware_below_4g),
 		cmocka_unit_test(committed_example_guest_is_the_generated_image),
 	};

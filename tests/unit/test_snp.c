@@ -411,6 +411,68 @@ static void model_digest_after(const struct cvm_plan *plan, size_t nops, char he
 	cvm_snp_model_free(model);
 }
 
+/* Plans of one policy compare equal; a changed op, a changed byte, a seed are named. */
+static void plan_compare_names_the_first_difference(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_fixture(AMDSEV);
+	struct case_policy c;
+	case_init(&c, CVM_VMM_QEMU, 2, "EPYC-v4", 0x21);
+	case_direct_boot(&c, "console=ttyS0");
+	struct cvm_plan a, b;
+	struct cvm_error err;
+	assert_int_equal(cvm_snp_plan_build(&c.p, fw, &a, &err), 0);
+	assert_int_equal(cvm_snp_plan_build(&c.p, fw, &b, &err), 0);
+	assert_int_equal(cvm_plan_compare(&a, &b, &err), 0);
+	b.ops[2].gpa += CVM_PAGE_SIZE;
+	assert_int_equal(cvm_plan_compare(&a, &b, &err), -EPROTO);
+	assert_non_null(strstr(cvm_error_message(&err), "op 2"));
+	b.ops[2].gpa -= CVM_PAGE_SIZE;
+	size_t last = b.nops - 1; /* an AP's VMSA page, owned by b */
+	uint8_t *vmsa = (uint8_t *)(uintptr_t)b.ops[last].data;
+	vmsa[0x310] ^= 1;
+	assert_int_equal(cvm_plan_compare(&a, &b, &err), -EPROTO);
+	vmsa[0x310] ^= 1;
+	b.snp.has_initial_digest = true;
+	assert_int_equal(cvm_plan_compare(&a, &b, &err), -EPROTO);
+	assert_non_null(strstr(cvm_error_message(&err), "initial digest"));
+	cvm_plan_release(&a);
+	cvm_plan_release(&b);
+	cvm_firmware_free(fw);
+}
+
+/* A firmware digest given ahead is taken only for an op that loads those very bytes. */
+static void model_takes_a_firmware_digest_only_for_its_bytes(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_fixture(AMDSEV);
+	struct case_policy c;
+	case_init(&c, CVM_VMM_QEMU, 1, "EPYC-v4", 0x21);
+	struct cvm_plan plan;
+	struct cvm_error err;
+	assert_int_equal(cvm_snp_plan_build(&c.p, fw, &plan, &err), 0);
+	static const uint8_t bogus[48] = {1};
+	uint8_t want[48], got[48];
+	struct cvm_backend b = {cvm_snp_model_ops(), cvm_snp_model_new()};
+	assert_int_equal(cvm_plan_execute(&plan, &b, 1, &err), 0);
+	cvm_snp_model_digest(b.ctx, want);
+	cvm_snp_model_set_firmware_digest(b.ctx, fw, bogus); /* taken: the digest changes */
+	assert_int_equal(cvm_plan_execute(&plan, &b, 1, &err), 0);
+	cvm_snp_model_digest(b.ctx, got);
+	assert_memory_not_equal(got, want, 48);
+	uint8_t *copy = malloc(fw->size); /* the same bytes elsewhere: hashed, not taken */
+	assert_non_null(copy);
+	memcpy(copy, fw->data, fw->size);
+	plan.ops[0].data = copy;
+	assert_int_equal(cvm_plan_execute(&plan, &b, 1, &err), 0);
+	cvm_snp_model_digest(b.ctx, got);
+	assert_memory_equal(got, want, 48);
+	free(copy);
+	cvm_snp_model_free(b.ctx);
+	cvm_plan_release(&plan);
+	cvm_firmware_free(fw);
+}
+
 static void model_reproduces_intermediate_trace(void **state)
 {
 	(void)state;
@@ -1307,6 +1369,8 @@ int main(void)
 		cmocka_unit_test(plan_ec2_measures_cpuid_last_and_gce_sec_mem_unmeasured),
 		cmocka_unit_test(model_reproduces_intermediate_trace),
 		cmocka_unit_test(model_seeded_skips_firmware_ops),
+		cmocka_unit_test(plan_compare_names_the_first_difference),
+		cmocka_unit_test(model_takes_a_firmware_digest_only_for_its_bytes),
 		cmocka_unit_test(firmware_digest_is_ovmf_hash),
 		cmocka_unit_test(pooled_page_hashes_give_the_same_chain),
 		cmocka_unit_test(sev_snp_measure_vectors_match),

@@ -968,6 +968,22 @@ static void authenticode_matches_osslsigncode(void **state)
 	free(pe);
 }
 
+/* The one-pass variant gives the same Authenticode hash and the SHA-256 of the whole image. */
+static void authenticode_pass_also_gives_the_sha256(void **state)
+{
+	(void)state;
+	for (int signed_pe = 0; signed_pe < 2; signed_pe++) {
+		size_t len;
+		uint8_t d[48], sha[32], want[32];
+		uint8_t *pe = make_test_pe(&len, signed_pe);
+		assert_int_equal(cvm_tdx_authenticode_sha384_sha256(pe, len, d, sha, NULL), 0);
+		assert_hex48(d, PE_AUTHENTICODE);
+		assert_int_equal(cvm_sha256(pe, len, want, NULL), 0);
+		assert_memory_equal(sha, want, 32);
+		free(pe);
+	}
+}
+
 static void authenticode_refuses_non_pe_and_truncated(void **state)
 {
 	(void)state;
@@ -1545,6 +1561,7 @@ int main(void)
 		cmocka_unit_test(load_options_rebuild_the_grub_logs_boot_entries),
 		cmocka_unit_test(generations_move_separators_and_add_202505_events),
 		cmocka_unit_test(authenticode_matches_osslsigncode),
+		cmocka_unit_test(authenticode_pass_also_gives_the_sha256),
 		cmocka_unit_test(authenticode_refuses_non_pe_and_truncated),
 		cmocka_unit_test(cmdline_digest_widens_and_appends_initrd_token),
 		cmocka_unit_test(measure_direct_boot_computes_rtmr1_and_rtmr2),
