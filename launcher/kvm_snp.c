@@ -7,7 +7,9 @@
  *   endorsement cache, KVM_SEV_SNP_ENABLE_REQ_CERTS] ->
  *   guest_memfd + memslots + PRIVATE -> SNP_LAUNCH_START(policy) -> vCPUs (CPUID without
  *   what the firmware refuses) -> SNP_LAUNCH_UPDATE per plan op
- *   (source staged in a page-aligned shared buffer) -> vCPU state per VMSA op ->
+ *   (source staged in a page-aligned shared buffer; the firmware's NORMAL pages in place
+ *   through the guest_memfd where the posted series allows: docs/snp-launch.md) -> vCPU state
+ *   per VMSA op ->
  *   SNP_LAUNCH_FINISH(ID block, auth, host data) -> pre-fault.
  * Every kvm_sev_cmd carries the /dev/sev descriptor in sev_fd (spec 8a): SNP_LAUNCH_START
  * refuses the command without it (EBADF), as QEMU's flow opens it first (launch-flows.md 1).

@@ -188,7 +188,8 @@ void cvm_kvm_vm_free(struct cvm_kvm_vm *vm);
 /*
  * Guest memory: RAM [0, min(mem, 3 GiB)), the rest from 4 GiB, and a firmware region
  * [4 GiB - fw_size, 4 GiB) when fw_size > 0, each one guest_memfd + one memslot.  With
- * private_mem (SNP/TDX) the guest_memfds have no flags, a separate anonymous shared backing is
+ * private_mem (SNP/TDX) the guest_memfds have no flags (but the firmware region's is MMAP when
+ * vm->fw_gmem_mmap is set and the VM offers it), a separate anonymous shared backing is
  * the slot's userspace_addr and every region is made PRIVATE; otherwise the guest_memfd is created
  * MMAP|INIT_SHARED and mapped (region.gmem_map) so the loader writes into it directly.
  */
