@@ -131,7 +131,7 @@ snp-inplace-convert-without-preserve|bug|static int write_in_place(|s/priv, CVM_
 snp-inplace-populate-before-converting|bug|static int write_in_place(|s/rc = gmem_convert\(s, r, off, op->size, priv, CVM_KVM_SET_MEMORY_ATTRIBUTES2_PRESERVE,\n\t\t\t  "private, preserve", err\);/rc = 0;/
 snp-inplace-eagain-retried-with-the-mapping|bug|static int gmem_convert(|s/\t\t\ts->ops->munmap\(s->ctx, r->gmem_map, r->size\);\n\t\t\tr->gmem_map = NULL;\n//
 snp-inplace-bytes-not-written|bug|static int write_in_place(|s/memcpy\(r->gmem_map \+ off, op->data, dlen\);/(void)dlen;/
-snp-launch-start-before-memory|legal|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/(\tctx->fw_size = cvm_kvm_plan_firmware_size\(plan\);\n\tif \(\(rc = cvm_kvm_vm_add_memory[^\n]*\n[^\n]*\n\n)(\tstruct cvm_kvm_sev_snp_launch_start start;.*?"SNP_LAUNCH_START"\);\n)/$2\n$1/s
+snp-launch-start-before-memory|legal|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/(\tctx->fw_size = cvm_kvm_plan_firmware_size\(plan\);\n.*?\n\n)(\tstruct cvm_kvm_sev_snp_launch_start start;.*?"SNP_LAUNCH_START"\);\n)/$2\n$1/s
 snp-vcpus-before-launch-start|legal|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/(\tstruct cvm_kvm_sev_snp_launch_start start;.*?"SNP_LAUNCH_START"\);\n\n)(\tif \(\(rc = cvm_kvm_vm_create_vcpus\([^\n]*\n[^\n]*\n)/$2$1/s
 tdx-memory-before-init-vm|legal|CVM_KVM_TDX_INIT_MEM_REGION,|s/(\tif \(\(rc = tdx_init_vm\(ctx, plan, err\)\)\)\n)/\tctx->fw_size = cvm_kvm_plan_firmware_size(plan);\n\tif ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, true, err)))\n\t\treturn rc;\n$1/; s/\tctx->fw_size = cvm_kvm_plan_firmware_size\(plan\);\n\treturn cvm_kvm_vm_add_memory\(ctx->vm, plan->mem_size, ctx->fw_size, true, err\);/\treturn 0;/
 EOF
