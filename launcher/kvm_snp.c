@@ -7,7 +7,9 @@
  *   endorsement cache, KVM_SEV_SNP_ENABLE_REQ_CERTS] ->
  *   guest_memfd + memslots + PRIVATE -> SNP_LAUNCH_START(policy) -> vCPUs (CPUID without
  *   what the firmware refuses) -> SNP_LAUNCH_UPDATE per plan op
- *   (source staged in a page-aligned shared buffer) -> vCPU state per VMSA op ->
+ *   (source staged in a page-aligned shared buffer; the firmware's NORMAL pages in place
+ *   through the guest_memfd where the posted series allows: docs/snp-launch.md) -> vCPU state
+ *   per VMSA op ->
  *   SNP_LAUNCH_FINISH(ID block, auth, host data) -> pre-fault.
  * Every kvm_sev_cmd carries the /dev/sev descriptor in sev_fd (spec 8a): SNP_LAUNCH_START
  * refuses the command without it (EBADF), as QEMU's flow opens it first (launch-flows.md 1).
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "launcher/kvm_backend.h"
 #include "launcher/kvm_uapi.h"
@@ -152,8 +155,14 @@ static int snp_begin(void *vctx, const struct cvm_plan *plan, struct cvm_error *
 		return rc;
 
 	ctx->fw_size = cvm_kvm_plan_firmware_size(plan);
+	ctx->vm->fw_gmem_mmap = true;
 	if ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, true, err)))
 		return rc;
+	const struct cvm_kvm_region *fw = ctx->fw_size ? cvm_kvm_vm_find_region(
+		ctx->vm, CVM_KVM_FOUR_GIB - ctx->fw_size, ctx->fw_size) : NULL;
+	if (fw && !fw->gmem_mappable)
+		snprintf(ctx->snp_fw_staged_why, sizeof(ctx->snp_fw_staged_why), "%s",
+			 "this VM's guest_memfd cannot be mapped (KVM_CAP_GUEST_MEMFD_FLAGS on the VM)");
 
 	struct cvm_kvm_sev_snp_launch_start start;
 	memset(&start, 0, sizeof(start));
@@ -198,17 +207,23 @@ static int stage_cpuid_page(const struct cvm_kvm_backend_ctx *ctx, const struct 
 	return rc ? cvm_error_wrap(err, "CPUID page gpa 0x%llx", (unsigned long long)op->gpa) : 0;
 }
 
-/* One SNP_LAUNCH_UPDATE call; the kernel advances the struct on partial progress. */
+/*
+ * One SNP_LAUNCH_UPDATE call; the kernel advances the struct on partial progress.  in_place:
+ * no source (uaddr 0, the posted series' populate from the guest_memfd), kept 0 on every retry.
+ */
 struct snp_update {
 	const struct cvm_kvm_seam *seam;
 	int vm_fd, sev_fd;
 	struct cvm_kvm_sev_snp_launch_update *up;
+	bool in_place;
 };
 
 static int snp_update_once(void *vcall, struct cvm_error *err)
 {
 	struct snp_update *c = vcall;
 	uint32_t fw_error = 0;
+	if (c->in_place)
+		c->up->uaddr = 0;
 	int rc = cvm_kvm_sev_op(c->seam, c->vm_fd, c->sev_fd, CVM_KVM_SEV_SNP_LAUNCH_UPDATE, c->up,
 				&fw_error);
 	if (rc >= 0 || rc == -EAGAIN || rc == -EBUSY)
@@ -263,6 +278,108 @@ static int cpuid_rejected(struct cvm_kvm_backend_ctx *ctx, struct snp_update *ca
 			      "its corrections too", cvm_error_message(&first), text);
 }
 
+/* ---- Firmware in place in guest_memfd (the posted series, docs/snp-launch.md) ----------- */
+
+#define GMEM_EAGAIN_RETRIES 8u /* after cvmkit's own mapping is gone */
+
+/*
+ * KVM_SET_MEMORY_ATTRIBUTES2 over [off, off + size) of the region's guest_memfd.  EAGAIN means
+ * a page still has references besides the guest_memfd's: cvmkit's own mapping is dropped and
+ * the call retried; when it persists the error names error_offset.  ENOTTY and EINVAL come back
+ * without a message (the caller falls back to the staged copy); other errors carry one.
+ */
+static int gmem_convert(const struct cvm_kvm_seam *s, struct cvm_kvm_region *r, uint64_t off,
+			uint64_t size, uint64_t attributes, uint64_t mode, const char *what,
+			struct cvm_error *err)
+{
+	uint64_t at = 0;
+	int rc;
+	for (unsigned tries = 0;; tries++) {
+		rc = cvm_kvm_gmem_set_attributes2(s, r->gmem_fd, off, size, attributes, mode, &at);
+		if (rc != -EAGAIN || tries == GMEM_EAGAIN_RETRIES)
+			break;
+		if (r->gmem_map) {
+			s->ops->munmap(s->ctx, r->gmem_map, r->size);
+			r->gmem_map = NULL;
+		}
+	}
+	if (!rc || rc == -ENOTTY || rc == -EINVAL)
+		return rc;
+	if (rc == -EAGAIN)
+		return cvm_error_set(err, rc, "KVM_SET_MEMORY_ATTRIBUTES2(%s) %s [0x%llx, +0x%llx): "
+				     "EAGAIN after %u retries without cvmkit's mapping: guest_memfd "
+				     "offset 0x%llx (gpa 0x%llx) still has other references",
+				     what, r->name, (unsigned long long)(r->gpa + off),
+				     (unsigned long long)size, GMEM_EAGAIN_RETRIES,
+				     (unsigned long long)at, (unsigned long long)(r->gpa + at));
+	return cvm_error_set(err, rc, "KVM_SET_MEMORY_ATTRIBUTES2(%s) %s [0x%llx, +0x%llx): %s", what,
+			     r->name, (unsigned long long)(r->gpa + off), (unsigned long long)size,
+			     cvm_errno_name(rc));
+}
+
+/* From now on every op takes the staged copy; why says which call refused and how. */
+static int fall_back(struct cvm_kvm_backend_ctx *ctx, int rc, const char *what)
+{
+	snprintf(ctx->snp_fw_staged_why, sizeof(ctx->snp_fw_staged_why),
+		 "KVM_SET_MEMORY_ATTRIBUTES2(%s) on the firmware's guest_memfd: %s%s", what,
+		 cvm_errno_name(rc), rc == -ENOTTY ? " (not offered by this kernel)" : "");
+	return 1;
+}
+
+/*
+ * Write an op's bytes through the guest_memfd's own mapping and make them private with their
+ * contents: convert the range to shared (ZERO), write, convert to private with PRESERVE.
+ * 0: ready for SNP_LAUNCH_UPDATE without a source; 1: use the staged copy (the range is private
+ * again); negative: the launch fails, err set.
+ */
+static int write_in_place(struct cvm_kvm_backend_ctx *ctx, struct cvm_kvm_region *r,
+			  const struct cvm_plan_op *op, struct cvm_error *err)
+{
+	const struct cvm_kvm_seam *s = ctx->seam;
+	const uint64_t priv = CVM_KVM_MEMORY_ATTRIBUTE_PRIVATE;
+	uint64_t off = op->gpa - r->gpa;
+	int rc = gmem_convert(s, r, off, op->size, 0, CVM_KVM_SET_MEMORY_ATTRIBUTES2_ZERO, "shared",
+			      err);
+	if (rc == -ENOTTY || rc == -EINVAL)
+		return fall_back(ctx, rc, "shared");
+	if (rc)
+		return rc;
+	if (!r->gmem_map) {
+		void *map = NULL;
+		rc = s->ops->mmap(s->ctx, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->gmem_fd, &map);
+		if (rc < 0)
+			return cvm_error_set(err, rc, "mmap guest_memfd %s (0x%llx bytes): %s", r->name,
+					     (unsigned long long)r->size, cvm_errno_name(rc));
+		r->gmem_map = map;
+	}
+	size_t dlen = op->data ? op->data_len : 0;
+	if (dlen)
+		memcpy(r->gmem_map + off, op->data, dlen);
+	memset(r->gmem_map + off + dlen, 0, op->size - dlen);
+	rc = gmem_convert(s, r, off, op->size, priv, CVM_KVM_SET_MEMORY_ATTRIBUTES2_PRESERVE,
+			  "private, preserve", err);
+	if (rc != -ENOTTY && rc != -EINVAL)
+		return rc;
+	/* Preservation refused: private again without the contents, which the staged copy loads. */
+	int back = gmem_convert(s, r, off, op->size, priv, 0, "private", err);
+	if (back == -ENOTTY || back == -EINVAL)
+		return cvm_error_set(err, back, "KVM_SET_MEMORY_ATTRIBUTES2(private) %s [0x%llx, "
+				     "+0x%llx) after PRESERVE was refused: %s", r->name,
+				     (unsigned long long)op->gpa, (unsigned long long)op->size,
+				     cvm_errno_name(back));
+	return back ? back : fall_back(ctx, rc, "private, preserve");
+}
+
+/* The region an op is loaded in place into, or NULL (staged copy). */
+static struct cvm_kvm_region *in_place_region(struct cvm_kvm_backend_ctx *ctx,
+					      const struct cvm_plan_op *op)
+{
+	if (op->snp_page_type != CVM_KVM_SEV_SNP_PAGE_TYPE_NORMAL || ctx->snp_fw_staged_why[0])
+		return NULL;
+	const struct cvm_kvm_region *r = cvm_kvm_vm_find_region(ctx->vm, op->gpa, op->size);
+	return r && r->gmem_mappable ? &ctx->vm->regions[r - ctx->vm->regions] : NULL;
+}
+
 static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *err)
 {
 	struct cvm_kvm_backend_ctx *ctx = vctx;
@@ -285,7 +402,15 @@ static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 	up.gfn_start = op->gpa >> 12;
 	up.len = op->size;
 	up.type = type;
-	if (type != CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO) {
+	struct cvm_kvm_region *in_place = in_place_region(ctx, op);
+	if (in_place) {
+		int rc = write_in_place(ctx, in_place, op, err);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			in_place = NULL;
+	}
+	if (type != CVM_KVM_SEV_SNP_PAGE_TYPE_ZERO && !in_place) {
 		uint8_t *buf = NULL;
 		int rc = cvm_kvm_backend_stage(ctx, op, &buf, err);
 		if (!rc && type == CVM_KVM_SEV_SNP_PAGE_TYPE_CPUID)
@@ -294,7 +419,7 @@ static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 			return rc;
 		up.uaddr = (uint64_t)(uintptr_t)buf;
 	}
-	struct snp_update call = {s, ctx->vm->vm_fd, ctx->vm->sev_fd, &up};
+	struct snp_update call = {s, ctx->vm->vm_fd, ctx->vm->sev_fd, &up, in_place != NULL};
 	char what[64];
 	snprintf(what, sizeof(what), "SNP_LAUNCH_UPDATE gpa 0x%llx", (unsigned long long)op->gpa);
 	bool cpuid = type == CVM_KVM_SEV_SNP_PAGE_TYPE_CPUID;
@@ -315,6 +440,8 @@ static int snp_load(void *vctx, const struct cvm_plan_op *op, struct cvm_error *
 				     (unsigned long long)(up.gfn_start << 12),
 				     (unsigned long long)(op->gpa + op->size));
 	ctx->loaded_bytes += op->size;
+	if (in_place)
+		ctx->snp_fw_in_place_bytes += op->size;
 	return 0;
 }
 

@@ -19,7 +19,7 @@
 /* ---- Memory ----------------------------------------------------------------------------- */
 
 static int add_region(struct cvm_kvm_vm *vm, const char *name, uint64_t gpa, uint64_t size,
-		      bool private_mem, struct cvm_error *err)
+		      bool private_mem, bool mappable, struct cvm_error *err)
 {
 	const struct cvm_kvm_seam *s = vm->seam;
 	if (vm->nregions == CVM_KVM_MAX_REGIONS)
@@ -32,7 +32,10 @@ static int add_region(struct cvm_kvm_vm *vm, const char *name, uint64_t gpa, uin
 	r->gmem_fd = -1;
 	r->slot = (uint32_t)(vm->nregions - 1);
 
-	uint64_t flags = private_mem ? 0 : CVM_GUEST_MEMFD_FLAG_MMAP | CVM_GUEST_MEMFD_FLAG_INIT_SHARED;
+	uint64_t flags = !private_mem ? CVM_GUEST_MEMFD_FLAG_MMAP | CVM_GUEST_MEMFD_FLAG_INIT_SHARED
+			 : mappable   ? CVM_GUEST_MEMFD_FLAG_MMAP
+				      : 0;
+	r->gmem_mappable = private_mem && mappable;
 	int rc = cvm_kvm_create_guest_memfd(s, vm->vm_fd, size, flags);
 	if (rc < 0)
 		return cvm_error_set(err, rc, "KVM_CREATE_GUEST_MEMFD %s size 0x%llx flags 0x%llx: %s%s",
@@ -75,6 +78,19 @@ static int add_region(struct cvm_kvm_vm *vm, const char *name, uint64_t gpa, uin
 	return 0;
 }
 
+/*
+ * Whether this VM (not the host's default VM: upstream refuses MMAP to private memory) can map
+ * its guest_memfds: 1 or 0, or -errno with err set.
+ */
+static int gmem_mmap_offered(const struct cvm_kvm_vm *vm, struct cvm_error *err)
+{
+	int rc = cvm_kvm_check_extension(vm->seam, vm->vm_fd, CVM_KVM_CAP_GUEST_MEMFD_FLAGS);
+	if (rc < 0)
+		return cvm_error_set(err, rc, "KVM_CHECK_EXTENSION(GUEST_MEMFD_FLAGS) on the VM: %s",
+				     cvm_errno_name(rc));
+	return ((uint64_t)rc & CVM_GUEST_MEMFD_FLAG_MMAP) != 0;
+}
+
 int cvm_kvm_vm_add_memory(struct cvm_kvm_vm *vm, uint64_t mem_size, uint64_t fw_size,
 			  bool private_mem, struct cvm_error *err)
 {
@@ -104,11 +120,16 @@ int cvm_kvm_vm_add_memory(struct cvm_kvm_vm *vm, uint64_t mem_size, uint64_t fw_
 					     (unsigned long long)vm->caps.guest_memfd_flags);
 	}
 	uint64_t low = mem_size < CVM_KVM_LOW_RAM_LIMIT ? mem_size : CVM_KVM_LOW_RAM_LIMIT;
-	int rc = add_region(vm, "ram-low", 0, low, private_mem, err);
+	int fw_mappable = private_mem && vm->fw_gmem_mmap && fw_size ? gmem_mmap_offered(vm, err) : 0;
+	if (fw_mappable < 0)
+		return fw_mappable;
+	int rc = add_region(vm, "ram-low", 0, low, private_mem, false, err);
 	if (!rc && mem_size > low)
-		rc = add_region(vm, "ram-high", CVM_KVM_FOUR_GIB, mem_size - low, private_mem, err);
+		rc = add_region(vm, "ram-high", CVM_KVM_FOUR_GIB, mem_size - low, private_mem, false,
+				err);
 	if (!rc && fw_size)
-		rc = add_region(vm, "firmware", CVM_KVM_FOUR_GIB - fw_size, fw_size, private_mem, err);
+		rc = add_region(vm, "firmware", CVM_KVM_FOUR_GIB - fw_size, fw_size, private_mem,
+				fw_mappable == 1, err);
 	return rc;
 }
 

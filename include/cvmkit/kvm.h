@@ -138,6 +138,8 @@ struct cvm_kvm_region {
 	uint8_t *gmem_map;     /* MMAP|INIT_SHARED mapping of the guest_memfd (default VM) or NULL */
 	uint8_t *shared;       /* separate shared backing (SNP/TDX) or NULL */
 	bool private_attr;     /* KVM_MEMORY_ATTRIBUTE_PRIVATE was set over the whole region */
+	bool gmem_mappable;    /* private memory whose guest_memfd was created MMAP (SNP firmware,
+				  for in-place loading); gmem_map is then cvmkit's mapping or NULL */
 };
 
 #define CVM_KVM_MAX_REGIONS 4
@@ -166,6 +168,8 @@ struct cvm_kvm_vm {
 	volatile sig_atomic_t *cancel; /* optional: non-zero cancels loops at the next EINTR */
 	struct cvm_snp_certs *snp_certs; /* SNP: what KVM_EXIT_SNP_REQ_CERTS is answered with
 					    (owned, freed with the VM), or NULL */
+	bool fw_gmem_mmap;     /* set before cvm_kvm_vm_add_memory: create the private firmware
+				  region's guest_memfd MMAP when this VM offers it (SNP in place) */
 };
 
 /*
@@ -184,7 +188,8 @@ void cvm_kvm_vm_free(struct cvm_kvm_vm *vm);
 /*
  * Guest memory: RAM [0, min(mem, 3 GiB)), the rest from 4 GiB, and a firmware region
  * [4 GiB - fw_size, 4 GiB) when fw_size > 0, each one guest_memfd + one memslot.  With
- * private_mem (SNP/TDX) the guest_memfds have no flags, a separate anonymous shared backing is
+ * private_mem (SNP/TDX) the guest_memfds have no flags (but the firmware region's is MMAP when
+ * vm->fw_gmem_mmap is set and the VM offers it), a separate anonymous shared backing is
  * the slot's userspace_addr and every region is made PRIVATE; otherwise the guest_memfd is created
  * MMAP|INIT_SHARED and mapped (region.gmem_map) so the loader writes into it directly.
  */
@@ -373,6 +378,10 @@ struct cvm_kvm_backend_ctx {
 	   policy), NULL: none; cache_dir NULL: the default endorsement cache */
 	const struct cvm_policy_snp_certs *snp_certs;
 	const char *snp_certs_cache_dir;
+	/* SNP, out: firmware bytes loaded in place through the guest_memfd (docs/snp-launch.md),
+	   and why the rest took the staged copy ("" if nothing did) */
+	uint64_t snp_fw_in_place_bytes;
+	char snp_fw_staged_why[160];
 };
 
 /* Close the VM and free what the context owns (the context struct stays the caller's). */

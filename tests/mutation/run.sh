@@ -126,7 +126,12 @@ snp-cert-table-swap-offset-length|bug|cvm_put_le32(e + 20, (uint32_t)certs[i].le
 snp-req-certs-enable-after-vcpus|bug|static int enable_req_certs(|s/(\tif \(ctx->snp_certs && \(rc = enable_req_certs\(ctx, err\)\)\)\n\t\treturn rc;\n)(.*?\tif \(\(rc = cvm_kvm_vm_create_vcpus\([^\n]*\n[^\n]*\n)/$2$1/s
 snp-certs-unlocked-before-the-report|bug|run->immediate_exit = 1;|s/\trun->immediate_exit = 1;/\tcvm_snp_certs_unlock(c);/
 gmem-attributes2-swap-offset-size-no-asserts|bug|struct cvm_kvm_memory_attributes2 {|s/(struct cvm_kvm_memory_attributes2 \{.*?)(\tuint64_t offset;[^\n]*\n)(\tuint64_t size;[^\n]*\n)/$1$3$2/s; s/^CVM_UAPI_AT\(cvm_kvm_memory_attributes2,[^\n]*\n//mg
-snp-launch-start-before-memory|legal|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/(\tctx->fw_size = cvm_kvm_plan_firmware_size\(plan\);\n\tif \(\(rc = cvm_kvm_vm_add_memory[^\n]*\n[^\n]*\n\n)(\tstruct cvm_kvm_sev_snp_launch_start start;.*?"SNP_LAUNCH_START"\);\n)/$2\n$1/s
+snp-inplace-swap-offset-size|bug|static int gmem_convert(|s/cvm_kvm_gmem_set_attributes2\(s, r->gmem_fd, off, size,/cvm_kvm_gmem_set_attributes2(s, r->gmem_fd, size, off,/
+snp-inplace-convert-without-preserve|bug|static int write_in_place(|s/priv, CVM_KVM_SET_MEMORY_ATTRIBUTES2_PRESERVE,/priv, 0,/
+snp-inplace-populate-before-converting|bug|static int write_in_place(|s/rc = gmem_convert\(s, r, off, op->size, priv, CVM_KVM_SET_MEMORY_ATTRIBUTES2_PRESERVE,\n\t\t\t  "private, preserve", err\);/rc = 0;/
+snp-inplace-eagain-retried-with-the-mapping|bug|static int gmem_convert(|s/\t\t\ts->ops->munmap\(s->ctx, r->gmem_map, r->size\);\n\t\t\tr->gmem_map = NULL;\n//
+snp-inplace-bytes-not-written|bug|static int write_in_place(|s/memcpy\(r->gmem_map \+ off, op->data, dlen\);/(void)dlen;/
+snp-launch-start-before-memory|legal|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/(\tctx->fw_size = cvm_kvm_plan_firmware_size\(plan\);\n.*?\n\n)(\tstruct cvm_kvm_sev_snp_launch_start start;.*?"SNP_LAUNCH_START"\);\n)/$2\n$1/s
 snp-vcpus-before-launch-start|legal|CVM_KVM_SEV_SNP_LAUNCH_START, &start|s/(\tstruct cvm_kvm_sev_snp_launch_start start;.*?"SNP_LAUNCH_START"\);\n\n)(\tif \(\(rc = cvm_kvm_vm_create_vcpus\([^\n]*\n[^\n]*\n)/$2$1/s
 tdx-memory-before-init-vm|legal|CVM_KVM_TDX_INIT_MEM_REGION,|s/(\tif \(\(rc = tdx_init_vm\(ctx, plan, err\)\)\)\n)/\tctx->fw_size = cvm_kvm_plan_firmware_size(plan);\n\tif ((rc = cvm_kvm_vm_add_memory(ctx->vm, plan->mem_size, ctx->fw_size, true, err)))\n\t\treturn rc;\n$1/; s/\tctx->fw_size = cvm_kvm_plan_firmware_size\(plan\);\n\treturn cvm_kvm_vm_add_memory\(ctx->vm, plan->mem_size, ctx->fw_size, true, err\);/\treturn 0;/
 EOF

@@ -93,6 +93,21 @@ static int new_fd(struct spec_kvm *k, enum spec_fd_kind kind, int vm, int idx)
 	return fd;
 }
 
+/* A guest_memfd's descriptor is a memfd of its size: its contents outlive any mapping. */
+static int new_gmem_fd(struct spec_kvm *k, int vm, int idx, uint64_t size)
+{
+	int fd = memfd_create("spec-guest-memfd", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fd >= SPEC_MAX_FDS || ftruncate(fd, (off_t)size)) {
+		int rc = fd >= SPEC_MAX_FDS ? -EMFILE : -errno;
+		close(fd);
+		return rc;
+	}
+	k->fds[fd] = (struct spec_fd){SPEC_FD_GMEM, vm, idx};
+	return fd;
+}
+
 static const struct spec_fd *fd_of(const struct spec_kvm *k, int fd)
 {
 	static const struct spec_fd none = {SPEC_FD_NONE, -1, -1};
@@ -110,6 +125,22 @@ struct spec_slot *spec_gmem_slot(struct spec_vm *vm, uint64_t gpa, uint64_t len)
 			return s;
 	}
 	return NULL;
+}
+
+int spec_gmem_page_state(const struct spec_vm *vm, const struct spec_slot *s, uint64_t gpa)
+{
+	if (s->gmem < 0 || !vm->gmem[s->gmem].state)
+		return SPEC_GP_VM;
+	return vm->gmem[s->gmem].state[(s->gmem_offset + (gpa - s->gpa)) / SPEC_PAGE];
+}
+
+int spec_gmem_read(const struct spec_vm *vm, const struct spec_slot *s, uint64_t gpa,
+		   uint8_t *page)
+{
+	if (s->gmem < 0)
+		return -EFAULT;
+	off_t off = (off_t)(s->gmem_offset + (gpa - s->gpa));
+	return pread(vm->gmem[s->gmem].fd, page, SPEC_PAGE, off) == SPEC_PAGE ? 0 : -EFAULT;
 }
 
 static const struct spec_slot *slot_at(const struct spec_vm *vm, uint64_t gpa)
@@ -327,10 +358,10 @@ static int h_create_gmem(struct spec_call *c)
 	if (vm->ngmem == SPEC_MAX_GMEMS)
 		return spec_refuse(c, ENOMEM, "more guest_memfds than the fake keeps");
 	int vmi = c->k->fds[vm->fd].vm;
-	int fd = new_fd(c->k, SPEC_FD_GMEM, vmi, (int)vm->ngmem);
+	int fd = new_gmem_fd(c->k, vmi, (int)vm->ngmem, size);
 	if (fd < 0)
 		return fd;
-	vm->gmem[vm->ngmem++] = (struct spec_gmem){fd, size, flags};
+	vm->gmem[vm->ngmem++] = (struct spec_gmem){fd, size, flags, NULL};
 	vm->memory_seen = true;
 	return fd;
 }
@@ -527,11 +558,47 @@ static int h_get_device_attr(struct spec_call *c)
  * PRESERVE where the VM type does not allow it; EAGAIN with error_offset for a page that has
  * other references; ENOMEM.
  */
+/* The first offset of [off, off + size) of the guest_memfd that a caller's mapping covers. */
+static bool gmem_mapped_at(const struct spec_kvm *k, const struct spec_vm *vm, int gmem,
+			   uint64_t off, uint64_t size, uint64_t *at)
+{
+	int vmi = k->fds[vm->fd].vm;
+	for (unsigned i = 0; i < k->nmaps; i++) {
+		const struct spec_map *m = &k->maps[i];
+		if (m->vm == vmi && m->gmem == gmem && off < m->len) {
+			*at = off;
+			return size > 0;
+		}
+	}
+	return false;
+}
+
+/*
+ * The conversion itself: every page of the range gets the new state; ZERO (and a conversion to
+ * private without PRESERVE, whose contents the series leaves undefined) clears the contents.
+ */
+static int gmem_convert(struct spec_vm *vm, int gmem, uint64_t off, uint64_t size, uint64_t attrs,
+			uint64_t flags)
+{
+	struct spec_gmem *g = &vm->gmem[gmem];
+	if (!g->state && !(g->state = calloc(g->size / SPEC_PAGE, 1)))
+		return -ENOMEM;
+	bool keep = flags & ATTR2_PRESERVE;
+	uint8_t to = !(attrs & ATTR_PRIVATE) ? SPEC_GP_SHARED
+		     : keep			 ? SPEC_GP_PRIVATE_KEPT
+						 : SPEC_GP_PRIVATE;
+	memset(g->state + off / SPEC_PAGE, to, size / SPEC_PAGE);
+	if (!keep && fallocate(g->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+			       (off_t)size))
+		return -errno;
+	return 0;
+}
+
 static int h_gmem_attr2(struct spec_call *c)
 {
 	struct spec_kvm *k = c->k;
-	if (!k->gmem_attr2)
-		return spec_refuse(c, ENOTTY, "no KVM_SET_MEMORY_ATTRIBUTES2 on a guest_memfd (not upstream)");
+	if (!k->gmem_attr2) /* an ioctl the kernel does not know: an answer, not a refused rule */
+		return -ENOTTY;
 	const struct spec_gmem *g = &c->vm->gmem[c->gmem];
 	uint64_t off = spec_get(c->in, &L_MEM_ATTR2, MA2_OFFSET);
 	uint64_t size = spec_get(c->in, &L_MEM_ATTR2, MA2_SIZE);
@@ -553,7 +620,19 @@ static int h_gmem_attr2(struct spec_call *c)
 			spec_put(c->in, &L_MEM_ATTR2, MA2_ERROR_OFFSET, k->gmem_attr2_error_offset);
 		return -k->gmem_attr2_errno;
 	}
-	return 0;
+	uint64_t held;
+	if ((attrs & ATTR_PRIVATE) && !k->gmem_attr2_unmaps &&
+	    gmem_mapped_at(k, c->vm, c->gmem, off, size, &held)) {
+		spec_put(c->in, &L_MEM_ATTR2, MA2_ERROR_OFFSET, held);
+		return spec_refuse(c, EAGAIN, "offset 0x%llx is still mapped by the caller",
+				   (unsigned long long)held);
+	}
+	return gmem_convert(c->vm, c->gmem, off, size, attrs, flags);
+}
+
+void spec_kvm_gmem_attr2_unmaps(struct spec_kvm *k, bool unmaps)
+{
+	k->gmem_attr2_unmaps = unmaps;
 }
 
 void spec_kvm_set_gmem_attr2(struct spec_kvm *k, bool supported, bool preserve)
@@ -1078,7 +1157,7 @@ static int map_of_fd(struct spec_kvm *k, size_t len, int flags, int fd, int *pro
 		return -ENODEV;
 	if (!(flags & MAP_SHARED) || len > g->size)
 		return -EINVAL;
-	if (!(g->flags & GMEM_FLAG_INIT_SHARED))
+	if (!(g->flags & GMEM_FLAG_INIT_SHARED) && !g->state)
 		*prot = PROT_NONE; /* touching a private page: SIGBUS on KVM, a fault here */
 	return 0;
 }
@@ -1096,14 +1175,18 @@ static int seam_mmap(void *ctx, size_t len, int prot, int flags, int fd, void **
 	else if (!(flags & MAP_ANONYMOUS))
 		rc = map_of_fd(k, len, flags, fd, &prot);
 	if (!rc) {
+		/* a guest_memfd maps its memfd (contents kept), anything else anonymous memory */
+		bool gmem = kind == SPEC_FD_GMEM;
 		int mflags = (flags & (MAP_SHARED | MAP_PRIVATE)) | MAP_ANONYMOUS | MAP_NORESERVE;
 		if (!(flags & MAP_ANONYMOUS))
-			mflags = MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE;
-		void *p = mmap(NULL, len, prot, mflags, -1, 0);
+			mflags = gmem ? MAP_SHARED : MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE;
+		void *p = mmap(NULL, len, prot, mflags, gmem ? fd : -1, 0);
 		if (p == MAP_FAILED) {
 			rc = -errno;
 		} else {
-			k->maps[k->nmaps++] = (struct spec_map){p, len, kind};
+			const struct spec_fd *f = fd_of(k, fd);
+			k->maps[k->nmaps++] = (struct spec_map){p, len, kind, gmem ? f->vm : -1,
+								gmem ? f->idx : -1};
 			*out = p;
 		}
 	}
@@ -1170,6 +1253,8 @@ void spec_kvm_free(struct spec_kvm *k)
 		struct spec_vm *vm = k->vms[i];
 		for (unsigned s = 0; s < vm->nslots; s++)
 			free(vm->slots[s].populated);
+		for (unsigned g = 0; g < vm->ngmem; g++)
+			free(vm->gmem[g].state);
 		if (vm->tee->vm_free)
 			vm->tee->vm_free(vm);
 		free(vm);

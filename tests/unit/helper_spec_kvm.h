@@ -121,6 +121,14 @@ void spec_kvm_set_snp_host(struct spec_kvm *k, const uint8_t chip_id[64], uint64
  */
 void spec_kvm_set_gmem_attr2(struct spec_kvm *k, bool supported, bool preserve);
 void spec_kvm_gmem_attr2_fail(struct spec_kvm *k, int errno_, unsigned times, uint64_t error_offset);
+/*
+ * The model keeps each guest_memfd's contents (what is written through its mapping stays) and
+ * the series' per-page shared/private state; converting a range to private answers EAGAIN,
+ * error_offset the first page, while the caller still maps it, unless unmaps (the kernel
+ * takes the caller's mappings down itself).  SNP_LAUNCH_UPDATE with uaddr 0 populates from the
+ * guest_memfd's pages converted with PRESERVE.
+ */
+void spec_kvm_gmem_attr2_unmaps(struct spec_kvm *k, bool unmaps);
 /* Whether the (last) SNP VM enabled KVM_SEV_SNP_ENABLE_REQ_CERTS. */
 bool spec_kvm_snp_req_certs(const struct spec_kvm *k);
 /*

@@ -320,6 +320,30 @@ static bool page_type_ok(uint64_t t)
 	       t == PT_CPUID;
 }
 
+/*
+ * The posted in-place series: a page the guest_memfd itself made shared is not private whatever
+ * the VM's attributes say, and a NORMAL update without a source (uaddr 0) measures the
+ * guest_memfd's own page, which must have been converted with PRESERVE.
+ */
+static int check_gmem_pages(struct spec_call *c, uint64_t gpa, uint64_t len, uint64_t uaddr,
+			    uint64_t type)
+{
+	const struct spec_slot *slot = spec_gmem_slot(c->vm, gpa, len);
+	if (!uaddr && type != PT_ZERO && type != PT_NORMAL)
+		return spec_refuse(c, EINVAL, "no source for page type %llu",
+				   (unsigned long long)type);
+	for (uint64_t at = gpa; at < gpa + len; at += SPEC_PAGE) {
+		int st = spec_gmem_page_state(c->vm, slot, at);
+		if (st == SPEC_GP_SHARED)
+			return spec_refuse(c, EINVAL, "gpa 0x%llx is shared in its guest_memfd",
+					   (unsigned long long)at);
+		if (!uaddr && type == PT_NORMAL && st != SPEC_GP_PRIVATE_KEPT)
+			return spec_refuse(c, EFAULT, "no source, and gpa 0x%llx was not converted "
+					   "with PRESERVE", (unsigned long long)at);
+	}
+	return 0;
+}
+
 static int check_update(struct spec_call *c, uint64_t gpa, uint64_t len, uint64_t uaddr,
 			uint64_t type)
 {
@@ -339,7 +363,7 @@ static int check_update(struct spec_call *c, uint64_t gpa, uint64_t len, uint64_
 	if (!spec_is_private(c->vm, gpa, len))
 		return spec_refuse(c, EINVAL, "[0x%llx, +0x%llx) is not PRIVATE",
 				   (unsigned long long)gpa, (unsigned long long)len);
-	return 0;
+	return check_gmem_pages(c, gpa, len, uaddr, type);
 }
 
 /*
@@ -378,7 +402,11 @@ static int snp_update(struct spec_call *c)
 		if (spec_populated(slot, pgpa))
 			rc = spec_refuse(c, EEXIST, "gpa 0x%llx is populated already",
 					 (unsigned long long)pgpa);
-		else if (type != PT_ZERO && spec_user_read(page, uaddr + done * SPEC_PAGE, SPEC_PAGE))
+		else if (type != PT_ZERO && !uaddr && spec_gmem_read(c->vm, slot, pgpa, page))
+			rc = spec_refuse(c, EFAULT, "guest_memfd page of gpa 0x%llx is not readable",
+					 (unsigned long long)pgpa);
+		else if (type != PT_ZERO && uaddr &&
+			 spec_user_read(page, uaddr + done * SPEC_PAGE, SPEC_PAGE))
 			rc = spec_refuse(c, EFAULT, "source 0x%llx is not readable",
 					 (unsigned long long)(uaddr + done * SPEC_PAGE));
 		else if (type == PT_CPUID &&
@@ -398,7 +426,7 @@ static int snp_update(struct spec_call *c)
 		return rc;
 	spec_put(c->in, &L_SNP_UPDATE, LU_GFN_START, gfn + done);
 	spec_put(c->in, &L_SNP_UPDATE, LU_LEN, len - done * SPEC_PAGE);
-	if (type != PT_ZERO)
+	if (type != PT_ZERO && uaddr) /* no source stays no source */
 		spec_put(c->in, &L_SNP_UPDATE, LU_UADDR, uaddr + done * SPEC_PAGE);
 	return spec_copy_out(c, &L_SNP_UPDATE);
 }

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <cvmkit/launch.h>
 #include <cvmkit/policy.h>
 
 #include "tests/unit/helper_vectors.h"
@@ -50,4 +51,13 @@ struct cvm_policy *cvm_test_policy_from_text(const char *text)
 	if (rc)
 		fail_msg("policy: %s", cvm_error_message(&err));
 	return p;
+}
+
+const char *cvm_test_launch_entry(struct cvm_launch *l, const char *key)
+{
+	const struct cvm_measurement *m = cvm_launch_measurement(l);
+	for (size_t i = 0; i < m->nlaunch; i++)
+		if (strcmp(m->launch[i].key, key) == 0)
+			return m->launch[i].value;
+	return NULL;
 }

@@ -23,4 +23,8 @@ struct cvm_policy;
    problem.  Free with cvm_policy_free. */
 struct cvm_policy *cvm_test_policy_from_text(const char *text);
 
+struct cvm_launch;
+/* The value of a launch document entry ("launch" object) of l, or NULL. */
+const char *cvm_test_launch_entry(struct cvm_launch *l, const char *key);
+
 #endif

@@ -165,9 +165,17 @@ extern const struct spec_layout L_REGION2, L_CREATE_GMEM, L_MEM_ATTR, L_PRE_FAUL
 #define SPEC_MAX_CPUID_REFUSED 16
 #define SPEC_IN_MAX SPEC_KVM_IN_MAX
 
+/*
+ * A guest_memfd: its fd is a real memfd of size bytes, so what is written through a mapping of
+ * it stays when the mapping goes (the populate of the in-place series reads it back).  state is
+ * the posted series' per-page shared/private state, one byte per page, allocated by the first
+ * KVM_SET_MEMORY_ATTRIBUTES2 (NULL: the VM's attributes alone say what is private).
+ */
+enum { SPEC_GP_VM, SPEC_GP_SHARED, SPEC_GP_PRIVATE, SPEC_GP_PRIVATE_KEPT };
 struct spec_gmem {
 	int fd;
 	uint64_t size, flags;
+	uint8_t *state;
 };
 
 struct spec_slot {
@@ -255,6 +263,7 @@ struct spec_map {
 	void *addr;
 	size_t len;
 	enum spec_fd_kind kind;
+	int vm, gmem;         /* a guest_memfd's mapping: which one (else -1) */
 };
 
 struct spec_script {
@@ -298,6 +307,7 @@ struct spec_kvm {
 	int gmem_attr2_errno;          /* the next gmem_attr2_fails calls fail with it */
 	unsigned gmem_attr2_fails;
 	uint64_t gmem_attr2_error_offset;
+	bool gmem_attr2_unmaps;        /* conversion ignores the caller's mappings (else EAGAIN) */
 	struct spec_cpuid_refusal cpuid_refused[SPEC_MAX_CPUID_REFUSED];
 	unsigned ncpuid_refused;
 	int prefault_errno;
@@ -340,6 +350,11 @@ void spec_put_cpuid_entry(uint8_t *e, const uint32_t v[7]);
 struct spec_slot *spec_gmem_slot(struct spec_vm *vm, uint64_t gpa, uint64_t len);
 bool spec_is_private(const struct spec_vm *vm, uint64_t gpa, uint64_t len);
 bool spec_populated(const struct spec_slot *s, uint64_t gpa);
+/* The series' state of the guest_memfd page behind gpa in slot (SPEC_GP_*). */
+int spec_gmem_page_state(const struct spec_vm *vm, const struct spec_slot *s, uint64_t gpa);
+/* Read the guest_memfd page behind gpa in slot into page (4 KiB); -EFAULT if it cannot. */
+int spec_gmem_read(const struct spec_vm *vm, const struct spec_slot *s, uint64_t gpa,
+		   uint8_t *page);
 int spec_mark_populated(struct spec_slot *s, uint64_t gpa);
 
 /* ---- One table per VM type -------------------------------------------------------------- */

@@ -633,14 +633,16 @@ static void snp_launch_issues_the_spec_sequence(void **state)
 	assert_int_equal(vm->arg, SPEC_VM_SNP);
 	/* INIT2 with vmsa_features = guest_features minus SNPActive */
 	assert_int_equal(spec_kvm_field(must_find(k, "KVM_SEV_INIT2", 0), "vmsa_features"), 0);
-	/* every guest_memfd without flags, its slot gmem-backed and PRIVATE over the whole slot */
+	/* every guest_memfd without flags but the firmware's (MMAP, which this VM offers: in-place
+	 * loading, tried and refused here as upstream), its slot gmem-backed and PRIVATE over the
+	 * whole slot */
 	size_t nslots = count_calls(k, "KVM_SET_USER_MEMORY_REGION2");
 	assert_int_equal(nslots, 2);
 	for (size_t i = 0; i < nslots; i++) {
 		const struct spec_kvm_event *g = must_find(k, "KVM_CREATE_GUEST_MEMFD", i);
 		const struct spec_kvm_event *s = must_find(k, "KVM_SET_USER_MEMORY_REGION2", i);
 		const struct spec_kvm_event *a = must_find(k, "KVM_SET_MEMORY_ATTRIBUTES", i);
-		assert_int_equal(spec_kvm_field(g, "flags"), 0);
+		assert_int_equal(spec_kvm_field(g, "flags"), i == 1 ? 1 : 0);
 		assert_int_equal(spec_kvm_field(s, "flags"), 4);
 		assert_int_equal(spec_kvm_field(s, "guest_memfd"), (uint64_t)g->rc);
 		assert_int_equal(spec_kvm_field(s, "memory_size"), spec_kvm_field(g, "size"));
@@ -701,6 +703,156 @@ static void snp_launch_issues_the_spec_sequence(void **state)
 }
 
 /* The example policy a user runs, as it is and with the unified OVMF.fd, with retries. */
+/* ---- Firmware in place in guest_memfd (the posted series, docs/snp-launch.md) --------- */
+
+#define ATTR2 "KVM_SET_MEMORY_ATTRIBUTES2"
+
+/*
+ * The example policy's OVMF (one firmware op) went in place: converted to shared (ZERO), then
+ * after eagain refusals to private with PRESERVE, before its SNP_LAUNCH_UPDATE, which had no
+ * source; the fake's digest (from the guest_memfd's bytes) equals cvmkit measure.
+ */
+static void expect_in_place(struct spec_kvm *k, struct cvm_launch *l, const struct cvm_policy *p,
+			    unsigned eagain)
+{
+	const struct spec_kvm_event *sh = must_find(k, ATTR2, 0);
+	uint64_t size = spec_kvm_field(sh, "size");
+	assert_int_equal(sh->on, SPEC_FD_GMEM);
+	assert_int_equal(spec_kvm_field(sh, "offset"), 0);
+	assert_int_equal(spec_kvm_field(sh, "attributes"), 0);
+	assert_int_equal(spec_kvm_field(sh, "flags"), 1); /* ZERO */
+	const struct spec_kvm_event *pv = NULL;
+	for (unsigned i = 1; i <= eagain + 1; i++) {
+		pv = must_find(k, ATTR2, i);
+		assert_int_equal(pv->rc, i <= eagain ? -EAGAIN : 0);
+		assert_int_equal(spec_kvm_field(pv, "offset"), 0);
+		assert_int_equal(spec_kvm_field(pv, "size"), size);
+		assert_int_equal(spec_kvm_field(pv, "attributes"), 1u << 3);
+		assert_int_equal(spec_kvm_field(pv, "flags"), 2); /* PRESERVE */
+	}
+	assert_null(spec_kvm_find(k, ATTR2, eagain + 2));
+	const struct spec_kvm_event *up = NULL;
+	for (size_t i = 0; (up = spec_kvm_find(k, "SNP_LAUNCH_UPDATE", i)); i++)
+		if (spec_kvm_field(up, "gfn_start") == (CVM_KVM_FOUR_GIB - size) >> 12)
+			break;
+	assert_non_null(up);
+	assert_true(up > pv);
+	assert_int_equal(spec_kvm_field(up, "uaddr"), 0);
+	assert_int_equal(spec_kvm_field(up, "len"), size);
+	expect_digests_agree(k, l, p, NULL);
+	const char *how = cvm_test_launch_entry(l, "snp_firmware_load");
+	assert_non_null(how);
+	assert_true(strncmp(how, "in place: ", 10) == 0);
+}
+
+static struct cvm_policy *ovmf_snp_policy(void)
+{
+	return example_policy("snp-qemu.json", NULL, NULL);
+}
+
+static void snp_firmware_loads_in_place_when_the_guest_memfd_offers_it(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = ovmf_snp_policy();
+	for (int chunked = 0; chunked < 2; chunked++) {
+		struct spec_kvm *k = new_fake();
+		spec_kvm_set_gmem_attr2(k, true, true);
+		spec_kvm_gmem_attr2_unmaps(k, true); /* the kernel takes mappings down itself */
+		if (chunked)
+			spec_kvm_set_chunk(k, 37); /* partial progress: still no source */
+		struct cvm_launch *l = launch_ok(k, p);
+		expect_in_place(k, l, p, 0);
+		cvm_launch_free(l);
+		assert_int_equal(spec_kvm_live_maps(k), 0);
+		spec_kvm_free(k);
+	}
+	cvm_policy_free(p);
+}
+
+/* The fake refuses to convert what cvmkit still maps: it drops its mapping and retries. */
+static void snp_firmware_in_place_retries_eagain_without_its_mapping(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = ovmf_snp_policy();
+	struct spec_kvm *k = new_fake();
+	spec_kvm_set_gmem_attr2(k, true, true);
+	struct cvm_error err;
+	int rc;
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(spec_kvm_refusals(k), "still mapped by the caller"));
+	expect_in_place(k, l, p, 1);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+	cvm_policy_free(p);
+}
+
+/* A launch the in-place path fails: named, error_offset reported when given, nothing left. */
+static void expect_failed(const struct cvm_policy *p, int errno_, const char *says)
+{
+	int before = count_fds();
+	struct spec_kvm *k = new_fake();
+	spec_kvm_set_gmem_attr2(k, true, true);
+	spec_kvm_gmem_attr2_fail(k, errno_, 1000, 0x7000);
+	struct cvm_error err;
+	int rc;
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	assert_int_equal(rc, -errno_);
+	assert_null(l);
+	print_message("# %s\n", cvm_error_message(&err));
+	if (!strstr(cvm_error_message(&err), says))
+		fail_msg("'%s' not in: %s", says, cvm_error_message(&err));
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
+	assert_int_equal(count_fds(), before);
+}
+
+static void snp_firmware_in_place_failures_fail_the_launch_cleanly(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = ovmf_snp_policy();
+	expect_failed(p, EAGAIN, "guest_memfd offset 0x7000 (gpa 0xffe27000) still has other "
+				 "references");
+	expect_failed(p, ENOMEM, "KVM_SET_MEMORY_ATTRIBUTES2(shared) firmware");
+	cvm_policy_free(p);
+}
+
+/* The staged copy, and the launch document's reason, when the call is absent or refused. */
+static void expect_staged(struct spec_kvm *k, const struct cvm_policy *p, const char *why)
+{
+	struct cvm_error err;
+	int rc;
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	if (rc)
+		fail_msg("launch: %s", cvm_error_message(&err));
+	const struct spec_kvm_event *up = must_find(k, "SNP_LAUNCH_UPDATE", 0);
+	assert_int_not_equal(spec_kvm_field(up, "uaddr"), 0);
+	expect_digests_agree(k, l, p, NULL);
+	const char *how = cvm_test_launch_entry(l, "snp_firmware_load");
+	assert_non_null(how);
+	print_message("# %s\n", how);
+	if (!strstr(how, why) || strncmp(how, "staged copy (", 13))
+		fail_msg("'%s' not in: %s", why, how);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+}
+
+static void snp_firmware_falls_back_to_the_staged_copy(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = ovmf_snp_policy();
+	/* ENOTTY: every upstream kernel (the fake's default); tried once, on the guest_memfd */
+	struct spec_kvm *k = new_fake();
+	expect_staged(k, p, "KVM_SET_MEMORY_ATTRIBUTES2(shared) on the firmware's guest_memfd: "
+			    "ENOTTY (not offered by this kernel)");
+	/* EINVAL: no preservation for this VM type; the range is made private again first */
+	k = new_fake();
+	spec_kvm_set_gmem_attr2(k, true, false);
+	expect_staged(k, p, "KVM_SET_MEMORY_ATTRIBUTES2(private, preserve) on the firmware's "
+			    "guest_memfd: EINVAL");
+	cvm_policy_free(p);
+}
+
 static void snp_example_policy_launches_to_the_offline_digest(void **state)
 {
 	(void)state;
@@ -2061,6 +2213,10 @@ int main(void)
 		cmocka_unit_test(snp_launch_with_an_id_block_signs_its_digest),
 		cmocka_unit_test(snp_launch_refuses_an_id_key_that_changes),
 		cmocka_unit_test(snp_firmware_error_is_reported_with_its_code),
+		cmocka_unit_test(snp_firmware_loads_in_place_when_the_guest_memfd_offers_it),
+		cmocka_unit_test(snp_firmware_in_place_retries_eagain_without_its_mapping),
+		cmocka_unit_test(snp_firmware_in_place_failures_fail_the_launch_cleanly),
+		cmocka_unit_test(snp_firmware_falls_back_to_the_staged_copy),
 		cmocka_unit_test(snp_refused_when_host_lacks_the_vm_type),
 		cmocka_unit_test(snp_cpuid_drops_what_the_firmware_refuses),
 		cmocka_unit_test(snp_rejected_cpuid_page_is_reported_per_register),

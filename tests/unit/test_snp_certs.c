@@ -162,15 +162,6 @@ static int launch_on(const struct cvm_kvm_seam *s, const struct cvm_policy *p,
 	return cvm_launch(p, &opts, l, err);
 }
 
-static const char *launch_entry(struct cvm_launch *l, const char *key)
-{
-	const struct cvm_measurement *m = cvm_launch_measurement(l);
-	for (size_t i = 0; i < m->nlaunch; i++)
-		if (strcmp(m->launch[i].key, key) == 0)
-			return m->launch[i].value;
-	return NULL;
-}
-
 /* Another open file description's write lock on path: 0 when it was free (and is released). */
 static int try_write_lock(const char *path)
 {
@@ -215,7 +206,7 @@ static void certificates_are_enabled_after_init2_before_the_vcpus(void **state)
 	assert_true(spec_kvm_pos(k, en) < spec_kvm_pos(k, spec_kvm_find(k, "KVM_CREATE_VCPU", 0)));
 	/* without the cache, /dev/sev is not asked who the host is */
 	assert_null(spec_kvm_find(k, "SEV_ISSUE_CMD", 0));
-	assert_string_equal(launch_entry(l, "snp_certificates"), "policy files");
+	assert_string_equal(cvm_test_launch_entry(l, "snp_certificates"), "policy files");
 	cvm_launch_free(l);
 	spec_kvm_free(k);
 	cvm_policy_free(p);
@@ -512,7 +503,7 @@ static void the_cache_serves_this_hosts_vcek_and_chain(void **state)
 		fail_msg("launch: %s", cvm_error_message(&err));
 	char want[256];
 	snprintf(want, sizeof(want), "endorsement cache %s/cvmkit", cache);
-	assert_string_equal(launch_entry(l, "snp_certificates"), want);
+	assert_string_equal(cvm_test_launch_entry(l, "snp_certificates"), want);
 	/* SNP_PLATFORM_STATUS (9) then SEV_GET_ID2 (8), on /dev/sev */
 	const struct spec_kvm_event *st = spec_kvm_find(k, "SEV_ISSUE_CMD", 0);
 	const struct spec_kvm_event *id = spec_kvm_find(k, "SEV_ISSUE_CMD", 1);
@@ -555,7 +546,7 @@ static void the_cache_serves_this_hosts_vcek_and_chain(void **state)
 	spec_kvm_set_snp_host(k, chip, tcb, true); /* a VLEK is loaded: never in the cache */
 	if (launch_on(spec_kvm_seam(k), p, &l, &err))
 		fail_msg("launch: %s", cvm_error_message(&err));
-	assert_string_equal(launch_entry(l, "snp_certificates"), "policy files");
+	assert_string_equal(cvm_test_launch_entry(l, "snp_certificates"), "policy files");
 	cvm_launch_free(l);
 	spec_kvm_free(k);
 	cvm_policy_free(p);
