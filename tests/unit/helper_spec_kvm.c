@@ -261,6 +261,12 @@ static int h_create_vm(struct spec_call *c)
 }
 
 /* [U 1] answers on /dev/kvm (vm NULL) and on a VM fd. */
+/* The guest_memfd flags this VM is offered (KVM_CAP_GUEST_MEMFD_FLAGS on the VM). */
+static uint64_t vm_gmem_flags(const struct spec_kvm *k, const struct spec_vm *vm)
+{
+	return vm->tee->gmem_flags & ~k->gmem_flags_withheld;
+}
+
 static int h_check_extension(struct spec_call *c)
 {
 	const struct spec_vm *vm = c->vm;
@@ -278,7 +284,8 @@ static int h_check_extension(struct spec_call *c)
 	case 236: /* PRE_FAULT_MEMORY: tdp_enabled */
 		return c->k->prefault_errno == EOPNOTSUPP ? 0 : 1;
 	case 244: /* GUEST_MEMFD_FLAGS: INIT_SHARED only without private memory [GMEM] */
-		return (int)(vm ? vm->tee->gmem_flags : GMEM_FLAG_MMAP | GMEM_FLAG_INIT_SHARED);
+		return (int)(vm ? vm_gmem_flags(c->k, vm)
+				: GMEM_FLAG_MMAP | GMEM_FLAG_INIT_SHARED);
 	default:
 		return 0;
 	}
@@ -352,9 +359,10 @@ static int h_create_gmem(struct spec_call *c)
 	if (!size || size % SPEC_PAGE)
 		return spec_refuse(c, EINVAL, "size 0x%llx is not a non-zero page multiple",
 				   (unsigned long long)size);
-	if (flags & ~vm->tee->gmem_flags)
+	if (flags & ~vm_gmem_flags(c->k, vm))
 		return spec_refuse(c, EINVAL, "flags 0x%llx not offered to this VM (0x%llx)",
-				   (unsigned long long)flags, (unsigned long long)vm->tee->gmem_flags);
+				   (unsigned long long)flags,
+				   (unsigned long long)vm_gmem_flags(c->k, vm));
 	if (vm->ngmem == SPEC_MAX_GMEMS)
 		return spec_refuse(c, ENOMEM, "more guest_memfds than the fake keeps");
 	int vmi = c->k->fds[vm->fd].vm;
@@ -628,6 +636,11 @@ static int h_gmem_attr2(struct spec_call *c)
 				   (unsigned long long)held);
 	}
 	return gmem_convert(c->vm, c->gmem, off, size, attrs, flags);
+}
+
+void spec_kvm_withhold_gmem_flags(struct spec_kvm *k, uint64_t flags)
+{
+	k->gmem_flags_withheld = flags;
 }
 
 void spec_kvm_gmem_attr2_unmaps(struct spec_kvm *k, bool unmaps)

@@ -129,6 +129,10 @@ void spec_kvm_gmem_attr2_fail(struct spec_kvm *k, int errno_, unsigned times, ui
  * guest_memfd's pages converted with PRESERVE.
  */
 void spec_kvm_gmem_attr2_unmaps(struct spec_kvm *k, bool unmaps);
+
+/* Offer no VM the guest_memfd flags given (KVM_CAP_GUEST_MEMFD_FLAGS, KVM_CREATE_GUEST_MEMFD):
+   GUEST_MEMFD_FLAG_MMAP (1) is what upstream withholds from an SNP VM's private memory. */
+void spec_kvm_withhold_gmem_flags(struct spec_kvm *k, uint64_t flags);
 /* Whether the (last) SNP VM enabled KVM_SEV_SNP_ENABLE_REQ_CERTS. */
 bool spec_kvm_snp_req_certs(const struct spec_kvm *k);
 /*

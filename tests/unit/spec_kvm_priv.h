@@ -308,6 +308,7 @@ struct spec_kvm {
 	unsigned gmem_attr2_fails;
 	uint64_t gmem_attr2_error_offset;
 	bool gmem_attr2_unmaps;        /* conversion ignores the caller's mappings (else EAGAIN) */
+	uint64_t gmem_flags_withheld;  /* guest_memfd flags no VM is offered (upstream SNP: MMAP) */
 	struct spec_cpuid_refusal cpuid_refused[SPEC_MAX_CPUID_REFUSED];
 	unsigned ncpuid_refused;
 	int prefault_errno;

@@ -850,6 +850,25 @@ static void snp_firmware_falls_back_to_the_staged_copy(void **state)
 	spec_kvm_set_gmem_attr2(k, true, false);
 	expect_staged(k, p, "KVM_SET_MEMORY_ATTRIBUTES2(private, preserve) on the firmware's "
 			    "guest_memfd: EINVAL");
+	/* Upstream SNP: no MMAP for private memory, so the call is never tried. */
+	k = new_fake();
+	spec_kvm_set_gmem_attr2(k, true, true);
+	spec_kvm_withhold_gmem_flags(k, 1);
+	struct cvm_error err;
+	int rc;
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	if (rc)
+		fail_msg("launch: %s", cvm_error_message(&err));
+	assert_null(spec_kvm_find(k, "KVM_SET_MEMORY_ATTRIBUTES2", 0));
+	const struct spec_kvm_event *g;
+	for (size_t i = 0; (g = spec_kvm_find(k, "KVM_CREATE_GUEST_MEMFD", i)); i++)
+		assert_int_equal(spec_kvm_field(g, "flags"), 0);
+	assert_string_equal(cvm_test_launch_entry(l, "snp_firmware_load"),
+			    "staged copy (this VM's guest_memfd cannot be mapped "
+			    "(KVM_CAP_GUEST_MEMFD_FLAGS on the VM))");
+	expect_digests_agree(k, l, p, NULL);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
 	cvm_policy_free(p);
 }
 
