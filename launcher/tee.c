@@ -166,15 +166,15 @@ static int tdx_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *i
 	return cvm_tdx_plan_build(policy, in->fw, plan, err);
 }
 
-/* TDX's sections can be as large as the guest's memory: the MRTD model honours cancel. */
+/* As SNP's: the offline plan compared op by op with the launched one, the MRTD the lockstep
+   model's (no record hashed twice); RTMR1/2 hash kernel and initrd once, here. */
 static int tdx_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 			const struct cvm_plan *plan, bool before_launch,
 			volatile sig_atomic_t *cancel, struct cvm_measurement **out,
 			struct cvm_error *err)
 {
-	(void)plan;
 	(void)before_launch;
-	struct cvm_tdx_measure_opts opts = {.cancel = cancel};
+	struct cvm_tdx_measure_opts opts = {.cancel = cancel, .launched = plan};
 	return cvm_tdx_measure_ex(policy, in->fw, &opts, out, err);
 }
 

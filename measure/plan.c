@@ -99,11 +99,27 @@ static bool same_op(const struct cvm_plan_op *a, const struct cvm_plan_op *b)
 	       (a->data == NULL) == (b->data == NULL) && same_bytes(a->data, b->data, a->data_len);
 }
 
+/* What a TD's MRTD and its TDH.MNG.INIT depend on besides the ops. */
+static bool same_tdx(const struct cvm_plan_tdx *a, const struct cvm_plan_tdx *b)
+{
+	return a->attributes == b->attributes && a->xfam == b->xfam &&
+	       !memcmp(a->mrconfigid, b->mrconfigid, sizeof(a->mrconfigid)) &&
+	       !memcmp(a->mrowner, b->mrowner, sizeof(a->mrowner)) &&
+	       !memcmp(a->mrownerconfig, b->mrownerconfig, sizeof(a->mrownerconfig)) &&
+	       a->td_hob_gpa == b->td_hob_gpa && a->order == b->order;
+}
+
 int cvm_plan_compare(const struct cvm_plan *a, const struct cvm_plan *b, struct cvm_error *err)
 {
 	if (a->tee != b->tee || a->nops != b->nops)
 		return cvm_error_set(err, -EPROTO, "plans differ: %zu and %zu operations", a->nops,
 				     b->nops);
+	if (a->nvcpus != b->nvcpus || a->mem_size != b->mem_size)
+		return cvm_error_set(err, -EPROTO, "plans differ in vCPUs or memory size");
+	if (a->tee == CVM_TEE_TDX && !same_tdx(&a->tdx, &b->tdx))
+		return cvm_error_set(err, -EPROTO, "plans differ in the TD's attributes, XFAM, "
+						   "MRCONFIGID/MROWNER/MROWNERCONFIG, TD HOB address "
+						   "or measure order");
 	if (a->snp.has_initial_digest != b->snp.has_initial_digest ||
 	    (a->snp.has_initial_digest &&
 	     memcmp(a->snp.initial_digest, b->snp.initial_digest, sizeof(a->snp.initial_digest))))

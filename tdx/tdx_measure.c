@@ -438,8 +438,15 @@ int cvm_tdx_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 		cvm_plan_release(&plan);
 		return cvm_error_set(err, -ENOMEM, "tdx measure: out of memory");
 	}
-	m->digest_len = CVM_TDX_DIGEST_SIZE;
-	rc = run_model(&plan, opts ? opts->cancel : NULL, m->digest, err);
+	if (opts && opts->launched) {
+		rc = cvm_plan_compare(&plan, opts->launched, err);
+		if (rc)
+			cvm_error_wrap(err, "the launch plan is not the offline plan");
+		m->digest_len = 0;
+	} else {
+		m->digest_len = CVM_TDX_DIGEST_SIZE;
+		rc = run_model(&plan, opts ? opts->cancel : NULL, m->digest, err);
+	}
 	if (!rc) {
 		m->has_td_fields = true;
 		m->td_attributes = plan.tdx.attributes;

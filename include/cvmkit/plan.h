@@ -145,10 +145,11 @@ void cvm_plan_release(struct cvm_plan *plan);
 uint64_t cvm_plan_load_bytes(const struct cvm_plan *plan);
 
 /*
- * 0 when a and b hash alike in every measurement model: the same TEE, the same ops in the same
- * order (kind, GPA, size, page type, flags, vCPU index and bytes) and the same SNP initial
- * digest; otherwise -EPROTO naming the first difference.  Bytes two ops share by address are
- * not compared again.
+ * 0 when a and b hash alike in every measurement model and launch the same guest: the same
+ * TEE, vCPU count and memory size, the same ops in the same order (kind, GPA, size, page type,
+ * flags, vCPU index and bytes), the same SNP initial digest and, for a TD, the same
+ * TDH.MNG.INIT fields, TD HOB address and measure order; otherwise -EPROTO naming the first
+ * difference.  Bytes two ops share by address are not compared again.
  */
 int cvm_plan_compare(const struct cvm_plan *a, const struct cvm_plan *b, struct cvm_error *err);
 

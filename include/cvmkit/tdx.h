@@ -72,6 +72,10 @@ struct cvm_tdx_measure_opts {
 	/* optional: non-zero (e.g. from a signal or another thread) stops the MRTD model with
 	   -ECANCELED; borrowed */
 	volatile sig_atomic_t *cancel;
+	/* optional: the plan a launch executed, whose MRTD the launch took call by call; borrowed.
+	   The offline plan is compared with it op by op (-EPROTO when they differ) and no MRTD is
+	   computed again: the document's digest_len is 0 and the caller supplies the digest. */
+	const struct cvm_plan *launched;
 };
 
 /* cvm_tdx_measure() with options (opts NULL: none). */

@@ -248,14 +248,21 @@ static const char *find_input(const struct cvm_measurement *m, const char *key)
 
 /* ---- A: Debian OVMF.fd --------------------------------------------------------------------- */
 
-static void debian_ovmf_mrtd_both_orders(void **state)
+/* Debian's OVMF.fd, or the test is skipped (package ovmf). */
+static struct cvm_firmware *debian_ovmf_or_skip(void)
 {
-	(void)state;
 	struct cvm_firmware *fw = load_fw(DEBIAN_OVMF);
 	if (!fw) {
 		print_message("# SKIP " DEBIAN_OVMF " not installed (package ovmf)\n");
 		skip();
 	}
+	return fw;
+}
+
+static void debian_ovmf_mrtd_both_orders(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = debian_ovmf_or_skip();
 	struct cvm_policy policy;
 	test_policy(&policy);
 	uint8_t d[48];
@@ -270,11 +277,7 @@ static void debian_ovmf_mrtd_both_orders(void **state)
 static void debian_ovmf_plan_has_six_sections_in_metadata_order(void **state)
 {
 	(void)state;
-	struct cvm_firmware *fw = load_fw(DEBIAN_OVMF);
-	if (!fw) {
-		print_message("# SKIP " DEBIAN_OVMF " not installed (package ovmf)\n");
-		skip();
-	}
+	struct cvm_firmware *fw = debian_ovmf_or_skip();
 	struct cvm_policy policy;
 	test_policy(&policy);
 	policy.memory_size = 4 * GIB;
@@ -340,11 +343,7 @@ static void measure_inputs_use_documented_snake_case_keys(void **state)
 static void debian_ovmf_measure_document(void **state)
 {
 	(void)state;
-	struct cvm_firmware *fw = load_fw(DEBIAN_OVMF);
-	if (!fw) {
-		print_message("# SKIP " DEBIAN_OVMF " not installed (package ovmf)\n");
-		skip();
-	}
+	struct cvm_firmware *fw = debian_ovmf_or_skip();
 	struct cvm_policy policy;
 	test_policy(&policy);
 	struct cvm_measurement *m = NULL;
@@ -392,6 +391,48 @@ static void debian_ovmf_measure_document(void **state)
 	assert_hex48(m->digest, A_MRTD_TWO);
 	assert_string_equal(find_input(m, "measure_order"), "two-pass");
 	cvm_measurement_free(m);
+	cvm_firmware_free(fw);
+}
+
+/* A launch's document: the offline plan against the launched one, no MRTD computed again. */
+static void measure_against_a_launched_plan_compares_it_and_leaves_the_digest(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = debian_ovmf_or_skip();
+	struct cvm_policy policy;
+	test_policy(&policy);
+	struct cvm_plan launched;
+	struct cvm_error err;
+	assert_int_equal(cvm_tdx_plan_build(&policy, fw, &launched, &err), 0);
+	struct cvm_tdx_measure_opts opts = {.launched = &launched};
+	struct cvm_measurement *m = NULL;
+	int rc = cvm_tdx_measure_ex(&policy, fw, &opts, &m, &err);
+	if (rc)
+		fail_msg("%s", cvm_error_message(&err));
+	assert_int_equal(m->digest_len, 0);
+	assert_string_equal(find_input(m, "td_hob_sha384"), A_HOB_2G);
+	assert_string_equal(find_input(m, "mr_extend_count"), "7680");
+	cvm_measurement_free(m);
+
+	/* Another order issues other operations: refused, nothing returned. */
+	policy.tdx.measure_order = CVM_TDX_ORDER_TWO_PASS;
+	m = NULL;
+	assert_int_equal(cvm_tdx_measure_ex(&policy, fw, &opts, &m, &err), -EPROTO);
+	assert_null(m);
+	assert_non_null(strstr(cvm_error_message(&err), "the launch plan is not the offline plan"));
+	/* ... and a launched plan whose HOB bytes were changed */
+	policy.tdx.measure_order = CVM_TDX_ORDER_SINGLE_PASS;
+	bool changed = false;
+	for (size_t i = 0; i < launched.nops && !changed; i++) {
+		const uint8_t *d = launched.ops[i].data;
+		if (launched.ops[i].data_len && d && (d < fw->data || d >= fw->data + fw->size)) {
+			((uint8_t *)(uintptr_t)d)[0] ^= 1; /* the plan's own HOB copy */
+			changed = true;
+		}
+	}
+	assert_true(changed);
+	assert_int_equal(cvm_tdx_measure_ex(&policy, fw, &opts, &m, &err), -EPROTO);
+	cvm_plan_release(&launched);
 	cvm_firmware_free(fw);
 }
 
@@ -1544,6 +1585,7 @@ int main(void)
 		cmocka_unit_test(debian_ovmf_plan_has_six_sections_in_metadata_order),
 		cmocka_unit_test(measure_inputs_use_documented_snake_case_keys),
 		cmocka_unit_test(debian_ovmf_measure_document),
+		cmocka_unit_test(measure_against_a_launched_plan_compares_it_and_leaves_the_digest),
 		cmocka_unit_test(hob_debian_2g_4g_8g_match_vectors),
 		cmocka_unit_test(hob_layout_is_qemu_q35),
 		cmocka_unit_test(hob_refuses_section_outside_ram),
