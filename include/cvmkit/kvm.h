@@ -349,6 +349,9 @@ void cvm_kvm_snp_req_certs_answer(struct cvm_kvm_vm *vm, struct kvm_run *run,
  * cvm_kvm_snp_req_certs_answer, and the vCPU runs on.
  * MMIO, KVM_EXIT_MEMORY_FAULT (reported with GPA, size, private/shared), internal errors and
  * failed entries are errors.
+ * Threads: vCPUs of one VM may run on threads of their own, except when the VM serves SNP
+ * certificates (vm->snp_certs): the held file locks are the VM's, so such a VM's vCPUs must
+ * not be in cvm_kvm_run on two threads at once.
  */
 int cvm_kvm_run(struct cvm_kvm_vm *vm, uint32_t idx, cvm_kvm_io_fn on_io, void *ctx,
 		struct cvm_kvm_run_result *out, struct cvm_error *err);
