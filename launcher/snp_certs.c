@@ -28,7 +28,6 @@
 #define MAX_FILES 3u    /* key, intermediate, ARK (the cache's chain file holds the last two) */
 #define LOCK_TRIES 3u   /* the path was replaced between open and lock: open it again */
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
-#define PEM_END "-----END CERTIFICATE-----"
 
 /* One table entry: a file, whole or its nth PEM certificate (pem_block >= 0). */
 struct cert_src {
@@ -317,44 +316,25 @@ static int read_locked(int fd, const char *path, uint8_t **out, size_t *len,
 	return 0;
 }
 
-/* The nth PEM certificate of data (its BEGIN line to the end of its END line). */
-static bool pem_block(const uint8_t *data, size_t len, int nth, size_t *off, size_t *n)
-{
-	size_t at = 0;
-	for (int i = 0;; i++) {
-		const uint8_t *b = memmem(data + at, len - at, PEM_BEGIN, strlen(PEM_BEGIN));
-		if (!b)
-			return false;
-		size_t start = (size_t)(b - data);
-		const uint8_t *e = memmem(b, len - start, PEM_END, strlen(PEM_END));
-		if (!e)
-			return false;
-		size_t end = (size_t)(e - data) + strlen(PEM_END);
-		while (end < len && (data[end] == '\r' || data[end] == '\n'))
-			end++;
-		if (i == nth) {
-			*off = start;
-			*n = end - start;
-			return true;
-		}
-		at = end;
-	}
-}
-
 /*
  * The DER certificate of one source: guests parse the table's entries as DER (go-sev-guest,
- * snpguest), so a PEM block is re-encoded into *der (the caller frees it) and DER bytes are
- * served as they are once they parse as exactly one certificate.
+ * snpguest).  PEM data gives its nth certificate (nth < 0: the first), re-encoded into *der
+ * (the caller frees it with OPENSSL_free); DER data is served as it is once it parses as
+ * exactly one certificate (nth < 0 only).  -EINVAL when there is no such certificate.
  */
-static int source_der(const uint8_t *d, size_t n, uint8_t **der, const uint8_t **out,
+static int source_der(const uint8_t *d, size_t n, int nth, uint8_t **der, const uint8_t **out,
 		      size_t *out_len)
 {
 	if (n > INT_MAX)
 		return -EINVAL;
-	X509 *x;
+	X509 *x = NULL;
 	if (memmem(d, n, PEM_BEGIN, strlen(PEM_BEGIN))) {
 		BIO *bio = BIO_new_mem_buf(d, (int)n);
-		x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		for (int i = 0; bio && i <= (nth < 0 ? 0 : nth); i++) {
+			X509_free(x);
+			if (!(x = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
+				break;
+		}
 		BIO_free(bio);
 		int k;
 		*der = NULL;
@@ -369,7 +349,7 @@ static int source_der(const uint8_t *d, size_t n, uint8_t **der, const uint8_t *
 		return 0;
 	}
 	const uint8_t *p = d;
-	x = d2i_X509(NULL, &p, (long)n);
+	x = nth < 0 ? d2i_X509(NULL, &p, (long)n) : NULL;
 	bool whole = x && p == d + n;
 	X509_free(x);
 	ERR_clear_error();
@@ -385,18 +365,18 @@ static int build_table(struct cvm_snp_certs *c, struct cvm_error *err)
 	struct cvm_ghcb_cert certs[MAX_FILES];
 	for (unsigned i = 0; i < c->nsrc; i++) {
 		const struct cert_src *s = &c->src[i];
-		const uint8_t *d = c->bytes[s->file];
-		size_t off = 0, n = c->lens[s->file];
-		if (s->pem_block >= 0 && !pem_block(d, n, s->pem_block, &off, &n))
-			return cvm_error_set(err, -EINVAL, "%s: no PEM certificate %d (the %s)",
-					     c->paths[s->file], s->pem_block + 1,
-					     cvm_ghcb_cert_kind_name(s->kind));
 		const uint8_t *der;
 		size_t der_len;
-		if (source_der(d + off, n, &c->der[i], &der, &der_len))
+		if (source_der(c->bytes[s->file], c->lens[s->file], s->pem_block, &c->der[i], &der,
+			       &der_len)) {
+			if (s->pem_block >= 0)
+				return cvm_error_set(err, -EINVAL, "%s: no PEM certificate %d (the %s)",
+						     c->paths[s->file], s->pem_block + 1,
+						     cvm_ghcb_cert_kind_name(s->kind));
 			return cvm_error_set(err, -EINVAL,
 					     "%s: the %s is not an X.509 certificate in DER or PEM",
 					     c->paths[s->file], cvm_ghcb_cert_kind_name(s->kind));
+		}
 		certs[i] = (struct cvm_ghcb_cert){s->kind, der, der_len};
 	}
 	size_t need = 0;
