@@ -241,25 +241,6 @@ static const char *prefault_mode_name(enum cvm_prefault_mode mode)
 	}
 }
 
-/*
- * "snp_firmware_load": in place through the guest_memfd (the posted series), the staged copy
- * and why, or in place for part of it and then staged.  Nonzero: out of memory.
- */
-static int add_snp_firmware_load(struct cvm_measurement *m, const struct cvm_kvm_backend_ctx *k)
-{
-	const char *why = k->snp_fw_staged_why[0] ? k->snp_fw_staged_why
-						  : "no firmware page was loaded in place";
-	unsigned long long n = (unsigned long long)k->snp_fw_in_place_bytes;
-	if (n && !k->snp_fw_staged_why[0])
-		return cvm_measurement_add_launch(m, "snp_firmware_load", "in place: %llu bytes "
-						  "written through the guest_memfd, converted with "
-						  "PRESERVE, SNP_LAUNCH_UPDATE without a source", n);
-	if (n)
-		return cvm_measurement_add_launch(m, "snp_firmware_load", "in place for %llu bytes, "
-						  "then staged copy (%s)", n, why);
-	return cvm_measurement_add_launch(m, "snp_firmware_load", "staged copy (%s)", why);
-}
-
 static int add_launch_entries(struct cvm_launch *l, struct cvm_error *err)
 {
 	struct cvm_measurement *m = l->measurement;
@@ -297,17 +278,8 @@ static int add_launch_entries(struct cvm_launch *l, struct cvm_error *err)
 		    cvm_measurement_add_launch_u64(m, "time_prefault_us", t->prefault_ns / 1000) ||
 		    cvm_measurement_add_launch_u64(m, "time_document_us", t->document_ns / 1000) ||
 		    cvm_measurement_add_launch_u64(m, "time_total_us", t->total_ns / 1000);
-	/* SNP: the PSP corrected the CPUID page and the launch retried with it (snp.cpuid_retry) */
-	if (!fail && l->kvm.snp_cpuid_corrected)
-		fail = cvm_measurement_add_launch(m, "snp_cpuid_page", "%s",
-						  "corrected by the PSP, retried with its values");
-	/* SNP: how the firmware reached guest memory (docs/snp-launch.md) */
-	if (!fail && vm->type == CVM_KVM_X86_SNP_VM)
-		fail = add_snp_firmware_load(m, &l->kvm);
-	/* SNP: certificates served to the guest's attestation requests, and from where */
-	if (!fail && vm->snp_certs)
-		fail = cvm_measurement_add_launch(m, "snp_certificates", "%s",
-						  cvm_snp_certs_source(vm->snp_certs));
+	if (!fail && l->tee->launch_entries)
+		fail = l->tee->launch_entries(m, &l->kvm) != 0;
 	return fail ? cvm_error_set(err, -ENOMEM, "out of memory") : 0;
 }
 

@@ -137,6 +137,43 @@ static int snp_complete_plan(struct cvm_plan *plan, const struct cvm_policy *pol
 	return rc;
 }
 
+/*
+ * "snp_firmware_load": in place through the guest_memfd (the posted series), the staged copy
+ * and why, or in place for part of it and then staged.  Nonzero: out of memory.
+ */
+static int add_snp_firmware_load(struct cvm_measurement *m, const struct cvm_kvm_backend_ctx *k)
+{
+	const char *why = k->snp_fw_staged_why[0] ? k->snp_fw_staged_why
+						  : "no firmware page was loaded in place";
+	unsigned long long n = (unsigned long long)k->snp_fw_in_place_bytes;
+	if (n && !k->snp_fw_staged_why[0])
+		return cvm_measurement_add_launch(m, "snp_firmware_load", "in place: %llu bytes "
+						  "written through the guest_memfd, converted with "
+						  "PRESERVE, SNP_LAUNCH_UPDATE without a source", n);
+	if (n)
+		return cvm_measurement_add_launch(m, "snp_firmware_load", "in place for %llu bytes, "
+						  "then staged copy (%s)", n, why);
+	return cvm_measurement_add_launch(m, "snp_firmware_load", "staged copy (%s)", why);
+}
+
+/* What the SNP backend did beyond the plan: the CPUID page, the firmware load, certificates. */
+static int snp_launch_entries(struct cvm_measurement *m, const struct cvm_kvm_backend_ctx *k)
+{
+	/* the PSP corrected the CPUID page and the launch retried with it (snp.cpuid_retry) */
+	if (k->snp_cpuid_corrected &&
+	    cvm_measurement_add_launch(m, "snp_cpuid_page", "%s",
+				       "corrected by the PSP, retried with its values"))
+		return -ENOMEM;
+	/* how the firmware reached guest memory (docs/snp-launch.md) */
+	if (add_snp_firmware_load(m, k))
+		return -ENOMEM;
+	/* certificates served to the guest's attestation requests, and from where */
+	if (k->vm->snp_certs && cvm_measurement_add_launch(m, "snp_certificates", "%s",
+							   cvm_snp_certs_source(k->vm->snp_certs)))
+		return -ENOMEM;
+	return 0;
+}
+
 static void *snp_model_new(void)
 {
 	return cvm_snp_model_new();
@@ -248,6 +285,7 @@ static const struct cvm_tee_ops tees[] = {
 		.model_free = snp_model_free,
 		.model_prepare = snp_model_prepare,
 		.kvm_ops = cvm_snp_kvm_ops,
+		.launch_entries = snp_launch_entries,
 		.evidence = CVM_EVIDENCE_SNP_REPORT,
 		.verify = cvm_snp_verify_bytes,
 		.fetch = cvm_snp_fetch_needs,

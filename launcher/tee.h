@@ -17,6 +17,7 @@
 #include <cvmkit/evidence.h>
 #include <cvmkit/fetch.h>
 #include <cvmkit/firmware.h>
+#include <cvmkit/kvm.h>
 #include <cvmkit/plan.h>
 #include <cvmkit/policy.h>
 #include <cvmkit/snp.h>
@@ -81,6 +82,9 @@ struct cvm_tee_ops {
 
 	/* The KVM backend (its context is a struct cvm_kvm_backend_ctx). */
 	const struct cvm_backend_ops *(*kvm_ops)(void);
+	/* Optional: the document's launch entries of what this TEE's backend did (kvm, after the
+	   launch).  Nonzero: out of memory. */
+	int (*launch_entries)(struct cvm_measurement *m, const struct cvm_kvm_backend_ctx *kvm);
 
 	/* Evidence of this TEE: detected as this kind, parsed and verified (NULL: none). */
 	enum cvm_evidence_kind evidence;
