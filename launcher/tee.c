@@ -32,9 +32,7 @@ static int read_firmware(const struct cvm_policy *policy, struct cvm_launch_inpu
 			 struct cvm_error *err)
 {
 	int rc = cvm_firmware_load(policy->firmware.path, &in->fw, err);
-	if (!rc)
-		memcpy(in->sha256, in->fw->sha256, sizeof(in->sha256));
-	return rc;
+	return rc ? rc : cvm_firmware_sha256(in->fw, in->sha256, err);
 }
 
 struct fw_digest_job {
