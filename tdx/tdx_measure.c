@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 
 #include <cvmkit/util.h>
 
@@ -143,29 +144,109 @@ static int add_boot_file(struct cvm_measurement *m, const char *what, const char
 }
 
 /*
- * The boot files' digests, taken on the pool beside the MRTD chain (they feed only the document
- * and RTMR1/2).  The kernel is held whole: its Authenticode hash walks its PE/COFF section
- * table, and its SHA-256 is taken in the same pass; a kernel that is no usable PE image gets
- * its SHA-256 alone (RTMR1 then explains why it is not computed).  The initrd is hashed as it
- * is read: SHA-256 for the document and, in the same pass, SHA-384 for RTMR2 when the kernel
- * is PE/COFF (RTMR2 is computed only for one).
+ * The boot files' digests (they feed only the document and RTMR1/2).  The kernel is held whole:
+ * its Authenticode hash walks its PE/COFF section table; a kernel that is no usable PE image
+ * gets its SHA-256 alone (RTMR1 then explains why it is not computed).  The initrd is hashed as
+ * it is read: SHA-256 for the document and SHA-384 for RTMR2 when the kernel is PE/COFF
+ * (RTMR2 is computed only for one).  Each file is read once; on a pool of two or more threads
+ * its SHA-256 and SHA-384 run side by side on the same bytes, else in one pass over them.
  */
 struct boot_files {
 	const struct cvm_policy *policy;
+	struct cvm_pool *pool;
 	struct cvm_file kernel;
 	bool open_kernel;
 	bool has_authenticode, pe;
+	int authenticode_rc; /* the kernel's Authenticode hash: 0, or why there is none */
+	struct cvm_error authenticode_err;
 	uint8_t kernel_sha256[32];
 	uint8_t authenticode[CVM_TDX_DIGEST_SIZE];
 	struct cvm_stream_digest initrd;
-	int rc; /* of hash_boot_files, with its error */
+	int rc; /* of boot_files_hash, with its error */
 	struct cvm_error err;
 };
 
-static int hash_boot_files(void *ctx, size_t index, struct cvm_error *err)
+/* Item 0 the kernel's Authenticode SHA-384 (a refusal is kept, not failed), item 1 its SHA-256. */
+static int kernel_item(void *ctx, size_t index, struct cvm_error *err)
 {
-	(void)index;
 	struct boot_files *b = ctx;
+	if (index == 1)
+		return cvm_sha256(b->kernel.data, b->kernel.size, b->kernel_sha256, err);
+	cvm_error_clear(&b->authenticode_err);
+	b->authenticode_rc = cvm_tdx_authenticode_sha384(b->kernel.data, b->kernel.size,
+							 b->authenticode, &b->authenticode_err);
+	return 0;
+}
+
+static int hash_kernel(struct boot_files *b, struct cvm_error *err)
+{
+	int rc = 0;
+	if (cvm_pool_threads(b->pool) > 1) {
+		rc = cvm_pool_run(b->pool, 2, kernel_item, b, err);
+	} else {
+		cvm_error_clear(&b->authenticode_err);
+		b->authenticode_rc = cvm_tdx_authenticode_sha384_sha256(
+			b->kernel.data, b->kernel.size, b->authenticode, b->kernel_sha256,
+			&b->authenticode_err);
+		if (b->authenticode_rc == -ENOEXEC || b->authenticode_rc == -EINVAL)
+			rc = cvm_sha256(b->kernel.data, b->kernel.size, b->kernel_sha256, err);
+	}
+	int arc = b->authenticode_rc;
+	b->has_authenticode = arc == 0;
+	if (!rc && arc && arc != -ENOEXEC && arc != -EINVAL) {
+		*err = b->authenticode_err;
+		rc = arc;
+	}
+	return rc;
+}
+
+/* The initrd's SHA-256 and SHA-384, each piece hashed by both on two of the pool's threads. */
+struct initrd_split {
+	struct cvm_pool *pool;
+	EVP_MD_CTX *ctx[2];
+	const uint8_t *piece;
+	size_t len;
+};
+
+static int initrd_item(void *ctx, size_t index, struct cvm_error *err)
+{
+	struct initrd_split *h = ctx;
+	if (!EVP_DigestUpdate(h->ctx[index], h->piece, h->len))
+		return cvm_error_set(err, -EIO, "SHA-256/SHA-384 failed (OpenSSL)");
+	return 0;
+}
+
+static int initrd_piece(void *ctx, const uint8_t *piece, size_t len, struct cvm_error *err)
+{
+	struct initrd_split *h = ctx;
+	h->piece = piece;
+	h->len = len;
+	return cvm_pool_run(h->pool, 2, initrd_item, h, err);
+}
+
+static int hash_initrd_split(struct boot_files *b, const char *path, struct cvm_error *err)
+{
+	struct initrd_split h = {.pool = b->pool, .ctx = {EVP_MD_CTX_new(), EVP_MD_CTX_new()}};
+	struct cvm_stream_digest *d = &b->initrd;
+	int rc = 0;
+	if (!h.ctx[0] || !h.ctx[1])
+		rc = cvm_error_set(err, -ENOMEM, "out of memory");
+	else if (!EVP_DigestInit_ex(h.ctx[0], EVP_sha256(), NULL) ||
+		 !EVP_DigestInit_ex(h.ctx[1], EVP_sha384(), NULL))
+		rc = cvm_error_set(err, -EIO, "SHA-256/SHA-384 failed (OpenSSL)");
+	if (!rc)
+		rc = cvm_stream_read(path, CVM_BOOT_FILE_MAX, initrd_piece, &h, NULL, NULL,
+				     &d->size, err);
+	if (!rc && (!EVP_DigestFinal_ex(h.ctx[0], d->sha256, NULL) ||
+		    !EVP_DigestFinal_ex(h.ctx[1], d->sha384, NULL)))
+		rc = cvm_error_set(err, -EIO, "SHA-256/SHA-384 failed (OpenSSL)");
+	EVP_MD_CTX_free(h.ctx[0]);
+	EVP_MD_CTX_free(h.ctx[1]);
+	return rc;
+}
+
+static int hash_boot_files(struct boot_files *b, struct cvm_error *err)
+{
 	const struct cvm_policy *policy = b->policy;
 	if (!policy->boot.kernel)
 		return 0;
@@ -173,41 +254,19 @@ static int hash_boot_files(void *ctx, size_t index, struct cvm_error *err)
 	if (rc)
 		return cvm_error_wrap(err, "boot.kernel");
 	b->open_kernel = true;
-	struct cvm_error pe_err;
-	rc = cvm_tdx_authenticode_sha384_sha256(b->kernel.data, b->kernel.size, b->authenticode,
-						b->kernel_sha256, &pe_err);
-	b->has_authenticode = rc == 0;
-	if (rc == -ENOEXEC || rc == -EINVAL)
-		rc = cvm_sha256(b->kernel.data, b->kernel.size, b->kernel_sha256, err);
-	else if (rc)
-		*err = pe_err;
-	if (rc)
+	if ((rc = hash_kernel(b, err)))
 		return rc;
 	/* A kernel without the MZ header is no PE/COFF image: RTMR2 needs no SHA-384. */
 	b->pe = b->kernel.size >= 2 && b->kernel.data[0] == 'M' && b->kernel.data[1] == 'Z';
-	if (policy->boot.initrd) {
-		unsigned algs = CVM_HASH_SHA256 | (b->pe ? CVM_HASH_SHA384 : 0);
-		if ((rc = cvm_hash_stream(policy->boot.initrd, CVM_BOOT_FILE_MAX, algs, NULL, NULL,
-					  &b->initrd, err)))
-			return cvm_error_wrap(err, "boot.initrd");
-	}
-	return 0;
-}
-
-/* Start hash_boot_files on pool (here and now without one); boot_files_join collects it. */
-static int boot_files_start(struct boot_files *b, const struct cvm_policy *policy,
-			    struct cvm_pool *pool, struct cvm_pool_batch **batch,
-			    struct cvm_error *err)
-{
-	memset(b, 0, sizeof(*b));
-	b->policy = policy;
-	return cvm_pool_start_one(pool, hash_boot_files, b, batch, err);
-}
-
-static void boot_files_join(struct boot_files *b, struct cvm_pool_batch *batch)
-{
-	cvm_error_clear(&b->err);
-	b->rc = cvm_pool_finish(batch, &b->err);
+	if (!policy->boot.initrd)
+		return 0;
+	if (b->pe && cvm_pool_threads(b->pool) > 1)
+		rc = hash_initrd_split(b, policy->boot.initrd, err);
+	else
+		rc = cvm_hash_stream(policy->boot.initrd, CVM_BOOT_FILE_MAX,
+				     CVM_HASH_SHA256 | (b->pe ? CVM_HASH_SHA384 : 0), NULL, NULL,
+				     &b->initrd, err);
+	return rc ? cvm_error_wrap(err, "boot.initrd") : 0;
 }
 
 static void boot_files_close(struct boot_files *b)
@@ -471,6 +530,26 @@ int cvm_tdx_measure(const struct cvm_policy *policy, const struct cvm_firmware *
 	return cvm_tdx_measure_ex(policy, fw, NULL, out, err);
 }
 
+/* The MRTD chain (or the compare with a launched plan), beside the boot files' hashes. */
+struct mrtd_job {
+	const struct cvm_plan *plan;
+	const struct cvm_tdx_measure_opts *opts;
+	struct cvm_measurement *m;
+};
+
+static int mrtd_item(void *ctx, size_t index, struct cvm_error *err)
+{
+	(void)index;
+	struct mrtd_job *j = ctx;
+	if (j->opts && j->opts->launched) {
+		j->m->digest_len = 0;
+		int rc = cvm_plan_compare(j->plan, j->opts->launched, err);
+		return rc ? cvm_error_wrap(err, "the launch plan is not the offline plan") : 0;
+	}
+	j->m->digest_len = CVM_TDX_DIGEST_SIZE;
+	return run_model(j->plan, j->opts ? j->opts->cancel : NULL, j->m->digest, err);
+}
+
 int cvm_tdx_measure_ex(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		       const struct cvm_tdx_measure_opts *opts, struct cvm_measurement **out,
 		       struct cvm_error *err)
@@ -494,27 +573,23 @@ int cvm_tdx_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 		cvm_plan_release(&plan);
 		return cvm_error_set(err, -ENOMEM, "tdx measure: out of memory");
 	}
-	/* The boot files are hashed beside the MRTD chain (and the firmware's SHA-256, when
-	   cvm_firmware_load_on() took it on the same pool). */
-	struct boot_files boot;
-	struct cvm_pool_batch *batch = NULL;
-	rc = boot_files_start(&boot, policy, opts ? opts->pool : NULL, &batch, err);
-	if (!rc && opts && opts->launched) {
-		rc = cvm_plan_compare(&plan, opts->launched, err);
-		if (rc)
-			cvm_error_wrap(err, "the launch plan is not the offline plan");
-		m->digest_len = 0;
-	} else if (!rc) {
-		m->digest_len = CVM_TDX_DIGEST_SIZE;
-		rc = run_model(&plan, opts ? opts->cancel : NULL, m->digest, err);
+	/* The MRTD chain on one of the pool's threads (after the firmware's SHA-256, when
+	   cvm_firmware_load_on() took it on the same pool), the boot files here; without a pool
+	   one after the other. */
+	struct cvm_pool *pool = opts ? opts->pool : NULL;
+	struct mrtd_job job = {.plan = &plan, .opts = opts, .m = m};
+	struct boot_files boot = {.policy = policy, .pool = pool};
+	struct cvm_pool_batch *batch;
+	rc = cvm_pool_start_one(pool, mrtd_item, &job, &batch, err);
+	if (!rc) {
+		cvm_error_clear(&boot.err);
+		boot.rc = hash_boot_files(&boot, &boot.err);
+		rc = cvm_pool_finish(batch, err);
 	}
-	if (batch)
-		boot_files_join(&boot, batch);
 	bool pin_failed = !rc && (rc = cvm_firmware_pin_check(policy, fw, err)) != 0;
 	if (!rc)
 		rc = describe(m, policy, fw, &plan, &boot, err);
-	if (batch)
-		boot_files_close(&boot);
+	boot_files_close(&boot);
 	cvm_plan_release(&plan);
 	if (rc) {
 		cvm_measurement_free(m);

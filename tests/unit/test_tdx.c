@@ -1279,21 +1279,34 @@ static char *direct_boot_document(unsigned threads, const char *kernel, const ch
 	return doc;
 }
 
-/* The boot files hashed beside the MRTD chain, the firmware's SHA-256 on the pool: the same
-   document on no pool and on 1, 2 and 3 threads, and the same refusals. */
+/* The boot files hashed beside the MRTD chain (a PE kernel's SHA-256 and SHA-384 side by side,
+   an initrd of several 1 MiB pieces each hashed by both), the firmware's SHA-256 on the pool:
+   the same document on no pool and on 1, 2 and 3 threads, and the same refusals. */
 static void measure_on_a_pool_gives_the_same_document(void **state)
 {
 	(void)state;
 	size_t pe_len;
 	uint8_t *pe = make_test_pe(&pe_len, false);
 	char *kernel = write_temp(pe, pe_len);
-	char *initrd = write_temp("initrd bytes", 12);
+	char *elf = write_temp("\x7f" "ELF not a PE image, padding padding padding padding....", 56);
+	size_t big_len = (3u << 20) + 5;
+	uint8_t *big = malloc(big_len);
+	assert_non_null(big);
+	for (size_t i = 0; i < big_len; i++)
+		big[i] = (uint8_t)(i * 7 + (i >> 16));
+	char *initrd = write_temp(big, big_len);
 	struct cvm_error err;
 	int rc;
 	char *want = direct_boot_document(0, kernel, initrd, false, &rc, &err);
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(want, "\"initrd_sha256\""));
+	char *want_elf = direct_boot_document(0, elf, initrd, false, &rc, &err);
+	assert_int_equal(rc, 0);
 	for (unsigned t = 1; t <= 3; t++) {
+		char *doc_elf = direct_boot_document(t, elf, initrd, false, &rc, &err);
+		assert_int_equal(rc, 0);
+		assert_string_equal(doc_elf, want_elf);
+		free(doc_elf);
 		char *doc = direct_boot_document(t, kernel, initrd, false, &rc, &err);
 		assert_int_equal(rc, 0);
 		assert_string_equal(doc, want);
@@ -1309,10 +1322,14 @@ static void measure_on_a_pool_gives_the_same_document(void **state)
 		assert_non_null(strstr(err.msg, "boot.initrd"));
 	}
 	free(want);
+	free(want_elf);
 	unlink(kernel);
+	unlink(elf);
 	unlink(initrd);
 	free(kernel);
+	free(elf);
 	free(initrd);
+	free(big);
 	free(pe);
 }
 
