@@ -164,7 +164,7 @@ int cvm_firmware_load_on(const char *path, struct cvm_pool *pool, struct cvm_fir
 
 /*
  * The image's SHA-256 into out, waiting for it if it is still being taken.  Safe to call from
- * several threads at once.  Fails (-ENOMEM from OpenSSL) only when the hash could not be taken.
+ * several threads at once.  Fails only when OpenSSL could not take the hash.
  */
 int cvm_firmware_sha256(const struct cvm_firmware *fw, uint8_t out[32], struct cvm_error *err);
 
