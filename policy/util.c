@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -321,6 +322,25 @@ static int read_error(const char *path, int e, struct cvm_error *err)
 	return cvm_error_set(err, -e, "reading %s: %s", path, strerror(e));
 }
 
+/*
+ * A buffer for cap bytes of input.  A large one is aligned to 2 MiB and asks for transparent
+ * huge pages: filling it then takes a few page faults instead of one per 4 KiB page, which
+ * under nested paging was a quarter of a 4 MiB SNP measure's run (the hint is ignored where
+ * THP is off).  free() releases either kind.
+ */
+#define HUGE_PAGE (2u << 20)
+static uint8_t *input_buffer(size_t cap)
+{
+	if (cap < HUGE_PAGE)
+		return malloc(cap ? cap : 1);
+	void *p = NULL;
+	size_t rounded = (cap + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	if (rounded < cap || posix_memalign(&p, HUGE_PAGE, rounded) != 0)
+		return NULL;
+	(void)madvise(p, rounded, MADV_HUGEPAGE);
+	return p;
+}
+
 int cvm_file_read(const char *path, uint64_t max, struct cvm_file *out, struct cvm_error *err)
 {
 	int fd;
@@ -335,7 +355,7 @@ int cvm_file_read(const char *path, uint64_t max, struct cvm_file *out, struct c
 	if (limit < SIZE_MAX && cap > limit)
 		cap = (size_t)limit;
 	size_t len = 0;
-	uint8_t *buf = malloc(cap ? cap : 1);
+	uint8_t *buf = input_buffer(cap);
 	if (!buf)
 		rc = cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
 	while (!rc) {
