@@ -105,18 +105,29 @@ static const struct cvm_kvm_seam *cancel_seam_init(struct cancel_seam *c,
 
 /* ---- Plans ------------------------------------------------------------------------------ */
 
+/* The firmware pin, on the SHA-256 of exactly the bytes read (waited for when pending). */
+static int pin_check(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+		     struct cvm_error *err)
+{
+	int rc = cvm_launch_inputs_sha256_wait(in, err);
+	return rc ? cvm_error_wrap(err, "firmware.sha256")
+		  : cvm_policy_firmware_pin_check(policy, in->sha256, err);
+}
+
+/* after_load: a pending SHA-256 is not waited for (the launch checks the pin after loading). */
 static int plan_build(const struct cvm_policy *policy, const struct cvm_tee_ops *tee,
-		      struct cvm_launch_inputs *in, struct cvm_plan *plan, struct cvm_error *err)
+		      struct cvm_launch_inputs *in, struct cvm_pool *pool, bool after_load,
+		      struct cvm_plan *plan, struct cvm_error *err)
 {
 	memset(in, 0, sizeof(*in));
 	cvm_plan_init(plan, policy->tee);
 	if (!policy->firmware.path)
 		return cvm_error_set(err, -EINVAL, "the policy names no firmware (firmware.path)");
 	int rc = tee->read_inputs(policy, in, err);
+	if (!rc && !(after_load && in->sha256_pending))
+		rc = pin_check(policy, in, err);
 	if (!rc)
-		rc = cvm_policy_firmware_pin_check(policy, in->sha256, err);
-	if (!rc)
-		rc = tee->plan_build(policy, in, plan, err);
+		rc = tee->plan_build(policy, in, pool, plan, err);
 	if (rc) {
 		cvm_plan_release(plan);
 		cvm_launch_inputs_release(in);
@@ -124,8 +135,9 @@ static int plan_build(const struct cvm_policy *policy, const struct cvm_tee_ops 
 	return rc;
 }
 
-int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_launch_inputs **out,
-			  struct cvm_plan *plan, struct cvm_error *err)
+int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_pool *pool,
+			  struct cvm_launch_inputs **out, struct cvm_plan *plan,
+			  struct cvm_error *err)
 {
 	const struct cvm_tee_ops *tee = tee_of(policy, err);
 	if (!tee)
@@ -133,7 +145,7 @@ int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_launch_inp
 	struct cvm_launch_inputs *in = calloc(1, sizeof(*in));
 	if (!in)
 		return cvm_error_set(err, -ENOMEM, "out of memory");
-	int rc = plan_build(policy, tee, in, plan, err);
+	int rc = plan_build(policy, tee, in, pool, false, plan, err);
 	if (rc) {
 		free(in);
 		return rc;
@@ -362,10 +374,11 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 {
 	const struct cvm_tee_ops *tee = l->tee;
 	uint64_t t0 = now_ns();
-	int rc = plan_build(l->policy, tee, &l->inputs, &l->plan, err);
+	int rc = plan_build(l->policy, tee, &l->inputs, opts->pool, true, &l->plan, err);
 	if (rc)
 		return cvm_error_wrap(err, "plan");
 	l->timings.plan_ns = now_ns() - t0;
+	bool pin_after_load = l->inputs.sha256_pending;
 
 	void *model = tee->model_new();
 	if (!model)
@@ -373,7 +386,7 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 	if (tee->model_set_cancel)
 		tee->model_set_cancel(model, opts->cancel);
 	if (tee->model_prepare)
-		tee->model_prepare(model, &l->inputs);
+		tee->model_prepare(model, &l->inputs, opts->pool);
 	/* A cancelled launch must not wait for the document: its thread stops on the same flag. */
 	struct document_job job = {.launch = l, .cancel = opts->cancel};
 	pthread_t doc_thread;
@@ -381,7 +394,7 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 	if (tee->needs_document && tee->needs_document(l->policy)) {
 		rc = document_then_complete_plan(l, &job, err);
 		computed = true;
-	} else {
+	} else if (!pin_after_load) {
 		/* Only reads of the policy, the plan and the inputs happen there: nothing is shared
 		 * mutably, so the document is computed while KVM works. */
 		threaded = pthread_create(&doc_thread, NULL, document_thread, &job) == 0;
@@ -406,6 +419,19 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 			tee->model_digest(model, digest);
 	}
 	tee->model_free(model);
+	if (!rc && pin_after_load) {
+		/* Fail closed: the image is in guest memory, but no vCPU has run and the caller
+		   never sees the VM (launch_steps' caller tears it down). */
+		uint64_t t = now_ns();
+		rc = pin_check(l->policy, &l->inputs, err);
+		l->timings.load_ns += now_ns() - t;
+		if (rc) {
+			char why[CVM_ERROR_MSG_MAX];
+			snprintf(why, sizeof(why), "%s", cvm_error_message(err));
+			return cvm_error_set(err, rc, "%s (checked as the image was loaded: the VM is "
+					     "torn down, no vCPU ran)", why);
+		}
+	}
 
 	uint64_t t1 = now_ns();
 	if (threaded)

@@ -18,6 +18,7 @@ void cvm_launch_inputs_release(struct cvm_launch_inputs *in)
 {
 	if (!in)
 		return;
+	(void)cvm_launch_inputs_sha256_wait(in, NULL);
 	cvm_firmware_free(in->fw);
 	in->fw = NULL;
 	if (in->has_image)
@@ -35,28 +36,30 @@ static int read_firmware(const struct cvm_policy *policy, struct cvm_launch_inpu
 	return rc ? rc : cvm_firmware_sha256(in->fw, in->sha256, err);
 }
 
+/* The firmware pages run through the chain on the pool, from a thread of their own, while
+   this one hashes the boot files (as `measure` does). */
 struct fw_digest_job {
 	struct cvm_launch_inputs *in;
-	pthread_t thread;
+	struct cvm_pool *pool;
 	int rc;
 };
 
 static void *fw_digest_thread(void *arg)
 {
 	struct fw_digest_job *job = arg;
-	job->rc = cvm_snp_firmware_digest(job->in->fw, job->in->snp_fw_digest, NULL);
+	job->rc = cvm_snp_firmware_digest_ex(job->in->fw, job->pool, job->in->snp_fw_digest, NULL);
 	return NULL;
 }
 
-/* The boot files hashed while another thread hashes the firmware pages (as `measure` does). */
 static int snp_hash_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			   struct cvm_error *err)
+			   struct cvm_pool *pool, struct cvm_error *err)
 {
-	struct fw_digest_job job = {.in = in};
-	bool threaded = pthread_create(&job.thread, NULL, fw_digest_thread, &job) == 0;
+	struct fw_digest_job job = {.in = in, .pool = pool};
+	pthread_t thread;
+	bool threaded = pthread_create(&thread, NULL, fw_digest_thread, &job) == 0;
 	int rc = cvm_snp_boot_hashes_compute(policy, &in->snp_boot, &in->has_snp_boot, err);
 	if (threaded)
-		pthread_join(job.thread, NULL);
+		pthread_join(thread, NULL);
 	else
 		fw_digest_thread(&job);
 	in->has_snp_fw_digest = job.rc == 0; /* else the model hashes the pages itself */
@@ -65,7 +68,7 @@ static int snp_hash_inputs(const struct cvm_policy *policy, struct cvm_launch_in
 
 /* The hashes are kept in *in: the document and the model reuse them instead of hashing again. */
 static int snp_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-		    struct cvm_plan *plan, struct cvm_error *err)
+		    struct cvm_pool *pool, struct cvm_plan *plan, struct cvm_error *err)
 {
 	int rc = cvm_snp_launch_policy_check(policy, err);
 	/* Refuse before reading a 50 MiB initrd for a firmware that cannot use it. */
@@ -74,7 +77,7 @@ static int snp_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *i
 							 policy->boot.cmdline,
 					err);
 	if (!rc)
-		rc = snp_hash_inputs(policy, in, err);
+		rc = snp_hash_inputs(policy, in, pool, err);
 	if (rc)
 		return cvm_error_wrap(err, "snp plan");
 	return cvm_snp_plan_build_hashed(policy, in->fw, in->has_snp_boot ? &in->snp_boot : NULL,
@@ -187,8 +190,9 @@ static void snp_model_free(void *m)
 	cvm_snp_model_free(m);
 }
 
-static void snp_model_prepare(void *m, const struct cvm_launch_inputs *in)
+static void snp_model_prepare(void *m, const struct cvm_launch_inputs *in, struct cvm_pool *pool)
 {
+	cvm_snp_model_set_pool(m, pool);
 	if (in->has_snp_fw_digest)
 		cvm_snp_model_set_firmware_digest(m, in->fw, in->snp_fw_digest);
 }
@@ -196,8 +200,9 @@ static void snp_model_prepare(void *m, const struct cvm_launch_inputs *in)
 /* ---- TDX ---- */
 
 static int tdx_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-		    struct cvm_plan *plan, struct cvm_error *err)
+		    struct cvm_pool *pool, struct cvm_plan *plan, struct cvm_error *err)
 {
+	(void)pool; /* the MRTD chain is one sequential stream */
 	return cvm_tdx_plan_build(policy, in->fw, plan, err);
 }
 

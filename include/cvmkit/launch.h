@@ -30,12 +30,18 @@ extern "C" {
 
 #pragma GCC visibility push(default)
 
+struct cvm_pool; /* cvmkit/pool.h */
+
 struct cvm_launch_options {
 	const struct cvm_kvm_seam *seam; /* NULL: the real host (open/ioctl/mmap) */
 	volatile sig_atomic_t *cancel;   /* optional: set non-zero (e.g. from a signal) to cancel */
 	/* optional: bytes pre-faulted ("pre-faulting guest memory"), reported from the pre-fault
 	   threads during cvm_launch only (progress.h) */
 	const struct cvm_progress *progress;
+	/* optional, borrowed for the cvm_launch call only: the SNP page hashes (the firmware's
+	   chain, as `measure`) spread over this pool (pool.h); NULL: the calling thread.  The
+	   digest and the document do not depend on it. */
+	struct cvm_pool *pool;
 };
 
 /* Wall-clock time of each phase, in nanoseconds. */
@@ -63,12 +69,14 @@ struct cvm_launch;
 
 /*
  * Build the plan of a policy without touching KVM (for --dry-run, and what cvm_launch does
- * first): the firmware pin is checked, the firmware read, and the TEE's planner run.  *inputs
- * (what the plan borrows) is written only on success and must be freed with
- * cvm_launch_inputs_free after the plan is released.
+ * first): the firmware read, its pin checked, and the TEE's planner run, hashing on pool
+ * (borrowed for the call; NULL: the calling thread) what it hashes on one.  *inputs (what the
+ * plan borrows) is written only on success and must be freed with cvm_launch_inputs_free after
+ * the plan is released.
  */
-int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_launch_inputs **inputs,
-			  struct cvm_plan *plan, struct cvm_error *err);
+int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_pool *pool,
+			  struct cvm_launch_inputs **inputs, struct cvm_plan *plan,
+			  struct cvm_error *err);
 void cvm_launch_inputs_free(struct cvm_launch_inputs *inputs);
 
 /*

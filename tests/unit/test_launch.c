@@ -38,6 +38,7 @@
 #include <cvmkit/firmware.h>
 #include <cvmkit/kvm.h>
 #include <cvmkit/launch.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>
 #include <cvmkit/util.h>
@@ -896,6 +897,76 @@ static void snp_example_policy_launches_to_the_offline_digest(void **state)
 	}
 }
 
+/* 1 MiB of pseudo-random pages in front of the AmdSev fixture's metadata page: an AmdSev
+ * firmware whose pages span several of the pool's chunks.  NULL without the fixture. */
+static char *write_amdsev_firmware(void)
+{
+	static char path[64];
+	char fixture_path[512];
+	struct cvm_file tail;
+	struct cvm_error err;
+	if (!fixture(fixture_path, sizeof(fixture_path), "snp/ovmf_AmdSev_suffix.bin") ||
+	    cvm_file_open(fixture_path, &tail, &err))
+		return NULL;
+	size_t front = 1u << 20;
+	uint8_t *img = malloc(front + tail.size);
+	assert_non_null(img);
+	for (size_t i = 0; i < front; i++)
+		img[i] = (uint8_t)((i * 2654435761u) >> 13);
+	memcpy(img + front, tail.data, tail.size);
+	snprintf(path, sizeof(path), "/tmp/cvmkit-amdsev-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img, front + tail.size), (ssize_t)(front + tail.size));
+	close(fd);
+	free(img);
+	cvm_file_close(&tail);
+	return path;
+}
+
+/* The firmware's page hashes on a pool: the same digest (the fake's, `measure`'s) on every
+ * thread count, for a multi-MiB firmware alone and for an AmdSev one with a direct boot. */
+static void snp_launch_digest_does_not_depend_on_the_thread_count(void **state)
+{
+	(void)state;
+	char *amdsev = write_amdsev_firmware();
+	if (!amdsev)
+		skip();
+	struct cvm_policy *policies[2] = {example_policy("snp-qemu.json", NULL, NULL),
+					  load_policy(snp_policy_fmt, amdsev)};
+	policies[1]->boot.kernel = strdup("/dev/null");
+	policies[1]->boot.initrd = strdup("/dev/null");
+	for (size_t i = 0; i < 2; i++) {
+		const struct cvm_policy *p = policies[i];
+		char first[97] = "";
+		for (unsigned threads = 0; threads <= 3; threads++) {
+			print_message("# %s, %u threads\n", p->firmware.path, threads);
+			struct cvm_pool *pool = NULL;
+			struct cvm_error err;
+			if (threads)
+				assert_int_equal(cvm_pool_new(threads, &pool, &err), 0);
+			struct spec_kvm *k = new_fake();
+			struct cvm_launch_options opts = {.seam = spec_kvm_seam(k), .pool = pool};
+			struct cvm_launch *l = NULL;
+			int rc = cvm_launch(p, &opts, &l, &err);
+			if (rc || *spec_kvm_refusals(k))
+				fail_msg("%u threads: rc %d %s\n%s", threads, rc,
+					 rc ? cvm_error_message(&err) : "", spec_kvm_refusals(k));
+			expect_digests_agree(k, l, p, NULL);
+			char got[97];
+			hex48(cvm_launch_measurement(l)->digest, got);
+			if (!first[0])
+				memcpy(first, got, sizeof(got));
+			assert_string_equal(got, first);
+			cvm_launch_free(l);
+			spec_kvm_free(k);
+			cvm_pool_free(pool);
+		}
+		cvm_policy_free(policies[i]);
+	}
+	unlink(amdsev);
+}
+
 /* sev-snp-measure's vectors (vectors/snp/VECTORS.md), launched through the seam. */
 static const struct {
 	const char *name, *fixture, *vmm, *model;
@@ -1721,6 +1792,61 @@ static void prefault_required_fails_and_best_effort_skips(void **state)
 	unlink(guest);
 }
 
+/*
+ * The default VM's image is hashed beside the VM's creation, so its pin is checked once the
+ * image is in guest memory: a mismatch fails the launch, tears the VM down before any vCPU
+ * runs, leaks nothing and says so; a dry run refuses it before anything.  The right pin
+ * launches to the digest of an unpinned launch.
+ */
+static void default_launch_pin_mismatch_tears_the_vm_down(void **state)
+{
+	(void)state;
+	char *guest = write_test_guest(8192);
+	struct cvm_policy *p = load_policy(default_policy_fmt, guest);
+	struct spec_kvm *k = new_fake();
+	struct cvm_launch *l = launch_ok(k, p);
+	uint8_t want[48];
+	memcpy(want, cvm_launch_measurement(l)->digest, 48);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+
+	struct cvm_file img;
+	struct cvm_error err;
+	assert_int_equal(cvm_file_open(guest, &img, &err), 0);
+	assert_int_equal(cvm_sha256(img.data, img.size, p->firmware.sha256, &err), 0);
+	cvm_file_close(&img);
+	p->firmware.has_sha256 = true;
+	k = new_fake();
+	l = launch_ok(k, p);
+	assert_memory_equal(cvm_launch_measurement(l)->digest, want, 48);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+
+	p->firmware.sha256[0] ^= 1;
+	int before = count_fds(), rc;
+	k = new_fake();
+	l = launch_on(k, p, &err, &rc);
+	assert_int_equal(rc, -EINVAL);
+	assert_null(l);
+	const char *msg = cvm_error_message(&err);
+	if (!strstr(msg, "firmware.sha256: ") || !strstr(msg, "the policy pins") ||
+	    !strstr(msg, "the VM is torn down, no vCPU ran"))
+		fail_msg("pin mismatch after the load: %s", msg);
+	assert_non_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+	assert_null(spec_kvm_find(k, "KVM_RUN", 0));
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
+	assert_int_equal(count_fds(), before);
+
+	struct cvm_launch_inputs *in = NULL;
+	struct cvm_plan plan;
+	assert_int_equal(cvm_launch_plan_build(p, NULL, &in, &plan, &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "the policy pins"));
+	assert_null(strstr(cvm_error_message(&err), "torn down"));
+	cvm_policy_free(p);
+	unlink(guest);
+}
+
 static void prefault_splits_large_ranges_across_vcpus(void **state)
 {
 	(void)state;
@@ -2188,7 +2314,7 @@ static void dry_run_plan_of_the_default_vm_places_firmware_below_4g(void **state
 	struct cvm_launch_inputs *in = NULL;
 	struct cvm_plan plan;
 	struct cvm_error err;
-	assert_int_equal(cvm_launch_plan_build(p, &in, &plan, &err), 0);
+	assert_int_equal(cvm_launch_plan_build(p, NULL, &in, &plan, &err), 0);
 	assert_int_equal(plan.nops, 3);
 	assert_int_equal(plan.ops[0].gpa, 0x100000000ull - 16384);
 	assert_int_equal(plan.ops[0].flags, CVM_OP_FIRMWARE);
@@ -2234,6 +2360,8 @@ int main(void)
 		cmocka_unit_test(snp_firmware_error_is_reported_with_its_code),
 		cmocka_unit_test(snp_firmware_loads_in_place_when_the_guest_memfd_offers_it),
 		cmocka_unit_test(snp_firmware_in_place_retries_eagain_without_its_mapping),
+		cmocka_unit_test(snp_launch_digest_does_not_depend_on_the_thread_count),
+		cmocka_unit_test(default_launch_pin_mismatch_tears_the_vm_down),
 		cmocka_unit_test(snp_firmware_in_place_failures_fail_the_launch_cleanly),
 		cmocka_unit_test(snp_firmware_falls_back_to_the_staged_copy),
 		cmocka_unit_test(snp_refused_when_host_lacks_the_vm_type),
