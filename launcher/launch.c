@@ -114,10 +114,11 @@ static int pin_check(const struct cvm_policy *policy, struct cvm_launch_inputs *
 		  : cvm_policy_firmware_pin_check(policy, in->sha256, err);
 }
 
-/* after_load: a pending SHA-256 is not waited for (the launch checks the pin after loading). */
-static int plan_build(const struct cvm_policy *policy, const struct cvm_tee_ops *tee,
-		      struct cvm_launch_inputs *in, struct cvm_pool *pool, bool after_load,
-		      struct cvm_plan *plan, struct cvm_error *err)
+/* The inputs read and the pin checked; after_load: a pending SHA-256 is not waited for (the
+   launch checks the pin after loading).  On failure nothing is left to release. */
+static int read_inputs(const struct cvm_policy *policy, const struct cvm_tee_ops *tee,
+		       struct cvm_launch_inputs *in, bool after_load, struct cvm_plan *plan,
+		       struct cvm_error *err)
 {
 	memset(in, 0, sizeof(*in));
 	cvm_plan_init(plan, policy->tee);
@@ -126,8 +127,19 @@ static int plan_build(const struct cvm_policy *policy, const struct cvm_tee_ops 
 	int rc = tee->read_inputs(policy, in, err);
 	if (!rc && !(after_load && in->sha256_pending))
 		rc = pin_check(policy, in, err);
-	if (!rc)
-		rc = tee->plan_build(policy, in, pool, plan, err);
+	if (rc)
+		cvm_launch_inputs_release(in);
+	return rc;
+}
+
+static int plan_build(const struct cvm_policy *policy, const struct cvm_tee_ops *tee,
+		      struct cvm_launch_inputs *in, struct cvm_pool *pool, struct cvm_plan *plan,
+		      struct cvm_error *err)
+{
+	int rc = read_inputs(policy, tee, in, false, plan, err);
+	if (rc)
+		return rc;
+	rc = tee->plan_build(policy, in, pool, plan, err);
 	if (rc) {
 		cvm_plan_release(plan);
 		cvm_launch_inputs_release(in);
@@ -145,7 +157,7 @@ int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_pool *pool
 	struct cvm_launch_inputs *in = calloc(1, sizeof(*in));
 	if (!in)
 		return cvm_error_set(err, -ENOMEM, "out of memory");
-	int rc = plan_build(policy, tee, in, pool, false, plan, err);
+	int rc = plan_build(policy, tee, in, pool, plan, err);
 	if (rc) {
 		free(in);
 		return rc;
@@ -166,7 +178,16 @@ struct timed {
 	struct cvm_backend inner;
 	struct cvm_launch_timings *t;
 	volatile sig_atomic_t *cancel;
+	bool ahead;       /* the leading ops alone, ahead of the plan: no finish, no pre-fault */
+	bool began;       /* begin and the plan's first ran_ahead ops were issued ahead */
+	size_t ran_ahead;
+	const struct cvm_plan *plan;
 };
+
+static bool ran_ahead(const struct timed *w, const struct cvm_plan_op *op)
+{
+	return w->ran_ahead && op >= w->plan->ops && op < w->plan->ops + w->ran_ahead;
+}
 
 static int check_cancel(const struct timed *w, struct cvm_error *err)
 {
@@ -178,6 +199,8 @@ static int check_cancel(const struct timed *w, struct cvm_error *err)
 static int timed_begin(void *ctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct timed *w = ctx;
+	if (w->began)
+		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
 	if (!rc)
@@ -189,6 +212,8 @@ static int timed_begin(void *ctx, const struct cvm_plan *plan, struct cvm_error 
 static int timed_op(void *ctx, const struct cvm_plan_op *op, struct cvm_error *err)
 {
 	struct timed *w = ctx;
+	if (ran_ahead(w, op))
+		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
 	int (*fn)(void *, const struct cvm_plan_op *, struct cvm_error *) =
@@ -203,6 +228,8 @@ static int timed_piece(void *ctx, const struct cvm_plan_op *op, uint64_t off, ui
 		       struct cvm_error *err)
 {
 	struct timed *w = ctx;
+	if (ran_ahead(w, op))
+		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
 	if (!rc)
@@ -214,6 +241,8 @@ static int timed_piece(void *ctx, const struct cvm_plan_op *op, uint64_t off, ui
 static int timed_finish(void *ctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct timed *w = ctx;
+	if (w->ahead)
+		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
 	if (!rc && w->inner.ops->finish)
@@ -225,6 +254,8 @@ static int timed_finish(void *ctx, const struct cvm_plan *plan, struct cvm_error
 static int timed_prefault(void *ctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct timed *w = ctx;
+	if (w->ahead)
+		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
 	if (!rc && w->inner.ops->prefault)
@@ -241,6 +272,16 @@ static const struct cvm_backend_ops timed_ops_template = {
 	.prefault = timed_prefault,
 	.load_piece = timed_piece,
 };
+
+/* The shim w as a backend (*ops is filled from the template and w's inner ops). */
+static struct cvm_backend timed_backend(struct timed *w, struct cvm_backend_ops *ops)
+{
+	*ops = timed_ops_template;
+	ops->name = w->inner.ops->name;
+	if (!w->inner.ops->load_piece)
+		ops->load_piece = NULL;
+	return (struct cvm_backend){ops, w};
+}
 
 /* ---- Launch ----------------------------------------------------------------------------- */
 
@@ -369,15 +410,90 @@ static int document_then_complete_plan(struct cvm_launch *l, struct document_job
 	return l->tee->complete_plan(&l->plan, l->policy, job->doc, err);
 }
 
+/* The TEE's planner (its hashing) on a thread of its own, beside plan_ahead's KVM work. */
+struct plan_job {
+	struct cvm_launch *l;
+	struct cvm_pool *pool;
+	struct cvm_error err;
+	int rc;
+};
+
+static void *plan_thread(void *arg)
+{
+	struct plan_job *job = arg;
+	struct cvm_launch *l = job->l;
+	cvm_error_clear(&job->err);
+	job->rc = l->tee->plan_build(l->policy, &l->inputs, job->pool, &l->plan, &job->err);
+	return NULL;
+}
+
+/*
+ * While the planner hashes (SNP: kernel, initrd and the firmware's pages), this thread creates
+ * the VM and issues the plan's leading firmware loads from the TEE's plan ahead, which the
+ * final plan must then equal but for the bytes the hashing gave.  *ahead: how many ops ran;
+ * *kvm_ns: the time that took (timed in its phases, not in the plan's).
+ */
+static int plan_beside_vm(struct cvm_launch *l, const struct cvm_launch_options *opts,
+			  size_t *ahead, uint64_t *kvm_ns, struct cvm_error *err)
+{
+	const struct cvm_tee_ops *tee = l->tee;
+	struct cvm_plan early;
+	cvm_plan_init(&early, l->policy->tee);
+	int rc = tee->plan_ahead(l->policy, &l->inputs, &early, err);
+	if (rc) {
+		cvm_plan_release(&early);
+		return cvm_error_wrap(err, "plan");
+	}
+	struct plan_job job = {.l = l, .pool = opts->pool};
+	pthread_t thread;
+	bool threaded = pthread_create(&thread, NULL, plan_thread, &job) == 0;
+	if (!threaded)
+		plan_thread(&job);
+	struct cvm_plan lead = early;
+	for (lead.nops = 0; lead.nops < early.nops; lead.nops++) {
+		const struct cvm_plan_op *op = &early.ops[lead.nops];
+		if (op->kind != CVM_OP_LOAD || !(op->flags & CVM_OP_FIRMWARE))
+			break;
+	}
+	uint64_t t0 = now_ns();
+	struct timed shim = {{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel, .ahead = true};
+	struct cvm_backend_ops ops;
+	const struct cvm_backend kvm = timed_backend(&shim, &ops);
+	rc = !threaded && job.rc ? 0 : cvm_plan_execute(&lead, &kvm, 1, err);
+	*kvm_ns = now_ns() - t0;
+	if (threaded)
+		pthread_join(thread, NULL);
+	if (!rc && job.rc) {
+		*err = job.err;
+		rc = cvm_error_wrap(err, "plan");
+	}
+	if (!rc)
+		rc = tee->ahead_check(&early, &l->plan, err);
+	cvm_plan_release(&early);
+	*ahead = lead.nops;
+	return rc;
+}
+
 static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *opts,
 			struct cvm_error *err)
 {
 	const struct cvm_tee_ops *tee = l->tee;
-	uint64_t t0 = now_ns();
-	int rc = plan_build(l->policy, tee, &l->inputs, opts->pool, true, &l->plan, err);
+	uint64_t t0 = now_ns(), kvm_ns = 0;
+	size_t ahead = 0;
+	int rc = read_inputs(l->policy, tee, &l->inputs, true, &l->plan, err);
 	if (rc)
 		return cvm_error_wrap(err, "plan");
-	l->timings.plan_ns = now_ns() - t0;
+	/* A plan completed from its document (an ID block) is checked whole before any VM. */
+	bool doc_first = tee->needs_document && tee->needs_document(l->policy);
+	bool began = tee->plan_ahead && !doc_first;
+	if (began) {
+		rc = plan_beside_vm(l, opts, &ahead, &kvm_ns, err);
+	} else if ((rc = tee->plan_build(l->policy, &l->inputs, opts->pool, &l->plan, err))) {
+		cvm_error_wrap(err, "plan");
+	}
+	if (rc)
+		return rc;
+	l->timings.plan_ns = now_ns() - t0 - kvm_ns;
 	bool pin_after_load = l->inputs.sha256_pending;
 
 	void *model = tee->model_new();
@@ -391,7 +507,7 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 	struct document_job job = {.launch = l, .cancel = opts->cancel};
 	pthread_t doc_thread;
 	bool threaded = false, computed = false;
-	if (tee->needs_document && tee->needs_document(l->policy)) {
+	if (doc_first) {
 		rc = document_then_complete_plan(l, &job, err);
 		computed = true;
 	} else if (!pin_after_load) {
@@ -404,16 +520,13 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 	if (!rc) {
 		/* The model's hashing is timed with the KVM calls of each phase, so the phases add
 		   up to the launch. */
-		struct timed shims[2] = {{{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel},
-					 {{tee->model_ops(), model}, &l->timings, opts->cancel}};
-		struct cvm_backend_ops shim_ops[2] = {timed_ops_template, timed_ops_template};
-		for (size_t i = 0; i < 2; i++) {
-			shim_ops[i].name = shims[i].inner.ops->name;
-			if (!shims[i].inner.ops->load_piece)
-				shim_ops[i].load_piece = NULL;
-		}
-		const struct cvm_backend backends[2] = {{&shim_ops[0], &shims[0]},
-							{&shim_ops[1], &shims[1]}};
+		struct timed shims[2] = {{{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel,
+					  .began = began, .ran_ahead = ahead, .plan = &l->plan},
+					 {{tee->model_ops(), model}, &l->timings, opts->cancel,
+					  .ahead = false}};
+		struct cvm_backend_ops shim_ops[2];
+		const struct cvm_backend backends[2] = {timed_backend(&shims[0], &shim_ops[0]),
+							timed_backend(&shims[1], &shim_ops[1])};
 		rc = cvm_plan_execute(&l->plan, backends, 2, err);
 		if (!rc)
 			tee->model_digest(model, digest);

@@ -73,6 +73,18 @@ struct cvm_tee_ops {
 			const struct cvm_plan *plan, bool before_launch,
 			volatile sig_atomic_t *cancel, struct cvm_measurement **out,
 			struct cvm_error *err);
+	/*
+	 * Optional, both or neither: the plan before plan_build's hashing, with placeholder bytes
+	 * where that hashing goes (SNP: the kernel-hashes page), built (and refusing what
+	 * plan_build refuses) from the inputs' firmware alone, so that the launch creates the VM
+	 * and issues the leading firmware loads while plan_build runs on another thread.
+	 * ahead_check then refuses a final plan that is not the plan ahead but for those bytes,
+	 * which nothing issued ahead reads.
+	 */
+	int (*plan_ahead)(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+			  struct cvm_plan *plan, struct cvm_error *err);
+	int (*ahead_check)(const struct cvm_plan *ahead, const struct cvm_plan *plan,
+			   struct cvm_error *err);
 	/* Optional: the plan is completed from the offline document before it runs (SNP: an ID
 	   block signs the expected digest) when needs_document returns true. */
 	bool (*needs_document)(const struct cvm_policy *policy);

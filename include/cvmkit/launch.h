@@ -46,10 +46,11 @@ struct cvm_launch_options {
 
 /* Wall-clock time of each phase, in nanoseconds. */
 struct cvm_launch_timings {
-	uint64_t plan_ns;     /* firmware read + planner */
+	uint64_t plan_ns;     /* firmware read + planner (SNP: KVM work issued beside its hashing
+				 is in begin_ns and load_ns, not here) */
 	uint64_t begin_ns;    /* VM, memory, vCPUs, vendor init */
 	uint64_t load_ns;     /* every plan op (load + vCPU state), with the lockstep model's
-				 hashing of it */
+				 hashing of it; default VM: and the wait for the image's SHA-256 */
 	uint64_t finish_ns;   /* LAUNCH_FINISH / FINALIZE_VM */
 	uint64_t prefault_ns;
 	uint64_t document_ns; /* waiting for the offline document (computed on a second thread

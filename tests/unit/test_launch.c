@@ -44,6 +44,7 @@
 #include <cvmkit/util.h>
 
 #include "launcher/kvm_backend.h"
+#include "launcher/tee.h"
 #include "tests/unit/helper_spec_kvm.h"
 #include "tests/unit/helper_vectors.h"
 
@@ -964,6 +965,63 @@ static void snp_launch_digest_does_not_depend_on_the_thread_count(void **state)
 		}
 		cvm_policy_free(policies[i]);
 	}
+	unlink(amdsev);
+}
+
+/*
+ * The VM is created and the firmware loaded from the plan ahead of the boot files' hashes: the
+ * final plan may differ from it in the kernel-hashes page's bytes alone.
+ */
+static void snp_plan_ahead_differs_from_the_plan_only_in_the_hashes_page(void **state)
+{
+	(void)state;
+	char *amdsev = write_amdsev_firmware();
+	if (!amdsev)
+		skip();
+	struct cvm_policy *p = load_policy(snp_policy_fmt, amdsev);
+	p->boot.kernel = strdup("/dev/null");
+	p->boot.initrd = strdup("/dev/null");
+	const struct cvm_tee_ops *tee = cvm_tee_ops_get(CVM_TEE_SNP);
+	struct cvm_launch_inputs *in = NULL;
+	struct cvm_plan plan, ahead;
+	struct cvm_error err;
+	assert_int_equal(cvm_launch_plan_build(p, NULL, &in, &plan, &err), 0);
+	cvm_plan_init(&ahead, CVM_TEE_SNP);
+	assert_int_equal(tee->plan_ahead(p, in, &ahead, &err), 0);
+	assert_int_equal(cvm_plan_compare(&ahead, &plan, &err), -EPROTO);
+	assert_non_null(strstr(cvm_error_message(&err), "SNP_KERNEL_HASHES"));
+	assert_int_equal(tee->ahead_check(&ahead, &plan, &err), 0);
+
+	plan.ops[0].gpa += 4096;
+	assert_int_equal(tee->ahead_check(&ahead, &plan, &err), -EPROTO);
+	assert_non_null(strstr(cvm_error_message(&err), "changed between the VM's creation"));
+	plan.ops[0].gpa -= 4096;
+	plan.snp.vmsa_features ^= 4;
+	assert_int_equal(tee->ahead_check(&ahead, &plan, &err), -EPROTO);
+	plan.snp.vmsa_features ^= 4;
+	plan.nvcpus++;
+	assert_int_equal(tee->ahead_check(&ahead, &plan, &err), -EPROTO);
+	plan.nvcpus--;
+	assert_int_equal(tee->ahead_check(&ahead, &plan, &err), 0);
+
+	cvm_plan_release(&ahead);
+	cvm_plan_release(&plan);
+	cvm_launch_inputs_free(in);
+
+	/* An initrd that cannot be hashed fails the launch after the VM's creation: torn down,
+	   nothing leaked, the file named. */
+	free(p->boot.initrd);
+	p->boot.initrd = strdup("/nonexistent/initrd.img");
+	int before = count_fds(), rc;
+	struct spec_kvm *k = new_fake();
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	assert_int_equal(rc, -ENOENT);
+	assert_null(l);
+	assert_non_null(strstr(cvm_error_message(&err), "/nonexistent/initrd.img"));
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
+	assert_int_equal(count_fds(), before);
+	cvm_policy_free(p);
 	unlink(amdsev);
 }
 
@@ -2361,6 +2419,7 @@ int main(void)
 		cmocka_unit_test(snp_firmware_loads_in_place_when_the_guest_memfd_offers_it),
 		cmocka_unit_test(snp_firmware_in_place_retries_eagain_without_its_mapping),
 		cmocka_unit_test(snp_launch_digest_does_not_depend_on_the_thread_count),
+		cmocka_unit_test(snp_plan_ahead_differs_from_the_plan_only_in_the_hashes_page),
 		cmocka_unit_test(default_launch_pin_mismatch_tears_the_vm_down),
 		cmocka_unit_test(snp_firmware_in_place_failures_fail_the_launch_cleanly),
 		cmocka_unit_test(snp_firmware_falls_back_to_the_staged_copy),
