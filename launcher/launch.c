@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,15 +179,18 @@ struct timed {
 	struct cvm_backend inner;
 	struct cvm_launch_timings *t;
 	volatile sig_atomic_t *cancel;
-	bool ahead;       /* the leading ops alone, ahead of the plan: no finish, no pre-fault */
-	bool began;       /* begin and the plan's first ran_ahead ops were issued ahead */
-	size_t ran_ahead;
-	const struct cvm_plan *plan;
+	bool ahead;       /* ahead of the final plan: no finish, no pre-fault */
+	bool began;       /* begin was issued ahead */
+	const struct cvm_plan *plan; /* NULL: every op; else only ops [first, last) of it */
+	size_t first, last;
 };
 
-static bool ran_ahead(const struct timed *w, const struct cvm_plan_op *op)
+static bool issues(const struct timed *w, const struct cvm_plan_op *op)
 {
-	return w->ran_ahead && op >= w->plan->ops && op < w->plan->ops + w->ran_ahead;
+	if (!w->plan)
+		return true;
+	size_t i = (size_t)(op - w->plan->ops);
+	return i >= w->first && i < w->last;
 }
 
 static int check_cancel(const struct timed *w, struct cvm_error *err)
@@ -212,7 +216,7 @@ static int timed_begin(void *ctx, const struct cvm_plan *plan, struct cvm_error 
 static int timed_op(void *ctx, const struct cvm_plan_op *op, struct cvm_error *err)
 {
 	struct timed *w = ctx;
-	if (ran_ahead(w, op))
+	if (!issues(w, op))
 		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
@@ -228,7 +232,7 @@ static int timed_piece(void *ctx, const struct cvm_plan_op *op, uint64_t off, ui
 		       struct cvm_error *err)
 {
 	struct timed *w = ctx;
-	if (ran_ahead(w, op))
+	if (!issues(w, op))
 		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
@@ -449,17 +453,17 @@ static int plan_beside_vm(struct cvm_launch *l, const struct cvm_launch_options 
 	bool threaded = pthread_create(&thread, NULL, plan_thread, &job) == 0;
 	if (!threaded)
 		plan_thread(&job);
-	struct cvm_plan lead = early;
-	for (lead.nops = 0; lead.nops < early.nops; lead.nops++) {
-		const struct cvm_plan_op *op = &early.ops[lead.nops];
-		if (op->kind != CVM_OP_LOAD || !(op->flags & CVM_OP_FIRMWARE))
-			break;
-	}
+	size_t lead = 0;
+	while (lead < early.nops && early.ops[lead].kind == CVM_OP_LOAD &&
+	       (early.ops[lead].flags & CVM_OP_FIRMWARE))
+		lead++;
 	uint64_t t0 = now_ns();
-	struct timed shim = {{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel, .ahead = true};
+	/* begin sees the whole plan (memory layout, vCPU signature); only the leading ops run. */
+	struct timed shim = {{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel, .ahead = true,
+			     .plan = &early, .first = 0, .last = lead};
 	struct cvm_backend_ops ops;
 	const struct cvm_backend kvm = timed_backend(&shim, &ops);
-	rc = !threaded && job.rc ? 0 : cvm_plan_execute(&lead, &kvm, 1, err);
+	rc = !threaded && job.rc ? 0 : cvm_plan_execute(&early, &kvm, 1, err);
 	*kvm_ns = now_ns() - t0;
 	if (threaded)
 		pthread_join(thread, NULL);
@@ -470,7 +474,7 @@ static int plan_beside_vm(struct cvm_launch *l, const struct cvm_launch_options 
 	if (!rc)
 		rc = tee->ahead_check(&early, &l->plan, err);
 	cvm_plan_release(&early);
-	*ahead = lead.nops;
+	*ahead = lead;
 	return rc;
 }
 
@@ -521,7 +525,8 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 		/* The model's hashing is timed with the KVM calls of each phase, so the phases add
 		   up to the launch. */
 		struct timed shims[2] = {{{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel,
-					  .began = began, .ran_ahead = ahead, .plan = &l->plan},
+					  .began = began, .plan = began ? &l->plan : NULL,
+					  .first = ahead, .last = SIZE_MAX},
 					 {{tee->model_ops(), model}, &l->timings, opts->cancel,
 					  .ahead = false}};
 		struct cvm_backend_ops shim_ops[2];

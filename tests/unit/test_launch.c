@@ -1382,6 +1382,33 @@ static void snp_cpuid_drops_what_the_firmware_refuses(void **state)
 	cvm_policy_free(p);
 }
 
+/* Leaf 1 EAX is the policy's vCPU signature (the VMSA's RDX), not the host's, though the VM
+ * is created from the plan ahead of the boot files' hashes. */
+static void snp_vcpus_get_the_policys_signature(void **state)
+{
+	(void)state;
+	char *amdsev = write_amdsev_firmware();
+	if (!amdsev)
+		skip();
+	static const char *const models[] = {"EPYC-Genoa", "EPYC-Rome"};
+	for (size_t m = 0; m < 2; m++) {
+		struct cvm_policy *p = load_policy(snp_policy_fmt, amdsev);
+		free(p->cpus.model);
+		p->cpus.model = strdup(models[m]);
+		p->boot.kernel = strdup("/dev/null");
+		uint32_t want = 0;
+		assert_int_equal(cvm_snp_cpu_model_signature(models[m], &want), 0);
+		struct spec_kvm *k = new_fake();
+		struct cvm_launch *l = launch_ok(k, p);
+		for (size_t v = 0; v < 2; v++)
+			assert_int_equal(set_cpuid_reg(must_find(k, "KVM_SET_CPUID2", v), 1, 0, 0), want);
+		cvm_launch_free(l);
+		spec_kvm_free(k);
+		cvm_policy_free(p);
+	}
+	unlink(amdsev);
+}
+
 static const char snp_cpuid_retry_policy_fmt[] =
 	"{\"version\": 1, \"name\": \"snp-cpuid\", \"tee\": \"snp\", \"vmm\": \"qemu\","
 	" \"cpus\": {\"count\": 2, \"model\": \"EPYC-Milan\"}, \"memory\": {\"size\": \"64M\"},"
@@ -2420,6 +2447,7 @@ int main(void)
 		cmocka_unit_test(snp_firmware_in_place_retries_eagain_without_its_mapping),
 		cmocka_unit_test(snp_launch_digest_does_not_depend_on_the_thread_count),
 		cmocka_unit_test(snp_plan_ahead_differs_from_the_plan_only_in_the_hashes_page),
+		cmocka_unit_test(snp_vcpus_get_the_policys_signature),
 		cmocka_unit_test(default_launch_pin_mismatch_tears_the_vm_down),
 		cmocka_unit_test(snp_firmware_in_place_failures_fail_the_launch_cleanly),
 		cmocka_unit_test(snp_firmware_falls_back_to_the_staged_copy),
