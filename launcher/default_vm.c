@@ -25,8 +25,9 @@ static void *image_sha256_thread(void *arg)
 /* The image's SHA-256 (the pin, the document) is taken beside the VM's creation and the copy:
    both only read the image, which was read into memory once, so the pin is of what is loaded. */
 int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			       struct cvm_error *err)
+			       struct cvm_pool *pool, struct cvm_error *err)
 {
+	(void)pool; /* one hash: a thread of its own, whatever the pool */
 	int rc = cvm_file_read(policy->firmware.path, CVM_FIRMWARE_MAX, &in->image, err);
 	if (rc)
 		return rc;
@@ -42,6 +43,10 @@ int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launc
 
 int cvm_launch_inputs_sha256_wait(struct cvm_launch_inputs *in, struct cvm_error *err)
 {
+	if (in->sha256_pending && in->fw) {
+		in->sha256_pending = false;
+		return cvm_firmware_sha256(in->fw, in->sha256, err);
+	}
 	if (in->sha256_pending) {
 		pthread_join(in->sha256_thread, NULL);
 		in->sha256_pending = false;

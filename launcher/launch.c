@@ -118,14 +118,14 @@ static int pin_check(const struct cvm_policy *policy, struct cvm_launch_inputs *
 /* The inputs read and the pin checked; after_load: a pending SHA-256 is not waited for (the
    launch checks the pin after loading).  On failure nothing is left to release. */
 static int read_inputs(const struct cvm_policy *policy, const struct cvm_tee_ops *tee,
-		       struct cvm_launch_inputs *in, bool after_load, struct cvm_plan *plan,
-		       struct cvm_error *err)
+		       struct cvm_launch_inputs *in, struct cvm_pool *pool, bool after_load,
+		       struct cvm_plan *plan, struct cvm_error *err)
 {
 	memset(in, 0, sizeof(*in));
 	cvm_plan_init(plan, policy->tee);
 	if (!policy->firmware.path)
 		return cvm_error_set(err, -EINVAL, "the policy names no firmware (firmware.path)");
-	int rc = tee->read_inputs(policy, in, err);
+	int rc = tee->read_inputs(policy, in, pool, err);
 	if (!rc && !(after_load && in->sha256_pending))
 		rc = pin_check(policy, in, err);
 	if (rc)
@@ -137,7 +137,7 @@ static int plan_build(const struct cvm_policy *policy, const struct cvm_tee_ops 
 		      struct cvm_launch_inputs *in, struct cvm_pool *pool, struct cvm_plan *plan,
 		      struct cvm_error *err)
 {
-	int rc = read_inputs(policy, tee, in, false, plan, err);
+	int rc = read_inputs(policy, tee, in, pool, false, plan, err);
 	if (rc)
 		return rc;
 	rc = tee->plan_build(policy, in, pool, plan, err);
@@ -484,7 +484,7 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 	const struct cvm_tee_ops *tee = l->tee;
 	uint64_t t0 = now_ns(), kvm_ns = 0;
 	size_t ahead = 0;
-	int rc = read_inputs(l->policy, tee, &l->inputs, true, &l->plan, err);
+	int rc = read_inputs(l->policy, tee, &l->inputs, opts->pool, true, &l->plan, err);
 	if (rc)
 		return cvm_error_wrap(err, "plan");
 	/* A plan completed from its document (an ID block) is checked whole before any VM. */

@@ -2,6 +2,7 @@
 /* The TEE tables (launcher/tee.h): SEV-SNP, TDX and the default VM. */
 #include <cvmkit/kvm.h>
 #include <cvmkit/launch.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>
 
@@ -30,11 +31,15 @@ void cvm_launch_inputs_release(struct cvm_launch_inputs *in)
 /* ---- SEV-SNP ---- */
 
 /* SNP and TDX read the firmware with its metadata. */
+/* With a pool, the SHA-256 runs beside the planner; the launch checks the pin after loading. */
 static int read_firmware(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			 struct cvm_error *err)
+			 struct cvm_pool *pool, struct cvm_error *err)
 {
-	int rc = cvm_firmware_load(policy->firmware.path, &in->fw, err);
-	return rc ? rc : cvm_firmware_sha256(in->fw, in->sha256, err);
+	int rc = cvm_firmware_load_on(policy->firmware.path, pool, &in->fw, err);
+	if (rc)
+		return rc;
+	in->sha256_pending = cvm_pool_threads(pool) > 1;
+	return in->sha256_pending ? 0 : cvm_firmware_sha256(in->fw, in->sha256, err);
 }
 
 /* The firmware pages run through the chain on the pool, from a thread of their own, while

@@ -27,16 +27,16 @@
 
 /*
  * What a plan borrows: the firmware, parsed (SNP, TDX) or as raw bytes (default VM), read once;
- * its SHA-256 is of those bytes, so the pin is checked on what is loaded.  The default VM's is
- * taken on a thread of its own while the VM is built (sha256_pending until
- * cvm_launch_inputs_sha256_wait).
+ * its SHA-256 is of those bytes, so the pin is checked on what is loaded.  It may be taken
+ * while the VM is built (sha256_pending until cvm_launch_inputs_sha256_wait): the default VM's
+ * on a thread of its own, SNP's and TDX's on the launch's pool (cvm_firmware_load_on).
  */
 struct cvm_launch_inputs {
 	struct cvm_firmware *fw; /* owned, or NULL */
 	struct cvm_file image;   /* owned when has_image */
 	bool has_image;
 	uint8_t sha256[32];
-	bool sha256_pending;     /* sha256_thread is hashing image into sha256 */
+	bool sha256_pending;     /* fw's SHA-256 is on the pool, or sha256_thread hashes image */
 	pthread_t sha256_thread;
 	int sha256_rc;
 	struct cvm_error sha256_err;
@@ -56,7 +56,7 @@ struct cvm_tee_ops {
 	   without needs_document may leave sha256_pending: the launch then checks the pin after
 	   loading, before any vCPU runs, and computes the document after that. */
 	int (*read_inputs)(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			   struct cvm_error *err);
+			   struct cvm_pool *pool, struct cvm_error *err);
 	/* The plan of the policy over those inputs; records in *in what it hashed for it (SNP:
 	   the boot hashes), for the document, and hashes pages on pool (NULL: this thread). */
 	int (*plan_build)(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
@@ -138,7 +138,7 @@ int cvm_launch_inputs_sha256_wait(struct cvm_launch_inputs *in, struct cvm_error
 /* launcher/default_vm.c: the default VM's inputs, plan and document (firmware hash, size,
    memory, vCPUs). */
 int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			       struct cvm_error *err);
+			       struct cvm_pool *pool, struct cvm_error *err);
 int cvm_default_vm_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			struct cvm_pool *pool, struct cvm_plan *plan, struct cvm_error *err);
 int cvm_default_vm_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,

@@ -39,8 +39,9 @@ struct cvm_launch_options {
 	   threads during cvm_launch only (progress.h) */
 	const struct cvm_progress *progress;
 	/* optional, borrowed for the cvm_launch call only: the SNP page hashes (the firmware's
-	   chain, as `measure`) spread over this pool (pool.h); NULL: the calling thread.  The
-	   digest and the document do not depend on it. */
+	   chain) and the firmware file's SHA-256 run on this pool (pool.h) as `measure`'s do;
+	   NULL: the calling thread.  The digest and the document do not depend on it.  With a
+	   pool the firmware pin is checked after the load (a mismatch still fails the launch). */
 	struct cvm_pool *pool;
 };
 

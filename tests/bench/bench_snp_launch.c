@@ -160,7 +160,7 @@ static int measure_once(void *arg)
 	struct cvm_error err;
 	struct cvm_firmware *fw = NULL;
 	struct cvm_measurement *m = NULL;
-	int rc = cvm_firmware_load(c->policy.firmware.path, &fw, &err);
+	int rc = cvm_firmware_load_on(c->policy.firmware.path, c->pool, &fw, &err);
 	struct cvm_snp_measure_opts o = {.pool = c->pool};
 	if (!rc)
 		rc = cvm_snp_measure_ex(&c->policy, fw, &o, &m, &err);

@@ -963,8 +963,35 @@ static void snp_launch_digest_does_not_depend_on_the_thread_count(void **state)
 			spec_kvm_free(k);
 			cvm_pool_free(pool);
 		}
-		cvm_policy_free(policies[i]);
 	}
+	/* A pin mismatch: without a pool refused before any VM; with one the SHA-256 runs beside
+	   the planner and the mismatch fails the launch after the load, the VM torn down. */
+	struct cvm_policy *p = policies[1];
+	p->firmware.has_sha256 = true;
+	memset(p->firmware.sha256, 0x5a, 32);
+	for (unsigned threads = 1; threads <= 2; threads++) {
+		struct cvm_pool *pool = NULL;
+		struct cvm_error err;
+		if (threads > 1)
+			assert_int_equal(cvm_pool_new(threads, &pool, &err), 0);
+		int before = count_fds();
+		struct spec_kvm *k = new_fake();
+		struct cvm_launch_options opts = {.seam = spec_kvm_seam(k), .pool = pool};
+		struct cvm_launch *l = NULL;
+		assert_int_equal(cvm_launch(p, &opts, &l, &err), -EINVAL);
+		assert_null(l);
+		assert_non_null(strstr(cvm_error_message(&err), "the policy pins 5a5a"));
+		if (threads == 1)
+			assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+		else
+			assert_non_null(strstr(cvm_error_message(&err), "the VM is torn down"));
+		assert_int_equal(spec_kvm_live_maps(k), 0);
+		spec_kvm_free(k);
+		cvm_pool_free(pool);
+		assert_int_equal(count_fds(), before);
+	}
+	for (size_t i = 0; i < 2; i++)
+		cvm_policy_free(policies[i]);
 	unlink(amdsev);
 }
 
