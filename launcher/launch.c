@@ -546,8 +546,8 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 		if (rc) {
 			char why[CVM_ERROR_MSG_MAX];
 			snprintf(why, sizeof(why), "%s", cvm_error_message(err));
-			return cvm_error_set(err, rc, "%s (checked as the image was loaded: the VM is "
-					     "torn down, no vCPU ran)", why);
+			rc = cvm_error_set(err, rc, "%s (checked as the image was loaded: the VM is "
+					   "torn down, no vCPU ran)", why);
 		}
 	}
 

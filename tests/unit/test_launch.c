@@ -1226,6 +1226,24 @@ static void snp_launch_with_an_id_block_signs_its_digest(void **state)
 	assert_true(cvm_launch_measurement(l)->has_id_key_digest);
 	cvm_launch_free(l);
 	spec_kvm_free(k);
+
+	/* On a pool the firmware's SHA-256 runs beside the planner, but a plan signed from its
+	   document is checked whole first: the document refuses the pin before any VM. */
+	struct cvm_pool *pool = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_pool_new(2, &pool, &err), 0);
+	p->firmware.has_sha256 = true;
+	memset(p->firmware.sha256, 0x5a, 32);
+	k = new_fake();
+	struct cvm_launch_options opts = {.seam = spec_kvm_seam(k), .pool = pool};
+	l = NULL;
+	assert_int_equal(cvm_launch(p, &opts, &l, &err), -EINVAL);
+	assert_null(l);
+	assert_non_null(strstr(cvm_error_message(&err), "the policy pins 5a5a"));
+	assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
+	cvm_pool_free(pool);
 	cvm_policy_free(p);
 	unlink(key);
 	rmdir(dir);
