@@ -14,31 +14,29 @@
 
 #include "launcher/tee.h"
 
-static void *image_sha256_thread(void *arg)
+static int image_sha256_item(void *ctx, size_t index, struct cvm_error *err)
 {
-	struct cvm_launch_inputs *in = arg;
-	cvm_error_clear(&in->sha256_err);
-	in->sha256_rc = cvm_sha256(in->image.data, in->image.size, in->sha256, &in->sha256_err);
-	return NULL;
+	(void)index;
+	struct cvm_launch_inputs *in = ctx;
+	return cvm_sha256(in->image.data, in->image.size, in->sha256, err);
 }
 
-/* The image's SHA-256 (the pin, the document) is taken beside the VM's creation and the copy:
-   both only read the image, which was read into memory once, so the pin is of what is loaded. */
+/* The image's SHA-256 (the pin, the document) is taken on the pool beside the VM's creation and
+   the copy: both only read the image, which was read into memory once, so the pin is of what is
+   loaded.  Without a pool of two or more threads it is taken here and now. */
 int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			       struct cvm_pool *pool, struct cvm_error *err)
 {
-	(void)pool; /* one hash: a thread of its own, whatever the pool */
 	int rc = cvm_file_read(policy->firmware.path, CVM_FIRMWARE_MAX, &in->image, err);
 	if (rc)
 		return rc;
 	in->has_image = true;
-	in->sha256_pending = pthread_create(&in->sha256_thread, NULL, image_sha256_thread, in) == 0;
-	if (in->sha256_pending)
-		return 0;
-	image_sha256_thread(in);
-	if (in->sha256_rc)
-		*err = in->sha256_err;
-	return in->sha256_rc;
+	if (cvm_pool_threads(pool) < 2)
+		return image_sha256_item(in, 0, err);
+	if ((rc = cvm_pool_start_one(pool, image_sha256_item, in, &in->sha256_batch, err)))
+		return rc;
+	in->sha256_pending = true;
+	return 0;
 }
 
 int cvm_launch_inputs_sha256_wait(struct cvm_launch_inputs *in, struct cvm_error *err)
@@ -48,11 +46,10 @@ int cvm_launch_inputs_sha256_wait(struct cvm_launch_inputs *in, struct cvm_error
 		return cvm_firmware_sha256(in->fw, in->sha256, err);
 	}
 	if (in->sha256_pending) {
-		pthread_join(in->sha256_thread, NULL);
 		in->sha256_pending = false;
-		if (in->sha256_rc && err)
-			*err = in->sha256_err;
-		return in->sha256_rc;
+		int rc = cvm_pool_finish(in->sha256_batch, err);
+		in->sha256_batch = NULL;
+		return rc;
 	}
 	return 0;
 }

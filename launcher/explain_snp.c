@@ -213,10 +213,11 @@ static int space_init(struct snp_space *s, const struct cvm_policy *policy,
 	s->has_kernel = policy->boot.kernel != NULL;
 	s->nhash = s->has_kernel ? 2 : 1;
 	if (s->has_kernel) {
-		bool present = false;
-		int rc = cvm_snp_boot_hashes_compute(policy, &s->hashes, &present, err);
+		struct cvm_snp_input_hashes h;
+		int rc = cvm_snp_hash_inputs(policy, NULL, opts ? opts->pool : NULL, NULL, &h, err);
 		if (rc)
 			return cvm_error_wrap(err, "explain");
+		s->hashes = h.boot;
 	}
 	cpu_choices(s);
 	return 0;

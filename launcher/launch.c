@@ -489,7 +489,8 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 		return cvm_error_wrap(err, "plan");
 	/* A plan completed from its document (an ID block) is checked whole before any VM. */
 	bool doc_first = tee->needs_document && tee->needs_document(l->policy);
-	bool began = tee->plan_ahead && !doc_first;
+	/* The planner beside the VM needs a thread: not with --threads 1 (no pool). */
+	bool began = tee->plan_ahead && !doc_first && cvm_pool_threads(opts->pool) > 1;
 	if (began) {
 		rc = plan_beside_vm(l, opts, &ahead, &kvm_ns, err);
 	} else if ((rc = tee->plan_build(l->policy, &l->inputs, opts->pool, &l->plan, err))) {

@@ -7,7 +7,6 @@
 #include <cvmkit/tdx.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,34 +41,20 @@ static int read_firmware(const struct cvm_policy *policy, struct cvm_launch_inpu
 	return in->sha256_pending ? 0 : cvm_firmware_sha256(in->fw, in->sha256, err);
 }
 
-/* The firmware pages run through the chain on the pool, from a thread of their own, while
-   this one hashes the boot files (as `measure` does). */
-struct fw_digest_job {
-	struct cvm_launch_inputs *in;
-	struct cvm_pool *pool;
-	int rc;
-};
-
-static void *fw_digest_thread(void *arg)
-{
-	struct fw_digest_job *job = arg;
-	job->rc = cvm_snp_firmware_digest_ex(job->in->fw, job->pool, job->in->snp_fw_digest, NULL);
-	return NULL;
-}
-
+/* The boot files on the pool while this thread runs the firmware pages through the chain
+   (as `measure` does). */
 static int snp_hash_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			   struct cvm_pool *pool, struct cvm_error *err)
 {
-	struct fw_digest_job job = {.in = in, .pool = pool};
-	pthread_t thread;
-	bool threaded = pthread_create(&thread, NULL, fw_digest_thread, &job) == 0;
-	int rc = cvm_snp_boot_hashes_compute(policy, &in->snp_boot, &in->has_snp_boot, err);
-	if (threaded)
-		pthread_join(thread, NULL);
-	else
-		fw_digest_thread(&job);
-	in->has_snp_fw_digest = job.rc == 0; /* else the model hashes the pages itself */
-	return rc;
+	struct cvm_snp_input_hashes h;
+	int rc = cvm_snp_hash_inputs(policy, in->fw, pool, NULL, &h, err);
+	if (rc)
+		return rc;
+	in->has_snp_boot = h.direct_boot;
+	in->snp_boot = h.boot;
+	in->has_snp_fw_digest = h.has_fw_digest;
+	memcpy(in->snp_fw_digest, h.fw_digest, sizeof(in->snp_fw_digest));
+	return 0;
 }
 
 /* The checks that refuse a policy before anything is hashed (or a VM created). */

@@ -7,7 +7,6 @@
 #ifndef CVMKIT_LAUNCHER_TEE_H
 #define CVMKIT_LAUNCHER_TEE_H
 
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,18 +27,16 @@
 /*
  * What a plan borrows: the firmware, parsed (SNP, TDX) or as raw bytes (default VM), read once;
  * its SHA-256 is of those bytes, so the pin is checked on what is loaded.  It may be taken
- * while the VM is built (sha256_pending until cvm_launch_inputs_sha256_wait): the default VM's
- * on a thread of its own, SNP's and TDX's on the launch's pool (cvm_firmware_load_on).
+ * while the VM is built (sha256_pending until cvm_launch_inputs_sha256_wait), on the launch's
+ * pool: the default VM's image as one item, SNP's and TDX's firmware by cvm_firmware_load_on.
  */
 struct cvm_launch_inputs {
 	struct cvm_firmware *fw; /* owned, or NULL */
 	struct cvm_file image;   /* owned when has_image */
 	bool has_image;
 	uint8_t sha256[32];
-	bool sha256_pending;     /* fw's SHA-256 is on the pool, or sha256_thread hashes image */
-	pthread_t sha256_thread;
-	int sha256_rc;
-	struct cvm_error sha256_err;
+	bool sha256_pending;     /* fw's SHA-256 is on the pool, or sha256_batch hashes image */
+	struct cvm_pool_batch *sha256_batch;
 	bool has_snp_boot;                   /* SNP direct boot: the hashes its plan was built with */
 	struct cvm_snp_boot_hashes snp_boot; /* (the document reuses them) */
 	bool has_snp_fw_digest;              /* SNP: the chain after the firmware pages, hashed */

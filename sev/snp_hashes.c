@@ -33,54 +33,29 @@ int snp_cmdline_sha256(const char *cmdline, uint8_t out[32], struct cvm_error *e
 	return cvm_sha256(s, strlen(s) + 1, out, err);
 }
 
-/* A file is hashed as it is read (memory does not grow with its size); bytes as they are. */
-static void hash_job_run(struct snp_hash_job *job)
+/* The SHA-256 of one boot file, hashed as it is read (memory does not grow with its size). */
+struct hash_job {
+	const char *what; /* "kernel", "initrd" (for messages) */
+	const char *path;
+	const struct cvm_progress *progress; /* optional: "hashing <file name>", per 8 MiB */
+	uint8_t sha256[32];
+	struct cvm_pool_batch *batch;
+};
+
+static int hash_item(void *ctx, size_t index, struct cvm_error *err)
 {
+	(void)index;
+	struct hash_job *job = ctx;
 	char label[96];
-	bool labelled = job->progress && job->path;
-	cvm_error_clear(&job->err);
-	if (labelled) {
-		const char *slash = strrchr(job->path, '/');
-		snprintf(label, sizeof(label), "hashing %s", slash ? slash + 1 : job->path);
-	}
-	if (job->path) {
-		struct cvm_stream_digest d;
-		job->rc = cvm_hash_stream(job->path, CVM_BOOT_FILE_MAX, CVM_HASH_SHA256,
-					  job->progress, labelled ? label : NULL, &d, &job->err);
-		if (!job->rc) {
-			memcpy(job->sha256, d.sha256, 32);
-			job->size = d.size;
-		}
-	} else {
-		job->rc = cvm_sha256(job->data, job->len, job->sha256, &job->err);
-		job->size = job->len;
-	}
-	if (job->rc)
-		cvm_error_wrap(&job->err, "%s", job->what);
-}
-
-static void *hash_job_thread(void *arg)
-{
-	hash_job_run(arg);
-	return NULL;
-}
-
-void snp_hash_job_start(struct snp_hash_job *job)
-{
-	job->threaded = pthread_create(&job->thread, NULL, hash_job_thread, job) == 0;
-	if (!job->threaded)
-		hash_job_run(job);
-}
-
-int snp_hash_job_join(struct snp_hash_job *job, struct cvm_error *err)
-{
-	if (job->threaded) {
-		pthread_join(job->thread, NULL);
-		job->threaded = false;
-	}
-	if (job->rc && err)
-		*err = job->err;
-	return job->rc;
+	const char *slash = strrchr(job->path, '/');
+	snprintf(label, sizeof(label), "hashing %s", slash ? slash + 1 : job->path);
+	struct cvm_stream_digest d;
+	int rc = cvm_hash_stream(job->path, CVM_BOOT_FILE_MAX, CVM_HASH_SHA256, job->progress,
+				 job->progress ? label : NULL, &d, err);
+	if (rc)
+		return cvm_error_wrap(err, "%s", job->what);
+	memcpy(job->sha256, d.sha256, 32);
+	return 0;
 }
 
 int snp_check_boot_inputs(const struct cvm_policy *policy, struct cvm_error *err)
@@ -93,40 +68,65 @@ int snp_check_boot_inputs(const struct cvm_policy *policy, struct cvm_error *err
 	return 0;
 }
 
-int cvm_snp_boot_hashes_compute(const struct cvm_policy *policy, struct cvm_snp_boot_hashes *out,
-				bool *present, struct cvm_error *err)
+int cvm_snp_hash_inputs(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			struct cvm_pool *pool, const struct cvm_progress *progress,
+			struct cvm_snp_input_hashes *out, struct cvm_error *err)
 {
-	const char *kernel = policy->boot.kernel, *initrd = policy->boot.initrd;
 	int rc = snp_check_boot_inputs(policy, err);
 	if (rc)
 		return rc;
-	if (!kernel) {
-		*present = false;
-		return 0;
+	struct cvm_snp_input_hashes h;
+	memset(&h, 0, sizeof(h));
+	struct hash_job jobs[2] = {
+		{.what = "kernel", .path = policy->boot.kernel, .progress = progress},
+		{.what = "initrd", .path = policy->boot.initrd, .progress = progress},
+	};
+	/* Queued first, so the pool's threads take the files while this one runs the chain. */
+	for (size_t i = 0; !rc && i < 2; i++)
+		if (jobs[i].path)
+			rc = cvm_pool_start_one(pool, hash_item, &jobs[i], &jobs[i].batch, err);
+	if (!rc && fw) {
+		rc = cvm_snp_firmware_digest_ex(fw, pool, h.fw_digest, err);
+		h.has_fw_digest = rc == 0;
 	}
-	struct cvm_snp_boot_hashes h;
-	struct snp_hash_job kjob = {.what = "kernel", .path = kernel};
-	struct snp_hash_job ijob = {.what = "initrd", .path = initrd};
-	if (initrd)
-		snp_hash_job_start(&kjob);
-	else
-		hash_job_run(&kjob);
-	if (initrd) {
-		hash_job_run(&ijob);
-		rc = snp_hash_job_join(&ijob, err);
-	} else {
-		rc = cvm_sha256("", 0, h.initrd, err);
+	for (size_t i = 0; i < 2; i++) {
+		if (!jobs[i].batch)
+			continue;
+		struct cvm_error jerr;
+		int jrc = cvm_pool_finish(jobs[i].batch, &jerr);
+		if (!rc && jrc) {
+			rc = jrc;
+			if (err)
+				*err = jerr;
+		}
 	}
-	int krc = snp_hash_job_join(&kjob, rc ? NULL : err);
-	if (rc || krc)
-		return rc ? rc : krc;
-	memcpy(h.kernel, kjob.sha256, 32);
-	if (initrd)
-		memcpy(h.initrd, ijob.sha256, 32);
-	if ((rc = snp_cmdline_sha256(policy->boot.cmdline, h.cmdline, err)))
+	if (rc || !policy->boot.kernel) {
+		if (!rc)
+			*out = h;
+		return rc;
+	}
+	h.direct_boot = true;
+	memcpy(h.boot.kernel, jobs[0].sha256, 32);
+	if (policy->boot.initrd)
+		memcpy(h.boot.initrd, jobs[1].sha256, 32);
+	else if ((rc = cvm_sha256("", 0, h.boot.initrd, err)))
+		return rc;
+	if ((rc = snp_cmdline_sha256(policy->boot.cmdline, h.boot.cmdline, err)))
 		return rc;
 	*out = h;
-	*present = true;
+	return 0;
+}
+
+int cvm_snp_boot_hashes_compute(const struct cvm_policy *policy, struct cvm_snp_boot_hashes *out,
+				bool *present, struct cvm_error *err)
+{
+	struct cvm_snp_input_hashes h;
+	int rc = cvm_snp_hash_inputs(policy, NULL, NULL, NULL, &h, err);
+	if (rc)
+		return rc;
+	*present = h.direct_boot;
+	if (h.direct_boot)
+		*out = h.boot;
 	return 0;
 }
 

@@ -13,79 +13,20 @@
 
 #include "sev/snp_priv.h"
 
-/* The hashed inputs of one measurement. */
-struct snp_inputs {
-	bool direct_boot;
-	struct cvm_snp_boot_hashes hashes;
-	bool have_fw_digest; /* the firmware pages' chain digest, computed here */
-	uint8_t fw_digest[CVM_SNP_DIGEST_SIZE];
-};
-
-/*
- * Kernel and initrd each on a thread while this one runs the firmware pages through the SHA-384
- * chain (want_fw_digest).  All threads are joined before returning.
- */
-static int gather_inputs(const struct cvm_policy *policy, const struct cvm_firmware *fw,
-			 bool want_fw_digest, const struct cvm_progress *progress,
-			 struct cvm_pool *pool, struct snp_inputs *in, struct cvm_error *err)
-{
-	struct snp_hash_job jobs[2] = {
-		{.what = "kernel", .path = policy->boot.kernel, .progress = progress},
-		{.what = "initrd", .path = policy->boot.initrd, .progress = progress},
-	};
-	bool used[2] = {policy->boot.kernel != NULL, policy->boot.initrd != NULL};
-	for (size_t i = 0; i < 2; i++)
-		if (used[i])
-			snp_hash_job_start(&jobs[i]);
-
-	int rc = 0;
-	memset(in, 0, sizeof(*in));
-	if (want_fw_digest) {
-		rc = cvm_snp_firmware_digest_ex(fw, pool, in->fw_digest, err);
-		in->have_fw_digest = rc == 0;
-	}
-	for (size_t i = 0; i < 2; i++) {
-		if (!used[i])
-			continue;
-		int jrc = snp_hash_job_join(&jobs[i], rc ? NULL : err);
-		if (!rc)
-			rc = jrc;
-	}
-	if (rc)
-		return rc;
-
-	if (policy->boot.kernel) {
-		in->direct_boot = true;
-		memcpy(in->hashes.kernel, jobs[0].sha256, 32);
-		if (policy->boot.initrd) {
-			memcpy(in->hashes.initrd, jobs[1].sha256, 32);
-		} else {
-			struct cvm_snp_boot_hashes empty;
-			if ((rc = cvm_snp_boot_hashes_from_bytes(NULL, 0, NULL, 0, NULL, &empty,
-								 err)))
-				return rc;
-			memcpy(in->hashes.initrd, empty.initrd, 32);
-		}
-		if ((rc = snp_cmdline_sha256(policy->boot.cmdline, in->hashes.cmdline, err)))
-			return rc;
-	}
-	return 0;
-}
-
 /*
  * Run the policy's plan through the PAGE_INFO model, continuing from the firmware digest when it
  * was already computed; loads_only stops before the VMSAs (the matrix's common prefix).
  */
 static int run_model(const struct cvm_policy *policy, const struct cvm_firmware *fw,
-		     const struct snp_inputs *in, bool loads_only, struct cvm_pool *pool,
+		     const struct cvm_snp_input_hashes *in, bool loads_only, struct cvm_pool *pool,
 		     uint8_t out[CVM_SNP_DIGEST_SIZE], struct cvm_error *err)
 {
 	struct cvm_plan plan;
-	int rc = cvm_snp_plan_build_hashed(policy, fw, in->direct_boot ? &in->hashes : NULL, &plan,
+	int rc = cvm_snp_plan_build_hashed(policy, fw, in->direct_boot ? &in->boot : NULL, &plan,
 					   err);
 	if (rc)
 		return rc;
-	if (!plan.snp.has_initial_digest && in->have_fw_digest) {
+	if (!plan.snp.has_initial_digest && in->has_fw_digest) {
 		/* The firmware pages are already in the chain: start from there. */
 		plan.snp.has_initial_digest = true;
 		memcpy(plan.snp.initial_digest, in->fw_digest, CVM_SNP_DIGEST_SIZE);
@@ -118,7 +59,7 @@ static int add_hex_input(struct cvm_measurement *m, const char *key, const uint8
 
 static int describe_inputs(struct cvm_measurement *m, enum cvm_sev_mode mode,
 			   const struct cvm_policy *policy, const struct cvm_firmware *fw,
-			   const struct snp_inputs *in, struct cvm_error *err)
+			   const struct cvm_snp_input_hashes *in, struct cvm_error *err)
 {
 	uint8_t fw_sha256[32];
 	int rc = cvm_firmware_sha256(fw, fw_sha256, err);
@@ -149,9 +90,9 @@ static int describe_inputs(struct cvm_measurement *m, enum cvm_sev_mode mode,
 		rc |= cvm_measurement_add_input(m, "guest_features", "0x%llx",
 						(unsigned long long)policy->snp.guest_features);
 	if (in->direct_boot) {
-		rc |= add_hex_input(m, "kernel_sha256", in->hashes.kernel, 32);
-		rc |= add_hex_input(m, "initrd_sha256", in->hashes.initrd, 32);
-		rc |= add_hex_input(m, "cmdline_sha256", in->hashes.cmdline, 32);
+		rc |= add_hex_input(m, "kernel_sha256", in->boot.kernel, 32);
+		rc |= add_hex_input(m, "initrd_sha256", in->boot.initrd, 32);
+		rc |= add_hex_input(m, "cmdline_sha256", in->boot.cmdline, 32);
 		rc |= cvm_measurement_add_input(m, "cmdline", "%s",
 						policy->boot.cmdline ? policy->boot.cmdline : "");
 	}
@@ -221,10 +162,11 @@ int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 		return rc;
 
 	bool seeded = policy->snp.has_firmware_digest;
-	struct snp_inputs in;
+	struct cvm_snp_input_hashes in;
 	struct cvm_pool *pool = opts ? opts->pool : NULL;
-	if ((rc = gather_inputs(policy, fw, mode == CVM_SEV_MODE_SNP && !seeded,
-				opts ? opts->progress : NULL, pool, &in, err)) ||
+	bool chain = mode == CVM_SEV_MODE_SNP && !seeded; /* the firmware pages' chain */
+	if ((rc = cvm_snp_hash_inputs(policy, chain ? fw : NULL, pool,
+				      opts ? opts->progress : NULL, &in, err)) ||
 	    (rc = cvm_firmware_pin_check(policy, fw, err)))
 		return rc;
 
@@ -236,7 +178,7 @@ int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 		if (!rc)
 			rc = expect_snp_fields(policy, m, err);
 	} else {
-		rc = cvm_sev_legacy_digest(mode, policy, fw, in.direct_boot ? &in.hashes : NULL,
+		rc = cvm_sev_legacy_digest(mode, policy, fw, in.direct_boot ? &in.boot : NULL,
 					   m->digest, err);
 	}
 	if (!rc)
@@ -293,9 +235,9 @@ int cvm_snp_measure_launch(const struct cvm_policy *policy, const struct cvm_fir
 		rc = launched_plan_check(policy, fw, hashes, launched, err);
 	if (rc)
 		return rc;
-	struct snp_inputs in = {.direct_boot = hashes != NULL};
+	struct cvm_snp_input_hashes in = {.direct_boot = hashes != NULL};
 	if (hashes)
-		in.hashes = *hashes;
+		in.boot = *hashes;
 	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_SNP, "snp");
 	if (!m)
 		return cvm_error_set(err, -ENOMEM, "measure: out of memory");
@@ -364,12 +306,13 @@ static int matrix_signatures(const struct cvm_policy *policy, const char *const 
 /* The hashed inputs of a matrix: the policy's files, or the caller's hashes (pre). */
 static int matrix_inputs(const struct cvm_policy *p, const struct cvm_firmware *fw,
 			 const struct cvm_snp_boot_hashes *pre, struct cvm_pool *pool,
-			 struct snp_inputs *in, struct cvm_error *err)
+			 struct cvm_snp_input_hashes *in, struct cvm_error *err)
 {
 	if (!pre) {
 		int rc = precheck(p, fw, CVM_SEV_MODE_SNP, err);
 		return rc ? rc
-			  : gather_inputs(p, fw, !p->snp.has_firmware_digest, NULL, pool, in, err);
+			  : cvm_snp_hash_inputs(p, p->snp.has_firmware_digest ? NULL : fw, pool,
+						NULL, in, err);
 	}
 	struct cvm_policy bare = *p; /* nothing to read: the boot files are hashed already */
 	bare.boot.kernel = bare.boot.initrd = bare.boot.cmdline = NULL;
@@ -377,10 +320,11 @@ static int matrix_inputs(const struct cvm_policy *p, const struct cvm_firmware *
 	if (!rc)
 		rc = cvm_snp_plan_check(&bare, fw, true, err);
 	if (!rc)
-		rc = gather_inputs(&bare, fw, !p->snp.has_firmware_digest, NULL, pool, in, err);
+		rc = cvm_snp_hash_inputs(&bare, p->snp.has_firmware_digest ? NULL : fw, pool,
+					 NULL, in, err);
 	if (!rc) {
 		in->direct_boot = true;
-		in->hashes = *pre;
+		in->boot = *pre;
 	}
 	return rc;
 }
@@ -395,7 +339,7 @@ static int matrix_rows(const struct cvm_policy *policy, const struct cvm_firmwar
 	p.cpus.has_signature = true;
 	p.cpus.signature = sigs[0];
 
-	struct snp_inputs in;
+	struct cvm_snp_input_hashes in;
 	uint8_t start[CVM_SNP_DIGEST_SIZE];
 	int rc;
 	if ((rc = matrix_inputs(&p, fw, o->hashes, o->pool, &in, err)) ||

@@ -7,7 +7,6 @@
 #ifndef CVMKIT_SEV_SNP_PRIV_H
 #define CVMKIT_SEV_SNP_PRIV_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,29 +70,6 @@ int snp_ap_reset_eip(const struct cvm_firmware *fw, uint32_t nvcpus, uint32_t *e
 
 /* The SEV hash-table area holds the padded hashes table (QEMU's own check); 0 or -EINVAL. */
 int snp_hash_area_check(const struct cvm_firmware *fw, struct cvm_error *err);
-
-/*
- * SHA-256 of one input on its own thread: a file (path), hashed as it is read (cvm_hash_stream,
- * progress every 8 MiB), or bytes in memory.  start never fails for lack of threads (it then
- * hashes inline); join returns the job's result.
- */
-
-struct snp_hash_job {
-	const char *what;    /* "kernel", "initrd", "firmware" (for messages) */
-	const char *path;    /* file to read and hash, or NULL for data/len */
-	const uint8_t *data;
-	size_t len;
-	const struct cvm_progress *progress; /* optional: "hashing <file name>", per chunk */
-	uint8_t sha256[32];
-	uint64_t size;       /* bytes hashed */
-	int rc;
-	struct cvm_error err;
-	pthread_t thread;
-	bool threaded;
-};
-
-void snp_hash_job_start(struct snp_hash_job *job);
-int snp_hash_job_join(struct snp_hash_job *job, struct cvm_error *err);
 
 /* Every refusal of a legacy SEV / SEV-ES measurement (no hashing). */
 int snp_legacy_check(enum cvm_sev_mode mode, const struct cvm_policy *policy,

@@ -102,11 +102,31 @@ struct cvm_snp_boot_hashes {
 };
 
 /*
- * Hash the policy's boot.kernel/initrd (files, on separate threads) and cmdline.  Returns 0 with
+ * Hash the policy's boot.kernel/initrd (files, on this thread) and cmdline.  Returns 0 with
  * *present = false when the policy has no kernel; initrd or cmdline without a kernel is -EINVAL.
  */
 int cvm_snp_boot_hashes_compute(const struct cvm_policy *policy, struct cvm_snp_boot_hashes *out,
 				bool *present, struct cvm_error *err);
+
+/* What an SNP measure or launch hashes before it plans. */
+struct cvm_snp_input_hashes {
+	bool direct_boot;                   /* the policy has a kernel: boot is set */
+	struct cvm_snp_boot_hashes boot;
+	bool has_fw_digest;                 /* the firmware pages' chain was asked for */
+	uint8_t fw_digest[CVM_SNP_DIGEST_SIZE];
+};
+
+/*
+ * The boot files' SHA-256 (kernel and initrd each one item on pool, hashed as read; progress,
+ * optional, names each file) beside the firmware pages' chain when fw is not NULL
+ * (cvm_snp_firmware_digest_ex on this thread, its page hashes on the same pool).  pool NULL or
+ * of one thread: all on this thread.  *out only on success; the first failure, in the order
+ * firmware, kernel, initrd, is the result.
+ */
+struct cvm_progress;
+int cvm_snp_hash_inputs(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			struct cvm_pool *pool, const struct cvm_progress *progress,
+			struct cvm_snp_input_hashes *out, struct cvm_error *err);
 
 /* The same from bytes in memory (a NULL kernel or initrd is empty; cmdline NULL means none). */
 int cvm_snp_boot_hashes_from_bytes(const uint8_t *kernel, size_t kernel_len, const uint8_t *initrd,

@@ -376,7 +376,7 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv)
 	struct cvm_pool *pool = NULL;
 	struct cvm_error err;
 	cvm_error_clear(&err);
-	if (!rc && p->tee == CVM_TEE_SNP && cli_pool_new(a.threads, &pool, &err))
+	if (!rc && cli_pool_new(a.threads, &pool, &err))
 		rc = cli_fail("launch", &err);
 	if (!rc)
 		rc = a.dry_run ? dry_run("launch", p, pool) : do_launch(ctx, &a, p, pool);

@@ -1923,10 +1923,10 @@ static void prefault_required_fails_and_best_effort_skips(void **state)
 }
 
 /*
- * The default VM's image is hashed beside the VM's creation, so its pin is checked once the
- * image is in guest memory: a mismatch fails the launch, tears the VM down before any vCPU
- * runs, leaks nothing and says so; a dry run refuses it before anything.  The right pin
- * launches to the digest of an unpinned launch.
+ * On a pool the default VM's image is hashed beside the VM's creation, so its pin is checked
+ * once the image is in guest memory: a mismatch fails the launch, tears the VM down before any
+ * vCPU runs, leaks nothing and says so.  Without a pool, and in a dry run, it is refused before
+ * any VM.  The right pin launches to the digest of an unpinned launch.
  */
 static void default_launch_pin_mismatch_tears_the_vm_down(void **state)
 {
@@ -1954,10 +1954,13 @@ static void default_launch_pin_mismatch_tears_the_vm_down(void **state)
 
 	p->firmware.sha256[0] ^= 1;
 	int before = count_fds(), rc;
+	struct cvm_pool *pool;
+	assert_int_equal(cvm_pool_new(2, &pool, &err), 0);
 	k = new_fake();
-	l = launch_on(k, p, &err, &rc);
+	struct cvm_launch_options opts = {.seam = spec_kvm_seam(k), .pool = pool};
+	cvm_error_clear(&err);
+	rc = cvm_launch(p, &opts, &l, &err);
 	assert_int_equal(rc, -EINVAL);
-	assert_null(l);
 	const char *msg = cvm_error_message(&err);
 	if (!strstr(msg, "firmware.sha256: ") || !strstr(msg, "the policy pins") ||
 	    !strstr(msg, "the VM is torn down, no vCPU ran"))
@@ -1966,7 +1969,17 @@ static void default_launch_pin_mismatch_tears_the_vm_down(void **state)
 	assert_null(spec_kvm_find(k, "KVM_RUN", 0));
 	assert_int_equal(spec_kvm_live_maps(k), 0);
 	spec_kvm_free(k);
+	cvm_pool_free(pool);
 	assert_int_equal(count_fds(), before);
+
+	k = new_fake();
+	l = launch_on(k, p, &err, &rc);
+	assert_int_equal(rc, -EINVAL);
+	assert_null(l);
+	assert_non_null(strstr(cvm_error_message(&err), "the policy pins"));
+	assert_null(strstr(cvm_error_message(&err), "torn down"));
+	assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+	spec_kvm_free(k);
 
 	struct cvm_launch_inputs *in = NULL;
 	struct cvm_plan plan;

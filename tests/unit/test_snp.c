@@ -107,11 +107,24 @@ static void case_seed(struct case_policy *c, const char *hex)
 	assert_int_equal(cvm_hex_decode(hex, c->p.snp.firmware_digest, 48), 0);
 }
 
-static const char *input_of(const struct cvm_measurement *m, const char *key)
+static char *write_temp(const char *tmpl_name, const uint8_t *data, size_t len)
+{
+	char *path = malloc(64);
+	assert_non_null(path);
+	snprintf(path, 64, "/tmp/%s-XXXXXX", tmpl_name);
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static const char *input_value(const struct cvm_measurement *m, const char *key)
 {
 	for (size_t i = 0; i < m->ninputs; i++)
 		if (strcmp(m->inputs[i].key, key) == 0)
 			return m->inputs[i].value;
+	fail_msg("input %s missing", key);
 	return NULL;
 }
 
@@ -141,8 +154,7 @@ static void expect_digest(const struct cvm_policy *p, const struct cvm_firmware 
 		char got[97];
 		cvm_hex_encode(m->digest, m->digest_len, got);
 		assert_string_equal(got, hex);
-		const char *sha = input_of(m, "firmware_sha256");
-		assert_non_null(sha);
+		const char *sha = input_value(m, "firmware_sha256");
 		if (!threads)
 			snprintf(fw_sha256, sizeof(fw_sha256), "%s", sha);
 		assert_string_equal(sha, fw_sha256);
@@ -334,6 +346,61 @@ static void boot_hashes_from_files_equal_bytes(void **state)
 	unlink(kpath);
 	unlink(ipath);
 	rmdir(dir);
+}
+
+/* The inputs hashed on no pool and on 1, 2, 3 threads: the same hashes and chain; the first
+   failure in the order firmware, kernel, initrd. */
+static void hash_inputs_are_the_same_on_every_pool(void **state)
+{
+	(void)state;
+	struct cvm_firmware *fw = load_fixture(AMDSEV);
+	uint8_t kernel[3000], initrd[(1u << 20) + 77];
+	for (size_t i = 0; i < sizeof(kernel); i++)
+		kernel[i] = (uint8_t)(i * 3);
+	for (size_t i = 0; i < sizeof(initrd); i++)
+		initrd[i] = (uint8_t)(i * 5 + (i >> 10));
+	char *kpath = write_temp("cvmkit-kernel", kernel, sizeof(kernel));
+	char *ipath = write_temp("cvmkit-initrd", initrd, sizeof(initrd));
+	struct case_policy c;
+	case_init(&c, CVM_VMM_QEMU, 1, "EPYC", 1);
+	c.p.boot.kernel = kpath;
+	c.p.boot.initrd = ipath;
+	c.p.boot.cmdline = (char *)(uintptr_t)"console=ttyS0";
+	struct cvm_error err;
+	struct cvm_snp_boot_hashes want;
+	uint8_t want_chain[48];
+	assert_int_equal(cvm_snp_boot_hashes_from_bytes(kernel, sizeof(kernel), initrd,
+							sizeof(initrd), "console=ttyS0", &want,
+							&err),
+			 0);
+	assert_int_equal(cvm_snp_firmware_digest(fw, want_chain, &err), 0);
+	for (unsigned threads = 0; threads <= 3; threads++) {
+		struct cvm_pool *pool = NULL;
+		if (threads)
+			assert_int_equal(cvm_pool_new(threads, &pool, &err), 0);
+		struct cvm_snp_input_hashes h;
+		assert_int_equal(cvm_snp_hash_inputs(&c.p, fw, pool, NULL, &h, &err), 0);
+		assert_true(h.direct_boot);
+		assert_true(h.has_fw_digest);
+		assert_memory_equal(&h.boot, &want, sizeof(want));
+		assert_memory_equal(h.fw_digest, want_chain, 48);
+		assert_int_equal(cvm_snp_hash_inputs(&c.p, NULL, pool, NULL, &h, &err), 0);
+		assert_false(h.has_fw_digest);
+
+		struct case_policy bad = c;
+		bad.p.boot.initrd = (char *)(uintptr_t)"/nonexistent/initrd";
+		assert_int_equal(cvm_snp_hash_inputs(&bad.p, fw, pool, NULL, &h, &err), -ENOENT);
+		assert_non_null(strstr(err.msg, "initrd"));
+		bad.p.boot.kernel = (char *)(uintptr_t)"/nonexistent/kernel";
+		assert_int_equal(cvm_snp_hash_inputs(&bad.p, fw, pool, NULL, &h, &err), -ENOENT);
+		assert_non_null(strstr(err.msg, "kernel"));
+		cvm_pool_free(pool);
+	}
+	unlink(kpath);
+	unlink(ipath);
+	free(kpath);
+	free(ipath);
+	cvm_firmware_free(fw);
 }
 
 /* ---- the plan ------------------------------------------------------------------------- */
@@ -797,27 +864,6 @@ static void log_hashing(void *ctx, const char *what, uint64_t done, uint64_t tot
 		log->n++;
 	}
 	pthread_mutex_unlock(&log->mu);
-}
-
-static const char *input_value(const struct cvm_measurement *m, const char *key)
-{
-	for (size_t i = 0; i < m->ninputs; i++)
-		if (strcmp(m->inputs[i].key, key) == 0)
-			return m->inputs[i].value;
-	fail_msg("input %s missing", key);
-	return NULL;
-}
-
-static char *write_temp(const char *tmpl_name, const uint8_t *data, size_t len)
-{
-	char *path = malloc(64);
-	assert_non_null(path);
-	snprintf(path, 64, "/tmp/%s-XXXXXX", tmpl_name);
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
-	return path;
 }
 
 /* A progress callback that truncates the initrd being hashed (ctx: its path) at 8 MiB. */
@@ -1389,6 +1435,7 @@ int main(void)
 		cmocka_unit_test(page_info_matches_worked_example),
 		cmocka_unit_test(hashes_table_matches_vector),
 		cmocka_unit_test(boot_hashes_from_files_equal_bytes),
+		cmocka_unit_test(hash_inputs_are_the_same_on_every_pool),
 		cmocka_unit_test(plan_orders_firmware_sections_and_vmsas),
 		cmocka_unit_test(plan_ec2_measures_cpuid_last_and_gce_sec_mem_unmeasured),
 		cmocka_unit_test(model_reproduces_intermediate_trace),
