@@ -515,9 +515,9 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 	if (doc_first) {
 		rc = document_then_complete_plan(l, &job, err);
 		computed = true;
-	} else if (!pin_after_load) {
+	} else if (!pin_after_load && cvm_pool_threads(opts->pool) > 1) {
 		/* Only reads of the policy, the plan and the inputs happen there: nothing is shared
-		 * mutably, so the document is computed while KVM works. */
+		 * mutably, so the document is computed while KVM works (with --threads 1, after). */
 		threaded = pthread_create(&doc_thread, NULL, document_thread, &job) == 0;
 	}
 

@@ -38,10 +38,13 @@ struct cvm_launch_options {
 	/* optional: bytes pre-faulted ("pre-faulting guest memory"), reported from the pre-fault
 	   threads during cvm_launch only (progress.h) */
 	const struct cvm_progress *progress;
-	/* optional, borrowed for the cvm_launch call only: the SNP page hashes (the firmware's
-	   chain) and the firmware file's SHA-256 run on this pool (pool.h) as `measure`'s do;
-	   NULL: the calling thread.  The digest and the document do not depend on it.  With a
-	   pool the firmware pin is checked after the load (a mismatch still fails the launch). */
+	/* optional, borrowed for the cvm_launch call only: the SNP hashing (boot files, the
+	   firmware's chain), the firmware or image file's SHA-256 run on this pool (pool.h) as
+	   `measure`'s do, and with two or more threads the SNP planner and the document run
+	   beside the KVM work; NULL or one thread: everything on the calling thread, one step
+	   after the other.  The digest and the document do not depend on it.  On a pool the
+	   firmware pin is checked after the load (a mismatch still fails the launch, before any
+	   vCPU runs). */
 	struct cvm_pool *pool;
 };
 
@@ -55,7 +58,8 @@ struct cvm_launch_timings {
 	uint64_t finish_ns;   /* LAUNCH_FINISH / FINALIZE_VM */
 	uint64_t prefault_ns;
 	uint64_t document_ns; /* waiting for the offline document (computed on a second thread
-				 while KVM works) and cross-checking it */
+				 while KVM works; here, after it, without a pool) and
+				 cross-checking it */
 	uint64_t total_ns;
 };
 
