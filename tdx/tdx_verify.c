@@ -367,7 +367,7 @@ int cvm_verify_tdx(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
 	}
 
 	check_policy(q, opt, res);
-	cvm_tdx_rules_check(q, chain_ok ? ch.leaf->x509 : NULL, opt, res);
+	cvm_tdx_rules_check(q, chain_ok ? ch.leaf : NULL, opt, res);
 	if (opt->expect)
 		match_expectations(q, opt->expect, res);
 	(void)err;

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ struct signed_json {
 	char key[24]; /* TCB info: FMSPC ‖ PCE ID (upper-case hex); QE identity: its id */
 	char id[16];  /* the document's "id" ("TDX", "SGX"; "TD_QE", "QE", ...) */
 	time_t issued, next;
+	atomic_uint refs; /* the collaterals holding it (cvm_tdx_collateral_clone) */
 };
 
 struct cvm_tdx_collateral {
@@ -51,7 +53,7 @@ struct cvm_tdx_collateral {
 
 static void signed_json_free(struct signed_json *s)
 {
-	if (!s)
+	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
 	json_object_put(s->root);
 	json_object_put(s->body);
@@ -70,6 +72,29 @@ void cvm_tdx_collateral_free(struct cvm_tdx_collateral *c)
 	for (size_t i = 0; i < c->ncrls; i++)
 		X509_CRL_free(c->crls[i]);
 	free(c);
+}
+
+struct cvm_tdx_collateral *cvm_tdx_collateral_clone(const struct cvm_tdx_collateral *src)
+{
+	struct cvm_tdx_collateral *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < src->ncrls; i++) {
+		if (X509_CRL_up_ref(src->crls[i]) != 1) {
+			cvm_tdx_collateral_free(c);
+			return NULL;
+		}
+		c->crls[c->ncrls++] = src->crls[i];
+	}
+	for (size_t i = 0; i < src->ntcb_infos; i++) {
+		atomic_fetch_add(&src->tcb_infos[i]->refs, 1);
+		c->tcb_infos[c->ntcb_infos++] = src->tcb_infos[i];
+	}
+	for (size_t i = 0; i < src->nqe_identities; i++) {
+		atomic_fetch_add(&src->qe_identities[i]->refs, 1);
+		c->qe_identities[c->nqe_identities++] = src->qe_identities[i];
+	}
+	return c;
 }
 
 /* ---- raw JSON scanning (to find the exact signed bytes) ---------------------------------- */
@@ -186,6 +211,7 @@ static int signed_json_load(const uint8_t *data, size_t len, const char *key, co
 		free(s);
 		return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
 	}
+	atomic_init(&s->refs, 1);
 	memcpy(s->raw, data, len);
 	s->raw[len] = '\0';
 	s->len = len;
@@ -536,7 +562,11 @@ static void add_advisories(struct cvm_verify_result *res, json_object *level)
 	json_object *ids = jget(level, "advisoryIDs");
 	size_t n = ids && json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
+		json_object *item = json_object_array_get_idx(ids, i);
+		/* a string only: json-c would write the text of any other kind into the shared object */
+		const char *id = json_object_is_type(item, json_type_string)
+					 ? json_object_get_string(item)
+					 : NULL;
 		size_t used = strlen(res->advisory_ids);
 		if (!id || used + strlen(id) + 2 > sizeof(res->advisory_ids))
 			continue;
@@ -818,7 +848,7 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 	struct cvm_sgx_pck_ext pck;
 	struct cvm_error perr;
 	cvm_error_clear(&perr);
-	if (cvm_sgx_pck_ext_read(leaf->x509, &pck, &perr) != 0) {
+	if (cvm_sgx_pck_ext_of(leaf, &pck, &perr) != 0) {
 		cvm_check_add(res, "tcb-status", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
 		return;
 	}

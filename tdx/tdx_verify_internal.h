@@ -22,6 +22,12 @@ struct cvm_sgx_pck_ext {
 int cvm_sgx_pck_ext_parse(const uint8_t *der, size_t len, struct cvm_sgx_pck_ext *out,
 			  struct cvm_error *err);
 int cvm_sgx_pck_ext_read(X509 *cert, struct cvm_sgx_pck_ext *out, struct cvm_error *err);
+/*
+ * The same for a pooled PCK certificate: the extension read once when it was pooled
+ * (cert->ext), or read now when that failed (for the reason).
+ */
+int cvm_sgx_pck_ext_of(const struct cvm_cert *cert, struct cvm_sgx_pck_ext *out,
+		       struct cvm_error *err);
 
 /*
  * Parsing a quote's PEM chain costs far more than its signatures (OpenSSL's PEM decoders), so
@@ -61,6 +67,11 @@ struct cvm_tdx_verifier_state *cvm_tdx_verifier_state(const struct cvm_verifier 
 int cvm_tdx_verifier_setup(struct cvm_verifier *v, struct cvm_error *err);
 
 void cvm_tdx_collateral_free(struct cvm_tdx_collateral *c);
+/*
+ * A collateral holding the same documents and CRLs, shared with src (reference-counted; they
+ * are only read once loaded, so clones may be used on different threads).  NULL: no memory.
+ */
+struct cvm_tdx_collateral *cvm_tdx_collateral_clone(const struct cvm_tdx_collateral *src);
 int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t len,
 			   const char *origin, struct cvm_error *err);
 /*
@@ -78,7 +89,7 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
  * always, then opt's rules (the secure defaults when none), one named check each.  pck is the
  * PCK certificate of a chain that verified (its PCESVN), or NULL.
  */
-void cvm_tdx_rules_check(const struct cvm_tdx_quote *q, X509 *pck,
+void cvm_tdx_rules_check(const struct cvm_tdx_quote *q, const struct cvm_cert *pck,
 			 const struct cvm_verify_options *opt, struct cvm_verify_result *res);
 
 #endif
