@@ -48,6 +48,7 @@ struct cvm_tdx_collateral {
 	struct signed_json *qe_identities[MAX_DOCS];
 	size_t nqe_identities;
 	X509_CRL *crls[MAX_CRLS];
+	bool crl_scoped[MAX_CRLS]; /* came inside the evidence being verified */
 	size_t ncrls;
 };
 
@@ -80,6 +81,8 @@ struct cvm_tdx_collateral *cvm_tdx_collateral_clone(const struct cvm_tdx_collate
 	if (!c)
 		return NULL;
 	for (size_t i = 0; i < src->ncrls; i++) {
+		if (src->crl_scoped[i])
+			continue;
 		if (X509_CRL_up_ref(src->crls[i]) != 1) {
 			cvm_tdx_collateral_free(c);
 			return NULL;
@@ -95,6 +98,20 @@ struct cvm_tdx_collateral *cvm_tdx_collateral_clone(const struct cvm_tdx_collate
 		c->qe_identities[c->nqe_identities++] = src->qe_identities[i];
 	}
 	return c;
+}
+
+void cvm_tdx_collateral_drop_scoped(struct cvm_tdx_collateral *c)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < c->ncrls; i++) {
+		if (c->crl_scoped[i]) {
+			X509_CRL_free(c->crls[i]);
+			continue;
+		}
+		c->crls[kept] = c->crls[i];
+		c->crl_scoped[kept++] = false;
+	}
+	c->ncrls = kept;
 }
 
 /* ---- raw JSON scanning (to find the exact signed bytes) ---------------------------------- */
@@ -242,13 +259,15 @@ static int signed_json_load(const uint8_t *data, size_t len, const char *key, co
 
 static const char *jstr(json_object *o, const char *key);
 
-static int add_crl(struct cvm_tdx_collateral *c, X509_CRL *crl, const char *origin,
+/* scoped: it came inside the evidence being verified (cvm_tdx_collateral_drop_scoped). */
+static int add_crl(struct cvm_tdx_collateral *c, X509_CRL *crl, bool scoped, const char *origin,
 		   struct cvm_error *err)
 {
 	for (size_t i = 0; i < c->ncrls; i++) {
 		if (X509_CRL_cmp(c->crls[i], crl) == 0 &&
 		    X509_CRL_match(c->crls[i], crl) == 0) { /* the same CRL again */
 			X509_CRL_free(crl);
+			c->crl_scoped[i] = c->crl_scoped[i] && scoped; /* given: it stays */
 			return 1;
 		}
 	}
@@ -256,13 +275,14 @@ static int add_crl(struct cvm_tdx_collateral *c, X509_CRL *crl, const char *orig
 		X509_CRL_free(crl);
 		return cvm_error_set(err, -E2BIG, "%s: more than %d CRLs", origin, MAX_CRLS);
 	}
+	c->crl_scoped[c->ncrls] = scoped;
 	c->crls[c->ncrls++] = crl;
 	return 1;
 }
 
 /* Every CRL of a PEM bundle (a root CA CRL then the PCK CRL, say); any unreadable one fails. */
 static int add_pem_crls(struct cvm_tdx_collateral *c, const uint8_t *data, size_t len,
-			const char *origin, struct cvm_error *err)
+			bool scoped, const char *origin, struct cvm_error *err)
 {
 	size_t want = 0;
 	for (const uint8_t *p = data; (p = memmem(p, len - (size_t)(p - data), "-----BEGIN X509 CRL",
@@ -279,7 +299,7 @@ static int add_pem_crls(struct cvm_tdx_collateral *c, const uint8_t *data, size_
 	X509_CRL *crl;
 	while (rc >= 0 && got < want && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
 		got++;
-		rc = add_crl(c, crl, origin, err);
+		rc = add_crl(c, crl, scoped, origin, err);
 	}
 	ERR_clear_error();
 	BIO_free(bio);
@@ -362,7 +382,7 @@ int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t l
 				     origin);
 	}
 	if (memmem(data, len, "-----BEGIN X509 CRL", 19)) {
-		int n = add_pem_crls(c, data, len, origin, err);
+		int n = add_pem_crls(c, data, len, v->scoping, origin, err);
 		if (n < 0 || !memmem(data, len, "-----BEGIN CERTIFICATE", 22))
 			return n;
 		int m = cvm_verifier_add_certs(v, data, len, origin, err);
@@ -375,7 +395,7 @@ int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t l
 		X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
 		if (crl && (size_t)(p - data) == len) {
 			ERR_clear_error();
-			return add_crl(c, crl, origin, err);
+			return add_crl(c, crl, v->scoping, origin, err);
 		}
 		X509_CRL_free(crl);
 		ERR_clear_error();

@@ -68,10 +68,13 @@ int cvm_tdx_verifier_setup(struct cvm_verifier *v, struct cvm_error *err);
 
 void cvm_tdx_collateral_free(struct cvm_tdx_collateral *c);
 /*
- * A collateral holding the same documents and CRLs, shared with src (reference-counted; they
- * are only read once loaded, so clones may be used on different threads).  NULL: no memory.
+ * A collateral holding the same documents and CRLs (but those that came inside evidence),
+ * shared with src (reference-counted; they are only read once loaded, so clones may be used on
+ * different threads).  NULL: no memory.
  */
 struct cvm_tdx_collateral *cvm_tdx_collateral_clone(const struct cvm_tdx_collateral *src);
+/* Drop the CRLs added while the verifier was scoping (they came inside one evidence). */
+void cvm_tdx_collateral_drop_scoped(struct cvm_tdx_collateral *c);
 int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t len,
 			   const char *origin, struct cvm_error *err);
 /*

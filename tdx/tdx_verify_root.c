@@ -104,6 +104,14 @@ static void tdx_state_forget_certs(void *vstate)
 	st->npck_cache = st->pck_cache_next = 0;
 }
 
+/* The CRLs that came inside one piece of evidence go with its verdict. */
+static void tdx_state_drop_scoped(void *vstate)
+{
+	struct cvm_tdx_verifier_state *st = vstate;
+	if (st->collateral)
+		cvm_tdx_collateral_drop_scoped(st->collateral);
+}
+
 /* The same collateral, shared; the PCK chain and attestation-key caches start empty. */
 static void *tdx_state_clone(const void *vstate)
 {
@@ -130,6 +138,7 @@ int cvm_tdx_verifier_setup(struct cvm_verifier *v, struct cvm_error *err)
 		slot->free = tdx_state_free;
 		slot->forget_certs = tdx_state_forget_certs;
 		slot->clone = tdx_state_clone;
+		slot->drop_scoped = tdx_state_drop_scoped;
 	}
 	if (cvm_verifier_add_classifier(v, classify_intel_cert))
 		return cvm_error_set(err, -ENOSPC, "verifier: too many certificate classifiers");

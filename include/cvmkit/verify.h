@@ -395,10 +395,10 @@ int cvm_verify_tdx(struct cvm_verifier *v, const struct cvm_tdx_quote *quote,
 /*
  * Detect, unwrap (<cvmkit/evidence.h>: raw reports and quotes, Trustee, Veraison and Azure
  * wrappers, a report with its certificate table), parse and verify evidence.  The certificates
- * and AMD CRLs the evidence carries are added to v (as cvm_verifier_add_endorsements does) and
+ * and CRLs the evidence carries are added to v (as cvm_verifier_add_endorsements does) and
  * used like supplied ones for this evidence only: they leave v again once the verdict is made,
- * so one piece of evidence never vouches for another (a non-AMD CRL joins v's TDX collateral
- * and stays); wrapped evidence adds a "wrapper" check naming its format, and a
+ * so one piece of evidence never vouches for another; wrapped evidence adds a "wrapper" check
+ * naming its format, and a
  * "runtime-data" check when it binds runtime data into REPORT_DATA (Azure).  A parse failure,
  * of the wrapper or of the report, is a failed "parse" check, not an error.  Returns 0 or
  * -ENOMEM like the functions above.

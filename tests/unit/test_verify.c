@@ -788,6 +788,43 @@ static void clones_share_trust_material_not_evidence(void **state)
 	cvm_verifier_free(c);
 }
 
+/*
+ * Issue 17: an Intel CRL that came inside evidence (added while the verifier scopes) vouches for
+ * that evidence only, like its certificates; the same CRL given by the caller stays.
+ */
+static void tdx_crls_inside_evidence_are_dropped_after_its_verdict(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob quote, root, pck;
+	load(TRUSTEE "tdx/tdx_quote_4.dat", &quote);
+	load(GOTDX "rootcrl.der", &root);
+	load(GOTDX "pckcrl", &pck);
+	struct cvm_verify_options o = pinned_unevaluated("2023-06-20T00:00:00Z");
+	o.allow_debug = true;
+	static struct cvm_verify_result r;
+	cvm_verifier_set_scoping(v, true);
+	assert_true(cvm_verifier_add_endorsements(v, root.data, root.len, "evidence root", NULL) > 0);
+	assert_true(cvm_verifier_add_endorsements(v, pck.data, pck.len, "evidence pck", NULL) > 0);
+	cvm_verifier_set_scoping(v, false);
+	verify_blob(v, &quote, &o, &r);
+	assert_check(&r, "revocation", CVM_CHECK_PASS);
+	cvm_verifier_drop_scoped(v); /* as the evidence path does after the verdict */
+	verify_blob(v, &quote, &o, &r);
+	assert_check(&r, "revocation", CVM_CHECK_SKIP);
+	assert_reason_has(&r, "revocation", "no CRL for the PCK chain");
+	/* Given first, then carried again: it stays. */
+	assert_true(cvm_verifier_add_collateral(v, root.data, root.len, "given root", NULL) > 0);
+	assert_true(cvm_verifier_add_collateral(v, pck.data, pck.len, "given pck", NULL) > 0);
+	cvm_verifier_set_scoping(v, true);
+	assert_true(cvm_verifier_add_endorsements(v, pck.data, pck.len, "evidence pck", NULL) > 0);
+	cvm_verifier_set_scoping(v, false);
+	cvm_verifier_drop_scoped(v);
+	verify_blob(v, &quote, &o, &r);
+	assert_check(&r, "revocation", CVM_CHECK_PASS);
+	cvm_verifier_free(v);
+}
+
 /* Issue 13: what looks like collateral but does not load is an error, other data is not. */
 static void tdx_collateral_loading_fails_closed(void **state)
 {
@@ -1732,6 +1769,7 @@ int main(void)
 		cmocka_unit_test(truncated_padded_and_flipped_reports_never_pass),
 		cmocka_unit_test(batch_reuses_cached_issuer_links),
 		cmocka_unit_test(clones_share_trust_material_not_evidence),
+		cmocka_unit_test(tdx_crls_inside_evidence_are_dropped_after_its_verdict),
 		cmocka_unit_test(tdx_v4_debug_quote_genuine_but_debug_refused),
 		cmocka_unit_test(tdx_v5_and_quote6_are_valid),
 		cmocka_unit_test(tdx_bit_flips_fail_the_right_check),
