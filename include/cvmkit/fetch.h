@@ -44,8 +44,8 @@
  * With cvm_fetch_config.remember a fetcher gets each URL once (cache, else network) and
  * answers every later request for it from memory, with a copy of that item (the same origin and
  * source) or the same error, so evidence needing the same item gets the same answer in any
- * order and on any thread (an item past its nextUpdate is got again; a failure is not retried
- * until a new fetcher is made).
+ * order and on any thread (an item that passes its nextUpdate after it was got is got again;
+ * a failure is not retried until a new fetcher is made).
  *
  * Threads: a fetcher may be shared by any number of threads.  Its settings are only read; its
  * HTTP connection and memory are used under its lock, which is held while an item is got from
