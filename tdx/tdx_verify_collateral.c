@@ -417,12 +417,43 @@ int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t l
 
 /* ---- checks -------------------------------------------------------------------------------- */
 
-/* ECDSA-P256/SHA-256 (hex r‖s, big-endian) over the exact bytes of the signed value. */
-static bool signed_json_verify(const struct signed_json *s, EVP_PKEY *key)
+void cvm_tdx_sig_cache_clear(struct cvm_tdx_verifier_state *st)
 {
-	return s->signature_ok_shape &&
-	       cvm_ecdsa_verify_rs(key, EVP_sha256(), s->signature, s->signature + 32, 32, false,
-				   (const uint8_t *)s->raw + s->body_off, s->body_len) == 1;
+	st->nsig_cache = st->sig_cache_next = 0;
+}
+
+static bool sig_cached(const struct cvm_tdx_verifier_state *st, const void *object,
+		       const struct cvm_cert *signer)
+{
+	for (size_t i = 0; i < st->nsig_cache; i++)
+		if (st->sig_cache[i].signed_object == object && st->sig_cache[i].signer == signer)
+			return true;
+	return false;
+}
+
+static void sig_remember(struct cvm_tdx_verifier_state *st, const void *object,
+			 const struct cvm_cert *signer)
+{
+	struct cvm_sig_cache_entry *e =
+		&st->sig_cache[cvm_cache_slot(&st->nsig_cache, &st->sig_cache_next,
+					      CVM_SIG_CACHE_SIZE)];
+	e->signed_object = object;
+	e->signer = signer;
+}
+
+/* ECDSA-P256/SHA-256 (hex r‖s, big-endian) over the exact bytes of the signed value. */
+static bool signed_json_verify(struct cvm_tdx_verifier_state *st, const struct signed_json *s,
+			       const struct cvm_cert *signer)
+{
+	if (sig_cached(st, s, signer))
+		return true;
+	bool ok = s->signature_ok_shape &&
+		  cvm_ecdsa_verify_rs(X509_get0_pubkey(signer->x509), EVP_sha256(), s->signature,
+				      s->signature + 32, 32, false,
+				      (const uint8_t *)s->raw + s->body_off, s->body_len) == 1;
+	if (ok)
+		sig_remember(st, s, signer);
+	return ok;
 }
 
 static const char *jstr(json_object *o, const char *key)
@@ -453,13 +484,14 @@ static const char no_signer[] =
 	"--collateral DIR, --certs FILE or --fetch";
 
 /* Signature of the document and the issue/next-update window; reasons into why. */
-static bool document_ok(const struct signed_json *s, const char *name, const char *want_id,
-			int64_t want_version, struct cvm_cert *signer, time_t t,
-			struct cvm_verify_result *res, const char *sig_check, const char *doc_check)
+static bool document_ok(struct cvm_tdx_verifier_state *st, const struct signed_json *s,
+			const char *name, const char *want_id, int64_t want_version,
+			struct cvm_cert *signer, time_t t, struct cvm_verify_result *res,
+			const char *sig_check, const char *doc_check)
 {
 	if (!signer)
 		cvm_check_unevaluated(res, sig_check, true, NULL, "%s", no_signer);
-	else if (signed_json_verify(s, X509_get0_pubkey(signer->x509)))
+	else if (signed_json_verify(st, s, signer))
 		cvm_check_add(res, sig_check, CVM_CHECK_PASS,
 			      "%s signature verifies with the TCB Signing key", name);
 	else
@@ -760,9 +792,9 @@ static const char *check_qe_identity(const struct signed_json *s, const struct c
 
 static const char supply[] = "supply it with --collateral DIR or --fetch";
 
-static void check_crls(const struct cvm_tdx_collateral *c, struct cvm_cert *leaf,
-		       struct cvm_cert *ca, struct cvm_cert *root, time_t t, bool required,
-		       struct cvm_verify_result *res)
+static void check_crls(struct cvm_tdx_verifier_state *st, const struct cvm_tdx_collateral *c,
+		       struct cvm_cert *leaf, struct cvm_cert *ca, struct cvm_cert *root, time_t t,
+		       bool required, struct cvm_verify_result *res)
 {
 	if (!c || c->ncrls == 0) {
 		cvm_check_unevaluated(res, "revocation", required, "by --require-revocation",
@@ -792,10 +824,14 @@ static void check_crls(const struct cvm_tdx_collateral *c, struct cvm_cert *leaf
 			continue; /* a CRL of another CA (say the Processor CA): not this chain's */
 		}
 		used++;
-		if (X509_CRL_verify(crl, X509_get0_pubkey(issuer->x509)) != 1) {
-			ERR_clear_error();
-			cvm_check_add(res, "revocation", CVM_CHECK_FAIL, "%s signature does not verify", what);
-			return;
+		if (!sig_cached(st, crl, issuer)) {
+			if (X509_CRL_verify(crl, X509_get0_pubkey(issuer->x509)) != 1) {
+				ERR_clear_error();
+				cvm_check_add(res, "revocation", CVM_CHECK_FAIL,
+					      "%s signature does not verify", what);
+				return;
+			}
+			sig_remember(st, crl, issuer);
 		}
 		time_t last = 0, next = 0;
 		if (!cvm_asn1_time_to_time(X509_CRL_get0_lastUpdate(crl), &last) ||
@@ -862,8 +898,9 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 			      time_t t, const struct cvm_verify_options *opt,
 			      struct cvm_verify_result *res)
 {
-	const struct cvm_tdx_collateral *c = cvm_tdx_verifier_state(v)->collateral;
-	check_crls(c, leaf, ca, root, t, opt->require_revocation, res);
+	struct cvm_tdx_verifier_state *st = cvm_tdx_verifier_state(v);
+	const struct cvm_tdx_collateral *c = st->collateral;
+	check_crls(st, c, leaf, ca, root, t, opt->require_revocation, res);
 
 	struct cvm_sgx_pck_ext pck;
 	struct cvm_error perr;
@@ -885,7 +922,7 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 
 	const char *qe_status = NULL;
 	if (qe) {
-		if (document_ok(qe, "QE identity", "TD_QE", 2, signer, t, res,
+		if (document_ok(st, qe, "QE identity", "TD_QE", 2, signer, t, res,
 				"qe-identity-signature", "qe-identity"))
 			qe_status = check_qe_identity(qe, q, opt->require_uptodate, res);
 	} else {
@@ -898,7 +935,7 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 				      others ? " (only other QE identities were given)" : "", supply);
 	}
 	if (tcb) {
-		if (document_ok(tcb, "TCB info", "TDX", 3, signer, t, res, "tcb-info-signature",
+		if (document_ok(st, tcb, "TCB info", "TDX", 3, signer, t, res, "tcb-info-signature",
 				"tcb-info"))
 			check_tcb_info(tcb, q, &pck, qe_status, opt->require_uptodate, res);
 		else

@@ -46,6 +46,27 @@ struct cvm_ak_cache_entry {
 	EVP_PKEY *key;
 };
 
+/* The entry of a bounded cache (cap entries, n in use) to fill next: a free one, else the oldest. */
+static inline size_t cvm_cache_slot(size_t *n, size_t *next, size_t cap)
+{
+	if (*n < cap)
+		return (*n)++;
+	size_t i = *next;
+	*next = (*next + 1) % cap;
+	return i;
+}
+
+/*
+ * Collateral signatures (a TCB info's, a QE identity's, a CRL's) are the same for every quote:
+ * each one found to verify is remembered as the pair (document or CRL, signing certificate).
+ */
+#define CVM_SIG_CACHE_SIZE 16u
+
+struct cvm_sig_cache_entry {
+	const void *signed_object;
+	const struct cvm_cert *signer;
+};
+
 struct cvm_tdx_collateral; /* tdx/tdx_verify_collateral.c */
 
 /* The verifier's TDX slot (struct cvm_verifier.ext[CVM_VERIFIER_EXT_TDX].state). */
@@ -55,6 +76,8 @@ struct cvm_tdx_verifier_state {
 	size_t npck_cache, pck_cache_next;
 	struct cvm_ak_cache_entry ak_cache[CVM_AK_CACHE_SIZE];
 	size_t nak_cache, ak_cache_next;
+	struct cvm_sig_cache_entry sig_cache[CVM_SIG_CACHE_SIZE];
+	size_t nsig_cache, sig_cache_next;
 };
 
 /* The TDX slot of v (set up by cvm_tdx_verifier_setup; never NULL after it). */
@@ -77,6 +100,9 @@ struct cvm_tdx_collateral *cvm_tdx_collateral_clone(const struct cvm_tdx_collate
 void cvm_tdx_collateral_drop_scoped(struct cvm_tdx_collateral *c);
 int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t len,
 			   const char *origin, struct cvm_error *err);
+/* Forget every remembered collateral signature (certificates or CRLs were dropped). */
+void cvm_tdx_sig_cache_clear(struct cvm_tdx_verifier_state *st);
+
 /*
  * Collateral checks for a quote whose PCK chain (leaf, ca, root) verified: revocation, QE
  * identity and TCB status, each from the collateral matching the quote (the TCB info of the PCK

@@ -102,6 +102,7 @@ static void tdx_state_forget_certs(void *vstate)
 {
 	struct cvm_tdx_verifier_state *st = vstate;
 	st->npck_cache = st->pck_cache_next = 0;
+	cvm_tdx_sig_cache_clear(st);
 }
 
 /* The CRLs that came inside one piece of evidence go with its verdict. */
@@ -110,6 +111,7 @@ static void tdx_state_drop_scoped(void *vstate)
 	struct cvm_tdx_verifier_state *st = vstate;
 	if (st->collateral)
 		cvm_tdx_collateral_drop_scoped(st->collateral);
+	cvm_tdx_sig_cache_clear(st);
 }
 
 /* The same collateral, shared; the PCK chain and attestation-key caches start empty. */

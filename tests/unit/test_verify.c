@@ -751,6 +751,12 @@ static void clones_share_trust_material_not_evidence(void **state)
 	verify_blob(v, &quote, &o, &r2);
 	assert_true(cvm_verify_result_ok(&r2));
 	assert_true(v->ncerts > trust_certs); /* the quote's PCK chain is cached in v */
+	/* Both documents' and both CRLs' signatures verified once, remembered for the next quote */
+	assert_int_equal(cvm_tdx_verifier_state(v)->nsig_cache, 4);
+	static struct cvm_verify_result r3;
+	verify_blob(v, &quote, &o, &r3);
+	assert_same_checks(&r2, &r3);
+	assert_int_equal(cvm_tdx_verifier_state(v)->nsig_cache, 4);
 
 	struct cvm_verifier *c = NULL;
 	assert_int_equal(cvm_verifier_clone(v, &c, NULL), 0);
