@@ -617,12 +617,12 @@ int cvm_fetch_get(struct cvm_fetcher *f, const struct cvm_fetch_spec *s,
 		*m = f->memo[--f->nmemo];
 		m = NULL;
 	}
-	if (m) {
-		*out = m->item ? item_dup(m->item) : NULL;
-		rc = m->item ? (*out ? 0 : cvm_error_set(&e, -ENOMEM, "%s: out of memory", s->what))
-			     : m->err.code;
-		if (!m->item)
-			e = m->err;
+	if (m && m->item) {
+		*out = item_dup(m->item);
+		rc = *out ? 0 : cvm_error_set(&e, -ENOMEM, "%s: out of memory", s->what);
+	} else if (m) {
+		e = m->err;
+		rc = e.code;
 	} else {
 		struct cvm_fetch_item *it = NULL;
 		rc = get_first(f, s, &it, &e);

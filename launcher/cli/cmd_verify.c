@@ -1073,8 +1073,8 @@ struct batch_item {
 
 /*
  * One verifier per thread (a verifier is not thread-safe), the first loaded with the trust
- * material and the others its clones: an item takes a free one and gives it back.  At most as many items run as there are
- * verifiers, so one is always free.
+ * material and the others its clones: an item takes a free one and gives it back.  At most as
+ * many items run as there are verifiers, so one is always free.
  */
 struct batch {
 	const struct verify_args *a;
@@ -1127,7 +1127,9 @@ static int verify_item(void *ctx, size_t index, struct cvm_error *err)
 	struct cvm_verifier *v = verifier_take(b);
 	it->ok = verify_one(v, b->f, it->path, b->a, out, diag, res, &it->err, &it->fatal);
 	verifier_give(b, v);
-	if (((diag && fclose(diag) != 0) | (fclose(out) != 0)) && !it->fatal)
+	bool lost = diag && fclose(diag) != 0;
+	lost = fclose(out) != 0 || lost;
+	if (lost && !it->fatal)
 		it->fatal = cvm_error_set(&it->err, -ENOMEM, "out of memory");
 	free(res);
 	return 0;
