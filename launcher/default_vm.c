@@ -14,19 +14,53 @@
 
 #include "launcher/tee.h"
 
-int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			       struct cvm_error *err)
+static void *image_sha256_thread(void *arg)
 {
+	struct cvm_launch_inputs *in = arg;
+	cvm_error_clear(&in->sha256_err);
+	in->sha256_rc = cvm_sha256(in->image.data, in->image.size, in->sha256, &in->sha256_err);
+	return NULL;
+}
+
+/* The image's SHA-256 (the pin, the document) is taken beside the VM's creation and the copy:
+   both only read the image, which was read into memory once, so the pin is of what is loaded. */
+int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+			       struct cvm_pool *pool, struct cvm_error *err)
+{
+	(void)pool; /* one hash: a thread of its own, whatever the pool */
 	int rc = cvm_file_read(policy->firmware.path, CVM_FIRMWARE_MAX, &in->image, err);
 	if (rc)
 		return rc;
 	in->has_image = true;
-	return cvm_sha256(in->image.data, in->image.size, in->sha256, err);
+	in->sha256_pending = pthread_create(&in->sha256_thread, NULL, image_sha256_thread, in) == 0;
+	if (in->sha256_pending)
+		return 0;
+	image_sha256_thread(in);
+	if (in->sha256_rc)
+		*err = in->sha256_err;
+	return in->sha256_rc;
+}
+
+int cvm_launch_inputs_sha256_wait(struct cvm_launch_inputs *in, struct cvm_error *err)
+{
+	if (in->sha256_pending && in->fw) {
+		in->sha256_pending = false;
+		return cvm_firmware_sha256(in->fw, in->sha256, err);
+	}
+	if (in->sha256_pending) {
+		pthread_join(in->sha256_thread, NULL);
+		in->sha256_pending = false;
+		if (in->sha256_rc && err)
+			*err = in->sha256_err;
+		return in->sha256_rc;
+	}
+	return 0;
 }
 
 int cvm_default_vm_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			struct cvm_plan *plan, struct cvm_error *err)
+			struct cvm_pool *pool, struct cvm_plan *plan, struct cvm_error *err)
 {
+	(void)pool; /* nothing to hash */
 	return cvm_default_plan_build(policy, in->image.data, in->image.size, plan, err);
 }
 

@@ -187,7 +187,7 @@ static int space_init(struct snp_space *s, const struct cvm_policy *policy,
 	s->fw_names[0] = policy->firmware.path ? policy->firmware.path : "the policy's firmware";
 	s->nfw = 1;
 	for (size_t i = 0; i < ncand; i++) {
-		if (memcmp(opts->firmware[i].fw->sha256, fw->sha256, 32) == 0)
+		if (cvm_firmware_same_image(opts->firmware[i].fw, fw))
 			continue; /* the policy's own firmware again */
 		char why[160];
 		if (!cvm_firmware_can_snp(opts->firmware[i].fw, why, sizeof(why))) {

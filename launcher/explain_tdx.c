@@ -72,7 +72,7 @@ int cvm_explain_mrtd(const struct cvm_policy *policy, const struct cvm_firmware 
 	for (size_t i = 0; i < nfw * 4; i++) {
 		size_t f = i / 4, o = i / 2 % 2, a = i % 2;
 		const struct cvm_firmware *cand = f ? opts->firmware[f - 1].fw : fw;
-		if (f && memcmp(cand->sha256, fw->sha256, 32) == 0)
+		if (f && cvm_firmware_same_image(cand, fw))
 			continue;
 		char why[160];
 		if (f && !cvm_firmware_can_tdx(cand, why, sizeof(why))) {

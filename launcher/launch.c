@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,18 +106,41 @@ static const struct cvm_kvm_seam *cancel_seam_init(struct cancel_seam *c,
 
 /* ---- Plans ------------------------------------------------------------------------------ */
 
-static int plan_build(const struct cvm_policy *policy, const struct cvm_tee_ops *tee,
-		      struct cvm_launch_inputs *in, struct cvm_plan *plan, struct cvm_error *err)
+/* The firmware pin, on the SHA-256 of exactly the bytes read (waited for when pending). */
+static int pin_check(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+		     struct cvm_error *err)
+{
+	int rc = cvm_launch_inputs_sha256_wait(in, err);
+	return rc ? cvm_error_wrap(err, "firmware.sha256")
+		  : cvm_policy_firmware_pin_check(policy, in->sha256, err);
+}
+
+/* The inputs read and the pin checked; after_load: a pending SHA-256 is not waited for (the
+   launch checks the pin after loading).  On failure nothing is left to release. */
+static int read_inputs(const struct cvm_policy *policy, const struct cvm_tee_ops *tee,
+		       struct cvm_launch_inputs *in, struct cvm_pool *pool, bool after_load,
+		       struct cvm_plan *plan, struct cvm_error *err)
 {
 	memset(in, 0, sizeof(*in));
 	cvm_plan_init(plan, policy->tee);
 	if (!policy->firmware.path)
 		return cvm_error_set(err, -EINVAL, "the policy names no firmware (firmware.path)");
-	int rc = tee->read_inputs(policy, in, err);
-	if (!rc)
-		rc = cvm_policy_firmware_pin_check(policy, in->sha256, err);
-	if (!rc)
-		rc = tee->plan_build(policy, in, plan, err);
+	int rc = tee->read_inputs(policy, in, pool, err);
+	if (!rc && !(after_load && in->sha256_pending))
+		rc = pin_check(policy, in, err);
+	if (rc)
+		cvm_launch_inputs_release(in);
+	return rc;
+}
+
+static int plan_build(const struct cvm_policy *policy, const struct cvm_tee_ops *tee,
+		      struct cvm_launch_inputs *in, struct cvm_pool *pool, struct cvm_plan *plan,
+		      struct cvm_error *err)
+{
+	int rc = read_inputs(policy, tee, in, pool, false, plan, err);
+	if (rc)
+		return rc;
+	rc = tee->plan_build(policy, in, pool, plan, err);
 	if (rc) {
 		cvm_plan_release(plan);
 		cvm_launch_inputs_release(in);
@@ -124,8 +148,9 @@ static int plan_build(const struct cvm_policy *policy, const struct cvm_tee_ops 
 	return rc;
 }
 
-int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_launch_inputs **out,
-			  struct cvm_plan *plan, struct cvm_error *err)
+int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_pool *pool,
+			  struct cvm_launch_inputs **out, struct cvm_plan *plan,
+			  struct cvm_error *err)
 {
 	const struct cvm_tee_ops *tee = tee_of(policy, err);
 	if (!tee)
@@ -133,7 +158,7 @@ int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_launch_inp
 	struct cvm_launch_inputs *in = calloc(1, sizeof(*in));
 	if (!in)
 		return cvm_error_set(err, -ENOMEM, "out of memory");
-	int rc = plan_build(policy, tee, in, plan, err);
+	int rc = plan_build(policy, tee, in, pool, plan, err);
 	if (rc) {
 		free(in);
 		return rc;
@@ -154,7 +179,19 @@ struct timed {
 	struct cvm_backend inner;
 	struct cvm_launch_timings *t;
 	volatile sig_atomic_t *cancel;
+	bool ahead;       /* ahead of the final plan: no finish, no pre-fault */
+	bool began;       /* begin was issued ahead */
+	const struct cvm_plan *plan; /* NULL: every op; else only ops [first, last) of it */
+	size_t first, last;
 };
+
+static bool issues(const struct timed *w, const struct cvm_plan_op *op)
+{
+	if (!w->plan)
+		return true;
+	size_t i = (size_t)(op - w->plan->ops);
+	return i >= w->first && i < w->last;
+}
 
 static int check_cancel(const struct timed *w, struct cvm_error *err)
 {
@@ -166,6 +203,8 @@ static int check_cancel(const struct timed *w, struct cvm_error *err)
 static int timed_begin(void *ctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct timed *w = ctx;
+	if (w->began)
+		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
 	if (!rc)
@@ -177,6 +216,8 @@ static int timed_begin(void *ctx, const struct cvm_plan *plan, struct cvm_error 
 static int timed_op(void *ctx, const struct cvm_plan_op *op, struct cvm_error *err)
 {
 	struct timed *w = ctx;
+	if (!issues(w, op))
+		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
 	int (*fn)(void *, const struct cvm_plan_op *, struct cvm_error *) =
@@ -191,6 +232,8 @@ static int timed_piece(void *ctx, const struct cvm_plan_op *op, uint64_t off, ui
 		       struct cvm_error *err)
 {
 	struct timed *w = ctx;
+	if (!issues(w, op))
+		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
 	if (!rc)
@@ -202,6 +245,8 @@ static int timed_piece(void *ctx, const struct cvm_plan_op *op, uint64_t off, ui
 static int timed_finish(void *ctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct timed *w = ctx;
+	if (w->ahead)
+		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
 	if (!rc && w->inner.ops->finish)
@@ -213,6 +258,8 @@ static int timed_finish(void *ctx, const struct cvm_plan *plan, struct cvm_error
 static int timed_prefault(void *ctx, const struct cvm_plan *plan, struct cvm_error *err)
 {
 	struct timed *w = ctx;
+	if (w->ahead)
+		return 0;
 	uint64_t t0 = now_ns();
 	int rc = check_cancel(w, err);
 	if (!rc && w->inner.ops->prefault)
@@ -229,6 +276,16 @@ static const struct cvm_backend_ops timed_ops_template = {
 	.prefault = timed_prefault,
 	.load_piece = timed_piece,
 };
+
+/* The shim w as a backend (*ops is filled from the template and w's inner ops). */
+static struct cvm_backend timed_backend(struct timed *w, struct cvm_backend_ops *ops)
+{
+	*ops = timed_ops_template;
+	ops->name = w->inner.ops->name;
+	if (!w->inner.ops->load_piece)
+		ops->load_piece = NULL;
+	return (struct cvm_backend){ops, w};
+}
 
 /* ---- Launch ----------------------------------------------------------------------------- */
 
@@ -357,15 +414,91 @@ static int document_then_complete_plan(struct cvm_launch *l, struct document_job
 	return l->tee->complete_plan(&l->plan, l->policy, job->doc, err);
 }
 
+/* The TEE's planner (its hashing) on a thread of its own, beside plan_ahead's KVM work. */
+struct plan_job {
+	struct cvm_launch *l;
+	struct cvm_pool *pool;
+	struct cvm_error err;
+	int rc;
+};
+
+static void *plan_thread(void *arg)
+{
+	struct plan_job *job = arg;
+	struct cvm_launch *l = job->l;
+	cvm_error_clear(&job->err);
+	job->rc = l->tee->plan_build(l->policy, &l->inputs, job->pool, &l->plan, &job->err);
+	return NULL;
+}
+
+/*
+ * While the planner hashes (SNP: kernel, initrd and the firmware's pages), this thread creates
+ * the VM and issues the plan's leading firmware loads from the TEE's plan ahead, which the
+ * final plan must then equal but for the bytes the hashing gave.  *ahead: how many ops ran;
+ * *kvm_ns: the time that took (timed in its phases, not in the plan's).
+ */
+static int plan_beside_vm(struct cvm_launch *l, const struct cvm_launch_options *opts,
+			  size_t *ahead, uint64_t *kvm_ns, struct cvm_error *err)
+{
+	const struct cvm_tee_ops *tee = l->tee;
+	struct cvm_plan early;
+	cvm_plan_init(&early, l->policy->tee);
+	int rc = tee->plan_ahead(l->policy, &l->inputs, &early, err);
+	if (rc) {
+		cvm_plan_release(&early);
+		return cvm_error_wrap(err, "plan");
+	}
+	struct plan_job job = {.l = l, .pool = opts->pool};
+	pthread_t thread;
+	bool threaded = pthread_create(&thread, NULL, plan_thread, &job) == 0;
+	if (!threaded)
+		plan_thread(&job);
+	size_t lead = 0;
+	while (lead < early.nops && early.ops[lead].kind == CVM_OP_LOAD &&
+	       (early.ops[lead].flags & CVM_OP_FIRMWARE))
+		lead++;
+	uint64_t t0 = now_ns();
+	/* begin sees the whole plan (memory layout, vCPU signature); only the leading ops run. */
+	struct timed shim = {{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel, .ahead = true,
+			     .plan = &early, .first = 0, .last = lead};
+	struct cvm_backend_ops ops;
+	const struct cvm_backend kvm = timed_backend(&shim, &ops);
+	rc = !threaded && job.rc ? 0 : cvm_plan_execute(&early, &kvm, 1, err);
+	*kvm_ns = now_ns() - t0;
+	if (threaded)
+		pthread_join(thread, NULL);
+	if (!rc && job.rc) {
+		*err = job.err;
+		rc = cvm_error_wrap(err, "plan");
+	}
+	if (!rc)
+		rc = tee->ahead_check(&early, &l->plan, err);
+	cvm_plan_release(&early);
+	*ahead = lead;
+	return rc;
+}
+
 static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *opts,
 			struct cvm_error *err)
 {
 	const struct cvm_tee_ops *tee = l->tee;
-	uint64_t t0 = now_ns();
-	int rc = plan_build(l->policy, tee, &l->inputs, &l->plan, err);
+	uint64_t t0 = now_ns(), kvm_ns = 0;
+	size_t ahead = 0;
+	int rc = read_inputs(l->policy, tee, &l->inputs, opts->pool, true, &l->plan, err);
 	if (rc)
 		return cvm_error_wrap(err, "plan");
-	l->timings.plan_ns = now_ns() - t0;
+	/* A plan completed from its document (an ID block) is checked whole before any VM. */
+	bool doc_first = tee->needs_document && tee->needs_document(l->policy);
+	bool began = tee->plan_ahead && !doc_first;
+	if (began) {
+		rc = plan_beside_vm(l, opts, &ahead, &kvm_ns, err);
+	} else if ((rc = tee->plan_build(l->policy, &l->inputs, opts->pool, &l->plan, err))) {
+		cvm_error_wrap(err, "plan");
+	}
+	if (rc)
+		return rc;
+	l->timings.plan_ns = now_ns() - t0 - kvm_ns;
+	bool pin_after_load = l->inputs.sha256_pending;
 
 	void *model = tee->model_new();
 	if (!model)
@@ -373,15 +506,15 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 	if (tee->model_set_cancel)
 		tee->model_set_cancel(model, opts->cancel);
 	if (tee->model_prepare)
-		tee->model_prepare(model, &l->inputs);
+		tee->model_prepare(model, &l->inputs, opts->pool);
 	/* A cancelled launch must not wait for the document: its thread stops on the same flag. */
 	struct document_job job = {.launch = l, .cancel = opts->cancel};
 	pthread_t doc_thread;
 	bool threaded = false, computed = false;
-	if (tee->needs_document && tee->needs_document(l->policy)) {
+	if (doc_first) {
 		rc = document_then_complete_plan(l, &job, err);
 		computed = true;
-	} else {
+	} else if (!pin_after_load) {
 		/* Only reads of the policy, the plan and the inputs happen there: nothing is shared
 		 * mutably, so the document is computed while KVM works. */
 		threaded = pthread_create(&doc_thread, NULL, document_thread, &job) == 0;
@@ -391,21 +524,32 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 	if (!rc) {
 		/* The model's hashing is timed with the KVM calls of each phase, so the phases add
 		   up to the launch. */
-		struct timed shims[2] = {{{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel},
-					 {{tee->model_ops(), model}, &l->timings, opts->cancel}};
-		struct cvm_backend_ops shim_ops[2] = {timed_ops_template, timed_ops_template};
-		for (size_t i = 0; i < 2; i++) {
-			shim_ops[i].name = shims[i].inner.ops->name;
-			if (!shims[i].inner.ops->load_piece)
-				shim_ops[i].load_piece = NULL;
-		}
-		const struct cvm_backend backends[2] = {{&shim_ops[0], &shims[0]},
-							{&shim_ops[1], &shims[1]}};
+		struct timed shims[2] = {{{tee->kvm_ops(), &l->kvm}, &l->timings, opts->cancel,
+					  .began = began, .plan = began ? &l->plan : NULL,
+					  .first = ahead, .last = SIZE_MAX},
+					 {{tee->model_ops(), model}, &l->timings, opts->cancel,
+					  .ahead = false}};
+		struct cvm_backend_ops shim_ops[2];
+		const struct cvm_backend backends[2] = {timed_backend(&shims[0], &shim_ops[0]),
+							timed_backend(&shims[1], &shim_ops[1])};
 		rc = cvm_plan_execute(&l->plan, backends, 2, err);
 		if (!rc)
 			tee->model_digest(model, digest);
 	}
 	tee->model_free(model);
+	if (!rc && pin_after_load) {
+		/* Fail closed: the image is in guest memory, but no vCPU has run and the caller
+		   never sees the VM (launch_steps' caller tears it down). */
+		uint64_t t = now_ns();
+		rc = pin_check(l->policy, &l->inputs, err);
+		l->timings.load_ns += now_ns() - t;
+		if (rc) {
+			char why[CVM_ERROR_MSG_MAX];
+			snprintf(why, sizeof(why), "%s", cvm_error_message(err));
+			rc = cvm_error_set(err, rc, "%s (checked as the image was loaded: the VM is "
+					   "torn down, no vCPU ran)", why);
+		}
+	}
 
 	uint64_t t1 = now_ns();
 	if (threaded)

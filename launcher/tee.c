@@ -2,11 +2,13 @@
 /* The TEE tables (launcher/tee.h): SEV-SNP, TDX and the default VM. */
 #include <cvmkit/kvm.h>
 #include <cvmkit/launch.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -18,6 +20,7 @@ void cvm_launch_inputs_release(struct cvm_launch_inputs *in)
 {
 	if (!in)
 		return;
+	(void)cvm_launch_inputs_sha256_wait(in, NULL);
 	cvm_firmware_free(in->fw);
 	in->fw = NULL;
 	if (in->has_image)
@@ -28,59 +31,114 @@ void cvm_launch_inputs_release(struct cvm_launch_inputs *in)
 /* ---- SEV-SNP ---- */
 
 /* SNP and TDX read the firmware with its metadata. */
+/* With a pool, the SHA-256 runs beside the planner; the launch checks the pin after loading. */
 static int read_firmware(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			 struct cvm_error *err)
+			 struct cvm_pool *pool, struct cvm_error *err)
 {
-	int rc = cvm_firmware_load(policy->firmware.path, &in->fw, err);
-	if (!rc)
-		memcpy(in->sha256, in->fw->sha256, sizeof(in->sha256));
-	return rc;
+	int rc = cvm_firmware_load_on(policy->firmware.path, pool, &in->fw, err);
+	if (rc)
+		return rc;
+	in->sha256_pending = cvm_pool_threads(pool) > 1;
+	return in->sha256_pending ? 0 : cvm_firmware_sha256(in->fw, in->sha256, err);
 }
 
+/* The firmware pages run through the chain on the pool, from a thread of their own, while
+   this one hashes the boot files (as `measure` does). */
 struct fw_digest_job {
 	struct cvm_launch_inputs *in;
-	pthread_t thread;
+	struct cvm_pool *pool;
 	int rc;
 };
 
 static void *fw_digest_thread(void *arg)
 {
 	struct fw_digest_job *job = arg;
-	job->rc = cvm_snp_firmware_digest(job->in->fw, job->in->snp_fw_digest, NULL);
+	job->rc = cvm_snp_firmware_digest_ex(job->in->fw, job->pool, job->in->snp_fw_digest, NULL);
 	return NULL;
 }
 
-/* The boot files hashed while another thread hashes the firmware pages (as `measure` does). */
 static int snp_hash_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			   struct cvm_error *err)
+			   struct cvm_pool *pool, struct cvm_error *err)
 {
-	struct fw_digest_job job = {.in = in};
-	bool threaded = pthread_create(&job.thread, NULL, fw_digest_thread, &job) == 0;
+	struct fw_digest_job job = {.in = in, .pool = pool};
+	pthread_t thread;
+	bool threaded = pthread_create(&thread, NULL, fw_digest_thread, &job) == 0;
 	int rc = cvm_snp_boot_hashes_compute(policy, &in->snp_boot, &in->has_snp_boot, err);
 	if (threaded)
-		pthread_join(job.thread, NULL);
+		pthread_join(thread, NULL);
 	else
 		fw_digest_thread(&job);
 	in->has_snp_fw_digest = job.rc == 0; /* else the model hashes the pages itself */
 	return rc;
 }
 
-/* The hashes are kept in *in: the document and the model reuse them instead of hashing again. */
-static int snp_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-		    struct cvm_plan *plan, struct cvm_error *err)
+/* The checks that refuse a policy before anything is hashed (or a VM created). */
+static int snp_plan_refusals(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			     struct cvm_error *err)
 {
 	int rc = cvm_snp_launch_policy_check(policy, err);
 	/* Refuse before reading a 50 MiB initrd for a firmware that cannot use it. */
 	if (!rc)
-		rc = cvm_snp_plan_check(policy, in->fw, policy->boot.kernel || policy->boot.initrd ||
+		rc = cvm_snp_plan_check(policy, fw, policy->boot.kernel || policy->boot.initrd ||
 							 policy->boot.cmdline,
 					err);
+	return rc;
+}
+
+/* The hashes are kept in *in: the document and the model reuse them instead of hashing again. */
+static int snp_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
+		    struct cvm_pool *pool, struct cvm_plan *plan, struct cvm_error *err)
+{
+	int rc = snp_plan_refusals(policy, in->fw, err);
 	if (!rc)
-		rc = snp_hash_inputs(policy, in, err);
+		rc = snp_hash_inputs(policy, in, pool, err);
 	if (rc)
 		return cvm_error_wrap(err, "snp plan");
 	return cvm_snp_plan_build_hashed(policy, in->fw, in->has_snp_boot ? &in->snp_boot : NULL,
 					 plan, err);
+}
+
+/* The kernel-hashes page from zero hashes: the one op whose bytes the boot files give. */
+static int snp_plan_ahead(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+			  struct cvm_plan *plan, struct cvm_error *err)
+{
+	static const struct cvm_snp_boot_hashes placeholder;
+	int rc = snp_plan_refusals(policy, in->fw, err);
+	if (rc)
+		return cvm_error_wrap(err, "snp plan");
+	return cvm_snp_plan_build_hashed(policy, in->fw, policy->boot.kernel ? &placeholder : NULL,
+					 plan, err);
+}
+
+static bool same_launch_params(const struct cvm_plan_snp *a, const struct cvm_plan_snp *b)
+{
+	return a->policy == b->policy && a->vmsa_features == b->vmsa_features &&
+	       a->cpuid_retry == b->cpuid_retry && a->tsc_khz == b->tsc_khz &&
+	       a->id_block_en == b->id_block_en &&
+	       memcmp(a->host_data, b->host_data, sizeof(a->host_data)) == 0;
+}
+
+static int snp_ahead_check(const struct cvm_plan *ahead, const struct cvm_plan *plan,
+			   struct cvm_error *err)
+{
+	if (ahead->nops != plan->nops || !same_launch_params(&ahead->snp, &plan->snp))
+		return cvm_error_set(err, -EPROTO, "the SNP plan changed between the VM's creation "
+						   "and the boot files' hashes");
+	struct cvm_plan_op *ops = malloc(ahead->nops * sizeof(*ops));
+	if (!ops)
+		return cvm_error_set(err, -ENOMEM, "out of memory");
+	memcpy(ops, ahead->ops, ahead->nops * sizeof(*ops));
+	for (size_t i = 0; i < ahead->nops; i++)
+		if (ops[i].label && strcmp(ops[i].label, "SNP_KERNEL_HASHES") == 0) {
+			ops[i].data = plan->ops[i].data;
+			ops[i].data_len = plan->ops[i].data_len;
+		}
+	struct cvm_plan check = *ahead;
+	check.ops = ops;
+	int rc = cvm_plan_compare(&check, plan, err);
+	free(ops);
+	return rc ? cvm_error_wrap(err, "the SNP plan changed between the VM's creation and the "
+				   "boot files' hashes") : 0;
 }
 
 /* SNP's document hashes nothing again (the plan's boot hashes, the plan compared op by op),
@@ -189,8 +247,9 @@ static void snp_model_free(void *m)
 	cvm_snp_model_free(m);
 }
 
-static void snp_model_prepare(void *m, const struct cvm_launch_inputs *in)
+static void snp_model_prepare(void *m, const struct cvm_launch_inputs *in, struct cvm_pool *pool)
 {
+	cvm_snp_model_set_pool(m, pool);
 	if (in->has_snp_fw_digest)
 		cvm_snp_model_set_firmware_digest(m, in->fw, in->snp_fw_digest);
 }
@@ -198,8 +257,9 @@ static void snp_model_prepare(void *m, const struct cvm_launch_inputs *in)
 /* ---- TDX ---- */
 
 static int tdx_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-		    struct cvm_plan *plan, struct cvm_error *err)
+		    struct cvm_pool *pool, struct cvm_plan *plan, struct cvm_error *err)
 {
+	(void)pool; /* the MRTD chain is one sequential stream */
 	return cvm_tdx_plan_build(policy, in->fw, plan, err);
 }
 
@@ -276,6 +336,8 @@ static const struct cvm_tee_ops tees[] = {
 		.kvm_vm_type = CVM_KVM_X86_SNP_VM,
 		.read_inputs = read_firmware,
 		.plan_build = snp_plan,
+		.plan_ahead = snp_plan_ahead,
+		.ahead_check = snp_ahead_check,
 		.document = snp_document,
 		.needs_document = snp_needs_document,
 		.complete_plan = snp_complete_plan,

@@ -7,6 +7,7 @@
 #ifndef CVMKIT_LAUNCHER_TEE_H
 #define CVMKIT_LAUNCHER_TEE_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,13 +27,19 @@
 
 /*
  * What a plan borrows: the firmware, parsed (SNP, TDX) or as raw bytes (default VM), read once;
- * its SHA-256 is of those bytes, so the pin is checked on what is loaded.
+ * its SHA-256 is of those bytes, so the pin is checked on what is loaded.  It may be taken
+ * while the VM is built (sha256_pending until cvm_launch_inputs_sha256_wait): the default VM's
+ * on a thread of its own, SNP's and TDX's on the launch's pool (cvm_firmware_load_on).
  */
 struct cvm_launch_inputs {
 	struct cvm_firmware *fw; /* owned, or NULL */
 	struct cvm_file image;   /* owned when has_image */
 	bool has_image;
 	uint8_t sha256[32];
+	bool sha256_pending;     /* fw's SHA-256 is on the pool, or sha256_thread hashes image */
+	pthread_t sha256_thread;
+	int sha256_rc;
+	struct cvm_error sha256_err;
 	bool has_snp_boot;                   /* SNP direct boot: the hashes its plan was built with */
 	struct cvm_snp_boot_hashes snp_boot; /* (the document reuses them) */
 	bool has_snp_fw_digest;              /* SNP: the chain after the firmware pages, hashed */
@@ -45,13 +52,15 @@ struct cvm_tee_ops {
 	unsigned long kvm_vm_type;    /* KVM_CREATE_VM type */
 	bool runnable;                /* cvm_launch_run can run it (the default VM only) */
 
-	/* Read the TEE's inputs into *in (released by the caller, also on failure). */
+	/* Read the TEE's inputs into *in (released by the caller, also on failure).  Only a TEE
+	   without needs_document may leave sha256_pending: the launch then checks the pin after
+	   loading, before any vCPU runs, and computes the document after that. */
 	int (*read_inputs)(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			   struct cvm_error *err);
+			   struct cvm_pool *pool, struct cvm_error *err);
 	/* The plan of the policy over those inputs; records in *in what it hashed for it (SNP:
-	   the boot hashes), for the document. */
+	   the boot hashes), for the document, and hashes pages on pool (NULL: this thread). */
 	int (*plan_build)(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			  struct cvm_plan *plan, struct cvm_error *err);
+			  struct cvm_pool *pool, struct cvm_plan *plan, struct cvm_error *err);
 	/*
 	 * The offline measurement document of the same policy and inputs; gives up with
 	 * -ECANCELED when *cancel (may be NULL) turns non-zero, where its work is long.  A document
@@ -64,6 +73,18 @@ struct cvm_tee_ops {
 			const struct cvm_plan *plan, bool before_launch,
 			volatile sig_atomic_t *cancel, struct cvm_measurement **out,
 			struct cvm_error *err);
+	/*
+	 * Optional, both or neither: the plan before plan_build's hashing, with placeholder bytes
+	 * where that hashing goes (SNP: the kernel-hashes page), built (and refusing what
+	 * plan_build refuses) from the inputs' firmware alone, so that the launch creates the VM
+	 * and issues the leading firmware loads while plan_build runs on another thread.
+	 * ahead_check then refuses a final plan that is not the plan ahead but for those bytes,
+	 * which nothing issued ahead reads.
+	 */
+	int (*plan_ahead)(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
+			  struct cvm_plan *plan, struct cvm_error *err);
+	int (*ahead_check)(const struct cvm_plan *ahead, const struct cvm_plan *plan,
+			   struct cvm_error *err);
 	/* Optional: the plan is completed from the offline document before it runs (SNP: an ID
 	   block signs the expected digest) when needs_document returns true. */
 	bool (*needs_document)(const struct cvm_policy *policy);
@@ -75,8 +96,10 @@ struct cvm_tee_ops {
 	const struct cvm_backend_ops *(*model_ops)(void);
 	void (*model_digest)(const void *model, uint8_t out[48]);
 	void (*model_free)(void *model);
-	/* Optional: give the model what the planner hashed ahead of the launch (SNP: firmware). */
-	void (*model_prepare)(void *model, const struct cvm_launch_inputs *in);
+	/* Optional: give the model what the planner hashed ahead of the launch (SNP: firmware)
+	   and the pool its page hashes may use (borrowed while the model runs; NULL: none). */
+	void (*model_prepare)(void *model, const struct cvm_launch_inputs *in,
+			      struct cvm_pool *pool);
 	/* Optional: the model gives up when *cancel turns non-zero (long sections). */
 	void (*model_set_cancel)(void *model, volatile sig_atomic_t *cancel);
 
@@ -103,17 +126,21 @@ const struct cvm_tee_ops *cvm_tee_ops_get(enum cvm_tee tee);
 /* The table of the TEE whose evidence kind this is, or NULL. */
 const struct cvm_tee_ops *cvm_tee_ops_for_evidence(enum cvm_evidence_kind kind);
 
-/* Release what cvm_tee_ops.plan_build read (the struct is the caller's). */
+/* Release what cvm_tee_ops.plan_build read (the struct is the caller's); waits for a pending
+   SHA-256 first. */
 void cvm_launch_inputs_release(struct cvm_launch_inputs *in);
+
+/* Wait for a pending SHA-256 of the image (no-op when none is); its error, if it failed. */
+int cvm_launch_inputs_sha256_wait(struct cvm_launch_inputs *in, struct cvm_error *err);
 
 /* ---- the pieces the tables are made of ---- */
 
 /* launcher/default_vm.c: the default VM's inputs, plan and document (firmware hash, size,
    memory, vCPUs). */
 int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			       struct cvm_error *err);
+			       struct cvm_pool *pool, struct cvm_error *err);
 int cvm_default_vm_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			struct cvm_plan *plan, struct cvm_error *err);
+			struct cvm_pool *pool, struct cvm_plan *plan, struct cvm_error *err);
 int cvm_default_vm_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 			    const struct cvm_plan *plan, bool before_launch,
 			    volatile sig_atomic_t *cancel, struct cvm_measurement **out,

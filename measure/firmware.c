@@ -14,11 +14,13 @@
 #include <cvmkit/firmware.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cvmkit/policy.h>
 #include <cvmkit/util.h>
 
 #include "measure/firmware_internal.h"
@@ -316,12 +318,81 @@ static void decode_sev_entries(struct cvm_firmware *fw)
 	}
 }
 
-static int firmware_parse_into(struct cvm_firmware *fw, struct cvm_error *err)
+/* The SHA-256 of an image, taken on a pool; its result is read under mu. */
+struct cvm_fw_sha256_job {
+	pthread_mutex_t mu;
+	struct cvm_pool_batch *batch; /* NULL once finished */
+	int rc;
+	struct cvm_error err;
+};
+
+static int sha256_item(void *ctx, size_t index, struct cvm_error *err)
+{
+	(void)index;
+	struct cvm_firmware *fw = ctx;
+	return cvm_sha256(fw->data, fw->size, fw->sha256_value, err);
+}
+
+/* On pool when it has threads to spare, else here and now. */
+static int sha256_start(struct cvm_firmware *fw, struct cvm_pool *pool, struct cvm_error *err)
+{
+	if (cvm_pool_threads(pool) < 2)
+		return cvm_sha256(fw->data, fw->size, fw->sha256_value, err);
+	struct cvm_fw_sha256_job *job = calloc(1, sizeof(*job));
+	if (!job)
+		return cvm_error_set(err, -ENOMEM, "firmware: out of memory");
+	pthread_mutex_init(&job->mu, NULL);
+	int rc = cvm_pool_start_one(pool, sha256_item, fw, &job->batch, err);
+	if (rc) {
+		pthread_mutex_destroy(&job->mu);
+		free(job);
+		return rc;
+	}
+	fw->sha256_job = job;
+	return 0;
+}
+
+int cvm_firmware_sha256(const struct cvm_firmware *fw, uint8_t out[32], struct cvm_error *err)
+{
+	struct cvm_fw_sha256_job *job = fw->sha256_job;
+	if (job) {
+		pthread_mutex_lock(&job->mu);
+		if (job->batch) {
+			cvm_error_clear(&job->err);
+			job->rc = cvm_pool_finish(job->batch, &job->err);
+			job->batch = NULL;
+		}
+		int rc = job->rc;
+		if (rc && err)
+			*err = job->err;
+		pthread_mutex_unlock(&job->mu);
+		if (rc)
+			return err ? cvm_error_wrap(err, "firmware SHA-256") : rc;
+	}
+	memcpy(out, fw->sha256_value, 32);
+	return 0;
+}
+
+bool cvm_firmware_same_image(const struct cvm_firmware *a, const struct cvm_firmware *b)
+{
+	return a->size == b->size && memcmp(a->data, b->data, a->size) == 0;
+}
+
+int cvm_firmware_pin_check(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			   struct cvm_error *err)
+{
+	uint8_t sha256[32];
+	int rc = cvm_firmware_sha256(fw, sha256, err);
+	return rc ? rc : cvm_policy_firmware_pin_check(policy, sha256, err);
+}
+
+static int firmware_parse_into(struct cvm_firmware *fw, struct cvm_pool *pool,
+			       struct cvm_error *err)
 {
 	int rc = check_image_size(fw->size, err);
 	if (rc)
 		return rc;
-	if ((rc = cvm_sha256(fw->data, fw->size, fw->sha256, err)))
+	if ((rc = sha256_start(fw, pool, err)))
 		return rc;
 	fw->load_gpa = FW_4GIB - fw->size;
 	rc = parse_table(fw, err);
@@ -343,7 +414,7 @@ int cvm_firmware_parse(const uint8_t *data, size_t size, struct cvm_firmware **o
 		return cvm_error_set(err, -ENOMEM, "firmware: out of memory");
 	fw->data = data;
 	fw->size = size;
-	int rc = firmware_parse_into(fw, err);
+	int rc = firmware_parse_into(fw, NULL, err);
 	if (rc) {
 		cvm_firmware_free(fw);
 		return rc;
@@ -353,6 +424,12 @@ int cvm_firmware_parse(const uint8_t *data, size_t size, struct cvm_firmware **o
 }
 
 int cvm_firmware_load(const char *path, struct cvm_firmware **out, struct cvm_error *err)
+{
+	return cvm_firmware_load_on(path, NULL, out, err);
+}
+
+int cvm_firmware_load_on(const char *path, struct cvm_pool *pool, struct cvm_firmware **out,
+			 struct cvm_error *err)
 {
 	struct cvm_file file;
 	int rc = cvm_file_read(path, CVM_FIRMWARE_MAX, &file, err);
@@ -370,7 +447,7 @@ int cvm_firmware_load(const char *path, struct cvm_firmware **out, struct cvm_er
 	fw->file = file;
 	fw->data = file.data;
 	fw->size = file.size;
-	rc = firmware_parse_into(fw, err);
+	rc = firmware_parse_into(fw, pool, err);
 	if (rc) {
 		cvm_firmware_free(fw);
 		return cvm_error_wrap(err, "firmware %s", path);
@@ -383,6 +460,13 @@ void cvm_firmware_free(struct cvm_firmware *fw)
 {
 	if (!fw)
 		return;
+	struct cvm_fw_sha256_job *job = fw->sha256_job;
+	if (job) { /* a worker may still be reading the image */
+		if (job->batch)
+			cvm_pool_finish(job->batch, NULL);
+		pthread_mutex_destroy(&job->mu);
+		free(job);
+	}
 	free(fw->path);
 	cvm_file_close(&fw->file);
 	free(fw->table);

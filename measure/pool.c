@@ -193,8 +193,9 @@ static void run_inline(struct cvm_pool_batch *b)
 	}
 }
 
-int cvm_pool_start(struct cvm_pool *pool, size_t count, cvm_pool_fn fn, void *ctx,
-		   struct cvm_pool_batch **out, struct cvm_error *err)
+/* A batch of fewer than min_queued items runs inline. */
+static int pool_start(struct cvm_pool *pool, size_t count, size_t min_queued, cvm_pool_fn fn,
+		      void *ctx, struct cvm_pool_batch **out, struct cvm_error *err)
 {
 	struct cvm_pool_batch *b = calloc(1, sizeof(*b));
 	if (!b)
@@ -204,7 +205,7 @@ int cvm_pool_start(struct cvm_pool *pool, size_t count, cvm_pool_fn fn, void *ct
 	b->count = count;
 	b->failed = SIZE_MAX;
 	*out = b;
-	if (!pool || pool->threads < 2 || count < 2) {
+	if (!pool || pool->threads < 2 || count < min_queued) {
 		run_inline(b);
 		return 0;
 	}
@@ -220,6 +221,18 @@ int cvm_pool_start(struct cvm_pool *pool, size_t count, cvm_pool_fn fn, void *ct
 	pthread_cond_broadcast(&pool->work);
 	pthread_mutex_unlock(&pool->mu);
 	return 0;
+}
+
+int cvm_pool_start(struct cvm_pool *pool, size_t count, cvm_pool_fn fn, void *ctx,
+		   struct cvm_pool_batch **out, struct cvm_error *err)
+{
+	return pool_start(pool, count, 2, fn, ctx, out, err);
+}
+
+int cvm_pool_start_one(struct cvm_pool *pool, cvm_pool_fn fn, void *ctx,
+		       struct cvm_pool_batch **out, struct cvm_error *err)
+{
+	return pool_start(pool, 1, 1, fn, ctx, out, err);
 }
 
 int cvm_pool_finish(struct cvm_pool_batch *b, struct cvm_error *err)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -321,6 +322,25 @@ static int read_error(const char *path, int e, struct cvm_error *err)
 	return cvm_error_set(err, -e, "reading %s: %s", path, strerror(e));
 }
 
+/*
+ * A buffer for cap bytes of input.  A large one is aligned to 2 MiB and asks for transparent
+ * huge pages: filling it then takes a few page faults instead of one per 4 KiB page, which
+ * under nested paging was a quarter of a 4 MiB SNP measure's run (the hint is ignored where
+ * THP is off).  free() releases either kind.
+ */
+#define HUGE_PAGE (2u << 20)
+static uint8_t *input_buffer(size_t cap)
+{
+	if (cap < HUGE_PAGE)
+		return malloc(cap ? cap : 1);
+	void *p = NULL;
+	size_t rounded = (cap + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	if (rounded < cap || posix_memalign(&p, HUGE_PAGE, rounded) != 0)
+		return NULL;
+	(void)madvise(p, rounded, MADV_HUGEPAGE);
+	return p;
+}
+
 int cvm_file_read(const char *path, uint64_t max, struct cvm_file *out, struct cvm_error *err)
 {
 	int fd;
@@ -335,7 +355,7 @@ int cvm_file_read(const char *path, uint64_t max, struct cvm_file *out, struct c
 	if (limit < SIZE_MAX && cap > limit)
 		cap = (size_t)limit;
 	size_t len = 0;
-	uint8_t *buf = malloc(cap ? cap : 1);
+	uint8_t *buf = input_buffer(cap);
 	if (!buf)
 		rc = cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
 	while (!rc) {
@@ -393,9 +413,9 @@ void cvm_file_close(struct cvm_file *f)
 
 #define STREAM_PIECE (1u << 20)
 
-int cvm_hash_stream(const char *path, uint64_t max, unsigned algs,
-		    const struct cvm_progress *progress, const char *label,
-		    struct cvm_stream_digest *out, struct cvm_error *err)
+int cvm_stream_read(const char *path, uint64_t max, cvm_piece_fn fn, void *ctx,
+		    const struct cvm_progress *progress, const char *label, uint64_t *size,
+		    struct cvm_error *err)
 {
 	int fd;
 	struct stat st;
@@ -405,15 +425,9 @@ int cvm_hash_stream(const char *path, uint64_t max, unsigned algs,
 	uint64_t total = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0, done = 0;
 	if (S_ISREG(st.st_mode))
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* a hint: read ahead more */
-	EVP_MD_CTX *c256 = (algs & CVM_HASH_SHA256) ? EVP_MD_CTX_new() : NULL;
-	EVP_MD_CTX *c384 = (algs & CVM_HASH_SHA384) ? EVP_MD_CTX_new() : NULL;
 	uint8_t *buf = malloc(STREAM_PIECE);
-	bool ok = buf && (!(algs & CVM_HASH_SHA256) || c256) && (!(algs & CVM_HASH_SHA384) || c384);
-	if (!ok)
+	if (!buf)
 		rc = cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
-	else if ((c256 && !EVP_DigestInit_ex(c256, EVP_sha256(), NULL)) ||
-		 (c384 && !EVP_DigestInit_ex(c384, EVP_sha384(), NULL)))
-		rc = cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", path);
 	/* The progress is reported every 8 MiB and at the end. */
 	uint64_t next_report = 8u << 20;
 	while (!rc) {
@@ -429,11 +443,8 @@ int cvm_hash_stream(const char *path, uint64_t max, unsigned algs,
 			break;
 		}
 		done += (uint64_t)n;
-		if ((c256 && !EVP_DigestUpdate(c256, buf, (size_t)n)) ||
-		    (c384 && !EVP_DigestUpdate(c384, buf, (size_t)n))) {
-			rc = cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", path);
+		if ((rc = fn(ctx, buf, (size_t)n, err)))
 			break;
-		}
 		if (label && done >= next_report && done != total) {
 			cvm_progress_report(progress, label, done, total);
 			next_report = done + (8u << 20);
@@ -441,18 +452,56 @@ int cvm_hash_stream(const char *path, uint64_t max, unsigned algs,
 	}
 	if (!rc)
 		rc = input_unchanged(fd, path, &st, done, err);
-	struct cvm_stream_digest d = {.size = done};
-	if (!rc && ((c256 && !EVP_DigestFinal_ex(c256, d.sha256, NULL)) ||
-		    (c384 && !EVP_DigestFinal_ex(c384, d.sha384, NULL))))
-		rc = cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", path);
 	close(fd);
 	free(buf);
-	EVP_MD_CTX_free(c256);
-	EVP_MD_CTX_free(c384);
 	if (rc)
 		return rc;
 	if (label)
 		cvm_progress_report(progress, label, done, done);
+	*size = done;
+	return 0;
+}
+
+struct stream_hash {
+	const char *path;
+	EVP_MD_CTX *c256, *c384;
+};
+
+static int stream_hash_piece(void *ctx, const uint8_t *piece, size_t len, struct cvm_error *err)
+{
+	struct stream_hash *h = ctx;
+	if ((h->c256 && !EVP_DigestUpdate(h->c256, piece, len)) ||
+	    (h->c384 && !EVP_DigestUpdate(h->c384, piece, len)))
+		return cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", h->path);
+	return 0;
+}
+
+int cvm_hash_stream(const char *path, uint64_t max, unsigned algs,
+		    const struct cvm_progress *progress, const char *label,
+		    struct cvm_stream_digest *out, struct cvm_error *err)
+{
+	struct stream_hash h = {
+		.path = path,
+		.c256 = (algs & CVM_HASH_SHA256) ? EVP_MD_CTX_new() : NULL,
+		.c384 = (algs & CVM_HASH_SHA384) ? EVP_MD_CTX_new() : NULL,
+	};
+	int rc = 0;
+	if (((algs & CVM_HASH_SHA256) && !h.c256) || ((algs & CVM_HASH_SHA384) && !h.c384))
+		rc = cvm_error_set(err, -ENOMEM, "%s: out of memory", path);
+	else if ((h.c256 && !EVP_DigestInit_ex(h.c256, EVP_sha256(), NULL)) ||
+		 (h.c384 && !EVP_DigestInit_ex(h.c384, EVP_sha384(), NULL)))
+		rc = cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", path);
+	struct cvm_stream_digest d = {0};
+	if (!rc)
+		rc = cvm_stream_read(path, max, stream_hash_piece, &h, progress, label, &d.size,
+				     err);
+	if (!rc && ((h.c256 && !EVP_DigestFinal_ex(h.c256, d.sha256, NULL)) ||
+		    (h.c384 && !EVP_DigestFinal_ex(h.c384, d.sha384, NULL))))
+		rc = cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", path);
+	EVP_MD_CTX_free(h.c256);
+	EVP_MD_CTX_free(h.c384);
+	if (rc)
+		return rc;
 	*out = d;
 	return 0;
 }

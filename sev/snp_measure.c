@@ -120,9 +120,12 @@ static int describe_inputs(struct cvm_measurement *m, enum cvm_sev_mode mode,
 			   const struct cvm_policy *policy, const struct cvm_firmware *fw,
 			   const struct snp_inputs *in, struct cvm_error *err)
 {
-	int rc = 0;
+	uint8_t fw_sha256[32];
+	int rc = cvm_firmware_sha256(fw, fw_sha256, err);
+	if (rc)
+		return rc;
 	bool seeded = mode == CVM_SEV_MODE_SNP && policy->snp.has_firmware_digest;
-	rc |= add_hex_input(m, "firmware_sha256", fw->sha256, 32);
+	rc |= add_hex_input(m, "firmware_sha256", fw_sha256, 32);
 	rc |= cvm_measurement_add_input_u64(m, "firmware_size", fw->size);
 	if (seeded)
 		rc |= add_hex_input(m, "firmware_digest", policy->snp.firmware_digest,
@@ -222,7 +225,7 @@ int cvm_snp_measure_ex(const struct cvm_policy *policy, const struct cvm_firmwar
 	struct cvm_pool *pool = opts ? opts->pool : NULL;
 	if ((rc = gather_inputs(policy, fw, mode == CVM_SEV_MODE_SNP && !seeded,
 				opts ? opts->progress : NULL, pool, &in, err)) ||
-	    (rc = cvm_policy_firmware_pin_check(policy, fw->sha256, err)))
+	    (rc = cvm_firmware_pin_check(policy, fw, err)))
 		return rc;
 
 	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_SNP, cvm_sev_mode_name(mode));
@@ -285,7 +288,7 @@ int cvm_snp_measure_launch(const struct cvm_policy *policy, const struct cvm_fir
 	if (!rc)
 		rc = precheck(policy, fw, CVM_SEV_MODE_SNP, err);
 	if (!rc)
-		rc = cvm_policy_firmware_pin_check(policy, fw->sha256, err);
+		rc = cvm_firmware_pin_check(policy, fw, err);
 	if (!rc)
 		rc = launched_plan_check(policy, fw, hashes, launched, err);
 	if (rc)
@@ -396,7 +399,7 @@ static int matrix_rows(const struct cvm_policy *policy, const struct cvm_firmwar
 	uint8_t start[CVM_SNP_DIGEST_SIZE];
 	int rc;
 	if ((rc = matrix_inputs(&p, fw, o->hashes, o->pool, &in, err)) ||
-	    (rc = cvm_policy_firmware_pin_check(&p, fw->sha256, err)) ||
+	    (rc = cvm_firmware_pin_check(&p, fw, err)) ||
 	    (rc = run_model(&p, fw, &in, true, o->pool, start, err)))
 		return rc;
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 
 #include <cvmkit/util.h>
 
@@ -143,50 +144,142 @@ static int add_boot_file(struct cvm_measurement *m, const char *what, const char
 }
 
 /*
- * The kernel, held whole: its Authenticode hash walks its PE/COFF section table, and its
- * SHA-256 is taken in the same pass (authenticode set); a kernel that is no usable PE image
- * gets its SHA-256 alone (RTMR1 then explains why it is not computed).
+ * The boot files' digests (they feed only the document and RTMR1/2).  The kernel is held whole:
+ * its Authenticode hash walks its PE/COFF section table; a kernel that is no usable PE image
+ * gets its SHA-256 alone (RTMR1 then explains why it is not computed).  The initrd is hashed as
+ * it is read: SHA-256 for the document and SHA-384 for RTMR2 when the kernel is PE/COFF
+ * (RTMR2 is computed only for one).  Each file is read once; on a pool of two or more threads
+ * its SHA-256 and SHA-384 run side by side on the same bytes, else in one pass over them.
  */
-static int read_kernel(struct cvm_measurement *m, const char *path, struct cvm_file *f,
-		       uint8_t authenticode[CVM_TDX_DIGEST_SIZE], bool *has_authenticode,
-		       struct cvm_error *err)
+struct boot_files {
+	const struct cvm_policy *policy;
+	struct cvm_pool *pool;
+	struct cvm_file kernel;
+	bool open_kernel;
+	bool has_authenticode, pe;
+	int authenticode_rc; /* the kernel's Authenticode hash: 0, or why there is none */
+	struct cvm_error authenticode_err;
+	uint8_t kernel_sha256[32];
+	uint8_t authenticode[CVM_TDX_DIGEST_SIZE];
+	struct cvm_stream_digest initrd;
+	int rc; /* of boot_files_hash, with its error */
+	struct cvm_error err;
+};
+
+/* Item 0 the kernel's Authenticode SHA-384 (a refusal is kept, not failed), item 1 its SHA-256. */
+static int kernel_item(void *ctx, size_t index, struct cvm_error *err)
 {
-	int rc = cvm_file_read(path, CVM_BOOT_FILE_MAX, f, err);
-	if (rc)
-		return cvm_error_wrap(err, "boot.kernel");
-	uint8_t d[32];
-	struct cvm_error pe_err;
-	rc = cvm_tdx_authenticode_sha384_sha256(f->data, f->size, authenticode, d, &pe_err);
-	*has_authenticode = rc == 0;
-	if (rc == -ENOEXEC || rc == -EINVAL)
-		rc = cvm_sha256(f->data, f->size, d, err);
-	else if (rc)
-		*err = pe_err;
-	if (!rc)
-		rc = add_boot_file(m, "kernel", path, d, err);
-	if (rc)
-		cvm_file_close(f);
+	struct boot_files *b = ctx;
+	if (index == 1)
+		return cvm_sha256(b->kernel.data, b->kernel.size, b->kernel_sha256, err);
+	cvm_error_clear(&b->authenticode_err);
+	b->authenticode_rc = cvm_tdx_authenticode_sha384(b->kernel.data, b->kernel.size,
+							 b->authenticode, &b->authenticode_err);
+	return 0;
+}
+
+static int hash_kernel(struct boot_files *b, struct cvm_error *err)
+{
+	int rc = 0;
+	if (cvm_pool_threads(b->pool) > 1) {
+		rc = cvm_pool_run(b->pool, 2, kernel_item, b, err);
+	} else {
+		cvm_error_clear(&b->authenticode_err);
+		b->authenticode_rc = cvm_tdx_authenticode_sha384_sha256(
+			b->kernel.data, b->kernel.size, b->authenticode, b->kernel_sha256,
+			&b->authenticode_err);
+		if (b->authenticode_rc == -ENOEXEC || b->authenticode_rc == -EINVAL)
+			rc = cvm_sha256(b->kernel.data, b->kernel.size, b->kernel_sha256, err);
+	}
+	int arc = b->authenticode_rc;
+	b->has_authenticode = arc == 0;
+	if (!rc && arc && arc != -ENOEXEC && arc != -EINVAL) {
+		*err = b->authenticode_err;
+		rc = arc;
+	}
 	return rc;
 }
 
-/*
- * The initrd, hashed as it is read: SHA-256 for the document and, in the same pass, SHA-384 for
- * RTMR2 when with_sha384 (RTMR2 is computed only for a PE/COFF kernel).
- */
-static int hash_initrd(struct cvm_measurement *m, const char *path, bool with_sha384,
-		       struct cvm_stream_digest *d, struct cvm_error *err)
+/* The initrd's SHA-256 and SHA-384, each piece hashed by both on two of the pool's threads. */
+struct initrd_split {
+	struct cvm_pool *pool;
+	EVP_MD_CTX *ctx[2];
+	const uint8_t *piece;
+	size_t len;
+};
+
+static int initrd_item(void *ctx, size_t index, struct cvm_error *err)
 {
-	unsigned algs = CVM_HASH_SHA256 | (with_sha384 ? CVM_HASH_SHA384 : 0);
-	int rc = cvm_hash_stream(path, CVM_BOOT_FILE_MAX, algs, NULL, NULL, d, err);
+	struct initrd_split *h = ctx;
+	if (!EVP_DigestUpdate(h->ctx[index], h->piece, h->len))
+		return cvm_error_set(err, -EIO, "SHA-256/SHA-384 failed (OpenSSL)");
+	return 0;
+}
+
+static int initrd_piece(void *ctx, const uint8_t *piece, size_t len, struct cvm_error *err)
+{
+	struct initrd_split *h = ctx;
+	h->piece = piece;
+	h->len = len;
+	return cvm_pool_run(h->pool, 2, initrd_item, h, err);
+}
+
+static int hash_initrd_split(struct boot_files *b, const char *path, struct cvm_error *err)
+{
+	struct initrd_split h = {.pool = b->pool, .ctx = {EVP_MD_CTX_new(), EVP_MD_CTX_new()}};
+	struct cvm_stream_digest *d = &b->initrd;
+	int rc = 0;
+	if (!h.ctx[0] || !h.ctx[1])
+		rc = cvm_error_set(err, -ENOMEM, "out of memory");
+	else if (!EVP_DigestInit_ex(h.ctx[0], EVP_sha256(), NULL) ||
+		 !EVP_DigestInit_ex(h.ctx[1], EVP_sha384(), NULL))
+		rc = cvm_error_set(err, -EIO, "SHA-256/SHA-384 failed (OpenSSL)");
+	if (!rc)
+		rc = cvm_stream_read(path, CVM_BOOT_FILE_MAX, initrd_piece, &h, NULL, NULL,
+				     &d->size, err);
+	if (!rc && (!EVP_DigestFinal_ex(h.ctx[0], d->sha256, NULL) ||
+		    !EVP_DigestFinal_ex(h.ctx[1], d->sha384, NULL)))
+		rc = cvm_error_set(err, -EIO, "SHA-256/SHA-384 failed (OpenSSL)");
+	EVP_MD_CTX_free(h.ctx[0]);
+	EVP_MD_CTX_free(h.ctx[1]);
+	return rc;
+}
+
+static int hash_boot_files(struct boot_files *b, struct cvm_error *err)
+{
+	const struct cvm_policy *policy = b->policy;
+	if (!policy->boot.kernel)
+		return 0;
+	int rc = cvm_file_read(policy->boot.kernel, CVM_BOOT_FILE_MAX, &b->kernel, err);
 	if (rc)
-		return cvm_error_wrap(err, "boot.initrd");
-	return add_boot_file(m, "initrd", path, d->sha256, err);
+		return cvm_error_wrap(err, "boot.kernel");
+	b->open_kernel = true;
+	if ((rc = hash_kernel(b, err)))
+		return rc;
+	/* A kernel without the MZ header is no PE/COFF image: RTMR2 needs no SHA-384. */
+	b->pe = b->kernel.size >= 2 && b->kernel.data[0] == 'M' && b->kernel.data[1] == 'Z';
+	if (!policy->boot.initrd)
+		return 0;
+	if (b->pe && cvm_pool_threads(b->pool) > 1)
+		rc = hash_initrd_split(b, policy->boot.initrd, err);
+	else
+		rc = cvm_hash_stream(policy->boot.initrd, CVM_BOOT_FILE_MAX,
+				     CVM_HASH_SHA256 | (b->pe ? CVM_HASH_SHA384 : 0), NULL, NULL,
+				     &b->initrd, err);
+	return rc ? cvm_error_wrap(err, "boot.initrd") : 0;
+}
+
+static void boot_files_close(struct boot_files *b)
+{
+	if (b->open_kernel)
+		cvm_file_close(&b->kernel);
+	b->open_kernel = false;
 }
 
 /* The files and buffers the RTMR inputs borrow, released together. */
 struct rtmr_files {
-	struct cvm_file varstore, kernel;
-	bool open_varstore, open_kernel;
+	struct cvm_file varstore;
+	bool open_varstore;
 	uint8_t acpi_sha384[3][CVM_TDX_DIGEST_SIZE]; /* of the tdx.acpi files, hashed as read */
 	struct cvm_tdx_boot_option *options;
 	uint8_t **option_data; /* owned: the encoded load options */
@@ -198,8 +291,6 @@ static void rtmr_files_close(struct rtmr_files *f)
 {
 	if (f->open_varstore)
 		cvm_file_close(&f->varstore);
-	if (f->open_kernel)
-		cvm_file_close(&f->kernel);
 	for (size_t i = 0; i < f->noptions; i++)
 		free(f->option_data[i]);
 	free(f->option_data);
@@ -360,8 +451,10 @@ static int rtmr0_policy_inputs(struct cvm_measurement *m, const struct cvm_polic
 	return 0;
 }
 
+/* The RTMR inputs and values; boot holds the boot files' digests (b->rc: why they are not). */
 static int add_rtmrs(struct cvm_measurement *m, const struct cvm_policy *policy,
-		     const struct cvm_plan *plan, struct cvm_error *err)
+		     const struct cvm_plan *plan, const struct boot_files *boot,
+		     struct cvm_error *err)
 {
 	struct cvm_tdx_rtmr_inputs in = {.fw_gen = policy_fw_gen(policy),
 					 .cmdline = policy->boot.cmdline};
@@ -383,35 +476,52 @@ static int add_rtmrs(struct cvm_measurement *m, const struct cvm_policy *policy,
 
 	struct rtmr_files f;
 	memset(&f, 0, sizeof(f));
-	struct cvm_stream_digest initrd;
-	uint8_t authenticode[CVM_TDX_DIGEST_SIZE];
-	bool has_authenticode = false;
 	int rc = rtmr0_policy_inputs(m, policy, &in, &f, err);
+	if (!rc && boot->rc) {
+		*err = boot->err;
+		rc = boot->rc;
+	}
 	if (!rc && policy->boot.kernel) {
-		if ((rc = read_kernel(m, policy->boot.kernel, &f.kernel, authenticode,
-				      &has_authenticode, err))) {
-			rtmr_files_close(&f);
-			return rc;
-		}
-		if (has_authenticode)
-			in.kernel_authenticode = authenticode;
-		f.open_kernel = true;
-		in.kernel = f.kernel.data;
-		in.kernel_len = f.kernel.size;
-		if (policy->boot.cmdline &&
+		if (boot->has_authenticode)
+			in.kernel_authenticode = boot->authenticode;
+		in.kernel = boot->kernel.data;
+		in.kernel_len = boot->kernel.size;
+		rc = add_boot_file(m, "kernel", policy->boot.kernel, boot->kernel_sha256, err);
+		if (!rc && policy->boot.cmdline &&
 		    cvm_measurement_add_input(m, "cmdline", "%s", policy->boot.cmdline))
 			rc = cvm_error_set(err, -ENOMEM, "measurement document: out of memory");
-		/* An empty initrd still makes OVMF add the initrd token.  A kernel without the MZ
-		   header is no PE/COFF image, so RTMR2 is not computed and needs no SHA-384. */
-		bool pe = f.kernel.size >= 2 && f.kernel.data[0] == 'M' && f.kernel.data[1] == 'Z';
+		/* An empty initrd still makes OVMF add the initrd token. */
 		if (!rc && policy->boot.initrd &&
-		    !(rc = hash_initrd(m, policy->boot.initrd, pe, &initrd, err)) && pe)
-			in.initrd_sha384 = initrd.sha384;
+		    !(rc = add_boot_file(m, "initrd", policy->boot.initrd, boot->initrd.sha256,
+					 err)) &&
+		    boot->pe)
+			in.initrd_sha384 = boot->initrd.sha384;
 	}
 	if (!rc)
 		rc = cvm_tdx_rtmr_compute(&in, m, err);
 	rtmr_files_close(&f);
 	return rc;
+}
+
+/* The document's inputs and RTMRs (the pin holds). */
+static int describe(struct cvm_measurement *m, const struct cvm_policy *policy,
+		    const struct cvm_firmware *fw, const struct cvm_plan *plan,
+		    const struct boot_files *boot, struct cvm_error *err)
+{
+	uint8_t sha256[32];
+	char fw_sha256[65];
+	int rc = cvm_firmware_sha256(fw, sha256, err);
+	if (rc)
+		return rc;
+	cvm_hex_encode(sha256, 32, fw_sha256);
+	m->has_td_fields = true;
+	m->td_attributes = plan->tdx.attributes;
+	m->xfam = plan->tdx.xfam;
+	memcpy(m->mrconfigid, plan->tdx.mrconfigid, 48);
+	memcpy(m->mrowner, plan->tdx.mrowner, 48);
+	memcpy(m->mrownerconfig, plan->tdx.mrownerconfig, 48);
+	rc = add_tdx_inputs(m, policy, fw, plan, fw_sha256, err);
+	return rc ? rc : add_rtmrs(m, policy, plan, boot, err);
 }
 
 int cvm_tdx_measure(const struct cvm_policy *policy, const struct cvm_firmware *fw,
@@ -420,48 +530,70 @@ int cvm_tdx_measure(const struct cvm_policy *policy, const struct cvm_firmware *
 	return cvm_tdx_measure_ex(policy, fw, NULL, out, err);
 }
 
+/* The MRTD chain (or the compare with a launched plan), beside the boot files' hashes. */
+struct mrtd_job {
+	const struct cvm_plan *plan;
+	const struct cvm_tdx_measure_opts *opts;
+	struct cvm_measurement *m;
+};
+
+static int mrtd_item(void *ctx, size_t index, struct cvm_error *err)
+{
+	(void)index;
+	struct mrtd_job *j = ctx;
+	if (j->opts && j->opts->launched) {
+		j->m->digest_len = 0;
+		int rc = cvm_plan_compare(j->plan, j->opts->launched, err);
+		return rc ? cvm_error_wrap(err, "the launch plan is not the offline plan") : 0;
+	}
+	j->m->digest_len = CVM_TDX_DIGEST_SIZE;
+	return run_model(j->plan, j->opts ? j->opts->cancel : NULL, j->m->digest, err);
+}
+
 int cvm_tdx_measure_ex(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 		       const struct cvm_tdx_measure_opts *opts, struct cvm_measurement **out,
 		       struct cvm_error *err)
 {
-	char fw_sha256[65];
-	cvm_hex_encode(fw->sha256, 32, fw_sha256);
-	int rc = cvm_policy_firmware_pin_check(policy, fw->sha256, err);
-	if (rc)
-		return rc;
-
 	struct cvm_plan plan;
-	if ((rc = cvm_tdx_plan_build(policy, fw, &plan, err)))
+	int rc = cvm_tdx_plan_build(policy, fw, &plan, err);
+	if (rc) {
+		/* The pin comes first: a plan that fails for the wrong image says so. */
+		struct cvm_error pin_err;
+		cvm_error_clear(&pin_err);
+		int prc = cvm_firmware_pin_check(policy, fw, &pin_err);
+		if (prc) {
+			if (err)
+				*err = pin_err;
+			return prc;
+		}
 		return cvm_error_wrap(err, "tdx measure");
+	}
 	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_TDX, "tdx");
 	if (!m) {
 		cvm_plan_release(&plan);
 		return cvm_error_set(err, -ENOMEM, "tdx measure: out of memory");
 	}
-	if (opts && opts->launched) {
-		rc = cvm_plan_compare(&plan, opts->launched, err);
-		if (rc)
-			cvm_error_wrap(err, "the launch plan is not the offline plan");
-		m->digest_len = 0;
-	} else {
-		m->digest_len = CVM_TDX_DIGEST_SIZE;
-		rc = run_model(&plan, opts ? opts->cancel : NULL, m->digest, err);
-	}
+	/* The MRTD chain on one of the pool's threads (after the firmware's SHA-256, when
+	   cvm_firmware_load_on() took it on the same pool), the boot files here; without a pool
+	   one after the other. */
+	struct cvm_pool *pool = opts ? opts->pool : NULL;
+	struct mrtd_job job = {.plan = &plan, .opts = opts, .m = m};
+	struct boot_files boot = {.policy = policy, .pool = pool};
+	struct cvm_pool_batch *batch;
+	rc = cvm_pool_start_one(pool, mrtd_item, &job, &batch, err);
 	if (!rc) {
-		m->has_td_fields = true;
-		m->td_attributes = plan.tdx.attributes;
-		m->xfam = plan.tdx.xfam;
-		memcpy(m->mrconfigid, plan.tdx.mrconfigid, 48);
-		memcpy(m->mrowner, plan.tdx.mrowner, 48);
-		memcpy(m->mrownerconfig, plan.tdx.mrownerconfig, 48);
-		rc = add_tdx_inputs(m, policy, fw, &plan, fw_sha256, err);
+		cvm_error_clear(&boot.err);
+		boot.rc = hash_boot_files(&boot, &boot.err);
+		rc = cvm_pool_finish(batch, err);
 	}
+	bool pin_failed = !rc && (rc = cvm_firmware_pin_check(policy, fw, err)) != 0;
 	if (!rc)
-		rc = add_rtmrs(m, policy, &plan, err);
+		rc = describe(m, policy, fw, &plan, &boot, err);
+	boot_files_close(&boot);
 	cvm_plan_release(&plan);
 	if (rc) {
 		cvm_measurement_free(m);
-		return cvm_error_wrap(err, "tdx measure");
+		return pin_failed ? rc : cvm_error_wrap(err, "tdx measure");
 	}
 	*out = m;
 	return 0;

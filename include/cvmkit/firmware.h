@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <cvmkit/error.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/util.h>
 
 #ifdef __cplusplus
@@ -97,12 +98,17 @@ enum cvm_fw_status {
 	CVM_FW_INVALID,    /* present but malformed: see the reason */
 };
 
+struct cvm_fw_sha256_job;
+
 struct cvm_firmware {
 	char *path;          /* NULL when parsed from memory */
 	struct cvm_file file; /* the image bytes (owned unless borrowed) */
 	const uint8_t *data;
 	size_t size;
-	uint8_t sha256[32];  /* of data, taken when it was read: what firmware.sha256 pins */
+	/* Of data: what firmware.sha256 pins.  Read it with cvm_firmware_sha256(): after
+	   cvm_firmware_load_on() it may still be being taken on the pool. */
+	uint8_t sha256_value[32];
+	struct cvm_fw_sha256_job *sha256_job; /* internal: the pending SHA-256, or NULL */
 	uint64_t load_gpa;   /* 4 GiB - size */
 
 	struct cvm_fw_table_entry *table; /* footer table entries, in file order (walk order) */
@@ -145,6 +151,31 @@ struct cvm_firmware {
  * and released with cvm_firmware_free().
  */
 int cvm_firmware_load(const char *path, struct cvm_firmware **out, struct cvm_error *err);
+
+/*
+ * cvm_firmware_load() with the image's SHA-256 taken on one of pool's threads, beside whatever
+ * the caller does next (the page hashes of a measure: the SHA-256 is needed only for the pin
+ * check and the document).  cvm_firmware_sha256() waits for it.  pool NULL or of one thread:
+ * exactly cvm_firmware_load().  The pool must outlive the pending hash: free the firmware (or
+ * call cvm_firmware_sha256()) before cvm_pool_free().
+ */
+int cvm_firmware_load_on(const char *path, struct cvm_pool *pool, struct cvm_firmware **out,
+			 struct cvm_error *err);
+
+/*
+ * The image's SHA-256 into out, waiting for it if it is still being taken.  Safe to call from
+ * several threads at once.  Fails only when OpenSSL could not take the hash.
+ */
+int cvm_firmware_sha256(const struct cvm_firmware *fw, uint8_t out[32], struct cvm_error *err);
+
+/* True when a and b hold the same bytes. */
+bool cvm_firmware_same_image(const struct cvm_firmware *a, const struct cvm_firmware *b);
+
+struct cvm_policy;
+
+/* cvm_policy_firmware_pin_check() of fw's SHA-256 (waiting for it as cvm_firmware_sha256()). */
+int cvm_firmware_pin_check(const struct cvm_policy *policy, const struct cvm_firmware *fw,
+			   struct cvm_error *err);
 
 /* Parse bytes the caller keeps alive for the lifetime of the result. */
 int cvm_firmware_parse(const uint8_t *data, size_t size, struct cvm_firmware **out,

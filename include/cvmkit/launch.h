@@ -30,20 +30,28 @@ extern "C" {
 
 #pragma GCC visibility push(default)
 
+struct cvm_pool; /* cvmkit/pool.h */
+
 struct cvm_launch_options {
 	const struct cvm_kvm_seam *seam; /* NULL: the real host (open/ioctl/mmap) */
 	volatile sig_atomic_t *cancel;   /* optional: set non-zero (e.g. from a signal) to cancel */
 	/* optional: bytes pre-faulted ("pre-faulting guest memory"), reported from the pre-fault
 	   threads during cvm_launch only (progress.h) */
 	const struct cvm_progress *progress;
+	/* optional, borrowed for the cvm_launch call only: the SNP page hashes (the firmware's
+	   chain) and the firmware file's SHA-256 run on this pool (pool.h) as `measure`'s do;
+	   NULL: the calling thread.  The digest and the document do not depend on it.  With a
+	   pool the firmware pin is checked after the load (a mismatch still fails the launch). */
+	struct cvm_pool *pool;
 };
 
 /* Wall-clock time of each phase, in nanoseconds. */
 struct cvm_launch_timings {
-	uint64_t plan_ns;     /* firmware read + planner */
+	uint64_t plan_ns;     /* firmware read + planner (SNP: KVM work issued beside its hashing
+				 is in begin_ns and load_ns, not here) */
 	uint64_t begin_ns;    /* VM, memory, vCPUs, vendor init */
 	uint64_t load_ns;     /* every plan op (load + vCPU state), with the lockstep model's
-				 hashing of it */
+				 hashing of it; default VM: and the wait for the image's SHA-256 */
 	uint64_t finish_ns;   /* LAUNCH_FINISH / FINALIZE_VM */
 	uint64_t prefault_ns;
 	uint64_t document_ns; /* waiting for the offline document (computed on a second thread
@@ -63,12 +71,14 @@ struct cvm_launch;
 
 /*
  * Build the plan of a policy without touching KVM (for --dry-run, and what cvm_launch does
- * first): the firmware pin is checked, the firmware read, and the TEE's planner run.  *inputs
- * (what the plan borrows) is written only on success and must be freed with
- * cvm_launch_inputs_free after the plan is released.
+ * first): the firmware read, its pin checked, and the TEE's planner run, hashing on pool
+ * (borrowed for the call; NULL: the calling thread) what it hashes on one.  *inputs (what the
+ * plan borrows) is written only on success and must be freed with cvm_launch_inputs_free after
+ * the plan is released.
  */
-int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_launch_inputs **inputs,
-			  struct cvm_plan *plan, struct cvm_error *err);
+int cvm_launch_plan_build(const struct cvm_policy *policy, struct cvm_pool *pool,
+			  struct cvm_launch_inputs **inputs, struct cvm_plan *plan,
+			  struct cvm_error *err);
 void cvm_launch_inputs_free(struct cvm_launch_inputs *inputs);
 
 /*

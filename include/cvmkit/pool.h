@@ -64,6 +64,15 @@ int cvm_pool_start(struct cvm_pool *pool, size_t count, cvm_pool_fn fn, void *ct
 		   struct cvm_pool_batch **out, struct cvm_error *err);
 
 /*
+ * One item, fn(ctx, 0, err), queued for a worker so that it runs beside what the caller does
+ * next (cvm_pool_start() runs a batch of one inline).  cvm_pool_finish() runs it on the calling
+ * thread if no worker has taken it yet; with a NULL pool or one of one thread it runs here and
+ * now.  -ENOMEM only.
+ */
+int cvm_pool_start_one(struct cvm_pool *pool, cvm_pool_fn fn, void *ctx,
+		       struct cvm_pool_batch **out, struct cvm_error *err);
+
+/*
  * Run what is left of the batch on this thread too, wait for every item, free the batch and
  * return its result (0, or the lowest failed index's code with its error in err).
  */

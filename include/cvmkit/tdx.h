@@ -76,6 +76,9 @@ struct cvm_tdx_measure_opts {
 	   The offline plan is compared with it op by op (-EPROTO when they differ) and no MRTD is
 	   computed again: the document's digest_len is 0 and the caller supplies the digest. */
 	const struct cvm_plan *launched;
+	/* optional: the kernel and initrd are hashed on one of its threads beside the MRTD chain;
+	   borrowed */
+	struct cvm_pool *pool;
 };
 
 /* cvm_tdx_measure() with options (opts NULL: none). */

@@ -170,6 +170,17 @@ int cvm_hash_stream(const char *path, uint64_t max, unsigned algs,
 		    struct cvm_stream_digest *out, struct cvm_error *err);
 
 /*
+ * What cvm_hash_stream is made of: path read once, in 1 MiB pieces handed to fn in order (the
+ * piece is valid only during the call; fn returns 0 or a negative errno with err filled, which
+ * stops the read).  Caps, refusals and progress as cvm_hash_stream; *size (bytes read) only on
+ * success.
+ */
+typedef int (*cvm_piece_fn)(void *ctx, const uint8_t *piece, size_t len, struct cvm_error *err);
+int cvm_stream_read(const char *path, uint64_t max, cvm_piece_fn fn, void *ctx,
+		    const struct cvm_progress *progress, const char *label, uint64_t *size,
+		    struct cvm_error *err);
+
+/*
  * Write data to path without damaging what it replaces (docs/limits.md):
  *   - "-" is standard output;
  *   - a missing file is created (mode 0644) through a temporary file in the same folder, fsync

@@ -173,15 +173,16 @@ struct cvm_policy *cli_load_policy(const char *verb, const char *path);
 
 /*
  * cli_measure.c, one path for `measure` and `verify --policy`: the firmware a policy measures
- * (refused for tee "none" or without firmware.path; *out freed with cvm_firmware_free), and the
- * measurement document of the policy over it (SNP in the given mode; progress on a terminal;
- * the page hashes on pool, which may be NULL).
+ * (refused for tee "none" or without firmware.path; its SHA-256 taken on pool, which may be
+ * NULL and must outlive *out; *out freed with cvm_firmware_free), and the measurement document
+ * of the policy over it (SNP in the given mode; progress on a terminal; SNP's page hashes and
+ * TDX's boot-file hashes on pool).
  */
 struct cvm_firmware;
 struct cvm_measurement;
-int cli_policy_firmware(const struct cvm_policy *p, struct cvm_firmware **out,
-			struct cvm_error *err);
 struct cvm_pool;
+int cli_policy_firmware(const struct cvm_policy *p, struct cvm_pool *pool,
+			struct cvm_firmware **out, struct cvm_error *err);
 int cli_policy_measurement(const struct cli_ctx *ctx, const struct cvm_policy *p,
 			   const struct cvm_firmware *fw, enum cvm_sev_mode mode,
 			   struct cvm_pool *pool, struct cvm_measurement **out,

@@ -13,8 +13,8 @@
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>
 
-int cli_policy_firmware(const struct cvm_policy *p, struct cvm_firmware **out,
-			struct cvm_error *err)
+int cli_policy_firmware(const struct cvm_policy *p, struct cvm_pool *pool,
+			struct cvm_firmware **out, struct cvm_error *err)
 {
 	/* Only a policy can say tee "none" (--tee takes snp or tdx): its problem. */
 	if (p->tee != CVM_TEE_SNP && p->tee != CVM_TEE_TDX)
@@ -24,7 +24,7 @@ int cli_policy_firmware(const struct cvm_policy *p, struct cvm_firmware **out,
 	if (!p->firmware.path)
 		return cvm_error_set(err, -EINVAL, "no firmware: give --firmware FILE or "
 						   "firmware.path in the policy");
-	return cvm_firmware_load(p->firmware.path, out, err);
+	return cvm_firmware_load_on(p->firmware.path, pool, out, err);
 }
 
 int cli_policy_measurement(const struct cli_ctx *ctx, const struct cvm_policy *p,
@@ -32,8 +32,10 @@ int cli_policy_measurement(const struct cli_ctx *ctx, const struct cvm_policy *p
 			   struct cvm_pool *pool, struct cvm_measurement **out,
 			   struct cvm_error *err)
 {
-	if (p->tee == CVM_TEE_TDX)
-		return cvm_tdx_measure(p, fw, out, err);
+	if (p->tee == CVM_TEE_TDX) {
+		struct cvm_tdx_measure_opts opts = {.pool = pool};
+		return cvm_tdx_measure_ex(p, fw, &opts, out, err);
+	}
 	/* Hashing a large kernel or initrd takes a moment: show it on a terminal. */
 	struct cli_progress progress;
 	cli_progress_init(&progress, ctx);

@@ -51,7 +51,7 @@ int cli_verify_policy(const struct cli_ctx *ctx, const char *path, uint32_t allo
 	int rc = 0;
 	if (expect) {
 		struct cvm_firmware *fw = NULL;
-		rc = cli_policy_firmware(p, &fw, err);
+		rc = cli_policy_firmware(p, NULL, &fw, err);
 		if (rc == 0)
 			rc = cli_policy_measurement(ctx, p, fw, CVM_SEV_MODE_SNP, NULL, expect, err);
 		if (rc)

@@ -359,8 +359,13 @@ int cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv)
 	struct cvm_firmware *fw = NULL;
 	if (cvm_firmware_load(path, &fw, &err))
 		return cli_fail("inspect", &err);
+	uint8_t digest[32];
+	if (cvm_firmware_sha256(fw, digest, &err)) {
+		cvm_firmware_free(fw);
+		return cli_fail("inspect", &err);
+	}
 	char sha[65];
-	cvm_hex_encode(fw->sha256, sizeof(fw->sha256), sha);
+	cvm_hex_encode(digest, sizeof(digest), sha);
 	int status = CLI_OK;
 	if (json)
 		status = print_json(fw, path, sha);

@@ -16,6 +16,7 @@
 #include <cvmkit/handoff.h>
 #include <cvmkit/launch.h>
 #include <cvmkit/policy.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/util.h>
 
 #include "launcher/cli/cli.h"
@@ -73,7 +74,7 @@ static void arm_timeout(double seconds)
 static void usage(void)
 {
 	printf("usage: cvmkit launch POLICY [--out FILE] [--format FMT] [--run] [--timeout S]\n"
-	       "                     [--handoff SOCKET] [--dry-run]\n"
+	       "                     [--handoff SOCKET] [--dry-run] [--threads N]\n"
 	       "\n"
 	       "Create the policy's VM on this host's KVM (default, SEV-SNP or TDX), load and measure\n"
 	       "its initial memory through guest_memfd, pre-fault per the policy, and write the\n"
@@ -93,6 +94,9 @@ static void usage(void)
 	       "      --handoff SOCKET  hand the launched VM to the VMM listening at the UNIX socket\n"
 	       "                     SOCKET and serve it until it disconnects\n"
 	       "  -n, --dry-run      print the plan (every op: GPA, size, page type/flags); no KVM\n"
+	       "      --threads N    hash an SEV-SNP firmware's pages on N threads (default: every\n"
+	       "                     CPU this process may run on; 1: no threads); the digest and\n"
+	       "                     the document do not change\n"
 	       "  -h, --help         this help\n"
 	       "\n"
 	       "SIGINT/SIGTERM cancel cleanly, also during VM setup: the VM is torn down and no\n"
@@ -104,13 +108,13 @@ static void usage(void)
 	       "document is already written, and the VM is torn down).\n");
 }
 
-static int dry_run(const char *verb, const struct cvm_policy *p)
+static int dry_run(const char *verb, const struct cvm_policy *p, struct cvm_pool *pool)
 {
 	struct cvm_launch_inputs *in = NULL;
 	struct cvm_plan plan;
 	struct cvm_error err;
 	cvm_error_clear(&err);
-	if (cvm_launch_plan_build(p, &in, &plan, &err))
+	if (cvm_launch_plan_build(p, pool, &in, &plan, &err))
 		return cli_fail(verb, &err);
 	cli_print_plan(stdout, p, &plan);
 	cvm_plan_release(&plan);
@@ -144,6 +148,7 @@ struct launch_args {
 	bool run, dry_run;
 	double timeout;
 	const char *handoff; /* --handoff SOCKET, or NULL */
+	unsigned threads;    /* --threads N (0: every CPU) */
 	const char *launch_only; /* first option given that only a real launch takes, or NULL */
 };
 
@@ -233,7 +238,7 @@ static int handoff(const struct cli_ctx *ctx, const struct launch_args *a, struc
 }
 
 static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
-		     const struct cvm_policy *p)
+		     const struct cvm_policy *p, struct cvm_pool *pool)
 {
 	struct cvm_error err;
 	cvm_error_clear(&err);
@@ -245,7 +250,7 @@ static int do_launch(const struct cli_ctx *ctx, const struct launch_args *a,
 	struct cli_progress progress;
 	cli_progress_init(&progress, ctx);
 	struct cvm_progress cb = cli_progress_callback(&progress);
-	struct cvm_launch_options opts = {.cancel = &launch_cancel, .progress = &cb};
+	struct cvm_launch_options opts = {.cancel = &launch_cancel, .progress = &cb, .pool = pool};
 	struct cvm_launch *l = NULL;
 	uint8_t *doc = NULL;
 	size_t doc_len = 0;
@@ -309,10 +314,11 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv)
 		{"timeout", required_argument, NULL, 't'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"handoff", required_argument, NULL, 'H'},
+		{"threads", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct launch_args a = {NULL, "-", CVM_FMT_JSON, false, false, 10.0, NULL, NULL};
+	struct launch_args a = {NULL, "-", CVM_FMT_JSON, false, false, 10.0, NULL, 0, NULL};
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -345,6 +351,10 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv)
 			a.handoff = optarg;
 			a.launch_only = a.launch_only ? a.launch_only : "--handoff";
 			break;
+		case 'T':
+			if (cli_threads_parse("launch", optarg, &a.threads))
+				return CLI_USAGE;
+			break;
 		case 'n': a.dry_run = true; break;
 		case 'h': usage(); return CLI_OK;
 		default:
@@ -363,8 +373,14 @@ int cmd_launch(const struct cli_ctx *ctx, int argc, char **argv)
 	if (!p)
 		return CLI_FAIL;
 	int rc = check_policy_args(&a, p);
+	struct cvm_pool *pool = NULL;
+	struct cvm_error err;
+	cvm_error_clear(&err);
+	if (!rc && p->tee == CVM_TEE_SNP && cli_pool_new(a.threads, &pool, &err))
+		rc = cli_fail("launch", &err);
 	if (!rc)
-		rc = a.dry_run ? dry_run("launch", p) : do_launch(ctx, &a, p);
+		rc = a.dry_run ? dry_run("launch", p, pool) : do_launch(ctx, &a, p, pool);
+	cvm_pool_free(pool);
 	cvm_policy_free(p);
 	return rc;
 }

@@ -630,16 +630,24 @@ static int measure_on(const struct cli_ctx *ctx, const struct measure_args *a,
 	return rc;
 }
 
-/* SNP hashes its pages on --threads (TDX's MRTD chain is one sequential stream). */
+/*
+ * On --threads: the firmware's SHA-256 beside SNP's page hashes or TDX's MRTD chain (itself one
+ * sequential stream), and TDX's boot files beside the MRTD chain.  The firmware is freed before
+ * the pool its SHA-256 may still run on.
+ */
 static int measure(const struct cli_ctx *ctx, const struct measure_args *a,
-		   const struct cvm_policy *p, const struct cvm_firmware *fw)
+		   const struct cvm_policy *p)
 {
 	struct cvm_pool *pool = NULL;
+	struct cvm_firmware *fw = NULL;
 	struct cvm_error err;
 	cvm_error_clear(&err);
-	if (p->tee == CVM_TEE_SNP && cli_pool_new(a->threads, &pool, &err))
-		return cli_fail(VERB, &err);
-	int rc = measure_on(ctx, a, p, fw, pool);
+	int rc = CLI_OK;
+	if (cli_pool_new(a->threads, &pool, &err) || cli_policy_firmware(p, pool, &fw, &err))
+		rc = cli_fail(VERB, &err);
+	else
+		rc = measure_on(ctx, a, p, fw, pool);
+	cvm_firmware_free(fw);
 	cvm_pool_free(pool);
 	return rc;
 }
@@ -654,7 +662,6 @@ int cmd_measure(const struct cli_ctx *ctx, int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	int rc = parse_args(&a, argc, argv);
 	struct cvm_policy *p = NULL;
-	struct cvm_firmware *fw = NULL;
 	struct cvm_error err;
 	cvm_error_clear(&err);
 	if (!rc && a.policy_path && !(p = cli_load_policy(VERB, a.policy_path)))
@@ -665,11 +672,8 @@ int cmd_measure(const struct cli_ctx *ctx, int argc, char **argv)
 		rc = validate_overridden(&a, p);
 	if (!rc && (p->tee == CVM_TEE_SNP || p->tee == CVM_TEE_TDX))
 		rc = check_combination(&a, p);
-	if (!rc && cli_policy_firmware(p, &fw, &err))
-		rc = cli_fail(VERB, &err);
 	if (!rc)
-		rc = measure(ctx, &a, p, fw);
-	cvm_firmware_free(fw);
+		rc = measure(ctx, &a, p);
 	cvm_policy_free(p);
 	args_free(&a);
 	return rc;

@@ -380,7 +380,7 @@ static int check_launch(const struct cvm_policy *q, struct cvm_firmware **fw, st
 				     "the firmware, to check what `cvmkit measure` checks");
 	int rc = cvm_firmware_load(q->firmware.path, fw, err);
 	if (!rc)
-		rc = cvm_policy_firmware_pin_check(q, (*fw)->sha256, err);
+		rc = cvm_firmware_pin_check(q, *fw, err);
 	if (!rc && q->tee == CVM_TEE_SNP)
 		rc = cvm_snp_plan_check(q, *fw, q->boot.kernel || q->boot.initrd || q->boot.cmdline,
 					err);

@@ -114,7 +114,7 @@ static int snp_measure_once(void *arg)
 	struct cvm_firmware *fw = NULL;
 	struct cvm_measurement *m = NULL;
 	struct cvm_snp_measure_opts opts = {.pool = c->pool};
-	int rc = cvm_firmware_load(c->firmware, &fw, &err);
+	int rc = cvm_firmware_load_on(c->firmware, c->pool, &fw, &err);
 	if (!rc)
 		rc = cvm_snp_measure_ex(&p, fw, &opts, &m, &err);
 	if (rc)
@@ -449,7 +449,8 @@ struct tdx_ctx {
 	const char *firmware, *kernel, *initrd;
 	uint8_t *stream;   /* the MEM.PAGE.ADD / MR.EXTEND record stream's length of bytes */
 	size_t stream_len;
-	unsigned threads;
+	unsigned threads;       /* floor sides */
+	struct cvm_pool *pool;  /* cvmkit's (NULL: one thread) */
 };
 
 static int tdx_measure_once(void *arg)
@@ -465,9 +466,10 @@ static int tdx_measure_once(void *arg)
 	struct cvm_error err;
 	struct cvm_firmware *fw = NULL;
 	struct cvm_measurement *m = NULL;
-	int rc = cvm_firmware_load(c->firmware, &fw, &err);
+	struct cvm_tdx_measure_opts opts = {.pool = c->pool};
+	int rc = cvm_firmware_load_on(c->firmware, c->pool, &fw, &err);
 	if (!rc)
-		rc = cvm_tdx_measure(&p, fw, &m, &err);
+		rc = cvm_tdx_measure_ex(&p, fw, &opts, &m, &err);
 	if (rc)
 		fprintf(stderr, "bench tdx: %s\n", cvm_error_message(&err));
 	cvm_measurement_free(m);
@@ -564,10 +566,17 @@ static void tdx_case(const struct bench_env *env, struct bench_result *r, const 
 	struct tdx_ctx one = c, all = c;
 	one.threads = 1;
 	all.threads = env->cpus;
-	char all_label[64];
+	if (cvm_pool_new(env->cpus, &c.pool, NULL)) {
+		free(c.stream);
+		bench_skip(r, "no memory for a pool");
+		return;
+	}
+	char all_label[64], label[80];
+	snprintf(label, sizeof(label), "cvmkit: firmware load + cvm_tdx_measure, %u threads",
+		 env->cpus);
 	struct bench_side sides[5];
-	size_t n = measure_sides(sides, all_label, env->cpus, "cvmkit: firmware load + cvm_tdx_measure",
-				 tdx_measure_once, &c, tdx_floor_once, &one, &all);
+	size_t n = measure_sides(sides, all_label, env->cpus, label, tdx_measure_once, &c,
+				 tdx_floor_once, &one, &all);
 	bool with_peer = (with & WITH_PEER) && env->tdx_reference;
 	tdx_cli_argv_set(env, kernel, initrd);
 	if (with_peer || (with & WITH_CLI))
@@ -585,7 +594,9 @@ static void tdx_case(const struct bench_env *env, struct bench_result *r, const 
 						 .label = "TDX reference ($TDX_REFERENCE)",
 						 .argv = tdx_reference_argv, .reference = true};
 	}
-	if (!c.stream || bench_compare(env, sides, n, reps, r)) {
+	int rc = !c.stream || bench_compare(env, sides, n, reps, r);
+	cvm_pool_free(c.pool);
+	if (rc) {
 		free(c.stream);
 		return;
 	}

@@ -41,6 +41,17 @@ EOP
 	check "SNP dry run without SEV features has no features line" eval '! out_has "^snp: SEV features"'
 	sed 's/"snp": {"policy": {"smt": true}}/"snp": {"features": ["SecureTSC", "DebugSwap"], "tsc_khz": 2000000, "cpuid_retry": true}/' \
 		"$T/snp.json" >"$T/snp-features.json"
+	# --threads spreads the firmware's page hashes only: the same plan on every count.
+	sed 's|"prefault"|"boot": {"kernel": "/dev/null", "initrd": "/dev/null", "cmdline": ""}, "prefault"|' \
+		"$T/snp.json" >"$T/snp-boot.json"
+	run launch "$T/snp-boot.json" --dry-run
+	cp "$T/out" "$T/dry-default"
+	for n in 1 2 3; do
+		run launch "$T/snp-boot.json" --dry-run --threads $n
+		check "SNP direct-boot dry run on --threads $n prints the default's plan" eval 'rc_is 0 && out_has "type NORMAL" && cmp -s "$T/out" "$T/dry-default"'
+	done
+	run launch "$T/snp.json" --dry-run --threads 0
+	check "launch --threads 0 is a usage error" eval 'rc_is 2 && err_has "--threads: expected a count 1..256"'
 	run launch "$T/snp-features.json" --dry-run
 	check "SNP dry run names the SEV features, the TSC frequency and the CPUID retry" eval 'rc_is 0 && out_has "^snp: policy 0x30000, vmsa_features 0x220," && out_has "^snp: SEV features DebugSwap, SecureTSC, tsc_khz 2000000, cpuid_retry yes$"'
 	if [ -r /dev/kvm ] && ! "$CVMKIT" host --json 2>/dev/null | grep -q '"sev_snp": *true'; then
@@ -105,6 +116,18 @@ else
 	check "SIGTERM cancels a running launch: exit 5 too, no output" eval 'rc_is 5 && err_has "cancelled" && [ ! -e "$T/term-out.json" ]'
 	run launch examples/default-vm.json --format hex
 	check "launch --format hex prints the digest alone" eval 'rc_is 0 && [ $(wc -c <"$T/out") -eq 97 ]'
+	cp "$T/out" "$T/hex-default"
+	for n in 1 2 3; do
+		run launch examples/default-vm.json --format hex --threads $n
+		check "launch --threads $n gives the default's digest" eval 'rc_is 0 && cmp -s "$T/out" "$T/hex-default"'
+	done
+	# The image's SHA-256 is taken beside the VM's creation: a pin mismatch is found once the
+	# image is loaded, and the VM is torn down before any vCPU runs.
+	sed 's|"firmware": {"path": "guest.bin"}|"firmware": {"path": "guest.bin", "sha256": "'"$(printf '0%.0s' $(seq 64))"'"}|' \
+		examples/default-vm.json >"$T/pinned.json"
+	cp examples/guest.bin "$T/guest.bin"
+	run launch "$T/pinned.json" --run --out "$T/pinned-out.json"
+	check "a default VM whose image misses its pin is torn down unrun, no output" eval 'rc_is 1 && err_has "firmware.sha256: .*guest.bin hashes to [0-9a-f]*, the policy pins 0000" && err_has "the VM is torn down, no vCPU ran" && ! err_has "guest:" && [ ! -e "$T/pinned-out.json" ]'
 fi
 
 printf '{"version": 1, "name": "x", "tee": "none", "memory": {"size": "16M"}, "firmware": {"path": "nope.bin"}}\n' >"$T/missing.json"

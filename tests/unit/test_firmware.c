@@ -4,6 +4,7 @@
  * and TDX fixtures (expected tables from vectors/{snp,tdx}/VECTORS.md), and corrupted copies.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,8 @@
 
 #include <cvmkit/error.h>
 #include <cvmkit/firmware.h>
+#include <cvmkit/policy.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/util.h>
 
 #define DEBIAN_OVMF "/usr/share/ovmf/OVMF.fd"
@@ -469,10 +472,69 @@ static void loaded_firmware_survives_its_file_changing(void **state)
 	assert_int_equal(fw->size, size);
 	assert_int_equal(cvm_sha256(fw->data, fw->size, after, &err), 0);
 	assert_memory_equal(after, before, 32);
-	assert_memory_equal(fw->sha256, before, 32);
+	uint8_t pinned[32];
+	assert_int_equal(cvm_firmware_sha256(fw, pinned, &err), 0);
+	assert_memory_equal(pinned, before, 32);
 	cvm_firmware_free(fw);
 	unlink(path);
 	free(img);
+}
+
+struct sha_reader {
+	const struct cvm_firmware *fw;
+	uint8_t sha[32];
+	int rc;
+};
+
+static void *read_sha256(void *arg)
+{
+	struct sha_reader *r = arg;
+	r->rc = cvm_firmware_sha256(r->fw, r->sha, NULL);
+	return NULL;
+}
+
+/*
+ * cvm_firmware_load_on: the SHA-256 taken on the pool is that of cvm_firmware_load, read by two
+ * threads at once, checked against a pin, and a firmware freed before anyone asked for it
+ * waits for its hash (the sanitizer build would see a worker reading freed bytes).
+ */
+static void load_on_a_pool_takes_the_same_sha256(void **state)
+{
+	(void)state;
+	REQUIRE(access(DEBIAN_OVMF, R_OK) == 0, DEBIAN_OVMF);
+	struct cvm_error err;
+	struct cvm_firmware *fw = NULL;
+	assert_int_equal(cvm_firmware_load(DEBIAN_OVMF, &fw, &err), 0);
+	uint8_t want[32];
+	assert_int_equal(cvm_firmware_sha256(fw, want, &err), 0);
+	cvm_firmware_free(fw);
+	for (unsigned threads = 1; threads <= 3; threads++) {
+		struct cvm_pool *pool;
+		assert_int_equal(cvm_pool_new(threads, &pool, &err), 0);
+		assert_int_equal(cvm_firmware_load_on(DEBIAN_OVMF, pool, &fw, &err), 0);
+		struct sha_reader r[2] = {{.fw = fw}, {.fw = fw}};
+		pthread_t t;
+		assert_int_equal(pthread_create(&t, NULL, read_sha256, &r[0]), 0);
+		read_sha256(&r[1]);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		for (size_t i = 0; i < 2; i++) {
+			assert_int_equal(r[i].rc, 0);
+			assert_memory_equal(r[i].sha, want, 32);
+		}
+		struct cvm_policy policy;
+		memset(&policy, 0, sizeof(policy));
+		policy.firmware.has_sha256 = true;
+		memcpy(policy.firmware.sha256, want, 32);
+		assert_int_equal(cvm_firmware_pin_check(&policy, fw, &err), 0);
+		policy.firmware.sha256[0] ^= 1;
+		assert_int_equal(cvm_firmware_pin_check(&policy, fw, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "firmware.sha256"));
+		cvm_firmware_free(fw);
+
+		assert_int_equal(cvm_firmware_load_on(DEBIAN_OVMF, pool, &fw, &err), 0);
+		cvm_firmware_free(fw); /* its SHA-256 never asked for */
+		cvm_pool_free(pool);
+	}
 }
 
 static void image_size_must_be_page_multiple(void **state)
@@ -1058,6 +1120,7 @@ int main(void)
 		cmocka_unit_test(debian_ovmf_code_4m_has_no_metadata),
 		cmocka_unit_test(load_missing_file_fails),
 		cmocka_unit_test(loaded_firmware_survives_its_file_changing),
+		cmocka_unit_test(load_on_a_pool_takes_the_same_sha256),
 		cmocka_unit_test(image_size_must_be_page_multiple),
 		cmocka_unit_test(image_without_footer_has_empty_table),
 		cmocka_unit_test(truncated_ovmf_has_no_table),

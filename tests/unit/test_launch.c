@@ -38,11 +38,13 @@
 #include <cvmkit/firmware.h>
 #include <cvmkit/kvm.h>
 #include <cvmkit/launch.h>
+#include <cvmkit/pool.h>
 #include <cvmkit/snp.h>
 #include <cvmkit/tdx.h>
 #include <cvmkit/util.h>
 
 #include "launcher/kvm_backend.h"
+#include "launcher/tee.h"
 #include "tests/unit/helper_spec_kvm.h"
 #include "tests/unit/helper_vectors.h"
 
@@ -896,6 +898,160 @@ static void snp_example_policy_launches_to_the_offline_digest(void **state)
 	}
 }
 
+/* 1 MiB of pseudo-random pages in front of the AmdSev fixture's metadata page: an AmdSev
+ * firmware whose pages span several of the pool's chunks.  NULL without the fixture. */
+static char *write_amdsev_firmware(void)
+{
+	static char path[64];
+	char fixture_path[512];
+	struct cvm_file tail;
+	struct cvm_error err;
+	if (!fixture(fixture_path, sizeof(fixture_path), "snp/ovmf_AmdSev_suffix.bin") ||
+	    cvm_file_open(fixture_path, &tail, &err))
+		return NULL;
+	size_t front = 1u << 20;
+	uint8_t *img = malloc(front + tail.size);
+	assert_non_null(img);
+	for (size_t i = 0; i < front; i++)
+		img[i] = (uint8_t)((i * 2654435761u) >> 13);
+	memcpy(img + front, tail.data, tail.size);
+	snprintf(path, sizeof(path), "/tmp/cvmkit-amdsev-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img, front + tail.size), (ssize_t)(front + tail.size));
+	close(fd);
+	free(img);
+	cvm_file_close(&tail);
+	return path;
+}
+
+/* The firmware's page hashes on a pool: the same digest (the fake's, `measure`'s) on every
+ * thread count, for a multi-MiB firmware alone and for an AmdSev one with a direct boot. */
+static void snp_launch_digest_does_not_depend_on_the_thread_count(void **state)
+{
+	(void)state;
+	char *amdsev = write_amdsev_firmware();
+	if (!amdsev)
+		skip();
+	struct cvm_policy *policies[2] = {example_policy("snp-qemu.json", NULL, NULL),
+					  load_policy(snp_policy_fmt, amdsev)};
+	policies[1]->boot.kernel = strdup("/dev/null");
+	policies[1]->boot.initrd = strdup("/dev/null");
+	for (size_t i = 0; i < 2; i++) {
+		const struct cvm_policy *p = policies[i];
+		char first[97] = "";
+		for (unsigned threads = 0; threads <= 3; threads++) {
+			print_message("# %s, %u threads\n", p->firmware.path, threads);
+			struct cvm_pool *pool = NULL;
+			struct cvm_error err;
+			if (threads)
+				assert_int_equal(cvm_pool_new(threads, &pool, &err), 0);
+			struct spec_kvm *k = new_fake();
+			struct cvm_launch_options opts = {.seam = spec_kvm_seam(k), .pool = pool};
+			struct cvm_launch *l = NULL;
+			int rc = cvm_launch(p, &opts, &l, &err);
+			if (rc || *spec_kvm_refusals(k))
+				fail_msg("%u threads: rc %d %s\n%s", threads, rc,
+					 rc ? cvm_error_message(&err) : "", spec_kvm_refusals(k));
+			expect_digests_agree(k, l, p, NULL);
+			char got[97];
+			hex48(cvm_launch_measurement(l)->digest, got);
+			if (!first[0])
+				memcpy(first, got, sizeof(got));
+			assert_string_equal(got, first);
+			cvm_launch_free(l);
+			spec_kvm_free(k);
+			cvm_pool_free(pool);
+		}
+	}
+	/* A pin mismatch: without a pool refused before any VM; with one the SHA-256 runs beside
+	   the planner and the mismatch fails the launch after the load, the VM torn down. */
+	struct cvm_policy *p = policies[1];
+	p->firmware.has_sha256 = true;
+	memset(p->firmware.sha256, 0x5a, 32);
+	for (unsigned threads = 1; threads <= 2; threads++) {
+		struct cvm_pool *pool = NULL;
+		struct cvm_error err;
+		if (threads > 1)
+			assert_int_equal(cvm_pool_new(threads, &pool, &err), 0);
+		int before = count_fds();
+		struct spec_kvm *k = new_fake();
+		struct cvm_launch_options opts = {.seam = spec_kvm_seam(k), .pool = pool};
+		struct cvm_launch *l = NULL;
+		assert_int_equal(cvm_launch(p, &opts, &l, &err), -EINVAL);
+		assert_null(l);
+		assert_non_null(strstr(cvm_error_message(&err), "the policy pins 5a5a"));
+		if (threads == 1)
+			assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+		else
+			assert_non_null(strstr(cvm_error_message(&err), "the VM is torn down"));
+		assert_int_equal(spec_kvm_live_maps(k), 0);
+		spec_kvm_free(k);
+		cvm_pool_free(pool);
+		assert_int_equal(count_fds(), before);
+	}
+	for (size_t i = 0; i < 2; i++)
+		cvm_policy_free(policies[i]);
+	unlink(amdsev);
+}
+
+/*
+ * The VM is created and the firmware loaded from the plan ahead of the boot files' hashes: the
+ * final plan may differ from it in the kernel-hashes page's bytes alone.
+ */
+static void snp_plan_ahead_differs_from_the_plan_only_in_the_hashes_page(void **state)
+{
+	(void)state;
+	char *amdsev = write_amdsev_firmware();
+	if (!amdsev)
+		skip();
+	struct cvm_policy *p = load_policy(snp_policy_fmt, amdsev);
+	p->boot.kernel = strdup("/dev/null");
+	p->boot.initrd = strdup("/dev/null");
+	const struct cvm_tee_ops *tee = cvm_tee_ops_get(CVM_TEE_SNP);
+	struct cvm_launch_inputs *in = NULL;
+	struct cvm_plan plan, ahead;
+	struct cvm_error err;
+	assert_int_equal(cvm_launch_plan_build(p, NULL, &in, &plan, &err), 0);
+	cvm_plan_init(&ahead, CVM_TEE_SNP);
+	assert_int_equal(tee->plan_ahead(p, in, &ahead, &err), 0);
+	assert_int_equal(cvm_plan_compare(&ahead, &plan, &err), -EPROTO);
+	assert_non_null(strstr(cvm_error_message(&err), "SNP_KERNEL_HASHES"));
+	assert_int_equal(tee->ahead_check(&ahead, &plan, &err), 0);
+
+	plan.ops[0].gpa += 4096;
+	assert_int_equal(tee->ahead_check(&ahead, &plan, &err), -EPROTO);
+	assert_non_null(strstr(cvm_error_message(&err), "changed between the VM's creation"));
+	plan.ops[0].gpa -= 4096;
+	plan.snp.vmsa_features ^= 4;
+	assert_int_equal(tee->ahead_check(&ahead, &plan, &err), -EPROTO);
+	plan.snp.vmsa_features ^= 4;
+	plan.nvcpus++;
+	assert_int_equal(tee->ahead_check(&ahead, &plan, &err), -EPROTO);
+	plan.nvcpus--;
+	assert_int_equal(tee->ahead_check(&ahead, &plan, &err), 0);
+
+	cvm_plan_release(&ahead);
+	cvm_plan_release(&plan);
+	cvm_launch_inputs_free(in);
+
+	/* An initrd that cannot be hashed fails the launch after the VM's creation: torn down,
+	   nothing leaked, the file named. */
+	free(p->boot.initrd);
+	p->boot.initrd = strdup("/nonexistent/initrd.img");
+	int before = count_fds(), rc;
+	struct spec_kvm *k = new_fake();
+	struct cvm_launch *l = launch_on(k, p, &err, &rc);
+	assert_int_equal(rc, -ENOENT);
+	assert_null(l);
+	assert_non_null(strstr(cvm_error_message(&err), "/nonexistent/initrd.img"));
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
+	assert_int_equal(count_fds(), before);
+	cvm_policy_free(p);
+	unlink(amdsev);
+}
+
 /* sev-snp-measure's vectors (vectors/snp/VECTORS.md), launched through the seam. */
 static const struct {
 	const char *name, *fixture, *vmm, *model;
@@ -1070,6 +1226,24 @@ static void snp_launch_with_an_id_block_signs_its_digest(void **state)
 	assert_true(cvm_launch_measurement(l)->has_id_key_digest);
 	cvm_launch_free(l);
 	spec_kvm_free(k);
+
+	/* On a pool the firmware's SHA-256 runs beside the planner, but a plan signed from its
+	   document is checked whole first: the document refuses the pin before any VM. */
+	struct cvm_pool *pool = NULL;
+	struct cvm_error err;
+	assert_int_equal(cvm_pool_new(2, &pool, &err), 0);
+	p->firmware.has_sha256 = true;
+	memset(p->firmware.sha256, 0x5a, 32);
+	k = new_fake();
+	struct cvm_launch_options opts = {.seam = spec_kvm_seam(k), .pool = pool};
+	l = NULL;
+	assert_int_equal(cvm_launch(p, &opts, &l, &err), -EINVAL);
+	assert_null(l);
+	assert_non_null(strstr(cvm_error_message(&err), "the policy pins 5a5a"));
+	assert_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
+	cvm_pool_free(pool);
 	cvm_policy_free(p);
 	unlink(key);
 	rmdir(dir);
@@ -1251,6 +1425,33 @@ static void snp_cpuid_drops_what_the_firmware_refuses(void **state)
 	cvm_launch_free(l);
 	spec_kvm_free(k);
 	cvm_policy_free(p);
+}
+
+/* Leaf 1 EAX is the policy's vCPU signature (the VMSA's RDX), not the host's, though the VM
+ * is created from the plan ahead of the boot files' hashes. */
+static void snp_vcpus_get_the_policys_signature(void **state)
+{
+	(void)state;
+	char *amdsev = write_amdsev_firmware();
+	if (!amdsev)
+		skip();
+	static const char *const models[] = {"EPYC-Genoa", "EPYC-Rome"};
+	for (size_t m = 0; m < 2; m++) {
+		struct cvm_policy *p = load_policy(snp_policy_fmt, amdsev);
+		free(p->cpus.model);
+		p->cpus.model = strdup(models[m]);
+		p->boot.kernel = strdup("/dev/null");
+		uint32_t want = 0;
+		assert_int_equal(cvm_snp_cpu_model_signature(models[m], &want), 0);
+		struct spec_kvm *k = new_fake();
+		struct cvm_launch *l = launch_ok(k, p);
+		for (size_t v = 0; v < 2; v++)
+			assert_int_equal(set_cpuid_reg(must_find(k, "KVM_SET_CPUID2", v), 1, 0, 0), want);
+		cvm_launch_free(l);
+		spec_kvm_free(k);
+		cvm_policy_free(p);
+	}
+	unlink(amdsev);
 }
 
 static const char snp_cpuid_retry_policy_fmt[] =
@@ -1721,6 +1922,61 @@ static void prefault_required_fails_and_best_effort_skips(void **state)
 	unlink(guest);
 }
 
+/*
+ * The default VM's image is hashed beside the VM's creation, so its pin is checked once the
+ * image is in guest memory: a mismatch fails the launch, tears the VM down before any vCPU
+ * runs, leaks nothing and says so; a dry run refuses it before anything.  The right pin
+ * launches to the digest of an unpinned launch.
+ */
+static void default_launch_pin_mismatch_tears_the_vm_down(void **state)
+{
+	(void)state;
+	char *guest = write_test_guest(8192);
+	struct cvm_policy *p = load_policy(default_policy_fmt, guest);
+	struct spec_kvm *k = new_fake();
+	struct cvm_launch *l = launch_ok(k, p);
+	uint8_t want[48];
+	memcpy(want, cvm_launch_measurement(l)->digest, 48);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+
+	struct cvm_file img;
+	struct cvm_error err;
+	assert_int_equal(cvm_file_open(guest, &img, &err), 0);
+	assert_int_equal(cvm_sha256(img.data, img.size, p->firmware.sha256, &err), 0);
+	cvm_file_close(&img);
+	p->firmware.has_sha256 = true;
+	k = new_fake();
+	l = launch_ok(k, p);
+	assert_memory_equal(cvm_launch_measurement(l)->digest, want, 48);
+	cvm_launch_free(l);
+	spec_kvm_free(k);
+
+	p->firmware.sha256[0] ^= 1;
+	int before = count_fds(), rc;
+	k = new_fake();
+	l = launch_on(k, p, &err, &rc);
+	assert_int_equal(rc, -EINVAL);
+	assert_null(l);
+	const char *msg = cvm_error_message(&err);
+	if (!strstr(msg, "firmware.sha256: ") || !strstr(msg, "the policy pins") ||
+	    !strstr(msg, "the VM is torn down, no vCPU ran"))
+		fail_msg("pin mismatch after the load: %s", msg);
+	assert_non_null(spec_kvm_find(k, "KVM_CREATE_VM", 0));
+	assert_null(spec_kvm_find(k, "KVM_RUN", 0));
+	assert_int_equal(spec_kvm_live_maps(k), 0);
+	spec_kvm_free(k);
+	assert_int_equal(count_fds(), before);
+
+	struct cvm_launch_inputs *in = NULL;
+	struct cvm_plan plan;
+	assert_int_equal(cvm_launch_plan_build(p, NULL, &in, &plan, &err), -EINVAL);
+	assert_non_null(strstr(cvm_error_message(&err), "the policy pins"));
+	assert_null(strstr(cvm_error_message(&err), "torn down"));
+	cvm_policy_free(p);
+	unlink(guest);
+}
+
 static void prefault_splits_large_ranges_across_vcpus(void **state)
 {
 	(void)state;
@@ -2188,7 +2444,7 @@ static void dry_run_plan_of_the_default_vm_places_firmware_below_4g(void **state
 	struct cvm_launch_inputs *in = NULL;
 	struct cvm_plan plan;
 	struct cvm_error err;
-	assert_int_equal(cvm_launch_plan_build(p, &in, &plan, &err), 0);
+	assert_int_equal(cvm_launch_plan_build(p, NULL, &in, &plan, &err), 0);
 	assert_int_equal(plan.nops, 3);
 	assert_int_equal(plan.ops[0].gpa, 0x100000000ull - 16384);
 	assert_int_equal(plan.ops[0].flags, CVM_OP_FIRMWARE);
@@ -2234,6 +2490,10 @@ int main(void)
 		cmocka_unit_test(snp_firmware_error_is_reported_with_its_code),
 		cmocka_unit_test(snp_firmware_loads_in_place_when_the_guest_memfd_offers_it),
 		cmocka_unit_test(snp_firmware_in_place_retries_eagain_without_its_mapping),
+		cmocka_unit_test(snp_launch_digest_does_not_depend_on_the_thread_count),
+		cmocka_unit_test(snp_plan_ahead_differs_from_the_plan_only_in_the_hashes_page),
+		cmocka_unit_test(snp_vcpus_get_the_policys_signature),
+		cmocka_unit_test(default_launch_pin_mismatch_tears_the_vm_down),
 		cmocka_unit_test(snp_firmware_in_place_failures_fail_the_launch_cleanly),
 		cmocka_unit_test(snp_firmware_falls_back_to_the_staged_copy),
 		cmocka_unit_test(snp_refused_when_host_lacks_the_vm_type),

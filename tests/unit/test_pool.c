@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -149,6 +151,75 @@ static void batches_overlap_and_finish_in_any_order(void **state)
 	cvm_pool_free(pool);
 }
 
+/* One background item: it says it started, then waits (at most 10 s) for the caller's go. */
+struct background {
+	atomic_bool started, go;
+	pthread_t ran_on;
+	int calls;
+};
+
+static bool wait_for(atomic_bool *flag)
+{
+	struct timespec tick = {0, 1000000};
+	for (int i = 0; i < 10000 && !atomic_load(flag); i++)
+		nanosleep(&tick, NULL);
+	return atomic_load(flag);
+}
+
+static int background_item(void *ctx, size_t i, struct cvm_error *err)
+{
+	struct background *b = ctx;
+	b->calls += i == 0 ? 1 : 100; /* (no cmocka asserts off the test's thread) */
+	b->ran_on = pthread_self();
+	atomic_store(&b->started, true);
+	return wait_for(&b->go) ? 0 : cvm_error_set(err, -ETIMEDOUT, "no go");
+}
+
+static void one_item_runs_beside_the_caller(void **state)
+{
+	(void)state;
+	struct cvm_pool *pool;
+	struct cvm_error err;
+	assert_int_equal(cvm_pool_new(2, &pool, &err), 0);
+	struct background b = {0};
+	struct cvm_pool_batch *batch;
+	/* Run inline, the item would wait for a go that comes only after the start returns. */
+	assert_int_equal(cvm_pool_start_one(pool, background_item, &b, &batch, &err), 0);
+	assert_true(wait_for(&b.started));
+	atomic_store(&b.go, true);
+	assert_int_equal(cvm_pool_finish(batch, &err), 0);
+	assert_int_equal(b.calls, 1);
+	assert_false(pthread_equal(b.ran_on, pthread_self()));
+	cvm_pool_free(pool);
+}
+
+static void one_item_without_threads_runs_at_once(void **state)
+{
+	(void)state;
+	struct cvm_pool *one;
+	struct cvm_error err;
+	assert_int_equal(cvm_pool_new(1, &one, &err), 0);
+	struct cvm_pool *pools[] = {NULL, one};
+	for (size_t k = 0; k < 2; k++) {
+		struct background b = {0};
+		atomic_store(&b.go, true);
+		struct cvm_pool_batch *batch;
+		assert_int_equal(cvm_pool_start_one(pools[k], background_item, &b, &batch, &err), 0);
+		assert_int_equal(b.calls, 1); /* before the finish */
+		assert_true(pthread_equal(b.ran_on, pthread_self()));
+		assert_int_equal(cvm_pool_finish(batch, &err), 0);
+	}
+	/* Its failure is the batch's. */
+	struct squares *s = squares_new();
+	s->fail_at[0] = 0;
+	struct cvm_pool_batch *batch;
+	assert_int_equal(cvm_pool_start_one(one, square, s, &batch, &err), 0);
+	assert_int_equal(cvm_pool_finish(batch, &err), -EIO);
+	assert_string_equal(cvm_error_message(&err), "item 0");
+	free(s);
+	cvm_pool_free(one);
+}
+
 static void default_threads_is_at_least_one(void **state)
 {
 	(void)state;
@@ -172,6 +243,8 @@ int main(void)
 		cmocka_unit_test(the_lowest_failure_is_the_result),
 		cmocka_unit_test(a_failure_without_a_message_gets_one),
 		cmocka_unit_test(batches_overlap_and_finish_in_any_order),
+		cmocka_unit_test(one_item_runs_beside_the_caller),
+		cmocka_unit_test(one_item_without_threads_runs_at_once),
 		cmocka_unit_test(default_threads_is_at_least_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

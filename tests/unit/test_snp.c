@@ -107,23 +107,47 @@ static void case_seed(struct case_policy *c, const char *hex)
 	assert_int_equal(cvm_hex_decode(hex, c->p.snp.firmware_digest, 48), 0);
 }
 
-/* The digest of p in mode, the same on this thread (no pool) and on pools of 1, 2, 3 threads. */
+static const char *input_of(const struct cvm_measurement *m, const char *key)
+{
+	for (size_t i = 0; i < m->ninputs; i++)
+		if (strcmp(m->inputs[i].key, key) == 0)
+			return m->inputs[i].value;
+	return NULL;
+}
+
+/*
+ * The digest of p in mode, the same on this thread (no pool) and on pools of 1, 2, 3 threads;
+ * on a pool a firmware read from a file is read again with its SHA-256 taken on the pool
+ * (cvm_firmware_load_on), and the document names the same SHA-256.
+ */
 static void expect_digest(const struct cvm_policy *p, const struct cvm_firmware *fw,
 			  enum cvm_sev_mode mode, const char *hex)
 {
+	char fw_sha256[65] = "";
 	for (unsigned threads = 0; threads <= 3; threads++) {
 		struct cvm_snp_measure_opts opts = {.mode = mode};
 		struct cvm_measurement *m = NULL;
 		struct cvm_error err;
 		cvm_error_clear(&err);
-		if (threads)
+		struct cvm_firmware *pooled = NULL;
+		if (threads) {
 			assert_int_equal(cvm_pool_new(threads, &opts.pool, &err), 0);
-		if (cvm_snp_measure_ex(p, fw, &opts, &m, &err))
+			if (fw->path)
+				assert_int_equal(
+					cvm_firmware_load_on(fw->path, opts.pool, &pooled, &err), 0);
+		}
+		if (cvm_snp_measure_ex(p, pooled ? pooled : fw, &opts, &m, &err))
 			fail_msg("measure (%u threads): %s", threads, cvm_error_message(&err));
 		char got[97];
 		cvm_hex_encode(m->digest, m->digest_len, got);
 		assert_string_equal(got, hex);
+		const char *sha = input_of(m, "firmware_sha256");
+		assert_non_null(sha);
+		if (!threads)
+			snprintf(fw_sha256, sizeof(fw_sha256), "%s", sha);
+		assert_string_equal(sha, fw_sha256);
 		cvm_measurement_free(m);
+		cvm_firmware_free(pooled);
 		cvm_pool_free(opts.pool);
 	}
 }

@@ -1239,6 +1239,100 @@ static void measure_non_pe_kernel_says_why(void **state)
 	cvm_firmware_free(fw);
 }
 
+/* The JSON document of a direct-boot measure, the firmware loaded and the boot files hashed on
+   a pool of threads threads (0: no pool at all); *rc_out gets the measure's result. */
+static char *direct_boot_document(unsigned threads, const char *kernel, const char *initrd,
+				  bool pin_wrong, int *rc_out, struct cvm_error *err)
+{
+	struct cvm_pool *pool = NULL;
+	if (threads)
+		assert_int_equal(cvm_pool_new(threads, &pool, err), 0);
+	char *path = vector_path("synth_tdvf.bin");
+	struct cvm_firmware *fw = NULL;
+	assert_int_equal(cvm_firmware_load_on(path, pool, &fw, err), 0);
+	free(path);
+	struct cvm_policy policy;
+	test_policy(&policy);
+	policy.boot.kernel = (char *)(uintptr_t)kernel;
+	policy.boot.initrd = (char *)(uintptr_t)initrd;
+	policy.boot.cmdline = (char *)(uintptr_t)"console=hvc0";
+	policy.firmware.has_sha256 = pin_wrong; /* all zeros */
+	struct cvm_tdx_measure_opts opts = {.pool = pool};
+	struct cvm_measurement *m = NULL;
+	cvm_error_clear(err);
+	*rc_out = cvm_tdx_measure_ex(&policy, fw, &opts, &m, err);
+	char *doc = NULL;
+	if (*rc_out == 0) {
+		uint8_t *bytes = NULL;
+		size_t len = 0;
+		assert_int_equal(cvm_measurement_encode(m, CVM_FMT_JSON, &bytes, &len, NULL), 0);
+		doc = calloc(1, len + 1);
+		assert_non_null(doc);
+		memcpy(doc, bytes, len);
+		free(bytes);
+	} else {
+		assert_null(m);
+	}
+	cvm_measurement_free(m);
+	cvm_firmware_free(fw); /* before the pool its SHA-256 ran on */
+	cvm_pool_free(pool);
+	return doc;
+}
+
+/* The boot files hashed beside the MRTD chain (a PE kernel's SHA-256 and SHA-384 side by side,
+   an initrd of several 1 MiB pieces each hashed by both), the firmware's SHA-256 on the pool:
+   the same document on no pool and on 1, 2 and 3 threads, and the same refusals. */
+static void measure_on_a_pool_gives_the_same_document(void **state)
+{
+	(void)state;
+	size_t pe_len;
+	uint8_t *pe = make_test_pe(&pe_len, false);
+	char *kernel = write_temp(pe, pe_len);
+	char *elf = write_temp("\x7f" "ELF not a PE image, padding padding padding padding....", 56);
+	size_t big_len = (3u << 20) + 5;
+	uint8_t *big = malloc(big_len);
+	assert_non_null(big);
+	for (size_t i = 0; i < big_len; i++)
+		big[i] = (uint8_t)(i * 7 + (i >> 16));
+	char *initrd = write_temp(big, big_len);
+	struct cvm_error err;
+	int rc;
+	char *want = direct_boot_document(0, kernel, initrd, false, &rc, &err);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(want, "\"initrd_sha256\""));
+	char *want_elf = direct_boot_document(0, elf, initrd, false, &rc, &err);
+	assert_int_equal(rc, 0);
+	for (unsigned t = 1; t <= 3; t++) {
+		char *doc_elf = direct_boot_document(t, elf, initrd, false, &rc, &err);
+		assert_int_equal(rc, 0);
+		assert_string_equal(doc_elf, want_elf);
+		free(doc_elf);
+		char *doc = direct_boot_document(t, kernel, initrd, false, &rc, &err);
+		assert_int_equal(rc, 0);
+		assert_string_equal(doc, want);
+		free(doc);
+		/* a wrong pin still fails, with the pin's message */
+		assert_null(direct_boot_document(t, kernel, initrd, true, &rc, &err));
+		assert_int_equal(rc, -EINVAL);
+		assert_non_null(strstr(err.msg, "firmware.sha256"));
+		/* a boot file that cannot be read fails the measure, named */
+		assert_null(direct_boot_document(t, kernel, "/nonexistent/initrd", false, &rc,
+						 &err));
+		assert_int_equal(rc, -ENOENT);
+		assert_non_null(strstr(err.msg, "boot.initrd"));
+	}
+	free(want);
+	free(want_elf);
+	unlink(kernel);
+	unlink(elf);
+	unlink(initrd);
+	free(kernel);
+	free(elf);
+	free(initrd);
+	free(big);
+	free(pe);
+}
+
 /* ---- refusals ------------------------------------------------------------------------------ */
 
 static void refuses_firmware_without_tdx_metadata(void **state)
@@ -1609,6 +1703,7 @@ int main(void)
 		cmocka_unit_test(measure_direct_boot_computes_rtmr1_and_rtmr2),
 		cmocka_unit_test(measure_hashes_an_initrd_streamed_from_a_fifo),
 		cmocka_unit_test(measure_non_pe_kernel_says_why),
+		cmocka_unit_test(measure_on_a_pool_gives_the_same_document),
 		cmocka_unit_test(refuses_firmware_without_tdx_metadata),
 		cmocka_unit_test(refuses_split_ovmf_code),
 		cmocka_unit_test(refuses_overlapping_sections),
