@@ -3,8 +3,11 @@
  * The fetcher (configuration, one HTTP handle made on first use) and the one path every item
  * takes: the cache when its file is there, is what it claims to be and is not past nextUpdate;
  * else the network (unless offline), the body checked before anything is kept; then the cache.
+ * Threads share a fetcher: an item is got under its lock (so one thread asks, the others then
+ * find it in the cache or, with remember, in the fetcher's memory of each URL's answer).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +29,22 @@
 
 struct cvm_fetcher {
 	char *kds_url, *pcs_url, *root_crl_url, *ca_bundle, *cache_dir;
-	bool offline, has_time;
+	bool offline, has_time, remember;
 	time_t time;
 	struct cvm_http_opts http;
+	pthread_mutex_t mu; /* h and the memory below */
 	struct cvm_http *h;
+	struct memo *memo; /* each URL got so far, in the order they were first asked for */
+	size_t nmemo, memo_cap;
+};
+
+/* What the fetcher got for one URL: a copy of the item, or the error. */
+struct memo {
+	uint64_t hash; /* of the URL: most look-ups compare this alone */
+	char *url;
+	struct cvm_fetch_item *item;
+	struct cvm_error err;
+	time_t got_at; /* the judging time when it was got */
 };
 
 int cvm_fetch_default_cache_dir(char **out, struct cvm_error *err)
@@ -93,6 +108,10 @@ int cvm_fetcher_new(const struct cvm_fetch_config *cfg, struct cvm_fetcher **out
 	struct cvm_fetcher *f = calloc(1, sizeof(*f));
 	if (!f)
 		return cvm_error_set(err, -ENOMEM, "fetch: out of memory");
+	if (pthread_mutex_init(&f->mu, NULL) != 0) {
+		free(f);
+		return cvm_error_set(err, -ENOMEM, "fetch: out of memory");
+	}
 	f->kds_url = base_url(c->kds_url, CVM_FETCH_DEFAULT_KDS_URL);
 	f->pcs_url = base_url(c->pcs_url, CVM_FETCH_DEFAULT_PCS_URL);
 	f->root_crl_url = f->pcs_url ? root_crl_url(c, f->pcs_url) : NULL;
@@ -112,6 +131,7 @@ int cvm_fetcher_new(const struct cvm_fetch_config *cfg, struct cvm_fetcher **out
 		return cvm_error_set(err, -ENOMEM, "fetch: out of memory");
 	}
 	f->offline = c->offline;
+	f->remember = c->remember;
 	f->has_time = c->has_time;
 	f->time = c->time;
 	f->http = (struct cvm_http_opts){
@@ -134,6 +154,12 @@ void cvm_fetcher_free(struct cvm_fetcher *f)
 	if (!f)
 		return;
 	cvm_http_free(f->h);
+	pthread_mutex_destroy(&f->mu);
+	for (size_t i = 0; i < f->nmemo; i++) {
+		free(f->memo[i].url);
+		cvm_fetch_item_free(f->memo[i].item);
+	}
+	free(f->memo);
 	free(f->kds_url);
 	free(f->pcs_url);
 	free(f->root_crl_url);
@@ -147,9 +173,12 @@ const char *cvm_fetcher_cache_dir(const struct cvm_fetcher *f)
 	return f->cache_dir;
 }
 
-unsigned long cvm_fetcher_requests(const struct cvm_fetcher *f)
+unsigned long cvm_fetcher_requests(struct cvm_fetcher *f)
 {
-	return cvm_http_requests(f->h);
+	pthread_mutex_lock(&f->mu);
+	unsigned long n = cvm_http_requests(f->h);
+	pthread_mutex_unlock(&f->mu);
+	return n;
 }
 
 const char *cvm_fetcher_kds_url(const struct cvm_fetcher *f)
@@ -247,6 +276,39 @@ static struct cvm_fetch_item *item_new(const struct cvm_fetch_spec *s, enum cvm_
 	}
 	it->source = o == CVM_FETCH_ORIGIN_CACHE ? it->cache_path : it->url;
 	return it;
+}
+
+static char *dup_or_null(const char *s, bool *ok)
+{
+	char *d = s ? strdup(s) : NULL;
+	*ok = *ok && (!s || d);
+	return d;
+}
+
+/* A deep copy of it; NULL when out of memory. */
+static struct cvm_fetch_item *item_dup(const struct cvm_fetch_item *it)
+{
+	struct cvm_fetch_item *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	*d = *it;
+	d->data = malloc(it->len + 1);
+	d->issuer_chain = it->issuer_chain ? malloc(it->issuer_chain_len + 1) : NULL;
+	bool ok = d->data && (!it->issuer_chain || d->issuer_chain);
+	d->what = dup_or_null(it->what, &ok);
+	d->url = dup_or_null(it->url, &ok);
+	d->cache_path = dup_or_null(it->cache_path, &ok);
+	d->cache_warning = dup_or_null(it->cache_warning, &ok);
+	d->export_name = dup_or_null(it->export_name, &ok);
+	if (!ok) {
+		cvm_fetch_item_free(d);
+		return NULL;
+	}
+	memcpy(d->data, it->data, it->len + 1);
+	if (it->issuer_chain)
+		memcpy(d->issuer_chain, it->issuer_chain, it->issuer_chain_len + 1);
+	d->source = it->source == it->cache_path ? d->cache_path : d->url;
+	return d;
 }
 
 /* ---- the cache ----------------------------------------------------------------------------- */
@@ -462,24 +524,117 @@ static int network_fetch(struct cvm_fetcher *f, const struct cvm_fetch_spec *s,
 	return 0;
 }
 
-int cvm_fetch_get(struct cvm_fetcher *f, const struct cvm_fetch_spec *s,
-		  struct cvm_fetch_item **out, struct cvm_error *err)
+/* The item from the cache: 0, -ENOMEM (err set), or another code with the reason in why. */
+static int cache_get(struct cvm_fetcher *f, const struct cvm_fetch_spec *s,
+		     struct cvm_fetch_item **out, char *why, size_t n, struct cvm_error *err)
+{
+	int rc = cache_lookup(f, s, s->cache_rel, out, why, n);
+	if (rc == -ENOENT && s->legacy_rel[0]) {
+		char ignored[WHY_MAX];
+		if (cache_lookup(f, s, s->legacy_rel, out, ignored, sizeof(ignored)) == 0)
+			rc = 0;
+	}
+	if (rc == -ENOMEM)
+		cvm_error_set(err, rc, "%s: out of memory", s->what);
+	return rc;
+}
+
+/* The cache, else the network (under f's lock). */
+static int get_first(struct cvm_fetcher *f, const struct cvm_fetch_spec *s,
+		     struct cvm_fetch_item **out, struct cvm_error *err)
 {
 	char why[WHY_MAX] = "the cache is off";
-	if (f->cache_dir) {
-		int rc = cache_lookup(f, s, s->cache_rel, out, why, sizeof(why));
-		if (rc == -ENOENT && s->legacy_rel[0]) {
-			char ignored[WHY_MAX];
-			if (cache_lookup(f, s, s->legacy_rel, out, ignored, sizeof(ignored)) == 0)
-				rc = 0;
-		}
-		if (rc == 0)
-			return 0;
-		if (rc == -ENOMEM)
-			return cvm_error_set(err, rc, "%s: out of memory", s->what);
-	}
+	int rc = f->cache_dir ? cache_get(f, s, out, why, sizeof(why), err) : -ENOENT;
+	if (rc == 0 || rc == -ENOMEM)
+		return rc;
 	if (f->offline)
 		return cvm_error_set(err, -ENOENT, "%s: offline, and %s (it comes from %s)", s->what,
 				     why, s->url);
 	return network_fetch(f, s, out, err);
+}
+
+static uint64_t url_hash(const char *url)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return h;
+}
+
+static struct memo *memo_find(struct cvm_fetcher *f, const char *url, uint64_t hash)
+{
+	for (size_t i = 0; i < f->nmemo; i++)
+		if (f->memo[i].hash == hash && strcmp(f->memo[i].url, url) == 0)
+			return &f->memo[i];
+	return NULL;
+}
+
+/* Remember what url gave (it may be NULL: the error); false when out of memory. */
+static bool memo_put(struct cvm_fetcher *f, const char *url, uint64_t hash,
+		     const struct cvm_fetch_item *it, const struct cvm_error *e)
+{
+	if (f->nmemo == f->memo_cap) {
+		size_t cap = f->memo_cap ? 2 * f->memo_cap : 16;
+		struct memo *m = realloc(f->memo, cap * sizeof(*m));
+		if (!m)
+			return false;
+		f->memo = m;
+		f->memo_cap = cap;
+	}
+	struct memo *m = &f->memo[f->nmemo];
+	m->hash = hash;
+	m->url = strdup(url);
+	m->item = it ? item_dup(it) : NULL;
+	m->err = *e;
+	m->got_at = judge_time(f);
+	if (!m->url || (it && !m->item)) {
+		free(m->url);
+		cvm_fetch_item_free(m->item);
+		return false;
+	}
+	f->nmemo++;
+	return true;
+}
+
+int cvm_fetch_get(struct cvm_fetcher *f, const struct cvm_fetch_spec *s,
+		  struct cvm_fetch_item **out, struct cvm_error *err)
+{
+	uint64_t hash = url_hash(s->url);
+	struct cvm_error e;
+	cvm_error_clear(&e);
+	int rc;
+	/*
+	 * Held while an item is got from the cache or the network, so threads needing it wait for
+	 * that answer instead of asking again.
+	 */
+	pthread_mutex_lock(&f->mu);
+	struct memo *m = f->remember ? memo_find(f, s->url, hash) : NULL;
+	/* An item that has passed its nextUpdate since it was got is got again. */
+	if (m && m->item && m->item->has_next_update && m->item->next_update > m->got_at &&
+	    m->item->next_update <= judge_time(f)) {
+		cvm_fetch_item_free(m->item);
+		free(m->url);
+		*m = f->memo[--f->nmemo];
+		m = NULL;
+	}
+	if (m && m->item) {
+		*out = item_dup(m->item);
+		rc = *out ? 0 : cvm_error_set(&e, -ENOMEM, "%s: out of memory", s->what);
+	} else if (m) {
+		e = m->err;
+		rc = e.code;
+	} else {
+		struct cvm_fetch_item *it = NULL;
+		rc = get_first(f, s, &it, &e);
+		if (f->remember && rc != -ENOMEM && !memo_put(f, s->url, hash, it, &e)) {
+			cvm_fetch_item_free(it);
+			it = NULL;
+			rc = cvm_error_set(&e, -ENOMEM, "%s: out of memory", s->what);
+		}
+		*out = it;
+	}
+	pthread_mutex_unlock(&f->mu);
+	if (rc && err)
+		*err = e;
+	return rc;
 }

@@ -549,6 +549,72 @@ void cvm_verifier_free(struct cvm_verifier *v)
 	free(v);
 }
 
+/* The clone of src's certificate i, sharing its X509 (classified again: role, product, ext). */
+static struct cvm_cert *cert_clone(const struct cvm_verifier *v, const struct cvm_cert *src)
+{
+	struct cvm_cert *c = calloc(1, sizeof(*c));
+	if (!c || X509_up_ref(src->x509) != 1) {
+		free(c);
+		return NULL;
+	}
+	c->x509 = src->x509;
+	c->trusted = src->trusted;
+	memcpy(c->sha256, src->sha256, sizeof(c->sha256));
+	memcpy(c->origin, src->origin, sizeof(c->origin));
+	classify_cert(v, c);
+	return c;
+}
+
+int cvm_verifier_clone(const struct cvm_verifier *src, struct cvm_verifier **out,
+		       struct cvm_error *err)
+{
+	struct cvm_verifier *v = cvm_verifier_alloc();
+	if (!v)
+		return cvm_error_set(err, -ENOMEM, "verifier clone: out of memory");
+	memcpy(v->classify, src->classify, sizeof(v->classify));
+	v->nclassify = src->nclassify;
+	/* Only the trust material: certificates a piece of evidence brought stay behind. */
+	size_t *map = calloc(src->ncerts ? src->ncerts : 1, sizeof(*map));
+	v->certs = calloc(src->ncerts ? src->ncerts : 1, sizeof(*v->certs));
+	v->cap = src->ncerts ? src->ncerts : 1;
+	bool ok = map && v->certs;
+	for (size_t i = 0; ok && i < src->ncerts; i++) {
+		const struct cvm_cert *s = src->certs[i];
+		map[i] = SIZE_MAX;
+		if (s->from_evidence || s->scoped)
+			continue;
+		struct cvm_cert *c = cert_clone(v, s);
+		ok = c != NULL;
+		if (ok) {
+			map[i] = v->ncerts;
+			v->certs[v->ncerts++] = c;
+		}
+	}
+	/* Signatures already checked between two certificates that came along stay checked. */
+	for (size_t i = 0; ok && i < src->ncerts; i++) {
+		const struct cvm_cert *issuer = src->certs[i]->verified_issuer;
+		for (size_t j = 0; issuer && map[i] != SIZE_MAX && j < src->ncerts; j++)
+			if (src->certs[j] == issuer && map[j] != SIZE_MAX)
+				v->certs[map[i]]->verified_issuer = v->certs[map[j]];
+	}
+	free(map);
+	for (size_t i = 0; ok && i < CVM_VERIFIER_EXT_COUNT; i++) {
+		const struct cvm_verifier_ext *s = &src->ext[i];
+		if (!s->state)
+			continue;
+		v->ext[i] = *s;
+		ok = s->clone && (v->ext[i].state = s->clone(s->state)) != NULL;
+		if (!ok)
+			v->ext[i].state = NULL;
+	}
+	if (!ok) {
+		cvm_verifier_free(v);
+		return cvm_error_set(err, -ENOMEM, "verifier clone: out of memory");
+	}
+	*out = v;
+	return 0;
+}
+
 struct cvm_cert *cvm_verifier_find_cert(const struct cvm_verifier *v, const unsigned char sha[32])
 {
 	for (size_t i = 0; i < v->ncerts; i++)

@@ -191,6 +191,11 @@ struct cvm_verifier_ext {
 	void (*forget_certs)(void *state);
 	/* drop what was added while the verifier was scoping (cvm_verifier_drop_scoped) */
 	void (*drop_scoped)(void *state);
+	/*
+	 * A new state holding the same trust material (cvm_verifier_clone): what was loaded is
+	 * shared, reference-counted and never modified again; caches start empty.  NULL: no memory.
+	 */
+	void *(*clone)(const void *state);
 };
 
 enum cvm_verifier_ext_id {

@@ -57,6 +57,23 @@ static void state_drop_scoped(void *p)
 	st->ncrls = kept;
 }
 
+/* The same CRLs (shared: only read once held), without those of the evidence in hand. */
+static void *state_clone(const void *p)
+{
+	const struct snp_state *src = p;
+	struct snp_state *st = calloc(1, sizeof(*st));
+	for (size_t i = 0; st && i < src->ncrls; i++) {
+		if (src->crls[i].scoped)
+			continue;
+		if (X509_CRL_up_ref(src->crls[i].crl) != 1) {
+			state_free(st);
+			return NULL;
+		}
+		st->crls[st->ncrls++] = src->crls[i];
+	}
+	return st;
+}
+
 static struct snp_state *snp_state(const struct cvm_verifier *v)
 {
 	return v->ext[CVM_VERIFIER_EXT_SNP].state;
@@ -89,6 +106,7 @@ int cvm_snp_crl_add(struct cvm_verifier *v, const uint8_t *data, size_t len, con
 		}
 		slot->free = state_free;
 		slot->drop_scoped = state_drop_scoped;
+		slot->clone = state_clone;
 	}
 	struct snp_state *st = slot->state;
 	unsigned char sha[32];

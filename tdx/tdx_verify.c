@@ -63,14 +63,11 @@ static EVP_PKEY *attestation_key(struct cvm_verifier *verifier, const uint8_t xy
 	EVP_PKEY *key = p256_key_from_xy(xy);
 	if (!key)
 		return NULL;
-	struct cvm_ak_cache_entry *e;
-	if (v->nak_cache < CVM_AK_CACHE_SIZE) {
-		e = &v->ak_cache[v->nak_cache++];
-	} else {
-		e = &v->ak_cache[v->ak_cache_next];
-		v->ak_cache_next = (v->ak_cache_next + 1) % CVM_AK_CACHE_SIZE;
+	bool full = v->nak_cache == CVM_AK_CACHE_SIZE;
+	struct cvm_ak_cache_entry *e =
+		&v->ak_cache[cvm_cache_slot(&v->nak_cache, &v->ak_cache_next, CVM_AK_CACHE_SIZE)];
+	if (full)
 		EVP_PKEY_free(e->key);
-	}
 	memcpy(e->xy, xy, 64);
 	e->key = key;
 	return key;
@@ -86,13 +83,8 @@ static bool pem_sha256(const struct cvm_tdx_quote *q, unsigned char out[32])
 static void pck_cache_put(struct cvm_tdx_verifier_state *v, const unsigned char sha[32],
 			  const struct pck_chain *ch)
 {
-	struct cvm_pck_cache_entry *e;
-	if (v->npck_cache < CVM_PCK_CACHE_SIZE) {
-		e = &v->pck_cache[v->npck_cache++];
-	} else {
-		e = &v->pck_cache[v->pck_cache_next];
-		v->pck_cache_next = (v->pck_cache_next + 1) % CVM_PCK_CACHE_SIZE;
-	}
+	struct cvm_pck_cache_entry *e =
+		&v->pck_cache[cvm_cache_slot(&v->npck_cache, &v->pck_cache_next, CVM_PCK_CACHE_SIZE)];
 	memcpy(e->pem_sha256, sha, 32);
 	e->leaf = ch->leaf;
 	e->ca = ch->ca;
@@ -367,7 +359,7 @@ int cvm_verify_tdx(struct cvm_verifier *v, const struct cvm_tdx_quote *q,
 	}
 
 	check_policy(q, opt, res);
-	cvm_tdx_rules_check(q, chain_ok ? ch.leaf->x509 : NULL, opt, res);
+	cvm_tdx_rules_check(q, chain_ok ? ch.leaf : NULL, opt, res);
 	if (opt->expect)
 		match_expectations(q, opt->expect, res);
 	(void)err;

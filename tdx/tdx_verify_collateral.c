@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ struct signed_json {
 	char key[24]; /* TCB info: FMSPC ‖ PCE ID (upper-case hex); QE identity: its id */
 	char id[16];  /* the document's "id" ("TDX", "SGX"; "TD_QE", "QE", ...) */
 	time_t issued, next;
+	atomic_uint refs; /* the collaterals holding it (cvm_tdx_collateral_clone) */
 };
 
 struct cvm_tdx_collateral {
@@ -46,12 +48,13 @@ struct cvm_tdx_collateral {
 	struct signed_json *qe_identities[MAX_DOCS];
 	size_t nqe_identities;
 	X509_CRL *crls[MAX_CRLS];
+	bool crl_scoped[MAX_CRLS]; /* came inside the evidence being verified */
 	size_t ncrls;
 };
 
 static void signed_json_free(struct signed_json *s)
 {
-	if (!s)
+	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
 	json_object_put(s->root);
 	json_object_put(s->body);
@@ -70,6 +73,45 @@ void cvm_tdx_collateral_free(struct cvm_tdx_collateral *c)
 	for (size_t i = 0; i < c->ncrls; i++)
 		X509_CRL_free(c->crls[i]);
 	free(c);
+}
+
+struct cvm_tdx_collateral *cvm_tdx_collateral_clone(const struct cvm_tdx_collateral *src)
+{
+	struct cvm_tdx_collateral *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < src->ncrls; i++) {
+		if (src->crl_scoped[i])
+			continue;
+		if (X509_CRL_up_ref(src->crls[i]) != 1) {
+			cvm_tdx_collateral_free(c);
+			return NULL;
+		}
+		c->crls[c->ncrls++] = src->crls[i];
+	}
+	for (size_t i = 0; i < src->ntcb_infos; i++) {
+		atomic_fetch_add(&src->tcb_infos[i]->refs, 1);
+		c->tcb_infos[c->ntcb_infos++] = src->tcb_infos[i];
+	}
+	for (size_t i = 0; i < src->nqe_identities; i++) {
+		atomic_fetch_add(&src->qe_identities[i]->refs, 1);
+		c->qe_identities[c->nqe_identities++] = src->qe_identities[i];
+	}
+	return c;
+}
+
+void cvm_tdx_collateral_drop_scoped(struct cvm_tdx_collateral *c)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < c->ncrls; i++) {
+		if (c->crl_scoped[i]) {
+			X509_CRL_free(c->crls[i]);
+			continue;
+		}
+		c->crls[kept] = c->crls[i];
+		c->crl_scoped[kept++] = false;
+	}
+	c->ncrls = kept;
 }
 
 /* ---- raw JSON scanning (to find the exact signed bytes) ---------------------------------- */
@@ -186,6 +228,7 @@ static int signed_json_load(const uint8_t *data, size_t len, const char *key, co
 		free(s);
 		return cvm_error_set(err, -ENOMEM, "%s: out of memory", origin);
 	}
+	atomic_init(&s->refs, 1);
 	memcpy(s->raw, data, len);
 	s->raw[len] = '\0';
 	s->len = len;
@@ -216,13 +259,15 @@ static int signed_json_load(const uint8_t *data, size_t len, const char *key, co
 
 static const char *jstr(json_object *o, const char *key);
 
-static int add_crl(struct cvm_tdx_collateral *c, X509_CRL *crl, const char *origin,
+/* scoped: it came inside the evidence being verified (cvm_tdx_collateral_drop_scoped). */
+static int add_crl(struct cvm_tdx_collateral *c, X509_CRL *crl, bool scoped, const char *origin,
 		   struct cvm_error *err)
 {
 	for (size_t i = 0; i < c->ncrls; i++) {
 		if (X509_CRL_cmp(c->crls[i], crl) == 0 &&
 		    X509_CRL_match(c->crls[i], crl) == 0) { /* the same CRL again */
 			X509_CRL_free(crl);
+			c->crl_scoped[i] = c->crl_scoped[i] && scoped; /* given: it stays */
 			return 1;
 		}
 	}
@@ -230,13 +275,14 @@ static int add_crl(struct cvm_tdx_collateral *c, X509_CRL *crl, const char *orig
 		X509_CRL_free(crl);
 		return cvm_error_set(err, -E2BIG, "%s: more than %d CRLs", origin, MAX_CRLS);
 	}
+	c->crl_scoped[c->ncrls] = scoped;
 	c->crls[c->ncrls++] = crl;
 	return 1;
 }
 
 /* Every CRL of a PEM bundle (a root CA CRL then the PCK CRL, say); any unreadable one fails. */
 static int add_pem_crls(struct cvm_tdx_collateral *c, const uint8_t *data, size_t len,
-			const char *origin, struct cvm_error *err)
+			bool scoped, const char *origin, struct cvm_error *err)
 {
 	size_t want = 0;
 	for (const uint8_t *p = data; (p = memmem(p, len - (size_t)(p - data), "-----BEGIN X509 CRL",
@@ -253,7 +299,7 @@ static int add_pem_crls(struct cvm_tdx_collateral *c, const uint8_t *data, size_
 	X509_CRL *crl;
 	while (rc >= 0 && got < want && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
 		got++;
-		rc = add_crl(c, crl, origin, err);
+		rc = add_crl(c, crl, scoped, origin, err);
 	}
 	ERR_clear_error();
 	BIO_free(bio);
@@ -336,7 +382,7 @@ int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t l
 				     origin);
 	}
 	if (memmem(data, len, "-----BEGIN X509 CRL", 19)) {
-		int n = add_pem_crls(c, data, len, origin, err);
+		int n = add_pem_crls(c, data, len, v->scoping, origin, err);
 		if (n < 0 || !memmem(data, len, "-----BEGIN CERTIFICATE", 22))
 			return n;
 		int m = cvm_verifier_add_certs(v, data, len, origin, err);
@@ -349,7 +395,7 @@ int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t l
 		X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
 		if (crl && (size_t)(p - data) == len) {
 			ERR_clear_error();
-			return add_crl(c, crl, origin, err);
+			return add_crl(c, crl, v->scoping, origin, err);
 		}
 		X509_CRL_free(crl);
 		ERR_clear_error();
@@ -371,12 +417,43 @@ int cvm_tdx_collateral_add(struct cvm_verifier *v, const uint8_t *data, size_t l
 
 /* ---- checks -------------------------------------------------------------------------------- */
 
-/* ECDSA-P256/SHA-256 (hex r‖s, big-endian) over the exact bytes of the signed value. */
-static bool signed_json_verify(const struct signed_json *s, EVP_PKEY *key)
+void cvm_tdx_sig_cache_clear(struct cvm_tdx_verifier_state *st)
 {
-	return s->signature_ok_shape &&
-	       cvm_ecdsa_verify_rs(key, EVP_sha256(), s->signature, s->signature + 32, 32, false,
-				   (const uint8_t *)s->raw + s->body_off, s->body_len) == 1;
+	st->nsig_cache = st->sig_cache_next = 0;
+}
+
+static bool sig_cached(const struct cvm_tdx_verifier_state *st, const void *object,
+		       const struct cvm_cert *signer)
+{
+	for (size_t i = 0; i < st->nsig_cache; i++)
+		if (st->sig_cache[i].signed_object == object && st->sig_cache[i].signer == signer)
+			return true;
+	return false;
+}
+
+static void sig_remember(struct cvm_tdx_verifier_state *st, const void *object,
+			 const struct cvm_cert *signer)
+{
+	struct cvm_sig_cache_entry *e =
+		&st->sig_cache[cvm_cache_slot(&st->nsig_cache, &st->sig_cache_next,
+					      CVM_SIG_CACHE_SIZE)];
+	e->signed_object = object;
+	e->signer = signer;
+}
+
+/* ECDSA-P256/SHA-256 (hex r‖s, big-endian) over the exact bytes of the signed value. */
+static bool signed_json_verify(struct cvm_tdx_verifier_state *st, const struct signed_json *s,
+			       const struct cvm_cert *signer)
+{
+	if (sig_cached(st, s, signer))
+		return true;
+	bool ok = s->signature_ok_shape &&
+		  cvm_ecdsa_verify_rs(X509_get0_pubkey(signer->x509), EVP_sha256(), s->signature,
+				      s->signature + 32, 32, false,
+				      (const uint8_t *)s->raw + s->body_off, s->body_len) == 1;
+	if (ok)
+		sig_remember(st, s, signer);
+	return ok;
 }
 
 static const char *jstr(json_object *o, const char *key)
@@ -407,13 +484,14 @@ static const char no_signer[] =
 	"--collateral DIR, --certs FILE or --fetch";
 
 /* Signature of the document and the issue/next-update window; reasons into why. */
-static bool document_ok(const struct signed_json *s, const char *name, const char *want_id,
-			int64_t want_version, struct cvm_cert *signer, time_t t,
-			struct cvm_verify_result *res, const char *sig_check, const char *doc_check)
+static bool document_ok(struct cvm_tdx_verifier_state *st, const struct signed_json *s,
+			const char *name, const char *want_id, int64_t want_version,
+			struct cvm_cert *signer, time_t t, struct cvm_verify_result *res,
+			const char *sig_check, const char *doc_check)
 {
 	if (!signer)
 		cvm_check_unevaluated(res, sig_check, true, NULL, "%s", no_signer);
-	else if (signed_json_verify(s, X509_get0_pubkey(signer->x509)))
+	else if (signed_json_verify(st, s, signer))
 		cvm_check_add(res, sig_check, CVM_CHECK_PASS,
 			      "%s signature verifies with the TCB Signing key", name);
 	else
@@ -536,7 +614,11 @@ static void add_advisories(struct cvm_verify_result *res, json_object *level)
 	json_object *ids = jget(level, "advisoryIDs");
 	size_t n = ids && json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
+		json_object *item = json_object_array_get_idx(ids, i);
+		/* a string only: json-c would write the text of any other kind into the shared object */
+		const char *id = json_object_is_type(item, json_type_string)
+					 ? json_object_get_string(item)
+					 : NULL;
 		size_t used = strlen(res->advisory_ids);
 		if (!id || used + strlen(id) + 2 > sizeof(res->advisory_ids))
 			continue;
@@ -710,9 +792,9 @@ static const char *check_qe_identity(const struct signed_json *s, const struct c
 
 static const char supply[] = "supply it with --collateral DIR or --fetch";
 
-static void check_crls(const struct cvm_tdx_collateral *c, struct cvm_cert *leaf,
-		       struct cvm_cert *ca, struct cvm_cert *root, time_t t, bool required,
-		       struct cvm_verify_result *res)
+static void check_crls(struct cvm_tdx_verifier_state *st, const struct cvm_tdx_collateral *c,
+		       struct cvm_cert *leaf, struct cvm_cert *ca, struct cvm_cert *root, time_t t,
+		       bool required, struct cvm_verify_result *res)
 {
 	if (!c || c->ncrls == 0) {
 		cvm_check_unevaluated(res, "revocation", required, "by --require-revocation",
@@ -742,10 +824,14 @@ static void check_crls(const struct cvm_tdx_collateral *c, struct cvm_cert *leaf
 			continue; /* a CRL of another CA (say the Processor CA): not this chain's */
 		}
 		used++;
-		if (X509_CRL_verify(crl, X509_get0_pubkey(issuer->x509)) != 1) {
-			ERR_clear_error();
-			cvm_check_add(res, "revocation", CVM_CHECK_FAIL, "%s signature does not verify", what);
-			return;
+		if (!sig_cached(st, crl, issuer)) {
+			if (X509_CRL_verify(crl, X509_get0_pubkey(issuer->x509)) != 1) {
+				ERR_clear_error();
+				cvm_check_add(res, "revocation", CVM_CHECK_FAIL,
+					      "%s signature does not verify", what);
+				return;
+			}
+			sig_remember(st, crl, issuer);
 		}
 		time_t last = 0, next = 0;
 		if (!cvm_asn1_time_to_time(X509_CRL_get0_lastUpdate(crl), &last) ||
@@ -812,13 +898,14 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 			      time_t t, const struct cvm_verify_options *opt,
 			      struct cvm_verify_result *res)
 {
-	const struct cvm_tdx_collateral *c = cvm_tdx_verifier_state(v)->collateral;
-	check_crls(c, leaf, ca, root, t, opt->require_revocation, res);
+	struct cvm_tdx_verifier_state *st = cvm_tdx_verifier_state(v);
+	const struct cvm_tdx_collateral *c = st->collateral;
+	check_crls(st, c, leaf, ca, root, t, opt->require_revocation, res);
 
 	struct cvm_sgx_pck_ext pck;
 	struct cvm_error perr;
 	cvm_error_clear(&perr);
-	if (cvm_sgx_pck_ext_read(leaf->x509, &pck, &perr) != 0) {
+	if (cvm_sgx_pck_ext_of(leaf, &pck, &perr) != 0) {
 		cvm_check_add(res, "tcb-status", CVM_CHECK_FAIL, "%s", cvm_error_message(&perr));
 		return;
 	}
@@ -835,7 +922,7 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 
 	const char *qe_status = NULL;
 	if (qe) {
-		if (document_ok(qe, "QE identity", "TD_QE", 2, signer, t, res,
+		if (document_ok(st, qe, "QE identity", "TD_QE", 2, signer, t, res,
 				"qe-identity-signature", "qe-identity"))
 			qe_status = check_qe_identity(qe, q, opt->require_uptodate, res);
 	} else {
@@ -848,7 +935,7 @@ void cvm_tdx_collateral_check(struct cvm_verifier *v, const struct cvm_tdx_quote
 				      others ? " (only other QE identities were given)" : "", supply);
 	}
 	if (tcb) {
-		if (document_ok(tcb, "TCB info", "TDX", 3, signer, t, res, "tcb-info-signature",
+		if (document_ok(st, tcb, "TCB info", "TDX", 3, signer, t, res, "tcb-info-signature",
 				"tcb-info"))
 			check_tcb_info(tcb, q, &pck, qe_status, opt->require_uptodate, res);
 		else

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/x509v3.h>
@@ -113,4 +114,13 @@ int cvm_sgx_pck_ext_read(X509 *cert, struct cvm_sgx_pck_ext *out, struct cvm_err
 		return cvm_error_set(err, -ENOENT, "PCK certificate has no SGX extension");
 	return cvm_sgx_pck_ext_parse(ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os), out,
 				     err);
+}
+
+int cvm_sgx_pck_ext_of(const struct cvm_cert *cert, struct cvm_sgx_pck_ext *out,
+		       struct cvm_error *err)
+{
+	if (!cert->ext)
+		return cvm_sgx_pck_ext_read(cert->x509, out, err);
+	*out = *(const struct cvm_sgx_pck_ext *)cert->ext;
+	return 0;
 }

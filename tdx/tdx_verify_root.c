@@ -74,6 +74,15 @@ static bool classify_intel_cert(struct cvm_cert *c, const char *cn, const char *
 		c->role = CVM_CERT_INTEL_TCB_SIGNING;
 	else
 		return false;
+	if (c->role == CVM_CERT_INTEL_PCK) {
+		/* read once: every quote's TCB evaluation needs it (NULL when malformed) */
+		struct cvm_sgx_pck_ext *ext = malloc(sizeof(*ext));
+		if (ext && cvm_sgx_pck_ext_read(c->x509, ext, NULL) != 0) {
+			free(ext);
+			ext = NULL;
+		}
+		c->ext = ext;
+	}
 	return true;
 }
 
@@ -93,6 +102,28 @@ static void tdx_state_forget_certs(void *vstate)
 {
 	struct cvm_tdx_verifier_state *st = vstate;
 	st->npck_cache = st->pck_cache_next = 0;
+	cvm_tdx_sig_cache_clear(st);
+}
+
+/* The CRLs that came inside one piece of evidence go with its verdict. */
+static void tdx_state_drop_scoped(void *vstate)
+{
+	struct cvm_tdx_verifier_state *st = vstate;
+	if (st->collateral)
+		cvm_tdx_collateral_drop_scoped(st->collateral);
+	cvm_tdx_sig_cache_clear(st);
+}
+
+/* The same collateral, shared; the PCK chain and attestation-key caches start empty. */
+static void *tdx_state_clone(const void *vstate)
+{
+	const struct cvm_tdx_verifier_state *src = vstate;
+	struct cvm_tdx_verifier_state *st = calloc(1, sizeof(*st));
+	if (st && src->collateral && !(st->collateral = cvm_tdx_collateral_clone(src->collateral))) {
+		free(st);
+		st = NULL;
+	}
+	return st;
 }
 
 struct cvm_tdx_verifier_state *cvm_tdx_verifier_state(const struct cvm_verifier *v)
@@ -108,6 +139,8 @@ int cvm_tdx_verifier_setup(struct cvm_verifier *v, struct cvm_error *err)
 			return cvm_error_set(err, -ENOMEM, "verifier: out of memory");
 		slot->free = tdx_state_free;
 		slot->forget_certs = tdx_state_forget_certs;
+		slot->clone = tdx_state_clone;
+		slot->drop_scoped = tdx_state_drop_scoped;
 	}
 	if (cvm_verifier_add_classifier(v, classify_intel_cert))
 		return cvm_error_set(err, -ENOSPC, "verifier: too many certificate classifiers");

@@ -88,7 +88,7 @@ static void check_svn16(struct cvm_verify_result *res, const char *name, const c
 			      i);
 }
 
-void cvm_tdx_rules_check(const struct cvm_tdx_quote *q, X509 *pck,
+void cvm_tdx_rules_check(const struct cvm_tdx_quote *q, const struct cvm_cert *pck,
 			 const struct cvm_verify_options *opt, struct cvm_verify_result *res)
 {
 	const struct cvm_verify_rules *vr = opt->rules ? opt->rules : &secure_defaults;
@@ -115,7 +115,7 @@ void cvm_tdx_rules_check(const struct cvm_tdx_quote *q, X509 *pck,
 		if (!pck)
 			cvm_check_add(res, "pce-svn", CVM_CHECK_FAIL,
 				      "not evaluated: no verified PCK certificate carries the PCESVN");
-		else if (cvm_sgx_pck_ext_read(pck, &ext, &err))
+		else if (cvm_sgx_pck_ext_of(pck, &ext, &err))
 			cvm_check_add(res, "pce-svn", CVM_CHECK_FAIL, "PCK certificate: %s",
 				      cvm_error_message(&err));
 		else

@@ -41,7 +41,16 @@
  * ("NAME<TAB>URL<TAB>cache|network" per file).
  *
  * HTTP(S) proxies come from the environment as libcurl reads it (https_proxy, no_proxy, ...).
- * A fetcher is not thread-safe (it holds one HTTP connection); use one per thread.  The cache
+ * With cvm_fetch_config.remember a fetcher gets each URL once (cache, else network) and
+ * answers every later request for it from memory, with a copy of that item (the same origin and
+ * source) or the same error, so evidence needing the same item gets the same answer in any
+ * order and on any thread (an item that passes its nextUpdate after it was got is got again;
+ * a failure is not retried until a new fetcher is made).
+ *
+ * Threads: a fetcher may be shared by any number of threads.  Its settings are only read; its
+ * HTTP connection and memory are used under its lock, which is held while an item is got from
+ * the cache or the network, so threads needing the same item wait for that answer instead of
+ * asking again: with the cache on (or remember) the server sees each URL once.  The cache
  * directory may be shared by any number of processes.  Nothing here prints.
  *
  * Ownership: *_new / fetch functions hand out heap objects the caller frees with the matching
@@ -85,6 +94,7 @@ struct cvm_fetch_config {
 	size_t max_body;                /* largest accepted response body; 0 = 4 MiB */
 	unsigned max_attempts;          /* per item, the first included; 0 = 4 */
 	unsigned max_retry_wait_s;      /* total wait for Retry-After / back-off per item; 0 = 60 */
+	bool remember;                  /* each URL once, later requests from memory (above) */
 	/* Test seam: how to wait before a retry; NULL = sleep for real. */
 	void (*sleep_ms)(void *ctx, unsigned ms);
 	void *sleep_ctx;
@@ -106,8 +116,9 @@ void cvm_fetcher_free(struct cvm_fetcher *f);
 /* The cache directory in use, or NULL when the cache is off.  Owned by f. */
 const char *cvm_fetcher_cache_dir(const struct cvm_fetcher *f);
 
-/* HTTP requests sent so far (retries included): 0 after a run served from the cache. */
-unsigned long cvm_fetcher_requests(const struct cvm_fetcher *f);
+/* HTTP requests sent so far (retries included): 0 after a run served from the cache.  Takes
+   f's lock (hence not const). */
+unsigned long cvm_fetcher_requests(struct cvm_fetcher *f);
 
 /* ---- fetched items ------------------------------------------------------------------------ */
 

@@ -24,8 +24,13 @@
  * and Turin and the Intel SGX Root CA, plus whatever certificates (VCEK, VLEK, intermediates) and
  * TDX collateral (TCB info, QE identity, CRLs) the caller adds.  Certificates are parsed once and
  * the signature of every verified issuer link is cached inside it (as are the VCEK/VLEK
- * extensions), so a loop over many reports pays only for the report signature.  A verifier is not thread-safe (the cache is mutable);
- * use one per thread.
+ * extensions), so a loop over many reports pays only for the report signature.
+ *
+ * Threads: a verifier is not thread-safe (its caches are mutable); use one per thread.  Load the
+ * trust material once and give each further thread a cvm_verifier_clone(): the clones share
+ * the parsed certificates, CRLs and collateral read-only (reference-counted, never modified
+ * once loaded; any of them may be freed first), so a clone costs no parsing and no signature.
+ * A verdict never depends on which of them made it.
  *
  * Digest comparisons are constant-time (cvm_memeq_ct).  Nothing here prints.
  */
@@ -338,6 +343,16 @@ int cvm_verifier_new(struct cvm_verifier **out, struct cvm_error *err);
 void cvm_verifier_free(struct cvm_verifier *v);
 
 /*
+ * A new verifier holding the same trust material as src (bundled roots, added certificates,
+ * AMD CRLs, TDX collateral, the issuer signatures already checked between them), sharing what
+ * src parsed; what evidence brought into src (cached PCK chains and the like) is not copied.
+ * src is only read, but must not be in use on another thread during the call.  Free the clone
+ * with cvm_verifier_free.  -ENOMEM only.
+ */
+int cvm_verifier_clone(const struct cvm_verifier *src, struct cvm_verifier **out,
+		       struct cvm_error *err);
+
+/*
  * Add certificates: DER (one) or PEM (one or more).  VCEK/VLEK leaves and AMD intermediates are
  * recognised by subject; a copy of a bundled root is ignored; origin names the source in
  * messages.  Returns the number of certificates added, or -EINVAL when there was none.
@@ -380,10 +395,10 @@ int cvm_verify_tdx(struct cvm_verifier *v, const struct cvm_tdx_quote *quote,
 /*
  * Detect, unwrap (<cvmkit/evidence.h>: raw reports and quotes, Trustee, Veraison and Azure
  * wrappers, a report with its certificate table), parse and verify evidence.  The certificates
- * and AMD CRLs the evidence carries are added to v (as cvm_verifier_add_endorsements does) and
+ * and CRLs the evidence carries are added to v (as cvm_verifier_add_endorsements does) and
  * used like supplied ones for this evidence only: they leave v again once the verdict is made,
- * so one piece of evidence never vouches for another (a non-AMD CRL joins v's TDX collateral
- * and stays); wrapped evidence adds a "wrapper" check naming its format, and a
+ * so one piece of evidence never vouches for another; wrapped evidence adds a "wrapper" check
+ * naming its format, and a
  * "runtime-data" check when it binds runtime data into REPORT_DATA (Azure).  A parse failure,
  * of the wrapper or of the report, is a failed "parse" check, not an error.  Returns 0 or
  * -ENOMEM like the functions above.

@@ -272,8 +272,9 @@ int cli_fetch_option(const char *verb, int c, const char *arg, struct cvm_fetch_
  */
 void cli_fetch_print(FILE *out, const char *indent, const struct cvm_fetch_evidence *fe);
 
-/* "cvmkit VERB: EVIDENCE: KIND: why" on stderr for each item not had; returns their number. */
-size_t cli_fetch_report_failures(const char *verb, const char *evidence,
+/* "cvmkit VERB: EVIDENCE: KIND: why" on to (stderr, or a file's messages kept for their turn)
+   for each item not had; returns their number. */
+size_t cli_fetch_report_failures(FILE *to, const char *verb, const char *evidence,
 				 const struct cvm_fetch_evidence *fe);
 
 /* The same as a JSON array of {kind, what, origin, source, url, cache_path | error}. */

@@ -53,7 +53,7 @@ void cli_fetch_print(FILE *out, const char *indent, const struct cvm_fetch_evide
 	}
 }
 
-size_t cli_fetch_report_failures(const char *verb, const char *evidence,
+size_t cli_fetch_report_failures(FILE *to, const char *verb, const char *evidence,
 				 const struct cvm_fetch_evidence *fe)
 {
 	size_t failed = 0;
@@ -61,7 +61,7 @@ size_t cli_fetch_report_failures(const char *verb, const char *evidence,
 		const struct cvm_fetch_needed *n = &fe->needed[i];
 		if (n->item)
 			continue;
-		cli_printf_safe(stderr, "cvmkit %s: %s: %s: %s\n", verb, evidence,
+		cli_printf_safe(to, "cvmkit %s: %s: %s: %s\n", verb, evidence,
 			cvm_fetch_kind_name(n->kind), cvm_error_message(&n->error));
 		failed++;
 	}

@@ -180,7 +180,7 @@ static bool fetch_one(struct cvm_fetcher *f, const char *path, const struct fetc
 		cli_fetch_print(stdout, "  ", fe);
 	}
 	*fe_out = fe;
-	return cli_fetch_report_failures(verb, path, fe) == 0;
+	return cli_fetch_report_failures(stderr, verb, path, fe) == 0;
 }
 
 static int export_bundle(const struct fetch_args *a, struct cvm_fetch_evidence **all, size_t n)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cvmkit verify: check SNP attestation reports and TDX quotes, one verdict per evidence file.
- * The trust material (bundled roots, --certs, --collateral) is loaded once into each thread's
- * verifier, so a batch pays for the certificate chain once per thread; the files are spread
- * over --threads and their verdicts printed in the order given.
+ * The trust material (bundled roots, --certs, --collateral) is loaded once; each further
+ * thread's verifier is a clone sharing it.  The files are spread over --threads and their
+ * verdicts printed in the order given.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -88,8 +88,9 @@ static void print_usage(void)
 	       "  --json                   one JSON verdict per line per evidence file\n"
 	       "                           (docs/schema/verdict.schema.json)\n"
 	       "  --threads N              verify the files on N threads (default: every CPU this\n"
-	       "                           process may run on; 1 with --fetch); verdicts are printed\n"
-	       "                           in the order of the files whatever N is\n"
+	       "                           process may run on, also with --fetch); each file's\n"
+	       "                           verdict and messages are printed in the order of the\n"
+	       "                           files whatever N is\n"
 	       "  -h, --help               this text\n"
 	       "\n"
 	       "exit status:\n"
@@ -854,6 +855,8 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 	/* Collateral is judged at the verification time, fetched or cached alike. */
 	a->fetch_cfg.has_time = a->opt.has_time;
 	a->fetch_cfg.time = a->opt.time;
+	/* Files needing the same item get the same answer, whichever thread asks first. */
+	a->fetch_cfg.remember = true;
 	return 0;
 }
 
@@ -959,11 +962,11 @@ static void print_result(FILE *out, const struct verify_args *a, const char *pat
 
 /*
  * --fetch: what the evidence needs, from the cache or KDS/PCS, into v like --certs and
- * --collateral; each item that could not be had is named on stderr (the checks then fail for
+ * --collateral; each item that could not be had is named on diag (the checks then fail for
  * want of it).  *out lists the items for the sources.
  */
 static int fetch_for(struct cvm_fetcher *f, struct cvm_verifier *v, const char *path,
-		     const uint8_t *data, size_t len, const struct verify_args *a,
+		     const uint8_t *data, size_t len, const struct verify_args *a, FILE *diag,
 		     struct cvm_fetch_evidence **out, struct cvm_error *err)
 {
 	struct cvm_fetch_evidence_options o = {.product = a->opt.product,
@@ -976,11 +979,11 @@ static int fetch_for(struct cvm_fetcher *f, struct cvm_verifier *v, const char *
 		return cvm_error_set(err, rc, "out of memory");
 	if (rc) {
 		/* Nothing to fetch for: the verdict will say what the evidence is not. */
-		cli_printf_safe(stderr, "cvmkit %s: %s: --fetch: %s\n", verb, path,
+		cli_printf_safe(diag, "cvmkit %s: %s: --fetch: %s\n", verb, path,
 				cvm_error_message(&ferr));
 		return 0;
 	}
-	cli_fetch_report_failures(verb, path, *out);
+	cli_fetch_report_failures(diag, verb, path, *out);
 	for (size_t i = 0; i < (*out)->n; i++) {
 		const struct cvm_fetch_item *it = (*out)->needed[i].item;
 		if (!it)
@@ -995,16 +998,21 @@ static int fetch_for(struct cvm_fetcher *f, struct cvm_verifier *v, const char *
 		if (rc == -ENOMEM)
 			return cvm_error_set(err, rc, "out of memory");
 		if (rc < 0)
-			cli_printf_safe(stderr, "cvmkit %s: %s: %s: %s\n", verb, path,
+			cli_printf_safe(diag, "cvmkit %s: %s: %s: %s\n", verb, path,
 				cvm_fetch_kind_name(it->kind), cvm_error_message(&ferr));
 	}
 	return 0;
 }
 
-/* Verify one file, its verdict onto out; returns true when the verdict passes. */
+/*
+ * Verify one file, its verdict onto out and its messages onto diag; returns true when the
+ * verdict passes.  With --fetch the file gets a clone of v of its own, so what was fetched for
+ * it vouches for it alone, as if given with --certs for this file only: a verdict never
+ * depends on which files the same thread verified before.
+ */
 static bool verify_one(struct cvm_verifier *v, struct cvm_fetcher *f, const char *path,
-		       const struct verify_args *a, FILE *out, struct cvm_verify_result *res,
-		       struct cvm_error *err, int *fatal)
+		       const struct verify_args *a, FILE *out, FILE *diag,
+		       struct cvm_verify_result *res, struct cvm_error *err, int *fatal)
 {
 	struct cvm_file file;
 	struct cvm_evidence *ev = NULL;
@@ -1017,7 +1025,12 @@ static bool verify_one(struct cvm_verifier *v, struct cvm_fetcher *f, const char
 		return false;
 	}
 	struct cvm_fetch_evidence *fe = NULL;
-	int rc = f ? fetch_for(f, v, path, file.data, file.size, a, &fe, err) : 0;
+	struct cvm_verifier *own = NULL;
+	int rc = f ? cvm_verifier_clone(v, &own, err) : 0;
+	if (own) {
+		v = own;
+		rc = fetch_for(f, v, path, file.data, file.size, a, diag, &fe, err);
+	}
 	int urc = rc ? 0 : cvm_evidence_unwrap(file.data, file.size, &ev, &uerr);
 	if (urc == -ENOMEM)
 		rc = cvm_error_set(err, urc, "out of memory");
@@ -1037,6 +1050,7 @@ static bool verify_one(struct cvm_verifier *v, struct cvm_fetcher *f, const char
 		*fatal = rc;
 	else
 		print_result(out, a, path, res, ev ? ev->report : NULL, ev ? ev->report_len : 0, fe);
+	cvm_verifier_free(own);
 	cvm_fetch_evidence_free(fe);
 	cvm_evidence_free(ev);
 	cvm_file_close(&file);
@@ -1050,19 +1064,21 @@ struct batch_item {
 	const char *path;
 	char *text;
 	size_t len;
+	char *diag; /* its messages for stderr, printed before its verdict */
+	size_t diag_len;
 	bool ok;
 	int fatal;            /* the verifier could not go on (err says why) */
 	struct cvm_error err;
 };
 
 /*
- * One verifier per thread (a verifier is not thread-safe), each with the same trust material:
- * an item takes a free one and gives it back.  At most as many items run as there are
- * verifiers, so one is always free.
+ * One verifier per thread (a verifier is not thread-safe), the first loaded with the trust
+ * material and the others its clones: an item takes a free one and gives it back.  At most as
+ * many items run as there are verifiers, so one is always free.
  */
 struct batch {
 	const struct verify_args *a;
-	struct cvm_fetcher *f; /* --fetch: one thread only (a fetcher is not thread-safe) */
+	struct cvm_fetcher *f; /* --fetch: shared by the threads (<cvmkit/fetch.h>) */
 	pthread_mutex_t mu;
 	struct cvm_verifier **idle;
 	size_t nidle;
@@ -1099,15 +1115,21 @@ static int verify_item(void *ctx, size_t index, struct cvm_error *err)
 	cvm_error_clear(&it->err);
 	struct cvm_verify_result *res = malloc(sizeof(*res));
 	FILE *out = res ? open_memstream(&it->text, &it->len) : NULL;
-	if (!out) {
+	/* Only --fetch has messages of its own for a file. */
+	FILE *diag = out && b->f ? open_memstream(&it->diag, &it->diag_len) : NULL;
+	if (!out || (b->f && !diag)) {
 		it->fatal = cvm_error_set(&it->err, -ENOMEM, "out of memory");
+		if (out)
+			fclose(out);
 		free(res);
 		return 0;
 	}
 	struct cvm_verifier *v = verifier_take(b);
-	it->ok = verify_one(v, b->f, it->path, b->a, out, res, &it->err, &it->fatal);
+	it->ok = verify_one(v, b->f, it->path, b->a, out, diag, res, &it->err, &it->fatal);
 	verifier_give(b, v);
-	if (fclose(out) != 0 && !it->fatal)
+	bool lost = diag && fclose(diag) != 0;
+	lost = fclose(out) != 0 || lost;
+	if (lost && !it->fatal)
 		it->fatal = cvm_error_set(&it->err, -ENOMEM, "out of memory");
 	free(res);
 	return 0;
@@ -1117,7 +1139,8 @@ static void items_release(struct batch_item *items, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(items[i].text);
-		items[i].text = NULL;
+		free(items[i].diag);
+		items[i].text = items[i].diag = NULL;
 	}
 }
 
@@ -1130,6 +1153,10 @@ static int print_window(const struct verify_args *a, struct cli_progress *progre
 			bool *stop)
 {
 	for (size_t i = 0; i < n && !*stop; i++) {
+		if (items[i].diag_len) {
+			cli_progress_clear(progress);
+			fwrite(items[i].diag, 1, items[i].diag_len, stderr);
+		}
 		if (items[i].fatal) {
 			cli_progress_clear(progress);
 			*stop = true;
@@ -1149,8 +1176,9 @@ static int print_window(const struct verify_args *a, struct cli_progress *progre
 
 /*
  * Verify paths[0..n) on pool, a window at a time: while this thread prints window k the pool
- * verifies window k + 1.  With no pool the window is one file, printed as soon as it is
- * verified (before the next one's messages on stderr, as a plain loop prints them).
+ * verifies window k + 1.  A file's messages (--fetch) are kept with its verdict and printed on
+ * stderr just before it, so they come in the order of the files too.  With no pool the window
+ * is one file, printed as soon as it is verified.
  */
 static int verify_all(struct batch *b, struct cvm_pool *pool, char **paths, size_t n,
 		      struct cli_progress *progress, bool tty)
@@ -1203,12 +1231,17 @@ static int verify_all(struct batch *b, struct cvm_pool *pool, char **paths, size
 	return status;
 }
 
-/* The verifiers of a batch, one per thread, each with the bundled roots and the trust material. */
+/*
+ * The verifiers of a batch, one per thread: the bundled roots and the trust material are loaded
+ * (parsed, and their chains checked as they are used) once, the others are clones sharing them.
+ */
 static int verifiers_new(const struct verify_args *a, size_t n, struct cvm_verifier **out,
 			 struct cvm_error *err)
 {
-	for (size_t i = 0; i < n; i++)
-		if (cvm_verifier_new(&out[i], err) || load_trust(out[i], a, err))
+	if (n > 0 && (cvm_verifier_new(&out[0], err) || load_trust(out[0], a, err)))
+		return err->code;
+	for (size_t i = 1; i < n; i++)
+		if (cvm_verifier_clone(out[0], &out[i], err))
 			return err->code;
 	return 0;
 }
@@ -1235,8 +1268,8 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 	struct cvm_error err;
 	cvm_error_clear(&err);
 	size_t nfiles = (size_t)(argc - optind);
-	/* No more threads than files; --fetch verifies one file at a time. */
-	unsigned threads = a.fetch ? 1 : a.threads ? a.threads : cvm_pool_default_threads();
+	/* No more threads than files. */
+	unsigned threads = a.threads ? a.threads : cvm_pool_default_threads();
 	if (threads > nfiles)
 		threads = (unsigned)nfiles;
 	struct cvm_verifier **vs = calloc(threads, sizeof(*vs));

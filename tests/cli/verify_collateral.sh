@@ -74,3 +74,15 @@ sed 's/"tcbStatus":"UpToDate"/"tcbStatus":"OutOfDate"/' "$G/sample_qeIdentity_re
 run verify "$TR/tdx/tdx_quote_4.dat" --collateral "$T/g" --allow-debug --at $JUNE23
 check "an OutOfDate QE folds into the TCB status" \
 	eval 'rc_is 1 && out_has "fail  qe-identity-signature" && out_has "tcb status: OutOfDate" && out_has "platform level UpToDate.*QE OutOfDate"'
+
+# Issue 17: in a batch the collateral is loaded once and the other threads' verifiers share it
+# (clones): every thread evaluates the same TCB info, QE identity and CRLs.
+cp "$G/sample_qeIdentity_response" "$G/rootcrl.der" "$G/pckcrl" "$T/g/"
+set -- "$TR/tdx/tdx_quote_4.dat" "$TR/tdx/tdx_quote_6.dat"
+set -- "$@" "$@" "$@" "$@" "$@" "$@" # 12 files
+for n in 1 2 3; do
+	run verify "$@" --collateral "$T/g" --allow-debug --at $JUNE23 --json --threads $n
+	cp "$T/out" "$T/coll.$n"
+done
+check "collateral shared by 2 and 3 threads: the verdicts of 1 thread, each quote 4 revocation-checked" \
+	eval 'cmp -s "$T/coll.1" "$T/coll.2" && cmp -s "$T/coll.1" "$T/coll.3" && [ $(grep -c "root CA CRL and PCK CRL checked" "$T/coll.3") -eq 6 ]'

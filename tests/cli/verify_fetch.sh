@@ -76,3 +76,27 @@ check "TDX: fetched collateral gives the same checks and verdict as the files by
 run verify "$A/google-go-sev-guest/attestation.bin" --fetch --kds-url "$BASE" --cache "$T/cache" --at $JUNE --allow-debug
 check "a VCEK the server does not have: the request is named, the chain fails" \
 	eval 'rc_is 1 && err_has "vcek: " && err_has "HTTP 404" && out_has "fail  cert-chain"'
+
+# Issue 17: a --fetch batch runs on the pool.  The threads share one fetcher, which asks for
+# each URL once (the 404 too), and every file gets the same answer whichever thread asks first:
+# verdicts, sources and messages are byte for byte those of one thread.
+GOSEV=$A/google-go-sev-guest/attestation.bin
+requests
+for n in 1 2 3; do
+	rm -rf "$T/pool-cache"
+	run verify "$MILAN" "$QUOTE" "$GOSEV" "$MILAN" "$QUOTE" "$GOSEV" "$MILAN" --fetch --kds-url "$BASE" \
+		--pcs-url "$BASE" --cache "$T/pool-cache" --at 2025-11-01T00:00:00Z --threads $n
+	requests
+	sort "$T/requests" >"$T/requests.$n"
+	cp "$T/out" "$T/out.$n"
+	cp "$T/err" "$T/err.$n"
+	echo "$RC" >"$T/rc.$n"
+done
+check "--fetch on 1 thread: each of the 8 URLs requested once, the 404 named for each file needing it" \
+	eval '[ $(wc -l <"$T/requests.1") -eq 8 ] && [ -z "$(uniq -d "$T/requests.1")" ] && [ $(grep -c "HTTP 404" "$T/err.1") -eq 2 ] && [ $(cat "$T/rc.1") -eq 1 ]'
+check "--fetch on 2 and 3 threads: the same requests, once each" \
+	eval 'cmp -s "$T/requests.1" "$T/requests.2" && cmp -s "$T/requests.1" "$T/requests.3"'
+check "--fetch on 2 and 3 threads: verdicts, sources and messages identical to 1 thread" \
+	eval 'cmp -s "$T/out.1" "$T/out.2" && cmp -s "$T/out.1" "$T/out.3" && cmp -s "$T/err.1" "$T/err.2" && cmp -s "$T/err.1" "$T/err.3" && cmp -s "$T/rc.1" "$T/rc.3"'
+check "--fetch batch: a later file with the same chip is served what the first one got" \
+	eval '[ $(grep -c "vcek  *network  *$BASE/vcek/v1/Milan/$CHIP" "$T/out.1") -eq 3 ] && out_has "pass  cert-chain"'

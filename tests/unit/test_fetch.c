@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1338,6 +1339,77 @@ static void tdx_evidence_needs_its_collateral(void **state)
 	cvm_fetcher_free(f);
 }
 
+/* Issue 17: threads sharing one remembering fetcher, each asking for the same items. */
+struct sharer {
+	struct cvm_fetcher *f;
+	const struct cvm_kds_vcek_id *id;
+	int vcek_rc, missing_rc;
+	enum cvm_fetch_origin origin;
+	char source[PATH_MAX + 300];
+	char missing_msg[CVM_ERROR_MSG_MAX];
+};
+
+static void *share_fetches(void *arg)
+{
+	struct sharer *s = arg;
+	struct cvm_fetch_item *it = NULL;
+	struct cvm_error err;
+	s->vcek_rc = cvm_fetch_vcek(s->f, s->id, &it, &err);
+	if (it) {
+		s->origin = it->origin;
+		snprintf(s->source, sizeof(s->source), "%s", it->source);
+	}
+	cvm_fetch_item_free(it);
+	it = NULL;
+	s->missing_rc = cvm_fetch_pck_crl(s->f, CVM_PCK_CA_PROCESSOR, &it, &err);
+	snprintf(s->missing_msg, sizeof(s->missing_msg), "%s", err.msg);
+	cvm_fetch_item_free(it);
+	return NULL;
+}
+
+static void a_remembering_fetcher_gets_each_url_once_for_every_thread(void **state)
+{
+	struct world *w = *state;
+	world_start(w, NULL);
+	w->cfg.remember = true;
+	struct cvm_kds_vcek_id id;
+	milan_id(&id, CVM_AMD_MILAN);
+	struct cvm_fetcher *f = world_fetcher(w);
+	enum { N = 4 };
+	static struct sharer s[N];
+	pthread_t t[N];
+	for (int i = 0; i < N; i++) {
+		s[i] = (struct sharer){.f = f, .id = &id};
+		assert_int_equal(pthread_create(&t[i], NULL, share_fetches, &s[i]), 0);
+	}
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	/* One request per URL, the 404 included; every thread got the same answers. */
+	assert_requests(&w->srv, "GET " MILAN_VCEK_PATH "\n"
+				 "GET /sgx/certification/v4/pckcrl?ca=processor&encoding=der\n");
+	assert_int_equal(cvm_fetcher_requests(f), 2);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(s[i].vcek_rc, 0);
+		assert_int_equal(s[i].origin, CVM_FETCH_ORIGIN_NETWORK);
+		assert_string_equal(s[i].source, s[0].source);
+		assert_int_equal(s[i].missing_rc, -ENOENT);
+		assert_string_equal(s[i].missing_msg, s[0].missing_msg);
+	}
+	assert_non_null(strstr(s[0].missing_msg, "HTTP 404"));
+	cvm_fetcher_free(f);
+
+	/* Without remember, a new fetcher reads the stored VCEK and asks again for the CRL. */
+	w->cfg.remember = false;
+	f = world_fetcher(w);
+	s[0].f = s[1].f = f;
+	share_fetches(&s[0]);
+	share_fetches(&s[1]);
+	assert_int_equal(s[0].origin, CVM_FETCH_ORIGIN_CACHE);
+	assert_int_equal(s[1].origin, CVM_FETCH_ORIGIN_CACHE);
+	assert_int_equal(cvm_fetcher_requests(f), 2);
+	cvm_fetcher_free(f);
+}
+
 int main(void)
 {
 	/* The server is on the loopback: never through a proxy. */
@@ -1368,6 +1440,7 @@ int main(void)
 		WORLD_TEST(evidence_needs_its_vcek_and_chain),
 		WORLD_TEST(vlek_reports_need_what_only_the_evidence_has),
 		WORLD_TEST(tdx_evidence_needs_its_collateral),
+		WORLD_TEST(a_remembering_fetcher_gets_each_url_once_for_every_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

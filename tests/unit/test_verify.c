@@ -714,6 +714,123 @@ static void add_collateral_file(struct cvm_verifier *v, const char *rel)
 	assert_true(rc > 0);
 }
 
+static void assert_same_checks(const struct cvm_verify_result *a, const struct cvm_verify_result *b)
+{
+	assert_int_equal(a->nchecks, b->nchecks);
+	for (size_t i = 0; i < a->nchecks; i++) {
+		assert_string_equal(a->checks[i].name, b->checks[i].name);
+		assert_int_equal(a->checks[i].status, b->checks[i].status);
+		assert_string_equal(a->checks[i].reason, b->checks[i].reason);
+	}
+}
+
+/*
+ * Issue 17: a clone holds the trust material of its source, shared (the source may be freed
+ * first) and with the issuer signatures already checked, gives the same verdicts, takes none of
+ * what evidence brought, and what is added to one is not in the other.
+ */
+static void clones_share_trust_material_not_evidence(void **state)
+{
+	(void)state;
+	static const char *const certs[] = {VIRTEE "vcek_milan.der", VIRTEE "cert_chain_milan", NULL};
+	struct cvm_verifier *v = verifier_with(certs);
+	static struct blob rep, quote;
+	load(VIRTEE "report_milan.bin", &rep);
+	load(TRUSTEE "tdx/tdx_quote_4.dat", &quote);
+	static struct cvm_verify_result r1, r2;
+	struct cvm_verify_options o = pinned("2023-06-20T00:00:00Z");
+	o.allow_debug = true;
+	verify_blob(v, &rep, &o, &r1);
+	assert_true(cvm_verify_result_ok(&r1));
+	add_collateral_file(v, GOTDX "sample_tcbInfo_response");
+	add_collateral_file(v, GOTDX "sample_qeIdentity_response");
+	add_collateral_file(v, GOTDX "tcbInfoIssuerChain.pem");
+	add_collateral_file(v, GOTDX "rootcrl.der");
+	add_collateral_file(v, GOTDX "pckcrl");
+	size_t trust_certs = v->ncerts;
+	verify_blob(v, &quote, &o, &r2);
+	assert_true(cvm_verify_result_ok(&r2));
+	assert_true(v->ncerts > trust_certs); /* the quote's PCK chain is cached in v */
+	/* Both documents' and both CRLs' signatures verified once, remembered for the next quote */
+	assert_int_equal(cvm_tdx_verifier_state(v)->nsig_cache, 4);
+	static struct cvm_verify_result r3;
+	verify_blob(v, &quote, &o, &r3);
+	assert_same_checks(&r2, &r3);
+	assert_int_equal(cvm_tdx_verifier_state(v)->nsig_cache, 4);
+
+	struct cvm_verifier *c = NULL;
+	assert_int_equal(cvm_verifier_clone(v, &c, NULL), 0);
+	assert_int_equal(c->ncerts, trust_certs);
+	size_t linked = 0;
+	for (size_t i = 0; i < c->ncerts; i++) {
+		assert_ptr_equal(c->certs[i]->x509, v->certs[i]->x509); /* shared, not parsed again */
+		assert_int_equal(c->certs[i]->role, v->certs[i]->role);
+		linked += c->certs[i]->verified_issuer != NULL;
+	}
+	assert_true(linked >= 2); /* VCEK -> ASK -> ARK came along already checked */
+	cvm_verifier_free(v);
+
+	static struct cvm_verify_result again;
+	verify_blob(c, &rep, &o, &again);
+	assert_same_checks(&r1, &again);
+	verify_blob(c, &quote, &o, &again);
+	assert_same_checks(&r2, &again);
+	assert_check(&again, "revocation", CVM_CHECK_PASS);
+	assert_check(&again, "tcb-status", CVM_CHECK_PASS);
+
+	/* What a clone is given stays its own. */
+	struct cvm_verifier *bare = verifier_with(NULL), *d = NULL;
+	assert_int_equal(cvm_verifier_clone(bare, &d, NULL), 0);
+	add_collateral_file(d, GOTDX "rootcrl.der");
+	add_collateral_file(d, GOTDX "pckcrl");
+	struct cvm_verify_options u = pinned_unevaluated("2023-06-20T00:00:00Z");
+	u.allow_debug = true;
+	verify_blob(d, &quote, &u, &again);
+	assert_check(&again, "revocation", CVM_CHECK_PASS);
+	verify_blob(bare, &quote, &u, &again);
+	assert_check(&again, "revocation", CVM_CHECK_SKIP);
+	cvm_verifier_free(bare);
+	cvm_verifier_free(d);
+	cvm_verifier_free(c);
+}
+
+/*
+ * Issue 17: an Intel CRL that came inside evidence (added while the verifier scopes) vouches for
+ * that evidence only, like its certificates; the same CRL given by the caller stays.
+ */
+static void tdx_crls_inside_evidence_are_dropped_after_its_verdict(void **state)
+{
+	(void)state;
+	struct cvm_verifier *v = verifier_with(NULL);
+	static struct blob quote, root, pck;
+	load(TRUSTEE "tdx/tdx_quote_4.dat", &quote);
+	load(GOTDX "rootcrl.der", &root);
+	load(GOTDX "pckcrl", &pck);
+	struct cvm_verify_options o = pinned_unevaluated("2023-06-20T00:00:00Z");
+	o.allow_debug = true;
+	static struct cvm_verify_result r;
+	cvm_verifier_set_scoping(v, true);
+	assert_true(cvm_verifier_add_endorsements(v, root.data, root.len, "evidence root", NULL) > 0);
+	assert_true(cvm_verifier_add_endorsements(v, pck.data, pck.len, "evidence pck", NULL) > 0);
+	cvm_verifier_set_scoping(v, false);
+	verify_blob(v, &quote, &o, &r);
+	assert_check(&r, "revocation", CVM_CHECK_PASS);
+	cvm_verifier_drop_scoped(v); /* as the evidence path does after the verdict */
+	verify_blob(v, &quote, &o, &r);
+	assert_check(&r, "revocation", CVM_CHECK_SKIP);
+	assert_reason_has(&r, "revocation", "no CRL for the PCK chain");
+	/* Given first, then carried again: it stays. */
+	assert_true(cvm_verifier_add_collateral(v, root.data, root.len, "given root", NULL) > 0);
+	assert_true(cvm_verifier_add_collateral(v, pck.data, pck.len, "given pck", NULL) > 0);
+	cvm_verifier_set_scoping(v, true);
+	assert_true(cvm_verifier_add_endorsements(v, pck.data, pck.len, "evidence pck", NULL) > 0);
+	cvm_verifier_set_scoping(v, false);
+	cvm_verifier_drop_scoped(v);
+	verify_blob(v, &quote, &o, &r);
+	assert_check(&r, "revocation", CVM_CHECK_PASS);
+	cvm_verifier_free(v);
+}
+
 /* Issue 13: what looks like collateral but does not load is an error, other data is not. */
 static void tdx_collateral_loading_fails_closed(void **state)
 {
@@ -1657,6 +1774,8 @@ int main(void)
 		cmocka_unit_test(missing_certificate_is_a_failed_check),
 		cmocka_unit_test(truncated_padded_and_flipped_reports_never_pass),
 		cmocka_unit_test(batch_reuses_cached_issuer_links),
+		cmocka_unit_test(clones_share_trust_material_not_evidence),
+		cmocka_unit_test(tdx_crls_inside_evidence_are_dropped_after_its_verdict),
 		cmocka_unit_test(tdx_v4_debug_quote_genuine_but_debug_refused),
 		cmocka_unit_test(tdx_v5_and_quote6_are_valid),
 		cmocka_unit_test(tdx_bit_flips_fail_the_right_check),
