@@ -166,7 +166,7 @@ static void finish(const struct bench_env *env, struct verify_ctx *c, struct ben
 		{.tag = "raw verifies", .label = "raw signature verifies alone, 1 thread",
 		 .fn = floor_batch, .ctx = c},
 	};
-	if (bench_compare(env, sides, 4, env->heavy_reps, r))
+	if (bench_compare(env, sides, 4, 0, r))
 		return;
 	bench_target(r, BENCH_SPEEDUP_MIN, 0, 1, 1.7, "#17");
 	bench_target(r, BENCH_RATIO_MAX, 2, 3, 1.3, "#6");
