@@ -29,8 +29,8 @@ void cvm_launch_inputs_release(struct cvm_launch_inputs *in)
 
 /* ---- SEV-SNP ---- */
 
-/* SNP and TDX read the firmware with its metadata. */
-/* With a pool, the SHA-256 runs beside the planner; the launch checks the pin after loading. */
+/* SNP and TDX read the firmware with its metadata; with a pool its SHA-256 runs beside the
+   planner, and the launch checks the pin after loading. */
 static int read_firmware(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			 struct cvm_pool *pool, struct cvm_error *err)
 {
