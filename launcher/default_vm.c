@@ -226,10 +226,11 @@ int cvm_plain_model_digest(const struct cvm_plain_model *m, uint8_t out[48])
 
 int cvm_default_vm_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 			    const struct cvm_plan *plan, bool before_launch,
-			    volatile sig_atomic_t *cancel, struct cvm_measurement **out,
-			    struct cvm_error *err)
+			    volatile sig_atomic_t *cancel, struct cvm_pool *pool,
+			    struct cvm_measurement **out, struct cvm_error *err)
 {
 	(void)cancel; /* a few hashes over inputs read in full already */
+	(void)pool;
 	(void)policy;
 	(void)before_launch; /* nothing completes a default VM's plan */
 	struct cvm_measurement *m = cvm_measurement_new(CVM_TEE_NONE, "none");

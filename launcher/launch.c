@@ -357,6 +357,7 @@ void cvm_launch_free(struct cvm_launch *l)
 struct document_job {
 	const struct cvm_launch *launch;
 	volatile sig_atomic_t *cancel;
+	struct cvm_pool *pool; /* the launch's, borrowed */
 	bool before_launch; /* the plan is completed from the document */
 	struct cvm_measurement *doc;
 	struct cvm_error err;
@@ -368,7 +369,7 @@ static void *document_thread(void *arg)
 	struct document_job *job = arg;
 	const struct cvm_launch *l = job->launch;
 	job->rc = l->tee->document(l->policy, &l->inputs, &l->plan, job->before_launch,
-				   job->cancel, &job->doc, &job->err);
+				   job->cancel, job->pool, &job->doc, &job->err);
 	return NULL;
 }
 
@@ -509,7 +510,7 @@ static int launch_steps(struct cvm_launch *l, const struct cvm_launch_options *o
 	if (tee->model_prepare)
 		tee->model_prepare(model, &l->inputs, opts->pool);
 	/* A cancelled launch must not wait for the document: its thread stops on the same flag. */
-	struct document_job job = {.launch = l, .cancel = opts->cancel};
+	struct document_job job = {.launch = l, .cancel = opts->cancel, .pool = opts->pool};
 	pthread_t doc_thread;
 	bool threaded = false, computed = false;
 	if (doc_first) {

@@ -130,10 +130,11 @@ static int snp_ahead_check(const struct cvm_plan *ahead, const struct cvm_plan *
    but for the digest an ID block signs before the launch. */
 static int snp_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 			const struct cvm_plan *plan, bool before_launch,
-			volatile sig_atomic_t *cancel, struct cvm_measurement **out,
-			struct cvm_error *err)
+			volatile sig_atomic_t *cancel, struct cvm_pool *pool,
+			struct cvm_measurement **out, struct cvm_error *err)
 {
 	(void)cancel;
+	(void)pool; /* nothing is hashed again (the model pass of an ID block is short) */
 	return cvm_snp_measure_launch(policy, in->fw, in->has_snp_boot ? &in->snp_boot : NULL,
 				      plan, before_launch, out, err);
 }
@@ -252,11 +253,11 @@ static int tdx_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *i
    model's (no record hashed twice); RTMR1/2 hash kernel and initrd once, here. */
 static int tdx_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 			const struct cvm_plan *plan, bool before_launch,
-			volatile sig_atomic_t *cancel, struct cvm_measurement **out,
-			struct cvm_error *err)
+			volatile sig_atomic_t *cancel, struct cvm_pool *pool,
+			struct cvm_measurement **out, struct cvm_error *err)
 {
 	(void)before_launch;
-	struct cvm_tdx_measure_opts opts = {.cancel = cancel, .launched = plan};
+	struct cvm_tdx_measure_opts opts = {.cancel = cancel, .launched = plan, .pool = pool};
 	return cvm_tdx_measure_ex(policy, in->fw, &opts, out, err);
 }
 

@@ -64,12 +64,13 @@ struct cvm_tee_ops {
 	 * with a digest (digest_len > 0) is the expected one, which the lockstep digest must equal;
 	 * one without takes the lockstep digest (SNP checks the plan op by op instead, the default
 	 * VM has nothing to check it against).  before_launch: the plan is completed from the
-	 * document (needs_document), so it must carry its digest.
+	 * document (needs_document), so it must carry its digest.  What it hashes goes on pool
+	 * (NULL: this thread).
 	 */
 	int (*document)(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 			const struct cvm_plan *plan, bool before_launch,
-			volatile sig_atomic_t *cancel, struct cvm_measurement **out,
-			struct cvm_error *err);
+			volatile sig_atomic_t *cancel, struct cvm_pool *pool,
+			struct cvm_measurement **out, struct cvm_error *err);
 	/*
 	 * Optional, both or neither: the plan before plan_build's hashing, with placeholder bytes
 	 * where that hashing goes (SNP: the kernel-hashes page), built (and refusing what
@@ -140,8 +141,8 @@ int cvm_default_vm_plan(const struct cvm_policy *policy, struct cvm_launch_input
 			struct cvm_pool *pool, struct cvm_plan *plan, struct cvm_error *err);
 int cvm_default_vm_document(const struct cvm_policy *policy, const struct cvm_launch_inputs *in,
 			    const struct cvm_plan *plan, bool before_launch,
-			    volatile sig_atomic_t *cancel, struct cvm_measurement **out,
-			    struct cvm_error *err);
+			    volatile sig_atomic_t *cancel, struct cvm_pool *pool,
+			    struct cvm_measurement **out, struct cvm_error *err);
 
 /* launcher/verify_evidence.c: parse (a failure is a failed "parse" check) and verify. */
 int cvm_snp_verify_bytes(struct cvm_verifier *v, const uint8_t *data, size_t len,

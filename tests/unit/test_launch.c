@@ -117,6 +117,25 @@ static struct cvm_launch *launch_ok(struct spec_kvm *k, const struct cvm_policy 
 	return l;
 }
 
+/* A launch through a new fake on a pool of threads threads (0: none) that must succeed; *k and
+   *pool (NULL for 0) are the caller's to free after the launch. */
+static struct cvm_launch *launch_on_pool(const struct cvm_policy *p, unsigned threads,
+					 struct spec_kvm **k, struct cvm_pool **pool)
+{
+	struct cvm_error err;
+	*pool = NULL;
+	if (threads)
+		assert_int_equal(cvm_pool_new(threads, pool, &err), 0);
+	*k = new_fake();
+	struct cvm_launch_options opts = {.seam = spec_kvm_seam(*k), .pool = *pool};
+	struct cvm_launch *l = NULL;
+	int rc = cvm_launch(p, &opts, &l, &err);
+	if (rc || *spec_kvm_refusals(*k))
+		fail_msg("%u threads: rc %d %s\n%s", threads, rc, rc ? cvm_error_message(&err) : "",
+			 spec_kvm_refusals(*k));
+	return l;
+}
+
 static void hex48(const uint8_t *d, char out[97])
 {
 	cvm_hex_encode(d, 48, out);
@@ -942,17 +961,9 @@ static void snp_launch_digest_does_not_depend_on_the_thread_count(void **state)
 		char first[97] = "";
 		for (unsigned threads = 0; threads <= 3; threads++) {
 			print_message("# %s, %u threads\n", p->firmware.path, threads);
-			struct cvm_pool *pool = NULL;
-			struct cvm_error err;
-			if (threads)
-				assert_int_equal(cvm_pool_new(threads, &pool, &err), 0);
-			struct spec_kvm *k = new_fake();
-			struct cvm_launch_options opts = {.seam = spec_kvm_seam(k), .pool = pool};
-			struct cvm_launch *l = NULL;
-			int rc = cvm_launch(p, &opts, &l, &err);
-			if (rc || *spec_kvm_refusals(k))
-				fail_msg("%u threads: rc %d %s\n%s", threads, rc,
-					 rc ? cvm_error_message(&err) : "", spec_kvm_refusals(k));
+			struct spec_kvm *k;
+			struct cvm_pool *pool;
+			struct cvm_launch *l = launch_on_pool(p, threads, &k, &pool);
 			expect_digests_agree(k, l, p, NULL);
 			char got[97];
 			hex48(cvm_launch_measurement(l)->digest, got);
@@ -1817,6 +1828,66 @@ static void tdx_example_policy_launches_to_the_offline_mrtd(void **state)
 	cvm_policy_free(p);
 }
 
+/* A temporary file of n bytes (i * mul + (i >> 12)); the caller unlinks and frees it. */
+static char *write_pattern(size_t n, unsigned mul)
+{
+	char *path = strdup("/tmp/cvmkit-boot-XXXXXX");
+	assert_non_null(path);
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	uint8_t *buf = malloc(n ? n : 1);
+	assert_non_null(buf);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)(i * mul + (i >> 12));
+	assert_int_equal(write(fd, buf, n), (ssize_t)n);
+	close(fd);
+	free(buf);
+	return path;
+}
+
+static const char *doc_input(const struct cvm_measurement *m, const char *key)
+{
+	for (size_t i = 0; i < m->ninputs; i++)
+		if (strcmp(m->inputs[i].key, key) == 0)
+			return m->inputs[i].value;
+	fail_msg("document input %s missing", key);
+	return NULL;
+}
+
+/* A TDX direct boot: the document (its boot files hashed on the launch's pool, after the
+   KVM work) is the same on no pool and on 1, 2 and 3 threads. */
+static void tdx_launch_document_does_not_depend_on_the_thread_count(void **state)
+{
+	(void)state;
+	struct cvm_policy *p = tdx_policy();
+	char *kernel = write_pattern(70000, 3), *initrd = write_pattern((2u << 20) + 9, 5);
+	p->boot.kernel = kernel;
+	p->boot.initrd = initrd;
+	char first[3][97] = {"", "", ""};
+	for (unsigned threads = 0; threads <= 3; threads++) {
+		struct spec_kvm *k;
+		struct cvm_pool *pool;
+		struct cvm_launch *l = launch_on_pool(p, threads, &k, &pool);
+		const struct cvm_measurement *m = cvm_launch_measurement(l);
+		char got[3][97];
+		hex48(m->digest, got[0]);
+		snprintf(got[1], sizeof(got[1]), "%s", doc_input(m, "kernel_sha256"));
+		snprintf(got[2], sizeof(got[2]), "%s", doc_input(m, "initrd_sha256"));
+		for (size_t i = 0; i < 3; i++) {
+			if (!first[i][0])
+				memcpy(first[i], got[i], sizeof(got[i]));
+			assert_string_equal(got[i], first[i]);
+		}
+		cvm_launch_free(l);
+		spec_kvm_free(k);
+		cvm_pool_free(pool);
+	}
+	assert_string_equal(first[0], SYNTH_MRTD);
+	unlink(kernel);
+	unlink(initrd);
+	cvm_policy_free(p); /* frees kernel and initrd */
+}
+
 /* VECTORS.md C with the PAGE_AUG section: honoured (no PAGE.ADD) and ignored (QEMU). */
 static void tdx_page_aug_vectors_launch_to_the_reference_mrtds(void **state)
 {
@@ -2519,6 +2590,7 @@ int main(void)
 		cmocka_unit_test(tdx_launch_issues_the_spec_sequence),
 		cmocka_unit_test(tdx_example_policy_launches_to_the_offline_mrtd),
 		cmocka_unit_test(tdx_page_aug_vectors_launch_to_the_reference_mrtds),
+		cmocka_unit_test(tdx_launch_document_does_not_depend_on_the_thread_count),
 		cmocka_unit_test(tdx_two_pass_policy_is_refused_before_a_vm_exists),
 		cmocka_unit_test(prefault_required_fails_and_best_effort_skips),
 		cmocka_unit_test(prefault_splits_large_ranges_across_vcpus),
