@@ -39,21 +39,6 @@ int cvm_default_vm_read_inputs(const struct cvm_policy *policy, struct cvm_launc
 	return 0;
 }
 
-int cvm_launch_inputs_sha256_wait(struct cvm_launch_inputs *in, struct cvm_error *err)
-{
-	if (in->sha256_pending && in->fw) {
-		in->sha256_pending = false;
-		return cvm_firmware_sha256(in->fw, in->sha256, err);
-	}
-	if (in->sha256_pending) {
-		in->sha256_pending = false;
-		int rc = cvm_pool_finish(in->sha256_batch, err);
-		in->sha256_batch = NULL;
-		return rc;
-	}
-	return 0;
-}
-
 int cvm_default_vm_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
 			struct cvm_pool *pool, struct cvm_plan *plan, struct cvm_error *err)
 {

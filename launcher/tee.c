@@ -15,6 +15,21 @@
 #include "launcher/kvm_uapi.h"
 #include "launcher/tee.h"
 
+int cvm_launch_inputs_sha256_wait(struct cvm_launch_inputs *in, struct cvm_error *err)
+{
+	if (in->sha256_pending && in->fw) {
+		in->sha256_pending = false;
+		return cvm_firmware_sha256(in->fw, in->sha256, err);
+	}
+	if (in->sha256_pending) {
+		in->sha256_pending = false;
+		int rc = cvm_pool_finish(in->sha256_batch, err);
+		in->sha256_batch = NULL;
+		return rc;
+	}
+	return 0;
+}
+
 void cvm_launch_inputs_release(struct cvm_launch_inputs *in)
 {
 	if (!in)
@@ -41,22 +56,6 @@ static int read_firmware(const struct cvm_policy *policy, struct cvm_launch_inpu
 	return in->sha256_pending ? 0 : cvm_firmware_sha256(in->fw, in->sha256, err);
 }
 
-/* The boot files on the pool while this thread runs the firmware pages through the chain
-   (as `measure` does). */
-static int snp_hash_inputs(const struct cvm_policy *policy, struct cvm_launch_inputs *in,
-			   struct cvm_pool *pool, struct cvm_error *err)
-{
-	struct cvm_snp_input_hashes h;
-	int rc = cvm_snp_hash_inputs(policy, in->fw, pool, NULL, &h, err);
-	if (rc)
-		return rc;
-	in->has_snp_boot = h.direct_boot;
-	in->snp_boot = h.boot;
-	in->has_snp_fw_digest = h.has_fw_digest;
-	memcpy(in->snp_fw_digest, h.fw_digest, sizeof(in->snp_fw_digest));
-	return 0;
-}
-
 /* The checks that refuse a policy before anything is hashed (or a VM created). */
 static int snp_plan_refusals(const struct cvm_policy *policy, const struct cvm_firmware *fw,
 			     struct cvm_error *err)
@@ -75,11 +74,13 @@ static int snp_plan(const struct cvm_policy *policy, struct cvm_launch_inputs *i
 		    struct cvm_pool *pool, struct cvm_plan *plan, struct cvm_error *err)
 {
 	int rc = snp_plan_refusals(policy, in->fw, err);
+	/* The boot files on the pool while this thread runs the firmware pages through the chain
+	   (as `measure` does). */
 	if (!rc)
-		rc = snp_hash_inputs(policy, in, pool, err);
+		rc = cvm_snp_hash_inputs(policy, in->fw, pool, NULL, &in->snp, err);
 	if (rc)
 		return cvm_error_wrap(err, "snp plan");
-	return cvm_snp_plan_build_hashed(policy, in->fw, in->has_snp_boot ? &in->snp_boot : NULL,
+	return cvm_snp_plan_build_hashed(policy, in->fw, in->snp.direct_boot ? &in->snp.boot : NULL,
 					 plan, err);
 }
 
@@ -135,7 +136,7 @@ static int snp_document(const struct cvm_policy *policy, const struct cvm_launch
 {
 	(void)cancel;
 	(void)pool; /* nothing is hashed again (the model pass of an ID block is short) */
-	return cvm_snp_measure_launch(policy, in->fw, in->has_snp_boot ? &in->snp_boot : NULL,
+	return cvm_snp_measure_launch(policy, in->fw, in->snp.direct_boot ? &in->snp.boot : NULL,
 				      plan, before_launch, out, err);
 }
 
@@ -236,8 +237,8 @@ static void snp_model_free(void *m)
 static void snp_model_prepare(void *m, const struct cvm_launch_inputs *in, struct cvm_pool *pool)
 {
 	cvm_snp_model_set_pool(m, pool);
-	if (in->has_snp_fw_digest)
-		cvm_snp_model_set_firmware_digest(m, in->fw, in->snp_fw_digest);
+	if (in->snp.has_fw_digest)
+		cvm_snp_model_set_firmware_digest(m, in->fw, in->snp.fw_digest);
 }
 
 /* ---- TDX ---- */

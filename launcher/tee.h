@@ -37,10 +37,9 @@ struct cvm_launch_inputs {
 	uint8_t sha256[32];
 	bool sha256_pending;     /* fw's SHA-256 is on the pool, or sha256_batch hashes image */
 	struct cvm_pool_batch *sha256_batch;
-	bool has_snp_boot;                   /* SNP direct boot: the hashes its plan was built with */
-	struct cvm_snp_boot_hashes snp_boot; /* (the document reuses them) */
-	bool has_snp_fw_digest;              /* SNP: the chain after the firmware pages, hashed */
-	uint8_t snp_fw_digest[48];           /* beside the boot files (the model takes it) */
+	/* SNP: what the planner hashed: the boot hashes its plan was built with (the document
+	   reuses them) and the chain after the firmware pages (the model takes it) */
+	struct cvm_snp_input_hashes snp;
 };
 
 struct cvm_tee_ops {
@@ -128,7 +127,8 @@ const struct cvm_tee_ops *cvm_tee_ops_for_evidence(enum cvm_evidence_kind kind);
    SHA-256 first. */
 void cvm_launch_inputs_release(struct cvm_launch_inputs *in);
 
-/* Wait for a pending SHA-256 of the image (no-op when none is); its error, if it failed. */
+/* Wait for a pending SHA-256 of the firmware or image (no-op when none is); its error, if it
+   failed. */
 int cvm_launch_inputs_sha256_wait(struct cvm_launch_inputs *in, struct cvm_error *err);
 
 /* ---- the pieces the tables are made of ---- */
