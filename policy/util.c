@@ -413,9 +413,12 @@ void cvm_file_close(struct cvm_file *f)
 
 #define STREAM_PIECE (1u << 20)
 
-int cvm_stream_read(const char *path, uint64_t max, cvm_piece_fn fn, void *ctx,
-		    const struct cvm_progress *progress, const char *label, uint64_t *size,
-		    struct cvm_error *err)
+/* path read once, in 1 MiB pieces handed to fn in order (valid only during the call). */
+typedef int (*piece_fn)(void *ctx, const uint8_t *piece, size_t len, struct cvm_error *err);
+
+static int stream_read(const char *path, uint64_t max, piece_fn fn, void *ctx,
+		       const struct cvm_progress *progress, const char *label, uint64_t *size,
+		       struct cvm_error *err)
 {
 	int fd;
 	struct stat st;
@@ -465,11 +468,29 @@ int cvm_stream_read(const char *path, uint64_t max, cvm_piece_fn fn, void *ctx,
 struct stream_hash {
 	const char *path;
 	EVP_MD_CTX *c256, *c384;
+	cvm_items_run run; /* NULL: both digests on this thread */
+	void *runner;
+	const uint8_t *piece; /* the piece being hashed, for hash_item */
+	size_t len;
 };
+
+/* Item 0 the piece's SHA-256, item 1 its SHA-384. */
+static int hash_item(void *ctx, size_t index, struct cvm_error *err)
+{
+	struct stream_hash *h = ctx;
+	if (!EVP_DigestUpdate(index == 0 ? h->c256 : h->c384, h->piece, h->len))
+		return cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", h->path);
+	return 0;
+}
 
 static int stream_hash_piece(void *ctx, const uint8_t *piece, size_t len, struct cvm_error *err)
 {
 	struct stream_hash *h = ctx;
+	if (h->run && h->c256 && h->c384) {
+		h->piece = piece;
+		h->len = len;
+		return h->run(h->runner, 2, hash_item, h, err);
+	}
 	if ((h->c256 && !EVP_DigestUpdate(h->c256, piece, len)) ||
 	    (h->c384 && !EVP_DigestUpdate(h->c384, piece, len)))
 		return cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", h->path);
@@ -480,10 +501,19 @@ int cvm_hash_stream(const char *path, uint64_t max, unsigned algs,
 		    const struct cvm_progress *progress, const char *label,
 		    struct cvm_stream_digest *out, struct cvm_error *err)
 {
+	return cvm_hash_stream_on(path, max, algs, NULL, NULL, progress, label, out, err);
+}
+
+int cvm_hash_stream_on(const char *path, uint64_t max, unsigned algs, cvm_items_run run,
+		       void *runner, const struct cvm_progress *progress, const char *label,
+		       struct cvm_stream_digest *out, struct cvm_error *err)
+{
 	struct stream_hash h = {
 		.path = path,
 		.c256 = (algs & CVM_HASH_SHA256) ? EVP_MD_CTX_new() : NULL,
 		.c384 = (algs & CVM_HASH_SHA384) ? EVP_MD_CTX_new() : NULL,
+		.run = run,
+		.runner = runner,
 	};
 	int rc = 0;
 	if (((algs & CVM_HASH_SHA256) && !h.c256) || ((algs & CVM_HASH_SHA384) && !h.c384))
@@ -493,8 +523,7 @@ int cvm_hash_stream(const char *path, uint64_t max, unsigned algs,
 		rc = cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", path);
 	struct cvm_stream_digest d = {0};
 	if (!rc)
-		rc = cvm_stream_read(path, max, stream_hash_piece, &h, progress, label, &d.size,
-				     err);
+		rc = stream_read(path, max, stream_hash_piece, &h, progress, label, &d.size, err);
 	if (!rc && ((h.c256 && !EVP_DigestFinal_ex(h.c256, d.sha256, NULL)) ||
 		    (h.c384 && !EVP_DigestFinal_ex(h.c384, d.sha384, NULL))))
 		rc = cvm_error_set(err, -EIO, "%s: SHA-256/SHA-384 failed (OpenSSL)", path);

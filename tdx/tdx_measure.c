@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include <cvmkit/util.h>
 
 /* The generation cvm_tdx_measure assumes: the edk2 of Debian 12's ovmf (2022.11). */
@@ -200,49 +198,10 @@ static int hash_kernel(struct boot_files *b, struct cvm_error *err)
 	return rc;
 }
 
-/* The initrd's SHA-256 and SHA-384, each piece hashed by both on two of the pool's threads. */
-struct initrd_split {
-	struct cvm_pool *pool;
-	EVP_MD_CTX *ctx[2];
-	const uint8_t *piece;
-	size_t len;
-};
-
-static int initrd_item(void *ctx, size_t index, struct cvm_error *err)
+/* cvm_pool_run as cvm_hash_stream_on's runner. */
+static int run_on_pool(void *pool, size_t count, cvm_item_fn fn, void *ctx, struct cvm_error *err)
 {
-	struct initrd_split *h = ctx;
-	if (!EVP_DigestUpdate(h->ctx[index], h->piece, h->len))
-		return cvm_error_set(err, -EIO, "SHA-256/SHA-384 failed (OpenSSL)");
-	return 0;
-}
-
-static int initrd_piece(void *ctx, const uint8_t *piece, size_t len, struct cvm_error *err)
-{
-	struct initrd_split *h = ctx;
-	h->piece = piece;
-	h->len = len;
-	return cvm_pool_run(h->pool, 2, initrd_item, h, err);
-}
-
-static int hash_initrd_split(struct boot_files *b, const char *path, struct cvm_error *err)
-{
-	struct initrd_split h = {.pool = b->pool, .ctx = {EVP_MD_CTX_new(), EVP_MD_CTX_new()}};
-	struct cvm_stream_digest *d = &b->initrd;
-	int rc = 0;
-	if (!h.ctx[0] || !h.ctx[1])
-		rc = cvm_error_set(err, -ENOMEM, "out of memory");
-	else if (!EVP_DigestInit_ex(h.ctx[0], EVP_sha256(), NULL) ||
-		 !EVP_DigestInit_ex(h.ctx[1], EVP_sha384(), NULL))
-		rc = cvm_error_set(err, -EIO, "SHA-256/SHA-384 failed (OpenSSL)");
-	if (!rc)
-		rc = cvm_stream_read(path, CVM_BOOT_FILE_MAX, initrd_piece, &h, NULL, NULL,
-				     &d->size, err);
-	if (!rc && (!EVP_DigestFinal_ex(h.ctx[0], d->sha256, NULL) ||
-		    !EVP_DigestFinal_ex(h.ctx[1], d->sha384, NULL)))
-		rc = cvm_error_set(err, -EIO, "SHA-256/SHA-384 failed (OpenSSL)");
-	EVP_MD_CTX_free(h.ctx[0]);
-	EVP_MD_CTX_free(h.ctx[1]);
-	return rc;
+	return cvm_pool_run(pool, count, fn, ctx, err);
 }
 
 static int hash_boot_files(struct boot_files *b, struct cvm_error *err)
@@ -260,12 +219,10 @@ static int hash_boot_files(struct boot_files *b, struct cvm_error *err)
 	b->pe = b->kernel.size >= 2 && b->kernel.data[0] == 'M' && b->kernel.data[1] == 'Z';
 	if (!policy->boot.initrd)
 		return 0;
-	if (b->pe && cvm_pool_threads(b->pool) > 1)
-		rc = hash_initrd_split(b, policy->boot.initrd, err);
-	else
-		rc = cvm_hash_stream(policy->boot.initrd, CVM_BOOT_FILE_MAX,
-				     CVM_HASH_SHA256 | (b->pe ? CVM_HASH_SHA384 : 0), NULL, NULL,
-				     &b->initrd, err);
+	rc = cvm_hash_stream_on(policy->boot.initrd, CVM_BOOT_FILE_MAX,
+				CVM_HASH_SHA256 | (b->pe ? CVM_HASH_SHA384 : 0),
+				cvm_pool_threads(b->pool) > 1 ? run_on_pool : NULL, b->pool, NULL,
+				NULL, &b->initrd, err);
 	return rc ? cvm_error_wrap(err, "boot.initrd") : 0;
 }
 

@@ -170,15 +170,18 @@ int cvm_hash_stream(const char *path, uint64_t max, unsigned algs,
 		    struct cvm_stream_digest *out, struct cvm_error *err);
 
 /*
- * What cvm_hash_stream is made of: path read once, in 1 MiB pieces handed to fn in order (the
- * piece is valid only during the call; fn returns 0 or a negative errno with err filled, which
- * stops the read).  Caps, refusals and progress as cvm_hash_stream; *size (bytes read) only on
- * success.
+ * cvm_hash_stream with both digests of each piece taken side by side: when algs asks for both
+ * and run is not NULL, each piece is hashed by run(runner, 2, fn, ctx, err), which must call
+ * fn(ctx, 0, err) and fn(ctx, 1, err) (on any threads, in any order, each item on its own
+ * error) and return the lower index's failure, if any (cvm_pool_run does, given a pool as
+ * runner).  The file is still read once; the digests do not depend on run.
  */
-typedef int (*cvm_piece_fn)(void *ctx, const uint8_t *piece, size_t len, struct cvm_error *err);
-int cvm_stream_read(const char *path, uint64_t max, cvm_piece_fn fn, void *ctx,
-		    const struct cvm_progress *progress, const char *label, uint64_t *size,
-		    struct cvm_error *err);
+typedef int (*cvm_item_fn)(void *ctx, size_t index, struct cvm_error *err);
+typedef int (*cvm_items_run)(void *runner, size_t count, cvm_item_fn fn, void *ctx,
+			     struct cvm_error *err);
+int cvm_hash_stream_on(const char *path, uint64_t max, unsigned algs, cvm_items_run run,
+		       void *runner, const struct cvm_progress *progress, const char *label,
+		       struct cvm_stream_digest *out, struct cvm_error *err);
 
 /*
  * Write data to path without damaging what it replaces (docs/limits.md):
