@@ -34,13 +34,12 @@ struct cvm_fetcher {
 	struct cvm_http_opts http;
 	pthread_mutex_t mu; /* h and the memory below */
 	struct cvm_http *h;
-	struct memo *memo; /* each URL got so far, in the order they were first asked for */
+	struct memo *memo; /* each URL got so far (with remember) */
 	size_t nmemo, memo_cap;
 };
 
 /* What the fetcher got for one URL: a copy of the item, or the error. */
 struct memo {
-	uint64_t hash; /* of the URL: most look-ups compare this alone */
 	char *url;
 	struct cvm_fetch_item *item;
 	struct cvm_error err;
@@ -553,24 +552,17 @@ static int get_first(struct cvm_fetcher *f, const struct cvm_fetch_spec *s,
 	return network_fetch(f, s, out, err);
 }
 
-static uint64_t url_hash(const char *url)
-{
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ull;
-	return h;
-}
-
-static struct memo *memo_find(struct cvm_fetcher *f, const char *url, uint64_t hash)
+/* A run asks for a handful of URLs (a chip's VCEK, its chain and CRL, a few PCS items). */
+static struct memo *memo_find(struct cvm_fetcher *f, const char *url)
 {
 	for (size_t i = 0; i < f->nmemo; i++)
-		if (f->memo[i].hash == hash && strcmp(f->memo[i].url, url) == 0)
+		if (strcmp(f->memo[i].url, url) == 0)
 			return &f->memo[i];
 	return NULL;
 }
 
 /* Remember what url gave (it may be NULL: the error); false when out of memory. */
-static bool memo_put(struct cvm_fetcher *f, const char *url, uint64_t hash,
+static bool memo_put(struct cvm_fetcher *f, const char *url,
 		     const struct cvm_fetch_item *it, const struct cvm_error *e)
 {
 	if (f->nmemo == f->memo_cap) {
@@ -582,7 +574,6 @@ static bool memo_put(struct cvm_fetcher *f, const char *url, uint64_t hash,
 		f->memo_cap = cap;
 	}
 	struct memo *m = &f->memo[f->nmemo];
-	m->hash = hash;
 	m->url = strdup(url);
 	m->item = it ? item_dup(it) : NULL;
 	m->err = *e;
@@ -599,7 +590,6 @@ static bool memo_put(struct cvm_fetcher *f, const char *url, uint64_t hash,
 int cvm_fetch_get(struct cvm_fetcher *f, const struct cvm_fetch_spec *s,
 		  struct cvm_fetch_item **out, struct cvm_error *err)
 {
-	uint64_t hash = url_hash(s->url);
 	struct cvm_error e;
 	cvm_error_clear(&e);
 	int rc;
@@ -608,7 +598,7 @@ int cvm_fetch_get(struct cvm_fetcher *f, const struct cvm_fetch_spec *s,
 	 * that answer instead of asking again.
 	 */
 	pthread_mutex_lock(&f->mu);
-	struct memo *m = f->remember ? memo_find(f, s->url, hash) : NULL;
+	struct memo *m = f->remember ? memo_find(f, s->url) : NULL;
 	/* An item that has passed its nextUpdate since it was got is got again. */
 	if (m && m->item && m->item->has_next_update && m->item->next_update > m->got_at &&
 	    m->item->next_update <= judge_time(f)) {
@@ -626,7 +616,7 @@ int cvm_fetch_get(struct cvm_fetcher *f, const struct cvm_fetch_spec *s,
 	} else {
 		struct cvm_fetch_item *it = NULL;
 		rc = get_first(f, s, &it, &e);
-		if (f->remember && rc != -ENOMEM && !memo_put(f, s->url, hash, it, &e)) {
+		if (f->remember && rc != -ENOMEM && !memo_put(f, s->url, it, &e)) {
 			cvm_fetch_item_free(it);
 			it = NULL;
 			rc = cvm_error_set(&e, -ENOMEM, "%s: out of memory", s->what);
